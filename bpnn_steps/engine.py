@@ -1,0 +1,211 @@
+"""The numeric engine: feed-forward, back-propagation and the gradient-descent
+update, written as the lecture writes them.  It returns a :class:`Trace` and
+never prints.
+
+Shapes follow the lecture: ``W[n]`` is (size_in + 1) x size_out with the bias
+weights in row 0; a batch of B samples is a (B, size) array, one row per sample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+
+import numpy as np
+
+from .activations import ACTIVATIONS
+from .losses import LOSSES, mse_error
+from .problem import Problem, Training
+from .spec import require_for_solving
+from .trace import SampleBackward, SampleForward, Settings, Step, Trace
+
+Array = np.ndarray
+Rounder = Callable[[Array], Array]
+
+
+def _keep(a: Array) -> Array:
+    return a
+
+
+def with_bias(a: Array) -> Array:
+    """[1, a]: the constant bias input in front of every sample's values."""
+    return np.concatenate([np.ones((a.shape[0], 1)), a], axis=1)
+
+
+def feed_forward(weights: Sequence[Array], x: Array, activations: Sequence[str],
+                 rnd: Rounder = _keep) -> tuple[list[Array], list[Array]]:
+    """z[n] = [1, a[n-1]] W[n] and a[n] = f_n(z[n]) for every layer; a[0] = x."""
+    zs: list[Array] = []
+    acts: list[Array] = []
+    a = x
+    for w, name in zip(weights, activations):
+        z = rnd(w[0] + a @ w[1:])
+        a = rnd(ACTIVATIONS[name].value(z))
+        zs.append(z)
+        acts.append(a)
+    return zs, acts
+
+
+def sample_losses(z_out: Array, y_hat: Array, y: Array, loss: str) -> Array:
+    """J_(t) for each sample of the batch."""
+    return LOSSES[loss].value(z_out, y_hat, y)
+
+
+def l2_penalty(weights: Sequence[Array], beta: float, l2_bias: bool
+               ) -> tuple[float, list[Array]]:
+    """(1/2 beta sum w^2, [beta R[n]]) where R[n] is W[n], row 0 zeroed without l2_bias."""
+    regs = []
+    for w in weights:
+        r = np.array(w, dtype=float, copy=True)
+        if not l2_bias:
+            r[0] = 0.0
+        regs.append(r)
+    cost = 0.5 * beta * sum(float(np.sum(r * r)) for r in regs)
+    return cost, [beta * r for r in regs]
+
+
+def cost(problem: Problem, weights: Sequence[Array], x: Array | None = None,
+         y: Array | None = None) -> float:
+    """The cost of a data set (default: the training data): mean J_(t) + L2 term."""
+    x = problem.x if x is None else x
+    y = problem.y if y is None else y
+    zs, acts = feed_forward(weights, x, problem.activations)
+    data = float(np.mean(sample_losses(zs[-1], acts[-1], y, problem.loss)))
+    t = problem.training
+    return data + l2_penalty(weights, t.l2, t.l2_bias)[0]
+
+
+def output_delta(z_out: Array, y_hat: Array, y: Array, activation: str, loss: str
+                 ) -> tuple[Array | None, Array | None, Array]:
+    """(dJ/dy-hat, f'(z), dJ/dz) at the output layer.
+
+    bce with a sigmoid output and ce with a softmax output simplify to
+    dJ/dz = y-hat - y (the activation's derivative cancels), so the first two
+    factors are not formed (they can be infinite when the output saturates).
+    """
+    spec = LOSSES[loss]
+    if spec.simplified_delta is not None and spec.output_activation == activation:
+        return None, None, spec.simplified_delta(y_hat, y)
+    error = mse_error(y_hat, y)
+    act = ACTIVATIONS[activation]
+    if act.derivative is None:  # softmax under mse: multiply by the Jacobian
+        return error, None, y_hat * (error - np.sum(y_hat * error, axis=1, keepdims=True))
+    derivative = act.derivative(z_out, y_hat)
+    return error, derivative, error * derivative
+
+
+def back_propagate(weights: Sequence[Array], x: Array, y: Array, zs: Sequence[Array],
+                   acts: Sequence[Array], activations: Sequence[str], loss: str,
+                   rnd: Rounder = _keep
+                   ) -> tuple[list[Array | None], list[Array | None], list[Array], list[Array]]:
+    """Per-sample errors, f'(z), deltas and gradient matrices of every layer.
+
+    Output layer:  delta[L] = dJ/dz[L];  grad W[L] = [1, a[L-1]]^T delta[L].
+    Hidden layer:  error[n] = W-bar[n+1] delta[n+1]  (W-bar: W without its bias row),
+                   delta[n] = error[n] (.) f'(z[n]),  grad W[n] = [1, a[n-1]]^T delta[n].
+    Gradients come back as (B, size_in + 1, size_out) arrays, one matrix per sample.
+    """
+    depth = len(weights)
+    errors: list[Array | None] = [None] * depth
+    derivatives: list[Array | None] = [None] * depth
+    deltas: list[Array] = [np.empty(0)] * depth
+    grads: list[Array] = [np.empty(0)] * depth
+    error, derivative, delta = output_delta(zs[-1], acts[-1], y, activations[-1], loss)
+    errors[-1] = None if error is None else rnd(error)
+    derivatives[-1] = None if derivative is None else rnd(derivative)
+    deltas[-1] = rnd(delta)
+    for n in range(depth - 1, -1, -1):
+        inputs = with_bias(x if n == 0 else acts[n - 1])
+        grads[n] = rnd(np.einsum("bi,bj->bij", inputs, deltas[n]))
+        if n == 0:
+            break
+        error = rnd(deltas[n] @ weights[n][1:].T)
+        derivative = rnd(ACTIVATIONS[activations[n - 1]].derivative(zs[n - 1], acts[n - 1]))
+        errors[n - 1] = error
+        derivatives[n - 1] = derivative
+        deltas[n - 1] = rnd(error * derivative)
+    return errors, derivatives, deltas, grads
+
+
+def update_schedule(samples: int, training: Training, rng: np.random.Generator | None
+                    ) -> Iterator[tuple[int, Array]]:
+    """(epoch, 0-based sample indices) of each update, in order."""
+    size = training.batch_length(samples)
+    for epoch in range(1, training.epochs + 1):
+        order = rng.permutation(samples) if rng is not None else np.arange(samples)
+        for start in range(0, samples, size):
+            yield epoch, order[start:start + size]
+
+
+def gradient_step(problem: Problem, weights: Sequence[Array], batch: Array, *, index: int,
+                  epoch: int, rnd: Rounder = _keep) -> Step:
+    """One update over the samples ``batch`` (0-based indices), fully traced."""
+    x = problem.x[batch]
+    y = problem.y[batch]
+    t = problem.training
+    zs, acts = feed_forward(weights, x, problem.activations, rnd)
+    losses = rnd(sample_losses(zs[-1], acts[-1], y, problem.loss))
+    data_cost = float(rnd(np.asarray(np.mean(losses))))
+    l2_cost, l2_grad = l2_penalty(weights, t.l2, t.l2_bias)
+    errors, derivatives, deltas, grads = back_propagate(
+        weights, x, y, zs, acts, problem.activations, problem.loss, rnd)
+    mean_grad = [rnd(np.mean(g, axis=0)) for g in grads]
+    after = [rnd(w - t.learning_rate * (g + r)) for w, g, r in zip(weights, mean_grad, l2_grad)]
+    forward = tuple(
+        SampleForward(sample=int(s) + 1, x=x[i], y=y[i], z=[z[i] for z in zs],
+                      a=[a[i] for a in acts], loss=float(losses[i]))
+        for i, s in enumerate(batch))
+    backward = tuple(
+        SampleBackward(sample=int(s) + 1,
+                       error=[None if e is None else e[i] for e in errors],
+                       derivative=[None if d is None else d[i] for d in derivatives],
+                       delta=[d[i] for d in deltas], grad=[g[i] for g in grads])
+        for i, s in enumerate(batch))
+    return Step(index=index, epoch=epoch, samples=tuple(int(s) + 1 for s in batch),
+                weights_before=tuple(weights), forward=forward, data_cost=data_cost,
+                l2_cost=l2_cost, cost=data_cost + l2_cost, backward=backward,
+                mean_grad=mean_grad, l2_grad=l2_grad, weights_after=after)
+
+
+def settings_of(problem: Problem) -> Settings:
+    t = problem.training
+    return Settings(layers=problem.layers, activations=problem.activations, loss=problem.loss,
+                    learning_rate=float(t.learning_rate), method=t.method,
+                    batch_size=t.batch_size, epochs=t.epochs, l2=t.l2, l2_bias=t.l2_bias,
+                    shuffle=t.shuffle, seed=t.seed, samples=problem.samples,
+                    title=problem.title, source=problem.source,
+                    weights_origin=problem.weights_origin)
+
+
+def _shuffle_rng(training: Training) -> np.random.Generator | None:
+    # Its own stream (spawned from the seed) so shuffling never depends on how the
+    # initial weights were drawn; not built at all without shuffling, which keeps
+    # numpy.random out of a plain solve's start-up.
+    if not training.shuffle:
+        return None
+    return np.random.default_rng(np.random.SeedSequence(training.seed).spawn(1)[0])
+
+
+def solve(problem: Problem, *, round_as_you_go: int | None = None) -> Trace:
+    """Run the problem's training settings and trace every update.
+
+    ``round_as_you_go=D`` rounds every intermediate value to D decimals, as a
+    hand calculation does, so its drift from the exact calculation can be shown.
+    """
+    require_for_solving(problem)
+    rnd: Rounder = _keep if round_as_you_go is None else \
+        (lambda a, d=round_as_you_go: np.round(a, d))
+    rng = _shuffle_rng(problem.training)
+    weights: tuple[Array, ...] = tuple(problem.weights)
+    steps: list[Step] = []
+    epoch_costs: list[float] = []
+    for epoch, batch in update_schedule(problem.samples, problem.training, rng):
+        if steps and epoch != steps[-1].epoch:
+            epoch_costs.append(cost(problem, weights))
+        step = gradient_step(problem, weights, batch, index=len(steps) + 1, epoch=epoch,
+                             rnd=rnd)
+        steps.append(step)
+        weights = step.weights_after
+    final_cost = cost(problem, weights)
+    epoch_costs.append(final_cost)
+    return Trace(settings=settings_of(problem), steps=tuple(steps), final_weights=weights,
+                 final_cost=final_cost, epoch_costs=tuple(epoch_costs))

@@ -1,0 +1,27 @@
+"""The one exception type for bad input, carrying file, line and key path."""
+
+from __future__ import annotations
+
+
+class ProblemError(Exception):
+    """Bad input: the CLI prints ``str(err)`` on stderr and exits with code 2.
+
+    The message reads ``FILE:LINE: KEY what was expected, got what was found``.
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 key: str | None = None) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        self.key = key
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file is not None:
+            where = self.file + (f":{self.line}" if self.line is not None else "") + ": "
+        elif self.line is not None:
+            where = f"line {self.line}: "
+        key = f"{self.key} " if self.key else ""
+        return f"{where}{key}{self.message}"

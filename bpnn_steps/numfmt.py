@@ -1,0 +1,73 @@
+"""The one number-formatting policy of bpnn-steps.
+
+Every renderer (terminal, Markdown, LaTeX, check reports) formats numbers here,
+so a value looks the same wherever it appears.
+
+The policy follows the way a lecture writes a hand calculation:
+
+* a value that is exact at the chosen number of decimals is written short, as
+  given (``0.1``, ``3``, ``0.2``);
+* any other value is rounded to ``decimals`` places *keeping* trailing zeros
+  (``0.270``, ``0.550``), so a reader can tell a rounded value from an exact one;
+* a non-zero value that would round to zero, or a very large one, is written in
+  scientific notation with ``decimals + 1`` significant figures, so no
+  information silently disappears.
+"""
+
+from __future__ import annotations
+
+import math
+
+DEFAULT_DECIMALS = 3
+# Values this close (relative) to their rounding count as exact; 0.1 + 0.1 * 2
+# is 0.30000000000000004 in binary and should still print as 0.3.
+_EXACT_RTOL = 1e-12
+_LARGE = 1e9
+MINUS = "\u2212"
+
+
+def fmt(value: float, decimals: int = DEFAULT_DECIMALS, *, minus: str = "-") -> str:
+    """Format one number by the policy above; ``minus`` is the sign glyph to use."""
+    x = float(value)
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return ("-" if x < 0 else "") + "inf"
+    rounded = round(x, decimals)
+    if x != 0 and (abs(x) >= _LARGE or rounded == 0):
+        text = f"{x:.{decimals}e}"
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    elif abs(x - rounded) <= _EXACT_RTOL * max(1.0, abs(x)):
+        text = _short(rounded, decimals)
+    else:
+        text = f"{x:.{decimals}f}"
+    if text.startswith("-"):
+        if _is_zero_text(text):
+            text = text[1:]
+        else:
+            text = minus + text[1:]
+    return text
+
+
+def fmt_fixed(value: float, decimals: int = DEFAULT_DECIMALS) -> str:
+    """Fixed decimals, trailing zeros kept: for columns that must line up."""
+    text = f"{float(value):.{decimals}f}"
+    return text[1:] if _is_zero_text(text) and text.startswith("-") else text
+
+
+def _short(x: float, decimals: int) -> str:
+    text = f"{x:.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def _is_zero_text(text: str) -> bool:
+    return all(c in "-0." for c in text)
+
+
+def decimals_written(text: str) -> int:
+    """How many decimals a number was written with (``"0.270"`` -> 3)."""
+    mantissa = text.strip().lower().split("e")[0]
+    return len(mantissa.split(".")[1]) if "." in mantissa else 0

@@ -1,0 +1,84 @@
+"""The validated problem: network, data, initial weights and training settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+METHODS = ("batch", "sgd", "minibatch")
+
+
+@dataclass(frozen=True)
+class Training:
+    learning_rate: float | None = None     # lambda; None until a command needs it
+    method: str = "batch"
+    batch_size: int | None = None          # minibatch only
+    epochs: int = 1
+    l2: float = 0.0                        # beta
+    l2_bias: bool = True                   # does beta also shrink row 0 (the biases)?
+    shuffle: bool = False
+    seed: int = 0
+
+    def batch_length(self, samples: int) -> int:
+        """How many samples one update uses."""
+        if self.method == "batch":
+            return samples
+        if self.method == "sgd":
+            return 1
+        return min(self.batch_size or samples, samples)
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """A network with its data, initial weights and training settings.
+
+    ``weights[n - 1]`` is the lecture's W[n], shape (size_in + 1) x size_out,
+    row 0 holding the bias weights.  Arrays are read-only.
+    """
+
+    layers: tuple[int, ...]
+    activations: tuple[str, ...]
+    loss: str = "mse"
+    x: np.ndarray | None = None            # T x N
+    y: np.ndarray | None = None            # T x K
+    weights: tuple[np.ndarray, ...] | None = None
+    training: Training = field(default_factory=Training)
+    title: str = ""
+    source: str = "<problem>"
+    # Where the initial weights came from (explicit, fill 0.1, random ...), for display.
+    weights_origin: str = "explicit"
+    # Held-out data, when the problem file gives some.
+    x_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("x", "y", "x_test", "y_test"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, _frozen(value))
+        if self.weights is not None:
+            object.__setattr__(self, "weights", tuple(_frozen(w) for w in self.weights))
+
+    @property
+    def depth(self) -> int:
+        """L, the number of weight layers."""
+        return len(self.layers) - 1
+
+    @property
+    def samples(self) -> int:
+        """T, the number of training samples."""
+        return 0 if self.x is None else int(self.x.shape[0])
+
+    def with_training(self, **changes: object) -> "Problem":
+        """A copy with some training settings changed (epochs, learning_rate, ...)."""
+        return replace(self, training=replace(self.training, **changes))
+
+    def with_weights(self, weights: tuple[np.ndarray, ...]) -> "Problem":
+        return replace(self, weights=tuple(weights), weights_origin="explicit")
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, dtype=float, copy=True)
+    a.flags.writeable = False
+    return a

@@ -1,0 +1,136 @@
+"""The terminal report: equations in aligned columns, matrices with bracket glyphs.
+
+Layout is done here with plain strings (fast, and identical on every terminal);
+rich only adds colour and draws the section rules.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+
+from ..notation import Mat
+from ..numfmt import MINUS, fmt
+from ..report import Block, Display, Equations, Heading, Table, Text
+from .tokens import expr_unicode, token_unicode
+
+
+def width(text: str) -> int:
+    """Columns a string takes: combining marks (the bar of J̄, W̄) take none."""
+    return sum(0 if unicodedata.combining(c) else 1 for c in text)
+
+
+def pad(text: str, columns: int) -> str:
+    return text + " " * (columns - width(text))
+
+
+def matrix_lines(mat: Mat, decimals: int) -> list[str]:
+    """A matrix drawn with bracket glyphs, numbers right-aligned per column."""
+    cells = [[fmt(float(v), decimals, minus=MINUS) for v in row] for row in mat.value]
+    widths = [max(len(r[j]) for r in cells) for j in range(len(cells[0]))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
+    n = len(lines)
+    if n == 1:
+        left, right = ["["], ["]"]
+    else:
+        left = ["⎡"] + ["⎢"] * (n - 2) + ["⎣"]
+        right = ["⎤"] + ["⎥"] * (n - 2) + ["⎦"]
+    return [f"{l} {line} {r}" for l, line, r in zip(left, lines, right)]
+
+
+def display_lines(block: Display, decimals: int) -> list[str]:
+    """Side-by-side cells (text runs and matrices), centred vertically."""
+    cells: list[list[str]] = []
+    run: list[str] = []
+    previous = None
+    for tok in block.expr:
+        if isinstance(tok, Mat):
+            if run:
+                cells.append(["".join(run)])
+                run = []
+            cells.append(matrix_lines(tok, decimals))
+        else:
+            run.append(token_unicode(tok, decimals, previous))
+        previous = tok
+    if run:
+        cells.append(["".join(run)])
+    height = max(len(c) for c in cells)
+    out = [""] * height
+    for cell in cells:
+        columns = max(width(s) for s in cell)
+        top = (height - len(cell)) // 2
+        for i in range(height):
+            j = i - top
+            out[i] += pad(cell[j] if 0 <= j < len(cell) else "", columns)
+    return [line.rstrip() for line in out]
+
+
+def equations_lines(block: Equations, decimals: int) -> list[str]:
+    """Rows of lhs = formula = numbers = value, each '=' in its own column."""
+    rows = []
+    for row in block.rows:
+        segs = [expr_unicode(seg, decimals) for seg in row]
+        middle = segs[1:-1]
+        middle += [""] * (2 - len(middle))
+        rows.append([segs[0], *middle[:2], segs[-1]])
+    widths = [max(width(r[i]) for r in rows) for i in range(4)]
+    lines = []
+    for r in rows:
+        parts = [pad(r[0], widths[0])]
+        for i in (1, 2):
+            if widths[i]:
+                parts.append(pad("= " + r[i] if r[i] else "", widths[i] + 2))
+        parts.append("= " + r[3])
+        lines.append(" ".join(parts).rstrip())
+    return lines
+
+
+def table_lines(block: Table) -> list[str]:
+    widths = [max(len(block.headers[i]), *(len(r[i]) for r in block.rows))
+              for i in range(len(block.headers))]
+    head = "  ".join(h.ljust(w) for h, w in zip(block.headers, widths))
+    rule = "  ".join("─" * w for w in widths)
+    return [head, rule] + ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in block.rows]
+
+
+def print_report(blocks: Sequence[Block], console, decimals: int) -> None:
+    """Print with rich (colour when the console supports it)."""
+    from rich.rule import Rule
+    from rich.text import Text as RichText
+
+    for block in blocks:
+        if isinstance(block, Heading) and block.level <= 2:
+            if block.level == 2:
+                console.print()
+            console.print(Rule(RichText(block.text, style="bold magenta"),
+                               align="center" if block.level == 1 else "left"))
+        elif isinstance(block, Heading):
+            console.print()
+            console.print(RichText(block.text, style="bold underline"))
+        elif isinstance(block, Text):
+            console.print(RichText(block.text, style="dim" if block.text.startswith(
+                "Conventions") else ""))
+        else:
+            style = "cyan" if isinstance(block, Display) else ""
+            console.print(RichText("\n".join(block_lines(block, decimals)), style=style,
+                                   no_wrap=True), soft_wrap=True)
+
+
+def block_lines(block: Block, decimals: int) -> list[str]:
+    if isinstance(block, Equations):
+        return equations_lines(block, decimals)
+    if isinstance(block, Display):
+        return display_lines(block, decimals)
+    if isinstance(block, Table):
+        return table_lines(block)
+    if isinstance(block, Heading):
+        return ["", block.text, ("=" if block.level == 1 else "-") * len(block.text)]
+    return [block.text]
+
+
+def report_text(blocks: Sequence[Block], decimals: int) -> str:
+    """The report as plain text, no colour and no terminal needed (``-o FILE``)."""
+    lines: list[str] = []
+    for block in blocks:
+        lines += block_lines(block, decimals)
+    return "\n".join(lines).lstrip("\n") + "\n"

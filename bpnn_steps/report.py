@@ -1,0 +1,435 @@
+"""The worked solution laid out like the lecture's hand calculation.
+
+:func:`build_report` turns a :class:`~bpnn_steps.trace.Trace` into a sequence of
+format-neutral blocks (headings, rows of equations, matrix equations).  The
+terminal, Markdown and LaTeX renderers write these blocks; none of them (and
+nothing here) computes a number: every value is read from the trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Union
+
+import numpy as np
+
+from .activations import ACTIVATIONS
+from .losses import LOSSES
+from .notation import (EQUALS, HADAMARD, HALF, LP, MINUS, PLUS, RP, SPACE, T_SUP, TIMES,
+                       Expr, Mat, Num, Op, Sym, column, op, with_one)
+from .trace import Step, Trace
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    level: int = 2
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class Equations:
+    """Rows of ``lhs = formula = numbers substituted = value``; each row is a tuple
+    of segments that renderers join with '=' (a terminal shows them as columns)."""
+
+    rows: tuple[tuple[Expr, ...], ...]
+
+
+@dataclass(frozen=True)
+class Display:
+    """One displayed equation, usually with matrices in it."""
+
+    expr: Expr
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+Block = Union[Heading, Text, Equations, Display, Table]
+
+# Past this many terms, a z row shows its formula but not every number.
+MAX_SUBSTITUTED_TERMS = 8
+
+
+# --------------------------------------------------------------------------- which steps
+
+
+def select_steps(count: int, show: str) -> list[int]:
+    """1-based update numbers to show in full.
+
+    ``show`` is ``auto`` (all when there are at most 4 updates, else the first and
+    the last), ``all``, ``none``, or a comma list of ``first``, ``last``,
+    ``every:K`` and numbers or ranges (``1,5-7``).
+    """
+    show = show.strip().lower()
+    if show == "auto":
+        return list(range(1, count + 1)) if count <= 4 else [1, count]
+    if show == "all":
+        return list(range(1, count + 1))
+    if show == "none":
+        return []
+    chosen: set[int] = set()
+    for part in (p.strip() for p in show.split(",") if p.strip()):
+        if part == "first":
+            chosen.add(1)
+        elif part == "last":
+            chosen.add(count)
+        elif part.startswith("every:"):
+            k = int(part.split(":", 1)[1])
+            if k < 1:
+                raise ValueError("every:K needs K >= 1")
+            chosen.update(range(k, count + 1, k))
+        elif "-" in part:
+            lo, hi = (int(v) for v in part.split("-", 1))
+            chosen.update(range(lo, hi + 1))
+        else:
+            chosen.add(int(part))
+    return sorted(i for i in chosen if 1 <= i <= count)
+
+
+# --------------------------------------------------------------------------- symbols
+
+
+class _Names:
+    """The lecture's names for one network: h for a single hidden layer,
+    h^[n] for several, y-hat for the output, x for the inputs."""
+
+    def __init__(self, layers: Sequence[int]) -> None:
+        self.depth = len(layers) - 1
+
+    def unit(self, n: int, j: int, t: int) -> Sym:
+        """a[n]_j of sample t (n = 0: the input x)."""
+        if n == 0:
+            return Sym("x", (j,), t)
+        if n == self.depth:
+            return Sym("yhat", (j,), t)
+        return Sym("h", (j,), t, None if self.depth == 2 else n)
+
+    def vector(self, n: int, t: int) -> Sym:
+        """[1; a[n]] of sample t: X, H or H^[n]."""
+        if n == 0:
+            return Sym("X", (), t)
+        return Sym("H", (), t, None if self.depth == 2 else n)
+
+    def layer_label(self, n: int) -> str:
+        if n == self.depth:
+            return "output layer"
+        if n == 1 and self.depth == 2:
+            return "hidden layer"
+        return f"hidden layer {n}"
+
+
+def _grad_label(n: int, t: int | None) -> Op:
+    """∇J_(t) with respect to W[n], as the lecture writes it (t None: the mean)."""
+    w = Sym("W", (), None, n)
+    ju = "J" + (Sym("", (), t).unicode() if t is not None else "")
+    jt = r"J_{" + w.latex() + (f"_{{({t})}}" if t is not None else "") + "}"
+    return Op(f"∇{ju}({w.unicode()})", r"\nabla " + jt)
+
+
+def _fnum(v: float) -> Num:
+    return Num(float(v))
+
+
+# --------------------------------------------------------------------------- feed-forward
+
+
+def _z_row(step: Step, names: _Names, n: int, j: int, t_index: int, act: str
+           ) -> list[tuple[Expr, ...]]:
+    f = step.forward[t_index]
+    t = f.sample
+    w = step.weights_before[n - 1]
+    inputs = f.x if n == 1 else f.a[n - 2]
+    size_in = w.shape[0] - 1
+    formula: list = [Sym("w", (0, j), None, n)]
+    numbers: list = [_fnum(w[0, j - 1])]
+    for i in range(1, size_in + 1):
+        formula += [PLUS, Sym("w", (i, j), None, n), SPACE, names.unit(n - 1, i, t)]
+        numbers += [PLUS, _fnum(w[i, j - 1]), TIMES, _fnum(inputs[i - 1])]
+    z = f.z[n - 1][j - 1]
+    rows = []
+    lhs = names.unit(n, j, t) if act == "linear" else Sym("z", (j,), t, n)
+    if size_in + 1 <= MAX_SUBSTITUTED_TERMS:
+        rows.append(((lhs,), tuple(formula), tuple(numbers), (_fnum(z),)))
+    else:
+        rows.append(((lhs,), tuple(formula), (_fnum(z),)))
+    if act != "linear":
+        spec = ACTIVATIONS[act]
+        a = f.a[n - 1][j - 1]
+        zsym = Sym("z", (j,), t, n)
+        if act == "softmax":
+            rows.append(((names.unit(n, j, t),),
+                         (Op("exp(", r"\exp("), zsym, Op(f") / Σₖ exp(z{Sym('', ('k',), t, n).unicode()})",
+                                                         r") / \sum_{k} \exp(z_{k,(" + str(t) + r")}^{[" + str(n) + "]})")),
+                         (_fnum(a),)))
+        else:
+            fname = Op(spec.symbol + "(", spec.latex + "(")
+            rows.append(((names.unit(n, j, t),), (fname, zsym, op(")")),
+                         (fname, Num(float(z), paren=False), op(")")), (_fnum(a),)))
+    return rows
+
+
+def _loss_row(step: Step, names: _Names, t_index: int, loss: str) -> tuple[Expr, ...]:
+    f = step.forward[t_index]
+    t = f.sample
+    formula: list = []
+    numbers: list = []
+    for k in range(1, len(f.y) + 1):
+        yh, y = names.unit(names.depth, k, t), Sym("y", (k,), t)
+        vh, vy = Num(float(f.y_hat[k - 1]), paren=False), Num(float(f.y[k - 1]))
+        if loss == "mse":
+            sep = [PLUS] if k > 1 else []
+            formula += sep + [HALF, LP, yh, MINUS, y, RP, op("²", "^{2}")]
+            numbers += sep + [HALF, LP, vh, MINUS, vy, RP, op("²", "^{2}")]
+        elif loss == "bce":
+            sep = [PLUS] if k > 1 else []
+            formula += sep + [op("["), y, op(" ln ", r" \ln "), yh, PLUS, LP, op("1"), MINUS, y,
+                              RP, op(" ln(1", r" \ln(1"), MINUS, yh, op(")]", ")]")]
+            numbers += sep + [op("["), vy, op(" ln ", r" \ln "), vh, PLUS, LP, op("1"), MINUS, vy,
+                              RP, op(" ln(1", r" \ln(1"), MINUS, vh, op(")]", ")]")]
+        else:
+            sep = [PLUS] if k > 1 else []
+            formula += sep + [y, op(" ln ", r" \ln "), yh]
+            numbers += sep + [vy, op(" ln ", r" \ln "), vh]
+    if loss in ("bce", "ce"):
+        formula = [op("−(", "-(")] + formula + [op(")")]
+        numbers = [op("−(", "-(")] + numbers + [op(")")]
+    return ((Sym("J", (), t),), tuple(formula), tuple(numbers), (_fnum(f.loss),))
+
+
+def _cost_rows(step: Step, beta: float) -> list[tuple[Expr, ...]]:
+    b = len(step.forward)
+    frac = op(f"1/{b} ", rf"\tfrac{{1}}{{{b}}}")
+    formula: list = [frac, LP]
+    numbers: list = [frac, LP]
+    for i, f in enumerate(step.forward):
+        if i:
+            formula.append(PLUS)
+            numbers.append(PLUS)
+        formula.append(Sym("J", (), f.sample))
+        numbers.append(_fnum(f.loss))
+    formula.append(RP)
+    numbers.append(RP)
+    rows = []
+    if beta > 0:
+        rows.append(((Op("½β Σw²", r"\tfrac{1}{2}\beta \sum w^{2}"),),
+                     (Op(f"½ × {beta:g} × Σw²", rf"\tfrac{{1}}{{2}} \times {beta:g} \times \sum w^{{2}}"),),
+                     (_fnum(step.l2_cost),)))
+        formula += [PLUS, Op("½β Σw²", r"\tfrac{1}{2}\beta \sum w^{2}")]
+        numbers += [PLUS, _fnum(step.l2_cost)]
+    if b == 1 and beta == 0:
+        rows.append(((Sym("Jbar"),), tuple(formula[3:4]), (_fnum(step.cost),)))
+    else:
+        rows.append(((Sym("Jbar"),), tuple(formula), tuple(numbers), (_fnum(step.cost),)))
+    return rows
+
+
+def _feed_forward(step: Step, names: _Names, activations: Sequence[str], loss: str,
+                  beta: float) -> list[Block]:
+    blocks: list[Block] = [Heading("1) Feed-forward", 3)]
+    for n in range(1, names.depth + 1):
+        rows: list[tuple[Expr, ...]] = []
+        for t_index in range(len(step.forward)):
+            size = len(step.forward[t_index].z[n - 1])
+            for j in range(1, size + 1):
+                rows += _z_row(step, names, n, j, t_index, activations[n - 1])
+        blocks += [Text(f"Layer {n} ({names.layer_label(n)}, {activations[n - 1]}):"),
+                   Equations(tuple(rows))]
+    blocks.append(Text(f"Loss of each sample, J = {LOSSES[loss].formula}, and the cost:"))
+    rows = [_loss_row(step, names, i, loss) for i in range(len(step.forward))]
+    rows += _cost_rows(step, beta)
+    blocks.append(Equations(tuple(rows)))
+    return blocks
+
+
+# --------------------------------------------------------------------------- backward
+
+
+def _output_error_label(t: int) -> Expr:
+    return (Sym("Yhat", (), t), MINUS, Sym("Y", (), t))
+
+
+def _backward(step: Step, names: _Names, activations: Sequence[str], loss: str
+              ) -> list[Block]:
+    L = names.depth
+    blocks: list[Block] = [Heading("2) Backward propagation", 3)]
+    out_act = activations[-1]
+    blocks.append(Text(f"a) Output layer gradient, ∇J({Sym('W', (), None, L).unicode()}), "
+                       f"{step.weights_before[-1].shape[0]} x {step.weights_before[-1].shape[1]} "
+                       "per sample:"))
+    for f, b in zip(step.forward, step.backward):
+        t = f.sample
+        blocks.append(Text(f"Sample t = {t}:"))
+        err = b.error[-1]
+        deriv = b.derivative[-1]
+        factors: list = []
+        if err is None:
+            note = "σ′ cancels against bce" if loss == "bce" else "softmax Jacobian cancels against ce"
+            factors.append((Sym("delta", (), t, L), EQUALS, *_output_error_label(t), EQUALS,
+                            column(b.delta[-1]), Op(f"   ({note})", rf"\quad\text{{({note})}}")))
+            delta_label: Expr = (Sym("delta", (), t, L),)
+        else:
+            factors.append((*_output_error_label(t), EQUALS, column(err)))
+            if deriv is not None and out_act != "linear":
+                spec = ACTIVATIONS[out_act]
+                factors.append((Sym("H", (), t, L, "d"), EQUALS,
+                                Op(spec.derivative_unicode("ŷ"), spec.derivative_tex(r"\hat{y}")),
+                                EQUALS, column(deriv)))
+                factors.append((Sym("delta", (), t, L), EQUALS, LP, *_output_error_label(t), RP,
+                                HADAMARD, Sym("H", (), t, L, "d"), EQUALS, column(b.delta[-1])))
+                delta_label = (Sym("delta", (), t, L),)
+            elif deriv is None and out_act == "softmax":
+                factors.append((Sym("delta", (), t, L), EQUALS,
+                                Op("(∂ŷ/∂z)ᵀ", r"(\partial\hat{y}/\partial z)^{T}"),
+                                LP, *_output_error_label(t), RP, EQUALS, column(b.delta[-1])))
+                delta_label = (Sym("delta", (), t, L),)
+            else:
+                delta_label = (LP, *_output_error_label(t), RP)
+        inputs = f.x if L == 1 else f.a[L - 2]
+        hsym = names.vector(L - 1, t)
+        factors.append((hsym, EQUALS, with_one(inputs)))
+        for item in factors:
+            blocks.append(Display(tuple(item)))
+        blocks.append(Display((_grad_label(L, t), EQUALS, op("["), *delta_label, hsym, T_SUP,
+                               op("]"), T_SUP, EQUALS, Mat(b.grad[-1]))))
+    for n in range(L - 1, 0, -1):
+        wbar = Sym("Wbar", (), None, n + 1)
+        letter = "abcdefghijklmnopqrstuvwxyz"[min(L - n, 25)]
+        blocks.append(Text(f"{letter}) {names.layer_label(n).capitalize()} gradient, "
+                           f"∇J({Sym('W', (), None, n).unicode()}), "
+                           f"{step.weights_before[n - 1].shape[0]} x "
+                           f"{step.weights_before[n - 1].shape[1]} per sample "
+                           f"(W̄ is W without its bias row; old weights are used):"))
+        blocks.append(Display((wbar, EQUALS, Mat(step.weights_before[n][1:]))))
+        spec = ACTIVATIONS[activations[n - 1]]
+        hname = "h" if L == 2 else f"h{Sym('', (), None, n).unicode()}"
+        for f, b in zip(step.forward, step.backward):
+            t = f.sample
+            blocks.append(Text(f"Sample t = {t}:"))
+            if n == L - 1 and b.error[-1] is not None and activations[-1] == "linear":
+                upstream: Expr = (op("["), LP, *_output_error_label(t), RP, T_SUP, LP, wbar, RP,
+                                  T_SUP, op("]"), T_SUP)
+            else:
+                upstream = (wbar, Sym("delta", (), t, n + 1))
+            hd = Sym("H", (), t, n, "d") if L > 2 else Sym("H", (), t, None, "d")
+            xsym = names.vector(n - 1, t)
+            inputs = f.x if n == 1 else f.a[n - 2]
+            blocks.append(Display((*upstream, EQUALS, column(b.error[n - 1]))))
+            blocks.append(Display((hd, EQUALS, Op(spec.derivative_unicode(hname),
+                                                  spec.derivative_tex("h")),
+                                   EQUALS, column(b.derivative[n - 1]))))
+            blocks.append(Display((Sym("delta", (), t, n), EQUALS, op("{"), *upstream,
+                                   HADAMARD, hd, op("}"), EQUALS, column(b.delta[n - 1]))))
+            blocks.append(Display((xsym, EQUALS, with_one(inputs))))
+            blocks.append(Display((_grad_label(n, t), EQUALS, LP, Sym("delta", (), t, n), xsym,
+                                   T_SUP, RP, T_SUP, EQUALS, Mat(b.grad[n - 1]))))
+    return blocks
+
+
+# --------------------------------------------------------------------------- update
+
+
+def _update(step: Step, names: _Names, learning_rate: float, beta: float) -> list[Block]:
+    b = len(step.samples)
+    blocks: list[Block] = [Heading("3) Gradient-descent update", 3)]
+    lam = Num(learning_rate)
+    mean_label = op(f"(1/{b}) Σₜ ", rf"\frac{{1}}{{{b}}}\sum_{{t}} ")
+    for n in range(names.depth, 0, -1):
+        old = Sym("W", (), None, n, "old")
+        new = Sym("W", (), None, n, "new")
+        blocks.append(Display((mean_label, _grad_label(n, None), EQUALS, Mat(step.mean_grad[n - 1]))))
+        if beta > 0:
+            expr = (new, EQUALS, old, MINUS, Sym("lambda"), op("["), mean_label,
+                    _grad_label(n, None), PLUS, Sym("beta"), Sym("R", (), None, n), op("]"),
+                    EQUALS, Mat(step.weights_before[n - 1]), MINUS, lam, TIMES, LP,
+                    Mat(step.mean_grad[n - 1]), PLUS, Mat(step.l2_grad[n - 1]), RP,
+                    EQUALS, Mat(step.weights_after[n - 1]))
+        else:
+            expr = (new, EQUALS, old, MINUS, Sym("lambda"), SPACE, mean_label,
+                    _grad_label(n, None), EQUALS, Mat(step.weights_before[n - 1]), MINUS, lam,
+                    TIMES, Mat(step.mean_grad[n - 1]), EQUALS, Mat(step.weights_after[n - 1]))
+        blocks.append(Display(expr))
+    return blocks
+
+
+# --------------------------------------------------------------------------- whole report
+
+
+def conventions(trace: Trace) -> str:
+    s = trace.settings
+    loss = LOSSES[s.loss]
+    parts = [f"J₍ₜ₎ = {loss.formula}",
+             "cost J̄ = mean of J₍ₜ₎ over the samples of each update"]
+    if s.l2 > 0:
+        parts.append(f"+ ½β Σw² with β = {s.l2:g} "
+                     + ("(biases included)" if s.l2_bias else "(biases excluded)"))
+    else:
+        parts.append("no L2 regularisation")
+    method = {"batch": "batch gradient descent (one update per epoch)",
+              "sgd": "stochastic gradient descent (one sample per update)",
+              "minibatch": f"mini-batch gradient descent (batches of {s.batch_size})"}[s.method]
+    parts.append(f"{method}, λ = {s.learning_rate:g}, {s.epochs} epoch{'s' if s.epochs != 1 else ''}"
+                 + (", shuffled each epoch (seed %d)" % s.seed if s.shuffle else ""))
+    parts.append("W[n] is (inputs + 1) x outputs, row 0 = biases")
+    return "Conventions: " + "; ".join(parts) + "."
+
+
+def build_report(trace: Trace, *, show: str = "auto") -> list[Block]:
+    s = trace.settings
+    names = _Names(s.layers)
+    title = s.title or f"Network {'-'.join(str(n) for n in s.layers)}"
+    blocks: list[Block] = [Heading(title, 1)]
+    acts = ", ".join(s.activations)
+    blocks.append(Text(f"Network {s.layers} ({acts}), loss {s.loss}, T = {s.samples} samples, "
+                       f"initial weights: {s.weights_origin}."))
+    blocks.append(Text(conventions(trace)))
+    shown = set(select_steps(len(trace.steps), show))
+    hidden_epochs: dict[int, list[Step]] = {}
+    for step in trace.steps:
+        if step.index not in shown:
+            hidden_epochs.setdefault(step.epoch, []).append(step)
+            continue
+        if hidden_epochs:
+            blocks.append(_epoch_summary(trace, hidden_epochs))
+            hidden_epochs = {}
+        samples = ", ".join(str(t) for t in step.samples)
+        blocks.append(Heading(f"Update {step.index} of {len(trace.steps)}: epoch {step.epoch}, "
+                              f"sample{'s' if len(step.samples) > 1 else ''} {samples}", 2))
+        blocks += _feed_forward(step, names, s.activations, s.loss, s.l2)
+        blocks += _backward(step, names, s.activations, s.loss)
+        blocks += _update(step, names, s.learning_rate, s.l2)
+    if hidden_epochs:
+        blocks.append(_epoch_summary(trace, hidden_epochs))
+    blocks.append(Heading("Result", 2))
+    for n, w in enumerate(trace.final_weights, start=1):
+        blocks.append(Display((Sym("W", (), None, n), EQUALS, Mat(w))))
+    blocks.append(Equations((((Op("cost of all data under the final weights", r"\text{cost of all data under the final weights}"),),
+                              (_fnum(trace.final_cost),)),)))
+    return blocks
+
+
+MAX_SUMMARY_ROWS = 40
+
+
+def _epoch_summary(trace: Trace, epochs: dict[int, list[Step]]) -> Table:
+    from .numfmt import fmt
+    rows = []
+    for epoch, steps in epochs.items():
+        first, last = steps[0].index, steps[-1].index
+        span = str(first) if first == last else f"{first}–{last}"
+        rows.append((str(epoch), span, fmt(steps[0].cost, 6),
+                     fmt(trace.epoch_costs[epoch - 1], 6)))
+    if len(rows) > MAX_SUMMARY_ROWS:
+        half = MAX_SUMMARY_ROWS // 2
+        skipped = len(rows) - 2 * half
+        rows = rows[:half] + [("…", f"{skipped} more epochs", "", "")] + rows[-half:]
+    return Table(("epoch", "updates", "cost of first update", "cost of all data after epoch"),
+                 tuple(rows))
