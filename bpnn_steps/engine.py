@@ -59,6 +59,8 @@ def l2_penalty(weights: Sequence[Array], beta: float, l2_bias: bool
         if not l2_bias:
             r[0] = 0.0
         regs.append(r)
+    if beta == 0:
+        return 0.0, [np.zeros_like(r) for r in regs]
     cost = 0.5 * beta * sum(float(np.sum(r * r)) for r in regs)
     return cost, [beta * r for r in regs]
 
@@ -176,6 +178,19 @@ def settings_of(problem: Problem) -> Settings:
                     weights_origin=problem.weights_origin)
 
 
+def check_finite(problem: Problem, step: Step) -> None:
+    """Stop with a clear message once a run diverges (a value overflows to inf/nan)."""
+    values = [np.asarray(step.cost), *step.weights_after]
+    if all(np.all(np.isfinite(v)) for v in values):
+        return
+    what = "the cost" if not np.isfinite(step.cost) else "the updated weights"
+    raise problem.error(
+        "training.learning_rate",
+        f"is too large for these weights and data: the calculation diverged at update "
+        f"{step.index} (epoch {step.epoch}), where {what} overflowed; try a smaller "
+        f"learning_rate or smaller initial weights")
+
+
 def _shuffle_rng(training: Training) -> np.random.Generator | None:
     # Its own stream (spawned from the seed) so shuffling never depends on how the
     # initial weights were drawn; not built at all without shuffling, which keeps
@@ -198,14 +213,17 @@ def solve(problem: Problem, *, round_as_you_go: int | None = None) -> Trace:
     weights: tuple[Array, ...] = tuple(problem.weights)
     steps: list[Step] = []
     epoch_costs: list[float] = []
-    for epoch, batch in update_schedule(problem.samples, problem.training, rng):
-        if steps and epoch != steps[-1].epoch:
-            epoch_costs.append(cost(problem, weights))
-        step = gradient_step(problem, weights, batch, index=len(steps) + 1, epoch=epoch,
-                             rnd=rnd)
-        steps.append(step)
-        weights = step.weights_after
-    final_cost = cost(problem, weights)
+    # Overflow is detected below and reported as divergence, not as numpy warnings.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for epoch, batch in update_schedule(problem.samples, problem.training, rng):
+            if steps and epoch != steps[-1].epoch:
+                epoch_costs.append(cost(problem, weights))
+            step = gradient_step(problem, weights, batch, index=len(steps) + 1, epoch=epoch,
+                                 rnd=rnd)
+            check_finite(problem, step)
+            steps.append(step)
+            weights = step.weights_after
+        final_cost = cost(problem, weights)
     epoch_costs.append(final_cost)
     return Trace(settings=settings_of(problem), steps=tuple(steps), final_weights=weights,
                  final_cost=final_cost, epoch_costs=tuple(epoch_costs))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -51,6 +52,8 @@ class Problem:
     # Held-out data, when the problem file gives some.
     x_test: np.ndarray | None = None
     y_test: np.ndarray | None = None
+    # Line of each training key in the problem file, for errors found later.
+    lines: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("x", "y", "x_test", "y_test"):
@@ -72,7 +75,15 @@ class Problem:
 
     def with_training(self, **changes: object) -> "Problem":
         """A copy with some training settings changed (epochs, learning_rate, ...)."""
-        return replace(self, training=replace(self.training, **changes))
+        # An overridden setting no longer comes from its line in the file.
+        lines = {k: v for k, v in self.lines.items()
+                 if k.split(".", 1)[-1] not in changes}
+        return replace(self, training=replace(self.training, **changes), lines=lines)
+
+    def error(self, key: str, message: str) -> "ProblemError":
+        """A ProblemError about this problem's file, at the line of ``key`` when known."""
+        from .errors import ProblemError
+        return ProblemError(message, file=self.source, line=self.lines.get(key), key=key)
 
     def with_weights(self, weights: tuple[np.ndarray, ...]) -> "Problem":
         return replace(self, weights=tuple(weights), weights_origin="explicit")

@@ -388,7 +388,7 @@ def build_report(trace: Trace, *, show: str = "auto") -> list[Block]:
     title = s.title or f"Network {'-'.join(str(n) for n in s.layers)}"
     blocks: list[Block] = [Heading(title, 1)]
     acts = ", ".join(s.activations)
-    blocks.append(Text(f"Network {s.layers} ({acts}), loss {s.loss}, T = {s.samples} samples, "
+    blocks.append(Text(f"Network {list(s.layers)} ({acts}), loss {s.loss}, T = {s.samples} samples, "
                        f"initial weights: {s.weights_origin}."))
     blocks.append(Text(conventions(trace)))
     shown = set(select_steps(len(trace.steps), show))

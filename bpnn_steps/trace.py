@@ -158,7 +158,7 @@ class Trace:
             "final": {"weights": _weights_dict(self.final_weights), "cost": self.final_cost},
         }
 
-    def to_json(self, indent: int | None = 1) -> str:
+    def to_json(self, indent: int | None = None) -> str:
         # allow_nan=False: a trace never holds inf/nan, and JSON has no literal for them.
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 

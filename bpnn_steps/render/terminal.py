@@ -123,8 +123,10 @@ def block_lines(block: Block, decimals: int) -> list[str]:
         return display_lines(block, decimals)
     if isinstance(block, Table):
         return table_lines(block)
+    if isinstance(block, Heading) and block.level <= 2:
+        return ["", block.text, ("=" if block.level == 1 else "-") * width(block.text)]
     if isinstance(block, Heading):
-        return ["", block.text, ("=" if block.level == 1 else "-") * len(block.text)]
+        return ["", block.text]
     return [block.text]
 
 

@@ -1,0 +1,23 @@
+"""Fixtures shared by the test modules; the helpers themselves live in helpers.py."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import helpers  # noqa: E402
+
+
+@pytest.fixture
+def cli():
+    """Run the real ``bpnn-steps`` console script: ``cli("solve", "x.yaml", cwd=...)``."""
+    return helpers.run_cli
+
+
+@pytest.fixture(scope="session")
+def lecture_yaml() -> str:
+    return (helpers.BUNDLED / "lecture_122.yaml").read_text(encoding="utf-8")

@@ -1,0 +1,119 @@
+"""The number-format policy (bpnn_steps/numfmt.py): exact values short as given,
+rounded values with their trailing zeros kept, scientific notation where a
+fixed-decimal form would lose the value (too small) or get unwieldy (too large).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bpnn_steps.numfmt import MINUS, decimals_written, fmt, fmt_fixed
+
+
+@pytest.mark.parametrize("value,text", [
+    (0.1, "0.1"),                     # exact: written as given
+    (0.2, "0.2"),
+    (3.0, "3"),
+    (3, "3"),
+    (-2.5, "-2.5"),
+    (0.549834, "0.550"),              # rounded: trailing zero kept
+    (0.26992, "0.270"),
+    (0.574443, "0.574"),
+    (19.628361, "19.628"),
+    (-0.163, "-0.163"),               # exact at 3 decimals
+    (-0.16286754838105488, "-0.163"),
+    (0.30000000000000004, "0.3"),     # 0.1 + 0.2: exact up to binary noise
+    (0.1 + 0.1 * 2, "0.3"),
+    (1 - 0.9, "0.1"),
+    (0.0, "0"),
+    (-0.0, "0"),                      # never "-0"
+    (12345.678, "12345.678"),
+    (2.0005, "2.001"),                # 2.0005 is 2.000500000000000078 in binary
+])
+def test_default_three_decimals(value, text):
+    assert fmt(value) == text
+
+
+@pytest.mark.parametrize("value,decimals,text", [
+    (0.549834, 5, "0.54983"),
+    (0.549834, 1, "0.5"),
+    (0.549834, 0, "1"),
+    (0.26992, 2, "0.27"),
+    (0.5, 5, "0.5"),
+    (19.628360996, 6, "19.628361"),
+    (2.0, 6, "2"),
+])
+def test_other_decimals(value, decimals, text):
+    assert fmt(value, decimals) == text
+
+
+def test_rounded_values_keep_all_their_decimals():
+    assert fmt(0.26992, 2) == "0.27"
+    assert fmt(0.2699, 3) == "0.270"
+    assert fmt(1.0001, 3) == "1.000"   # rounds to 1 but is not 1: keep the zeros
+    assert decimals_written(fmt(1.0001, 3)) == 3
+    assert decimals_written(fmt(0.549834)) == 3
+    assert decimals_written("0.1") == 1
+    assert decimals_written("3") == 0
+
+
+def sci_parts(text: str) -> tuple[str, int]:
+    m = re.fullmatch(r"([-−]?\d\.\d+)e([+-]?\d+)", text)
+    assert m, f"{text!r} is not scientific notation"
+    return m.group(1), int(m.group(2))
+
+
+def test_small_nonzero_values_go_scientific():
+    text = fmt(-0.0001, 3)
+    mantissa, exponent = sci_parts(text)
+    assert mantissa == "-1.000" and exponent == -4       # decimals + 1 significant figures
+    assert float(text) == -0.0001
+    mantissa, exponent = sci_parts(fmt(0.00012346, 3))
+    assert (mantissa, exponent) == ("1.235", -4)
+    mantissa, exponent = sci_parts(fmt(4.9e-7, 2))
+    assert (mantissa, exponent) == ("4.90", -7)
+    # 0.0004 rounds to 0.000 at 3 decimals, but at 4 decimals it is exact.
+    assert "e" in fmt(0.0004, 3)
+    assert fmt(0.0004, 4) == "0.0004"
+
+
+def test_large_values_go_scientific():
+    mantissa, exponent = sci_parts(fmt(2.5e9))
+    assert (mantissa, exponent) == ("2.500", 9)
+    mantissa, exponent = sci_parts(fmt(-1.2345e12, 2))
+    assert (mantissa, exponent) == ("-1.23", 12)
+    assert float(fmt(3.0e15)) == 3.0e15
+    # Below the threshold, fixed notation.
+    assert fmt(123456.5) == "123456.5"
+
+
+def test_minus_glyph_option():
+    assert MINUS == "\u2212"
+    assert fmt(-0.549834, minus=MINUS) == "\u22120.550"
+    assert fmt(-3.0, minus=MINUS) == "\u22123"
+    assert fmt(0.549834, minus=MINUS) == "0.550"
+    assert fmt(-0.0, minus=MINUS) == "0"
+    assert fmt(-0.0001, 3, minus=MINUS).startswith("\u22121.000e")
+    assert fmt(-0.549834) == "-0.550"      # default: ASCII hyphen-minus
+
+
+def test_negative_values_that_round_to_zero_are_never_minus_zero():
+    # Exactly zero prints 0, a tiny negative prints in scientific notation: neither "-0".
+    for v in (-0.0, -1e-20, -0.0004):
+        text = fmt(v, 3)
+        assert text not in ("-0", "-0.000", "\u22120")
+
+
+def test_non_finite():
+    assert fmt(float("nan")) == "nan"
+    assert fmt(float("inf")) == "inf"
+    assert fmt(float("-inf")) == "-inf"
+
+
+def test_fixed_columns():
+    assert fmt_fixed(0.1) == "0.100"
+    assert fmt_fixed(0.549834) == "0.550"
+    assert fmt_fixed(-0.0001) == "0.000"
+    assert fmt_fixed(-0.5, 2) == "-0.50"

@@ -1,0 +1,71 @@
+"""`bpnn-steps solve` must not pay for the heavy optional libraries: neither
+sympy nor matplotlib may be imported for text or JSON output.  (No timing
+assertions: only which modules get imported.)"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from helpers import REPO, cli_env
+
+HEAVY = ("sympy", "matplotlib")
+
+PROBE = """
+import sys
+from bpnn_steps.cli import main
+sys.argv = ["bpnn-steps"] + sys.argv[1:]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in {"sympy", "matplotlib"})
+sys.stderr.write("\\nHEAVY=" + repr(heavy) + " CODE=" + repr(code) + "\\n")
+"""
+
+
+def run_probe(*args):
+    return subprocess.run([sys.executable, "-c", PROBE, *args], cwd=REPO, env=cli_env(),
+                          capture_output=True, text=True, encoding="utf-8", timeout=60)
+
+
+@pytest.mark.parametrize("args", [
+    ["solve", "problems/lecture_122.yaml"],
+    ["solve", "problems/lecture_122.yaml", "--format", "json"],
+    ["solve", "lecture_122", "--format", "markdown"],
+    ["list"],
+])
+def test_no_heavy_imports_in_cli_run(args):
+    out = run_probe(*args)
+    assert "HEAVY=[] CODE=0" in out.stderr, out.stderr[-2000:]
+    assert out.stdout.strip()
+    if "json" in args:
+        json.loads(out.stdout)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_importtime_shows_no_heavy_modules(fmt):
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "bpnn_steps", "solve",
+                          "problems/lecture_122.yaml", "--format", fmt],
+                         cwd=REPO, env=cli_env(), capture_output=True, text=True,
+                         encoding="utf-8", timeout=60)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = [l for l in out.stderr.splitlines() if l.startswith("import time:")]
+    assert lines, "no -X importtime output"
+    imported = {l.rsplit("|", 1)[-1].strip().split(".")[0] for l in lines[1:]}
+    assert "bpnn_steps" in imported
+    assert not imported & set(HEAVY), sorted(imported & set(HEAVY))
+
+
+def test_importing_the_package_stays_light():
+    code = ("import sys, bpnn_steps; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in {'sympy', 'matplotlib'}))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=cli_env(),
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
