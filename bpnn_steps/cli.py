@@ -44,8 +44,9 @@ def fail(err: ProblemError | str) -> None:
 
 def emit(text: str, output: Optional[Path]) -> None:
     """Write to the output file atomically, or to stdout."""
+    text = text if text.endswith("\n") else text + "\n"
     if output is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.write(text)
         return
     from .fileio import write_atomic
     write_atomic(output, text)
@@ -99,6 +100,10 @@ def solve(
     output: Optional[Path] = typer.Option(None, "--output", "-o",
                                           help="Write to this file (atomically) instead of "
                                                "standard output."),
+    exact: bool = typer.Option(False, "--exact",
+                               help="Also calculate with exact fractions (sympy): inputs are "
+                                    "read as the decimals they are written as (0.1 = 1/10) "
+                                    "and exact values are shown beside the decimals."),
 ) -> None:
     """Solve a problem and show every step: feed-forward, back-propagation, update."""
     from .engine import solve as run
@@ -116,6 +121,9 @@ def solve(
     except ValueError:
         fail(f"--show: cannot read {show!r}; expected auto, all, none, or a list of first, "
              "last, every:K, numbers and ranges such as 1-3")
+    if exact:
+        _solve_exact(prob, trace, fmt, decimals, show, output)
+        return
     if fmt is TextFormat.json:
         emit(trace.to_json(), output)
         return
@@ -138,6 +146,28 @@ def solve(
         emit(report_text(blocks, decimals), output)
         return
     print_report(blocks, console(), decimals)
+
+
+def _solve_exact(prob, trace, fmt: TextFormat, decimals: int, show: str,
+                 output: Optional[Path]) -> None:
+    """solve --exact: the report with exact values beside the decimals (sympy)."""
+    from .exact import exact_json, report_with_exact
+
+    if fmt is TextFormat.json:
+        emit(exact_json(prob, trace, show), output)
+        return
+    if fmt is TextFormat.latex:
+        from .render.latex import blocks_document, solution_blocks
+        blocks = report_with_exact(prob, trace, show, solution_blocks(trace, show=show))
+        emit(blocks_document(blocks, trace.settings.title, decimals), output)
+        return
+    blocks = report_with_exact(prob, trace, show)
+    if fmt is TextFormat.markdown:
+        from .render.markdown import document_markdown
+        emit(document_markdown(blocks, decimals), output)
+        return
+    from .render.terminal import report_text
+    emit(report_text(blocks, decimals), output)
 
 
 @app.command("list")

@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Union
 
-import numpy as np
-
 from .activations import ACTIVATIONS
 from .losses import LOSSES
 from .notation import (EQUALS, HADAMARD, HALF, LP, MINUS, PLUS, RP, SPACE, T_SUP, TIMES,
@@ -226,7 +224,7 @@ def _cost_rows(step: Step, beta: float) -> list[tuple[Expr, ...]]:
         formula += [PLUS, Op("½β Σw²", r"\tfrac{1}{2}\beta \sum w^{2}")]
         numbers += [PLUS, _fnum(step.l2_cost)]
     if b == 1 and beta == 0:
-        rows.append(((Sym("Jbar"),), tuple(formula[3:4]), (_fnum(step.cost),)))
+        rows.append(((Sym("Jbar"),), (formula[2],), (_fnum(step.cost),)))
     else:
         rows.append(((Sym("Jbar"),), tuple(formula), tuple(numbers), (_fnum(step.cost),)))
     return rows
@@ -326,8 +324,8 @@ def _backward(step: Step, names: _Names, activations: Sequence[str], loss: str
             blocks.append(Display((hd, EQUALS, Op(spec.derivative_unicode(hname),
                                                   spec.derivative_tex("h")),
                                    EQUALS, column(b.derivative[n - 1]))))
-            blocks.append(Display((Sym("delta", (), t, n), EQUALS, op("{"), *upstream,
-                                   HADAMARD, hd, op("}"), EQUALS, column(b.delta[n - 1]))))
+            blocks.append(Display((Sym("delta", (), t, n), EQUALS, Op("{", r"\{"), *upstream,
+                                   HADAMARD, hd, Op("}", r"\}"), EQUALS, column(b.delta[n - 1]))))
             blocks.append(Display((xsym, EQUALS, with_one(inputs))))
             blocks.append(Display((_grad_label(n, t), EQUALS, LP, Sym("delta", (), t, n), xsym,
                                    T_SUP, RP, T_SUP, EQUALS, Mat(b.grad[n - 1]))))

@@ -46,8 +46,14 @@ def matrix_latex(mat: Mat, decimals: int) -> str:
 def expr_latex(expr, decimals: int) -> str:
     out = []
     previous = None
-    for tok in expr:
-        out.append(token_latex(tok, decimals, previous))
+    tokens = tuple(expr)
+    for k, tok in enumerate(tokens):
+        text = token_latex(tok, decimals, previous)
+        nxt = tokens[k + 1] if k + 1 < len(tokens) else None
+        # H^{[2]} followed by ^{T} would be a double superscript: brace the base.
+        if "^" in text and isinstance(nxt, Op) and nxt.tex.startswith("^"):
+            text = "{" + text + "}"
+        out.append(text)
         previous = tok
     return "".join(out)
 

@@ -1,0 +1,187 @@
+"""A TikZ picture of the network: one column of nodes per layer, bias nodes on
+top, every weight an arrow labelled with its initial value.
+
+Labels are placed where they cannot collide: for each weight layer the label
+position along the edges is chosen (in Python, from the node coordinates) so
+that no two labels and no label and node overlap.  Edges and labels leaving the
+same node share a colour, so a label is easy to match to its arrow.  When no
+position keeps every label clear (wide layers), the labels of that layer are
+left out and the picture says so; the weights are in the matrices anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..numfmt import fmt
+
+COLOURS = ("blue!70!black", "red!75!black", "green!45!black", "orange!85!black",
+           "violet!80!black", "cyan!55!black", "brown!80!black", "magenta!75!black")
+NODE_DIAMETER = 0.9          # cm
+LABEL_HEIGHT = 0.38          # cm, \footnotesize with inner sep
+CHAR_WIDTH = 0.17            # cm per character at \footnotesize
+MAX_WIDTH = 15.5             # cm
+MAX_HEIGHT = 10.0            # cm
+MIN_CLEARANCE = 0.05         # cm between a label and anything else
+MAX_LABELLED_EDGES = 48      # more edges than this in a layer: no labels
+
+
+@dataclass(frozen=True)
+class _Node:
+    name: str
+    x: float
+    y: float
+    label: str
+    bias: bool
+
+
+def _unit_label(n: int, j: int, depth: int) -> str:
+    if n == 0:
+        return f"x_{{{j}}}"
+    if n == depth:
+        return rf"\hat{{y}}_{{{j}}}"
+    return f"h_{{{j}}}" if depth == 2 else f"h^{{[{n}]}}_{{{j}}}"
+
+
+def _columns(layers: Sequence[int]) -> tuple[list[list[_Node]], float, float]:
+    depth = len(layers) - 1
+    tallest = max(layers[n] + (1 if n < depth else 0) for n in range(depth + 1))
+    dy = min(1.6, MAX_HEIGHT / max(tallest - 1, 1))
+    dx = min(6.0, MAX_WIDTH / max(depth, 1))
+    columns: list[list[_Node]] = []
+    for n, size in enumerate(layers):
+        nodes = []
+        count = size + (1 if n < depth else 0)
+        top = (count - 1) * dy / 2
+        k = 0
+        if n < depth:
+            nodes.append(_Node(f"b{n}", n * dx, top, "1", True))
+            k = 1
+        for j in range(1, size + 1):
+            nodes.append(_Node(f"n{n}u{j}", n * dx, top - (k + j - 1) * dy,
+                               _unit_label(n, j, depth), False))
+        columns.append(nodes)
+    return columns, dx, dy
+
+
+def _label_boxes(sources: Sequence[_Node], targets: Sequence[_Node], texts: np.ndarray,
+                 pos: Callable[[int, int], float]) -> np.ndarray:
+    """One row (x, y, width, height) per edge, sources major."""
+    rows = []
+    for i, s in enumerate(sources):
+        for j, t in enumerate(targets):
+            p = pos(i, j)
+            rows.append((s.x + p * (t.x - s.x), s.y + p * (t.y - s.y),
+                         CHAR_WIDTH * len(texts[i][j]) + 0.12, LABEL_HEIGHT))
+    return np.array(rows, dtype=float)
+
+
+def _clearance(boxes: np.ndarray, sources: Sequence[_Node], targets: Sequence[_Node]
+               ) -> float:
+    """The smallest gap (cm) between two labels, a label and a node, or a label and
+    an edge it does not belong to; negative when something overlaps."""
+    x, y, w, h = boxes.T
+    nodes = np.array([(n.x, n.y) for n in (*sources, *targets)], dtype=float)
+    # label - node (node as a disc)
+    dx = np.maximum(np.abs(x[:, None] - nodes[None, :, 0]) - w[:, None] / 2, 0.0)
+    dy = np.maximum(np.abs(y[:, None] - nodes[None, :, 1]) - h[:, None] / 2, 0.0)
+    worst = float(np.min(np.hypot(dx, dy))) - NODE_DIAMETER / 2
+    # label - label
+    if len(boxes) > 1:
+        gap = np.maximum(np.abs(x[:, None] - x[None, :]) - (w[:, None] + w[None, :]) / 2,
+                         np.abs(y[:, None] - y[None, :]) - (h[:, None] + h[None, :]) / 2)
+        np.fill_diagonal(gap, np.inf)
+        worst = min(worst, float(np.min(gap)))
+    # label - other edges: an edge through a label makes the label ambiguous
+    ax = np.array([s.x for s in sources for _ in targets])
+    ay = np.array([s.y for s in sources for _ in targets])
+    bx = np.array([t.x for _ in sources for t in targets])
+    by = np.array([t.y for _ in sources for t in targets])
+    ex, ey = bx - ax, by - ay
+    u = ((x[:, None] - ax[None, :]) * ex + (y[:, None] - ay[None, :]) * ey) / (ex * ex + ey * ey)
+    u = np.clip(u, 0.0, 1.0)
+    dist = np.hypot(x[:, None] - ax - u * ex, y[:, None] - ay - u * ey) - h[:, None] / 2
+    np.fill_diagonal(dist, np.inf)
+    return min(worst, 1.5 * float(np.min(dist)))
+
+
+def _choose_position(sources: Sequence[_Node], targets: Sequence[_Node], texts: np.ndarray
+                     ) -> Callable[[int, int], float] | None:
+    """The label position along the edges that leaves every label clearest."""
+    if len(sources) * len(targets) > MAX_LABELLED_EDGES:
+        return None
+    grid = [round(0.2 + 0.05 * k, 2) for k in range(13)]
+    candidates: list[Callable[[int, int], float]] = [lambda i, j, p=p: p for p in grid]
+    for a in grid:
+        for b in grid:
+            if a < b:
+                candidates.append(lambda i, j, a=a, b=b: a if i % 2 == 0 else b)
+                candidates.append(lambda i, j, a=a, b=b: b if i % 2 == 0 else a)
+                candidates.append(lambda i, j, a=a, b=b: a if j % 2 == 0 else b)
+                candidates.append(lambda i, j, a=a, b=b: b if j % 2 == 0 else a)
+    best, best_score = None, MIN_CLEARANCE
+    for pos in candidates:
+        score = _clearance(_label_boxes(sources, targets, texts, pos), sources, targets)
+        if score > best_score + 1e-9:
+            best, best_score = pos, score
+    return best
+
+
+def network_tikz(layers: Sequence[int], activations: Sequence[str],
+                 weights: Sequence[np.ndarray] | None = None, decimals: int = 3) -> str:
+    """The TikZ code (a ``tikzpicture``, centred) of the network."""
+    depth = len(layers) - 1
+    columns, dx, dy = _columns(layers)
+    small = dy < 1.0
+    node_size = NODE_DIAMETER if not small else max(0.45, dy * 0.8)
+    out = [r"\begin{center}",
+           r"\begin{tikzpicture}[>=stealth,",
+           rf"  unit/.style={{circle, draw, thick, minimum size={node_size:.2f}cm, inner sep=0pt"
+           + (r", font=\scriptsize" if small else "") + "},",
+           r"  bias/.style={unit, fill=black!10},",
+           r"  weight/.style={fill=white, inner sep=1pt, font=\footnotesize}]"]
+    for column in columns:
+        for node in column:
+            style = "bias" if node.bias else "unit"
+            out.append(rf"\node[{style}] ({node.name}) at ({node.x:.3f},{node.y:.3f}) "
+                       rf"{{${node.label}$}};")
+    omitted = []
+    for n in range(1, depth + 1):
+        sources, targets = columns[n - 1], [t for t in columns[n] if not t.bias]
+        texts = None
+        pos = None
+        if weights is not None and not small:
+            w = weights[n - 1]
+            texts = np.array([[fmt(float(v), decimals) for v in row] for row in w], dtype=object)
+            pos = _choose_position(sources, targets, texts)
+            if pos is None:
+                omitted.append(n)
+        for i, s in enumerate(sources):
+            colour = COLOURS[i % len(COLOURS)]
+            for j, t in enumerate(targets):
+                label = ""
+                if pos is not None and texts is not None:
+                    label = (rf" node[weight, pos={pos(i, j):.2f}, text={colour}] "
+                             rf"{{${texts[i][j]}$}}")
+                out.append(rf"\draw[->, {colour}] ({s.name}) --{label} ({t.name});")
+    bottom = min(node.y for column in columns for node in column) - node_size / 2 - 0.35
+    for n, column in enumerate(columns):
+        if n == 0:
+            caption = "input"
+        elif n == depth:
+            caption = f"output ({activations[n - 1]})"
+        else:
+            caption = ("hidden" if depth == 2 else f"hidden {n}") + f" ({activations[n - 1]})"
+        out.append(rf"\node[font=\small, anchor=north] at ({column[0].x:.3f},{bottom:.3f}) "
+                   rf"{{{caption}}};")
+    out.append(r"\end{tikzpicture}")
+    if weights is not None and (omitted or small):
+        which = "all layers" if small else ", ".join(f"W[{n}]" for n in omitted)
+        out.append("")
+        out.append(rf"{{\small (Weight labels of {which} left out to keep the picture "
+                   r"legible; the values are in the matrices below.)}")
+    out.append(r"\end{center}")
+    return "\n".join(out)

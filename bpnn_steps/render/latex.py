@@ -1,0 +1,397 @@
+"""LaTeX documents: worked solutions, question sheets and derivations.
+
+The document uses standard packages only (amsmath, amssymb, geometry, booktabs,
+graphicx, tikz) and compiles with pdflatex.  Every number is formatted by
+:mod:`bpnn_steps.numfmt` (trailing zeros kept), never by LaTeX.
+
+Text written by a user (titles) goes through :func:`escape_text`: every
+character prints as written and none can start a TeX command, so a title such
+as ``\\input{/etc/passwd}`` or ``\\write18{...}`` is typeset literally.
+
+This module never imports sympy.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from ..notation import EQUALS, Mat, Op, Token
+from ..numfmt import DEFAULT_DECIMALS, fmt
+from ..report import Block, Display, Equations, Heading, Table, Text, build_report
+from ..trace import Trace
+from .tokens import expr_latex, token_unicode
+
+# Rough printed width (characters of math) of a line on the page.
+LINE_WIDTH = 78
+MIN_SCALE = 0.35
+
+# --------------------------------------------------------------------------- text
+
+# Every TeX special, escaped so that it prints as the character itself.  OT1 text
+# fonts lack some glyphs (_, ~, ^, straight quotes, and $ in bold): those come
+# from the typewriter font (its glyphs are the ASCII characters, so they also
+# copy and search as typed) or from maths; textcomp's would need bitmap fonts.
+_TEXT_ESCAPES = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\ensuremath{\$}", "&": r"\&",
+    "#": r"\#", "%": r"\%", "_": r"{\ttfamily\char95}", "~": r"{\ttfamily\char126}",
+    "^": r"{\ttfamily\char94}", "<": r"\textless{}", ">": r"\textgreater{}",
+    "|": r"\textbar{}", '"': r"{\ttfamily\char34}", "'": r"{\ttfamily\char13}",
+    "`": r"{\ttfamily\char18}",
+    "-": "-{}",   # no -- or --- ligatures: the text prints as written
+}
+_TEXT_UNICODE = {
+    "…": r"\dots{}", "–": "--", "—": "---", "“": "``", "”": "''", "‘": "`", "’": "'",
+    "ß": r"\ss{}", "æ": r"\ae{}", "Æ": r"\AE{}", "ø": r"\o{}", "Ø": r"\O{}", "œ": r"\oe{}",
+    "Œ": r"\OE{}", "å": r"\aa{}", "Å": r"\AA{}", "ł": r"\l{}", "Ł": r"\L{}", "ı": r"\i{}",
+    "¡": "!`", "¿": "?`", "§": r"\S{}", "¶": r"\P{}", "©": r"\copyright{}",
+    "\u00a0": "~", "\u2009": r"\,", "\u2002": r"\enspace{}", "\u2003": r"\quad{}",
+}
+_MATH_UNICODE = {
+    "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\varepsilon",
+    "η": r"\eta", "θ": r"\theta", "λ": r"\lambda", "μ": r"\mu", "π": r"\pi", "σ": r"\sigma",
+    "τ": r"\tau", "φ": r"\varphi", "ω": r"\omega", "Σ": r"\Sigma", "Δ": r"\Delta",
+    "∇": r"\nabla", "∂": r"\partial", "ŷ": r"\hat{y}", "Ŷ": r"\hat{Y}", "−": "-",
+    "×": r"\times", "⊙": r"\odot", "½": r"\tfrac{1}{2}", "′": r"'", "→": r"\to",
+    "≤": r"\le", "≥": r"\ge", "≈": r"\approx", "≠": r"\ne", "⋮": r"\vdots", "⋱": r"\ddots",
+    "∈": r"\in", "·": r"\cdot", "±": r"\pm", "∞": r"\infty", "°": r"^{\circ}", "√": r"\surd",
+    "□": r"\square", "⟨": r"\langle", "⟩": r"\rangle", "∑": r"\sum",
+}
+_SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₍₎₊₋ₜₖᵢⱼₘₙₓₐₑₒ", "0123456789()+-tkijmnxaeo"))
+# In the report's Unicode, a superscript (n) is the layer index the lecture writes [n].
+_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻ⁿᵀⁱ", "0123456789[]+-nTi"))
+_COMBINING_MATH = {"\u0304": r"\bar", "\u0302": r"\hat", "\u0303": r"\tilde"}
+_TEXT_ACCENTS = {"\u0301": "'", "\u0300": "`", "\u0302": "^", "\u0308": '"', "\u0303": "~",
+                 "\u0327": "c", "\u030c": "v", "\u0306": "u", "\u030b": "H", "\u030a": "r",
+                 "\u0304": "=", "\u0307": "."}
+
+
+def escape_text(text: str) -> str:
+    """Text written by a user, made safe for LaTeX text mode: prints as written.
+
+    TeX specials are escaped, accented letters become accent commands, control
+    characters become spaces, and characters pdflatex has no glyph for are
+    written as their code point (U+XXXX).
+    """
+    return "".join(_escape_char(c) for c in unicodedata.normalize("NFC", text))
+
+
+def _escape_char(c: str) -> str:
+    if c in _TEXT_ESCAPES:
+        return _TEXT_ESCAPES[c]
+    if c in ("\n", "\r", "\t") or unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp"):
+        return " "
+    if ord(c) < 128:
+        return c
+    if c in _TEXT_UNICODE:
+        return _TEXT_UNICODE[c]
+    if c in _MATH_UNICODE:
+        return "$" + _MATH_UNICODE[c] + "$"
+    if c in _SUBSCRIPTS:
+        return "$_{" + _SUBSCRIPTS[c] + "}$"
+    if c in _SUPERSCRIPTS:
+        return "$^{" + _SUPERSCRIPTS[c] + "}$"
+    decomposed = unicodedata.normalize("NFD", c)
+    base, marks = decomposed[0], decomposed[1:]
+    if len(decomposed) > 1 and ord(base) < 128 and base.isalpha() \
+            and all(m in _TEXT_ACCENTS for m in marks):
+        out = "\\i" if base == "i" and marks else base
+        for m in marks:
+            out = "\\" + _TEXT_ACCENTS[m] + "{" + out + "}"
+        return out
+    if unicodedata.category(c).startswith("Z"):
+        return " "
+    return r"{\ttfamily [U+%04X]}" % ord(c)
+
+
+def text_latex(text: str) -> str:
+    """Report text (with Unicode maths such as J₍ₜ₎, ŷₖ, W̄⁽²⁾, λ) as LaTeX text:
+    maths characters become inline maths, everything else is escaped."""
+    items: list[tuple[bool, str]] = []     # (is maths, LaTeX)
+    text = unicodedata.normalize("NFC", text)
+    i = 0
+    while i < len(text):
+        c = text[i]
+        nxt = text[i + 1] if i + 1 < len(text) else ""
+        if nxt in _COMBINING_MATH and c.isascii() and c.isalpha():
+            items.append((True, _COMBINING_MATH[nxt] + "{" + c + "}"))
+            i += 2
+            continue
+        if c in _SUBSCRIPTS or c in _SUPERSCRIPTS:
+            table, mark = (_SUBSCRIPTS, "_") if c in _SUBSCRIPTS else (_SUPERSCRIPTS, "^")
+            j = i
+            run = []
+            while j < len(text) and (text[j] in table or (
+                    text[j] == "," and j + 1 < len(text) and text[j + 1] in table and run)):
+                run.append(table.get(text[j], ","))
+                j += 1
+            script = mark + "{" + "".join(run) + "}"
+            if items and not items[-1][0] and items[-1][1][-1:].isalpha() \
+                    and items[-1][1][-1:].isascii() and len(items[-1][1]) == 1:
+                items[-1] = (True, items[-1][1] + script)
+            elif items and items[-1][0]:
+                items[-1] = (True, items[-1][1] + script)
+            else:
+                items.append((True, "{}" + script))
+            i = j
+            continue
+        if c in _MATH_UNICODE:
+            items.append((True, _MATH_UNICODE[c]))
+        elif c == "'":           # prose apostrophe (the layer's): typographic
+            items.append((False, "'{}"))
+        else:
+            items.append((False, _escape_char(c)))
+        i += 1
+    out = []
+    k = 0
+    while k < len(items):
+        is_math, tex = items[k]
+        if not is_math:
+            out.append(tex)
+            k += 1
+            continue
+        run = [tex]
+        k += 1
+        while k < len(items) and items[k][0]:
+            run.append(" " + items[k][1] if items[k][1][:1].isalpha() else items[k][1])
+            k += 1
+        out.append("$" + "".join(run) + "$")
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- maths
+
+
+def tokens_tex(expr: Iterable[Token], decimals: int) -> str:
+    return expr_latex(tuple(expr), decimals)
+
+
+def _token_width(tok: Token, decimals: int, previous: Token | None) -> float:
+    if isinstance(tok, Mat):
+        cells = [[fmt(float(v), decimals) for v in row] for row in tok.value]
+        cols = len(cells[0]) if cells else 0
+        return 2.0 + sum(max(len(r[j]) for r in cells) + 1.6 for j in range(cols))
+    if isinstance(tok, Op):
+        return _text_width(tok.text)
+    return _text_width(token_unicode(tok, decimals, previous))
+
+
+def _text_width(text: str) -> float:
+    small = sum(1 for c in text if c in _SUBSCRIPTS or c in _SUPERSCRIPTS or c == ",")
+    return len(text) - 0.5 * small
+
+
+def expr_width(expr: Sequence[Token], decimals: int) -> float:
+    total = 0.0
+    previous = None
+    for tok in expr:
+        total += _token_width(tok, decimals, previous)
+        previous = tok
+    return total
+
+
+def _split_equals(expr: Sequence[Token]) -> list[list[Token]]:
+    parts: list[list[Token]] = [[]]
+    for tok in expr:
+        if tok == EQUALS:
+            parts.append([])
+        else:
+            parts[-1].append(tok)
+    return parts
+
+
+def _scaled(tex: str, width: float, limit: float) -> str:
+    if width <= limit:
+        return tex
+    factor = max(MIN_SCALE, limit / width)
+    return rf"\scalebox{{{factor:.2f}}}{{$\displaystyle {tex}$}}"
+
+
+def display_latex(expr: Sequence[Token], decimals: int) -> str:
+    """One displayed equation; too wide for a line, it breaks at its '=' signs, and
+    a part still too wide is scaled down."""
+    if expr_width(expr, decimals) <= LINE_WIDTH:
+        return r"\[" + "\n" + tokens_tex(expr, decimals) + "\n" + r"\]"
+    parts = _split_equals(expr)
+    lines = []
+    for k, part in enumerate(parts):
+        width = expr_width(part, decimals)
+        tex = _scaled(tokens_tex(part, decimals), width, LINE_WIDTH - 8)
+        lines.append(tex if k == 0 else "&= " + tex)
+    if len(lines) == 1:
+        return r"\[" + "\n" + lines[0] + "\n" + r"\]"
+    body = lines[0] + " " + lines[1] + "".join(r" \\" + "\n" + line for line in lines[2:])
+    return r"\begin{align*}" + "\n" + body + "\n" + r"\end{align*}"
+
+
+def equations_latex(block: Equations, decimals: int) -> str:
+    """Rows of lhs = ... = value in one align*; a row too wide for a line puts each
+    '=' on its own line."""
+    rows = []
+    for row in block.rows:
+        segs = [tokens_tex(seg, decimals) for seg in row]
+        broken = any(r"\\" in s for s in segs)
+        width = sum(expr_width(seg, decimals) for seg in row) + 3 * (len(row) - 1)
+        if broken or width <= LINE_WIDTH or len(row) <= 2:
+            rows.append(segs[0] + " &= " + " = ".join(segs[1:]))
+        else:
+            rows.append(segs[0] + " &= " + (r" \\" + "\n" + "&= ").join(segs[1:]))
+    return r"\begin{align*}" + "\n" + (r" \\" + "\n").join(rows) + "\n" + r"\end{align*}"
+
+
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?(e-?\d+)?$")
+
+
+def _cell(text: str) -> str:
+    """A table cell: numbers in maths (a real minus sign), other text escaped."""
+    if _NUMBER.match(text):
+        mantissa, _, exponent = text.partition("e")
+        return "$" + mantissa + (rf" \times 10^{{{int(exponent)}}}" if exponent else "") + "$"
+    return text_latex(text)
+
+
+def table_latex(block: Table) -> str:
+    cols = len(block.headers)
+    spec = "l" + "r" * (cols - 1)
+    lines = [r"\begin{center}", rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
+             " & ".join(text_latex(h) for h in block.headers) + r" \\", r"\midrule"]
+    for row in block.rows:
+        lines.append(" & ".join(_cell(c) for c in row) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}", r"\end{center}"]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class PageBreak:
+    """A new page (the answer key after the question sheet)."""
+
+
+_SECTIONS = {1: "section", 2: "subsection", 3: "subsubsection"}
+
+
+def blocks_latex(blocks: Sequence[Block], decimals: int = DEFAULT_DECIMALS) -> str:
+    """The body of a document (no preamble)."""
+    from ..sheet import Diagram
+    from .diagram import network_tikz
+
+    out: list[str] = []
+    for block in blocks:
+        if isinstance(block, Heading):
+            command = _SECTIONS.get(block.level, "paragraph")
+            out.append(rf"\{command}*{{{text_latex(block.text)}}}")
+        elif isinstance(block, Text):
+            out.append(text_latex(block.text))
+        elif isinstance(block, Equations):
+            out.append(equations_latex(block, decimals))
+        elif isinstance(block, Display):
+            out.append(display_latex(block.expr, decimals))
+        elif isinstance(block, Table):
+            out.append(table_latex(block))
+        elif isinstance(block, Diagram):
+            out.append(network_tikz(block.layers, block.activations, block.weights, decimals))
+        elif isinstance(block, PageBreak):
+            out.append(r"\clearpage")
+    return "\n\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------- documents
+
+# Characters the report may still carry inside maths tokens: typeset them
+# whether they occur in text or in maths.
+_DECLARED = {
+    "03C3": r"\sigma", "03BB": r"\lambda", "03B2": r"\beta", "03B4": r"\delta",
+    "03A3": r"\Sigma", "2207": r"\nabla", "2202": r"\partial", "0177": r"\hat{y}",
+    "0176": r"\hat{Y}", "2212": "-", "00D7": r"\times", "2299": r"\odot",
+    "00BD": r"\tfrac{1}{2}", "2032": r"{}'", "00B2": r"^{2}", "1D40": r"^{T}",
+    "2026": r"\dots", "22EE": r"\vdots", "2192": r"\to", "2248": r"\approx",
+    "2264": r"\le", "2265": r"\ge", "209C": r"_{t}", "2096": r"_{k}",
+}
+
+
+def preamble() -> str:
+    declared = "\n".join(rf"\DeclareUnicodeCharacter{{{code}}}{{\ensuremath{{{tex}}}}}"
+                         for code, tex in _DECLARED.items())
+    return "\n".join([
+        r"\documentclass[11pt]{article}",
+        r"\usepackage[utf8]{inputenc}",
+        r"\usepackage[a4paper,margin=2cm]{geometry}",
+        r"\usepackage{amsmath}",
+        r"\usepackage{amssymb}",
+        r"\usepackage{booktabs}",
+        r"\usepackage{graphicx}",
+        r"\usepackage{tikz}",
+        r"\allowdisplaybreaks",
+        r"\setlength{\parindent}{0pt}",
+        r"\setlength{\parskip}{0.6ex plus 0.3ex}",
+        r"\setcounter{MaxMatrixCols}{40}",
+        declared,
+        r"\pagestyle{plain}",
+        r"\begin{document}",
+        "",
+    ])
+
+
+def document(body: str, title: str) -> str:
+    del title   # the title is the first heading of the body
+    return preamble() + body + "\n" + r"\end{document}" + "\n"
+
+
+def _title(trace: Trace) -> str:
+    s = trace.settings
+    return s.title or f"Network {'-'.join(str(n) for n in s.layers)}"
+
+
+def solution_blocks(trace: Trace, *, show: str = "auto", statement: bool = True
+                    ) -> list[Block]:
+    """The worked solution, preceded by the problem statement (with its diagram)."""
+    from ..sheet import statement_blocks
+
+    report = build_report(trace, show=show)
+    blocks: list[Block] = [report[0]]
+    if statement:
+        blocks += statement_blocks(trace)
+        blocks.append(Heading("Worked solution", 2))
+    # The report's own header lines follow its title: keep them (conventions).
+    blocks += report[1:]
+    return blocks
+
+
+def sheet_blocks(trace: Trace, sheet: str = "solution", *, decimals: int = DEFAULT_DECIMALS,
+                 show: str = "auto") -> list[Block]:
+    """``question``, ``solution`` or ``both`` (question sheet, then the answer key on a
+    new page)."""
+    from ..sheet import question_blocks
+
+    if sheet == "question":
+        return question_blocks(trace, decimals=decimals, show=show)
+    if sheet == "solution":
+        return solution_blocks(trace, show=show)
+    if sheet == "both":
+        key = solution_blocks(trace, show=show, statement=False)
+        key[0] = Heading(f"Answer key: {_title(trace)}", 1)
+        return question_blocks(trace, decimals=decimals, show=show) + [PageBreak()] + key
+    raise ValueError(f"unknown sheet {sheet!r}; expected question, solution or both")
+
+
+def solution_document(trace: Trace, decimals: int = DEFAULT_DECIMALS, show: str = "auto") -> str:
+    """A complete LaTeX document: the problem and its worked solution."""
+    return document(blocks_latex(solution_blocks(trace, show=show), decimals), _title(trace))
+
+
+def sheet_document(trace: Trace, sheet: str = "solution", decimals: int = DEFAULT_DECIMALS,
+                   show: str = "auto") -> str:
+    return document(blocks_latex(sheet_blocks(trace, sheet, decimals=decimals, show=show),
+                                 decimals), _title(trace))
+
+
+def blocks_document(blocks: Sequence[Block], title: str,
+                    decimals: int = DEFAULT_DECIMALS) -> str:
+    """Any report blocks (a derivation, say) as a complete document."""
+    return document(blocks_latex(blocks, decimals), title)
+
+
+__all__ = ["escape_text", "text_latex", "blocks_latex", "solution_document", "sheet_document",
+           "blocks_document", "sheet_blocks", "solution_blocks", "display_latex",
+           "equations_latex", "PageBreak"]

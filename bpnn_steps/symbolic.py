@@ -1,0 +1,645 @@
+"""The gradient of the cost with respect to every weight, built from the chain rule.
+
+The derivation is built *structurally*, the way a lecture does it by hand: the
+output error first, then each hidden layer's error through W-bar and the
+activation's derivative, then each weight's entry as error times input.  No
+expression is expanded or simplified, so a 4-8-4 network takes milliseconds and
+every entry keeps the lecture's form::
+
+    dJ_(t)/dw_{1,1}^{[1]} = [(yhat_1 - y_1) w_{1,1}^{[2]} + (yhat_2 - y_2) w_{1,2}^{[2]}] h_1 (1 - h_1) x_1
+
+Expressions are small trees (:class:`Var`, :class:`Sum`, :class:`Diff`,
+:class:`Prod`, :class:`Square`, :class:`Step`) that print in Unicode and LaTeX
+and convert to sympy.  sympy is imported only by the functions that return
+sympy objects (:func:`answer_symbols`, :func:`gradient_entry`,
+:func:`gradient_entries`, :func:`to_sympy`).
+
+Activation derivatives are written in the unit's own value, as a lecture does:
+sigmoid' = h(1 - h), tanh' = 1 - h^2, linear' = 1 (left out), and relu' is the
+step [z > 0].  In sympy the relu step is ``Heaviside(h, 0)`` of the unit's value
+h = relu(z): h > 0 exactly when z > 0, and ``Heaviside(0, 0) = 0`` matches the
+engine's derivative 0 at z = 0.  A softmax output occurs with ``ce`` (the output
+error is yhat - y) or with ``mse`` (the softmax Jacobian, written in yhat:
+delta_k = yhat_k [(yhat_k - y_k) - sum_m (yhat_m - y_m) yhat_m]).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Union
+
+from .activations import ACTIVATIONS
+from .losses import LOSSES
+from .notation import Sym
+
+if TYPE_CHECKING:  # pragma: no cover
+    import sympy
+
+__all__ = [
+    "Var", "One", "Sum", "Diff", "Prod", "Square", "Step", "Ref", "Node",
+    "LayerDerivation", "Derivation", "derive", "answer_symbols", "gradient_entry",
+    "gradient_entries", "to_sympy", "to_latex", "to_unicode", "latex_lines", "size",
+    "symbol_name",
+]
+
+
+# --------------------------------------------------------------------------- nodes
+
+
+@dataclass(frozen=True)
+class Var:
+    """A value of one generic sample: ``x``, ``y``, ``yhat``, ``h`` (hidden unit) or
+    ``w`` (weight, index (i, j), layer n).  ``h`` has ``layer`` None in a network
+    with one hidden layer (the lecture's plain h) and the layer number otherwise."""
+
+    kind: str
+    index: tuple[int, ...]
+    layer: int | None = None
+
+
+@dataclass(frozen=True)
+class One:
+    """The constant 1."""
+
+
+@dataclass(frozen=True, eq=False)
+class Sum:
+    terms: tuple["Node", ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Diff:
+    left: "Node"
+    right: "Node"
+
+
+@dataclass(frozen=True, eq=False)
+class Prod:
+    factors: tuple["Node", ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Square:
+    base: "Node"
+
+
+@dataclass(frozen=True, eq=False)
+class Step:
+    """relu'(z_j^[n]) = [z_j^[n] > 0], written with z; ``unit`` is relu(z_j^[n])."""
+
+    unit: Var
+    layer: int
+    j: int
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A named shorthand shown in recursions: delta_j^[n] (``name`` "delta")."""
+
+    name: str
+    index: tuple[int, ...]
+    layer: int | None = None
+
+
+Node = Union[Var, One, Sum, Diff, Prod, Square, Step, Ref]
+
+
+def prod(*factors: Node | None) -> Node:
+    """A product with nested products flattened and factors 1 (or None) left out."""
+    flat: list[Node] = []
+    for f in factors:
+        if f is None or isinstance(f, One):
+            continue
+        if isinstance(f, Prod):
+            flat.extend(f.factors)
+        else:
+            flat.append(f)
+    if not flat:
+        return One()
+    return flat[0] if len(flat) == 1 else Prod(tuple(flat))
+
+
+def total(terms: Sequence[Node]) -> Node:
+    return terms[0] if len(terms) == 1 else Sum(tuple(terms))
+
+
+# --------------------------------------------------------------------------- names
+
+
+def symbol_name(var: Var, depth: int) -> str:
+    """The sympy name of a variable: x1, y2, yhat1, h2 (one hidden layer),
+    h1_2 (layer 1, unit 2 of a deeper net), w2_0_1 (w_{0,1}^{[2]})."""
+    if var.kind == "w":
+        i, j = var.index
+        return f"w{var.layer}_{i}_{j}"
+    if var.kind == "h" and depth != 2:
+        return f"h{var.layer}_{var.index[0]}"
+    return f"{var.kind}{var.index[0]}"
+
+
+def unit(n: int, j: int, depth: int) -> Var:
+    """a_j^[n] of one sample: x_j (n = 0), yhat_j (n = L), h_j or h_j^[n]."""
+    if n == 0:
+        return Var("x", (j,))
+    if n == depth:
+        return Var("yhat", (j,))
+    return Var("h", (j,), None if depth == 2 else n)
+
+
+def weight(n: int, i: int, j: int) -> Var:
+    return Var("w", (i, j), n)
+
+
+def _sym(var: Var | Ref, sample: str | None) -> Sym:
+    if isinstance(var, Ref):
+        return Sym(var.name, var.index, sample, var.layer)  # type: ignore[arg-type]
+    if var.kind == "w":
+        return Sym("w", var.index, None, var.layer)
+    return Sym(var.kind, var.index, sample, var.layer)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- derivation
+
+
+@dataclass(frozen=True)
+class LayerDerivation:
+    """Everything a lecture writes for weight layer n (entries 0-based: [i][j - 1]).
+
+    ``error[j-1]``   dJ/da_j^[n]: yhat_j - y_j at the output, the back-propagated
+                     sum (W-bar[n+1] delta[n+1])_j for a hidden layer;
+    ``error_short``  the same written with delta^[n+1] symbols (hidden layers);
+    ``derivative``   f_n'(z_j) in the unit's value (None: linear, or softmax);
+    ``delta[j-1]``   dJ/dz_j^[n], written out in full;
+    ``delta_short``  error_short times derivative;
+    ``entries[i][j-1]`` dJ_(t)/dw_{i,j}^[n], written out in full.
+    """
+
+    n: int
+    activation: str
+    error: tuple[Node, ...]
+    error_short: tuple[Node, ...]
+    derivative: tuple[Node | None, ...]
+    delta: tuple[Node, ...]
+    delta_short: tuple[Node, ...]
+    entries: tuple[tuple[Node, ...], ...]
+    cancels: bool = False          # output layer: f' cancels against the loss (bce, ce)
+
+
+@dataclass(frozen=True)
+class Derivation:
+    layers: tuple[int, ...]
+    activations: tuple[str, ...]
+    loss: str
+    layer: tuple[LayerDerivation, ...]     # layer[n - 1] is weight layer n
+
+    @property
+    def depth(self) -> int:
+        return len(self.layers) - 1
+
+
+def _check_network(layers: Sequence[int], activations: Sequence[str], loss: str) -> None:
+    if len(layers) < 2 or any(int(n) != n or n < 1 for n in layers):
+        raise ValueError(f"layers must be at least two positive sizes, got {list(layers)}")
+    if len(activations) != len(layers) - 1:
+        raise ValueError(f"need {len(layers) - 1} activations (one per weight layer), "
+                         f"got {len(activations)}")
+    for k, name in enumerate(activations):
+        if name not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {name!r}; expected one of "
+                             f"{', '.join(ACTIVATIONS)}")
+        if name == "softmax" and k != len(activations) - 1:
+            raise ValueError("softmax is allowed on the output layer only")
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; expected one of {', '.join(LOSSES)}")
+    needs = LOSSES[loss].output_activation
+    if needs is not None and activations[-1] != needs:
+        raise ValueError(f"{loss} needs a {needs} output layer, got {activations[-1]}")
+
+
+def activation_derivative(name: str, value: Var, n: int, j: int) -> Node | None:
+    """f'(z) written in the unit's value ``value`` (None when it is 1)."""
+    if name == "sigmoid":
+        return Prod((value, Diff(One(), value)))
+    if name == "tanh":
+        return Diff(One(), Square(value))
+    if name == "relu":
+        return Step(value, n, j)
+    if name in ("linear", "softmax"):
+        return None
+    raise ValueError(f"unknown activation {name!r}")
+
+
+def derive(layers: Sequence[int], activations: Sequence[str], loss: str = "mse") -> Derivation:
+    """The chain rule for every weight of the network, layer by layer from the output."""
+    layers = tuple(int(n) for n in layers)
+    activations = tuple(activations)
+    _check_network(layers, activations, loss)
+    depth = len(layers) - 1
+    out: list[LayerDerivation] = []
+    # Output layer.
+    k_out = layers[-1]
+    act = activations[-1]
+    yhat = [unit(depth, k, depth) for k in range(1, k_out + 1)]
+    err = [Diff(yhat[k], Var("y", (k + 1,))) for k in range(k_out)]
+    derivs = [activation_derivative(act, yhat[k], depth, k + 1) for k in range(k_out)]
+    cancels = LOSSES[loss].simplified_delta is not None and LOSSES[loss].output_activation == act
+    if cancels or act == "linear":
+        delta: list[Node] = list(err)
+    elif act == "softmax":   # mse through the softmax Jacobian
+        weighted = total([prod(err[m], yhat[m]) for m in range(k_out)])
+        delta = [prod(yhat[k], Diff(err[k], weighted)) for k in range(k_out)]
+    else:
+        delta = [prod(err[k], derivs[k]) for k in range(k_out)]
+    out.append(_layer(depth, act, err, err, derivs, delta, delta, layers, depth, cancels))
+    # Hidden layers, from the last back to the first.
+    for n in range(depth - 1, 0, -1):
+        upper = out[-1]
+        size, above = layers[n], layers[n + 1]
+        act = activations[n - 1]
+        error, error_short, derivs, delta, delta_short = [], [], [], [], []
+        for j in range(1, size + 1):
+            e = total([prod(upper.delta[k - 1], weight(n + 1, j, k))
+                       for k in range(1, above + 1)])
+            es = total([prod(Ref("delta", (k,), n + 1), weight(n + 1, j, k))
+                        for k in range(1, above + 1)])
+            d = activation_derivative(act, unit(n, j, depth), n, j)
+            error.append(e)
+            error_short.append(es)
+            derivs.append(d)
+            delta.append(prod(e, d))
+            delta_short.append(prod(es, d))
+        out.append(_layer(n, act, error, error_short, derivs, delta, delta_short, layers,
+                          depth, False))
+    return Derivation(layers=layers, activations=activations, loss=loss,
+                      layer=tuple(reversed(out)))
+
+
+def _layer(n: int, act: str, error: Sequence[Node], error_short: Sequence[Node],
+           derivs: Sequence[Node | None], delta: Sequence[Node], delta_short: Sequence[Node],
+           layers: tuple[int, ...], depth: int, cancels: bool) -> LayerDerivation:
+    size_in = layers[n - 1]
+    entries = tuple(
+        tuple(delta[j] if i == 0 else prod(delta[j], unit(n - 1, i, depth))
+              for j in range(len(delta)))
+        for i in range(size_in + 1))
+    return LayerDerivation(n=n, activation=act, error=tuple(error),
+                           error_short=tuple(error_short), derivative=tuple(derivs),
+                           delta=tuple(delta), delta_short=tuple(delta_short),
+                           entries=entries, cancels=cancels)
+
+
+# --------------------------------------------------------------------------- sympy
+
+
+def answer_symbols(layers: Sequence[int]) -> dict[str, "sympy.Symbol"]:
+    """The per-sample symbols of a network, by name (no sample index).
+
+    ``x1..xN`` inputs, ``y1..yK`` targets, ``yhat1..yhatK`` outputs; hidden units
+    ``h1..hM`` for one hidden layer, ``h{n}_{j}`` (layer n, unit j) for deeper
+    nets; weights ``w{n}_{i}_{j}`` = w_{i,j}^[n] (``w2_0_1`` is the bias weight of
+    output 1 of layer 2).  All are real symbols.
+    """
+    import sympy
+
+    layers = tuple(int(n) for n in layers)
+    if len(layers) < 2 or any(n < 1 for n in layers):
+        raise ValueError(f"layers must be at least two positive sizes, got {list(layers)}")
+    depth = len(layers) - 1
+    names: list[str] = [f"x{i}" for i in range(1, layers[0] + 1)]
+    names += [f"y{k}" for k in range(1, layers[-1] + 1)]
+    names += [f"yhat{k}" for k in range(1, layers[-1] + 1)]
+    for n in range(1, depth):
+        names += [symbol_name(Var("h", (j,), n), depth) for j in range(1, layers[n] + 1)]
+    for n in range(1, depth + 1):
+        names += [f"w{n}_{i}_{j}" for i in range(layers[n - 1] + 1)
+                  for j in range(1, layers[n] + 1)]
+    return {name: sympy.Symbol(name, real=True) for name in names}
+
+
+def to_sympy(node: Node, symbols: dict[str, "sympy.Symbol"], depth: int,
+             cache: dict | None = None) -> "sympy.Expr":
+    """The sympy form of an expression tree (shared subtrees converted once)."""
+    import sympy
+
+    # id -> (node, expr): the node is kept so that its id cannot be reused.
+    memo: dict = {} if cache is None else cache
+
+    def conv(nd: Node) -> sympy.Expr:
+        key = id(nd)
+        if key in memo:
+            return memo[key][1]
+        if isinstance(nd, Var):
+            result = symbols[symbol_name(nd, depth)]
+        elif isinstance(nd, One):
+            result = sympy.Integer(1)
+        elif isinstance(nd, Sum):
+            result = sympy.Add(*(conv(t) for t in nd.terms))
+        elif isinstance(nd, Diff):
+            result = conv(nd.left) - conv(nd.right)
+        elif isinstance(nd, Prod):
+            result = sympy.Mul(*(conv(f) for f in nd.factors))
+        elif isinstance(nd, Square):
+            result = conv(nd.base) ** 2
+        elif isinstance(nd, Step):
+            result = sympy.Heaviside(conv(nd.unit), 0)
+        else:
+            raise ValueError(f"{nd!r} has no sympy form (expand the recursion first)")
+        memo[key] = (nd, result)
+        return result
+
+    return conv(node)
+
+
+def gradient_entry(layers: Sequence[int], activations: Sequence[str], loss: str,
+                   n: int, i: int, j: int) -> "sympy.Expr":
+    """dJ_(t)/dw_{i,j}^[n] of one generic sample (data term only), in the symbols of
+    :func:`answer_symbols`: substituting a sample's x, y, h, yhat and the weights
+    gives the engine's per-sample gradient entry ``grad[n-1][i, j-1]``.
+
+    ``n`` is the weight layer (1..L), ``i`` the input node (0 = bias), ``j`` the
+    output node (1-based).
+    """
+    derivation = derive(layers, activations, loss)
+    _check_entry(derivation, n, i, j)
+    return to_sympy(derivation.layer[n - 1].entries[i][j - 1], answer_symbols(layers),
+                    derivation.depth)
+
+
+def gradient_entries(layers: Sequence[int], activations: Sequence[str], loss: str
+                     ) -> dict[tuple[int, int, int], "sympy.Expr"]:
+    """Every entry at once, keyed (n, i, j) as in :func:`gradient_entry`."""
+    derivation = derive(layers, activations, loss)
+    symbols = answer_symbols(layers)
+    cache: dict = {}
+    out = {}
+    for layer in derivation.layer:
+        for i, row in enumerate(layer.entries):
+            for j, node in enumerate(row, start=1):
+                out[(layer.n, i, j)] = to_sympy(node, symbols, derivation.depth, cache)
+    return out
+
+
+def _check_entry(derivation: Derivation, n: int, i: int, j: int) -> None:
+    depth = derivation.depth
+    if not 1 <= n <= depth:
+        raise ValueError(f"layer n must be 1..{depth}, got {n}")
+    size_in, size_out = derivation.layers[n - 1], derivation.layers[n]
+    if not 0 <= i <= size_in:
+        raise ValueError(f"i must be 0..{size_in} for W[{n}], got {i}")
+    if not 1 <= j <= size_out:
+        raise ValueError(f"j must be 1..{size_out} for W[{n}], got {j}")
+
+
+# --------------------------------------------------------------------------- printing
+
+
+def size(node: Node, memo: dict[int, int] | None = None) -> int:
+    """How many symbols the expression prints (shared subtrees counted each time)."""
+    memo = {} if memo is None else memo
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    if isinstance(node, Sum):
+        result = sum(size(t, memo) for t in node.terms)
+    elif isinstance(node, Prod):
+        result = sum(size(f, memo) for f in node.factors)
+    elif isinstance(node, Diff):
+        result = size(node.left, memo) + size(node.right, memo)
+    elif isinstance(node, Square):
+        result = size(node.base, memo)
+    else:
+        result = 1
+    memo[key] = result
+    return result
+
+
+def _needs_bracket(node: Node) -> bool:
+    return isinstance(node, (Sum, Diff))
+
+
+def _level(node: Node, memo: dict[int, int]) -> int:
+    """Bracket nesting inside ``node``: 0 none, 1 (), 2 [], 3 {}."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    if isinstance(node, Prod):
+        result = max(_level(f, memo) + (1 if _needs_bracket(f) else 0) for f in node.factors)
+    elif isinstance(node, Sum):
+        result = max(_level(t, memo) for t in node.terms)
+    elif isinstance(node, Diff):
+        result = max(_level(node.left, memo) + (1 if isinstance(node.left, Diff) else 0),
+                     _level(node.right, memo) + (1 if _needs_bracket(node.right) else 0))
+    elif isinstance(node, Square):
+        result = _level(node.base, memo) + (1 if _needs_bracket(node.base) else 0)
+    else:
+        result = 0
+    memo[key] = result
+    return result
+
+
+_TEX_BRACKETS = {1: ("(", ")"), 2: ("[", "]"), 3: (r"\{", r"\}"), 4: (r"\big(", r"\big)")}
+_UNI_BRACKETS = {1: ("(", ")"), 2: ("[", "]"), 3: ("{", "}"), 4: ("(", ")")}
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A run of printed text: ``tex`` (LaTeX), ``text`` (Unicode), and whether a
+    line may break before it (``prefix`` is put at the start of the new line)."""
+
+    tex: str
+    text: str
+    breakable: bool = False
+    prefix_tex: str = ""
+    prefix_text: str = ""
+
+
+def _pieces(node: Node, sample: str | None, memo: dict[int, int]) -> list[Piece]:
+    if isinstance(node, (Var, Ref)):
+        s = _sym(node, sample)
+        text = s.unicode() if isinstance(node, Ref) or node.kind == "w" else \
+            _sym(node, None).unicode()
+        return [Piece(s.latex(), text)]
+    if isinstance(node, One):
+        return [Piece("1", "1")]
+    if isinstance(node, Step):
+        z = Sym("z", (node.j,), sample, node.layer)  # type: ignore[arg-type]
+        return [Piece(rf"[{z.latex()} > 0]", f"[{Sym('z', (node.j,), None, node.layer).unicode()} > 0]")]
+    if isinstance(node, Square):
+        inner = _pieces(node.base, sample, memo)
+        plain = isinstance(node.base, Var) and (node.base.layer is None or node.base.kind == "x")
+        if plain:
+            return [Piece(_join_tex(inner) + "^{2}", _join_text(inner) + "²")]
+        return [Piece("(" + _join_tex(inner) + ")^{2}", "(" + _join_text(inner) + ")²")]
+    if isinstance(node, Sum):
+        out: list[Piece] = []
+        for k, term in enumerate(node.terms):
+            ps = _pieces(term, sample, memo)
+            if k:
+                first = ps[0]
+                ps[0] = Piece(" + " + first.tex, " + " + first.text, True)
+            out += ps
+        return out
+    if isinstance(node, Diff):
+        # (a - b) - c keeps its brackets: it reads as the lecture's grouping.
+        left = _bracketed(node.left, sample, memo) if isinstance(node.left, Diff) else \
+            _pieces(node.left, sample, memo)
+        right = _bracketed(node.right, sample, memo)
+        first = right[0]
+        right[0] = Piece(" - " + first.tex, " − " + first.text, True)
+        return left + right
+    if isinstance(node, Prod):
+        out = []
+        for k, factor in enumerate(node.factors):
+            ps = _bracketed(factor, sample, memo)
+            if k:
+                opens = _needs_bracket(factor)
+                after_bracket = _needs_bracket(node.factors[k - 1])
+                sep_tex = "" if opens else (" " if after_bracket else r"\,")
+                sep_text = "" if opens else " "
+                first = ps[0]
+                # no break inside h(1 - h): only before a factor set off by a space
+                ps[0] = Piece(sep_tex + first.tex, sep_text + first.text, not opens,
+                              r"\times ", "× ")
+            out += ps
+        return out
+    raise TypeError(f"cannot print {node!r}")
+
+
+def _bracketed(node: Node, sample: str | None, memo: dict[int, int]) -> list[Piece]:
+    ps = _pieces(node, sample, memo)
+    if not _needs_bracket(node):
+        return ps
+    level = min(_level(node, memo) + 1, 4)
+    ot, ct = _TEX_BRACKETS[level]
+    ou, cu = _UNI_BRACKETS[level]
+    ps[0] = Piece(ot + ps[0].tex, ou + ps[0].text, ps[0].breakable, ps[0].prefix_tex,
+                  ps[0].prefix_text)
+    ps[-1] = Piece(ps[-1].tex + ct, ps[-1].text + cu, ps[-1].breakable, ps[-1].prefix_tex,
+                   ps[-1].prefix_text)
+    return ps
+
+
+def _join_tex(ps: Sequence[Piece]) -> str:
+    return "".join(p.tex for p in ps)
+
+
+def _join_text(ps: Sequence[Piece]) -> str:
+    return "".join(p.text for p in ps)
+
+
+def to_latex(node: Node, sample: str | None = "t") -> str:
+    """LaTeX of an expression, with the sample index ``(t)`` on x, y, yhat and h."""
+    return _join_tex(_pieces(node, sample, {}))
+
+
+def to_unicode(node: Node) -> str:
+    """Unicode of an expression, without sample indices: '(ŷ₁ − y₁) h₁'."""
+    return _join_text(_pieces(node, None, {}))
+
+
+def text_width(text: str) -> int:
+    """Rough printed width of a Unicode rendering (sub/superscripts count half)."""
+    small = sum(1 for c in text if c in "₀₁₂₃₄₅₆₇₈₉₍₎,⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ₜ")
+    return len(text) - small // 2
+
+
+def latex_lines(node: Node, width: int, sample: str | None = "t",
+                first_width: int | None = None) -> list[str]:
+    """LaTeX of an expression broken into lines of at most about ``width``
+    characters (the first line ``first_width``), breaking before a '+', '−' or
+    between factors (a continued product starts with ×)."""
+    pieces = _pieces(node, sample, {})
+    lines: list[list[str]] = [[]]
+    used = 0
+    limit = width if first_width is None else first_width
+    for p in pieces:
+        w = text_width(p.text)
+        if p.breakable and used and used + w > limit:
+            lines.append([p.prefix_tex + p.tex.lstrip().removeprefix(r"\,")])
+            used = text_width(p.prefix_text + p.text)
+            limit = width
+        else:
+            lines[-1].append(p.tex)
+            used += w
+    return ["".join(parts) for parts in lines]
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def direct_cost(layers: Sequence[int], activations: Sequence[str], loss: str,
+                symbols: dict[str, "sympy.Symbol"]) -> tuple["sympy.Expr", list[list["sympy.Expr"]]]:
+    """J_(t) written directly as a function of x, y and the weights (no chain rule),
+    and each layer's unit values, for checking the derivation with sympy's diff."""
+    import sympy
+
+    depth = len(layers) - 1
+    a: list = [symbols[f"x{i}"] for i in range(1, layers[0] + 1)]
+    values = []
+    for n in range(1, depth + 1):
+        z = [symbols[f"w{n}_0_{j}"] + sympy.Add(*(symbols[f"w{n}_{i}_{j}"] * a[i - 1]
+                                                 for i in range(1, layers[n - 1] + 1)))
+             for j in range(1, layers[n] + 1)]
+        name = activations[n - 1]
+        if name == "sigmoid":
+            a = [1 / (1 + sympy.exp(-zj)) for zj in z]
+        elif name == "tanh":
+            a = [sympy.tanh(zj) for zj in z]
+        elif name == "relu":
+            a = [sympy.Piecewise((zj, zj > 0), (0, True)) for zj in z]
+        elif name == "linear":
+            a = z
+        else:
+            e = [sympy.exp(zj) for zj in z]
+            a = [ej / sympy.Add(*e) for ej in e]
+        values.append(a)
+    y = [symbols[f"y{k}"] for k in range(1, layers[-1] + 1)]
+    if loss == "mse":
+        cost = sympy.Add(*((ah - yk) ** 2 / 2 for ah, yk in zip(a, y)))
+    elif loss == "bce":
+        cost = -sympy.Add(*(yk * sympy.log(ah) + (1 - yk) * sympy.log(1 - ah)
+                            for ah, yk in zip(a, y)))
+    else:
+        cost = -sympy.Add(*(yk * sympy.log(ah) for ah, yk in zip(a, y)))
+    return cost, values
+
+
+def check_with_sympy(layers: Sequence[int], activations: Sequence[str], loss: str, *,
+                     seed: int = 0, points: int = 2, rtol: float = 1e-8
+                     ) -> tuple[int, list[tuple[int, int, int]]]:
+    """Compare every derived entry with sympy's diff of :func:`direct_cost` at
+    random points; returns (entries checked, entries that disagree)."""
+    import numpy as np
+    import sympy
+
+    layers = tuple(int(n) for n in layers)
+    derivation = derive(layers, activations, loss)
+    symbols = answer_symbols(layers)
+    cost, values = direct_cost(layers, activations, loss, symbols)
+    entries = gradient_entries(layers, activations, loss)
+    keys = sorted(entries)
+    depth = derivation.depth
+    inputs = [symbols[f"x{i}"] for i in range(1, layers[0] + 1)] + \
+        [symbols[f"y{k}"] for k in range(1, layers[-1] + 1)] + \
+        [s for name, s in symbols.items() if name.startswith("w")]
+    units = [symbols[symbol_name(unit(n, j, depth), depth)]
+             for n in range(1, depth + 1) for j in range(1, layers[n] + 1)]
+    derivatives = sympy.lambdify(inputs, [sympy.diff(cost, symbols[f"w{n}_{i}_{j}"])
+                                          for n, i, j in keys], modules="numpy")
+    forward = sympy.lambdify(inputs, [v for layer in values for v in layer], modules="numpy")
+    derived = sympy.lambdify(inputs + units, [entries[k] for k in keys], modules="numpy")
+    rng = np.random.default_rng(seed)
+    bad: set[tuple[int, int, int]] = set()
+    for _ in range(points):
+        x = rng.normal(size=layers[0])
+        y = rng.dirichlet(np.ones(layers[-1])) if loss == "ce" else \
+            (rng.uniform(size=layers[-1]) if loss == "bce" else rng.normal(size=layers[-1]))
+        w = rng.normal(scale=0.8, size=len(inputs) - len(x) - len(y))
+        point = [*x, *y, *w]
+        want = derivatives(*point)
+        got = derived(*point, *forward(*point))
+        for key, a, b in zip(keys, want, got):
+            if not abs(float(a) - float(b)) <= rtol * max(1.0, abs(float(a))):
+                bad.add(key)
+    return len(keys), sorted(bad)

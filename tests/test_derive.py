@@ -1,0 +1,166 @@
+"""`bpnn-steps derive`: the lecture's quiz solution, entry by entry, the matrix
+forms, derivative forms, speed, and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+
+import pytest
+
+os.environ.setdefault("_TYPER_FORCE_DISABLE_TERMINAL", "1")
+
+from typer.testing import CliRunner  # noqa: E402
+
+from bpnn_steps.cli import app  # noqa: E402
+from bpnn_steps.derivation import derivation_report  # noqa: E402
+from bpnn_steps.render.latex import blocks_document  # noqa: E402
+from bpnn_steps.render.markdown import document_markdown  # noqa: E402
+from bpnn_steps.render.terminal import report_text  # noqa: E402
+from bpnn_steps.symbolic import derive  # noqa: E402
+
+runner = CliRunner()
+
+# Quiz 1.1 of the lecture notes, as printed there (sample index (t) left out),
+# written out by hand from the notes: the output layer ...
+QUIZ_OUTPUT = {
+    (0, 1): "ŷ₁ − y₁", (0, 2): "ŷ₂ − y₂",
+    (1, 1): "(ŷ₁ − y₁) h₁", (1, 2): "(ŷ₂ − y₂) h₁",
+    (2, 1): "(ŷ₁ − y₁) h₂", (2, 2): "(ŷ₂ − y₂) h₂",
+}
+# ... and the input layer: [(ŷ1 − y1) w11 + (ŷ2 − y2) w12] h1(1 − h1) x_i, ...
+_S1 = "[(ŷ₁ − y₁) w₁,₁⁽²⁾ + (ŷ₂ − y₂) w₁,₂⁽²⁾] h₁(1 − h₁)"
+_S2 = "[(ŷ₁ − y₁) w₂,₁⁽²⁾ + (ŷ₂ − y₂) w₂,₂⁽²⁾] h₂(1 − h₂)"
+QUIZ_INPUT = {
+    (0, 1): _S1, (1, 1): _S1 + " x₁", (2, 1): _S1 + " x₂",
+    (0, 2): _S2, (1, 2): _S2 + " x₁", (2, 2): _S2 + " x₂",
+}
+
+
+def _sub(text: str) -> str:
+    return text.translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+
+
+def _entry_lines(output: str) -> dict[tuple[int, int, int], str]:
+    """'∂J/∂wᵢ,ⱼ⁽ⁿ⁾ = entry' lines of the text output."""
+    sup = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+    sub = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+    out = {}
+    for line in output.splitlines():
+        m = re.match(r"∂J/∂w([₀-₉]+),([₀-₉]+)⁽([⁰¹²³⁴⁵⁶⁷⁸⁹]+)⁾\s*= (.*)$", line)
+        if m:
+            key = (int(m[3].translate(sup)), int(m[1].translate(sub)), int(m[2].translate(sub)))
+            out[key] = m[4].strip()
+    return out
+
+
+def test_quiz_derivation_reproduces_the_lecture_solution():
+    result = runner.invoke(app, ["derive", "quiz_11"])
+    assert result.exit_code == 0, result.output
+    entries = _entry_lines(result.stdout)
+    assert len(entries) == 12
+    for (i, j), text in QUIZ_OUTPUT.items():
+        assert entries[(2, i, j)] == text
+    for (i, j), text in QUIZ_INPUT.items():
+        assert entries[(1, i, j)] == text
+    # the matrix forms, as the lecture writes them
+    assert "∇J(W⁽²⁾) = [(Ŷ − Y)Hᵀ]ᵀ" in result.stdout
+    assert "({[(Ŷ − Y)ᵀ(W̄⁽²⁾)ᵀ]ᵀ ⊙ H_d}Xᵀ)ᵀ" in result.stdout
+    assert "W̄⁽²⁾(Ŷ − Y)" in result.stdout
+    assert "H_d = [h₁(1 − h₁); h₂(1 − h₂)]" in result.stdout
+    # the cost and the update with the problem's T = 3 and lambda = 0.5
+    assert "J̄" in result.stdout and "1/3 Σₜ J₍ₜ₎" in result.stdout
+    assert "W⁽²⁾ new = W⁽²⁾ old − λ 1/T Σₜ ∇J₍ₜ₎(W⁽²⁾) = W⁽²⁾ old − 0.5 × 1/3 Σₜ" \
+        in result.stdout
+
+
+def test_quiz_latex_entries_are_the_lecture_latex():
+    d = derive([2, 2, 2], ["sigmoid", "linear"], "mse")
+    tex = blocks_document(derivation_report([2, 2, 2], ["sigmoid", "linear"], "mse",
+                                            derivation=d), "quiz")
+    squash = lambda s: re.sub(r"\\,|\s", "", s)  # noqa: E731
+    lecture = (r"[(\hat{y}_{1,(t)} - y_{1,(t)}) w_{1,1}^{[2]} + (\hat{y}_{2,(t)} - y_{2,(t)})"
+               r" w_{1,2}^{[2]}] h_{1,(t)}(1-h_{1,(t)}) x_{1,(t)}")
+    assert squash(lecture) in squash(tex)
+    assert squash(r"(\hat{y}_{2,(t)} - y_{2,(t)})h_{1,(t)}") in squash(tex)
+
+
+@pytest.mark.parametrize("activation,expected", [
+    ("sigmoid", "h₁(1 − h₁)"), ("tanh", "1 − h₁²"), ("relu", "[z₁⁽¹⁾ > 0]")])
+def test_activation_derivatives_are_written_as_a_lecture_does(activation, expected):
+    d = derive([1, 2, 1], [activation, "linear"], "mse")
+    text = report_text(derivation_report([1, 2, 1], [activation, "linear"], "mse",
+                                         derivation=d), 3)
+    entry = _entry_lines(text)[(1, 1, 1)]
+    assert expected in entry
+    assert "exp" not in entry and "cosh" not in entry
+
+
+@pytest.mark.parametrize("layers,acts,loss", [
+    ((2, 2, 1), ("sigmoid", "sigmoid"), "bce"),
+    ((2, 3, 3), ("tanh", "softmax"), "ce"),
+    ((2, 2, 3), ("relu", "softmax"), "mse"),
+    ((1, 2, 2, 1), ("sigmoid", "tanh", "linear"), "mse"),
+    ((2, 3, 2, 2, 2), ("relu", "tanh", "linear", "sigmoid"), "mse"),
+])
+def test_every_supported_network_derives(layers, acts, loss):
+    blocks = derivation_report(layers, acts, loss)
+    text = report_text(blocks, 3)
+    entries = _entry_lines(text)
+    expected = sum((layers[n - 1] + 1) * layers[n] for n in range(1, len(layers)))
+    assert len(entries) == expected
+    assert "exp(" not in "".join(entries.values())
+    if loss in ("bce", "ce"):
+        assert "cancels" in text
+    md = document_markdown(blocks)
+    assert md.count("$$") % 2 == 0
+
+
+def test_deep_network_shows_the_general_recursion():
+    text = report_text(derivation_report((1, 2, 2, 1), ("sigmoid", "tanh", "linear"), "mse"), 3)
+    assert "δ⁽ⁿ⁾" in text and "(W̄⁽ⁿ⁺¹⁾ δ⁽ⁿ⁺¹⁾) ⊙ H_d⁽ⁿ⁾" in text
+    assert "Hidden layer 2 gradient" in text and "Hidden layer 1 gradient" in text
+
+
+def test_derive_4_8_4_is_interactive(tmp_path):
+    problem = tmp_path / "net.yaml"
+    problem.write_text("network: {layers: [4, 8, 4], activations: [sigmoid, linear]}\n")
+    start = time.perf_counter()
+    for fmt in ("text", "latex", "markdown"):
+        result = runner.invoke(app, ["derive", str(problem), "--format", fmt])
+        assert result.exit_code == 0, result.output
+    assert time.perf_counter() - start < 2.0 * 3
+
+
+def test_derive_needs_only_the_architecture_and_shows_lambda_symbolically(tmp_path):
+    problem = tmp_path / "net.yaml"
+    problem.write_text("network: {layers: [2, 2, 2], activations: [sigmoid, linear]}\n"
+                       "training: {method: minibatch, batch_size: 2, l2: 0.01}\n")
+    result = runner.invoke(app, ["derive", str(problem)])
+    assert result.exit_code == 0, result.output
+    assert "1/|B| Σₜ∈B" in result.stdout and "1/2 Σₜ∈B" in result.stdout
+    assert "β" in result.stdout and "0.01" in result.stdout
+    assert "1/T Σₜ J₍ₜ₎" in result.stdout
+
+
+def test_derive_json_and_verify():
+    result = runner.invoke(app, ["derive", "quiz_11", "--format", "json", "--verify"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert len(doc["entries"]) == 12
+    first = next(e for e in doc["entries"] if (e["layer"], e["i"], e["j"]) == (1, 1, 1))
+    assert "x1" in first["sympy"] and "h1" in first["sympy"]
+    assert "verified" in result.stderr
+
+
+def test_derive_bad_input(tmp_path):
+    result = runner.invoke(app, ["derive", str(tmp_path / "missing.yaml")])
+    assert result.exit_code == 2
+    assert "missing.yaml" in result.stderr and "Traceback" not in result.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("network: {layers: [2, 2], activations: [softmax]}\nloss: bce\n")
+    result = runner.invoke(app, ["derive", str(bad), "-o", str(tmp_path / "out.tex")])
+    assert result.exit_code == 2 and "loss" in result.stderr
+    assert not (tmp_path / "out.tex").exists()
