@@ -1,0 +1,864 @@
+"""Answer files: a student's numbers for the quantities of a worked solution.
+
+An answer file is YAML that names its problem and lists answers under keys that
+read like the lecture::
+
+    problem: lecture_122            # a bundled problem, or a .yaml file next to this one
+    student: Ada Lovelace           # optional
+    answers:
+      h(1): [0.55, 0.55]            # hidden values of sample 1
+      yhat(2): [0.215, 0.215]
+      J: 19.628                     # the cost of the update
+      grad W[2](1): [[-2.79, -3.79], [-1.534, -2.08], [-1.534, -2.08]]
+      W[1] new: [[0.205, 0.205], [0.270, 0.270]]
+      update 2:                     # later updates (sgd, minibatch, more epochs)
+        h(1): [0.56, 0.56]
+
+Keys (n = weight layer 1..L, t = sample number; spaces and case do not matter):
+
+=====================  ==========================================================
+``z[n](t)``            z of layer n for sample t (a list, one number per node)
+``h(t)``               hidden values, one hidden layer (the lecture's h)
+``h[n](t)``            hidden layer n of a deeper network; ``a[n](t)`` for any layer
+``yhat(t)``            the outputs of sample t
+``J(t)``               the loss of sample t
+``J``                  the cost of the update (mean of J(t) + L2 term); also ``cost``
+``delta[n](t)``        dJ/dz of layer n for sample t
+``grad W[n](t)``       the gradient matrix of sample t (shape of W[n], row 0 = biases)
+``grad W[n]``          the mean gradient of the update, (1/B) sum_t grad W[n](t)
+``W[n] new``           the weights after the update
+``grad W[n](t)``       with the letter t: formulas of a generic sample, in symbols
+=====================  ==========================================================
+
+A cell is a number, ``~`` (blank: not answered) or a quoted formula.  In a
+numeric key a formula may only use numbers (``"1/3"``); in ``grad W[n](t)`` it
+uses the problem's symbols (``"(yhat1 - y1)*h1"``).  The decimals a number is
+written with are kept: they decide the "as written" tolerance.
+
+The file is untrusted.  It is parsed by the round-trip loader (never constructs
+Python objects, tags are refused), its size is capped, every key is checked
+against the problem, and its ``problem:`` may only name a bundled problem or a
+.yaml file inside the answer file's folder or the current folder.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ProblemError
+from .numfmt import decimals_written
+from .problem import Problem
+
+MAX_ANSWER_BYTES = 1_000_000
+TOP_KEYS = ("problem", "student", "answers", "notes")
+KINDS = ("z", "a", "J", "cost", "delta", "grad", "mean", "new")
+
+
+# --------------------------------------------------------------------------- quantities
+
+
+@dataclass(frozen=True, order=True)
+class Quantity:
+    """One quantity of the worked solution: ``kind`` in :data:`KINDS`, the update
+    (1-based), the weight layer n (1-based; None for J and the cost) and the
+    sample t (1-based; None for per-update quantities)."""
+
+    update: int
+    kind: str
+    layer: int | None = None
+    sample: int | None = None
+
+
+def shape_of(kind: str, layer: int | None, layers: Sequence[int]) -> tuple[int, ...]:
+    if kind in ("z", "a", "delta"):
+        return (layers[layer],)
+    if kind in ("J", "cost"):
+        return ()
+    return (layers[layer - 1] + 1, layers[layer])
+
+
+def key_name(kind: str, layer: int | None, sample: int | str | None, depth: int) -> str:
+    """The canonical answer-file key of a quantity (``sample`` "t" for formulas)."""
+    if kind == "z":
+        return f"z[{layer}]({sample})"
+    if kind == "a":
+        if layer == depth:
+            return f"yhat({sample})"
+        return f"h({sample})" if depth == 2 else f"h[{layer}]({sample})"
+    if kind == "J":
+        return f"J({sample})"
+    if kind == "cost":
+        return "J"
+    if kind == "delta":
+        return f"delta[{layer}]({sample})"
+    if kind == "grad":
+        return f"grad W[{layer}]({sample})"
+    if kind == "mean":
+        return f"grad W[{layer}]"
+    return f"W[{layer}] new"
+
+
+def describe_shape(kind: str, layer: int | None, layers: Sequence[int]) -> str:
+    depth = len(layers) - 1
+    if kind in ("J", "cost"):
+        return "a number"
+    if kind in ("z", "a", "delta"):
+        size = layers[layer]
+        what = "output" if layer == depth else "node of layer " + str(layer)
+        return f"{size} number{'s' if size != 1 else ''} (one per {what})"
+    rows, cols = shape_of(kind, layer, layers)
+    return f"a {rows} x {cols} matrix (the shape of W[{layer}], row 0 = biases)"
+
+
+# --------------------------------------------------------------------------- keys
+
+_UNICODE_KEYS = (("ŷ", "yhat"), ("δ", "delta"), ("∇", "grad"), ("j̄", "j"))
+_KEY_PATTERNS = (
+    (re.compile(r"(z|a|h|delta)(?:\[(\d+)\])?\((\d+|t)\)"), "unit"),
+    (re.compile(r"yhat\((\d+|t)\)"), "yhat"),
+    (re.compile(r"j\((\d+|t)\)"), "loss"),
+    (re.compile(r"(?:j|cost|jbar)"), "cost"),
+    (re.compile(r"gradw\[(\d+)\](?:\((\d+|t)\))?"), "grad"),
+    (re.compile(r"w\[(\d+)\]new"), "new"),
+)
+_UPDATE_KEY = re.compile(r"update(\d+)")
+
+
+def _compact(key: str) -> str:
+    text = "".join(key.split()).lower()
+    for a, b in _UNICODE_KEYS:
+        text = text.replace(a, b)
+    return text
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    kind: str
+    layer: int | None
+    sample: int | str | None       # "t" for the generic sample
+
+
+def parse_key(key: str, depth: int) -> KeySpec | str:
+    """The quantity a key names, or a message saying what is wrong with it."""
+    text = _compact(key)
+    for pattern, form in _KEY_PATTERNS:
+        m = pattern.fullmatch(text)
+        if m is None:
+            continue
+        if form == "unit":
+            base, layer_text, sample_text = m.groups()
+            kind = "a" if base in ("a", "h") else base
+            if layer_text is None:
+                if base == "h" and depth == 2:
+                    layer = 1
+                elif base == "h":
+                    return f"needs the hidden layer: h[n](t) with n = 1..{depth - 1}"
+                else:
+                    return f"needs the layer: {base}[n](t) with n = 1..{depth}"
+            else:
+                layer = int(layer_text)
+            top = depth - 1 if base == "h" else depth
+            if not 1 <= layer <= top:
+                return f"names layer {layer}; the network has layers 1..{top}" + \
+                    (" (h is a hidden layer)" if base == "h" else "")
+            return KeySpec(kind, layer, _sample(sample_text))
+        if form == "yhat":
+            return KeySpec("a", depth, _sample(m.group(1)))
+        if form == "loss":
+            return KeySpec("J", None, _sample(m.group(1)))
+        if form == "cost":
+            return KeySpec("cost", None, None)
+        if form == "grad":
+            layer = int(m.group(1))
+            if not 1 <= layer <= depth:
+                return f"names W[{layer}]; the network has W[1]..W[{depth}]"
+            if m.group(2) is None:
+                return KeySpec("mean", layer, None)
+            return KeySpec("grad", layer, _sample(m.group(2)))
+        layer = int(m.group(1))
+        if not 1 <= layer <= depth:
+            return f"names W[{layer}]; the network has W[1]..W[{depth}]"
+        return KeySpec("new", layer, None)
+    return "is not a known key"
+
+
+def _sample(text: str) -> int | str:
+    return "t" if text == "t" else int(text)
+
+
+def keys_of_update(layers: Sequence[int], samples: Sequence[int]) -> list[tuple[str, Quantity]]:
+    """Every (key, quantity) of one update in the lecture's order: feed-forward
+    sample by sample, the cost, the backward pass layer by layer, then the update
+    (the update number is 0 here; the caller sets it)."""
+    depth = len(layers) - 1
+    out: list[tuple[str, Quantity]] = []
+    for t in samples:
+        for n in range(1, depth + 1):
+            out.append((key_name("z", n, t, depth), Quantity(0, "z", n, t)))
+            out.append((key_name("a", n, t, depth), Quantity(0, "a", n, t)))
+        out.append((key_name("J", None, t, depth), Quantity(0, "J", None, t)))
+    out.append(("J", Quantity(0, "cost")))
+    for n in range(depth, 0, -1):
+        for t in samples:
+            out.append((key_name("delta", n, t, depth), Quantity(0, "delta", n, t)))
+        for t in samples:
+            out.append((key_name("grad", n, t, depth), Quantity(0, "grad", n, t)))
+    for n in range(depth, 0, -1):
+        out.append((key_name("mean", n, None, depth), Quantity(0, "mean", n)))
+        out.append((key_name("new", n, None, depth), Quantity(0, "new", n)))
+    return out
+
+
+# --------------------------------------------------------------------------- cells
+
+
+@dataclass(frozen=True)
+class Precision:
+    """How precisely a number was written: ``0.270`` has 3 decimals, 3 figures,
+    and its last written place is 0.001."""
+
+    decimals: int
+    figures: int
+    ulp: float
+
+    @classmethod
+    def of(cls, text: str) -> "Precision | None":
+        clean = text.strip().replace("_", "")
+        m = re.fullmatch(r"[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?", clean)
+        if m is None or not (m.group(1) or m.group(2)):
+            return None
+        decimals = decimals_written(clean)
+        exponent = int(m.group(3) or 0)
+        digits = (m.group(1) or "") + (m.group(2) or "")
+        figures = len(digits.lstrip("0"))
+        return cls(decimals=decimals, figures=figures, ulp=10.0 ** (exponent - decimals))
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One answered number: its value (NaN when blank or unreadable), the text as
+    written, its precision (None for formulas other than a plain number), and the
+    reason it could not be read."""
+
+    value: float
+    text: str | None
+    precision: Precision | None
+    line: int | None
+    error: str | None = None
+    formula: bool = False          # written as a quoted formula (not a plain number)
+
+    @property
+    def blank(self) -> bool:
+        return self.text is None and self.error is None
+
+
+BLANK = Cell(math.nan, None, None, None)
+
+
+@dataclass(frozen=True, eq=False)
+class Given:
+    """The student's answer for one numeric key."""
+
+    key: str                       # as written in the file
+    quantity: Quantity
+    line: int | None
+    cells: tuple[Cell, ...]        # row-major over the expected shape
+    shape: tuple[int, ...]         # the expected shape
+    transposed: bool = False       # a matrix written with rows and columns swapped
+
+    def cell(self, index: tuple[int, ...]) -> Cell:
+        return self.cells[int(np.ravel_multi_index(index, self.shape)) if self.shape else 0]
+
+    @property
+    def values(self) -> np.ndarray:
+        """Given numbers in the expected shape, NaN where blank or unreadable."""
+        return np.array([c.value for c in self.cells], dtype=float).reshape(self.shape)
+
+    @property
+    def complete(self) -> bool:
+        return all(c.text is not None and c.error is None for c in self.cells)
+
+
+@dataclass(frozen=True, eq=False)
+class FormulaGiven:
+    """The student's formulas for ``grad W[n](t)`` (a generic sample)."""
+
+    key: str
+    layer: int
+    line: int | None
+    cells: tuple[tuple[str | None, int | None], ...]   # (formula text or None, line), row-major
+    shape: tuple[int, int]
+
+
+@dataclass(frozen=True, eq=False)
+class AnswerSheet:
+    source: str                    # the answer file as named on the command line
+    student: str
+    problem_ref: str | None
+    problem_line: int | None
+    entries: tuple[Given, ...]
+    formulas: tuple[FormulaGiven, ...]
+
+    @property
+    def max_update(self) -> int:
+        return max((g.quantity.update for g in self.entries), default=0)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _pos(node: Any, where: Any) -> tuple[int | None, int | None]:
+    """0-based (line, column) of a sequence item (int) or mapping value (str)."""
+    try:
+        if isinstance(where, int):
+            line, col = node.lc.item(where)
+        else:
+            line, col = node.lc.value(where)
+        return int(line), int(col)
+    except Exception:
+        return None, None
+
+
+def _key_line(mapping: Any, key: Any) -> int | None:
+    try:
+        return mapping.lc.key(key)[0] + 1
+    except Exception:
+        return None
+
+
+_NUMBER_AT = re.compile(r"[-+]?(?:\.\d[\d_]*|\d[\d_]*(?:\.[\d_]*)?)(?:[eE][-+]?\d+)?")
+
+
+def _same_number(text: str, value: float) -> bool:
+    try:
+        return float(text.replace("_", "")) == float(value)
+    except ValueError:
+        return False
+
+
+class _Reader:
+    """Validates the parsed YAML of one answer file against its problem."""
+
+    def __init__(self, name: str, text: str) -> None:
+        self.name = name
+        self.lines = text.splitlines()
+
+    def error(self, key: str | None, message: str, line: int | None) -> ProblemError:
+        return ProblemError(message, file=self.name, line=line, key=key)
+
+    def reject_tags(self, value: Any, key: str, line: int | None) -> None:
+        from .spec import _reject_tags, _Doc
+
+        try:
+            _reject_tags(_Doc(self.name), value, key, line)
+        except ProblemError as err:
+            raise self.error(key, err.message.replace("problem files", "answer files"),
+                             line) from None
+
+    def written(self, container: Any, where: Any, value: float) -> str:
+        line, col = _pos(container, where)
+        if line is not None and line < len(self.lines):
+            m = _NUMBER_AT.match(self.lines[line], col)
+            if m is not None and _same_number(m.group(), value):
+                return m.group()
+        return repr(value)                 # 0x1A, 1_0: no decimals to speak of
+
+    def cell(self, value: Any, container: Any, where: Any, key: str, line: int | None
+             ) -> Cell:
+        """One number, blank or formula string; shape problems raise ProblemError."""
+        from .formula import FormulaError, constant_value, parse
+
+        pos_line = _pos(container, where)[0]
+        line = pos_line + 1 if pos_line is not None else line
+        self.reject_tags(value, key, line)
+        if value is None:
+            return Cell(math.nan, None, None, line)
+        if isinstance(value, bool):
+            raise self.error(key, f"must be a number (or ~ for a blank), got the boolean "
+                             f"{str(value).lower()}", line)
+        if isinstance(value, (int, float)):
+            x = float(value)
+            if not math.isfinite(x):
+                raise self.error(key, f"must be a finite number, got {value}", line)
+            text = self.written(container, where, x)
+            return Cell(x, text, Precision.of(text), line)
+        if isinstance(value, str):
+            if not value.strip():
+                return Cell(math.nan, None, None, line)
+            shown = clean_text(value if len(value) <= 60 else value[:57] + "...")
+            try:
+                formula = parse(value, ())
+                number = constant_value(formula)
+            except FormulaError as err:
+                return Cell(math.nan, shown, None, line, error=f"cannot read {shown!r}: {err}",
+                            formula=True)
+            literal = formula.literal
+            precision = Precision.of(literal) if literal is not None else _finest(value)
+            return Cell(number, clean_text(value.strip()), precision, line,
+                        formula=literal is None)
+        raise self.error(key, f"must be a number, ~ or a quoted formula, got "
+                         f"{_describe(value)}", line)
+
+    def array(self, value: Any, container: Any, where: Any, key: str, line: int | None,
+              shape: tuple[int, ...], what: str) -> tuple[tuple[Cell, ...], bool]:
+        """Cells in the expected shape (row-major) and whether they were transposed."""
+        self.reject_tags(value, key, line)
+        if not shape:
+            if isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 1:
+                return (self.cell(value[0], value, 0, key, line),), False
+            return (self.cell(value, container, where, key, line),), False
+        if not isinstance(value, Sequence) or isinstance(value, str):
+            if shape == (1,) and (value is None or isinstance(value, (int, float, str))):
+                return (self.cell(value, container, where, key, line),), False
+            raise self.error(key, f"must be {what}, got {_describe(value)}", line)
+        if len(shape) == 1:
+            return self.vector(value, key, line, shape[0], what), False
+        return self.matrix(value, key, line, shape, what)
+
+    def vector(self, value: Sequence, key: str, line: int | None, size: int,
+               what: str) -> tuple[Cell, ...]:
+        items: list[tuple[Any, Any, Any]] = []
+        for i, item in enumerate(value):
+            if isinstance(item, Sequence) and not isinstance(item, str):   # a column [[a], [b]]
+                if len(item) != 1:
+                    raise self.error(f"{key}[{i}]", f"must be one number, got "
+                                     f"{_describe(item)} ({key} must be {what})",
+                                     _pos(value, i)[0] + 1 if _pos(value, i)[0] is not None
+                                     else line)
+                items.append((item[0], item, 0))
+            else:
+                items.append((item, value, i))
+        if len(items) != size:
+            raise self.error(key, f"must be {what}, got {len(items)}", line)
+        return tuple(self.cell(v, c, w, f"{key}[{i}]", line)
+                     for i, (v, c, w) in enumerate(items))
+
+    def matrix(self, value: Sequence, key: str, line: int | None, shape: tuple[int, ...],
+               what: str) -> tuple[tuple[Cell, ...], bool]:
+        rows, cols = shape
+        flat_column = cols == 1 and all(not isinstance(v, Sequence) or isinstance(v, str)
+                                        for v in value)
+        grid: list[list[Cell]] = []
+        for i, row in enumerate(value):
+            row_line = _pos(value, i)[0]
+            row_line = row_line + 1 if row_line is not None else line
+            self.reject_tags(row, f"{key}[{i}]", row_line)
+            if flat_column:
+                grid.append([self.cell(row, value, i, f"{key}[{i}]", row_line)])
+                continue
+            if not isinstance(row, Sequence) or isinstance(row, str):
+                raise self.error(f"{key}[{i}]", f"must be a row (a list of numbers), got "
+                                 f"{_describe(row)}; {key} must be {what}", row_line)
+            grid.append([self.cell(v, row, j, f"{key}[{i}][{j}]", row_line)
+                         for j, v in enumerate(row)])
+        widths = {len(r) for r in grid}
+        if len(widths) > 1:
+            raise self.error(key, f"has rows of different lengths ({sorted(widths)}); it must "
+                             f"be {what}", line)
+        got = (len(grid), widths.pop() if widths else 0)
+        if got == (rows, cols):
+            return tuple(c for r in grid for c in r), False
+        if got == (cols, rows) and rows != cols:
+            return tuple(grid[j][i] for i in range(rows) for j in range(cols)), True
+        raise self.error(key, f"must be {what}, got {got[0]} x {got[1]}", line)
+
+
+def _finest(text: str) -> Precision | None:
+    """Arithmetic of written numbers ("0.21 - 3") is as precise as its most precise
+    number; an expression of whole numbers ("1/3") is exact (no as-written slack)."""
+    found = [Precision.of(m.group()) for m in _NUMBER_AT.finditer(text)]
+    found = [p for p in found if p is not None and p.decimals > 0]
+    return max(found, key=lambda p: p.decimals) if found else None
+
+
+def _describe(value: Any) -> str:
+    from .spec import _describe as describe
+
+    return describe(value)
+
+
+def _text(reader: _Reader, value: Any, key: str, line: int | None) -> str:
+    reader.reject_tags(value, key, line)
+    if isinstance(value, bool) or value is None:
+        raise reader.error(key, f"must be text, got {_describe(value)}", line)
+    if isinstance(value, (int, float)):
+        return str(value)
+    if not isinstance(value, str):
+        raise reader.error(key, f"must be text, got {_describe(value)}", line)
+    return value
+
+
+def read_root(path: str | os.PathLike[str], display: str | None = None) -> tuple[Any, str]:
+    """The parsed YAML of an answer file (size-capped, UTF-8) and its text."""
+    from .spec import parse_yaml
+
+    name = display or str(path)
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise ProblemError("is a folder, not an answer file", file=name)
+        size = p.stat().st_size
+        if size > MAX_ANSWER_BYTES:
+            raise ProblemError(f"is too large for an answer file ({size} bytes, at most "
+                               f"{MAX_ANSWER_BYTES})", file=name)
+        raw = p.read_bytes()[:MAX_ANSWER_BYTES + 1]
+    except FileNotFoundError:
+        raise ProblemError("no such file", file=name) from None
+    except OSError as exc:
+        raise ProblemError(f"cannot be read: {exc.strerror or exc}", file=name) from None
+    if len(raw) > MAX_ANSWER_BYTES:
+        raise ProblemError(f"is too large for an answer file (more than {MAX_ANSWER_BYTES} "
+                           "bytes)", file=name)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ProblemError(f"is not UTF-8 text (byte {exc.start})", file=name) from None
+    return parse_yaml(text, name), text
+
+
+@dataclass(frozen=True)
+class Header:
+    """The top-level keys of an answer file, before its answers are read."""
+
+    root: Any
+    text: str
+    name: str
+    problem_ref: str | None
+    problem_line: int | None
+    student: str
+
+
+def read_header(root: Any, text: str, name: str) -> Header:
+    reader = _Reader(name, text)
+    if root is None:
+        raise reader.error(None, "is empty; expected problem: and answers: (run 'bpnn-steps "
+                           "check --template PROBLEM' for a blank answer sheet)", None)
+    reader.reject_tags(root, "(top level)", 1)
+    if not isinstance(root, Mapping):
+        raise reader.error("(top level)", f"must be a mapping with problem: and answers:, got "
+                           f"{_describe(root)}", 1)
+    for key in root:
+        if key not in TOP_KEYS:
+            close = difflib.get_close_matches(str(key), TOP_KEYS, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else \
+                f"; expected one of: {', '.join(TOP_KEYS)}"
+            shown = "(an empty key)" if key is None else clean_text(str(key))[:60]
+            raise reader.error(shown, f"is not a known key{hint}", _key_line(root, key))
+    ref = None
+    line = None
+    if root.get("problem") is not None:
+        line = _key_line(root, "problem")
+        ref = _text(reader, root["problem"], "problem", line).strip()
+    student = ""
+    if root.get("student") is not None:
+        student = _text(reader, root["student"], "student", _key_line(root, "student")).strip()
+        student = clean_text(student)[:200]
+    if "answers" not in root:
+        raise reader.error("answers", "is missing; list the answers under answers: (run "
+                           "'bpnn-steps check --template PROBLEM' for a blank sheet)", None)
+    return Header(root, text, name, ref, line, student)
+
+
+def clean_text(text: str) -> str:
+    """Untrusted text for display: control characters (terminal escapes) removed."""
+    return "".join(c if c.isprintable() else " " for c in text)
+
+
+# --------------------------------------------------------------------------- problem reference
+
+
+_BUNDLED_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+
+
+def resolve_problem_ref(header: Header, answers_path: str | os.PathLike[str] | None,
+                        cwd: Path | None = None) -> Path:
+    """The problem file an (untrusted) answer file names: a bundled problem, or a
+    relative .yaml path that stays inside the answer file's folder or the current
+    folder.  Anything else is refused (use --problem to name another file)."""
+    from .spec import BUNDLED_DIR
+
+    ref, line = header.problem_ref, header.problem_line
+    if not ref:
+        raise ProblemError("is missing; name the problem (e.g. problem: lecture_122) or pass "
+                           "--problem", file=header.name, line=line, key="problem")
+    refused = ProblemError(
+        f"must be a bundled problem name or a relative .yaml path inside the answer file's "
+        f"folder or the current folder, got {clean_text(ref)[:80]!r}; pass --problem to name "
+        "another problem file", file=header.name, line=line, key="problem")
+    if "\x00" in ref or len(ref) > 300:
+        raise refused
+    if _BUNDLED_NAME.fullmatch(ref) and not ref.lower().endswith((".yaml", ".yml")):
+        bundled = BUNDLED_DIR / f"{ref}.yaml"
+        if bundled.is_file():
+            return bundled
+        raise ProblemError(f"names no bundled problem {ref!r} (see 'bpnn-steps list'); a "
+                           "problem file needs its .yaml suffix", file=header.name, line=line,
+                           key="problem")
+    path = Path(ref)
+    if path.is_absolute() or path.suffix.lower() not in (".yaml", ".yml"):
+        raise refused
+    base = Path(answers_path).resolve().parent if answers_path is not None else Path.cwd()
+    roots = [base, (cwd or Path.cwd()).resolve()]
+    for root_dir in roots:
+        candidate = (root_dir / path).resolve()
+        if any(_inside(candidate, r) for r in roots) and candidate.is_file():
+            return candidate
+    target = (base / path).resolve()
+    if not any(_inside(target, r) for r in roots):
+        raise refused
+    raise ProblemError(f"names {clean_text(ref)!r}, which does not exist (looked in "
+                       f"{base})", file=header.name, line=line, key="problem")
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- answers
+
+
+def read_answers(header: Header, problem: Problem, schedule: Sequence[Sequence[int]]
+                 ) -> AnswerSheet:
+    """Validate the answers against the problem.  ``schedule[u - 1]`` lists the
+    samples of update u."""
+    reader = _Reader(header.name, header.text)
+    root = header.root
+    node = root["answers"]
+    line = _key_line(root, "answers")
+    reader.reject_tags(node, "answers", line)
+    if node is None:
+        raise reader.error("answers", "is empty; list the answers under it", line)
+    if not isinstance(node, Mapping):
+        raise reader.error("answers", f"must be a mapping of keys such as h(1): [...], got "
+                           f"{_describe(node)}", line)
+    entries: list[Given] = []
+    formulas: list[FormulaGiven] = []
+    seen: dict[Quantity | tuple[str, int], tuple[str, int | None]] = {}
+    sections: list[tuple[int, Any, str, int | None]] = [(1, node, "answers", line)]
+    direct = [k for k in node if not _UPDATE_KEY.fullmatch(_compact(str(k)))]
+    for key in node:
+        m = _UPDATE_KEY.fullmatch(_compact(str(key)))
+        if m is None:
+            continue
+        update = int(m.group(1))
+        kline = _key_line(node, key)
+        key_text = clean_text(str(key))
+        if not 1 <= update <= len(schedule):
+            raise reader.error(f"answers.{key_text}", f"names update {update}; the problem has "
+                               f"{len(schedule)} update{'s' if len(schedule) != 1 else ''}",
+                               kline)
+        section = node[key]
+        reader.reject_tags(section, f"answers.{key_text}", kline)
+        if not isinstance(section, Mapping):
+            raise reader.error(f"answers.{key_text}", f"must be a mapping of answers, got "
+                               f"{_describe(section)}", kline)
+        sections.append((update, section, f"answers.{key_text}", kline))
+    for update, section, prefix, _ in sections:
+        keys = direct if section is node else list(section)
+        for key in keys:
+            _read_entry(reader, problem, schedule, update, section, key, prefix, seen,
+                        entries, formulas)
+    if not entries and not formulas:
+        raise reader.error("answers", "lists no answers (run 'bpnn-steps check --template "
+                           "PROBLEM' for every key)", line)
+    return AnswerSheet(source=header.name, student=header.student,
+                       problem_ref=header.problem_ref, problem_line=header.problem_line,
+                       entries=tuple(entries), formulas=tuple(formulas))
+
+
+def _read_entry(reader: _Reader, problem: Problem, schedule: Sequence[Sequence[int]],
+                update: int, section: Any, key: Any, prefix: str, seen: dict,
+                entries: list[Given], formulas: list[FormulaGiven]) -> None:
+    layers = problem.layers
+    depth = len(layers) - 1
+    samples = tuple(schedule[update - 1])
+    line = _key_line(section, key)
+    where = clean_text(f"{prefix}.{key}")[:120]
+    if not isinstance(key, str):
+        raise reader.error(where, "is not a known key (keys are text such as h(1))", line)
+    spec = parse_key(key, depth)
+    if isinstance(spec, str):
+        valid = [k for k, _ in keys_of_update(layers, samples)]
+        close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5) or \
+            difflib.get_close_matches(_compact(key), [_compact(v) for v in valid], n=1,
+                                      cutoff=0.5)
+        if close and close[0] not in valid:
+            close = [valid[[_compact(v) for v in valid].index(close[0])]]
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise reader.error(where, f"{spec}{hint} (keys read like the lecture: h(1), yhat(2), "
+                           "J, grad W[2](1), grad W[1], W[1] new)", line)
+    if spec.sample == "t":
+        if spec.kind != "grad":
+            raise reader.error(where, "uses the generic sample t, which only grad W[n](t) "
+                               "(formulas) accepts; give a sample number, e.g. "
+                               f"{key_name(spec.kind, spec.layer, samples[0], depth)}", line)
+        marker = ("formula", spec.layer)
+        if marker in seen:
+            raise reader.error(where, f"is given twice (also as {seen[marker][0]!r} on line "
+                               f"{seen[marker][1]})", line)
+        seen[marker] = (key, line)
+        formulas.append(_read_formulas(reader, problem, section, key, where, line, spec.layer))
+        return
+    if spec.sample is not None and spec.sample not in samples:
+        if len(schedule) == 1:
+            detail = f"the problem has samples 1..{problem.samples}"
+        else:
+            shown = ", ".join(str(s) for s in samples)
+            detail = f"update {update} uses sample{'s' if len(samples) != 1 else ''} {shown}"
+        raise reader.error(where, f"names sample {spec.sample}, but {detail}", line)
+    quantity = Quantity(update, spec.kind, spec.layer,
+                        spec.sample if isinstance(spec.sample, int) else None)
+    if quantity in seen:
+        other, other_line = seen[quantity]
+        raise reader.error(where, f"is given twice (also as {other!r} on line {other_line})",
+                           line)
+    seen[quantity] = (key, line)
+    shape = shape_of(spec.kind, spec.layer, layers)
+    what = describe_shape(spec.kind, spec.layer, layers)
+    cells, transposed = reader.array(section[key], section, key, where, line, shape, what)
+    entries.append(Given(key=key, quantity=quantity, line=line, cells=cells, shape=shape,
+                         transposed=transposed))
+
+
+def _read_formulas(reader: _Reader, problem: Problem, section: Any, key: str, where: str,
+                   line: int | None, layer: int) -> FormulaGiven:
+    shape = shape_of("grad", layer, problem.layers)
+    value = section[key]
+    what = describe_shape("grad", layer, problem.layers) + " of formulas"
+    reader.reject_tags(value, where, line)
+    if not isinstance(value, Sequence) or isinstance(value, str) or len(value) != shape[0]:
+        got = _describe(value)
+        raise reader.error(where, f"must be {what}, got {got}", line)
+    cells: list[tuple[str | None, int | None]] = []
+    for i, row in enumerate(value):
+        row_line = _pos(value, i)[0]
+        row_line = row_line + 1 if row_line is not None else line
+        reader.reject_tags(row, f"{where}[{i}]", row_line)
+        if shape[1] == 1 and (row is None or isinstance(row, str)):
+            row = [row]
+        if not isinstance(row, Sequence) or isinstance(row, str) or len(row) != shape[1]:
+            raise reader.error(f"{where}[{i}]", f"must be a row of {shape[1]} formulas, got "
+                               f"{_describe(row)}", row_line)
+        for j, item in enumerate(row):
+            reader.reject_tags(item, f"{where}[{i}][{j}]", row_line)
+            if item is None or (isinstance(item, str) and not item.strip()):
+                cells.append((None, row_line))
+            elif isinstance(item, bool) or not isinstance(item, (str, int, float)):
+                raise reader.error(f"{where}[{i}][{j}]", f"must be a quoted formula or ~, got "
+                                   f"{_describe(item)}", row_line)
+            else:
+                cells.append((str(item), row_line))     # shown only after parsing or clean_text
+    return FormulaGiven(key=key, layer=layer, line=line, cells=tuple(cells),
+                        shape=(shape[0], shape[1]))
+
+
+# --------------------------------------------------------------------------- template
+
+
+def template_text(problem: Problem, problem_ref: str, schedule: Sequence[Sequence[int]],
+                  updates: int | None = None) -> str:
+    """A blank answer sheet with every key of the problem (``~`` = not answered)."""
+    layers = problem.layers
+    depth = len(layers) - 1
+    count = len(schedule) if updates is None else min(updates, len(schedule))
+    nested = len(schedule) > 1
+    out = [
+        "# bpnn-steps answer sheet" + (f": {problem.title}" if problem.title else ""),
+        "# Replace each ~ by your number (leave ~ where you have no answer), then mark",
+        "# it with:  bpnn-steps check THIS_FILE",
+        "# Keys read like the lecture: z[n](t), h(t) (hidden values of sample t), yhat(t),",
+        "# J(t) (loss of sample t), J (the cost), delta[n](t) = dJ/dz, grad W[n](t) (the",
+        "# gradient of sample t), grad W[n] (their mean), W[n] new.  Matrices have the",
+        "# shape of W[n], row 0 = biases.  A quoted formula of numbers (\"1/3\") is fine.",
+        f"problem: {_yaml_scalar(problem_ref)}",
+        "student: ~",
+        "answers:",
+    ]
+    for u in range(1, count + 1):
+        samples = tuple(schedule[u - 1])
+        indent = "  "
+        if nested:
+            shown = ", ".join(str(s) for s in samples)
+            out.append(f"  update {u}:{' ' * 10}# sample{'s' if len(samples) > 1 else ''} "
+                       f"{shown}")
+            indent = "    "
+        section = None
+        for key, q in keys_of_update(layers, samples):
+            if q.kind == "z" and q.layer == depth and problem.activations[-1] == "linear":
+                continue            # z of a linear output is yhat itself
+            heading = _template_heading(q, depth, problem)
+            if heading != section:
+                section = heading
+                out.append(f"{indent}# {heading}")
+            shape = shape_of(q.kind, q.layer, layers)
+            comment = _template_comment(q, depth, problem)
+            if len(shape) == 2:
+                out.append(f"{indent}{key}:{'':<4}# {comment}")
+                row = "[" + ", ".join(["~"] * shape[1]) + "]"
+                out.extend(f"{indent}  - {row}" for _ in range(shape[0]))
+            else:
+                value = "~" if not shape else "[" + ", ".join(["~"] * shape[0]) + "]"
+                entry = f"{indent}{key}: {value}"
+                out.append(f"{entry:<40}# {comment}" if comment else entry)
+    if count < len(schedule):
+        out.append(f"  # ... updates {count + 1}..{len(schedule)} left out (--updates)")
+    out.append("# Formulas of a generic sample t (checked for algebraic equivalence), e.g.")
+    out.append(f"#   grad W[{depth}](t): [[\"yhat1 - y1\", ...], ...]")
+    hidden = "h1, h2, ..." if depth == 2 else "h1_1 (layer 1, unit 1), ..."
+    out.append(f"# in the symbols x1, ..., y1, ..., yhat1, ..., {hidden} and the weights "
+               "w{n}_{i}_{j} (w2_0_1 = w_{0,1}^[2]).")
+    return "\n".join(out) + "\n"
+
+
+def _template_heading(q: Quantity, depth: int, problem: Problem) -> str:
+    from .numfmt import fmt
+
+    if q.kind in ("z", "a", "J"):
+        x = ", ".join(fmt(v) for v in problem.x[q.sample - 1])
+        y = ", ".join(fmt(v) for v in problem.y[q.sample - 1])
+        return f"Feed-forward, sample {q.sample}: x = [{x}], y = [{y}]"
+    if q.kind == "cost":
+        return "Cost of the update"
+    if q.kind in ("delta", "grad"):
+        which = "output layer" if q.layer == depth else f"layer {q.layer}"
+        return f"Backward propagation, {which} (W[{q.layer}])"
+    return f"Update of W[{q.layer}]"
+
+
+def _template_comment(q: Quantity, depth: int, problem: Problem) -> str:
+    layers = problem.layers
+    if q.kind == "z":
+        return f"z of layer {q.layer}, {layers[q.layer]} nodes"
+    if q.kind == "a":
+        return "" if q.layer == depth else f"{problem.activations[q.layer - 1]} values"
+    if q.kind == "J":
+        return "loss of this sample"
+    if q.kind == "cost":
+        return "mean of J(t) over the update's samples"
+    if q.kind == "delta":
+        return "dJ/dz"
+    rows, cols = shape_of(q.kind, q.layer, layers)
+    if q.kind == "grad":
+        return f"{rows} x {cols}, row 0 = biases"
+    if q.kind == "mean":
+        return f"{rows} x {cols}, mean over the update's samples"
+    return f"{rows} x {cols}, W[{q.layer}] - lambda * grad W[{q.layer}]"
+
+
+def _yaml_scalar(text: str) -> str:
+    if re.fullmatch(r"[A-Za-z0-9_./-]+", text) and not text.startswith(("-", ".")):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,0 +1,677 @@
+"""Mark a student's hand calculation entry by entry, with follow-through.
+
+For every answered number the checker asks, in this order:
+
+1. Is it right?  It is compared with the exact value (the engine's trace), with
+   the value of a calculation that rounds every step to D decimals (D = the
+   decimals the student wrote, and ``--round-as-you-go``), and with the value
+   recomputed from the student's own *accepted* earlier numbers (so a 0.55 for
+   h carries its rounding into y-hat without penalty).
+2. Is it consistent with the student's own earlier *wrong* numbers?  Then it
+   earns follow-through credit, unless an earlier number it rests on is
+   degenerate (all zeros, impossible for its activation, y-hat = y, no update)
+   or makes it trivially zero: a gamed earlier answer earns nothing later.
+3. Otherwise it is wrong, and the likely cause is diagnosed (matrix patterns,
+   typical mistakes recomputed with the engine, factors, sign, rounding).
+
+Recomputation goes through :mod:`bpnn_steps.recompute`, which calls the engine.
+Formulas of a generic sample (``grad W[n](t)``) are checked for algebraic
+equivalence with :mod:`bpnn_steps.symbolic` (sympy is imported only then).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from .answers import (AnswerSheet, FormulaGiven, Given, Quantity, clean_text, read_answers,
+                      read_header, read_root, resolve_problem_ref)
+from .diagnose import (MISTAKES, Pattern, Tolerance, degenerate, differs, factors_for,
+                       matrix_pattern, scenario_message)
+from .notation import Sym, sub
+from .numfmt import fmt
+from .problem import Problem
+from .recompute import Chain, Env, Scenario, scenarios_for, trace_env
+from .trace import Trace
+
+CORRECT = "correct"
+FOLLOW_THROUGH = "follow-through"
+WRONG = "wrong"
+BLANK = "blank"
+INVALID = "invalid"
+MARKS = (CORRECT, FOLLOW_THROUGH, WRONG, BLANK, INVALID)
+CREDITED = (CORRECT, FOLLOW_THROUGH)
+
+
+@dataclass(frozen=True)
+class Options:
+    tolerance: Tolerance = field(default_factory=Tolerance)
+    round_as_you_go: int | None = None     # also accept this hand-rounding calculation
+    follow_through: bool = True
+
+
+@dataclass(frozen=True)
+class EntryResult:
+    """The mark of one number (or formula) of the answer file."""
+
+    key: str
+    update: int | None             # None for generic-sample formulas
+    index: tuple[int, ...]         # 0-based position in the vector/matrix
+    name: str                      # the lecture's name, e.g. ∂J₍₁₎/∂w₀,₁⁽²⁾
+    mark: str                      # one of MARKS
+    given: float | None
+    given_text: str | None         # as written in the file
+    expected: float | None
+    expected_text: str | None      # for formulas: the derived gradient
+    accepted: str | None           # exact | rounding D | own values | follow-through
+    cause: str | None              # a MISTAKES code for wrong/invalid entries
+    message: str
+    line: int | None
+    decimals: int = 3              # decimals to show the expected value with
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "update": self.update, "index": list(self.index),
+                "name": self.name, "mark": self.mark, "given": _finite_or_none(self.given),
+                "given_text": self.given_text, "expected": _finite_or_none(self.expected),
+                "expected_text": self.expected_text, "accepted": self.accepted,
+                "cause": self.cause, "message": self.message, "line": self.line}
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    """The marks of one answer-file key (a vector or matrix entry by entry)."""
+
+    key: str
+    update: int | None
+    line: int | None
+    note: str | None               # a whole-matrix diagnosis
+    entries: tuple[EntryResult, ...]
+    order: int = 0                 # position in a worked solution (the lecture's order)
+
+    @property
+    def label(self) -> str:
+        return self.key if self.update in (None, 1) else f"update {self.update}: {self.key}"
+
+    @property
+    def credited(self) -> int:
+        return sum(e.mark in CREDITED for e in self.entries)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "label": self.label, "update": self.update, "line": self.line,
+                "note": self.note,
+                "credited": self.credited, "total": len(self.entries),
+                "entries": [e.to_dict() for e in self.entries]}
+
+
+@dataclass(frozen=True, eq=False)
+class CheckResult:
+    answers: str
+    student: str
+    problem: str
+    problem_title: str
+    groups: tuple[GroupResult, ...]
+    options: Options
+    multi_update: bool = False
+
+    @property
+    def entries(self) -> list[EntryResult]:
+        return [e for g in self.groups for e in g.entries]
+
+    def count(self, mark: str) -> int:
+        return sum(e.mark == mark for e in self.entries)
+
+    @property
+    def credited(self) -> int:
+        return sum(e.mark in CREDITED for e in self.entries)
+
+    @property
+    def total(self) -> int:
+        return len(self.entries)
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.credited / self.total if self.total else 0.0
+
+    @property
+    def all_right(self) -> bool:
+        return self.total > 0 and all(e.mark == CORRECT for e in self.entries)
+
+    def mistakes(self) -> dict[str, int]:
+        """How many entries each cause explains (wrong and unreadable entries)."""
+        out: dict[str, int] = {}
+        for e in self.entries:
+            if e.cause:
+                out[e.cause] = out.get(e.cause, 0) + 1
+        return dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def to_dict(self) -> dict[str, Any]:
+        tol = self.options.tolerance
+        return {
+            "format": "bpnn-steps check", "version": 1,
+            "answers": self.answers, "student": self.student,
+            "problem": {"source": self.problem, "title": self.problem_title},
+            "score": {"credited": self.credited, "total": self.total,
+                      "percent": round(self.percent, 2),
+                      **{m: self.count(m) for m in MARKS}},
+            "all_right": self.all_right,
+            "tolerance": {"abs": tol.abs_tol, "rel": tol.rel_tol, "as_written": tol.as_written,
+                          "round_as_you_go": self.options.round_as_you_go,
+                          "follow_through": self.options.follow_through},
+            "mistakes": [{"cause": c, "description": MISTAKES.get(c, c), "entries": n}
+                         for c, n in self.mistakes().items()],
+            "groups": [g.to_dict() for g in self.groups],
+        }
+
+
+def _finite_or_none(v: float | None) -> float | None:
+    return None if v is None or not math.isfinite(v) else float(v)
+
+
+# --------------------------------------------------------------------------- names
+
+
+def element_name(q: Quantity, index: tuple[int, ...], depth: int) -> str:
+    """The lecture's name of one entry, in Unicode."""
+    t, n = q.sample, q.layer
+    if q.kind in ("z", "a", "delta"):
+        j = index[0] + 1
+        if q.kind == "z":
+            return Sym("z", (j,), t, n).unicode()
+        if q.kind == "delta":
+            return Sym("delta", (j,), t, n).unicode()
+        if n == depth:
+            return Sym("yhat", (j,), t).unicode()
+        return Sym("h", (j,), t, None if depth == 2 else n).unicode()
+    if q.kind == "J":
+        return Sym("J", (), t).unicode()
+    if q.kind == "cost":
+        return Sym("Jbar").unicode()
+    i, j = index
+    w = Sym("w", (i, j + 1), None, n)
+    if q.kind == "new":
+        return Sym("w", (i, j + 1), None, n, suffix="new").unicode()
+    if q.kind == "mean":
+        return f"mean ∂J/∂{w.unicode()}"
+    sample = Sym("J", (), t).unicode() if t is not None else "J" + sub("(") + "ₜ" + sub(")")
+    return f"∂{sample}/∂{w.unicode()}"
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load(answers_path: str | os.PathLike[str], problem: str | os.PathLike[str] | None = None
+         ) -> tuple[AnswerSheet, Problem, Trace, str]:
+    """Read an answer file and its problem (``problem`` overrides the file's own
+    ``problem:``): the sheet, the problem, its exact trace and the problem's name
+    for display.  Bad input raises ProblemError."""
+    from .engine import solve
+    from .spec import load_problem
+
+    root, text = read_root(answers_path)
+    header = read_header(root, text, str(answers_path))
+    if problem is not None:
+        prob, name = load_problem(problem), str(problem)
+    else:
+        prob = load_problem(resolve_problem_ref(header, answers_path))
+        name = header.problem_ref or prob.source
+    trace = solve(prob)
+    schedule = [s.samples for s in trace.steps]
+    sheet = read_answers(header, prob, schedule)
+    return sheet, prob, trace, name
+
+
+def check_file(answers_path: str | os.PathLike[str], problem: str | None = None,
+               options: Options | None = None) -> CheckResult:
+    """Mark one answer file (the command ``bpnn-steps check ANSWERS``)."""
+    sheet, prob, trace, name = load(answers_path, problem)
+    return check(sheet, prob, trace, options or Options(), name)
+
+
+# --------------------------------------------------------------------------- marking
+
+
+@dataclass(frozen=True)
+class _Envs:
+    """The environments the marking walks through, quantity by quantity."""
+
+    acc: Env                       # the student's accepted values, else recomputed
+    all: Env                       # all the student's values, else recomputed
+    exact_s: list[Env]             # each mistake made from the exact values
+    own_s: list[Env]               # each mistake made from the student's values
+    taint: dict[Quantity, frozenset[Quantity]]   # wrong given quantities upstream
+
+
+def check(sheet: AnswerSheet, problem: Problem, trace: Trace,
+          options: Options | None = None, problem_name: str | None = None) -> CheckResult:
+    """Mark every answer of ``sheet`` (loaded for ``problem``, solved as ``trace``)."""
+    options = options or Options()
+    # Students' numbers may overflow a recomputation (h = 1e300): such values become
+    # inf/nan, which match nothing; numpy's warnings about them are not for the user.
+    with np.errstate(all="ignore"):
+        return _check(sheet, problem, trace, options, problem_name)
+
+
+def _check(sheet: AnswerSheet, problem: Problem, trace: Trace, options: Options,
+           problem_name: str | None) -> CheckResult:
+    chain = Chain(problem, trace)
+    updates = sheet.max_update
+    exact = trace_env(trace, updates)
+    rounded = _rounded_envs(sheet, problem, options, updates)
+    scenarios = scenarios_for(problem, chain.schedule) if updates else []
+    given = {g.quantity: g for g in sheet.entries}
+    envs = _Envs({}, {}, [{} for _ in scenarios], [{} for _ in scenarios], {})
+    results: dict[Quantity, GroupResult] = {}
+    for u in range(1, updates + 1):
+        for q in chain.nodes(u):
+            acc = chain.calc(q, envs.acc)
+            own = chain.calc(q, envs.all)
+            exact_s = [chain.calc(q, env, s) for env, s in zip(envs.exact_s, scenarios)]
+            own_s = [chain.calc(q, env, s) for env, s in zip(envs.own_s, scenarios)]
+            taint = frozenset().union(*(envs.taint.get(i, frozenset())
+                                        for i in chain.inputs(q)))
+            g = given.get(q)
+            if g is None:
+                envs.acc[q], envs.all[q] = acc, own
+                for i in range(len(scenarios)):
+                    envs.own_s[i][q] = own_s[i]
+            else:
+                marker = _NodeMarker(q, g, problem, chain, options, exact, rounded, acc, own,
+                                     scenarios, exact_s, own_s, taint, envs, given)
+                group, accepted, new_error = marker.run()
+                results[q] = group
+                values = g.values
+                known = np.isfinite(values)
+                envs.acc[q] = np.where(accepted, values, acc)
+                envs.all[q] = np.where(known, values, own)
+                for i in range(len(scenarios)):
+                    envs.own_s[i][q] = np.where(known, values, own_s[i])
+                if new_error:
+                    taint = taint | {q}
+            for i in range(len(scenarios)):
+                envs.exact_s[i][q] = exact_s[i]
+            envs.taint[q] = taint
+        # A mistake is tried within one update; the next starts from the main values.
+        for n in range(1, chain.depth + 1):
+            q = Quantity(u, "new", n)
+            for i in range(len(scenarios)):
+                envs.exact_s[i][q] = exact[q]
+                envs.own_s[i][q] = envs.all[q]
+    positions = _positions(chain, problem.layers)
+    groups = [replace(results[g.quantity], order=positions.get(g.quantity, 0))
+              for g in sheet.entries]
+    if sheet.formulas:
+        groups += mark_formulas(sheet.formulas, problem, options)
+    groups.sort(key=lambda g: g.line or 0)          # the order of the answer file
+    return CheckResult(answers=sheet.source, student=sheet.student,
+                       problem=problem_name or problem.source,
+                       problem_title=problem.title, groups=tuple(groups), options=options,
+                       multi_update=len(chain.schedule) > 1)
+
+
+def _positions(chain: Chain, layers: Sequence[int]) -> dict[Quantity, int]:
+    """The place of every quantity in a worked solution (see answers.keys_of_update)."""
+    from .answers import keys_of_update
+
+    positions: dict[Quantity, int] = {}
+    for u, samples in enumerate(chain.schedule, start=1):
+        for _, q in keys_of_update(layers, samples):
+            positions[replace(q, update=u)] = len(positions)
+    return positions
+
+
+def _rounded_envs(sheet: AnswerSheet, problem: Problem, options: Options, updates: int
+                  ) -> dict[int, Env]:
+    """Hand-rounding calculations: to the decimals the student wrote (1..8), to 2
+    and 3 (the usual hand precisions, for diagnosis) and to --round-as-you-go."""
+    from .engine import solve
+
+    wanted = {c.precision.decimals for g in sheet.entries for c in g.cells
+              if c.precision is not None and 1 <= c.precision.decimals <= 8} | {2, 3}
+    if options.round_as_you_go is not None:
+        wanted.add(options.round_as_you_go)
+    if not updates:
+        return {}
+    return {d: trace_env(solve(problem, round_as_you_go=d), updates) for d in sorted(wanted)}
+
+
+class _NodeMarker:
+    """Marks the entries of one given quantity."""
+
+    def __init__(self, q: Quantity, g: Given, problem: Problem, chain: Chain, options: Options,
+                 exact: Env, rounded: dict[int, Env], acc: np.ndarray, own: np.ndarray,
+                 scenarios: Sequence[Scenario], exact_s: Sequence[np.ndarray],
+                 own_s: Sequence[np.ndarray], taint: frozenset[Quantity], envs: _Envs,
+                 given: dict[Quantity, Given]) -> None:
+        self.q, self.g, self.problem, self.chain = q, g, problem, chain
+        self.tol = options.tolerance
+        self.options = options
+        self.expected = exact[q]
+        self.exact = exact
+        self.rounded = rounded
+        self.acc, self.own = acc, own
+        self.scenarios, self.exact_s, self.own_s = scenarios, exact_s, own_s
+        self.taint = taint
+        self.envs = envs
+        self.given = given
+        self.samples = chain.schedule[q.update - 1]
+
+    # ------------------------------------------------------------------ node level
+
+    def pattern(self) -> Pattern | None:
+        g = self.g
+        if not g.complete or self.q.kind in ("J", "cost"):
+            return None
+        others: dict[int, np.ndarray] = {}
+        if self.q.sample is not None:
+            for t in self.samples:
+                if t == self.q.sample:
+                    continue
+                other = Quantity(self.q.update, self.q.kind, self.q.layer, t)
+                others[t] = self.exact[other]
+        what = f"W[{self.q.layer}]"
+        return matrix_pattern(self.tol, g.values, self.expected,
+                              [c.precision for c in g.cells], g.transposed, others, what)
+
+    def follow_through_block(self) -> tuple[str | None, str]:
+        """(reason no follow-through credit is due or None, the wrong keys relied on)."""
+        keys = sorted(self.taint, key=lambda q: (q.update, q.kind, q.layer or 0, q.sample or 0))
+        names = ", ".join(self._label(k) for k in keys)
+        if not self.options.follow_through:
+            return "follow-through marking is off", names
+        for k in keys:
+            g = self.given[k]
+            before = None
+            if k.kind == "new":
+                before = self.chain.weights_before(self.envs.all, k.update)[k.layer - 1]
+            reason = degenerate(k, g.values, self.exact[k], self.problem, before)
+            if reason:
+                return f"your {self._label(k)} is degenerate ({reason})", names
+        return None, names
+
+    def _label(self, k: Quantity) -> str:
+        g = self.given.get(k)
+        key = g.key if g is not None else str(k)
+        return key if k.update == 1 else f"{key} (update {k.update})"
+
+    # ------------------------------------------------------------------ entries
+
+    def run(self) -> tuple[GroupResult, np.ndarray, bool]:
+        q, g = self.q, self.g
+        pattern = self.pattern()
+        block, relied = self.follow_through_block() if self.taint else (None, "")
+        accepted = np.zeros(g.shape, dtype=bool)
+        entries = []
+        new_error = False
+        for index in (np.ndindex(g.shape) if g.shape else [()]):
+            entry = self.entry(tuple(int(i) for i in index), pattern, block, relied)
+            accepted[index] = entry.mark == CORRECT
+            if entry.mark == WRONG and entry.cause != "carried-forward":
+                new_error = True
+            entries.append(entry)
+        note = pattern.message if pattern is not None else None
+        return GroupResult(g.key, q.update, g.line, note, tuple(entries)), accepted, new_error
+
+    def entry(self, index: tuple[int, ...], pattern: Pattern | None, block: str | None,
+              relied: str) -> EntryResult:
+        q, g = self.q, self.g
+        cell = g.cell(index)
+        e = float(self.expected[index])
+        depth = self.chain.depth
+        decimals = max(3, cell.precision.decimals if cell.precision else 3)
+        base = dict(key=g.key, update=q.update, index=index,
+                    name=element_name(q, index, depth), given=None if cell.blank else
+                    _finite_or_none(cell.value), given_text=cell.text, expected=e,
+                    expected_text=None, line=cell.line or g.line, decimals=min(decimals, 8))
+        if cell.blank:
+            return EntryResult(**base, mark=BLANK, accepted=None, cause=None,
+                               message="not answered")
+        if cell.error:
+            return EntryResult(**base, mark=INVALID, accepted=None, cause="formula",
+                               message=cell.error)
+        v, p = cell.value, cell.precision
+        if g.transposed:
+            return EntryResult(**base, mark=WRONG, accepted=None, cause="transposed",
+                               message="right number, but the matrix is transposed"
+                               if self.tol.close(v, e, p) else "the matrix is transposed; "
+                               f"this entry should be {fmt(e, decimals)}")
+        accepted = self.accepted_as(index, v, p)
+        if accepted is not None:
+            how, note = accepted
+            return EntryResult(**base, mark=CORRECT, accepted=how, cause=None, message=note)
+        own = float(self.own[index])
+        if self.taint and self.tol.close(v, own, p):
+            if block is None and abs(own) <= 1e-12 < abs(e):
+                block = "that makes this entry trivially zero"
+            if block is None:
+                return EntryResult(**base, mark=FOLLOW_THROUGH, accepted="follow-through",
+                                   cause=None, message=f"follow-through: consistent with your "
+                                   f"{relied}")
+            return EntryResult(**base, mark=WRONG, accepted=None, cause="carried-forward",
+                               message=f"carried forward from your wrong {relied}; no "
+                               f"follow-through credit: {block}")
+        cause, message = self.diagnose(index, v, p, pattern, decimals)
+        return EntryResult(**base, mark=WRONG, accepted=None, cause=cause, message=message)
+
+    def accepted_as(self, index: tuple[int, ...], v: float, p) -> tuple[str, str] | None:
+        """How a number counts as right: (how, note), or None."""
+        e = float(self.expected[index])
+        if self.tol.close(v, e, p):
+            return "exact", ""
+        for d, env in self.rounded.items():
+            # A hand calculation rounded to d decimals explains an answer written with
+            # at most d decimals (and precisely enough for "as written").
+            chosen = d == self.options.round_as_you_go
+            if p is None or d < p.decimals or not self.tol.precise_enough(p) or \
+                    not (self.tol.as_written or chosen):
+                continue
+            r = float(env[self.q][index])
+            if abs(v - r) <= 0.5 * p.ulp * (1 + 1e-9) + 1e-12 * max(1.0, abs(r)):
+                return f"rounding {d}", (f"hand rounding to {d} d.p. gives {fmt(r, d)}; exact "
+                                         f"{fmt(e, d + 2)} (drift {fmt(r - e, d + 1)})")
+        acc = float(self.acc[index])
+        if differs(acc, e) and self.tol.close(v, acc, p):
+            d = p.decimals if p else 3
+            return "own values", (f"follows from your earlier (rounded) values: "
+                                  f"{fmt(acc, max(3, d + 1))}; exact {fmt(e, max(5, d + 2))}")
+        return None
+
+    def diagnose(self, index: tuple[int, ...], v: float, p, pattern: Pattern | None,
+                 decimals: int) -> tuple[str, str]:
+        """The likely cause of a wrong number: (MISTAKES code, message)."""
+        if pattern is not None:
+            return self._pattern_message(pattern, index)
+        found = self.explanations(index, v, p, decimals)
+        if found:
+            code, message = found[0]
+            others = []
+            for other, _ in found[1:]:
+                if other != code and other not in others:
+                    others.append(other)
+            if others:
+                message += " (also fits: " + ", ".join(MISTAKES[o] for o in others) + ")"
+            return code, message
+        q = self.q
+        e = float(self.expected[index])
+        own = float(self.own[index])
+        refs = [e] + [float(env[q][index]) for env in self.rounded.values()] + \
+            [float(self.acc[index])]
+        if p is not None and not self.tol.precise_enough(p):
+            if any(abs(v - ref) <= 0.5 * p.ulp * (1 + 1e-9) for ref in (e, refs[-1])):
+                return "rounding", (f"too few figures: write {fmt(e, max(3, decimals))} "
+                                    f"(at least {self.tol.min_figures} significant figures or "
+                                    f"{self.tol.min_decimals} decimals)")
+        elif p is not None:
+            for d, env in self.rounded.items():
+                r = float(env[q][index])
+                if d < p.decimals and abs(v - r) <= 0.5 * 10.0 ** -d * (1 + 1e-9) \
+                        and differs(r, e):
+                    return "rounding", (f"rounding slip: this is the {d}-decimal hand "
+                                        f"calculation's {fmt(r, d)}, written with "
+                                        f"{p.decimals} decimals; at {p.decimals} decimals the "
+                                        f"value is {fmt(round(e, p.decimals), p.decimals)}")
+            if any(self.tol.loosely_close(v, ref, p) for ref in refs):
+                return "rounding", (f"rounding slip: {fmt(e, decimals + 2)} rounds to "
+                                    f"{fmt(round(e, p.decimals), p.decimals)}")
+        extra = f" (your earlier values give {fmt(own, decimals)})" \
+            if fmt(own, decimals) != fmt(e, decimals) else ""
+        return "unknown", f"expected {fmt(e, decimals)}{extra}"
+
+    def explanations(self, index: tuple[int, ...], v: float, p, decimals: int
+                     ) -> list[tuple[str, str]]:
+        """Every typical mistake that produces the given number, most specific first."""
+        q = self.q
+        e = float(self.expected[index])
+        own = float(self.own[index])
+        found: list[tuple[str, str]] = []
+        for s, xs, os_ in zip(self.scenarios, self.exact_s, self.own_s):
+            for ref in (float(xs[index]), float(os_[index])):
+                if differs(ref, e) and differs(ref, own) and self.tol.close(v, ref, p, 1.0):
+                    code = "missing-1/T" if s.sum_not_mean and q.kind == "cost" else s.code
+                    found.append((code, scenario_message(
+                        code, q, self.problem, ref, sign_update=s.sign_update,
+                        layer=s.linear_at, batch=len(self.samples), decimals=decimals)))
+                    break
+        for factor, code, message in factors_for(q, self.problem, len(self.samples)):
+            if any(abs(ref) > 1e-12 and self.tol.close(v, factor * ref, p, 1.0)
+                   for ref in (e, own)):
+                found.append((code, message))
+        if any(abs(ref) > 1e-12 and self.tol.close(v, -ref, p) for ref in (e, own)):
+            found.append(("sign", f"sign slip: the right value is {fmt(e, decimals)}"))
+        if q.sample is not None:
+            for t in self.samples:
+                if t == q.sample:
+                    continue
+                other = float(self.exact[Quantity(q.update, q.kind, q.layer, t)][index])
+                if differs(other, e) and self.tol.close(v, other, p):
+                    found.append(("wrong-sample", f"this is sample {t}'s value; sample "
+                                  f"{q.sample}'s is {fmt(e, decimals)}"))
+        return found
+
+    def _pattern_message(self, pattern: Pattern, index: tuple[int, ...]) -> tuple[str, str]:
+        place = pattern.places.get(index)
+        if place is None:
+            return pattern.code, pattern.message
+        if pattern.code == "wrong-sample":
+            other = Quantity(self.q.update, self.q.kind, self.q.layer, pattern.sample)
+            return pattern.code, f"sample {pattern.sample}'s " \
+                f"{element_name(other, place, self.chain.depth)}"
+        if self.g.transposed:
+            return pattern.code, "transposed (rows and columns swapped)"
+        return pattern.code, f"belongs at {element_name(self.q, place, self.chain.depth)}"
+
+
+# --------------------------------------------------------------------------- formulas
+
+
+def mark_formulas(formulas: Sequence[FormulaGiven], problem: Problem, options: Options
+                  ) -> list[GroupResult]:
+    """Check generic-sample formulas for algebraic equivalence with the derivation."""
+    try:
+        from . import symbolic
+        answer_symbols = symbolic.answer_symbols
+        gradient_entry = symbolic.gradient_entry
+    except (ImportError, AttributeError):
+        return [_unavailable(f, "symbolic checking is not available in this installation",
+                             len(problem.layers) - 1) for f in formulas]
+    symbols = answer_symbols(problem.layers)
+    groups = []
+    for f in formulas:
+        expected = {}
+        for i in range(f.shape[0]):
+            for j in range(f.shape[1]):
+                expected[(i, j)] = gradient_entry(problem.layers, problem.activations,
+                                                  problem.loss, f.layer, i, j + 1)
+        entries = [_mark_formula(f, (i, j), text, line, expected, symbols, problem)
+                   for (i, j), (text, line) in zip(np.ndindex(f.shape), f.cells)]
+        groups.append(GroupResult(f.key, None, f.line, None, tuple(entries),
+                                  order=1_000_000 + f.layer))
+    return groups
+
+
+def _unavailable(f: FormulaGiven, message: str, depth: int) -> GroupResult:
+    q = Quantity(0, "grad", f.layer, None)
+    entries = tuple(EntryResult(f.key, None, (int(i), int(j)), element_name(q, (i, j), depth),
+                                BLANK if text is None else INVALID, None, text, None, None,
+                                None, None if text is None else "formula", message, line)
+                    for (i, j), (text, line) in zip(np.ndindex(f.shape), f.cells))
+    return GroupResult(f.key, None, f.line, None, entries)
+
+
+def _mark_formula(f: FormulaGiven, index: tuple[int, int], text: str | None, line: int | None,
+                  expected: dict, symbols: dict, problem: Problem) -> EntryResult:
+    import sympy
+
+    from .formula import FormulaError, compare, parse, to_sympy
+
+    depth = len(problem.layers) - 1
+    q = Quantity(0, "grad", f.layer, None)
+    index = (int(index[0]), int(index[1]))
+    want = expected[index]
+    want_text = sympy.sstr(want, order="none")       # the derivation's own order of terms
+    base = dict(key=f.key, update=None, index=index, name=element_name(q, index, depth),
+                given=None, given_text=text, expected=None, expected_text=want_text,
+                line=line)
+    if text is None:
+        return EntryResult(**base, mark=BLANK, accepted=None, cause=None, message="not answered")
+    shown = clean_text(text if len(text) <= 60 else text[:57] + "...")
+    base["given_text"] = clean_text(text)
+    try:
+        formula = parse(text, symbols.keys())
+        student = to_sympy(formula, symbols)
+    except FormulaError as err:
+        return EntryResult(**base, mark=INVALID, accepted=None, cause="formula",
+                           message=f"cannot read {shown!r}: {err}")
+    except RecursionError:
+        return EntryResult(**base, mark=INVALID, accepted=None, cause="formula",
+                           message=f"cannot read {shown!r}: it is nested too deeply")
+    result = compare(student, want, symbols)
+    if result.equivalent:
+        return EntryResult(**base, mark=CORRECT, accepted="equivalent", cause=None,
+                           message="algebraically equivalent")
+    cause, message = _formula_diagnosis(result, student, index, f, expected, symbols, problem)
+    return EntryResult(**base, mark=WRONG, accepted=None, cause=cause,
+                       message=f"{message}; the gradient is {want_text}")
+
+
+def _formula_diagnosis(result, student, index: tuple[int, int], f: FormulaGiven,
+                       expected: dict, symbols: dict, problem: Problem) -> tuple[str, str]:
+    from .activations import ACTIVATIONS
+    from .formula import compare, probe_points
+
+    depth = len(problem.layers) - 1
+    q = Quantity(0, "grad", f.layer, None)
+    if result.factor is not None:
+        factor = result.factor
+        if factor == -1:
+            return "sign", "sign slip: the negative of the gradient (y − ŷ instead of ŷ − y?)"
+        if factor == 2 and problem.loss == "mse":
+            return "missing-1/2", "missing 1/2: twice the gradient"
+        if factor != 0:
+            return "constant-factor", f"off by a constant factor: {factor} times the gradient"
+    act_name = problem.activations[f.layer - 1]
+    act = ACTIVATIONS[act_name]
+    unit = (f"yhat{index[1] + 1}" if f.layer == depth else
+            f"h{index[1] + 1}" if depth == 2 else f"h{f.layer}_{index[1] + 1}")
+    if act_name in ("sigmoid", "tanh") and unit in symbols and result.ratios:
+        points = probe_points(sorted(symbols))
+        derivs = [float(act.derivative(np.nan, np.array(float(p[unit])))) for p in points]
+        if len(result.ratios) == len(derivs) and all(
+                math.isfinite(r) and abs(r - d) <= 1e-9 * max(1.0, abs(d))
+                for r, d in zip(result.ratios, derivs)):
+            factor_text = act.derivative_unicode(unit)
+            return "missing-derivative", f"missing activation derivative {factor_text}"
+    for other, expr in expected.items():
+        if other != index and compare(student, expr, symbols).equivalent:
+            name = element_name(q, other, depth)
+            return "rearranged", f"this is the formula of {name} (wrong place)"
+    used = {str(sym) for sym in student.free_symbols | expected[index].free_symbols}
+    point = ", ".join(f"{k} = {fmt(v)}" for k, v in result.point.items() if k in used)
+    if result.student_value is None or result.expected_value is None:
+        return "unknown", f"not equivalent to the gradient (undefined at {point})"
+    return "unknown", (f"not equivalent to the gradient: at {point} yours gives "
+                       f"{fmt(result.student_value)}, the gradient {fmt(result.expected_value)}")

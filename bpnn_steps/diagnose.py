@@ -1,0 +1,242 @@
+"""Tolerances and the diagnosis of wrong answers.
+
+A given number is compared with a reference value under a :class:`Tolerance`:
+absolute, relative, or "as written" (a number written with d decimals is right
+when it lies within half a unit of its last written place of the reference, so
+``0.55`` is right for 0.54983 and ``0.550`` too, but ``0.54`` is not).  "As
+written" needs at least :attr:`Tolerance.min_figures` significant figures or
+:attr:`Tolerance.min_decimals` decimals: ``0.5`` is not accepted for 0.54983.
+
+Diagnoses name the likely cause of a wrong entry; :data:`MISTAKES` lists them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .answers import Precision, Quantity
+from .numfmt import fmt
+from .problem import Problem
+
+MISTAKES: dict[str, str] = {
+    "transposed": "transposed matrix (rows and columns swapped)",
+    "rearranged": "right numbers in the wrong places",
+    "wrong-sample": "another sample's values",
+    "sign": "sign slip",
+    "rounding": "rounding slip",
+    "missing-derivative": "missing activation derivative",
+    "missing-1/T": "missing 1/T (sum of the losses instead of their mean)",
+    "missing-1/2": "missing 1/2 (of the squared error)",
+    "sum-not-mean": "sum instead of mean over the samples",
+    "new-weights-too-early": "updated weights used too early in the backward pass",
+    "carried-forward": "error carried forward from an earlier wrong entry",
+    "missing-lambda": "learning rate left out of the update",
+    "missing-bias": "bias weight left out",
+    "missing-activation": "activation function not applied",
+    "constant-factor": "off by a constant factor",
+    "formula": "answer cannot be read",
+    "unknown": "no known mistake pattern",
+}
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """When a given number counts as equal to a reference value."""
+
+    abs_tol: float = 1e-9
+    rel_tol: float = 1e-6
+    as_written: bool = True
+    min_figures: int = 2
+    min_decimals: int = 3
+
+    def precise_enough(self, p: Precision | None) -> bool:
+        return p is not None and (p.figures >= self.min_figures or
+                                  p.decimals >= self.min_decimals)
+
+    def close(self, given: float, ref: float, p: Precision | None, ulps: float = 0.5) -> bool:
+        """``given`` equals ``ref`` within the absolute or relative tolerance, or
+        within ``ulps`` units of its last written place (as written)."""
+        if not (math.isfinite(given) and math.isfinite(ref)):
+            return False
+        d = abs(given - ref)
+        if d <= self.abs_tol or d <= self.rel_tol * abs(ref):
+            return True
+        if self.as_written and self.precise_enough(p):
+            return d <= ulps * p.ulp * (1 + 1e-9) + 1e-12 * max(1.0, abs(ref))
+        return False
+
+    def loosely_close(self, given: float, ref: float, p: Precision | None) -> bool:
+        """Within two units of the last written place (a rounding slip), or the
+        correctly rounded value written with too few figures."""
+        if p is None or not math.isfinite(ref):
+            return False
+        d = abs(given - ref)
+        return d <= 2 * p.ulp * (1 + 1e-9) + 1e-12 * max(1.0, abs(ref))
+
+
+def differs(a: float, b: float) -> bool:
+    """Two computed values are meaningfully different (not float noise)."""
+    return math.isfinite(a) and math.isfinite(b) and abs(a - b) > 1e-9 * max(1.0, abs(b))
+
+
+# --------------------------------------------------------------------------- matrix patterns
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A whole-matrix mistake: the given numbers are those of the expected matrix,
+    or of another sample's (``sample``), in other places."""
+
+    code: str
+    message: str
+    places: dict[tuple[int, ...], tuple[int, ...]]   # given index -> where the number belongs
+    sample: int | None = None                          # the other sample, for wrong-sample
+
+
+def _all_close(tol: Tolerance, given: np.ndarray, ref: np.ndarray,
+               precisions: Sequence[Precision | None]) -> bool:
+    return all(tol.close(float(g), float(r), p)
+               for g, r, p in zip(given.ravel(), ref.ravel(), precisions))
+
+
+def _multiset_places(tol: Tolerance, given: np.ndarray, ref: np.ndarray,
+                     precisions: Sequence[Precision | None]
+                     ) -> dict[tuple[int, ...], tuple[int, ...]] | None:
+    """Where each given number belongs when the given numbers are the reference's
+    numbers in some order; None when they are not."""
+    g_order = np.argsort(given.ravel(), kind="stable")
+    r_order = np.argsort(ref.ravel(), kind="stable")
+    places = {}
+    for gi, ri in zip(g_order, r_order):
+        if not tol.close(float(given.ravel()[gi]), float(ref.ravel()[ri]), precisions[gi]):
+            return None
+        places[np.unravel_index(gi, given.shape)] = np.unravel_index(ri, ref.shape)
+    return {tuple(int(v) for v in k): tuple(int(v) for v in w) for k, w in places.items()}
+
+
+def matrix_pattern(tol: Tolerance, given: np.ndarray, expected: np.ndarray,
+                   precisions: Sequence[Precision | None], transposed_shape: bool,
+                   others: dict[int, np.ndarray], what: str) -> Pattern | None:
+    """Right numbers in the wrong places: transposed, re-arranged, or another
+    sample's numbers (as they are or re-arranged).  ``given`` must be complete
+    and have at least two entries; ``others`` maps sample t' to its values."""
+    if given.size < 2 or not np.all(np.isfinite(given)):
+        return None
+    if transposed_shape:
+        rows, cols = expected.shape
+        return Pattern("transposed", f"written as a {cols} x {rows} matrix: rows and columns "
+                       f"swapped ({what} is {rows} x {cols}, row 0 = biases)",
+                       {(i, j): (i, j) for i in range(rows) for j in range(cols)})
+    if _all_close(tol, given, expected, precisions):
+        return None
+    if given.ndim == 2 and given.shape[0] == given.shape[1] and \
+            _all_close(tol, given, expected.T, precisions):
+        n = given.shape[0]
+        return Pattern("transposed", "the right numbers, transposed (rows and columns "
+                       "swapped)", {(i, j): (j, i) for i in range(n) for j in range(n)})
+    places = _multiset_places(tol, given, expected, precisions)
+    if places is not None:
+        return Pattern("rearranged", "the right numbers in the wrong places", places)
+    for t, other in sorted(others.items()):
+        if _all_close(tol, given, other, precisions):
+            return Pattern("wrong-sample", f"these are sample {t}'s values, not this "
+                           "sample's", {i: i for i in np.ndindex(given.shape)}, t)
+    for t, other in sorted(others.items()):
+        places = _multiset_places(tol, given, other, precisions)
+        if places is not None:
+            return Pattern("wrong-sample", f"sample {t}'s values in other places (another "
+                           "sample's numbers, re-arranged)", places, t)
+    return None
+
+
+# --------------------------------------------------------------------------- degenerate answers
+
+
+def degenerate(q: Quantity, given: np.ndarray, expected: np.ndarray, problem: Problem,
+               before: np.ndarray | None) -> str | None:
+    """Why a wrong earlier answer must not earn follow-through credit (it makes the
+    later work trivial or is impossible), or None."""
+    g = given[np.isfinite(given)]
+    if g.size == 0:
+        return None
+    if np.all(np.abs(g) <= 1e-12) and np.any(np.abs(expected) > 1e-9):
+        return "it is all zeros"
+    if q.kind == "a":
+        act = problem.activations[q.layer - 1]
+        if act == "sigmoid" and np.any((g <= 0) | (g >= 1)):
+            return "sigmoid values lie strictly between 0 and 1"
+        if act == "tanh" and np.any(np.abs(g) >= 1):
+            return "tanh values lie strictly between -1 and 1"
+        if act == "relu" and np.any(g < 0):
+            return "relu values are never negative"
+        if act == "softmax" and (np.any((g <= 0) | (g >= 1)) or
+                                 (g.size == given.size and abs(float(np.sum(g)) - 1) > 0.01)):
+            return "softmax values are probabilities that sum to 1"
+        if q.layer == len(problem.layers) - 1 and g.size == given.size:
+            y = np.asarray(problem.y[q.sample - 1], dtype=float)
+            if np.allclose(given, y, atol=1e-9) and not np.allclose(expected, y, atol=1e-9):
+                return "it equals the targets y (zero error)"
+    if q.kind == "new" and before is not None and g.size == given.size:
+        if np.allclose(given, before, atol=1e-12) and not np.allclose(expected, before):
+            return "it is the old weights (no update made)"
+    return None
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def scenario_message(code: str, q: Quantity, problem: Problem, value: float,
+                     sign_update: bool = False, layer: int | None = None,
+                     batch: int = 1, decimals: int = 3) -> str:
+    """Why the given number is what this mistake would produce."""
+    v = fmt(value, decimals)
+    if code == "missing-derivative":
+        from .activations import ACTIVATIONS
+
+        depth = len(problem.layers) - 1
+        act = ACTIVATIONS[problem.activations[layer - 1]]
+        unit = "ŷ" if layer == depth else ("h" if depth == 2 else f"h⁽{layer}⁾")
+        factor = act.derivative_unicode(unit) or "f'(z)"
+        return f"missing activation derivative: without {factor} of layer {layer} this is {v}"
+    if code == "new-weights-too-early":
+        return (f"back-propagated through the updated W[{(q.layer or 0) + 1}] instead of the "
+                f"old one: that gives {v}")
+    if code == "missing-1/2":
+        return f"missing 1/2: without the 1/2 of the squared error this is {v}"
+    if code == "sum-not-mean":
+        return f"sum over the {batch} samples instead of their mean (1/T left out): {v}"
+    if code == "missing-1/T":
+        return f"missing 1/T: the sum of the J(t), not their mean, is {v}"
+    if code == "sign":
+        if sign_update:
+            return f"sign slip: W + λ∇J instead of W − λ∇J gives {v}"
+        return f"sign slip: y − ŷ instead of ŷ − y gives {v}"
+    if code == "missing-lambda":
+        return f"learning rate λ left out: W − ∇J gives {v}"
+    if code == "missing-bias":
+        return f"bias left out: without the bias weights (row 0) this is {v}"
+    if code == "missing-activation":
+        return f"activation not applied: h = z gives {v}"
+    return MISTAKES.get(code, code)
+
+
+def factors_for(q: Quantity, problem: Problem, batch: int) -> list[tuple[float, str, str]]:
+    """(factor, code, message) for answers that are a multiple of the right value."""
+    mse = problem.loss == "mse"
+    out: list[tuple[float, str, str]] = []
+    if q.kind == "cost" and batch > 1:
+        out.append((float(batch), "missing-1/T", f"missing 1/T: {batch} times the cost (the "
+                    "sum of the J(t), not their mean)"))
+        if mse:
+            out.append((2.0 * batch, "missing-1/T", f"missing 1/T and 1/2: {2 * batch} times "
+                        "the cost"))
+    if q.kind == "mean" and batch > 1:
+        out.append((float(batch), "sum-not-mean", f"sum instead of mean: {batch} times the "
+                    "mean gradient (1/T left out)"))
+    if mse and q.kind in ("J", "cost", "delta", "grad", "mean"):
+        out.append((2.0, "missing-1/2", "missing 1/2: twice the right value"))
+    return out

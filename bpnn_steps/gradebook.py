@@ -1,0 +1,201 @@
+"""Batch marking: a folder of answer files, a gradebook and a mistake summary.
+
+Every ``*.yaml``/``*.yml`` file of the folder is marked on its own; a file that
+cannot be read gets an error row and the batch goes on.  The gradebook has one
+row per student and one column per entry group (answer-file key), holding the
+points earned (one per credited number).  CSV cells that a spreadsheet would
+read as a formula (``=``, ``+``, ``-``, ``@`` first) are quoted with a leading
+apostrophe: student names and file names are untrusted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .check import CheckResult, Options, check_file
+from .diagnose import MISTAKES
+from .errors import ProblemError
+
+MAX_FILES = 5000
+
+
+@dataclass(frozen=True)
+class Row:
+    """One answer file of the batch: its result, or why it could not be marked."""
+
+    file: str
+    student: str
+    result: CheckResult | None
+    error: str | None = None
+
+    @property
+    def status(self) -> str:
+        if self.result is None:
+            return "error"
+        return "all right" if self.result.all_right else "marked"
+
+
+@dataclass(frozen=True)
+class Gradebook:
+    folder: str
+    rows: tuple[Row, ...]
+    groups: tuple[tuple[str, int], ...]          # (label, points) in answer-sheet order
+
+    @property
+    def marked(self) -> list[Row]:
+        return [r for r in self.rows if r.result is not None]
+
+    def mistakes(self) -> list[tuple[str, int, int, list[tuple[str, int]]]]:
+        """(cause, students, entries, [(group label, students)...]) most common first."""
+        students: Counter[str] = Counter()
+        entries: Counter[str] = Counter()
+        where: dict[str, Counter[str]] = {}
+        for row in self.marked:
+            seen: set[str] = set()
+            seen_groups: set[tuple[str, str]] = set()
+            for group in row.result.groups:
+                for e in group.entries:
+                    if not e.cause:
+                        continue
+                    entries[e.cause] += 1
+                    seen.add(e.cause)
+                    seen_groups.add((e.cause, group.label))
+            students.update(seen)
+            for cause, label in seen_groups:
+                where.setdefault(cause, Counter())[label] += 1
+        out = []
+        for cause, n in sorted(students.items(), key=lambda kv: (-kv[1], -entries[kv[0]],
+                                                                  kv[0])):
+            out.append((cause, n, entries[cause], where[cause].most_common(4)))
+        return out
+
+    # ------------------------------------------------------------------ outputs
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": "bpnn-steps gradebook", "version": 1, "folder": self.folder,
+            "groups": [{"key": k, "points": p} for k, p in self.groups],
+            "students": [_row_dict(r) for r in self.rows],
+            "mistakes": [{"cause": c, "description": MISTAKES.get(c, c), "students": s,
+                          "entries": e, "where": [{"key": k, "students": n} for k, n in w]}
+                         for c, s, e, w in self.mistakes()],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+
+    def to_csv(self) -> str:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["file", "student", "status", "score", "total", "percent"] +
+                        [f"{k} [{p}]" for k, p in self.groups])
+        for r in self.rows:
+            if r.result is None:
+                writer.writerow([_safe(r.file), _safe(r.student), _safe(f"error: {r.error}"),
+                                 "", "", ""] + [""] * len(self.groups))
+                continue
+            points = {g.label: g.credited for g in r.result.groups}
+            writer.writerow([_safe(r.file), _safe(r.student), r.status, r.result.credited,
+                             r.result.total, f"{r.result.percent:.1f}"] +
+                            [points.get(k, "") for k, _ in self.groups])
+        return buffer.getvalue()
+
+
+def _row_dict(r: Row) -> dict[str, Any]:
+    if r.result is None:
+        return {"file": r.file, "student": r.student, "status": "error", "error": r.error}
+    res = r.result
+    return {"file": r.file, "student": r.student, "status": r.status,
+            "score": res.credited, "total": res.total, "percent": round(res.percent, 2),
+            "groups": {g.label: {"credited": g.credited, "total": len(g.entries)}
+                       for g in res.groups},
+            "mistakes": res.mistakes()}
+
+
+def _safe(text: str) -> str:
+    """A CSV cell a spreadsheet will not run as a formula."""
+    text = "".join(c if c.isprintable() else " " for c in str(text))
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+# --------------------------------------------------------------------------- marking
+
+
+def answer_files(folder: str | Path) -> list[Path]:
+    root = Path(folder)
+    if not root.is_dir():
+        raise ProblemError("is not a folder", file=str(folder))
+    files = sorted(p for p in root.iterdir()
+                   if p.suffix.lower() in (".yaml", ".yml") and p.is_file())
+    if not files:
+        raise ProblemError("holds no answer files (*.yaml, *.yml)", file=str(folder))
+    if len(files) > MAX_FILES:
+        raise ProblemError(f"holds {len(files)} answer files, more than {MAX_FILES}",
+                           file=str(folder))
+    return files
+
+
+def mark_folder(folder: str | Path, problem: str | None = None,
+                options: Options | None = None) -> Gradebook:
+    """Mark every answer file of ``folder``; bad files become error rows."""
+    rows = []
+    for path in answer_files(folder):
+        name = path.name
+        try:
+            result = check_file(path, problem, options)
+        except ProblemError as err:
+            rows.append(Row(name, path.stem, None, str(err)))
+            continue
+        except (RecursionError, MemoryError, ValueError, OverflowError) as err:
+            rows.append(Row(name, path.stem, None, f"{path}: cannot be marked "
+                            f"({type(err).__name__})"))
+            continue
+        rows.append(Row(name, result.student or path.stem, result))
+    return Gradebook(str(folder), tuple(rows), _groups(rows))
+
+
+def _groups(rows: Sequence[Row]) -> tuple[tuple[str, int], ...]:
+    """Every group label, in the order of a worked solution, with its points."""
+    points: dict[str, int] = {}
+    order: dict[str, int] = {}
+    for r in rows:
+        if r.result is None:
+            continue
+        for g in r.result.groups:
+            points[g.label] = max(points.get(g.label, 0), len(g.entries))
+            order[g.label] = min(order.get(g.label, g.order), g.order)
+    return tuple((k, points[k]) for k in sorted(points, key=lambda k: (order[k], k)))
+
+
+def summary_lines(book: Gradebook, top: int = 8) -> list[str]:
+    """The class summary: counts, then the most common mistakes."""
+    marked = book.marked
+    errors = [r for r in book.rows if r.result is None]
+    lines = [f"Marked {len(marked)} of {len(book.rows)} answer file"
+             f"{'s' if len(book.rows) != 1 else ''} in {book.folder}"
+             + (f"; {len(errors)} could not be read" if errors else "") + "."]
+    if marked:
+        percents = sorted(r.result.percent for r in marked)
+        mean = sum(percents) / len(percents)
+        median = percents[len(percents) // 2] if len(percents) % 2 else \
+            (percents[len(percents) // 2 - 1] + percents[len(percents) // 2]) / 2
+        full = sum(r.result.all_right for r in marked)
+        lines.append(f"Mean score {mean:.1f}%, median {median:.1f}%; {full} with everything "
+                     "right.")
+    mistakes = book.mistakes()
+    if mistakes:
+        lines.append("Most common mistakes (students affected):")
+        for cause, students, entries, where in mistakes[:top]:
+            keys = ", ".join(f"{k} ({n})" for k, n in where)
+            lines.append(f"  {students:>3}  {MISTAKES.get(cause, cause)} "
+                         f"[{entries} entr{'y' if entries == 1 else 'ies'}] in {keys}")
+    for r in errors:
+        lines.append(f"  could not mark {r.file}: {r.error}")
+    return lines

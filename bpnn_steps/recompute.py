@@ -1,0 +1,291 @@
+"""Recompute every quantity of a worked solution from *given* earlier values.
+
+Follow-through marking needs each later quantity recomputed from the student's
+own earlier numbers, and diagnosis needs it recomputed with a typical mistake
+made (a derivative left out, the new weights used too early, ...).  Both are
+done here, one quantity at a time, by calling the engine's own functions
+(:func:`~bpnn_steps.engine.feed_forward`, :func:`~bpnn_steps.engine.sample_losses`,
+:func:`~bpnn_steps.engine.output_delta`, :func:`~bpnn_steps.engine.back_propagate`,
+:func:`~bpnn_steps.engine.l2_penalty` and the activation table), so there is one
+source of truth per formula.
+
+Values live in an *environment*: a dict from :class:`~bpnn_steps.answers.Quantity`
+to a numpy array (a vector per sample for z, a, delta; a scalar for J and the
+cost; a matrix for gradients and weights).  :meth:`Chain.calc` computes one
+quantity from the values already in an environment; the caller decides what
+goes back into it (the computed value, or the student's where given).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import ACTIVATIONS
+from .answers import Quantity
+from .engine import back_propagate, feed_forward, l2_penalty, output_delta, sample_losses
+from .problem import Problem
+from .trace import Trace
+
+Array = np.ndarray
+Env = dict[Quantity, Array]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A typical mistake, made consistently from where it first applies."""
+
+    code: str
+    linear_at: int | None = None        # the activation derivative of this layer left out
+    no_bias: bool = False               # z computed without the bias weights
+    no_activation: bool = False         # h = z (the hidden activation not applied)
+    double_loss: bool = False           # J without its 1/2 (so dJ/dyhat = 2 (yhat - y))
+    sum_not_mean: bool = False          # sum over the batch instead of the mean
+    sign_error: bool = False            # y - yhat instead of yhat - y
+    sign_update: bool = False           # W + lambda grad instead of W - lambda grad
+    no_lambda: bool = False             # W - grad (learning rate left out)
+    new_weights_early: bool = False     # the updated W[n+1] used to back-propagate
+
+
+EXACT = Scenario("exact")
+
+
+def _row(v: Array) -> Array:
+    return np.asarray(v, dtype=float).reshape(1, -1)
+
+
+class Chain:
+    """The quantities of a problem's updates and how each is computed."""
+
+    def __init__(self, problem: Problem, trace: Trace) -> None:
+        self.problem = problem
+        self.layers = problem.layers
+        self.depth = len(problem.layers) - 1
+        self.activations = problem.activations
+        self.schedule: tuple[tuple[int, ...], ...] = tuple(s.samples for s in trace.steps)
+
+    # ------------------------------------------------------------------ structure
+
+    def nodes(self, update: int) -> Iterator[Quantity]:
+        """The quantities of an update in the order they are computed."""
+        samples = self.schedule[update - 1]
+        L = self.depth
+        for t in samples:
+            for n in range(1, L + 1):
+                yield Quantity(update, "z", n, t)
+                yield Quantity(update, "a", n, t)
+            yield Quantity(update, "J", None, t)
+        yield Quantity(update, "cost")
+        for n in range(L, 0, -1):
+            for t in samples:
+                yield Quantity(update, "delta", n, t)
+            for t in samples:
+                yield Quantity(update, "grad", n, t)
+            yield Quantity(update, "mean", n)
+            yield Quantity(update, "new", n)
+
+    def inputs(self, q: Quantity) -> list[Quantity]:
+        """The quantities ``q`` is computed from (the weights before an update are
+        the previous update's new weights)."""
+        u, n, t, L = q.update, q.layer, q.sample, self.depth
+        before = [Quantity(u - 1, "new", m) for m in range(1, L + 1)] if u > 1 else []
+
+        def w(m: int) -> list[Quantity]:
+            return [Quantity(u - 1, "new", m)] if u > 1 else []
+
+        if q.kind == "z":
+            return ([Quantity(u, "a", n - 1, t)] if n > 1 else []) + w(n)
+        if q.kind == "a":
+            return [Quantity(u, "z", n, t)]
+        if q.kind == "J":
+            return [Quantity(u, "z", L, t), Quantity(u, "a", L, t)]
+        if q.kind == "cost":
+            return [Quantity(u, "J", None, s) for s in self.schedule[u - 1]] + before
+        if q.kind == "delta":
+            own = [Quantity(u, "z", n, t), Quantity(u, "a", n, t)]
+            if n == L:
+                return own
+            return [Quantity(u, "delta", n + 1, t)] + own + w(n + 1)
+        if q.kind == "grad":
+            return ([Quantity(u, "a", n - 1, t)] if n > 1 else []) + [Quantity(u, "delta", n, t)]
+        if q.kind == "mean":
+            return [Quantity(u, "grad", n, s) for s in self.schedule[u - 1]]
+        return [Quantity(u, "mean", n)] + w(n)
+
+    def weights_before(self, env: Env, update: int) -> list[Array]:
+        if update == 1:
+            return [np.asarray(w) for w in self.problem.weights]
+        return [env[Quantity(update - 1, "new", n)] for n in range(1, self.depth + 1)]
+
+    # ------------------------------------------------------------------ values
+
+    def calc(self, q: Quantity, env: Env, s: Scenario = EXACT) -> Array:
+        """``q`` computed from the values in ``env``, with mistake ``s`` made."""
+        return getattr(self, "_" + q.kind)(q, env, s)
+
+    def _input(self, env: Env, u: int, n: int, t: int) -> Array:
+        """a[n - 1] of sample t: the input x for the first layer."""
+        if n == 1:
+            return np.asarray(self.problem.x[t - 1], dtype=float)
+        return env[Quantity(u, "a", n - 1, t)]
+
+    def _z(self, q: Quantity, env: Env, s: Scenario) -> Array:
+        w = self.weights_before(env, q.update)[q.layer - 1]
+        if s.no_bias:
+            w = np.array(w, copy=True)
+            w[0] = 0.0
+        zs, _ = feed_forward([w], _row(self._input(env, q.update, q.layer, q.sample)),
+                             ["linear"])
+        return zs[0][0]
+
+    def _a(self, q: Quantity, env: Env, s: Scenario) -> Array:
+        z = env[Quantity(q.update, "z", q.layer, q.sample)]
+        if s.no_activation and q.layer < self.depth:
+            return np.array(z, copy=True)
+        return ACTIVATIONS[self.activations[q.layer - 1]].value(_row(z))[0]
+
+    def _loss_inputs(self, env: Env, u: int, t: int) -> tuple[Array, Array]:
+        """(z, yhat) of the output for the loss.  bce and ce read the loss from z; when
+        a student's yhat and z disagree, the z that gives their yhat is used, since a
+        hand calculation computes J from yhat."""
+        L = self.depth
+        z = env[Quantity(u, "z", L, t)]
+        a = env[Quantity(u, "a", L, t)]
+        name = self.activations[-1]
+        if self.problem.loss == "bce" and name == "sigmoid" and np.all((a > 0) & (a < 1)):
+            z = np.log(a) - np.log1p(-a)
+        elif self.problem.loss == "ce" and name == "softmax" and np.all(a > 0):
+            z = np.log(a)          # softmax(log a) = a / sum(a)
+        return z, a
+
+    def _J(self, q: Quantity, env: Env, s: Scenario) -> Array:
+        z, a = self._loss_inputs(env, q.update, q.sample)
+        y = self.problem.y[q.sample - 1]
+        value = sample_losses(_row(z), _row(a), _row(y), self.problem.loss)[0]
+        return np.asarray(2.0 * value if s.double_loss else value)
+
+    def _cost(self, q: Quantity, env: Env, s: Scenario) -> Array:
+        losses = np.array([float(env[Quantity(q.update, "J", None, t)])
+                           for t in self.schedule[q.update - 1]])
+        data = np.sum(losses) if s.sum_not_mean else np.mean(losses)
+        t = self.problem.training
+        penalty, _ = l2_penalty(self.weights_before(env, q.update), t.l2, t.l2_bias)
+        return np.asarray(data + penalty)
+
+    def _delta(self, q: Quantity, env: Env, s: Scenario) -> Array:
+        u, n, t, L = q.update, q.layer, q.sample, self.depth
+        z = env[Quantity(u, "z", n, t)]
+        a = env[Quantity(u, "a", n, t)]
+        if n == L:
+            y = self.problem.y[t - 1]
+            error, _, delta = output_delta(_row(z), _row(a), _row(y), self.activations[-1],
+                                           self.problem.loss)
+            if s.linear_at == L and error is not None:
+                delta = error
+            if s.double_loss:
+                delta = 2.0 * delta
+            if s.sign_error:
+                delta = -delta
+            return np.asarray(delta[0], dtype=float)
+        weights = self.weights_before(env, u)
+        w_next = env[Quantity(u, "new", n + 1)] if s.new_weights_early else weights[n]
+        activation = "linear" if s.linear_at == n else self.activations[n - 1]
+        return hidden_delta(weights[n - 1], w_next, self._input(env, u, n, t), z, a,
+                            activation, env[Quantity(u, "delta", n + 1, t)])
+
+    def _grad(self, q: Quantity, env: Env, s: Scenario) -> Array:
+        u, n, t = q.update, q.layer, q.sample
+        return layer_gradient(self.weights_before(env, u)[n - 1], self._input(env, u, n, t),
+                              env[Quantity(u, "delta", n, t)])
+
+    def _mean(self, q: Quantity, env: Env, s: Scenario) -> Array:
+        grads = np.stack([env[Quantity(q.update, "grad", q.layer, t)]
+                          for t in self.schedule[q.update - 1]])
+        return np.sum(grads, axis=0) if s.sum_not_mean else np.mean(grads, axis=0)
+
+    def _new(self, q: Quantity, env: Env, s: Scenario) -> Array:
+        # The update rule of engine.gradient_step: W - lambda (mean grad + beta R).
+        t = self.problem.training
+        before = self.weights_before(env, q.update)
+        _, reg = l2_penalty(before, t.l2, t.l2_bias)
+        step = env[Quantity(q.update, "mean", q.layer)] + reg[q.layer - 1]
+        rate = 1.0 if s.no_lambda else t.learning_rate
+        w = before[q.layer - 1]
+        return w + rate * step if s.sign_update else w - rate * step
+
+
+# --------------------------------------------------------------------------- engine pieces
+
+
+def layer_gradient(w: Array, a_prev: Array, delta: Array) -> Array:
+    """[1, a_prev]^T delta, by the engine's back_propagate: a one-layer network with
+    a linear output under mse and target 0 has output delta equal to its output,
+    so giving ``delta`` as that output makes the engine return its gradient."""
+    d = _row(delta)
+    _, _, _, grads = back_propagate([w], _row(a_prev), np.zeros_like(d), [d], [d],
+                                    ["linear"], "mse")
+    return grads[0][0]
+
+
+def hidden_delta(w: Array, w_next: Array, a_prev: Array, z: Array, a: Array, activation: str,
+                 delta_next: Array) -> Array:
+    """delta[n] = (W-bar[n+1] delta[n+1]) (.) f'(z[n]), by the engine's back_propagate
+    on layers n and n+1, with ``delta_next`` injected as in :func:`layer_gradient`."""
+    d = _row(delta_next)
+    _, _, deltas, _ = back_propagate([w, w_next], _row(a_prev), np.zeros_like(d),
+                                     [_row(z), d], [_row(a), d], [activation, "linear"], "mse")
+    return deltas[0][0]
+
+
+def trace_env(trace: Trace, updates: int | None = None) -> Env:
+    """Every quantity of the first ``updates`` updates of a trace."""
+    env: Env = {}
+    for step in trace.steps[:updates]:
+        u = step.index
+        for f in step.forward:
+            for n, (z, a) in enumerate(zip(f.z, f.a), start=1):
+                env[Quantity(u, "z", n, f.sample)] = np.asarray(z)
+                env[Quantity(u, "a", n, f.sample)] = np.asarray(a)
+            env[Quantity(u, "J", None, f.sample)] = np.asarray(f.loss)
+        env[Quantity(u, "cost")] = np.asarray(step.cost)
+        for b in step.backward:
+            for n, (d, g) in enumerate(zip(b.delta, b.grad), start=1):
+                env[Quantity(u, "delta", n, b.sample)] = np.asarray(d)
+                env[Quantity(u, "grad", n, b.sample)] = np.asarray(g)
+        for n, (m, w) in enumerate(zip(step.mean_grad, step.weights_after), start=1):
+            env[Quantity(u, "mean", n)] = np.asarray(m)
+            env[Quantity(u, "new", n)] = np.asarray(w)
+    return env
+
+
+def scenarios_for(problem: Problem, schedule: Sequence[Sequence[int]]) -> list[Scenario]:
+    """The mistakes worth trying for this problem, most specific first (when two
+    explain the same number, e.g. W - grad is both "lambda left out" and "missing
+    1/2" when lambda = 1/2, the first is named and the other mentioned)."""
+    from .losses import LOSSES
+
+    L = len(problem.layers) - 1
+    out: list[Scenario] = []
+    spec = LOSSES[problem.loss]
+    out_act = problem.activations[-1]
+    simplified = spec.simplified_delta is not None and spec.output_activation == out_act
+    for n in range(L, 0, -1):
+        act = problem.activations[n - 1]
+        if act == "linear" or (n == L and simplified):
+            continue
+        out.append(Scenario("missing-derivative", linear_at=n))
+    if L > 1:
+        out.append(Scenario("new-weights-too-early", new_weights_early=True))
+    out.append(Scenario("sign", sign_update=True))
+    out.append(Scenario("missing-lambda", no_lambda=True))
+    if any(len(s) > 1 for s in schedule):
+        out.append(Scenario("sum-not-mean", sum_not_mean=True))
+    if problem.loss == "mse":
+        out.append(Scenario("missing-1/2", double_loss=True))
+    out.append(Scenario("sign", sign_error=True))
+    out.append(Scenario("missing-bias", no_bias=True))
+    if L > 1:
+        out.append(Scenario("missing-activation", no_activation=True))
+    return out

@@ -1,0 +1,158 @@
+"""Batch marking: a TA marks a folder of answer files in one command.
+
+The answer files are built from the lecture's own numbers (see test_check.py for
+the hand calculation), with typical mistakes made on purpose.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("_TYPER_FORCE_DISABLE_TERMINAL", "1")
+
+from typer.testing import CliRunner  # noqa: E402
+
+import helpers  # noqa: E402
+from bpnn_steps.cli import app  # noqa: E402
+
+runner = CliRunner()
+
+# The lecture example, by hand (6 decimals).
+RIGHT = {
+    "h(1)": "[0.549834, 0.549834]",
+    "yhat(1)": "[0.209967, 0.209967]",
+    "J": "19.628361",
+    "grad W[2](1)": "[[-2.790033, -3.790033], [-1.534055, -2.083889], [-1.534055, -2.083889]]",
+    "grad W[1](1)": "[[-0.162868, -0.162868], [-0.162868, -0.162868]]",
+    "grad W[2]": "[[-4.287572, -4.287572], [-2.428635, -2.41633], [-2.428635, -2.41633]]",
+    "W[1] new": "[[0.205316, 0.205316], [0.269916, 0.269916]]",
+}
+# grad W[1](1) without the sigmoid derivative: the hidden error -0.658007 times [1; 1].
+NO_DERIVATIVE = "[[-0.658007, -0.658007], [-0.658007, -0.658007]]"
+# grad W[2] summed over the two samples instead of averaged.
+SUMMED = "[[-8.575145, -8.575145], [-4.857269, -4.832661], [-4.857269, -4.832661]]"
+
+
+def answer_file(folder: Path, name: str, student: str, changes: dict[str, str]) -> None:
+    values = {**RIGHT, **changes}
+    body = "".join(f"  {k}: {v}\n" for k, v in values.items())
+    (folder / name).write_text(f"problem: lecture_122\nstudent: {json.dumps(student)}\n"
+                               f"answers:\n{body}", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def class_folder(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("quiz3")
+    n = 0
+    for i in range(12):                                         # all right
+        answer_file(folder, f"s{n:02}.yaml", f"Student {n}", {})
+        n += 1
+    for i in range(8):                                          # derivative left out
+        answer_file(folder, f"s{n:02}.yaml", f"Student {n}", {"grad W[1](1)": NO_DERIVATIVE})
+        n += 1
+    for i in range(5):                                          # sum instead of mean
+        answer_file(folder, f"s{n:02}.yaml", f"Student {n}", {"grad W[2]": SUMMED})
+        n += 1
+    answer_file(folder, f"s{n:02}.yaml", "=HYPERLINK(\"http://x\")", {})   # spreadsheet bait
+    n += 1
+    answer_file(folder, f"s{n:02}.yaml", "Mallory",
+                {"h(1)": "[\"__import__('os').system('id')\", \"9^9^9^9\"]"})
+    n += 1
+    answer_file(folder, f"s{n:02}.yaml", "Deep", {"J": "\"" + "(" * 5000 + "1" + ")" * 5000
+                                                  + "\""})
+    n += 1
+    (folder / f"s{n:02}.yaml").write_text("problem: lecture_122\nanswers: [unclosed\n",
+                                          encoding="utf-8")
+    n += 1
+    (folder / f"s{n:02}.yml").write_text("problem: lecture_122\nanswers:\n  h(7): [1, 1]\n",
+                                         encoding="utf-8")
+    (folder / "notes.txt").write_text("not an answer file", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def marked(class_folder, tmp_path_factory):
+    out = tmp_path_factory.mktemp("gradebook")
+    done = helpers.run_cli("check", "--batch", str(class_folder), "-o", str(out))
+    return done, out
+
+
+def test_one_command_marks_30_files_and_writes_a_gradebook(marked):
+    done, out = marked
+    assert done.returncode == 1                     # some answers are wrong
+    assert "Traceback" not in done.stderr
+    rows = list(csv.reader(io.StringIO((out / "gradebook.csv").read_text(encoding="utf-8"))))
+    assert len(rows) == 31 and rows[0][:6] == ["file", "student", "status", "score", "total",
+                                               "percent"]
+    # One column per entry group, with its points, in the order of a worked solution.
+    assert rows[0][6:] == ["h(1) [2]", "yhat(1) [2]", "J [1]", "grad W[2](1) [6]",
+                           "grad W[1](1) [4]", "grad W[2] [6]", "W[1] new [4]"]
+    by_file = {r[0]: r for r in rows[1:]}
+    assert by_file["s00.yaml"][2:6] == ["all right", "25", "25", "100.0"]
+    assert by_file["s12.yaml"][3:5] == ["21", "25"] and by_file["s12.yaml"][10] == "0"
+    book = json.loads((out / "gradebook.json").read_text(encoding="utf-8"))
+    assert book["format"] == "bpnn-steps gradebook" and len(book["students"]) == 30
+
+
+def test_summary_names_the_most_common_mistakes(marked):
+    done, _ = marked
+    out = done.stdout
+    assert "Marked 28 of 30 answer files" in out and "2 could not be read" in out
+    lines = out.splitlines()
+    start = lines.index("Most common mistakes (students affected):")
+    first, second = lines[start + 1], lines[start + 2]
+    assert first.split()[0] == "8" and "missing activation derivative" in first
+    assert "grad W[1](1) (8)" in first
+    assert second.split()[0] == "5" and "sum instead of mean" in second
+
+
+def test_hostile_and_broken_files_do_not_stop_the_batch(marked):
+    done, out = marked
+    book = json.loads((out / "gradebook.json").read_text(encoding="utf-8"))
+    students = {s["file"]: s for s in book["students"]}
+    mallory = students["s26.yaml"]
+    assert mallory["status"] == "marked" and mallory["mistakes"] == {"formula": 2}
+    assert students["s27.yaml"]["mistakes"] == {"formula": 1}          # nested too deeply
+    assert students["s28.yaml"]["status"] == "error"
+    assert "s28.yaml:3" in students["s28.yaml"]["error"]
+    assert "names sample 7" in students["s29.yml"]["error"]
+    assert "could not mark s28.yaml" in done.stdout
+
+
+def test_csv_cells_never_start_a_spreadsheet_formula(marked):
+    _, out = marked
+    text = (out / "gradebook.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
+
+
+def test_batch_json_to_stdout_and_bad_folders(class_folder, tmp_path):
+    result = runner.invoke(app, ["check", "--batch", str(class_folder), "-o", str(tmp_path),
+                                 "--format", "json"])
+    assert result.exit_code == 1
+    assert len(json.loads(result.stdout)["students"]) == 30
+    missing = runner.invoke(app, ["check", "--batch", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "is not a folder" in missing.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = runner.invoke(app, ["check", "--batch", str(empty)])
+    assert result.exit_code == 2 and "holds no answer files" in result.stderr
+    result = runner.invoke(app, ["check", "--batch", str(class_folder), "-p",
+                                 str(tmp_path / "none.yaml")])
+    assert result.exit_code == 2 and "none.yaml" in result.stderr
+
+
+def test_batch_with_the_problem_option(tmp_path, lecture_yaml):
+    (tmp_path / "problem.yaml").write_text(lecture_yaml, encoding="utf-8")
+    folder = tmp_path / "answers"
+    folder.mkdir()
+    (folder / "a.yaml").write_text("answers:\n  J: 19.628\n", encoding="utf-8")
+    result = runner.invoke(app, ["check", "--batch", str(folder), "-o", str(tmp_path),
+                                 "--problem", str(tmp_path / "problem.yaml")])
+    assert result.exit_code == 0, result.stdout
+    assert "1 with everything right" in result.stdout
