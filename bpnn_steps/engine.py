@@ -200,13 +200,34 @@ def _shuffle_rng(training: Training) -> np.random.Generator | None:
     return np.random.default_rng(np.random.SeedSequence(training.seed).spawn(1)[0])
 
 
-def solve(problem: Problem, *, round_as_you_go: int | None = None) -> Trace:
+# A traced update keeps every intermediate of every sample; past this many updates
+# a trace costs gigabytes and minutes, and `bpnn-steps train` is the right tool.
+MAX_TRACED_UPDATES = 20_000
+
+
+def update_count(problem: Problem) -> int:
+    """How many weight updates the problem's training settings make."""
+    t = problem.training
+    size = t.batch_length(problem.samples)
+    return t.epochs * -(-problem.samples // size)
+
+
+def solve(problem: Problem, *, round_as_you_go: int | None = None,
+          max_updates: int = MAX_TRACED_UPDATES) -> Trace:
     """Run the problem's training settings and trace every update.
 
     ``round_as_you_go=D`` rounds every intermediate value to D decimals, as a
     hand calculation does, so its drift from the exact calculation can be shown.
+    Runs of more than ``max_updates`` updates are refused (use ``train``).
     """
     require_for_solving(problem)
+    count = update_count(problem)
+    if count > max_updates:
+        raise problem.error(
+            "training.epochs",
+            f"gives {count:,} updates ({problem.training.epochs:,} epochs); solve traces "
+            f"every intermediate of every update, so it stops at {max_updates:,}. Use "
+            f"'bpnn-steps train' for long runs, or 'solve --epochs N' for the first few")
     rnd: Rounder = _keep if round_as_you_go is None else \
         (lambda a, d=round_as_you_go: np.round(a, d))
     rng = _shuffle_rng(problem.training)

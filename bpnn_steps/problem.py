@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .errors import ProblemError
 
 METHODS = ("batch", "sgd", "minibatch")
 

@@ -1,0 +1,693 @@
+"""The compiled training kernel: the step engine's update rule as scalar loops.
+
+Only :mod:`bpnn_steps.train` imports this module, and only for runs large
+enough to be worth it; it imports numba (``solve`` never does).
+
+For each network shape (layer sizes, activations, loss, one sample or many per
+update) the kernel's source is generated with every size and offset written in
+as a constant, and compiled by numba with its on-disk cache, so a shape is
+compiled once per machine and later runs only load it.  The generated modules
+live in a cache folder (see :func:`cache_dir`).
+
+The generated code mirrors :mod:`bpnn_steps.engine` operation by operation:
+
+* forward:  z_j = w[0, j] + sum_i a_i w[i+1, j];  a = f(z)  (the engine's
+  ``w[0] + a @ w[1:]``), with the engine's numerically safe forms: sigmoid from
+  exp(-|z|), bce from z, log-softmax with the maximum subtracted;
+* backward: delta at the output is dJ/dz (y-hat - y for bce/sigmoid and
+  ce/softmax, the Jacobian product for mse/softmax, else error times f'(z));
+  for a hidden layer error_i = sum_j delta_j w[i+1, j], always formed from the
+  weights *before* the update;
+* update:   W <- W - lambda (mean_B grad + beta R); gradients are summed in
+  batch order and divided by |B|, as ``numpy.mean`` does;
+* cost:     mean J over the training set + 1/2 beta sum R^2.
+
+Weights live in one flat float64 array: W[n] (shape (size_in + 1) x size_out,
+row 0 = biases) starts at ``woff[n]``, row-major.  z, a and delta of layer n
+(n = 1 .. L) live in flat buffers at ``aoff[n]``.  No fast-math: results agree
+with the step engine to rounding (summation order and the last bit of
+exp/log/tanh may differ from numpy's).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+import threading
+import warnings
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+# Bump when the generated code changes meaning (it is part of the file name).
+GENERATOR_VERSION = 1
+_LOCK = threading.Lock()
+_LOADED: dict[str, ModuleType] = {}
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def layout(layers: tuple[int, ...]) -> tuple[list[int], list[int]]:
+    """(woff, aoff): where W[n] starts in the flat weights (n = 0 .. L-1, plus
+    the end), and where layer n's values start in the flat buffers (aoff[0] is
+    unused: layer 0 is the input row itself)."""
+    woff = [0]
+    for a, b in zip(layers[:-1], layers[1:]):
+        woff.append(woff[-1] + (a + 1) * b)
+    aoff = [0, 0]
+    for size in layers[1:]:
+        aoff.append(aoff[-1] + size)
+    return woff, aoff
+
+
+def flatten(weights) -> np.ndarray:
+    return np.concatenate([np.ascontiguousarray(w, dtype=float).ravel() for w in weights])
+
+
+def unflatten(w: np.ndarray, layers: tuple[int, ...]) -> list[np.ndarray]:
+    woff, _ = layout(layers)
+    return [w[woff[n]:woff[n + 1]].reshape(layers[n] + 1, layers[n + 1]).copy()
+            for n in range(len(layers) - 1)]
+
+
+# --------------------------------------------------------------------------- code generation
+
+
+class _Code:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.depth = 0
+
+    def __call__(self, text: str = "") -> None:
+        for line in text.splitlines() or [""]:
+            self.lines.append("    " * self.depth + line if line else "")
+
+    def block(self, header: str) -> "_Indent":
+        self(header)
+        return _Indent(self)
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+class _Indent:
+    def __init__(self, code: _Code) -> None:
+        self.code = code
+
+    def __enter__(self) -> None:
+        self.code.depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self.code.depth -= 1
+
+
+class _Net:
+    """The network shape, and how the generated code names its values.
+
+    Flat mode (one sample at a time): z, a of layer n (1-based) at aoff[n] in the
+    buffers zb, ab.  Blocked mode (a block of samples, row s): in arrays Zn, An.
+    Deltas of the current sample are always in the flat buffer db.
+    """
+
+    def __init__(self, layers: tuple[int, ...], activations: tuple[str, ...], loss: str,
+                 blocked: bool = False):
+        self.layers = layers
+        self.acts = activations
+        self.loss = loss
+        self.depth = len(layers) - 1
+        self.woff, self.aoff = layout(layers)
+        self.blocked = blocked
+
+    def size(self, n: int) -> int:           # units of layer n (0 = inputs)
+        return self.layers[n]
+
+    def z(self, n: int, i: str) -> str:
+        return f"Z{n}[s, {i}]" if self.blocked else f"zb[{self.aoff[n]} + {i}]"
+
+    def a(self, n: int, i: str) -> str:
+        return f"A{n}[s, {i}]" if self.blocked else f"ab[{self.aoff[n]} + {i}]"
+
+    def d(self, n: int, i: str) -> str:
+        return f"db[{self.aoff[n]} + {i}]"
+
+    def input(self, n: int, i: str) -> str:  # value i feeding weight layer n
+        return f"X[t, {i}]" if n == 1 else self.a(n - 1, i)
+
+    def weight(self, n: int, i: str, j: str) -> str:   # W[n][i + 1, j]
+        base, n_out = self.woff[n - 1], self.size(n)
+        return f"w[{base + n_out} + {i} * {n_out} + {j}]"
+
+    def bias(self, n: int, j: str) -> str:             # W[n][0, j]
+        return f"w[{self.woff[n - 1]} + {j}]"
+
+
+def _emit_activation(c: _Code, act: str, z: str, target: str) -> None:
+    """target = f(z) for an elementwise activation (the engine's forms)."""
+    if act == "sigmoid":
+        # 1 / (1 + e) for z >= 0, e / (1 + e) below, e = exp(-|z|): the numerator is
+        # selected (no unpredictable branch) and one division does both cases.
+        c(f"ez = math.exp(-abs({z}))")
+        c(f"{target} = (1.0 if {z} >= 0.0 else ez) / (1.0 + ez)")
+    elif act == "tanh":
+        c(f"{target} = math.tanh({z})")
+    elif act == "relu":
+        c(f"{target} = {z} if {z} > 0.0 else 0.0")
+    elif act == "linear":
+        c(f"{target} = {z}")
+    else:  # pragma: no cover - softmax is handled by the caller
+        raise ValueError(act)
+
+
+def _derivative(act: str, z: str, a: str) -> str:
+    """f'(z) as the engine forms it, from z and a = f(z)."""
+    return {"sigmoid": f"{a} * (1.0 - {a})", "tanh": f"1.0 - {a} * {a}",
+            "relu": f"(1.0 if {z} > 0.0 else 0.0)", "linear": "1.0"}[act]
+
+
+def _emit_softmax(c: _Code, net: _Net, n: int) -> None:
+    """a = softmax(z) for layer n (maximum subtracted, as the engine does)."""
+    k = net.size(n)
+    c(f"m = {net.z(n, '0')}")
+    with c.block(f"for j in range(1, {k}):"):
+        with c.block(f"if {net.z(n, 'j')} > m:"):
+            c(f"m = {net.z(n, 'j')}")
+    c("se = 0.0")
+    with c.block(f"for j in range({k}):"):
+        c(f"ez = math.exp({net.z(n, 'j')} - m)")
+        c(f"{net.a(n, 'j')} = ez")
+        c("se += ez")
+    with c.block(f"for j in range({k}):"):
+        c(f"{net.a(n, 'j')} = {net.a(n, 'j')} / se")
+
+
+def _emit_layer_z(c: _Code, net: _Net, n: int, then) -> None:
+    """z_j = w[0, j] + sum_i a_i w[i+1, j] for layer n, then ``then(z)`` per unit."""
+    n_in, n_out = net.size(n - 1), net.size(n)
+    c(f"# layer {n}: {n_in} -> {n_out}, {net.acts[n - 1]}")
+    with c.block(f"for j in range({n_out}):"):
+        c("acc = 0.0")
+        with c.block(f"for i in range({n_in}):"):
+            c(f"acc += {net.input(n, 'i')} * {net.weight(n, 'i', 'j')}")
+        c(f"z = {net.bias(n, 'j')} + acc")
+        c(f"{net.z(n, 'j')} = z")
+        then("z")
+
+
+def _emit_forward(c: _Code, net: _Net) -> None:
+    """z and a of every layer for sample t (row t of X) into zb, ab."""
+    for n in range(1, net.depth + 1):
+        act = net.acts[n - 1]
+
+        def then(z: str, act: str = act, n: int = n) -> None:
+            if act != "softmax":
+                _emit_activation(c, act, z, net.a(n, "j"))
+
+        _emit_layer_z(c, net, n, then)
+        if act == "softmax":
+            _emit_softmax(c, net, n)
+
+
+def _emit_loss(c: _Code, net: _Net, target: str) -> None:
+    """target = J of sample t from the output layer's z, a and row t of Y."""
+    L = net.depth
+    k = net.size(L)
+    c("ls = 0.0")
+    if net.loss == "mse":
+        with c.block(f"for j in range({k}):"):
+            c(f"dv = {net.a(L, 'j')} - Y[t, j]")
+            c("ls += dv * dv")
+        c(f"{target} = 0.5 * ls")
+    elif net.loss == "bce":
+        with c.block(f"for j in range({k}):"):
+            c(f"zl = {net.z(L, 'j')}")
+            c("ls += max(zl, 0.0) - Y[t, j] * zl + math.log1p(math.exp(-abs(zl)))")
+        c(f"{target} = ls")
+    else:  # ce: -sum y log_softmax(z)
+        c(f"m = {net.z(L, '0')}")
+        with c.block(f"for j in range(1, {k}):"):
+            with c.block(f"if {net.z(L, 'j')} > m:"):
+                c(f"m = {net.z(L, 'j')}")
+        c("se = 0.0")
+        with c.block(f"for j in range({k}):"):
+            c(f"se += math.exp({net.z(L, 'j')} - m)")
+        c("lse = math.log(se)")
+        with c.block(f"for j in range({k}):"):
+            c(f"ls += Y[t, j] * (({net.z(L, 'j')} - m) - lse)")
+        c(f"{target} = -ls")
+
+
+def _emit_output_delta(c: _Code, net: _Net) -> None:
+    L = net.depth
+    k, act = net.size(L), net.acts[-1]
+    if (net.loss, act) == ("bce", "sigmoid"):
+        with c.block(f"for j in range({k}):"):
+            c(f"{net.d(L, 'j')} = {net.a(L, 'j')} - Y[t, j]")
+    elif (net.loss, act) == ("ce", "softmax"):
+        c("sy = 0.0")
+        with c.block(f"for j in range({k}):"):
+            c("sy += Y[t, j]")
+        with c.block(f"for j in range({k}):"):
+            c(f"{net.d(L, 'j')} = {net.a(L, 'j')} * sy - Y[t, j]")
+    elif act == "softmax":   # mse under softmax: y-hat (.) (error - sum(y-hat error))
+        c("sm = 0.0")
+        with c.block(f"for j in range({k}):"):
+            c(f"sm += {net.a(L, 'j')} * ({net.a(L, 'j')} - Y[t, j])")
+        with c.block(f"for j in range({k}):"):
+            c(f"{net.d(L, 'j')} = {net.a(L, 'j')} * (({net.a(L, 'j')} - Y[t, j]) - sm)")
+    else:
+        with c.block(f"for j in range({k}):"):
+            c(f"a = {net.a(L, 'j')}")
+            c(f"{net.d(L, 'j')} = (a - Y[t, j]) * ({_derivative(act, net.z(L, 'j'), 'a')})")
+
+
+def _emit_hidden_delta(c: _Code, net: _Net, n: int) -> None:
+    """delta of layer n - 1 from delta of layer n through W[n] (before its update)."""
+    n_mid, n_out = net.size(n - 1), net.size(n)
+    act = net.acts[n - 2]
+    with c.block(f"for i in range({n_mid}):"):
+        c("err = 0.0")
+        with c.block(f"for j in range({n_out}):"):
+            c(f"err += {net.d(n, 'j')} * {net.weight(n, 'i', 'j')}")
+        c(f"a = {net.a(n - 1, 'i')}")
+        c(f"{net.d(n - 1, 'i')} = err * ({_derivative(act, net.z(n - 1, 'i'), 'a')})")
+
+
+def _emit_sample_update(c: _Code, net: _Net, n: int) -> None:
+    """W[n] <- W[n] - lambda (grad + beta R) for one sample, in place."""
+    n_in, n_out = net.size(n - 1), net.size(n)
+    base = net.woff[n - 1]
+    for decay in (True, False):
+        cond = "if beta != 0.0 and l2_bias:" if decay else "else:"
+        with c.block(cond):
+            with c.block(f"for j in range({n_out}):"):
+                c(f"q = {base} + j")
+                c(f"w[q] = w[q] - lr * ({net.d(n, 'j')} + beta * w[q])" if decay else
+                  f"w[q] = w[q] - lr * {net.d(n, 'j')}")
+    for decay in (True, False):
+        with c.block("if beta != 0.0:" if decay else "else:"):
+            with c.block(f"for i in range({n_in}):"):
+                c(f"ai = {net.input(n, 'i')}")
+                with c.block(f"for j in range({n_out}):"):
+                    c(f"q = {base + n_out} + i * {n_out} + j")
+                    c(f"g = ai * {net.d(n, 'j')}")
+                    c("w[q] = w[q] - lr * (g + beta * w[q])" if decay else "w[q] = w[q] - lr * g")
+
+
+def _emit_accumulate(c: _Code, net: _Net, n: int) -> None:
+    n_in, n_out = net.size(n - 1), net.size(n)
+    base = net.woff[n - 1]
+    with c.block(f"for j in range({n_out}):"):
+        c(f"gsum[{base} + j] += {net.d(n, 'j')}")
+    with c.block(f"for i in range({n_in}):"):
+        c(f"ai = {net.input(n, 'i')}")
+        with c.block(f"for j in range({n_out}):"):
+            c(f"gsum[{base + n_out} + i * {n_out} + j] += ai * {net.d(n, 'j')}")
+
+
+def _emit_batch_update(c: _Code, net: _Net) -> None:
+    for n in range(1, net.depth + 1):
+        base, end, n_out = net.woff[n - 1], net.woff[n], net.size(n)
+        for lo_q, hi_q, cond in ((base, base + n_out, "beta != 0.0 and l2_bias"),
+                                 (base + n_out, end, "beta != 0.0")):
+            with c.block(f"if {cond}:"):
+                with c.block(f"for q in range({lo_q}, {hi_q}):"):
+                    c("w[q] = w[q] - lr * (gsum[q] / size + beta * w[q])")
+            with c.block("else:"):
+                with c.block(f"for q in range({lo_q}, {hi_q}):"):
+                    c("w[q] = w[q] - lr * (gsum[q] / size)")
+
+
+def _emit_compensated_add(c: _Code, total: str, comp: str, value: str) -> None:
+    # Neumaier's compensated sum: as exact as numpy's pairwise mean, or better.
+    c(f"u = {total} + {value}")
+    with c.block(f"if abs({total}) >= abs({value}):"):
+        c(f"{comp} += ({total} - u) + {value}")
+    with c.block("else:"):
+        c(f"{comp} += ({value} - u) + {total}")
+    c(f"{total} = u")
+
+
+def generate_source(layers: tuple[int, ...], activations: tuple[str, ...], loss: str,
+                    per_sample: bool) -> str:
+    """The kernel module for one network shape (see the module docstring)."""
+    net = _Net(tuple(int(n) for n in layers), tuple(activations), loss)
+    width = net.aoff[-1]
+    c = _Code()
+    c(f'"""bpnn-steps training kernel (generated, version {GENERATOR_VERSION}): layers '
+      f'{list(net.layers)}, {", ".join(net.acts)}, {loss}, '
+      f'{"one sample" if per_sample else "batches"} per update."""')
+    c("import math")
+    c("import numpy as np")
+    c("from numba import njit")
+    c("")
+    c("")
+    c("@njit(cache=CACHE, error_model='numpy', nogil=True)")
+    with c.block("def data_cost(w, X, Y):"):
+        c('"""Mean J over (X, Y) under the flat weights w (no L2 term)."""')
+        c(f"zb = np.zeros({width})")
+        c(f"ab = np.zeros({width})")
+        c("total = 0.0")
+        c("comp = 0.0")
+        with c.block("for t in range(X.shape[0]):"):
+            _emit_forward(c, net)
+            _emit_loss(c, net, "v")
+            _emit_compensated_add(c, "total", "comp", "v")
+        c("return (total + comp) / X.shape[0]")
+    c("")
+    c("")
+    c("@njit(cache=CACHE, error_model='numpy', nogil=True)")
+    with c.block("def l2_cost(w, beta, l2_bias):"):
+        with c.block("if beta == 0.0:"):
+            c("return 0.0")
+        c("total = 0.0")
+        for n in range(1, net.depth + 1):
+            base, end, n_out = net.woff[n - 1], net.woff[n], net.size(n)
+            c("layer = 0.0")
+            with c.block(f"for q in range({base} if l2_bias else {base + n_out}, {end}):"):
+                c("layer += w[q] * w[q]")
+            c("total += layer")
+        c("return 0.5 * beta * total")
+    c("")
+    c("")
+    c("@njit(cache=CACHE, error_model='numpy', nogil=True)")
+    with c.block("def train_chunk(w, X, Y, orders, batch, lr, beta, l2_bias, epochs, "
+                 "record_cost, costs, Xt, Yt, record_test, test_costs):"):
+        c('"""Run ``epochs`` epochs in place on the flat weights ``w``.\n\n'
+          'orders: the sample order of each epoch, one row each (a single row is reused).\n'
+          'After epoch e: costs[e] = the whole-data cost when record_cost[e] is set, and\n'
+          'test_costs[e] = the mean J over (Xt, Yt) when record_test[e] is set.  Returns\n'
+          'the number of epochs run: fewer than ``epochs`` when a recorded cost is not\n'
+          'finite (the weights diverged).\n"""')
+        c(f"zb = np.zeros({width})")
+        c(f"ab = np.zeros({width})")
+        c(f"db = np.zeros({width})")
+        c("T = X.shape[0]")
+        c("shuffled = orders.shape[0] > 1")
+        if not per_sample:
+            c(f"gsum = np.zeros({net.woff[-1]})")
+            c("# One update over all samples (batch GD): the losses of an epoch's forward")
+            c("# pass give the cost after the previous epoch, with no second pass.")
+            c("fused = batch >= T and T > 1")
+        with c.block("for e in range(epochs):"):
+            c("order = orders[e] if shuffled else orders[0]")
+            if per_sample:
+                with c.block("for p in range(T):"):
+                    c("t = order[p]")
+                    _emit_forward(c, net)
+                    _emit_output_delta(c, net)
+                    for n in range(net.depth, 0, -1):
+                        if n > 1:
+                            _emit_hidden_delta(c, net, n)
+                        _emit_sample_update(c, net, n)
+                c("fused = False")
+            else:
+                c("start = 0")
+                with c.block("while start < T:"):
+                    c("stop = min(start + batch, T)")
+                    c("size = stop - start")
+                    with c.block(f"for q in range({net.woff[-1]}):"):
+                        c("gsum[q] = 0.0")
+                    c("total = 0.0")
+                    c("comp = 0.0")
+                    with c.block("for p in range(start, stop):"):
+                        c("t = order[p]")
+                        _emit_forward(c, net)
+                        with c.block("if fused and e > 0:"):
+                            _emit_loss(c, net, "v")
+                            _emit_compensated_add(c, "total", "comp", "v")
+                        _emit_output_delta(c, net)
+                        for n in range(net.depth, 0, -1):
+                            if n > 1:
+                                _emit_hidden_delta(c, net, n)
+                            _emit_accumulate(c, net, n)
+                    with c.block("if fused and e > 0:"):
+                        c("# all epochs are recorded in this mode")
+                        c("costs[e - 1] = (total + comp) / T + l2_cost(w, beta, l2_bias)")
+                        with c.block("if not math.isfinite(costs[e - 1]):"):
+                            c("return e")
+                    _emit_batch_update(c, net)
+                    c("start = stop")
+            with c.block("if record_cost[e] and (not fused or e == epochs - 1):"):
+                c("costs[e] = data_cost(w, X, Y) + l2_cost(w, beta, l2_bias)")
+                with c.block("if not math.isfinite(costs[e]):"):
+                    c("return e + 1")
+            with c.block("if record_test[e]:"):
+                c("test_costs[e] = data_cost(w, Xt, Yt)")
+        c("return epochs")
+    return c.text()
+
+
+# --------------------------------------------------------------------------- blocked mode
+#
+# Large batches (full-batch GD on many samples) spend most of their time in exp.
+# There the samples go through in blocks, layer by layer: compiled stages compute
+# each layer's z for the whole block, numpy computes the block's exp (or tanh)
+# with its vectorised routines (the very functions the step engine calls), and a
+# last compiled stage does the losses, the deltas and the gradient sums.
+
+
+def _blocked_unpack(c: _Code, net: _Net) -> None:
+    for n in range(1, net.depth + 1):
+        c(f"Z{n} = Zs[{n - 1}]")
+        c(f"E{n} = Es[{n - 1}]")
+        c(f"A{n} = As[{n - 1}]")
+
+
+def _emit_finish_sigmoid(c: _Code, net: _Net, n: int) -> None:
+    """a = 1/(1 + e) or e/(1 + e) for row s of a sigmoid layer, e = exp(-|z|) in E."""
+    with c.block(f"for j in range({net.size(n)}):"):
+        c(f"ez = E{n}[s, j]")
+        c(f"A{n}[s, j] = (1.0 if Z{n}[s, j] >= 0.0 else ez) / (1.0 + ez)")
+
+
+def generate_blocked_source(layers: tuple[int, ...], activations: tuple[str, ...],
+                            loss: str) -> str:
+    """Stages for blocks of samples: stage_n(w, X, order, start, count, Zs, Es, As)
+    for each layer n, then back(...); see :func:`run_blocks`."""
+    net = _Net(tuple(int(n) for n in layers), tuple(activations), loss, blocked=True)
+    L = net.depth
+    width = net.aoff[-1]
+    c = _Code()
+    c(f'"""bpnn-steps training kernel (generated, version {GENERATOR_VERSION}): layers '
+      f'{list(net.layers)}, {", ".join(net.acts)}, {loss}, blocks of samples."""')
+    c("import math")
+    c("import numpy as np")
+    c("from numba import njit")
+    for n in range(1, L + 1):
+        c("")
+        c("")
+        c("@njit(cache=CACHE, error_model='numpy', nogil=True)")
+        with c.block(f"def stage_{n}(w, X, order, start, count, Zs, Es, As):"):
+            _blocked_unpack(c, net)
+            with c.block("for s in range(count):"):
+                if n == 1:
+                    c("t = order[start + s]")
+                elif net.acts[n - 2] == "sigmoid":
+                    _emit_finish_sigmoid(c, net, n - 1)
+                act = net.acts[n - 1]
+
+                def then(z: str, act: str = act, n: int = n) -> None:
+                    if act == "sigmoid":
+                        c(f"E{n}[s, j] = -abs({z})")
+                    elif act in ("relu", "linear"):
+                        _emit_activation(c, act, z, net.a(n, "j"))
+                    # tanh: numpy fills A from Z; softmax: the last stage
+
+                _emit_layer_z(c, net, n, then)
+    c("")
+    c("")
+    c("@njit(cache=CACHE, error_model='numpy', nogil=True)")
+    with c.block("def back(w, X, Y, order, start, count, Zs, Es, As, gsum, sums, "
+                 "backprop):"):
+        c('"""The block\'s losses into sums (compensated); with backprop, its gradients '
+          'into gsum."""')
+        _blocked_unpack(c, net)
+        c(f"db = np.zeros({width})")
+        c("total = sums[0]")
+        c("comp = sums[1]")
+        with c.block("for s in range(count):"):
+            c("t = order[start + s]")
+            if net.acts[-1] == "sigmoid":
+                _emit_finish_sigmoid(c, net, L)
+            elif net.acts[-1] == "softmax":
+                _emit_softmax(c, net, L)
+            _emit_loss(c, net, "v")
+            _emit_compensated_add(c, "total", "comp", "v")
+            with c.block("if backprop:"):
+                _emit_output_delta(c, net)
+                for n in range(L, 0, -1):
+                    if n > 1:
+                        _emit_hidden_delta(c, net, n)
+                    _emit_accumulate(c, net, n)
+        c("sums[0] = total")
+        c("sums[1] = comp")
+    c("")
+    c("")
+    c("@njit(cache=CACHE, error_model='numpy', nogil=True)")
+    with c.block("def update(w, gsum, size, lr, beta, l2_bias):"):
+        _emit_batch_update(c, net)
+    c("")
+    c(f"STAGES = ({', '.join(f'stage_{n}' for n in range(1, L + 1))},)")
+    c(f"ACTIVATIONS = {tuple(net.acts)!r}")
+    return c.text()
+
+
+def run_blocks(kmod, w: np.ndarray, x: np.ndarray, y: np.ndarray, order: np.ndarray,
+               start: int, stop: int, buffers, gsum: np.ndarray | None,
+               sums: np.ndarray) -> None:
+    """Samples order[start:stop] through the network in blocks: their losses added
+    to ``sums`` (total, compensation) and, unless gsum is None, their gradients
+    added to gsum."""
+    zs, es, as_ = buffers
+    block = zs[0].shape[0]
+    backprop = gsum is not None
+    g = gsum if backprop else np.zeros(1)
+    for lo in range(start, stop, block):
+        count = min(block, stop - lo)
+        for n, (stage, act) in enumerate(zip(kmod.STAGES, kmod.ACTIVATIONS)):
+            stage(w, x, order, lo, count, zs, es, as_)
+            if act == "sigmoid":
+                np.exp(es[n][:count], out=es[n][:count])
+            elif act == "tanh":
+                np.tanh(zs[n][:count], out=as_[n][:count])
+        kmod.back(w, x, y, order, lo, count, zs, es, as_, g, sums, backprop)
+
+
+def block_buffers(layers: tuple[int, ...], block: int):
+    sizes = layers[1:]
+    return (tuple(np.zeros((block, k)) for k in sizes),
+            tuple(np.zeros((block, k)) for k in sizes),
+            tuple(np.zeros((block, k)) for k in sizes))
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def cache_dir() -> Path | None:
+    """Where generated kernels (and numba's cache of them) are kept.
+
+    BPNN_STEPS_KERNEL_DIR if set; else NUMBA_CACHE_DIR/bpnn-steps if that is
+    set; else $XDG_CACHE_HOME/bpnn-steps/kernels (~/.cache/...); else a folder in
+    the temporary directory.  None when no candidate can be written: kernels are
+    then compiled in memory on every run.
+    """
+    candidates = []
+    if os.environ.get("BPNN_STEPS_KERNEL_DIR"):
+        candidates.append(Path(os.environ["BPNN_STEPS_KERNEL_DIR"]))
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        candidates.append(Path(os.environ["NUMBA_CACHE_DIR"]) / "bpnn-steps")
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    home = Path(xdg) if xdg else Path.home() / ".cache"
+    candidates.append(home / "bpnn-steps" / "kernels")
+    uid = os.getuid() if hasattr(os, "getuid") else "user"
+    candidates.append(Path(tempfile.gettempdir()) / f"bpnn-steps-kernels-{uid}")
+    for folder in candidates:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / f".probe-{os.getpid()}"
+            probe.write_text("")
+            probe.unlink()
+            return folder
+        except OSError:
+            continue
+    return None
+
+
+def _numba_cache_ok(folder: Path) -> bool:
+    # numba writes its cache to NUMBA_CACHE_DIR when set, else beside the source.
+    target = os.environ.get("NUMBA_CACHE_DIR")
+    if not target:
+        return True
+    try:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        return os.access(target, os.W_OK)
+    except OSError:
+        return False
+
+
+def _module_name(source: str) -> str:
+    return f"bpnn_kernel_{hashlib.sha256(source.encode()).hexdigest()[:20]}"
+
+
+def _source(layers: tuple[int, ...], activations: tuple[str, ...], loss: str,
+            mode: str) -> str:
+    if mode == "blocked":
+        return generate_blocked_source(layers, activations, loss)
+    return generate_source(layers, activations, loss, mode == "sample")
+
+
+def is_cached(layers: tuple[int, ...], activations: tuple[str, ...], loss: str,
+              mode: str) -> bool:
+    """Whether this shape's kernel was compiled before (loading it takes well under a
+    second; compiling it takes a few).  Cheap: looks for files, imports nothing."""
+    name = _module_name(_source(layers, activations, loss, mode))
+    if name in _LOADED:
+        return True
+    folder = cache_dir()
+    if folder is None or not (folder / f"{name}.py").exists():
+        return False
+    custom = os.environ.get("NUMBA_CACHE_DIR")
+    places = [Path(custom)] if custom else [folder / "__pycache__"]
+    for place in places:
+        try:
+            if any(place.rglob(f"{name}.train_chunk-*.nbi")):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def kernel(layers: tuple[int, ...], activations: tuple[str, ...], loss: str,
+           mode: str) -> ModuleType:
+    """The compiled kernel module for one network shape (generated, cached).
+
+    mode: "sample" (one sample per update), "batch" (batches, scalar loops) or
+    "blocked" (large batches in blocks, see :func:`run_blocks`).
+    """
+    import numba  # noqa: F401  (fails here, not later, when numba is missing)
+
+    source = _source(layers, activations, loss, mode)
+    name = _module_name(source)
+    with _LOCK:
+        if name in _LOADED:
+            return _LOADED[name]
+        folder = cache_dir()
+        module = None
+        if folder is not None and _numba_cache_ok(folder):
+            module = _load_from_file(folder, name, source)
+        if module is None:
+            module = _load_in_memory(name, source)
+        _LOADED[name] = module
+        return module
+
+
+def _load_from_file(folder: Path, name: str, source: str) -> ModuleType | None:
+    path = folder / f"{name}.py"
+    try:
+        if not path.exists() or path.read_text(encoding="utf-8") != source:
+            tmp = folder / f".{name}.{os.getpid()}.tmp"
+            tmp.write_text(source, encoding="utf-8")
+            os.replace(tmp, path)
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        module.CACHE = True
+        sys.modules[name] = module
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            spec.loader.exec_module(module)
+        return module
+    except (OSError, RuntimeError):
+        sys.modules.pop(name, None)
+        return None
+
+
+def _load_in_memory(name: str, source: str) -> ModuleType:
+    module = ModuleType(name)
+    module.CACHE = False
+    exec(compile(source, f"<{name}>", "exec"), module.__dict__)
+    return module
