@@ -499,29 +499,11 @@ def _text(reader: _Reader, value: Any, key: str, line: int | None) -> str:
 
 def read_root(path: str | os.PathLike[str], display: str | None = None) -> tuple[Any, str]:
     """The parsed YAML of an answer file (size-capped, UTF-8) and its text."""
+    from .fileio import read_text
     from .spec import parse_yaml
 
     name = display or str(path)
-    p = Path(path)
-    try:
-        if p.is_dir():
-            raise ProblemError("is a folder, not an answer file", file=name)
-        size = p.stat().st_size
-        if size > MAX_ANSWER_BYTES:
-            raise ProblemError(f"is too large for an answer file ({size} bytes, at most "
-                               f"{MAX_ANSWER_BYTES})", file=name)
-        raw = p.read_bytes()[:MAX_ANSWER_BYTES + 1]
-    except FileNotFoundError:
-        raise ProblemError("no such file", file=name) from None
-    except OSError as exc:
-        raise ProblemError(f"cannot be read: {exc.strerror or exc}", file=name) from None
-    if len(raw) > MAX_ANSWER_BYTES:
-        raise ProblemError(f"is too large for an answer file (more than {MAX_ANSWER_BYTES} "
-                           "bytes)", file=name)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ProblemError(f"is not UTF-8 text (byte {exc.start})", file=name) from None
+    text = read_text(Path(path), name, "answer file", MAX_ANSWER_BYTES)
     return parse_yaml(text, name), text
 
 

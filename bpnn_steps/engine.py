@@ -95,6 +95,20 @@ def output_delta(z_out: Array, y_hat: Array, y: Array, activation: str, loss: st
     return error, derivative, error * derivative
 
 
+def layer_gradient(inputs: Array, delta: Array) -> Array:
+    """grad W[n] = [1, a[n-1]]^T delta[n] for each sample: (B, size_in + 1, size_out)."""
+    return np.einsum("bi,bj->bij", with_bias(inputs), delta)
+
+
+def hidden_delta(w_next: Array, delta_next: Array, z: Array, a: Array, activation: str
+                 ) -> tuple[Array, Array, Array]:
+    """(error, f'(z), delta) of a hidden layer n from delta[n+1]:
+    error = W-bar[n+1] delta[n+1] (W-bar: W without its bias row), delta = error (.) f'(z)."""
+    error = delta_next @ w_next[1:].T
+    derivative = ACTIVATIONS[activation].derivative(z, a)
+    return error, derivative, error * derivative
+
+
 def back_propagate(weights: Sequence[Array], x: Array, y: Array, zs: Sequence[Array],
                    acts: Sequence[Array], activations: Sequence[str], loss: str,
                    rnd: Rounder = _keep
@@ -102,8 +116,8 @@ def back_propagate(weights: Sequence[Array], x: Array, y: Array, zs: Sequence[Ar
     """Per-sample errors, f'(z), deltas and gradient matrices of every layer.
 
     Output layer:  delta[L] = dJ/dz[L];  grad W[L] = [1, a[L-1]]^T delta[L].
-    Hidden layer:  error[n] = W-bar[n+1] delta[n+1]  (W-bar: W without its bias row),
-                   delta[n] = error[n] (.) f'(z[n]),  grad W[n] = [1, a[n-1]]^T delta[n].
+    Hidden layer:  delta[n] from delta[n+1] by :func:`hidden_delta`;
+                   grad W[n] = [1, a[n-1]]^T delta[n].
     Gradients come back as (B, size_in + 1, size_out) arrays, one matrix per sample.
     """
     depth = len(weights)
@@ -116,16 +130,25 @@ def back_propagate(weights: Sequence[Array], x: Array, y: Array, zs: Sequence[Ar
     derivatives[-1] = None if derivative is None else rnd(derivative)
     deltas[-1] = rnd(delta)
     for n in range(depth - 1, -1, -1):
-        inputs = with_bias(x if n == 0 else acts[n - 1])
-        grads[n] = rnd(np.einsum("bi,bj->bij", inputs, deltas[n]))
+        grads[n] = rnd(layer_gradient(x if n == 0 else acts[n - 1], deltas[n]))
         if n == 0:
             break
-        error = rnd(deltas[n] @ weights[n][1:].T)
-        derivative = rnd(ACTIVATIONS[activations[n - 1]].derivative(zs[n - 1], acts[n - 1]))
-        errors[n - 1] = error
-        derivatives[n - 1] = derivative
-        deltas[n - 1] = rnd(error * derivative)
+        error, derivative, _ = hidden_delta(weights[n], deltas[n], zs[n - 1], acts[n - 1],
+                                            activations[n - 1])
+        # Rounded factors give the rounded product, as a hand calculation has it.
+        errors[n - 1], derivatives[n - 1] = rnd(error), rnd(derivative)
+        deltas[n - 1] = rnd(errors[n - 1] * derivatives[n - 1])
     return errors, derivatives, deltas, grads
+
+
+def mean_gradient(grads: Array) -> Array:
+    """(1/|B|) sum over the batch of the per-sample gradient matrices."""
+    return np.mean(grads, axis=0)
+
+
+def updated_weights(w: Array, mean_grad: Array, l2_grad: Array, learning_rate: float) -> Array:
+    """W[n] - lambda (mean gradient + beta R[n])."""
+    return w - learning_rate * (mean_grad + l2_grad)
 
 
 def update_schedule(samples: int, training: Training, rng: np.random.Generator | None
@@ -150,8 +173,9 @@ def gradient_step(problem: Problem, weights: Sequence[Array], batch: Array, *, i
     l2_cost, l2_grad = l2_penalty(weights, t.l2, t.l2_bias)
     errors, derivatives, deltas, grads = back_propagate(
         weights, x, y, zs, acts, problem.activations, problem.loss, rnd)
-    mean_grad = [rnd(np.mean(g, axis=0)) for g in grads]
-    after = [rnd(w - t.learning_rate * (g + r)) for w, g, r in zip(weights, mean_grad, l2_grad)]
+    mean_grad = [rnd(mean_gradient(g)) for g in grads]
+    after = [rnd(updated_weights(w, g, r, t.learning_rate))
+             for w, g, r in zip(weights, mean_grad, l2_grad)]
     forward = tuple(
         SampleForward(sample=int(s) + 1, x=x[i], y=y[i], z=[z[i] for z in zs],
                       a=[a[i] for a in acts], loss=float(losses[i]))
@@ -191,7 +215,7 @@ def check_finite(problem: Problem, step: Step) -> None:
         f"learning_rate or smaller initial weights")
 
 
-def _shuffle_rng(training: Training) -> np.random.Generator | None:
+def shuffle_rng(training: Training) -> np.random.Generator | None:
     # Its own stream (spawned from the seed) so shuffling never depends on how the
     # initial weights were drawn; not built at all without shuffling, which keeps
     # numpy.random out of a plain solve's start-up.
@@ -230,7 +254,7 @@ def solve(problem: Problem, *, round_as_you_go: int | None = None,
             f"'bpnn-steps train' for long runs, or 'solve --epochs N' for the first few")
     rnd: Rounder = _keep if round_as_you_go is None else \
         (lambda a, d=round_as_you_go: np.round(a, d))
-    rng = _shuffle_rng(problem.training)
+    rng = shuffle_rng(problem.training)
     weights: tuple[Array, ...] = tuple(problem.weights)
     steps: list[Step] = []
     epoch_costs: list[float] = []

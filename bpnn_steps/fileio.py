@@ -9,6 +9,37 @@ from pathlib import Path
 from .errors import ProblemError
 
 
+def read_text(path: Path, display: str, kind: str, max_bytes: int) -> str:
+    """A UTF-8 input file (problem or answer file), size-capped, errors as ProblemError.
+
+    ``kind`` names the file in messages ("problem file", "answer file").
+    """
+    try:
+        if path.is_dir():
+            raise ProblemError(f"is a folder, not {_article(kind)} {kind}", file=display)
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ProblemError(f"is too large for {_article(kind)} {kind} ({size} bytes, at "
+                               f"most {max_bytes})", file=display)
+        with path.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise ProblemError("no such file", file=display) from None
+    except OSError as exc:
+        raise ProblemError(f"cannot be read: {exc.strerror or exc}", file=display) from None
+    if len(raw) > max_bytes:   # grew while being read, or a device
+        raise ProblemError(f"is too large for {_article(kind)} {kind} (more than {max_bytes} "
+                           "bytes)", file=display)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ProblemError(f"is not UTF-8 text (byte {exc.start})", file=display) from None
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
 def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
     target = Path(path)

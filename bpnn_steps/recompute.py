@@ -5,7 +5,8 @@ own earlier numbers, and diagnosis needs it recomputed with a typical mistake
 made (a derivative left out, the new weights used too early, ...).  Both are
 done here, one quantity at a time, by calling the engine's own functions
 (:func:`~bpnn_steps.engine.feed_forward`, :func:`~bpnn_steps.engine.sample_losses`,
-:func:`~bpnn_steps.engine.output_delta`, :func:`~bpnn_steps.engine.back_propagate`,
+:func:`~bpnn_steps.engine.output_delta`, :func:`~bpnn_steps.engine.hidden_delta`,
+:func:`~bpnn_steps.engine.layer_gradient`, :func:`~bpnn_steps.engine.updated_weights`,
 :func:`~bpnn_steps.engine.l2_penalty` and the activation table), so there is one
 source of truth per formula.
 
@@ -25,7 +26,8 @@ import numpy as np
 
 from .activations import ACTIVATIONS
 from .answers import Quantity
-from .engine import back_propagate, feed_forward, l2_penalty, output_delta, sample_losses
+from . import engine
+from .engine import feed_forward, l2_penalty, output_delta, sample_losses
 from .problem import Problem
 from .trace import Trace
 
@@ -203,40 +205,32 @@ class Chain:
     def _mean(self, q: Quantity, env: Env, s: Scenario) -> Array:
         grads = np.stack([env[Quantity(q.update, "grad", q.layer, t)]
                           for t in self.schedule[q.update - 1]])
-        return np.sum(grads, axis=0) if s.sum_not_mean else np.mean(grads, axis=0)
+        return np.sum(grads, axis=0) if s.sum_not_mean else engine.mean_gradient(grads)
 
     def _new(self, q: Quantity, env: Env, s: Scenario) -> Array:
-        # The update rule of engine.gradient_step: W - lambda (mean grad + beta R).
         t = self.problem.training
         before = self.weights_before(env, q.update)
         _, reg = l2_penalty(before, t.l2, t.l2_bias)
-        step = env[Quantity(q.update, "mean", q.layer)] + reg[q.layer - 1]
         rate = 1.0 if s.no_lambda else t.learning_rate
-        w = before[q.layer - 1]
-        return w + rate * step if s.sign_update else w - rate * step
+        # A sign slip in the update is the engine's rule with -lambda.
+        return engine.updated_weights(before[q.layer - 1], env[Quantity(q.update, "mean", q.layer)],
+                                      reg[q.layer - 1], -rate if s.sign_update else rate)
 
 
 # --------------------------------------------------------------------------- engine pieces
 
 
 def layer_gradient(w: Array, a_prev: Array, delta: Array) -> Array:
-    """[1, a_prev]^T delta, by the engine's back_propagate: a one-layer network with
-    a linear output under mse and target 0 has output delta equal to its output,
-    so giving ``delta`` as that output makes the engine return its gradient."""
-    d = _row(delta)
-    _, _, _, grads = back_propagate([w], _row(a_prev), np.zeros_like(d), [d], [d],
-                                    ["linear"], "mse")
-    return grads[0][0]
+    """[1, a_prev]^T delta of one sample (``w`` only fixes the shape the caller expects)."""
+    grad = engine.layer_gradient(_row(a_prev), _row(delta))[0]
+    assert grad.shape == np.shape(w)
+    return grad
 
 
 def hidden_delta(w: Array, w_next: Array, a_prev: Array, z: Array, a: Array, activation: str,
                  delta_next: Array) -> Array:
-    """delta[n] = (W-bar[n+1] delta[n+1]) (.) f'(z[n]), by the engine's back_propagate
-    on layers n and n+1, with ``delta_next`` injected as in :func:`layer_gradient`."""
-    d = _row(delta_next)
-    _, _, deltas, _ = back_propagate([w, w_next], _row(a_prev), np.zeros_like(d),
-                                     [_row(z), d], [_row(a), d], [activation, "linear"], "mse")
-    return deltas[0][0]
+    """delta[n] = (W-bar[n+1] delta[n+1]) (.) f'(z[n]) of one sample."""
+    return engine.hidden_delta(w_next, _row(delta_next), _row(z), _row(a), activation)[2][0]
 
 
 def trace_env(trace: Trace, updates: int | None = None) -> Env:

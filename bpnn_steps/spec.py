@@ -823,23 +823,12 @@ def load_problem(source: str | os.PathLike[str]) -> Problem:
     """Read and validate a problem file (or a bundled problem by name)."""
     path = resolve_path(source)
     display = str(source) if Path(source) == path else f"{source} ({path.name})"
-    try:
-        if path.is_dir():
-            raise ProblemError("is a folder, not a problem file", file=display)
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ProblemError(f"is too large for a problem file ({size} bytes, at most "
-                               f"{MAX_FILE_BYTES})", file=display)
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        hint = " (bundled problems: run 'bpnn-steps list')" if not path.suffix else ""
-        raise ProblemError(f"no such file{hint}", file=display) from None
-    except OSError as exc:
-        raise ProblemError(f"cannot be read: {exc.strerror or exc}", file=display) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ProblemError(f"is not UTF-8 text (byte {exc.start})", file=display) from None
+    from .fileio import read_text
+
+    if not path.exists() and not path.suffix:
+        raise ProblemError("no such file or bundled problem (bundled problems: run "
+                           "'bpnn-steps list')", file=display)
+    text = read_text(path, display, "problem file", MAX_FILE_BYTES)
     return parse_problem(text, name=display)
 
 

@@ -121,6 +121,17 @@ class Settings:
     source: str = ""
     weights_origin: str = "explicit"
 
+    def to_dict(self) -> dict[str, Any]:
+        """The ``problem`` block of the JSON outputs."""
+        return {
+            "title": self.title, "source": self.source, "layers": list(self.layers),
+            "activations": list(self.activations), "loss": self.loss,
+            "learning_rate": self.learning_rate, "method": self.method,
+            "batch_size": self.batch_size, "epochs": self.epochs, "l2": self.l2,
+            "l2_bias": self.l2_bias, "shuffle": self.shuffle, "seed": self.seed,
+            "samples": self.samples, "weights_origin": self.weights_origin,
+        }
+
 
 @dataclass(frozen=True, eq=False)
 class Trace:
@@ -141,18 +152,10 @@ class Trace:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of CONTRACT section 3 (plus extra keys)."""
-        s = self.settings
         return {
             "format": "bpnn-steps trace",
             "version": 1,
-            "problem": {
-                "title": s.title, "source": s.source, "layers": list(s.layers),
-                "activations": list(s.activations), "loss": s.loss,
-                "learning_rate": s.learning_rate, "method": s.method,
-                "batch_size": s.batch_size, "epochs": s.epochs, "l2": s.l2,
-                "l2_bias": s.l2_bias, "shuffle": s.shuffle, "seed": s.seed,
-                "samples": s.samples, "weights_origin": s.weights_origin,
-            },
+            "problem": self.settings.to_dict(),
             "steps": [_step_dict(st) for st in self.steps],
             "epoch_costs": list(self.epoch_costs),
             "final": {"weights": _weights_dict(self.final_weights), "cost": self.final_cost},

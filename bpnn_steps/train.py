@@ -32,8 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine import (_shuffle_rng, back_propagate, cost, feed_forward, l2_penalty,
-                     sample_losses, update_schedule)
+from .engine import (shuffle_rng, back_propagate, cost, feed_forward, l2_penalty,
+                     sample_losses, settings_of, update_schedule)
 from .errors import ProblemError
 from .problem import Problem
 from .spec import require_for_solving
@@ -137,20 +137,11 @@ class TrainResult:
     def to_dict(self) -> dict:
         """The JSON document of ``bpnn-steps train --format json``."""
         p = self.problem
-        t = p.training
         return {
             "format": "bpnn-steps training",
             "version": 1,
-            "problem": {
-                "title": p.title, "source": p.source, "layers": list(p.layers),
-                "activations": list(p.activations), "loss": p.loss,
-                "learning_rate": t.learning_rate, "method": t.method,
-                "batch_size": t.batch_size, "epochs": t.epochs, "l2": t.l2,
-                "l2_bias": t.l2_bias, "shuffle": t.shuffle, "seed": t.seed,
-                "samples": p.samples,
-                "test_samples": 0 if p.x_test is None else int(p.x_test.shape[0]),
-                "weights_origin": p.weights_origin,
-            },
+            "problem": {**settings_of(p).to_dict(),
+                        "test_samples": 0 if p.x_test is None else int(p.x_test.shape[0])},
             "epochs_run": self.epochs_run,
             "interrupted": self.interrupted,
             "updates": self.updates,
@@ -395,7 +386,7 @@ def _run_numpy(problem: Problem, record_cost: Array, record_test: Array,
     last_report = -math.inf      # report after the first epoch, then every 0.1 s
     x, y = problem.x, problem.y
     lr = t.learning_rate
-    schedule = update_schedule(problem.samples, t, _shuffle_rng(t))
+    schedule = update_schedule(problem.samples, t, shuffle_rng(t))
     pending = next(schedule, None)
     while pending is not None:
         epoch = pending[0]
@@ -447,7 +438,7 @@ def _run_compiled(problem: Problem, record_cost: Array, record_test: Array,
         yt = np.zeros((0, problem.layers[-1]))
     costs = np.full(epochs + 1, np.nan)
     tests = np.full(epochs + 1, np.nan)
-    rng = _shuffle_rng(t)
+    rng = shuffle_rng(t)
     lr, beta, l2_bias = float(t.learning_rate), float(t.l2), bool(t.l2_bias)
     # A call of zero epochs loads the compiled kernel (from numba's cache) before
     # the clock starts, so the rate shown is the training's own.
@@ -503,7 +494,7 @@ def _run_blocked(problem: Problem, record_cost: Array, record_test: Array,
     lr, beta, l2_bias = float(t.learning_rate), float(t.l2), bool(t.l2_bias)
     costs = np.full(epochs + 1, np.nan)
     tests = np.full(epochs + 1, np.nan)
-    rng = _shuffle_rng(t)
+    rng = shuffle_rng(t)
     data_order = np.arange(samples, dtype=np.int64)
     fused = batch >= samples                    # one update per epoch
 

@@ -13,7 +13,7 @@ import signal
 import numpy as np
 import pytest
 
-from bpnn_steps.engine import _shuffle_rng, cost, solve, update_schedule
+from bpnn_steps.engine import shuffle_rng, cost, solve, update_schedule
 from bpnn_steps.errors import ProblemError
 from bpnn_steps.problem import Problem, Training
 from bpnn_steps.spec import load_problem
@@ -166,8 +166,8 @@ def test_test_error_history_matches_hand_calculation():
 
 def test_epoch_orders_draw_what_update_schedule_draws():
     training = Training(learning_rate=0.1, method="sgd", epochs=25, shuffle=True, seed=11)
-    expected = [batch for _, batch in update_schedule(7, training, _shuffle_rng(training))]
-    rng = _shuffle_rng(training)
+    expected = [batch for _, batch in update_schedule(7, training, shuffle_rng(training))]
+    rng = shuffle_rng(training)
     got = np.concatenate([epoch_orders(rng, 7, 10), epoch_orders(rng, 7, 15)])
     assert np.array_equal(got, np.array(expected).reshape(25, 7))
     assert epoch_orders(None, 4, 3).tolist() == [[0, 1, 2, 3]]
