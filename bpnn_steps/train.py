@@ -32,8 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine import (shuffle_rng, back_propagate, cost, feed_forward, l2_penalty,
-                     sample_losses, settings_of, update_schedule)
+from .engine import (back_propagate, cost, feed_forward, l2_penalty, mean_gradient,
+                     sample_losses, settings_of, shuffle_rng, update_schedule, updated_weights)
 from .errors import ProblemError
 from .problem import Problem
 from .spec import require_for_solving
@@ -397,7 +397,7 @@ def _run_numpy(problem: Problem, record_cost: Array, record_test: Array,
             grads = back_propagate(weights, xb, yb, zs, acts, problem.activations,
                                    problem.loss)[3]
             l2_grad = l2_penalty(weights, t.l2, t.l2_bias)[1]
-            weights = [w - lr * (np.mean(g, axis=0) + r)
+            weights = [updated_weights(w, mean_gradient(g), r, lr)
                        for w, g, r in zip(weights, grads, l2_grad)]
             updates += 1
             pending = next(schedule, None)
