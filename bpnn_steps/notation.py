@@ -13,7 +13,8 @@ from typing import Union
 
 import numpy as np
 
-_SUB = str.maketrans("0123456789()+-=", "₀₁₂₃₄₅₆₇₈₉₍₎₊₋₌")
+_SUB = str.maketrans("0123456789()+-=aehijklmnoprstuvx",
+                     "₀₁₂₃₄₅₆₇₈₉₍₎₊₋₌ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
 _SUP = str.maketrans("0123456789()+-=", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻⁼")
 
 # base -> (Unicode, LaTeX)
