@@ -31,6 +31,19 @@ def log_softmax(z: Array) -> Array:
     return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
 
 
+# relu's derivative jumps at z = 0 (where it is 0, by the lecture's convention), so
+# a z that is zero in exact arithmetic must not come out as +5.6e-17 from rounding
+# (-0.3 + 0.1 x 3).  A relu layer's z within this relative distance of zero, relative
+# to the size of the terms summed into it, is taken as exactly 0.
+RELU_ZERO_RTOL = 1e-14
+
+
+def relu_zero_snapped(z: Array, bias: Array, inputs: Array, weights: Array) -> Array:
+    """z with rounding noise around 0 set to 0: |z| <= RTOL (|w_0| + sum |a_i w_i|)."""
+    scale = np.abs(bias) + np.abs(inputs) @ np.abs(weights)
+    return np.where(np.abs(z) <= RELU_ZERO_RTOL * scale, 0.0, z)
+
+
 @dataclass(frozen=True)
 class Activation:
     name: str

@@ -204,6 +204,21 @@ def element_name(q: Quantity, index: tuple[int, ...], depth: int) -> str:
 # --------------------------------------------------------------------------- loading
 
 
+# A hand calculation covers a few updates; an answer file may address at most the
+# updates of the first epochs that make up this many (a training problem has millions).
+MAX_CHECKED_UPDATES = 200
+
+
+def checkable(problem: Problem) -> Problem:
+    """The problem cut to the epochs a hand calculation can reach (whole epochs,
+    at least one, at most about MAX_CHECKED_UPDATES updates)."""
+    from .engine import update_count
+
+    per_epoch = update_count(problem.with_training(epochs=1))
+    epochs = max(1, min(problem.training.epochs, MAX_CHECKED_UPDATES // max(per_epoch, 1)))
+    return problem if epochs == problem.training.epochs else problem.with_training(epochs=epochs)
+
+
 def load(answers_path: str | os.PathLike[str], problem: str | os.PathLike[str] | None = None
          ) -> tuple[AnswerSheet, Problem, Trace, str]:
     """Read an answer file and its problem (``problem`` overrides the file's own
@@ -219,6 +234,7 @@ def load(answers_path: str | os.PathLike[str], problem: str | os.PathLike[str] |
     else:
         prob = load_problem(resolve_problem_ref(header, answers_path))
         name = header.problem_ref or prob.source
+    prob = checkable(prob)
     trace = solve(prob)
     schedule = [s.samples for s in trace.steps]
     sheet = read_answers(header, prob, schedule)

@@ -45,7 +45,7 @@ def fail(err: ProblemError | str) -> None:
 def emit(text: str, output: Optional[Path]) -> None:
     """Write to the output file atomically, or to stdout."""
     text = text if text.endswith("\n") else text + "\n"
-    if output is None:
+    if output is None or str(output) == "-":
         sys.stdout.write(text)
         return
     from .fileio import write_atomic
@@ -118,8 +118,8 @@ def solve(
         select_steps(len(trace.steps), show)
     except ProblemError as err:
         fail(err)
-    except ValueError:
-        fail(f"--show: cannot read {show!r}; expected auto, all, none, or a list of first, "
+    except ValueError as err:
+        fail(f"--show {show!r}: {err}; expected auto, all, none, or a list of first, "
              "last, every:K, numbers and ranges such as 1-3")
     if exact:
         _solve_exact(prob, trace, fmt, decimals, show, output)

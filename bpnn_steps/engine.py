@@ -12,8 +12,9 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
-from .activations import ACTIVATIONS
+from .activations import ACTIVATIONS, relu_zero_snapped
 from .losses import LOSSES, mse_error
+from .errors import ProblemError
 from .problem import Problem, Training
 from .spec import require_for_solving
 from .trace import SampleBackward, SampleForward, Settings, Step, Trace
@@ -38,7 +39,10 @@ def feed_forward(weights: Sequence[Array], x: Array, activations: Sequence[str],
     acts: list[Array] = []
     a = x
     for w, name in zip(weights, activations):
-        z = rnd(w[0] + a @ w[1:])
+        z = w[0] + a @ w[1:]
+        if name == "relu":
+            z = relu_zero_snapped(z, w[0], a, w[1:])
+        z = rnd(z)
         a = rnd(ACTIVATIONS[name].value(z))
         zs.append(z)
         acts.append(a)
@@ -207,12 +211,24 @@ def check_finite(problem: Problem, step: Step) -> None:
     values = [np.asarray(step.cost), *step.weights_after]
     if all(np.all(np.isfinite(v)) for v in values):
         return
-    what = "the cost" if not np.isfinite(step.cost) else "the updated weights"
-    raise problem.error(
+    if step.index == 1 and not np.isfinite(step.cost):
+        raise overflow_error(problem)
+    raise divergence_error(problem, f"update {step.index} (epoch {step.epoch})")
+
+
+def overflow_error(problem: Problem) -> ProblemError:
+    """The cost under the initial weights is already not a finite number."""
+    return problem.error("weights", "are too large for these data: the cost overflows "
+                         "before any update; use smaller initial weights or inputs")
+
+
+def divergence_error(problem: Problem, where: str) -> ProblemError:
+    """The run overflowed at ``where`` ("update 12 (epoch 3)", "epoch 24")."""
+    lr = problem.training.learning_rate
+    return problem.error(
         "training.learning_rate",
-        f"is too large for these weights and data: the calculation diverged at update "
-        f"{step.index} (epoch {step.epoch}), where {what} overflowed; try a smaller "
-        f"learning_rate or smaller initial weights")
+        f"{lr:g} is too large for these weights and data: the calculation diverged at "
+        f"{where}, where the cost overflowed; try a smaller learning rate")
 
 
 def shuffle_rng(training: Training) -> np.random.Generator | None:

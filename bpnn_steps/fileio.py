@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -41,25 +42,47 @@ def _article(word: str) -> str:
 
 
 def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise ProblemError(f"cannot write: folder {str(folder)!r} does not exist", file=str(path))
+    """Write ``data`` to ``path`` so that a reader never sees half a file.
+
+    A regular file (or a new one) is written to a temporary file in the same
+    folder and renamed over the target, keeping an existing file's permissions.
+    A symbolic link is followed (the file it points to is replaced, the link
+    stays).  Anything else that is not a regular file (/dev/null, a pipe) is
+    written directly: renaming over it would replace the device.
+    """
+    shown = str(path)
+    if not shown:
+        raise ProblemError("cannot write: the output file name is empty", file="''")
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    target = Path(os.path.realpath(path))
+    try:
+        if target.is_dir():
+            raise ProblemError("cannot write: it is a folder", file=shown)
+        if target.exists() and not target.is_file():
+            with target.open("wb") as handle:
+                handle.write(payload)
+            return
+        folder = target.parent
+        if not folder.is_dir():
+            raise ProblemError(f"cannot write: folder {str(Path(path).parent)!r} does not "
+                               "exist", file=shown)
+        mode = (stat.S_IMODE(target.stat().st_mode) if target.exists()
+                else 0o666 & ~_umask())
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise ProblemError(f"cannot write: {exc.strerror or exc}", file=shown) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
-        # mkstemp makes the file private (0600); give it the usual permissions.
-        os.chmod(tmp, 0o666 & ~_umask())
+        # mkstemp makes the file private (0600): give it the target's permissions.
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except OSError as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
-        raise ProblemError(f"cannot write: {exc.strerror or exc}", file=str(path)) from None
+        raise ProblemError(f"cannot write: {exc.strerror or exc}", file=shown) from None
 
 
 def _umask() -> int:

@@ -43,8 +43,10 @@ from types import ModuleType
 
 import numpy as np
 
+from .activations import RELU_ZERO_RTOL
+
 # Bump when the generated code changes meaning (it is part of the file name).
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 _LOCK = threading.Lock()
 _LOADED: dict[str, ModuleType] = {}
 
@@ -189,11 +191,19 @@ def _emit_layer_z(c: _Code, net: _Net, n: int, then) -> None:
     """z_j = w[0, j] + sum_i a_i w[i+1, j] for layer n, then ``then(z)`` per unit."""
     n_in, n_out = net.size(n - 1), net.size(n)
     c(f"# layer {n}: {n_in} -> {n_out}, {net.acts[n - 1]}")
+    relu = net.acts[n - 1] == "relu"
     with c.block(f"for j in range({n_out}):"):
         c("acc = 0.0")
+        if relu:
+            c("mag = 0.0")
         with c.block(f"for i in range({n_in}):"):
             c(f"acc += {net.input(n, 'i')} * {net.weight(n, 'i', 'j')}")
+            if relu:
+                c(f"mag += abs({net.input(n, 'i')} * {net.weight(n, 'i', 'j')})")
         c(f"z = {net.bias(n, 'j')} + acc")
+        if relu:   # activations.relu_zero_snapped: rounding noise around 0 is 0
+            with c.block(f"if abs(z) <= {RELU_ZERO_RTOL!r} * (abs({net.bias(n, 'j')}) + mag):"):
+                c("z = 0.0")
         c(f"{net.z(n, 'j')} = z")
         then("z")
 

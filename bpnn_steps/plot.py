@@ -12,6 +12,7 @@ Figure kinds, chosen from the network:
 
 from __future__ import annotations
 
+import io
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ProblemError
+from .fileio import write_atomic
 from .train import TrainResult, predict
 
 FORMATS = (".png", ".svg", ".pdf")
@@ -88,16 +90,9 @@ def save_plot(result: TrainResult, path: str | os.PathLike[str],
                      fontsize=10)
         fig.tight_layout()
         metadata = {"Date": None} if suffix in (".svg", ".pdf") else {}
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp{suffix}")
-        try:
-            fig.savefig(tmp, dpi=110, metadata=metadata, format=suffix[1:])
-            os.replace(tmp, target)
-        except OSError as exc:
-            try:
-                tmp.unlink()
-            except OSError:
-                pass
-            raise ProblemError(f"cannot write: {exc.strerror or exc}", file=str(path)) from None
+        buffer = io.BytesIO()
+        fig.savefig(buffer, dpi=110, metadata=metadata, format=suffix[1:])
+        write_atomic(path, buffer.getvalue())
     return kind
 
 

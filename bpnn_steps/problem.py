@@ -56,7 +56,7 @@ class Problem:
     # Held-out data, when the problem file gives some.
     x_test: np.ndarray | None = None
     y_test: np.ndarray | None = None
-    # Line of each training key in the problem file, for errors found later.
+    # Line of each top-level and training key in the problem file, for errors found later.
     lines: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

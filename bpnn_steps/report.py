@@ -65,7 +65,8 @@ def select_steps(count: int, show: str) -> list[int]:
 
     ``show`` is ``auto`` (all when there are at most 4 updates, else the first and
     the last), ``all``, ``none``, or a comma list of ``first``, ``last``,
-    ``every:K`` and numbers or ranges (``1,5-7``).
+    ``every:K`` and numbers or ranges (``1,5-7``).  A part that names no update of
+    the run raises ValueError with the reason.
     """
     show = show.strip().lower()
     if show == "auto":
@@ -74,23 +75,38 @@ def select_steps(count: int, show: str) -> list[int]:
         return list(range(1, count + 1))
     if show == "none":
         return []
+    parts = [p.strip() for p in show.split(",") if p.strip()]
+    if not parts:
+        raise ValueError("is empty")
     chosen: set[int] = set()
-    for part in (p.strip() for p in show.split(",") if p.strip()):
+    for part in parts:
         if part == "first":
             chosen.add(1)
         elif part == "last":
             chosen.add(count)
         elif part.startswith("every:"):
-            k = int(part.split(":", 1)[1])
+            k = _whole(part.split(":", 1)[1], part)
             if k < 1:
-                raise ValueError("every:K needs K >= 1")
+                raise ValueError(f"{part!r}: every:K needs K >= 1")
             chosen.update(range(k, count + 1, k))
         elif "-" in part:
-            lo, hi = (int(v) for v in part.split("-", 1))
+            lo, hi = (_whole(v, part) for v in part.split("-", 1))
+            if not 1 <= lo <= hi <= count:
+                raise ValueError(f"{part!r} is not a range of updates within 1-{count}")
             chosen.update(range(lo, hi + 1))
         else:
-            chosen.add(int(part))
-    return sorted(i for i in chosen if 1 <= i <= count)
+            k = _whole(part, part)
+            if not 1 <= k <= count:
+                raise ValueError(f"there is no update {k}: this run has {count}")
+            chosen.add(k)
+    return sorted(chosen)
+
+
+def _whole(text: str, part: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"cannot read {part!r}") from None
 
 
 # --------------------------------------------------------------------------- symbols
@@ -386,7 +402,7 @@ def build_report(trace: Trace, *, show: str = "auto") -> list[Block]:
     title = s.title or f"Network {'-'.join(str(n) for n in s.layers)}"
     blocks: list[Block] = [Heading(title, 1)]
     acts = ", ".join(s.activations)
-    blocks.append(Text(f"Network {list(s.layers)} ({acts}), loss {s.loss}, T = {s.samples} samples, "
+    blocks.append(Text(f"Network {list(s.layers)} ({acts}), loss {s.loss}, T = {s.samples} sample{'s' if s.samples != 1 else ''}, "
                        f"initial weights: {s.weights_origin}."))
     blocks.append(Text(conventions(trace)))
     shown = set(select_steps(len(trace.steps), show))

@@ -865,13 +865,18 @@ def parse_problem(text: str, name: str = "<problem>") -> Problem:
     return Problem(layers=layers, activations=activations, loss=loss, x=x, y=y,
                    weights=weights, training=training, title=title, source=name,
                    weights_origin=origin, x_test=x_test, y_test=y_test,
-                   lines=_training_lines(root))
+                   lines=_key_lines(root))
 
 
-def _training_lines(root: Mapping) -> dict[str, int]:
-    """Lines of the training keys, so later errors (a diverging run) can point at them."""
-    node = root.get("training")
+def _key_lines(root: Mapping) -> dict[str, int]:
+    """Lines of the top-level keys and the training keys, so that errors found later
+    (a diverging run, weights that overflow) can point at them."""
     lines: dict[str, int] = {}
+    for key in root:
+        line = _key_line(root, key)
+        if line is not None:
+            lines[str(key)] = line
+    node = root.get("training")
     if isinstance(node, Mapping):
         for key in node:
             line = _value_line(node, key)

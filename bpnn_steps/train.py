@@ -32,8 +32,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine import (back_propagate, cost, feed_forward, l2_penalty, mean_gradient,
-                     sample_losses, settings_of, shuffle_rng, update_schedule, updated_weights)
+from .engine import (back_propagate, cost, divergence_error, feed_forward, l2_penalty,
+                     mean_gradient, overflow_error, sample_losses, settings_of, shuffle_rng,
+                     update_schedule, updated_weights)
 from .errors import ProblemError
 from .problem import Problem
 from .spec import require_for_solving
@@ -292,13 +293,6 @@ class _Interrupt:
             signal.signal(signal.SIGINT, self._previous)
 
 
-def _diverged(problem: Problem, epoch: int) -> ProblemError:
-    lr = problem.training.learning_rate
-    return ProblemError(f"training diverged by epoch {epoch}: the cost is no longer a finite "
-                        f"number; try a smaller learning rate (now {lr:g})",
-                        file=problem.source, key="training.learning_rate")
-
-
 # --------------------------------------------------------------------------- train
 
 
@@ -316,6 +310,9 @@ def train(problem: Problem, *, kernel: str = "auto", progress: ProgressFn | None
     Raises ProblemError when the weights diverge.
     """
     require_for_solving(problem)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if not math.isfinite(cost(problem, problem.weights)):
+            raise overflow_error(problem)
     if problem.training.method == "minibatch" and problem.training.batch_size is None:
         raise ProblemError("is required when method is minibatch", file=problem.source,
                            key="training.batch_size")
@@ -349,7 +346,7 @@ def train(problem: Problem, *, kernel: str = "auto", progress: ProgressFn | None
         bad = [e for e in epochs_c if not math.isfinite(costs[e])]
         if bad or not math.isfinite(final_cost) or \
                 not all(np.all(np.isfinite(w)) for w in weights):
-            raise _diverged(problem, int(bad[0]) if bad else max(done, 1))
+            raise divergence_error(problem, f"epoch {int(bad[0]) if bad else max(done, 1)}")
         cost_ep = np.concatenate([[0], epochs_c]).astype(np.int64)
         cost_values = np.concatenate([[initial_cost], costs[epochs_c]])
         if x_test is not None:

@@ -244,6 +244,7 @@ def _template(template: str, output: Optional[Path], updates: Optional[int],
     import os
 
     from ..answers import template_text
+    from ..check import checkable
     from ..cli import emit, fail
     from ..engine import solve
     from ..errors import ProblemError
@@ -252,7 +253,7 @@ def _template(template: str, output: Optional[Path], updates: Optional[int],
     if output is not None and output.exists() and not force:
         fail(ProblemError("already exists; use --force to overwrite it", file=str(output)))
     try:
-        prob = load_problem(template)
+        prob = checkable(load_problem(template))
         trace = solve(prob)
         path = resolve_path(template)
         if path.resolve().parent == BUNDLED_DIR.resolve() and not Path(template).exists():
@@ -281,9 +282,14 @@ def _batch(folder: Path, problem: Optional[str], options: "Options", fmt: CheckF
         if problem is not None:
             from ..spec import load_problem
             load_problem(problem)          # a bad --problem is bad input, not 30 bad rows
-        if not target.is_dir():
+        if target.exists() and not target.is_dir():
             raise ProblemError("is not a folder (with --batch, -o names the folder for the "
                                "gradebook)", file=str(target))
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ProblemError(f"cannot create the folder: {exc.strerror or exc}",
+                               file=str(target)) from None
         book = mark_folder(folder, problem, options)
         write_atomic(target / "gradebook.csv", book.to_csv())
         write_atomic(target / "gradebook.json", book.to_json())

@@ -244,7 +244,8 @@ def summary(result, decimals: int = 4, *, chart: bool = True,
                  + (f", l2_bias {str(t.l2_bias).lower()}" if t.l2 else "")
                  + (f", shuffled (seed {t.seed})" if t.shuffle else ""))
     rate = result.updates_per_second
-    lines.append(f"ran      {result.epochs_run} of {t.epochs} epochs, {result.updates} updates, "
+    lines.append(f"ran      {result.epochs_run} of {t.epochs} epoch{'s' if t.epochs != 1 else ''}, "
+                 f"{result.updates} update{'s' if result.updates != 1 else ''}, "
                  f"{result.sample_updates} sample-updates in {result.seconds:.3g} s "
                  f"({rate:.3g}/s, {result.kernel} kernel)")
     lines.append("")

@@ -16,8 +16,10 @@ from .tokens import expr_unicode, token_unicode
 
 
 def width(text: str) -> int:
-    """Columns a string takes: combining marks (the bar of J̄, W̄) take none."""
-    return sum(0 if unicodedata.combining(c) else 1 for c in text)
+    """Columns a string takes: combining marks (the bar of J̄, W̄) take none, wide
+    characters (CJK, emoji) two."""
+    return sum(0 if unicodedata.combining(c) else
+               2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def pad(text: str, columns: int) -> str:
