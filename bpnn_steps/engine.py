@@ -203,6 +203,7 @@ def settings_of(problem: Problem) -> Settings:
                     batch_size=t.batch_size, epochs=t.epochs, l2=t.l2, l2_bias=t.l2_bias,
                     shuffle=t.shuffle, seed=t.seed, samples=problem.samples,
                     title=problem.title, source=problem.source,
+                    description=problem.description,
                     weights_origin=problem.weights_origin)
 
 

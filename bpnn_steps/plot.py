@@ -111,11 +111,15 @@ def _draw_regression(ax, result: TrainResult, true_function) -> None:
         if true_function is not None and outputs == 1:
             ax.plot(grid, true_function(grid), color="0.55", lw=1.2, ls="--",
                     label="true function")
+        # One output: the usual blue data / red fit.  Several: one colour per output
+        # (data, test data and fit of output k share it; markers tell them apart).
+        data_c, test_c, fit_c = (("tab:blue", "tab:orange", "tab:red") if outputs == 1
+                                 else (f"C{k}",) * 3)
         if p.x_test is not None:
-            ax.plot(p.x_test[:, 0], p.y_test[:, k], "x", color="tab:orange", ms=4,
+            ax.plot(p.x_test[:, 0], p.y_test[:, k], "x", color=test_c, ms=4,
                     alpha=0.7, label=f"test data{suffix}")
-        ax.plot(x, y[:, k], "o", color="tab:blue", ms=4, label=f"training data{suffix}")
-        ax.plot(grid, fitted[:, k], color="tab:red", lw=1.8, label=f"network{suffix}")
+        ax.plot(x, y[:, k], "o", color=data_c, ms=4, label=f"training data{suffix}")
+        ax.plot(grid, fitted[:, k], color=fit_c, lw=1.8, label=f"network{suffix}")
     ax.set_xlabel("x")
     ax.set_ylabel("y")
     ax.set_title("fit")

@@ -50,6 +50,7 @@ class Problem:
     weights: tuple[np.ndarray, ...] | None = None
     training: Training = field(default_factory=Training)
     title: str = ""
+    description: str = ""
     source: str = "<problem>"
     # Where the initial weights came from (explicit, fill 0.1, random ...), for display.
     weights_origin: str = "explicit"

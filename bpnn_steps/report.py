@@ -401,6 +401,8 @@ def build_report(trace: Trace, *, show: str = "auto") -> list[Block]:
     names = _Names(s.layers)
     title = s.title or f"Network {'-'.join(str(n) for n in s.layers)}"
     blocks: list[Block] = [Heading(title, 1)]
+    if s.description:
+        blocks.append(Text(s.description))
     acts = ", ".join(s.activations)
     blocks.append(Text(f"Network {list(s.layers)} ({acts}), loss {s.loss}, T = {s.samples} sample{'s' if s.samples != 1 else ''}, "
                        f"initial weights: {s.weights_origin}."))

@@ -110,8 +110,10 @@ def statement_blocks(trace: Trace, *, diagram: bool = True) -> list[Block]:
                      f"{'s' if s.layers[n] != 1 else ''}"
                      + (f" in layer {n}" if depth > 2 else ""))
     parts.append(f"{s.layers[-1]} {s.activations[-1]} output{'s' if s.layers[-1] != 1 else ''}")
-    blocks: list[Block] = [
-        Heading("The problem", 2),
+    blocks: list[Block] = [Heading("The problem", 2)]
+    if s.description:
+        blocks.append(Text(s.description))
+    blocks += [
         Text(f"A {'-'.join(str(n) for n in s.layers)} network: " + ", ".join(parts)
              + ". Each layer also receives a bias node with the constant value 1; weight "
              "layer n is the matrix W⁽ⁿ⁾ of shape (inputs + 1) x outputs whose row 0 holds "

@@ -843,8 +843,9 @@ def parse_problem(text: str, name: str = "<problem>") -> Problem:
     _check_keys(doc, root, TOP_KEYS, "")
     title = _text(doc, root["title"], "title", _value_line(root, "title")) \
         if root.get("title") is not None else ""
-    if root.get("description") is not None:
-        _text(doc, root["description"], "description", _value_line(root, "description"))
+    description = _text(doc, root["description"], "description",
+                        _value_line(root, "description")) \
+        if root.get("description") is not None else ""
     layers, activations = _network(doc, root)
     loss = "mse"
     if "loss" in root:
@@ -863,7 +864,8 @@ def parse_problem(text: str, name: str = "<problem>") -> Problem:
     x, y, x_test, y_test = _data(doc, root, layers, loss)
     weights, origin = _weights(doc, root, layers, training.seed)
     return Problem(layers=layers, activations=activations, loss=loss, x=x, y=y,
-                   weights=weights, training=training, title=title, source=name,
+                   weights=weights, training=training, title=title,
+                   description=description.strip(), source=name,
                    weights_origin=origin, x_test=x_test, y_test=y_test,
                    lines=_key_lines(root))
 

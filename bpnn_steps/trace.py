@@ -119,6 +119,7 @@ class Settings:
     samples: int                     # T
     title: str = ""
     source: str = ""
+    description: str = ""
     weights_origin: str = "explicit"
 
     def to_dict(self) -> dict[str, Any]:
@@ -130,6 +131,7 @@ class Settings:
             "batch_size": self.batch_size, "epochs": self.epochs, "l2": self.l2,
             "l2_bias": self.l2_bias, "shuffle": self.shuffle, "seed": self.seed,
             "samples": self.samples, "weights_origin": self.weights_origin,
+            "description": self.description,
         }
 
 
@@ -173,7 +175,8 @@ class Trace:
             learning_rate=p["learning_rate"], method=p["method"], batch_size=p["batch_size"],
             epochs=p["epochs"], l2=p["l2"], l2_bias=p["l2_bias"], shuffle=p["shuffle"],
             seed=p["seed"], samples=p["samples"], title=p.get("title", ""),
-            source=p.get("source", ""), weights_origin=p.get("weights_origin", "explicit"))
+            source=p.get("source", ""), weights_origin=p.get("weights_origin", "explicit"),
+            description=p.get("description", ""))
         steps = tuple(_step_from_dict(s, len(settings.layers) - 1) for s in d["steps"])
         return cls(settings=settings, steps=steps,
                    final_weights=_weights_from_dict(d["final"]["weights"]),
