@@ -34,7 +34,7 @@ from .answers import (AnswerSheet, FormulaGiven, Given, Quantity, clean_text, re
 from .diagnose import (MISTAKES, Pattern, Tolerance, degenerate, differs, factors_for,
                        matrix_pattern, scenario_message)
 from .notation import Sym, sub
-from .numfmt import fmt
+from .numfmt import fmt, round_half_up
 from .problem import Problem
 from .recompute import Chain, Env, Scenario, scenarios_for, trace_env
 from .trace import Trace
@@ -529,10 +529,10 @@ class _NodeMarker:
                     return "rounding", (f"rounding slip: this is the {d}-decimal hand "
                                         f"calculation's {fmt(r, d)}, written with "
                                         f"{p.decimals} decimals; at {p.decimals} decimals the "
-                                        f"value is {fmt(round(e, p.decimals), p.decimals)}")
+                                        f"value is {fmt(round_half_up(e, p.decimals), p.decimals)}")
             if any(self.tol.loosely_close(v, ref, p) for ref in refs):
                 return "rounding", (f"rounding slip: {fmt(e, decimals + 2)} rounds to "
-                                    f"{fmt(round(e, p.decimals), p.decimals)}")
+                                    f"{fmt(round_half_up(e, p.decimals), p.decimals)}")
         extra = f" (your earlier values give {fmt(own, decimals)})" \
             if fmt(own, decimals) != fmt(e, decimals) else ""
         return "unknown", f"expected {fmt(e, decimals)}{extra}"

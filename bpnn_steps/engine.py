@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 
 from .activations import ACTIVATIONS, relu_zero_snapped
-from .losses import LOSSES, mse_error
 from .errors import ProblemError
+from .losses import LOSSES, mse_error
+from .numfmt import round_half_up
 from .problem import Problem, Training
 from .spec import require_for_solving
 from .trace import SampleBackward, SampleForward, Settings, Step, Trace
@@ -25,6 +26,11 @@ Rounder = Callable[[Array], Array]
 
 def _keep(a: Array) -> Array:
     return a
+
+
+def round_array(a: Array, decimals: int) -> Array:
+    """Every entry rounded as by hand (numfmt.round_half_up: ties away from zero)."""
+    return np.vectorize(lambda v: round_half_up(v, decimals), otypes=[float])(a)
 
 
 def with_bias(a: Array) -> Array:
@@ -270,7 +276,7 @@ def solve(problem: Problem, *, round_as_you_go: int | None = None,
             f"every intermediate of every update, so it stops at {max_updates:,}. Use "
             f"'bpnn-steps train' for long runs, or 'solve --epochs N' for the first few")
     rnd: Rounder = _keep if round_as_you_go is None else \
-        (lambda a, d=round_as_you_go: np.round(a, d))
+        (lambda a, d=round_as_you_go: round_array(a, d))
     rng = shuffle_rng(problem.training)
     weights: tuple[Array, ...] = tuple(problem.weights)
     steps: list[Step] = []

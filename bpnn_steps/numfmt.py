@@ -17,6 +17,7 @@ The policy follows the way a lecture writes a hand calculation:
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 DEFAULT_DECIMALS = 3
 # Values this close (relative) to their rounding count as exact; 0.1 + 0.1 * 2
@@ -26,6 +27,22 @@ _LARGE = 1e9
 MINUS = "\u2212"
 
 
+def round_half_up(value: float, decimals: int) -> float:
+    """Round as a hand calculation does: a tie goes away from zero (0.0625 -> 0.063).
+
+    The tie is judged on the exact binary value (Decimal(0.0625) is exactly a tie;
+    2.675 is stored as 2.67499999... and rounds down, as it must).  Python's own
+    round() and numpy's round half to even instead (0.0625 -> 0.062).
+    """
+    x = float(value)
+    if not math.isfinite(x) or abs(x) >= 2.0 ** 53:   # no fraction left to round
+        return x
+    quantum = Decimal(1).scaleb(-decimals)
+    # Enough digits for any double below 2^53 to the decimals asked for.
+    context = Context(prec=20 + max(decimals, 0), rounding=ROUND_HALF_UP)
+    return float(Decimal(x).quantize(quantum, context=context))
+
+
 def fmt(value: float, decimals: int = DEFAULT_DECIMALS, *, minus: str = "-") -> str:
     """Format one number by the policy above; ``minus`` is the sign glyph to use."""
     x = float(value)
@@ -33,7 +50,7 @@ def fmt(value: float, decimals: int = DEFAULT_DECIMALS, *, minus: str = "-") -> 
         return "nan"
     if math.isinf(x):
         return ("-" if x < 0 else "") + "inf"
-    rounded = round(x, decimals)
+    rounded = round_half_up(x, decimals)
     if x != 0 and (abs(x) >= _LARGE or rounded == 0):
         text = f"{x:.{decimals}e}"
         mantissa, exponent = text.split("e")
@@ -41,7 +58,7 @@ def fmt(value: float, decimals: int = DEFAULT_DECIMALS, *, minus: str = "-") -> 
     elif abs(x - rounded) <= _EXACT_RTOL * max(1.0, abs(x)):
         text = _short(rounded, decimals)
     else:
-        text = f"{x:.{decimals}f}"
+        text = f"{rounded:.{decimals}f}"
     if text.startswith("-"):
         if _is_zero_text(text):
             text = text[1:]
@@ -52,7 +69,7 @@ def fmt(value: float, decimals: int = DEFAULT_DECIMALS, *, minus: str = "-") -> 
 
 def fmt_fixed(value: float, decimals: int = DEFAULT_DECIMALS) -> str:
     """Fixed decimals, trailing zeros kept: for columns that must line up."""
-    text = f"{float(value):.{decimals}f}"
+    text = f"{round_half_up(value, decimals):.{decimals}f}"
     return text[1:] if _is_zero_text(text) and text.startswith("-") else text
 
 

@@ -245,15 +245,40 @@ def test_path_through_a_file_cannot_be_read(tmp_path):
     check_bad_input(out, tmp_path, "lecture.yaml/inner.yaml", None, None, [])
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
-                    reason="root reads files whatever their permissions")
+# Run the real command line with the opening of lecture.yaml failing with EACCES,
+# for root (CI containers), who reads files whatever their permissions.
+_DENY_OPEN = """
+import errno, pathlib, sys
+_open = pathlib.Path.open
+def _denied(self, *args, **kwargs):
+    if self.name == "lecture.yaml":
+        raise PermissionError(errno.EACCES, "Permission denied", str(self))
+    return _open(self, *args, **kwargs)
+pathlib.Path.open = _denied
+from bpnn_steps.cli import main
+sys.argv = ["bpnn-steps"] + sys.argv[1:]
+main()
+"""
+
+
 def test_unreadable_file(tmp_path):
+    import subprocess
+    import sys
+
+    from helpers import cli_env
+
     path = write_file(tmp_path, "lecture.yaml", BASE)
-    path.chmod(0)
-    try:
-        out = run_cli("solve", "lecture.yaml", "-o", "out.txt", cwd=tmp_path)
-    finally:
-        path.chmod(0o644)
+    args = ("solve", "lecture.yaml", "-o", "out.txt")
+    if os.name == "posix" and os.geteuid() != 0:
+        path.chmod(0)
+        try:
+            out = run_cli(*args, cwd=tmp_path)
+        finally:
+            path.chmod(0o644)
+    else:
+        out = subprocess.run([sys.executable, "-c", _DENY_OPEN, *args], cwd=tmp_path,
+                             env=cli_env(), capture_output=True, text=True, encoding="utf-8",
+                             timeout=60)
     check_bad_input(out, tmp_path, "lecture.yaml", None, None, ["cannot be read"])
 
 

@@ -12,6 +12,7 @@ not with bpnn_steps.spec.
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -149,6 +150,11 @@ def test_json_numbers_are_full_precision():
     doc = solve_json("lecture_122")
     h = doc["steps"][0]["forward"][0]["a"][0][0]
     # sigma(0.2) to double precision, not a rounded display value.
-    assert h == pytest.approx(0.549833997312478, rel=1e-15)
-    assert doc["steps"][0]["weights_after"]["W1"][1][0] == pytest.approx(
-        0.2699158304518033, rel=1e-14)
+    assert h == pytest.approx(1 / (1 + math.exp(-0.2)), rel=1e-15)
+    # w_{1,1}^[1] new = 0.1 - 0.5 (delta_(1) x_(1) + delta_(2) x_(2)) / 2 with
+    # delta_(t) = 0.1 (sum_k (yhat_k - y_k)) h (1 - h), yhat = 0.1 + 0.2 h (test_lecture.py)
+    def delta(z, ys):
+        h = 1 / (1 + math.exp(-z))
+        return 0.1 * sum(0.1 + 0.2 * h - y for y in ys) * h * (1 - h)
+    want = 0.1 - 0.5 * (delta(0.2, (3, 4)) * 1 + delta(0.3, (6, 5)) * 2) / 2
+    assert doc["steps"][0]["weights_after"]["W1"][1][0] == pytest.approx(want, rel=1e-14)

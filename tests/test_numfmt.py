@@ -117,3 +117,36 @@ def test_fixed_columns():
     assert fmt_fixed(0.549834) == "0.550"
     assert fmt_fixed(-0.0001) == "0.000"
     assert fmt_fixed(-0.5, 2) == "-0.50"
+
+
+# ----------------------------------------------------------------- hand rounding
+# A hand calculation rounds a tie away from zero: 0.0625 to 3 decimals is 0.063
+# (Python's round() and numpy's give 0.062, rounding half to even).  The tie is
+# judged on the stored binary value: 2.675 is stored as 2.67499999999999982236431605997495353221893310546875,
+# below the tie, so it rounds to 2.67 by hand too.
+
+def test_round_half_up_breaks_ties_away_from_zero() -> None:
+    from bpnn_steps.numfmt import round_half_up
+
+    assert round_half_up(0.0625, 3) == 0.063
+    assert round_half_up(-0.0625, 3) == -0.063
+    assert round_half_up(0.125, 2) == 0.13
+    assert round_half_up(2.5, 0) == 3.0
+    assert round_half_up(2.675, 2) == 2.67
+    assert round_half_up(0.549834, 3) == 0.55
+    assert round_half_up(1e30, 3) == 1e30
+
+
+def test_display_and_round_as_you_go_round_ties_the_same_way() -> None:
+    import bpnn_steps
+
+    # z = w0 + w1 x = 0.0625 + 0.5 * 0 = 0.0625 exactly: shown and carried as 0.063.
+    problem = bpnn_steps.parse_problem("""
+network: {layers: [1, 1], activations: [linear]}
+data: {x: [0], y: [1]}
+weights: {W1: [[0.0625], [0.5]]}
+training: {learning_rate: 0.5}
+""")
+    assert fmt(0.0625) == "0.063"
+    trace = bpnn_steps.solve(problem, round_as_you_go=3)
+    assert trace.steps[0].forward[0].z[0][0] == 0.063

@@ -5,7 +5,6 @@ sympy's own diff of the cost built directly from the network's formulas."""
 from __future__ import annotations
 
 import itertools
-import time
 
 import numpy as np
 import pytest
@@ -191,10 +190,14 @@ def test_relu_step_is_heaviside_of_the_unit():
     assert e.subs(s["h1"], 0) == 0      # derivative 0 at z = 0, like the engine
 
 
-def test_derivation_of_a_4_8_4_network_is_fast():
-    start = time.perf_counter()
+def test_derivation_of_a_4_8_4_network():
+    # (No timing assertion.)  One entry checked against the chain rule by hand:
+    # dJ/dw_{4,8}^[1] = [sum_k (yhat_k - y_k) w2_8_k] h8 (1 - h8) x4.
     derivation = derive([4, 8, 4], ["sigmoid", "linear"], "mse")
     entries = gradient_entries([4, 8, 4], ["sigmoid", "linear"], "mse")
     assert len(entries) == 5 * 8 + 9 * 4
     assert derivation.layer[0].entries[4][7] is not None
-    assert time.perf_counter() - start < 1.0
+    s = answer_symbols([4, 8, 4])
+    expected = sum((s[f"yhat{k}"] - s[f"y{k}"]) * s[f"w2_8_{k}"] for k in range(1, 5)) \
+        * s["h8"] * (1 - s["h8"]) * s["x4"]
+    assert sympy.expand(entries[(1, 4, 8)] - expected) == 0

@@ -219,6 +219,7 @@ def test_kernel_folder_choice_skips_folders_that_cannot_be_written(tmp_path, mon
     monkeypatch.setenv("BPNN_STEPS_KERNEL_DIR", str(tmp_path / "kernels"))
     assert kernels.cache_dir() == tmp_path / "kernels"
     monkeypatch.setenv("BPNN_STEPS_KERNEL_DIR", str(blocked / "sub"))
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)    # would come before XDG
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert kernels.cache_dir() == tmp_path / "xdg" / "bpnn-steps" / "kernels"
 

@@ -275,11 +275,15 @@ def test_auto_kernel_compiles_a_new_shape_only_for_long_runs(monkeypatch):
     assert choose_kernel(p) == "compiled"                       # loading is cheap
 
 
-def test_is_cached_sees_compiled_shapes_only():
+def test_is_cached_sees_compiled_shapes_only(tmp_path, monkeypatch):
     from bpnn_steps import kernels
 
     train(random_problem(**SGD_181, epochs=2), kernel="compiled")
     assert kernels.is_cached((1, 8, 1), ("sigmoid", "linear"), "mse", "sample")
+    # An empty kernel folder, so that a shape compiled earlier on this machine (in the
+    # user's ~/.cache) cannot make the answer True.
+    monkeypatch.setenv("BPNN_STEPS_KERNEL_DIR", str(tmp_path / "kernels"))
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
     assert not kernels.is_cached((1, 7, 3), ("tanh", "linear"), "mse", "sample")
 
 
