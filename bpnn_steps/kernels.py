@@ -171,13 +171,18 @@ def _derivative(act: str, z: str, a: str) -> str:
             "relu": f"(1.0 if {z} > 0.0 else 0.0)", "linear": "1.0"}[act]
 
 
+def _emit_max_z(c: _Code, net: _Net, n: int) -> None:
+    """m = max_j z_j of layer n (subtracted before exp, as the engine does)."""
+    c(f"m = {net.z(n, '0')}")
+    with c.block(f"for j in range(1, {net.size(n)}):"):
+        with c.block(f"if {net.z(n, 'j')} > m:"):
+            c(f"m = {net.z(n, 'j')}")
+
+
 def _emit_softmax(c: _Code, net: _Net, n: int) -> None:
     """a = softmax(z) for layer n (maximum subtracted, as the engine does)."""
     k = net.size(n)
-    c(f"m = {net.z(n, '0')}")
-    with c.block(f"for j in range(1, {k}):"):
-        with c.block(f"if {net.z(n, 'j')} > m:"):
-            c(f"m = {net.z(n, 'j')}")
+    _emit_max_z(c, net, n)
     c("se = 0.0")
     with c.block(f"for j in range({k}):"):
         c(f"ez = math.exp({net.z(n, 'j')} - m)")
@@ -238,10 +243,7 @@ def _emit_loss(c: _Code, net: _Net, target: str) -> None:
             c("ls += max(zl, 0.0) - Y[t, j] * zl + math.log1p(math.exp(-abs(zl)))")
         c(f"{target} = ls")
     else:  # ce: -sum y log_softmax(z)
-        c(f"m = {net.z(L, '0')}")
-        with c.block(f"for j in range(1, {k}):"):
-            with c.block(f"if {net.z(L, 'j')} > m:"):
-                c(f"m = {net.z(L, 'j')}")
+        _emit_max_z(c, net, L)
         c("se = 0.0")
         with c.block(f"for j in range({k}):"):
             c(f"se += math.exp({net.z(L, 'j')} - m)")
