@@ -57,10 +57,14 @@ class Gradebook:
         students: Counter[str] = Counter()
         entries: Counter[str] = Counter()
         where: dict[str, Counter[str]] = {}
+        # Keys that tie are listed in the order of a worked solution (a set's order
+        # would change from run to run).
+        order: dict[str, int] = {}
         for row in self.marked:
             seen: set[str] = set()
             seen_groups: set[tuple[str, str]] = set()
             for group in row.result.groups:
+                order[group.label] = min(order.get(group.label, group.order), group.order)
                 for e in group.entries:
                     if not e.cause:
                         continue
@@ -73,7 +77,8 @@ class Gradebook:
         out = []
         for cause, n in sorted(students.items(), key=lambda kv: (-kv[1], -entries[kv[0]],
                                                                   kv[0])):
-            out.append((cause, n, entries[cause], where[cause].most_common(4)))
+            places = sorted(where[cause].items(), key=lambda kv: (-kv[1], order[kv[0]], kv[0]))
+            out.append((cause, n, entries[cause], places[:4]))
         return out
 
     # ------------------------------------------------------------------ outputs

@@ -156,3 +156,23 @@ def test_batch_with_the_problem_option(tmp_path, lecture_yaml):
                                  "--problem", str(tmp_path / "problem.yaml")])
     assert result.exit_code == 0, result.stdout
     assert "1 with everything right" in result.stdout
+
+
+def test_batch_summary_is_the_same_in_every_run(tmp_path):
+    """The class summary lists tied keys in the worked solution's order, not in the
+    order of a set (which changes with Python's hash seed from run to run)."""
+    import subprocess
+    import sys
+
+    outputs = []
+    for seed in ("1", "2", "3"):
+        env = dict(helpers.cli_env(), PYTHONHASHSEED=seed)
+        out = subprocess.run([helpers.console_script(), "check", "--batch",
+                              str(helpers.REPO / "examples" / "answers"), "-o",
+                              str(tmp_path / seed)], env=env, capture_output=True, text=True,
+                             encoding="utf-8", timeout=120)
+        assert out.returncode == 1, out.stderr
+        outputs.append(out.stdout)
+    assert outputs[0] == outputs[1] == outputs[2]
+    # grad W[2](2) comes before grad W[1](2) in a worked solution (backward pass).
+    assert "in grad W[2](2) (1), grad W[1](2) (1)" in outputs[0]
