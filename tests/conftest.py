@@ -21,3 +21,9 @@ def cli():
 @pytest.fixture(scope="session")
 def lecture_yaml() -> str:
     return (helpers.BUNDLED / "lecture_122.yaml").read_text(encoding="utf-8")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-goldens", action="store_true", default=False,
+                     help="Write the golden files of tests/test_goldens.py from the current "
+                          "outputs (review the result with git diff).")
