@@ -51,8 +51,8 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 
-from bpnn_steps.spec import load_problem, parse_problem  # noqa: E402
-from bpnn_steps.train import train  # noqa: E402
+from bpnn_steps.files.problem_file import load_problem, parse_problem  # noqa: E402
+from bpnn_steps.maths.training import train  # noqa: E402
 
 
 # --------------------------------------------------------------------------- machine

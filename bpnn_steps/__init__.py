@@ -14,17 +14,17 @@ Notebook use::
 from __future__ import annotations
 
 from ._version import __version__
-from .engine import cost, solve
+from .maths.engine import cost, solve
 from .errors import ProblemError
-from .problem import Problem, Training
-from .spec import bundled_problems, load_problem, parse_problem
-from .trace import SampleBackward, SampleForward, Step, Trace
+from .model.problem import Problem, Training
+from .files.problem_file import bundled_problems, load_problem, parse_problem
+from .model.trace import SampleBackward, SampleForward, Step, Trace
 
 
 def to_text(trace: Trace, *, decimals: int = 3, show: str = "auto") -> str:
     """The lecture-style report as plain text."""
     from .render.terminal import report_text
-    from .report import build_report
+    from .present.report import build_report
     return report_text(build_report(trace, show=show), decimals)
 
 

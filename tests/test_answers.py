@@ -15,7 +15,7 @@ os.environ.setdefault("_TYPER_FORCE_DISABLE_TERMINAL", "1")
 
 from typer.testing import CliRunner  # noqa: E402
 
-from bpnn_steps.answers import Precision, parse_key  # noqa: E402
+from bpnn_steps.files.answer_file import Precision, parse_key  # noqa: E402
 from bpnn_steps.cli import app  # noqa: E402
 
 runner = CliRunner()
@@ -97,7 +97,7 @@ def test_precision_as_written(text, decimals, figures, ulp):
 
 
 def test_numbers_keep_the_decimals_they_are_written_with(tmp_path):
-    from bpnn_steps.check import load
+    from bpnn_steps.marking.marker import load
 
     path = write(tmp_path, "problem: lecture_122\nanswers:\n"
                  "  h(1): [0.550, .55]\n"
@@ -387,10 +387,10 @@ def test_random_answer_sheets_never_crash(tmp_path):
     """Odd but well-formed numbers anywhere: marked, never a traceback."""
     import random
 
-    from bpnn_steps.answers import keys_of_update, shape_of
-    from bpnn_steps.check import check_file
-    from bpnn_steps.commands.check import render_text
-    from bpnn_steps.spec import load_problem
+    from bpnn_steps.files.answer_file import keys_of_update, shape_of
+    from bpnn_steps.marking.marker import check_file
+    from bpnn_steps.cli.check import render_text
+    from bpnn_steps.files.problem_file import load_problem
 
     rng = random.Random(7)
     odd = ["0", "-0.0", "1e-300", "1e300", "-1e300", "0.5", "2.5", '"1/3"', '"x"', "~", "1"]

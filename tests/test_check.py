@@ -24,9 +24,9 @@ os.environ.setdefault("_TYPER_FORCE_DISABLE_TERMINAL", "1")
 from typer.testing import CliRunner  # noqa: E402
 
 import helpers  # noqa: E402
-from bpnn_steps.check import Options, check_file  # noqa: E402
+from bpnn_steps.marking.marker import Options, check_file  # noqa: E402
 from bpnn_steps.cli import app  # noqa: E402
-from bpnn_steps.diagnose import Tolerance  # noqa: E402
+from bpnn_steps.marking.diagnose import Tolerance  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 LECTURE_NOTES = REPO / "examples" / "answers" / "lecture_notes.yaml"

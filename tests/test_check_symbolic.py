@@ -12,7 +12,7 @@ import os
 import pytest
 
 sympy = pytest.importorskip("sympy")
-symbolic = pytest.importorskip("bpnn_steps.symbolic")
+symbolic = pytest.importorskip("bpnn_steps.maths.symbolic")
 if not all(hasattr(symbolic, n) for n in ("answer_symbols", "gradient_entry")):
     pytest.skip("bpnn_steps.symbolic lacks answer_symbols/gradient_entry",
                 allow_module_level=True)
@@ -21,7 +21,7 @@ os.environ.setdefault("_TYPER_FORCE_DISABLE_TERMINAL", "1")
 
 from typer.testing import CliRunner  # noqa: E402
 
-from bpnn_steps.check import check_file  # noqa: E402
+from bpnn_steps.marking.marker import check_file  # noqa: E402
 from bpnn_steps.cli import app  # noqa: E402
 
 runner = CliRunner()

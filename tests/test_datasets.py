@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bpnn_steps import datasets
+from bpnn_steps.maths import datasets
 from bpnn_steps.errors import ProblemError
-from bpnn_steps.spec import load_problem, parse_problem, training_generator
+from bpnn_steps.files.problem_file import load_problem, parse_problem, training_generator
 
 NET_1 = "network: {layers: [1, 3, 1], activations: [sigmoid, linear]}\n"
 NET_2 = "network: {layers: [2, 3, 1], activations: [tanh, sigmoid]}\nloss: bce\n"

@@ -14,11 +14,11 @@ os.environ.setdefault("_TYPER_FORCE_DISABLE_TERMINAL", "1")
 from typer.testing import CliRunner  # noqa: E402
 
 from bpnn_steps.cli import app  # noqa: E402
-from bpnn_steps.derivation import derivation_report  # noqa: E402
+from bpnn_steps.present.derivation import derivation_report  # noqa: E402
 from bpnn_steps.render.latex import blocks_document  # noqa: E402
 from bpnn_steps.render.markdown import document_markdown  # noqa: E402
 from bpnn_steps.render.terminal import report_text  # noqa: E402
-from bpnn_steps.symbolic import derive  # noqa: E402
+from bpnn_steps.maths.symbolic import derive  # noqa: E402
 
 runner = CliRunner()
 

@@ -17,9 +17,9 @@ sympy = pytest.importorskip("sympy")
 from typer.testing import CliRunner  # noqa: E402
 
 from bpnn_steps.cli import app  # noqa: E402
-from bpnn_steps.engine import solve  # noqa: E402
-from bpnn_steps.exact import exact_decimal, exact_steps  # noqa: E402
-from bpnn_steps.spec import load_problem, parse_problem  # noqa: E402
+from bpnn_steps.maths.engine import solve  # noqa: E402
+from bpnn_steps.maths.exact import exact_decimal, exact_steps  # noqa: E402
+from bpnn_steps.files.problem_file import load_problem, parse_problem  # noqa: E402
 
 runner = CliRunner()
 

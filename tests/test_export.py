@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bpnn_steps.engine import solve
+from bpnn_steps.maths.engine import solve
 from bpnn_steps.numfmt import fmt
-from bpnn_steps.problem import Problem, Training
-from bpnn_steps.sheet import sheet_problem
+from bpnn_steps.model.problem import Problem, Training
+from bpnn_steps.present.sheet import sheet_problem
 from bpnn_steps.render.latex import blocks_document, sheet_blocks, sheet_document
-from bpnn_steps.spec import bundled_problems, load_problem, parse_problem
+from bpnn_steps.files.problem_file import bundled_problems, load_problem, parse_problem
 
 os.environ.setdefault("_TYPER_FORCE_DISABLE_TERMINAL", "1")
 
@@ -95,7 +95,7 @@ def compiled(tmp_path_factory):
         trace = solve(sheet_problem(load_problem(name))[0])
         for sheet in SHEETS:
             jobs[f"{name}-{sheet}"] = sheet_document(trace, sheet)
-    from bpnn_steps.derivation import derivation_report, setting_of
+    from bpnn_steps.present.derivation import derivation_report, setting_of
     for name in BUNDLED:
         prob = load_problem(name)
         jobs[f"{name}-derivation"] = blocks_document(

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bpnn_steps.engine import solve
+from bpnn_steps.maths.engine import solve
 from bpnn_steps.render.latex import escape_text, sheet_document, solution_document, text_latex
-from bpnn_steps.spec import load_problem
+from bpnn_steps.files.problem_file import load_problem
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("BPNN_UPDATE_GOLDEN") == "1"

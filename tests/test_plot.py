@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from bpnn_steps.cli import app
 from bpnn_steps.errors import ProblemError
-from bpnn_steps.plot import plot_kind, save_plot, text_chart
-from bpnn_steps.spec import load_problem, parse_problem
-from bpnn_steps.train import train
+from bpnn_steps.render.plot import plot_kind, save_plot, text_chart
+from bpnn_steps.files.problem_file import load_problem, parse_problem
+from bpnn_steps.maths.training import train
 
 runner = CliRunner()
 

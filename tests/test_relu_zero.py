@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import bpnn_steps
-from bpnn_steps.train import train
+from bpnn_steps.maths.training import train
 
 YAML = """
 network: {layers: [1, 1, 1], activations: [relu, linear]}

@@ -11,9 +11,9 @@ import pytest
 
 sympy = pytest.importorskip("sympy")
 
-from bpnn_steps.engine import solve  # noqa: E402
-from bpnn_steps.problem import Problem, Training  # noqa: E402
-from bpnn_steps.symbolic import (answer_symbols, derive, gradient_entries,  # noqa: E402
+from bpnn_steps.maths.engine import solve  # noqa: E402
+from bpnn_steps.model.problem import Problem, Training  # noqa: E402
+from bpnn_steps.maths.symbolic import (answer_symbols, derive, gradient_entries,  # noqa: E402
                                  gradient_entry, to_unicode)
 
 # (layers, activations, loss): every activation and loss, one to three hidden layers.

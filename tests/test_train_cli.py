@@ -16,8 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from bpnn_steps.cli import app
-from bpnn_steps.engine import solve
-from bpnn_steps.spec import load_problem
+from bpnn_steps.maths.engine import solve
+from bpnn_steps.files.problem_file import load_problem
 
 runner = CliRunner()
 
@@ -205,14 +205,14 @@ def test_small_runs_and_solve_never_import_numba_or_matplotlib():
                             "r = CliRunner().invoke(app, ['solve', 'lecture_122'])\n"
                             "assert r.exit_code == 0")
     assert "numba" not in solved and "matplotlib" not in solved
-    big = _modules_after("from bpnn_steps.spec import load_problem\n"
-                         "from bpnn_steps.train import train\n"
+    big = _modules_after("from bpnn_steps.files.problem_file import load_problem\n"
+                         "from bpnn_steps.maths.training import train\n"
                          "train(load_problem('sine_181_sgd').with_training(epochs=2000))")
     assert "numba" in big and "matplotlib" not in big
 
 
 def test_kernel_folder_choice_skips_folders_that_cannot_be_written(tmp_path, monkeypatch):
-    from bpnn_steps import kernels
+    from bpnn_steps.maths import kernels
 
     blocked = tmp_path / "a-file"
     blocked.write_text("")
@@ -225,9 +225,9 @@ def test_kernel_folder_choice_skips_folders_that_cannot_be_written(tmp_path, mon
 
 
 def test_kernel_without_a_writable_folder_compiles_in_memory(tmp_path, monkeypatch):
-    from bpnn_steps import kernels
-    from bpnn_steps.spec import parse_problem
-    from bpnn_steps.train import train
+    from bpnn_steps.maths import kernels
+    from bpnn_steps.files.problem_file import parse_problem
+    from bpnn_steps.maths.training import train
 
     monkeypatch.setattr(kernels, "cache_dir", lambda: None)
     monkeypatch.setattr(kernels, "_LOADED", {})

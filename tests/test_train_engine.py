@@ -13,11 +13,11 @@ import signal
 import numpy as np
 import pytest
 
-from bpnn_steps.engine import shuffle_rng, cost, solve, update_schedule
+from bpnn_steps.maths.engine import shuffle_rng, cost, solve, update_schedule
 from bpnn_steps.errors import ProblemError
-from bpnn_steps.problem import Problem, Training
-from bpnn_steps.spec import load_problem
-from bpnn_steps.train import epoch_orders, record_schedule, train
+from bpnn_steps.model.problem import Problem, Training
+from bpnn_steps.files.problem_file import load_problem
+from bpnn_steps.maths.training import epoch_orders, record_schedule, train
 
 RTOL = 1e-12
 
@@ -248,12 +248,12 @@ def test_auto_kernel_stays_interpreted_for_small_runs():
     small = load_problem("lecture_122")
     assert train(small).kernel == "numpy"
     big = load_problem("sine_181_sgd")
-    from bpnn_steps.train import choose_kernel
+    from bpnn_steps.maths.training import choose_kernel
     assert choose_kernel(big) == "compiled"
 
 
 def test_kernel_mode_follows_the_batch_size():
-    from bpnn_steps.train import kernel_mode
+    from bpnn_steps.maths.training import kernel_mode
 
     p = random_problem(**SGD_181, samples=3000)
     assert kernel_mode(p) == "sample"
@@ -263,8 +263,8 @@ def test_kernel_mode_follows_the_batch_size():
 
 
 def test_auto_kernel_compiles_a_new_shape_only_for_long_runs(monkeypatch):
-    from bpnn_steps import kernels
-    from bpnn_steps.train import choose_kernel, estimated_numpy_seconds
+    from bpnn_steps.maths import kernels
+    from bpnn_steps.maths.training import choose_kernel, estimated_numpy_seconds
 
     p = random_problem(**SGD_181, samples=40, epochs=400)
     assert 0.4 < estimated_numpy_seconds(p) < 3.0
@@ -276,7 +276,7 @@ def test_auto_kernel_compiles_a_new_shape_only_for_long_runs(monkeypatch):
 
 
 def test_is_cached_sees_compiled_shapes_only(tmp_path, monkeypatch):
-    from bpnn_steps import kernels
+    from bpnn_steps.maths import kernels
 
     train(random_problem(**SGD_181, epochs=2), kernel="compiled")
     assert kernels.is_cached((1, 8, 1), ("sigmoid", "linear"), "mse", "sample")

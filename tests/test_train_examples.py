@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from bpnn_steps.cli import app
-from bpnn_steps.spec import load_problem
-from bpnn_steps.train import train
+from bpnn_steps.files.problem_file import load_problem
+from bpnn_steps.maths.training import train
 
 runner = CliRunner()
 

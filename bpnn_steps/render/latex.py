@@ -18,10 +18,10 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ..notation import EQUALS, Mat, Op, Token
+from ..model.notation import EQUALS, Mat, Op, Token
 from ..numfmt import DEFAULT_DECIMALS, fmt
-from ..report import Block, Display, Equations, Heading, Table, Text, build_report
-from ..trace import Trace
+from ..present.report import Block, Display, Equations, Heading, Table, Text, build_report
+from ..model.trace import Trace
 from .tokens import expr_latex, token_unicode
 
 # Rough printed width (characters of math) of a line on the page.
@@ -273,7 +273,7 @@ _SECTIONS = {1: "section", 2: "subsection", 3: "subsubsection"}
 
 def blocks_latex(blocks: Sequence[Block], decimals: int = DEFAULT_DECIMALS) -> str:
     """The body of a document (no preamble)."""
-    from ..sheet import Diagram
+    from ..present.sheet import Diagram
     from .diagram import network_tikz
 
     out: list[str] = []
@@ -346,7 +346,7 @@ def _title(trace: Trace) -> str:
 def solution_blocks(trace: Trace, *, show: str = "auto", statement: bool = True
                     ) -> list[Block]:
     """The worked solution, preceded by the problem statement (with its diagram)."""
-    from ..sheet import statement_blocks
+    from ..present.sheet import statement_blocks
 
     report = build_report(trace, show=show)
     blocks: list[Block] = [report[0]]
@@ -362,7 +362,7 @@ def sheet_blocks(trace: Trace, sheet: str = "solution", *, decimals: int = DEFAU
                  show: str = "auto") -> list[Block]:
     """``question``, ``solution`` or ``both`` (question sheet, then the answer key on a
     new page)."""
-    from ..sheet import question_blocks
+    from ..present.sheet import question_blocks
 
     if sheet == "question":
         return question_blocks(trace, decimals=decimals, show=show)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..numfmt import DEFAULT_DECIMALS
-from ..report import Block, Display, Equations, Heading, Table, Text, build_report
+from ..present.report import Block, Display, Equations, Heading, Table, Text, build_report
 from .tokens import expr_latex
 
 
@@ -73,7 +73,7 @@ def escape_markdown(text: str, heading: bool = False) -> str:
 
 def mermaid_diagram(layers, activations, weights, decimals: int = DEFAULT_DECIMALS) -> str:
     """The network as a mermaid flowchart (rendered by GitHub and JupyterLab)."""
-    from ..notation import sub
+    from ..model.notation import sub
     from ..numfmt import fmt
 
     depth = len(layers) - 1

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import ProblemError
-from ..fileio import write_atomic
+from ..files.textio import write_atomic
 
 INSTALL_HINT = ("--pdf needs pdflatex, which was not found; install it with "
                 "'sudo apt-get install --no-install-recommends texlive-latex-base "

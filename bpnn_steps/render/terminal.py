@@ -9,9 +9,9 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 
-from ..notation import Mat
+from ..model.notation import Mat
 from ..numfmt import MINUS, fmt
-from ..report import Block, Display, Equations, Heading, Table, Text
+from ..present.report import Block, Display, Equations, Heading, Table, Text
 from .tokens import expr_unicode, token_unicode
 
 

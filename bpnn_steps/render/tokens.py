@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..notation import Mat, Num, Op, Sym, Token
+from ..model.notation import Mat, Num, Op, Sym, Token
 from ..numfmt import MINUS, fmt
 
 

@@ -35,9 +35,9 @@ import numpy as np
 from .engine import (back_propagate, cost, divergence_error, feed_forward, l2_penalty,
                      mean_gradient, overflow_error, sample_losses, settings_of, shuffle_rng,
                      update_schedule, updated_weights)
-from .errors import ProblemError
-from .problem import Problem
-from .spec import require_for_solving
+from ..errors import ProblemError
+from ..model.problem import Problem
+from ..files.problem_file import require_for_solving
 
 Array = np.ndarray
 

@@ -29,15 +29,15 @@ from typing import Any
 
 import numpy as np
 
-from .answers import (AnswerSheet, FormulaGiven, Given, Quantity, clean_text, read_answers,
+from ..files.answer_file import (AnswerSheet, FormulaGiven, Given, Quantity, clean_text, read_answers,
                       read_header, read_root, resolve_problem_ref)
 from .diagnose import (MISTAKES, Pattern, Tolerance, degenerate, differs, factors_for,
                        matrix_pattern, scenario_message)
-from .notation import Sym, sub
-from .numfmt import fmt, round_half_up
-from .problem import Problem
+from ..model.notation import Sym, sub
+from ..numfmt import fmt, round_half_up
+from ..model.problem import Problem
 from .recompute import Chain, Env, Scenario, scenarios_for, trace_env
-from .trace import Trace
+from ..model.trace import Trace
 
 CORRECT = "correct"
 FOLLOW_THROUGH = "follow-through"
@@ -212,7 +212,7 @@ MAX_CHECKED_UPDATES = 200
 def checkable(problem: Problem) -> Problem:
     """The problem cut to the epochs a hand calculation can reach (whole epochs,
     at least one, at most about MAX_CHECKED_UPDATES updates)."""
-    from .engine import update_count
+    from ..maths.engine import update_count
 
     per_epoch = update_count(problem.with_training(epochs=1))
     epochs = max(1, min(problem.training.epochs, MAX_CHECKED_UPDATES // max(per_epoch, 1)))
@@ -224,8 +224,8 @@ def load(answers_path: str | os.PathLike[str], problem: str | os.PathLike[str] |
     """Read an answer file and its problem (``problem`` overrides the file's own
     ``problem:``): the sheet, the problem, its exact trace and the problem's name
     for display.  Bad input raises ProblemError."""
-    from .engine import solve
-    from .spec import load_problem
+    from ..maths.engine import solve
+    from ..files.problem_file import load_problem
 
     root, text = read_root(answers_path)
     header = read_header(root, text, str(answers_path))
@@ -331,7 +331,7 @@ def _check(sheet: AnswerSheet, problem: Problem, trace: Trace, options: Options,
 
 def _positions(chain: Chain, layers: Sequence[int]) -> dict[Quantity, int]:
     """The place of every quantity in a worked solution (see answers.keys_of_update)."""
-    from .answers import keys_of_update
+    from ..files.answer_file import keys_of_update
 
     positions: dict[Quantity, int] = {}
     for u, samples in enumerate(chain.schedule, start=1):
@@ -344,7 +344,7 @@ def _rounded_envs(sheet: AnswerSheet, problem: Problem, options: Options, update
                   ) -> dict[int, Env]:
     """Hand-rounding calculations: to the decimals the student wrote (1..8), to 2
     and 3 (the usual hand precisions, for diagnosis) and to --round-as-you-go."""
-    from .engine import solve
+    from ..maths.engine import solve
 
     wanted = {c.precision.decimals for g in sheet.entries for c in g.cells
               if c.precision is not None and 1 <= c.precision.decimals <= 8} | {2, 3}
@@ -588,7 +588,7 @@ def mark_formulas(formulas: Sequence[FormulaGiven], problem: Problem, options: O
                   ) -> list[GroupResult]:
     """Check generic-sample formulas for algebraic equivalence with the derivation."""
     try:
-        from . import symbolic
+        from ..maths import symbolic
         answer_symbols = symbolic.answer_symbols
         gradient_entry = symbolic.gradient_entry
     except (ImportError, AttributeError):
@@ -656,7 +656,7 @@ def _mark_formula(f: FormulaGiven, index: tuple[int, int], text: str | None, lin
 
 def _formula_diagnosis(result, student, index: tuple[int, int], f: FormulaGiven,
                        expected: dict, symbols: dict, problem: Problem) -> tuple[str, str]:
-    from .activations import ACTIVATIONS
+    from ..maths.activations import ACTIVATIONS
     from .formula import compare, probe_points
 
     depth = len(problem.layers) - 1

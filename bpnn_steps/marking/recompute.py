@@ -24,12 +24,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import ACTIVATIONS
-from .answers import Quantity
-from . import engine
-from .engine import feed_forward, l2_penalty, output_delta, sample_losses
-from .problem import Problem
-from .trace import Trace
+from ..maths.activations import ACTIVATIONS
+from ..files.answer_file import Quantity
+from ..maths import engine
+from ..maths.engine import feed_forward, l2_penalty, output_delta, sample_losses
+from ..model.problem import Problem
+from ..model.trace import Trace
 
 Array = np.ndarray
 Env = dict[Quantity, Array]
@@ -258,7 +258,7 @@ def scenarios_for(problem: Problem, schedule: Sequence[Sequence[int]]) -> list[S
     """The mistakes worth trying for this problem, most specific first (when two
     explain the same number, e.g. W - grad is both "lambda left out" and "missing
     1/2" when lambda = 1/2, the first is named and the other mentioned)."""
-    from .losses import LOSSES
+    from ..maths.losses import LOSSES
 
     L = len(problem.layers) - 1
     out: list[Scenario] = []

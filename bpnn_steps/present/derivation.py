@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .activations import ACTIVATIONS
-from .losses import LOSSES
-from .notation import Op, Sym, sup
-from .numfmt import fmt
+from ..maths.activations import ACTIVATIONS
+from ..maths.losses import LOSSES
+from ..model.notation import Op, Sym, sup
+from ..numfmt import fmt
 from .report import Block, Display, Equations, Heading, Text
-from .symbolic import (Derivation, LayerDerivation, Node, One, Var, derive, latex_lines, size,
+from ..maths.symbolic import (Derivation, LayerDerivation, Node, One, Var, derive, latex_lines, size,
                        text_width as _text_width, to_latex, to_unicode, unit, weight)
 
 # Rough printed width (characters) of one line of a displayed formula.

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Union
 
-from .activations import ACTIVATIONS
-from .losses import LOSSES
-from .notation import (EQUALS, HADAMARD, HALF, LP, MINUS, PLUS, RP, SPACE, T_SUP, TIMES,
+from ..maths.activations import ACTIVATIONS
+from ..maths.losses import LOSSES
+from ..model.notation import (EQUALS, HADAMARD, HALF, LP, MINUS, PLUS, RP, SPACE, T_SUP, TIMES,
                        Expr, Mat, Num, Op, Sym, column, op, with_one)
-from .trace import Step, Trace
+from ..model.trace import Step, Trace
 
 
 @dataclass(frozen=True)
@@ -436,7 +436,7 @@ MAX_SUMMARY_ROWS = 40
 
 
 def _epoch_summary(trace: Trace, epochs: dict[int, list[Step]]) -> Table:
-    from .numfmt import fmt
+    from ..numfmt import fmt
     rows = []
     for epoch, steps in epochs.items():
         first, last = steps[0].index, steps[-1].index

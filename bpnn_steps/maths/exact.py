@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 import sympy
 
-from .notation import EQUALS, Mat, Num, Op, Sym
-from .problem import Problem
-from .report import Block, Display, Equations, Heading, Text, build_report, select_steps
-from .trace import Step, Trace
+from ..model.notation import EQUALS, Mat, Num, Op, Sym
+from ..model.problem import Problem
+from ..present.report import Block, Display, Equations, Heading, Text, build_report, select_steps
+from ..model.trace import Step, Trace
 
 # Inputs with more significant digits than this are not taken as exact decimals.
 MAX_INPUT_DIGITS = 12

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 if TYPE_CHECKING:
-    from .errors import ProblemError
+    from ..errors import ProblemError
 
 METHODS = ("batch", "sgd", "minibatch")
 
@@ -87,7 +87,7 @@ class Problem:
 
     def error(self, key: str, message: str) -> "ProblemError":
         """A ProblemError about this problem's file, at the line of ``key`` when known."""
-        from .errors import ProblemError
+        from ..errors import ProblemError
         return ProblemError(message, file=self.source, line=self.lines.get(key), key=key)
 
     def with_weights(self, weights: tuple[np.ndarray, ...]) -> "Problem":

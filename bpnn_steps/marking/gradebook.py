@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .check import CheckResult, Options, check_file
+from .marker import CheckResult, Options, check_file
 from .diagnose import MISTAKES
-from .errors import ProblemError
+from ..errors import ProblemError
 
 MAX_FILES = 5000
 

@@ -54,9 +54,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ProblemError
-from .numfmt import decimals_written
-from .problem import Problem
+from ..errors import ProblemError
+from ..numfmt import decimals_written
+from ..model.problem import Problem
 
 MAX_ANSWER_BYTES = 1_000_000
 TOP_KEYS = ("problem", "student", "answers", "notes")
@@ -356,7 +356,7 @@ class _Reader:
         return ProblemError(message, file=self.name, line=line, key=key)
 
     def reject_tags(self, value: Any, key: str, line: int | None) -> None:
-        from .spec import _reject_tags, _Doc
+        from .problem_file import _reject_tags, _Doc
 
         try:
             _reject_tags(_Doc(self.name), value, key, line)
@@ -375,7 +375,7 @@ class _Reader:
     def cell(self, value: Any, container: Any, where: Any, key: str, line: int | None
              ) -> Cell:
         """One number, blank or formula string; shape problems raise ProblemError."""
-        from .formula import FormulaError, constant_value, parse
+        from ..marking.formula import FormulaError, constant_value, parse
 
         pos_line = _pos(container, where)[0]
         line = pos_line + 1 if pos_line is not None else line
@@ -481,7 +481,7 @@ def _finest(text: str) -> Precision | None:
 
 
 def _describe(value: Any) -> str:
-    from .spec import _describe as describe
+    from .problem_file import _describe as describe
 
     return describe(value)
 
@@ -499,8 +499,8 @@ def _text(reader: _Reader, value: Any, key: str, line: int | None) -> str:
 
 def read_root(path: str | os.PathLike[str], display: str | None = None) -> tuple[Any, str]:
     """The parsed YAML of an answer file (size-capped, UTF-8) and its text."""
-    from .fileio import read_text
-    from .spec import parse_yaml
+    from .textio import read_text
+    from .problem_file import parse_yaml
 
     name = display or str(path)
     text = read_text(Path(path), name, "answer file", MAX_ANSWER_BYTES)
@@ -566,7 +566,7 @@ def resolve_problem_ref(header: Header, answers_path: str | os.PathLike[str] | N
     """The problem file an (untrusted) answer file names: a bundled problem, or a
     relative .yaml path that stays inside the answer file's folder or the current
     folder.  Anything else is refused (use --problem to name another file)."""
-    from .spec import BUNDLED_DIR
+    from .problem_file import BUNDLED_DIR
 
     ref, line = header.problem_ref, header.problem_line
     if not ref:
@@ -806,7 +806,7 @@ def template_text(problem: Problem, problem_ref: str, schedule: Sequence[Sequenc
 
 
 def _template_heading(q: Quantity, depth: int, problem: Problem) -> str:
-    from .numfmt import fmt
+    from ..numfmt import fmt
 
     if q.kind in ("z", "a", "J"):
         x = ", ".join(fmt(v) for v in problem.x[q.sample - 1])

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Union
 
 from .activations import ACTIVATIONS
 from .losses import LOSSES
-from .notation import Sym
+from ..model.notation import Sym
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy

@@ -22,7 +22,7 @@ class DeriveFormat(str, Enum):
 def derivation_json(layers, activations, loss) -> str:
     """Every entry as LaTeX, Unicode and sympy text (sympy's names: see
     bpnn_steps.symbolic.answer_symbols)."""
-    from ..symbolic import derive, gradient_entries, to_latex, to_unicode
+    from ..maths.symbolic import derive, gradient_entries, to_latex, to_unicode
 
     d = derive(layers, activations, loss)
     exprs = gradient_entries(layers, activations, loss)
@@ -37,7 +37,7 @@ def derivation_json(layers, activations, loss) -> str:
 
 
 def _emit(text: str, output: Optional[Path]) -> None:
-    from ..cli import emit, fail
+    from .app import emit, fail
     from ..errors import ProblemError
     try:
         emit(text, output)
@@ -65,17 +65,17 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Derive dJ/dw for every weight with the chain rule, in the lecture's notation:
         the matrix form of each layer's gradient, every entry written out, the update."""
-        from ..cli import fail
-        from ..derivation import derivation_report, setting_of
+        from .app import fail
+        from ..present.derivation import derivation_report, setting_of
         from ..errors import ProblemError
-        from ..spec import load_problem, resolve_path
+        from ..files.problem_file import load_problem, resolve_path
 
         try:
             prob = load_problem(problem)
         except ProblemError as err:
             fail(err)
         if verify:
-            from ..symbolic import check_with_sympy
+            from ..maths.symbolic import check_with_sympy
             checked, bad = check_with_sympy(prob.layers, prob.activations, prob.loss)
             if bad:
                 fail(f"{len(bad)} of {checked} derived entries disagree with sympy: "
@@ -108,7 +108,7 @@ def register(app: typer.Typer) -> None:
             from ..render.markdown import document_markdown
             _emit(document_markdown(blocks), output)
             return
-        from ..cli import console
+        from .app import console
         from ..render.terminal import print_report, report_text
         if output is not None or not sys.stdout.isatty():
             _emit(report_text(blocks, 3), output)

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Optional
 import typer
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..check import CheckResult, Options
-    from ..gradebook import Gradebook
+    from ..marking.marker import CheckResult, Options
+    from ..marking.gradebook import Gradebook
 
 
 class CheckFormat(str, Enum):
@@ -79,7 +79,7 @@ def check(
     Exit code 0 when every answer is right, 1 when anything is wrong or blank, 2 for bad
     input.
     """
-    from ..cli import fail
+    from .app import fail
 
     chosen = [name for name, value in (("ANSWERS", answers), ("--template", template),
                                        ("--batch", batch)) if value is not None]
@@ -98,8 +98,8 @@ def check(
 
 def _options(abs_tol: float, rel_tol: float, as_written: bool, round_as_you_go: Optional[int],
              follow_through: bool) -> "Options":
-    from ..check import Options
-    from ..diagnose import Tolerance
+    from ..marking.marker import Options
+    from ..marking.diagnose import Tolerance
 
     return Options(Tolerance(abs_tol=abs_tol, rel_tol=rel_tol, as_written=as_written),
                    round_as_you_go=round_as_you_go, follow_through=follow_through)
@@ -110,8 +110,8 @@ def _options(abs_tol: float, rel_tol: float, as_written: bool, round_as_you_go: 
 
 def _single(answers: str, problem: Optional[str], options: "Options", fmt: CheckFormat,
             output: Optional[Path], wrong_only: bool, decimals: int) -> None:
-    from ..check import check_file
-    from ..cli import emit, fail
+    from ..marking.marker import check_file
+    from .app import emit, fail
     from ..errors import ProblemError
 
     try:
@@ -127,7 +127,7 @@ def _single(answers: str, problem: Optional[str], options: "Options", fmt: Check
         except ProblemError as err:
             fail(err)
     elif output is None and sys.stdout.isatty():
-        from ..cli import console
+        from .app import console
 
         terminal = console()
         for item in report_renderables(result, decimals, wrong_only):
@@ -152,7 +152,7 @@ def report_renderables(result: "CheckResult", decimals: int = 3,
     from rich.table import Table
     from rich.text import Text
 
-    from ..diagnose import MISTAKES
+    from ..marking.diagnose import MISTAKES
     from ..numfmt import MINUS, fmt
 
     out: list = []
@@ -243,12 +243,12 @@ def _template(template: str, output: Optional[Path], updates: Optional[int],
               force: bool) -> None:
     import os
 
-    from ..answers import template_text
-    from ..check import checkable
-    from ..cli import emit, fail
-    from ..engine import solve
+    from ..files.answer_file import template_text
+    from ..marking.marker import checkable
+    from .app import emit, fail
+    from ..maths.engine import solve
     from ..errors import ProblemError
-    from ..spec import BUNDLED_DIR, load_problem, resolve_path
+    from ..files.problem_file import BUNDLED_DIR, load_problem, resolve_path
 
     if output is not None and output.exists() and not force:
         fail(ProblemError("already exists; use --force to overwrite it", file=str(output)))
@@ -272,15 +272,15 @@ def _template(template: str, output: Optional[Path], updates: Optional[int],
 
 def _batch(folder: Path, problem: Optional[str], options: "Options", fmt: CheckFormat,
            output: Optional[Path]) -> None:
-    from ..cli import fail
+    from .app import fail
     from ..errors import ProblemError
-    from ..fileio import write_atomic
-    from ..gradebook import mark_folder, summary_lines
+    from ..files.textio import write_atomic
+    from ..marking.gradebook import mark_folder, summary_lines
 
     target = output if output is not None else Path(".")
     try:
         if problem is not None:
-            from ..spec import load_problem
+            from ..files.problem_file import load_problem
             load_problem(problem)          # a bad --problem is bad input, not 30 bad rows
         if target.exists() and not target.is_dir():
             raise ProblemError("is not a folder (with --batch, -o names the folder for the "

@@ -7,7 +7,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from .errors import ProblemError
+from ..errors import ProblemError
 
 
 def read_text(path: Path, display: str, kind: str, max_bytes: int) -> str:

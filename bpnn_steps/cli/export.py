@@ -54,9 +54,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write a tutorial sheet (question, worked solution or both) as LaTeX, PDF or
         Markdown."""
-        from ..cli import emit, fail
+        from .app import emit, fail
         from ..errors import ProblemError
-        from ..spec import load_problem, resolve_path
+        from ..files.problem_file import load_problem, resolve_path
 
         if pdf and fmt is ExportFormat.markdown:
             fail("--pdf makes a PDF from LaTeX; leave out --format markdown")
@@ -95,14 +95,14 @@ def register(app: typer.Typer) -> None:
 def _blocks(prob, sheet: Sheet, fmt: ExportFormat, decimals: int, show: str):
     """(blocks, title) of the sheet."""
     if sheet is Sheet.derivation:
-        from ..derivation import derivation_report, setting_of
+        from ..present.derivation import derivation_report, setting_of
         title = f"Back-propagation derived: {prob.title}" if prob.title else ""
         return derivation_report(prob.layers, prob.activations, prob.loss, title=title,
                                  setting=setting_of(prob)), title
-    from ..engine import solve
+    from ..maths.engine import solve
     from ..render.latex import sheet_blocks
-    from ..report import Text, select_steps
-    from ..sheet import sheet_problem
+    from ..present.report import Text, select_steps
+    from ..present.sheet import sheet_problem
 
     prob, note = sheet_problem(prob)
     trace = solve(prob)

@@ -189,7 +189,7 @@ class Trace:
     # ----------------------------------------------------------------- notebooks
 
     def _repr_markdown_(self) -> str:
-        from .render.markdown import render_markdown
+        from ..render.markdown import render_markdown
         return render_markdown(self)
 
     def __repr__(self) -> str:

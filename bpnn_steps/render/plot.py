@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ProblemError
-from .fileio import write_atomic
-from .train import TrainResult, predict
+from ..errors import ProblemError
+from ..files.textio import write_atomic
+from ..maths.training import TrainResult, predict
 
 FORMATS = (".png", ".svg", ".pdf")
 Array = np.ndarray

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .answers import Precision, Quantity
-from .numfmt import fmt
-from .problem import Problem
+from ..files.answer_file import Precision, Quantity
+from ..numfmt import fmt
+from ..model.problem import Problem
 
 MISTAKES: dict[str, str] = {
     "transposed": "transposed matrix (rows and columns swapped)",
@@ -195,7 +195,7 @@ def scenario_message(code: str, q: Quantity, problem: Problem, value: float,
     """Why the given number is what this mistake would produce."""
     v = fmt(value, decimals)
     if code == "missing-derivative":
-        from .activations import ACTIVATIONS
+        from ..maths.activations import ACTIVATIONS
 
         depth = len(problem.layers) - 1
         act = ACTIVATIONS[problem.activations[layer - 1]]

@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 
 from .activations import ACTIVATIONS, relu_zero_snapped
-from .errors import ProblemError
+from ..errors import ProblemError
 from .losses import LOSSES, mse_error
-from .numfmt import round_half_up
-from .problem import Problem, Training
-from .spec import require_for_solving
-from .trace import SampleBackward, SampleForward, Settings, Step, Trace
+from ..numfmt import round_half_up
+from ..model.problem import Problem, Training
+from ..files.problem_file import require_for_solving
+from ..model.trace import SampleBackward, SampleForward, Settings, Step, Trace
 
 Array = np.ndarray
 Rounder = Callable[[Array], Array]

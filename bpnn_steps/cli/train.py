@@ -81,10 +81,10 @@ def train_command(
                                                  "only when it is a terminal)."),
 ) -> None:
     """Train over many epochs (batch GD, SGD or mini-batch), then summarise, save and plot."""
-    from ..cli import emit, fail
-    from ..spec import load_problem, parse_problem, parse_yaml, resolve_path, \
+    from .app import emit, fail
+    from ..files.problem_file import load_problem, parse_problem, parse_yaml, resolve_path, \
         training_generator
-    from ..train import train
+    from ..maths.training import train
 
     if learning_rate is not None and not (math.isfinite(learning_rate) and learning_rate > 0):
         fail(f"--learning-rate must be a number > 0, got {learning_rate:g}")
@@ -122,11 +122,11 @@ def train_command(
     generator = training_generator(text, display)
     try:
         if save is not None:
-            from ..fileio import write_atomic
+            from ..files.textio import write_atomic
             write_atomic(save, saved_problem(result, root, _source_dir(path), save))
             sys.stderr.write(f"wrote {save}\n")
         if plot is not None:
-            from ..plot import save_plot
+            from ..render.plot import save_plot
             save_plot(result, plot, generator.true_function() if generator else None)
             sys.stderr.write(f"wrote {plot}\n")
     except ProblemError as err:
@@ -157,7 +157,7 @@ def _with_seed(text: str, name: str, seed: int) -> str:
 
     from ruamel.yaml import YAML
 
-    from ..spec import parse_yaml
+    from ..files.problem_file import parse_yaml
 
     root = parse_yaml(text, name)
     training = root.get("training")
@@ -202,7 +202,7 @@ def _train_with_bar(prob, kernel: str, cost_every: Optional[int]):
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                TimeElapsedColumn, TimeRemainingColumn)
 
-    from ..train import train
+    from ..maths.training import train
 
     console = Console(stderr=True)
     columns = (TextColumn("epoch"), MofNCompleteColumn(), BarColumn(),
@@ -225,7 +225,7 @@ def summary(result, decimals: int = 4, *, chart: bool = True,
             data_note: Optional[str] = None) -> str:
     """The text summary of a run."""
     from ..numfmt import fmt
-    from ..plot import describe_run, text_chart
+    from ..render.plot import describe_run, text_chart
 
     p = result.problem
     t = p.training

@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from .activations import ACTIVATIONS
-from .errors import ProblemError
-from .losses import LOSSES
-from .problem import METHODS, Problem, Training
+from ..maths.activations import ACTIVATIONS
+from ..errors import ProblemError
+from ..maths.losses import LOSSES
+from ..model.problem import METHODS, Problem, Training
 
 MAX_FILE_BYTES = 20_000_000
-BUNDLED_DIR = Path(__file__).parent / "problems"
+BUNDLED_DIR = Path(__file__).resolve().parent.parent / "problems"
 
 TOP_KEYS = ("title", "description", "network", "loss", "data", "weights", "training")
 NETWORK_KEYS = ("layers", "activations")
@@ -328,7 +328,7 @@ def _data(doc: _Doc, root: Mapping, layers: tuple[int, ...], loss: str
         if "split_seed" in data:
             seed = _integer(doc, data["split_seed"], "data.split_seed",
                             _value_line(data, "split_seed"), 0)
-        from .datasets import split
+        from ..maths.datasets import split
         keep, held = split(np.random.default_rng(seed), x.shape[0], fraction)
         x, y, x_test, y_test = x[keep], y[keep], x[held], y[held]
     return (x, y, x_test, y_test)
@@ -373,7 +373,7 @@ def _generator(doc: _Doc, parent: Mapping, key: str, layers: tuple[int, ...], lo
     Under data.test, keys left out are taken from data.generate (when the
     training data are generated), except seed, which defaults to its seed + 1.
     """
-    from .datasets import (CLASSIFICATION, DEFAULT_NOISE, DEFAULT_POINTS, INPUTS, KINDS,
+    from ..maths.datasets import (CLASSIFICATION, DEFAULT_NOISE, DEFAULT_POINTS, INPUTS, KINDS,
                            PARAMETERS, SPACINGS, Generator)
 
     line = _value_line(parent, "generate")
@@ -823,7 +823,7 @@ def load_problem(source: str | os.PathLike[str]) -> Problem:
     """Read and validate a problem file (or a bundled problem by name)."""
     path = resolve_path(source)
     display = str(source) if Path(source) == path else f"{source} ({path.name})"
-    from .fileio import read_text
+    from .textio import read_text
 
     if not path.exists() and not path.suffix:
         raise ProblemError("no such file or bundled problem (bundled problems: run "

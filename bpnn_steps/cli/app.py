@@ -15,8 +15,8 @@ from typing import Optional
 
 import typer
 
-from ._version import __version__
-from .errors import ProblemError
+from .._version import __version__
+from ..errors import ProblemError
 
 app = typer.Typer(
     name="bpnn-steps",
@@ -48,7 +48,7 @@ def emit(text: str, output: Optional[Path]) -> None:
     if output is None or str(output) == "-":
         sys.stdout.write(text)
         return
-    from .fileio import write_atomic
+    from ..files.textio import write_atomic
     write_atomic(output, text)
     sys.stderr.write(f"wrote {output}\n")
 
@@ -106,9 +106,9 @@ def solve(
                                     "and exact values are shown beside the decimals."),
 ) -> None:
     """Solve a problem and show every step: feed-forward, back-propagation, update."""
-    from .engine import solve as run
-    from .report import build_report, select_steps
-    from .spec import load_problem
+    from ..maths.engine import solve as run
+    from ..present.report import build_report, select_steps
+    from ..files.problem_file import load_problem
 
     try:
         prob = load_problem(problem)
@@ -128,17 +128,17 @@ def solve(
         emit(trace.to_json(), output)
         return
     if fmt is TextFormat.markdown:
-        from .render.markdown import render_markdown
+        from ..render.markdown import render_markdown
         emit(render_markdown(trace, decimals, show), output)
         return
     if fmt is TextFormat.latex:
         try:
-            from .render.latex import solution_document
+            from ..render.latex import solution_document
         except ImportError:
             fail("--format latex is not available in this version")
         emit(solution_document(trace, decimals=decimals, show=show), output)
         return
-    from .render.terminal import print_report, report_text
+    from ..render.terminal import print_report, report_text
 
     blocks = build_report(trace, show=show)
     if output is not None or not sys.stdout.isatty():
@@ -151,22 +151,22 @@ def solve(
 def _solve_exact(prob, trace, fmt: TextFormat, decimals: int, show: str,
                  output: Optional[Path]) -> None:
     """solve --exact: the report with exact values beside the decimals (sympy)."""
-    from .exact import exact_json, report_with_exact
+    from ..maths.exact import exact_json, report_with_exact
 
     if fmt is TextFormat.json:
         emit(exact_json(prob, trace, show), output)
         return
     if fmt is TextFormat.latex:
-        from .render.latex import blocks_document, solution_blocks
+        from ..render.latex import blocks_document, solution_blocks
         blocks = report_with_exact(prob, trace, show, solution_blocks(trace, show=show))
         emit(blocks_document(blocks, trace.settings.title, decimals), output)
         return
     blocks = report_with_exact(prob, trace, show)
     if fmt is TextFormat.markdown:
-        from .render.markdown import document_markdown
+        from ..render.markdown import document_markdown
         emit(document_markdown(blocks, decimals), output)
         return
-    from .render.terminal import report_text
+    from ..render.terminal import report_text
     emit(report_text(blocks, decimals), output)
 
 
@@ -175,7 +175,7 @@ def list_problems() -> None:
     """List the bundled example problems (usable by name from any folder)."""
     from rich.table import Table
 
-    from .spec import bundled_problems
+    from ..files.problem_file import bundled_problems
 
     table = Table("name", "title", show_edge=False, header_style="bold")
     for name, title in bundled_problems():
@@ -189,8 +189,8 @@ def new(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
 ) -> None:
     """Write a commented template problem file to start from."""
-    from .fileio import write_atomic
-    from .template import TEMPLATE
+    from ..files.textio import write_atomic
+    from ..files.problem_template import TEMPLATE
 
     if path.exists() and not force:
         fail(ProblemError("already exists; use --force to overwrite it", file=str(path)))
@@ -207,9 +207,9 @@ def _register_optional_commands() -> None:
 
     for name in ("derive", "export", "check", "train"):
         try:
-            module = importlib.import_module(f".commands.{name}", __package__)
+            module = importlib.import_module(f".{name}", __package__)
         except ModuleNotFoundError as exc:
-            if exc.name and exc.name.endswith(f"commands.{name}"):
+            if exc.name and exc.name.endswith(f"cli.{name}"):
                 continue
             raise
         module.register(app)

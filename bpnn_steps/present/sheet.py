@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .losses import LOSSES
-from .notation import EQUALS, Op, Sym, sub
-from .numfmt import fmt
-from .problem import Problem
+from ..maths.losses import LOSSES
+from ..model.notation import EQUALS, Op, Sym, sub
+from ..numfmt import fmt
+from ..model.problem import Problem
 from .report import Block, Display, Equations, Heading, Table, Text, select_steps
-from .trace import Step, Trace
+from ..model.trace import Step, Trace
 
 # Data and initial weights are shown with up to this many decimals (values that
 # are exact at fewer decimals, as given values usually are, are written short).

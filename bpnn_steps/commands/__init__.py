@@ -1,1 +1,0 @@
-"""CLI commands beyond solve/list/new, one module each, each with register(app)."""

@@ -1,0 +1,1 @@
+"""Reading and writing files: problem files, answer files, safe output."""

@@ -1,0 +1,1 @@
+"""Marking a student's hand calculation: tolerances, follow-through, diagnosis."""

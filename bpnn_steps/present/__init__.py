@@ -1,0 +1,1 @@
+"""Content: the worked solution, sheets and derivations as format-neutral blocks."""
