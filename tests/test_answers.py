@@ -15,7 +15,8 @@ os.environ.setdefault("_TYPER_FORCE_DISABLE_TERMINAL", "1")
 
 from typer.testing import CliRunner  # noqa: E402
 
-from bpnn_steps.files.answer_file import Precision, parse_key  # noqa: E402
+from bpnn_steps.model.answer_sheet import Precision  # noqa: E402
+from bpnn_steps.model.quantities import parse_key  # noqa: E402
 from bpnn_steps.cli import app  # noqa: E402
 
 runner = CliRunner()
@@ -387,7 +388,7 @@ def test_random_answer_sheets_never_crash(tmp_path):
     """Odd but well-formed numbers anywhere: marked, never a traceback."""
     import random
 
-    from bpnn_steps.files.answer_file import keys_of_update, shape_of
+    from bpnn_steps.model.quantities import answer_quantities, key_of, shape_of
     from bpnn_steps.marking.marker import check_file
     from bpnn_steps.cli.check import render_text
     from bpnn_steps.files.problem_file import load_problem
@@ -398,9 +399,10 @@ def test_random_answer_sheets_never_crash(tmp_path):
         problem = load_problem(name)
         for _ in range(6):
             lines = [f"problem: {name}", "answers:"]
-            for key, q in keys_of_update(problem.layers, (1,)):
+            for q in answer_quantities(problem.layers, (1,)):
                 if rng.random() < 0.5:
                     continue
+                key = key_of(q, len(problem.layers) - 1)
                 shape = shape_of(q.kind, q.layer, problem.layers)
                 cells = [rng.choice(odd) for _ in range(max(1, int(__import__("math").prod(
                     shape))))]

@@ -243,7 +243,7 @@ def _template(template: str, output: Optional[Path], updates: Optional[int],
               force: bool) -> None:
     import os
 
-    from ..files.answer_file import template_text
+    from ..files.answer_template import template_text
     from ..marking.marker import checkable
     from .app import emit, fail
     from ..maths.engine import solve

@@ -55,262 +55,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import ProblemError
-from ..numfmt import decimals_written
+from ..model.answer_sheet import AnswerSheet, Cell, FormulaGiven, Given, Precision
 from ..model.problem import Problem
+from ..model.quantities import (UPDATE_KEY, Kind, Quantity, answer_quantities, compact,
+                                describe_shape, key_name, key_of, parse_key, shape_of)
 
 MAX_ANSWER_BYTES = 1_000_000
 TOP_KEYS = ("problem", "student", "answers", "notes")
-KINDS = ("z", "a", "J", "cost", "delta", "grad", "mean", "new")
-
-
-# --------------------------------------------------------------------------- quantities
-
-
-@dataclass(frozen=True, order=True)
-class Quantity:
-    """One quantity of the worked solution: ``kind`` in :data:`KINDS`, the update
-    (1-based), the weight layer n (1-based; None for J and the cost) and the
-    sample t (1-based; None for per-update quantities)."""
-
-    update: int
-    kind: str
-    layer: int | None = None
-    sample: int | None = None
-
-
-def shape_of(kind: str, layer: int | None, layers: Sequence[int]) -> tuple[int, ...]:
-    if kind in ("z", "a", "delta"):
-        return (layers[layer],)
-    if kind in ("J", "cost"):
-        return ()
-    return (layers[layer - 1] + 1, layers[layer])
-
-
-def key_name(kind: str, layer: int | None, sample: int | str | None, depth: int) -> str:
-    """The canonical answer-file key of a quantity (``sample`` "t" for formulas)."""
-    if kind == "z":
-        return f"z[{layer}]({sample})"
-    if kind == "a":
-        if layer == depth:
-            return f"yhat({sample})"
-        return f"h({sample})" if depth == 2 else f"h[{layer}]({sample})"
-    if kind == "J":
-        return f"J({sample})"
-    if kind == "cost":
-        return "J"
-    if kind == "delta":
-        return f"delta[{layer}]({sample})"
-    if kind == "grad":
-        return f"grad W[{layer}]({sample})"
-    if kind == "mean":
-        return f"grad W[{layer}]"
-    return f"W[{layer}] new"
-
-
-def describe_shape(kind: str, layer: int | None, layers: Sequence[int]) -> str:
-    depth = len(layers) - 1
-    if kind in ("J", "cost"):
-        return "a number"
-    if kind in ("z", "a", "delta"):
-        size = layers[layer]
-        what = "output" if layer == depth else "node of layer " + str(layer)
-        return f"{size} number{'s' if size != 1 else ''} (one per {what})"
-    rows, cols = shape_of(kind, layer, layers)
-    return f"a {rows} x {cols} matrix (the shape of W[{layer}], row 0 = biases)"
-
-
-# --------------------------------------------------------------------------- keys
-
-_UNICODE_KEYS = (("ŷ", "yhat"), ("δ", "delta"), ("∇", "grad"), ("j̄", "j"))
-_KEY_PATTERNS = (
-    (re.compile(r"(z|a|h|delta)(?:\[(\d+)\])?\((\d+|t)\)"), "unit"),
-    (re.compile(r"yhat\((\d+|t)\)"), "yhat"),
-    (re.compile(r"j\((\d+|t)\)"), "loss"),
-    (re.compile(r"(?:j|cost|jbar)"), "cost"),
-    (re.compile(r"gradw\[(\d+)\](?:\((\d+|t)\))?"), "grad"),
-    (re.compile(r"w\[(\d+)\]new"), "new"),
-)
-_UPDATE_KEY = re.compile(r"update(\d+)")
-
-
-def _compact(key: str) -> str:
-    text = "".join(key.split()).lower()
-    for a, b in _UNICODE_KEYS:
-        text = text.replace(a, b)
-    return text
-
-
-@dataclass(frozen=True)
-class KeySpec:
-    kind: str
-    layer: int | None
-    sample: int | str | None       # "t" for the generic sample
-
-
-def parse_key(key: str, depth: int) -> KeySpec | str:
-    """The quantity a key names, or a message saying what is wrong with it."""
-    text = _compact(key)
-    for pattern, form in _KEY_PATTERNS:
-        m = pattern.fullmatch(text)
-        if m is None:
-            continue
-        if form == "unit":
-            base, layer_text, sample_text = m.groups()
-            kind = "a" if base in ("a", "h") else base
-            if layer_text is None:
-                if base == "h" and depth == 2:
-                    layer = 1
-                elif base == "h":
-                    return f"needs the hidden layer: h[n](t) with n = 1..{depth - 1}"
-                else:
-                    return f"needs the layer: {base}[n](t) with n = 1..{depth}"
-            else:
-                layer = int(layer_text)
-            top = depth - 1 if base == "h" else depth
-            if not 1 <= layer <= top:
-                return f"names layer {layer}; the network has layers 1..{top}" + \
-                    (" (h is a hidden layer)" if base == "h" else "")
-            return KeySpec(kind, layer, _sample(sample_text))
-        if form == "yhat":
-            return KeySpec("a", depth, _sample(m.group(1)))
-        if form == "loss":
-            return KeySpec("J", None, _sample(m.group(1)))
-        if form == "cost":
-            return KeySpec("cost", None, None)
-        if form == "grad":
-            layer = int(m.group(1))
-            if not 1 <= layer <= depth:
-                return f"names W[{layer}]; the network has W[1]..W[{depth}]"
-            if m.group(2) is None:
-                return KeySpec("mean", layer, None)
-            return KeySpec("grad", layer, _sample(m.group(2)))
-        layer = int(m.group(1))
-        if not 1 <= layer <= depth:
-            return f"names W[{layer}]; the network has W[1]..W[{depth}]"
-        return KeySpec("new", layer, None)
-    return "is not a known key"
-
-
-def _sample(text: str) -> int | str:
-    return "t" if text == "t" else int(text)
-
-
-def keys_of_update(layers: Sequence[int], samples: Sequence[int]) -> list[tuple[str, Quantity]]:
-    """Every (key, quantity) of one update in the lecture's order: feed-forward
-    sample by sample, the cost, the backward pass layer by layer, then the update
-    (the update number is 0 here; the caller sets it)."""
-    depth = len(layers) - 1
-    out: list[tuple[str, Quantity]] = []
-    for t in samples:
-        for n in range(1, depth + 1):
-            out.append((key_name("z", n, t, depth), Quantity(0, "z", n, t)))
-            out.append((key_name("a", n, t, depth), Quantity(0, "a", n, t)))
-        out.append((key_name("J", None, t, depth), Quantity(0, "J", None, t)))
-    out.append(("J", Quantity(0, "cost")))
-    for n in range(depth, 0, -1):
-        for t in samples:
-            out.append((key_name("delta", n, t, depth), Quantity(0, "delta", n, t)))
-        for t in samples:
-            out.append((key_name("grad", n, t, depth), Quantity(0, "grad", n, t)))
-    for n in range(depth, 0, -1):
-        out.append((key_name("mean", n, None, depth), Quantity(0, "mean", n)))
-        out.append((key_name("new", n, None, depth), Quantity(0, "new", n)))
-    return out
-
-
-# --------------------------------------------------------------------------- cells
-
-
-@dataclass(frozen=True)
-class Precision:
-    """How precisely a number was written: ``0.270`` has 3 decimals, 3 figures,
-    and its last written place is 0.001."""
-
-    decimals: int
-    figures: int
-    ulp: float
-
-    @classmethod
-    def of(cls, text: str) -> "Precision | None":
-        clean = text.strip().replace("_", "")
-        m = re.fullmatch(r"[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?", clean)
-        if m is None or not (m.group(1) or m.group(2)):
-            return None
-        decimals = decimals_written(clean)
-        exponent = int(m.group(3) or 0)
-        digits = (m.group(1) or "") + (m.group(2) or "")
-        figures = len(digits.lstrip("0"))
-        return cls(decimals=decimals, figures=figures, ulp=10.0 ** (exponent - decimals))
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One answered number: its value (NaN when blank or unreadable), the text as
-    written, its precision (None for formulas other than a plain number), and the
-    reason it could not be read."""
-
-    value: float
-    text: str | None
-    precision: Precision | None
-    line: int | None
-    error: str | None = None
-    formula: bool = False          # written as a quoted formula (not a plain number)
-
-    @property
-    def blank(self) -> bool:
-        return self.text is None and self.error is None
-
-
-BLANK = Cell(math.nan, None, None, None)
-
-
-@dataclass(frozen=True, eq=False)
-class Given:
-    """The student's answer for one numeric key."""
-
-    key: str                       # as written in the file
-    quantity: Quantity
-    line: int | None
-    cells: tuple[Cell, ...]        # row-major over the expected shape
-    shape: tuple[int, ...]         # the expected shape
-    transposed: bool = False       # a matrix written with rows and columns swapped
-
-    def cell(self, index: tuple[int, ...]) -> Cell:
-        return self.cells[int(np.ravel_multi_index(index, self.shape)) if self.shape else 0]
-
-    @property
-    def values(self) -> np.ndarray:
-        """Given numbers in the expected shape, NaN where blank or unreadable."""
-        return np.array([c.value for c in self.cells], dtype=float).reshape(self.shape)
-
-    @property
-    def complete(self) -> bool:
-        return all(c.text is not None and c.error is None for c in self.cells)
-
-
-@dataclass(frozen=True, eq=False)
-class FormulaGiven:
-    """The student's formulas for ``grad W[n](t)`` (a generic sample)."""
-
-    key: str
-    layer: int
-    line: int | None
-    cells: tuple[tuple[str | None, int | None], ...]   # (formula text or None, line), row-major
-    shape: tuple[int, int]
-
-
-@dataclass(frozen=True, eq=False)
-class AnswerSheet:
-    source: str                    # the answer file as named on the command line
-    student: str
-    problem_ref: str | None
-    problem_line: int | None
-    entries: tuple[Given, ...]
-    formulas: tuple[FormulaGiven, ...]
-
-    @property
-    def max_update(self) -> int:
-        return max((g.quantity.update for g in self.entries), default=0)
 
 
 # --------------------------------------------------------------------------- reading
@@ -630,9 +381,9 @@ def read_answers(header: Header, problem: Problem, schedule: Sequence[Sequence[i
     formulas: list[FormulaGiven] = []
     seen: dict[Quantity | tuple[str, int], tuple[str, int | None]] = {}
     sections: list[tuple[int, Any, str, int | None]] = [(1, node, "answers", line)]
-    direct = [k for k in node if not _UPDATE_KEY.fullmatch(_compact(str(k)))]
+    direct = [k for k in node if not UPDATE_KEY.fullmatch(compact(str(k)))]
     for key in node:
-        m = _UPDATE_KEY.fullmatch(_compact(str(key)))
+        m = UPDATE_KEY.fullmatch(compact(str(key)))
         if m is None:
             continue
         update = int(m.group(1))
@@ -673,17 +424,17 @@ def _read_entry(reader: _Reader, problem: Problem, schedule: Sequence[Sequence[i
         raise reader.error(where, "is not a known key (keys are text such as h(1))", line)
     spec = parse_key(key, depth)
     if isinstance(spec, str):
-        valid = [k for k, _ in keys_of_update(layers, samples)]
+        valid = [key_of(q, depth) for q in answer_quantities(layers, samples)]
         close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5) or \
-            difflib.get_close_matches(_compact(key), [_compact(v) for v in valid], n=1,
+            difflib.get_close_matches(compact(key), [compact(v) for v in valid], n=1,
                                       cutoff=0.5)
         if close and close[0] not in valid:
-            close = [valid[[_compact(v) for v in valid].index(close[0])]]
+            close = [valid[[compact(v) for v in valid].index(close[0])]]
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise reader.error(where, f"{spec}{hint} (keys read like the lecture: h(1), yhat(2), "
                            "J, grad W[2](1), grad W[1], W[1] new)", line)
     if spec.sample == "t":
-        if spec.kind != "grad":
+        if spec.kind is not Kind.GRAD:
             raise reader.error(where, "uses the generic sample t, which only grad W[n](t) "
                                "(formulas) accepts; give a sample number, e.g. "
                                f"{key_name(spec.kind, spec.layer, samples[0], depth)}", line)
@@ -717,9 +468,9 @@ def _read_entry(reader: _Reader, problem: Problem, schedule: Sequence[Sequence[i
 
 def _read_formulas(reader: _Reader, problem: Problem, section: Any, key: str, where: str,
                    line: int | None, layer: int) -> FormulaGiven:
-    shape = shape_of("grad", layer, problem.layers)
+    shape = shape_of(Kind.GRAD, layer, problem.layers)
     value = section[key]
-    what = describe_shape("grad", layer, problem.layers) + " of formulas"
+    what = describe_shape(Kind.GRAD, layer, problem.layers) + " of formulas"
     reader.reject_tags(value, where, line)
     if not isinstance(value, Sequence) or isinstance(value, str) or len(value) != shape[0]:
         got = _describe(value)
@@ -745,102 +496,3 @@ def _read_formulas(reader: _Reader, problem: Problem, section: Any, key: str, wh
                 cells.append((str(item), row_line))     # shown only after parsing or clean_text
     return FormulaGiven(key=key, layer=layer, line=line, cells=tuple(cells),
                         shape=(shape[0], shape[1]))
-
-
-# --------------------------------------------------------------------------- template
-
-
-def template_text(problem: Problem, problem_ref: str, schedule: Sequence[Sequence[int]],
-                  updates: int | None = None) -> str:
-    """A blank answer sheet with every key of the problem (``~`` = not answered)."""
-    layers = problem.layers
-    depth = len(layers) - 1
-    count = len(schedule) if updates is None else min(updates, len(schedule))
-    nested = len(schedule) > 1
-    out = [
-        "# bpnn-steps answer sheet" + (f": {problem.title}" if problem.title else ""),
-        "# Replace each ~ by your number (leave ~ where you have no answer), then mark",
-        "# it with:  bpnn-steps check THIS_FILE",
-        "# Keys read like the lecture: z[n](t), h(t) (hidden values of sample t), yhat(t),",
-        "# J(t) (loss of sample t), J (the cost), delta[n](t) = dJ/dz, grad W[n](t) (the",
-        "# gradient of sample t), grad W[n] (their mean), W[n] new.  Matrices have the",
-        "# shape of W[n], row 0 = biases.  A quoted formula of numbers (\"1/3\") is fine.",
-        f"problem: {_yaml_scalar(problem_ref)}",
-        "student: ~",
-        "answers:",
-    ]
-    for u in range(1, count + 1):
-        samples = tuple(schedule[u - 1])
-        indent = "  "
-        if nested:
-            shown = ", ".join(str(s) for s in samples)
-            out.append(f"  update {u}:{' ' * 10}# sample{'s' if len(samples) > 1 else ''} "
-                       f"{shown}")
-            indent = "    "
-        section = None
-        for key, q in keys_of_update(layers, samples):
-            if q.kind == "z" and q.layer == depth and problem.activations[-1] == "linear":
-                continue            # z of a linear output is yhat itself
-            heading = _template_heading(q, depth, problem)
-            if heading != section:
-                section = heading
-                out.append(f"{indent}# {heading}")
-            shape = shape_of(q.kind, q.layer, layers)
-            comment = _template_comment(q, depth, problem)
-            if len(shape) == 2:
-                out.append(f"{indent}{key}:{'':<4}# {comment}")
-                row = "[" + ", ".join(["~"] * shape[1]) + "]"
-                out.extend(f"{indent}  - {row}" for _ in range(shape[0]))
-            else:
-                value = "~" if not shape else "[" + ", ".join(["~"] * shape[0]) + "]"
-                entry = f"{indent}{key}: {value}"
-                out.append(f"{entry:<40}# {comment}" if comment else entry)
-    if count < len(schedule):
-        out.append(f"  # ... updates {count + 1}..{len(schedule)} left out (--updates)")
-    out.append("# Formulas of a generic sample t (checked for algebraic equivalence), e.g.")
-    out.append(f"#   grad W[{depth}](t): [[\"yhat1 - y1\", ...], ...]")
-    hidden = "h1, h2, ..." if depth == 2 else "h1_1 (layer 1, unit 1), ..."
-    out.append(f"# in the symbols x1, ..., y1, ..., yhat1, ..., {hidden} and the weights "
-               "w{n}_{i}_{j} (w2_0_1 = w_{0,1}^[2]).")
-    return "\n".join(out) + "\n"
-
-
-def _template_heading(q: Quantity, depth: int, problem: Problem) -> str:
-    from ..numfmt import fmt
-
-    if q.kind in ("z", "a", "J"):
-        x = ", ".join(fmt(v) for v in problem.x[q.sample - 1])
-        y = ", ".join(fmt(v) for v in problem.y[q.sample - 1])
-        return f"Feed-forward, sample {q.sample}: x = [{x}], y = [{y}]"
-    if q.kind == "cost":
-        return "Cost of the update"
-    if q.kind in ("delta", "grad"):
-        which = "output layer" if q.layer == depth else f"layer {q.layer}"
-        return f"Backward propagation, {which} (W[{q.layer}])"
-    return f"Update of W[{q.layer}]"
-
-
-def _template_comment(q: Quantity, depth: int, problem: Problem) -> str:
-    layers = problem.layers
-    if q.kind == "z":
-        return f"z of layer {q.layer}, {layers[q.layer]} nodes"
-    if q.kind == "a":
-        return "" if q.layer == depth else f"{problem.activations[q.layer - 1]} values"
-    if q.kind == "J":
-        return "loss of this sample"
-    if q.kind == "cost":
-        return "mean of J(t) over the update's samples"
-    if q.kind == "delta":
-        return "dJ/dz"
-    rows, cols = shape_of(q.kind, q.layer, layers)
-    if q.kind == "grad":
-        return f"{rows} x {cols}, row 0 = biases"
-    if q.kind == "mean":
-        return f"{rows} x {cols}, mean over the update's samples"
-    return f"{rows} x {cols}, W[{q.layer}] - lambda * grad W[{q.layer}]"
-
-
-def _yaml_scalar(text: str) -> str:
-    if re.fullmatch(r"[A-Za-z0-9_./-]+", text) and not text.startswith(("-", ".")):
-        return text
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..files.answer_file import Precision, Quantity
+from ..model.answer_sheet import Precision
+from ..model.quantities import Quantity
 from ..numfmt import fmt
 from ..model.problem import Problem
 

@@ -46,7 +46,7 @@ class Row:
 class Gradebook:
     folder: str
     rows: tuple[Row, ...]
-    groups: tuple[tuple[str, int], ...]          # (label, points) in answer-sheet order
+    groups: tuple[tuple[str, int], ...]          # (column, points) in the lecture's order
 
     @property
     def marked(self) -> list[Row]:
@@ -64,13 +64,13 @@ class Gradebook:
             seen: set[str] = set()
             seen_groups: set[tuple[str, str]] = set()
             for group in row.result.groups:
-                order[group.label] = min(order.get(group.label, group.order), group.order)
+                order[group.column] = min(order.get(group.column, group.order), group.order)
                 for e in group.entries:
                     if not e.cause:
                         continue
                     entries[e.cause] += 1
                     seen.add(e.cause)
-                    seen_groups.add((e.cause, group.label))
+                    seen_groups.add((e.cause, group.column))
             students.update(seen)
             for cause, label in seen_groups:
                 where.setdefault(cause, Counter())[label] += 1
@@ -106,7 +106,7 @@ class Gradebook:
                 writer.writerow([_safe(r.file), _safe(r.student), _safe(f"error: {r.error}"),
                                  "", "", ""] + [""] * len(self.groups))
                 continue
-            points = {g.label: g.credited for g in r.result.groups}
+            points = {g.column: g.credited for g in r.result.groups}
             writer.writerow([_safe(r.file), _safe(r.student), r.status, r.result.credited,
                              r.result.total, f"{r.result.percent:.1f}"] +
                             [points.get(k, "") for k, _ in self.groups])
@@ -119,7 +119,7 @@ def _row_dict(r: Row) -> dict[str, Any]:
     res = r.result
     return {"file": r.file, "student": r.student, "status": r.status,
             "score": res.credited, "total": res.total, "percent": round(res.percent, 2),
-            "groups": {g.label: {"credited": g.credited, "total": len(g.entries)}
+            "groups": {g.column: {"credited": g.credited, "total": len(g.entries)}
                        for g in res.groups},
             "mistakes": res.mistakes()}
 
@@ -167,15 +167,16 @@ def mark_folder(folder: str | Path, problem: str | None = None,
 
 
 def _groups(rows: Sequence[Row]) -> tuple[tuple[str, int], ...]:
-    """Every group label, in the order of a worked solution, with its points."""
+    """Every column (a quantity's canonical key), in the order of a worked solution,
+    with its points."""
     points: dict[str, int] = {}
     order: dict[str, int] = {}
     for r in rows:
         if r.result is None:
             continue
         for g in r.result.groups:
-            points[g.label] = max(points.get(g.label, 0), len(g.entries))
-            order[g.label] = min(order.get(g.label, g.order), g.order)
+            points[g.column] = max(points.get(g.column, 0), len(g.entries))
+            order[g.column] = min(order.get(g.column, g.order), g.order)
     return tuple((k, points[k]) for k in sorted(points, key=lambda k: (order[k], k)))
 
 

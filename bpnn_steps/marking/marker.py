@@ -25,27 +25,36 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
 
-from ..files.answer_file import (AnswerSheet, FormulaGiven, Given, Quantity, clean_text, read_answers,
+from ..files.answer_file import (clean_text, read_answers,
                       read_header, read_root, resolve_problem_ref)
 from .diagnose import (MISTAKES, Pattern, Tolerance, degenerate, differs, factors_for,
                        matrix_pattern, scenario_message)
-from ..model.notation import Sym, sub
+from ..model.answer_sheet import AnswerSheet, FormulaGiven, Given
+from ..model.quantities import (Kind, Quantity, answer_quantities, entry_name, key_name,
+                                key_of)
 from ..numfmt import fmt, round_half_up
 from ..model.problem import Problem
 from .recompute import Chain, Env, Scenario, scenarios_for, trace_env
 from ..model.trace import Trace
 
-CORRECT = "correct"
-FOLLOW_THROUGH = "follow-through"
-WRONG = "wrong"
-BLANK = "blank"
-INVALID = "invalid"
-MARKS = (CORRECT, FOLLOW_THROUGH, WRONG, BLANK, INVALID)
-CREDITED = (CORRECT, FOLLOW_THROUGH)
+class Mark(StrEnum):
+    """The mark of one answered entry."""
+
+    CORRECT = "correct"
+    FOLLOW_THROUGH = "follow-through"
+    WRONG = "wrong"
+    BLANK = "blank"
+    INVALID = "invalid"
+
+
+CORRECT, FOLLOW_THROUGH, WRONG, BLANK, INVALID = Mark
+MARKS = tuple(Mark)
+CREDITED = (Mark.CORRECT, Mark.FOLLOW_THROUGH)
 
 
 @dataclass(frozen=True)
@@ -92,10 +101,20 @@ class GroupResult:
     note: str | None               # a whole-matrix diagnosis
     entries: tuple[EntryResult, ...]
     order: int = 0                 # position in a worked solution (the lecture's order)
+    canonical: str = ""            # the quantity's canonical key (however the file spells it)
 
     @property
     def label(self) -> str:
-        return self.key if self.update in (None, 1) else f"update {self.update}: {self.key}"
+        return self._in_update(self.key)
+
+    @property
+    def column(self) -> str:
+        """The gradebook column: the canonical key, so that one question is one column
+        however each student spelled its key."""
+        return self._in_update(self.canonical or self.key)
+
+    def _in_update(self, key: str) -> str:
+        return key if self.update in (None, 1) else f"update {self.update}: {key}"
 
     @property
     def credited(self) -> int:
@@ -173,32 +192,6 @@ def _finite_or_none(v: float | None) -> float | None:
 
 
 # --------------------------------------------------------------------------- names
-
-
-def element_name(q: Quantity, index: tuple[int, ...], depth: int) -> str:
-    """The lecture's name of one entry, in Unicode."""
-    t, n = q.sample, q.layer
-    if q.kind in ("z", "a", "delta"):
-        j = index[0] + 1
-        if q.kind == "z":
-            return Sym("z", (j,), t, n).unicode()
-        if q.kind == "delta":
-            return Sym("delta", (j,), t, n).unicode()
-        if n == depth:
-            return Sym("yhat", (j,), t).unicode()
-        return Sym("h", (j,), t, None if depth == 2 else n).unicode()
-    if q.kind == "J":
-        return Sym("J", (), t).unicode()
-    if q.kind == "cost":
-        return Sym("Jbar").unicode()
-    i, j = index
-    w = Sym("w", (i, j + 1), None, n)
-    if q.kind == "new":
-        return Sym("w", (i, j + 1), None, n, suffix="new").unicode()
-    if q.kind == "mean":
-        return f"mean ∂J/∂{w.unicode()}"
-    sample = Sym("J", (), t).unicode() if t is not None else "J" + sub("(") + "ₜ" + sub(")")
-    return f"∂{sample}/∂{w.unicode()}"
 
 
 # --------------------------------------------------------------------------- loading
@@ -313,7 +306,7 @@ def _check(sheet: AnswerSheet, problem: Problem, trace: Trace, options: Options,
             envs.taint[q] = taint
         # A mistake is tried within one update; the next starts from the main values.
         for n in range(1, chain.depth + 1):
-            q = Quantity(u, "new", n)
+            q = Quantity(u, Kind.NEW, n)
             for i in range(len(scenarios)):
                 envs.exact_s[i][q] = exact[q]
                 envs.own_s[i][q] = envs.all[q]
@@ -330,13 +323,11 @@ def _check(sheet: AnswerSheet, problem: Problem, trace: Trace, options: Options,
 
 
 def _positions(chain: Chain, layers: Sequence[int]) -> dict[Quantity, int]:
-    """The place of every quantity in a worked solution (see answers.keys_of_update)."""
-    from ..files.answer_file import keys_of_update
-
+    """The place of every quantity in a worked solution (the lecture's order)."""
     positions: dict[Quantity, int] = {}
     for u, samples in enumerate(chain.schedule, start=1):
-        for _, q in keys_of_update(layers, samples):
-            positions[replace(q, update=u)] = len(positions)
+        for q in answer_quantities(layers, samples, u):
+            positions[q] = len(positions)
     return positions
 
 
@@ -380,7 +371,7 @@ class _NodeMarker:
 
     def pattern(self) -> Pattern | None:
         g = self.g
-        if not g.complete or self.q.kind in ("J", "cost"):
+        if not g.complete or self.q.kind in (Kind.LOSS, Kind.COST):
             return None
         others: dict[int, np.ndarray] = {}
         if self.q.sample is not None:
@@ -402,7 +393,7 @@ class _NodeMarker:
         for k in keys:
             g = self.given[k]
             before = None
-            if k.kind == "new":
+            if k.kind is Kind.NEW:
                 before = self.chain.weights_before(self.envs.all, k.update)[k.layer - 1]
             reason = degenerate(k, g.values, self.exact[k], self.problem, before)
             if reason:
@@ -430,7 +421,9 @@ class _NodeMarker:
                 new_error = True
             entries.append(entry)
         note = pattern.message if pattern is not None else None
-        return GroupResult(g.key, q.update, g.line, note, tuple(entries)), accepted, new_error
+        canonical = key_of(q, self.chain.depth)
+        return GroupResult(g.key, q.update, g.line, note, tuple(entries),
+                           canonical=canonical), accepted, new_error
 
     def entry(self, index: tuple[int, ...], pattern: Pattern | None, block: str | None,
               relied: str) -> EntryResult:
@@ -440,7 +433,7 @@ class _NodeMarker:
         depth = self.chain.depth
         decimals = max(3, cell.precision.decimals if cell.precision else 3)
         base = dict(key=g.key, update=q.update, index=index,
-                    name=element_name(q, index, depth), given=None if cell.blank else
+                    name=entry_name(q, index, depth), given=None if cell.blank else
                     _finite_or_none(cell.value), given_text=cell.text, expected=e,
                     expected_text=None, line=cell.line or g.line, decimals=min(decimals, 8))
         if cell.blank:
@@ -547,7 +540,7 @@ class _NodeMarker:
         for s, xs, os_ in zip(self.scenarios, self.exact_s, self.own_s):
             for ref in (float(xs[index]), float(os_[index])):
                 if differs(ref, e) and differs(ref, own) and self.tol.close(v, ref, p, 1.0):
-                    code = "missing-1/T" if s.sum_not_mean and q.kind == "cost" else s.code
+                    code = "missing-1/T" if s.sum_not_mean and q.kind is Kind.COST else s.code
                     found.append((code, scenario_message(
                         code, q, self.problem, ref, sign_update=s.sign_update,
                         layer=s.linear_at, batch=len(self.samples), decimals=decimals)))
@@ -575,10 +568,10 @@ class _NodeMarker:
         if pattern.code == "wrong-sample":
             other = Quantity(self.q.update, self.q.kind, self.q.layer, pattern.sample)
             return pattern.code, f"sample {pattern.sample}'s " \
-                f"{element_name(other, place, self.chain.depth)}"
+                f"{entry_name(other, place, self.chain.depth)}"
         if self.g.transposed:
             return pattern.code, "transposed (rows and columns swapped)"
-        return pattern.code, f"belongs at {element_name(self.q, place, self.chain.depth)}"
+        return pattern.code, f"belongs at {entry_name(self.q, place, self.chain.depth)}"
 
 
 # --------------------------------------------------------------------------- formulas
@@ -605,13 +598,15 @@ def mark_formulas(formulas: Sequence[FormulaGiven], problem: Problem, options: O
         entries = [_mark_formula(f, (i, j), text, line, expected, symbols, problem)
                    for (i, j), (text, line) in zip(np.ndindex(f.shape), f.cells)]
         groups.append(GroupResult(f.key, None, f.line, None, tuple(entries),
-                                  order=1_000_000 + f.layer))
+                                  order=1_000_000 + f.layer,
+                                  canonical=key_name(Kind.GRAD, f.layer, "t",
+                                                     len(problem.layers) - 1)))
     return groups
 
 
 def _unavailable(f: FormulaGiven, message: str, depth: int) -> GroupResult:
-    q = Quantity(0, "grad", f.layer, None)
-    entries = tuple(EntryResult(f.key, None, (int(i), int(j)), element_name(q, (i, j), depth),
+    q = Quantity(0, Kind.GRAD, f.layer, None)
+    entries = tuple(EntryResult(f.key, None, (int(i), int(j)), entry_name(q, (i, j), depth),
                                 BLANK if text is None else INVALID, None, text, None, None,
                                 None, None if text is None else "formula", message, line)
                     for (i, j), (text, line) in zip(np.ndindex(f.shape), f.cells))
@@ -625,11 +620,11 @@ def _mark_formula(f: FormulaGiven, index: tuple[int, int], text: str | None, lin
     from .formula import FormulaError, compare, parse, to_sympy
 
     depth = len(problem.layers) - 1
-    q = Quantity(0, "grad", f.layer, None)
+    q = Quantity(0, Kind.GRAD, f.layer, None)
     index = (int(index[0]), int(index[1]))
     want = expected[index]
     want_text = sympy.sstr(want, order="none")       # the derivation's own order of terms
-    base = dict(key=f.key, update=None, index=index, name=element_name(q, index, depth),
+    base = dict(key=f.key, update=None, index=index, name=entry_name(q, index, depth),
                 given=None, given_text=text, expected=None, expected_text=want_text,
                 line=line)
     if text is None:
@@ -660,7 +655,7 @@ def _formula_diagnosis(result, student, index: tuple[int, int], f: FormulaGiven,
     from .formula import compare, probe_points
 
     depth = len(problem.layers) - 1
-    q = Quantity(0, "grad", f.layer, None)
+    q = Quantity(0, Kind.GRAD, f.layer, None)
     if result.factor is not None:
         factor = result.factor
         if factor == -1:
@@ -683,7 +678,7 @@ def _formula_diagnosis(result, student, index: tuple[int, int], f: FormulaGiven,
             return "missing-derivative", f"missing activation derivative {factor_text}"
     for other, expr in expected.items():
         if other != index and compare(student, expr, symbols).equivalent:
-            name = element_name(q, other, depth)
+            name = entry_name(q, other, depth)
             return "rearranged", f"this is the formula of {name} (wrong place)"
     used = {str(sym) for sym in student.free_symbols | expected[index].free_symbols}
     point = ", ".join(f"{k} = {fmt(v)}" for k, v in result.point.items() if k in used)

@@ -10,7 +10,7 @@ done here, one quantity at a time, by calling the engine's own functions
 :func:`~bpnn_steps.engine.l2_penalty` and the activation table), so there is one
 source of truth per formula.
 
-Values live in an *environment*: a dict from :class:`~bpnn_steps.answers.Quantity`
+Values live in an *environment*: a dict from :class:`~bpnn_steps.model.quantities.Quantity`
 to a numpy array (a vector per sample for z, a, delta; a scalar for J and the
 cost; a matrix for gradients and weights).  :meth:`Chain.calc` computes one
 quantity from the values already in an environment; the caller decides what
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..maths.activations import ACTIVATIONS
-from ..files.answer_file import Quantity
+from ..model.quantities import Kind, Quantity, inputs, update_quantities, value_in
 from ..maths import engine
 from ..maths.engine import feed_forward, l2_penalty, output_delta, sample_losses
 from ..model.problem import Problem
@@ -52,6 +52,8 @@ class Scenario:
 
 
 EXACT = Scenario("exact")
+# The quantities follow-through marking recomputes (the error and H_d are part of δ).
+COMPUTED = frozenset(k for k in Kind if k not in (Kind.ERROR, Kind.DERIVATIVE))
 
 
 def _row(v: Array) -> Array:
@@ -71,67 +73,44 @@ class Chain:
     # ------------------------------------------------------------------ structure
 
     def nodes(self, update: int) -> Iterator[Quantity]:
-        """The quantities of an update in the order they are computed."""
-        samples = self.schedule[update - 1]
-        L = self.depth
-        for t in samples:
-            for n in range(1, L + 1):
-                yield Quantity(update, "z", n, t)
-                yield Quantity(update, "a", n, t)
-            yield Quantity(update, "J", None, t)
-        yield Quantity(update, "cost")
-        for n in range(L, 0, -1):
-            for t in samples:
-                yield Quantity(update, "delta", n, t)
-            for t in samples:
-                yield Quantity(update, "grad", n, t)
-            yield Quantity(update, "mean", n)
-            yield Quantity(update, "new", n)
+        """The quantities of an update in the order they are computed: the lecture's
+        order, except that each layer's mean gradient and new weights come right
+        after its gradients (a mistake that uses the new weights too early needs
+        them before the layer below is back-propagated)."""
+        order = [q for q in update_quantities(self.layers, self.schedule[update - 1], update)
+                 if q.kind in COMPUTED]
+        backward = {n: i for i, n in enumerate(range(self.depth, 0, -1))}
+
+        def place(q: Quantity) -> tuple[int, int]:
+            if q.kind in (Kind.MEAN, Kind.NEW):   # after the layer's gradients
+                return 1, 3 * backward[q.layer] + 2
+            if q.kind in (Kind.DELTA, Kind.GRAD):
+                return 1, 3 * backward[q.layer] + (0 if q.kind is Kind.DELTA else 1)
+            return 0, 0
+
+        yield from sorted(order, key=place)      # sorted() keeps the order within a place
 
     def inputs(self, q: Quantity) -> list[Quantity]:
         """The quantities ``q`` is computed from (the weights before an update are
         the previous update's new weights)."""
-        u, n, t, L = q.update, q.layer, q.sample, self.depth
-        before = [Quantity(u - 1, "new", m) for m in range(1, L + 1)] if u > 1 else []
-
-        def w(m: int) -> list[Quantity]:
-            return [Quantity(u - 1, "new", m)] if u > 1 else []
-
-        if q.kind == "z":
-            return ([Quantity(u, "a", n - 1, t)] if n > 1 else []) + w(n)
-        if q.kind == "a":
-            return [Quantity(u, "z", n, t)]
-        if q.kind == "J":
-            return [Quantity(u, "z", L, t), Quantity(u, "a", L, t)]
-        if q.kind == "cost":
-            return [Quantity(u, "J", None, s) for s in self.schedule[u - 1]] + before
-        if q.kind == "delta":
-            own = [Quantity(u, "z", n, t), Quantity(u, "a", n, t)]
-            if n == L:
-                return own
-            return [Quantity(u, "delta", n + 1, t)] + own + w(n + 1)
-        if q.kind == "grad":
-            return ([Quantity(u, "a", n - 1, t)] if n > 1 else []) + [Quantity(u, "delta", n, t)]
-        if q.kind == "mean":
-            return [Quantity(u, "grad", n, s) for s in self.schedule[u - 1]]
-        return [Quantity(u, "mean", n)] + w(n)
+        return inputs(q, self.schedule, self.depth)
 
     def weights_before(self, env: Env, update: int) -> list[Array]:
         if update == 1:
             return [np.asarray(w) for w in self.problem.weights]
-        return [env[Quantity(update - 1, "new", n)] for n in range(1, self.depth + 1)]
+        return [env[Quantity(update - 1, Kind.NEW, n)] for n in range(1, self.depth + 1)]
 
     # ------------------------------------------------------------------ values
 
     def calc(self, q: Quantity, env: Env, s: Scenario = EXACT) -> Array:
         """``q`` computed from the values in ``env``, with mistake ``s`` made."""
-        return getattr(self, "_" + q.kind)(q, env, s)
+        return getattr(self, "_" + q.kind.value)(q, env, s)
 
     def _input(self, env: Env, u: int, n: int, t: int) -> Array:
         """a[n - 1] of sample t: the input x for the first layer."""
         if n == 1:
             return np.asarray(self.problem.x[t - 1], dtype=float)
-        return env[Quantity(u, "a", n - 1, t)]
+        return env[Quantity(u, Kind.A, n - 1, t)]
 
     def _z(self, q: Quantity, env: Env, s: Scenario) -> Array:
         w = self.weights_before(env, q.update)[q.layer - 1]
@@ -143,7 +122,7 @@ class Chain:
         return zs[0][0]
 
     def _a(self, q: Quantity, env: Env, s: Scenario) -> Array:
-        z = env[Quantity(q.update, "z", q.layer, q.sample)]
+        z = env[Quantity(q.update, Kind.Z, q.layer, q.sample)]
         if s.no_activation and q.layer < self.depth:
             return np.array(z, copy=True)
         return ACTIVATIONS[self.activations[q.layer - 1]].value(_row(z))[0]
@@ -153,8 +132,8 @@ class Chain:
         a student's yhat and z disagree, the z that gives their yhat is used, since a
         hand calculation computes J from yhat."""
         L = self.depth
-        z = env[Quantity(u, "z", L, t)]
-        a = env[Quantity(u, "a", L, t)]
+        z = env[Quantity(u, Kind.Z, L, t)]
+        a = env[Quantity(u, Kind.A, L, t)]
         name = self.activations[-1]
         if self.problem.loss == "bce" and name == "sigmoid" and np.all((a > 0) & (a < 1)):
             z = np.log(a) - np.log1p(-a)
@@ -169,7 +148,7 @@ class Chain:
         return np.asarray(2.0 * value if s.double_loss else value)
 
     def _cost(self, q: Quantity, env: Env, s: Scenario) -> Array:
-        losses = np.array([float(env[Quantity(q.update, "J", None, t)])
+        losses = np.array([float(env[Quantity(q.update, Kind.LOSS, None, t)])
                            for t in self.schedule[q.update - 1]])
         data = np.sum(losses) if s.sum_not_mean else np.mean(losses)
         t = self.problem.training
@@ -178,8 +157,8 @@ class Chain:
 
     def _delta(self, q: Quantity, env: Env, s: Scenario) -> Array:
         u, n, t, L = q.update, q.layer, q.sample, self.depth
-        z = env[Quantity(u, "z", n, t)]
-        a = env[Quantity(u, "a", n, t)]
+        z = env[Quantity(u, Kind.Z, n, t)]
+        a = env[Quantity(u, Kind.A, n, t)]
         if n == L:
             y = self.problem.y[t - 1]
             error, _, delta = output_delta(_row(z), _row(a), _row(y), self.activations[-1],
@@ -192,18 +171,18 @@ class Chain:
                 delta = -delta
             return np.asarray(delta[0], dtype=float)
         weights = self.weights_before(env, u)
-        w_next = env[Quantity(u, "new", n + 1)] if s.new_weights_early else weights[n]
+        w_next = env[Quantity(u, Kind.NEW, n + 1)] if s.new_weights_early else weights[n]
         activation = "linear" if s.linear_at == n else self.activations[n - 1]
         return hidden_delta(weights[n - 1], w_next, self._input(env, u, n, t), z, a,
-                            activation, env[Quantity(u, "delta", n + 1, t)])
+                            activation, env[Quantity(u, Kind.DELTA, n + 1, t)])
 
     def _grad(self, q: Quantity, env: Env, s: Scenario) -> Array:
         u, n, t = q.update, q.layer, q.sample
         return layer_gradient(self.weights_before(env, u)[n - 1], self._input(env, u, n, t),
-                              env[Quantity(u, "delta", n, t)])
+                              env[Quantity(u, Kind.DELTA, n, t)])
 
     def _mean(self, q: Quantity, env: Env, s: Scenario) -> Array:
-        grads = np.stack([env[Quantity(q.update, "grad", q.layer, t)]
+        grads = np.stack([env[Quantity(q.update, Kind.GRAD, q.layer, t)]
                           for t in self.schedule[q.update - 1]])
         return np.sum(grads, axis=0) if s.sum_not_mean else engine.mean_gradient(grads)
 
@@ -213,7 +192,7 @@ class Chain:
         _, reg = l2_penalty(before, t.l2, t.l2_bias)
         rate = 1.0 if s.no_lambda else t.learning_rate
         # A sign slip in the update is the engine's rule with -lambda.
-        return engine.updated_weights(before[q.layer - 1], env[Quantity(q.update, "mean", q.layer)],
+        return engine.updated_weights(before[q.layer - 1], env[Quantity(q.update, Kind.MEAN, q.layer)],
                                       reg[q.layer - 1], -rate if s.sign_update else rate)
 
 
@@ -237,20 +216,10 @@ def trace_env(trace: Trace, updates: int | None = None) -> Env:
     """Every quantity of the first ``updates`` updates of a trace."""
     env: Env = {}
     for step in trace.steps[:updates]:
-        u = step.index
-        for f in step.forward:
-            for n, (z, a) in enumerate(zip(f.z, f.a), start=1):
-                env[Quantity(u, "z", n, f.sample)] = np.asarray(z)
-                env[Quantity(u, "a", n, f.sample)] = np.asarray(a)
-            env[Quantity(u, "J", None, f.sample)] = np.asarray(f.loss)
-        env[Quantity(u, "cost")] = np.asarray(step.cost)
-        for b in step.backward:
-            for n, (d, g) in enumerate(zip(b.delta, b.grad), start=1):
-                env[Quantity(u, "delta", n, b.sample)] = np.asarray(d)
-                env[Quantity(u, "grad", n, b.sample)] = np.asarray(g)
-        for n, (m, w) in enumerate(zip(step.mean_grad, step.weights_after), start=1):
-            env[Quantity(u, "mean", n)] = np.asarray(m)
-            env[Quantity(u, "new", n)] = np.asarray(w)
+        for q in update_quantities(trace.settings.layers, step.samples, step.index):
+            value = value_in(step, q)
+            if value is not None:
+                env[q] = np.asarray(value)
     return env
 
 

@@ -30,6 +30,17 @@ _BASES = {
 _BOLD = {"W", "X", "Y", "H", "A", "R", "Z"}
 
 
+def unit_base(n: int, depth: int) -> tuple[str, int | None]:
+    """(base, layer) of the units of layer n as the lecture names them: x for the
+    inputs (n = 0), ŷ for the outputs (n = L), h for the one hidden layer, and h
+    with its layer number when there are several hidden layers."""
+    if n == 0:
+        return "x", None
+    if n == depth:
+        return "yhat", None
+    return "h", None if depth == 2 else n
+
+
 def sub(text: str) -> str:
     return text.translate(_SUB)
 

@@ -1,0 +1,107 @@
+"""The blank answer sheet that ``check --template`` writes: every key of a problem's
+worked solution, read from the one list of quantities."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ..model.problem import Problem
+from ..model.quantities import Kind, Quantity, answer_quantities, key_of, shape_of
+
+
+def template_text(problem: Problem, problem_ref: str, schedule: Sequence[Sequence[int]],
+                  updates: int | None = None) -> str:
+    """A blank answer sheet with every key of the problem (``~`` = not answered)."""
+    layers = problem.layers
+    depth = len(layers) - 1
+    count = len(schedule) if updates is None else min(updates, len(schedule))
+    nested = len(schedule) > 1
+    out = [
+        "# bpnn-steps answer sheet" + (f": {problem.title}" if problem.title else ""),
+        "# Replace each ~ by your number (leave ~ where you have no answer), then mark",
+        "# it with:  bpnn-steps check THIS_FILE",
+        "# Keys read like the lecture: z[n](t), h(t) (hidden values of sample t), yhat(t),",
+        "# J(t) (loss of sample t), J (the cost), delta[n](t) = dJ/dz, grad W[n](t) (the",
+        "# gradient of sample t), grad W[n] (their mean), W[n] new.  Matrices have the",
+        "# shape of W[n], row 0 = biases.  A quoted formula of numbers (\"1/3\") is fine.",
+        f"problem: {_yaml_scalar(problem_ref)}",
+        "student: ~",
+        "answers:",
+    ]
+    for u in range(1, count + 1):
+        samples = tuple(schedule[u - 1])
+        indent = "  "
+        if nested:
+            shown = ", ".join(str(s) for s in samples)
+            out.append(f"  update {u}:{' ' * 10}# sample{'s' if len(samples) > 1 else ''} "
+                       f"{shown}")
+            indent = "    "
+        section = None
+        for q in answer_quantities(layers, samples, u):
+            if q.kind is Kind.Z and q.layer == depth and problem.activations[-1] == "linear":
+                continue            # z of a linear output is yhat itself
+            key = key_of(q, depth)
+            heading = _template_heading(q, depth, problem)
+            if heading != section:
+                section = heading
+                out.append(f"{indent}# {heading}")
+            shape = shape_of(q.kind, q.layer, layers)
+            comment = _template_comment(q, depth, problem)
+            if len(shape) == 2:
+                out.append(f"{indent}{key}:{'':<4}# {comment}")
+                row = "[" + ", ".join(["~"] * shape[1]) + "]"
+                out.extend(f"{indent}  - {row}" for _ in range(shape[0]))
+            else:
+                value = "~" if not shape else "[" + ", ".join(["~"] * shape[0]) + "]"
+                entry = f"{indent}{key}: {value}"
+                out.append(f"{entry:<40}# {comment}" if comment else entry)
+    if count < len(schedule):
+        out.append(f"  # ... updates {count + 1}..{len(schedule)} left out (--updates)")
+    out.append("# Formulas of a generic sample t (checked for algebraic equivalence), e.g.")
+    out.append(f"#   grad W[{depth}](t): [[\"yhat1 - y1\", ...], ...]")
+    hidden = "h1, h2, ..." if depth == 2 else "h1_1 (layer 1, unit 1), ..."
+    out.append(f"# in the symbols x1, ..., y1, ..., yhat1, ..., {hidden} and the weights "
+               "w{n}_{i}_{j} (w2_0_1 = w_{0,1}^[2]).")
+    return "\n".join(out) + "\n"
+
+
+def _template_heading(q: Quantity, depth: int, problem: Problem) -> str:
+    from ..numfmt import fmt
+
+    if q.kind in (Kind.Z, Kind.A, Kind.LOSS):
+        x = ", ".join(fmt(v) for v in problem.x[q.sample - 1])
+        y = ", ".join(fmt(v) for v in problem.y[q.sample - 1])
+        return f"Feed-forward, sample {q.sample}: x = [{x}], y = [{y}]"
+    if q.kind is Kind.COST:
+        return "Cost of the update"
+    if q.kind in (Kind.DELTA, Kind.GRAD):
+        which = "output layer" if q.layer == depth else f"layer {q.layer}"
+        return f"Backward propagation, {which} (W[{q.layer}])"
+    return f"Update of W[{q.layer}]"
+
+
+def _template_comment(q: Quantity, depth: int, problem: Problem) -> str:
+    layers = problem.layers
+    if q.kind is Kind.Z:
+        return f"z of layer {q.layer}, {layers[q.layer]} nodes"
+    if q.kind is Kind.A:
+        return "" if q.layer == depth else f"{problem.activations[q.layer - 1]} values"
+    if q.kind is Kind.LOSS:
+        return "loss of this sample"
+    if q.kind is Kind.COST:
+        return "mean of J(t) over the update's samples"
+    if q.kind is Kind.DELTA:
+        return "dJ/dz"
+    rows, cols = shape_of(q.kind, q.layer, layers)
+    if q.kind is Kind.GRAD:
+        return f"{rows} x {cols}, row 0 = biases"
+    if q.kind is Kind.MEAN:
+        return f"{rows} x {cols}, mean over the update's samples"
+    return f"{rows} x {cols}, W[{q.layer}] - lambda * grad W[{q.layer}]"
+
+
+def _yaml_scalar(text: str) -> str:
+    if re.fullmatch(r"[A-Za-z0-9_./-]+", text) and not text.startswith(("-", ".")):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
