@@ -20,6 +20,9 @@ import math
 from decimal import ROUND_HALF_UP, Context, Decimal
 
 DEFAULT_DECIMALS = 3
+# Given values (data, initial weights) are shown with up to this many decimals;
+# values exact at fewer decimals, as given values usually are, are written short.
+GIVEN_DECIMALS = 6
 # Values this close (relative) to their rounding count as exact; 0.1 + 0.1 * 2
 # is 0.30000000000000004 in binary and should still print as 0.3.
 _EXACT_RTOL = 1e-12

@@ -15,9 +15,20 @@ from typer.testing import CliRunner  # noqa: E402
 
 from bpnn_steps.cli import app  # noqa: E402
 from bpnn_steps.present.derivation import derivation_report  # noqa: E402
-from bpnn_steps.render.latex import blocks_document  # noqa: E402
-from bpnn_steps.render.markdown import document_markdown  # noqa: E402
-from bpnn_steps.render.terminal import report_text  # noqa: E402
+from bpnn_steps.present.blocks import Document  # noqa: E402
+from bpnn_steps.render.registry import render  # noqa: E402
+
+
+def blocks_document(blocks, title):
+    return render(Document(title, tuple(blocks)), "latex")
+
+
+def document_markdown(blocks):
+    return render(Document("", tuple(blocks)), "markdown")
+
+
+def report_text(blocks, decimals):
+    return render(Document("", tuple(blocks)), "text", decimals)
 from bpnn_steps.maths.symbolic import derive  # noqa: E402
 
 runner = CliRunner()

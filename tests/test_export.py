@@ -19,7 +19,22 @@ from bpnn_steps.maths.engine import solve
 from bpnn_steps.numfmt import fmt
 from bpnn_steps.model.problem import Problem, Training
 from bpnn_steps.present.sheet import sheet_problem
-from bpnn_steps.render.latex import blocks_document, sheet_blocks, sheet_document
+from bpnn_steps.present.blocks import Document
+from bpnn_steps.present.sheet import sheet_blocks
+from bpnn_steps.present.sheet import sheet_document as _sheet_document
+from bpnn_steps.render.registry import render
+
+
+def sheet_document(trace, sheet):
+    return render(_sheet_document(trace, sheet), "latex")
+
+
+def blocks_document(blocks, title):
+    return render(Document(title, tuple(blocks)), "latex")
+
+
+def document_markdown(blocks):
+    return render(Document("", tuple(blocks)), "markdown")
 from bpnn_steps.files.problem_file import bundled_problems, load_problem, parse_problem
 
 os.environ.setdefault("_TYPER_FORCE_DISABLE_TERMINAL", "1")
@@ -255,7 +270,6 @@ def test_export_needs_data_for_sheets(runner, tmp_path):
 
 
 def test_markdown_maths_is_katex_friendly():
-    from bpnn_steps.render.markdown import document_markdown
     trace = solve(load_problem("deep_1221"))
     md = document_markdown(sheet_blocks(trace, "both"))
     assert md.count("$$") % 2 == 0
@@ -266,7 +280,6 @@ def test_markdown_maths_is_katex_friendly():
 
 
 def test_markdown_escapes_titles():
-    from bpnn_steps.render.markdown import document_markdown
     prob = parse_problem("title: '<img src=x onerror=alert(1)> *bold* $x$ [l](u)'\n"
                          "network: {layers: [1, 1, 1], activations: [sigmoid, linear]}\n"
                          "data: {x: [[1]], y: [[1]]}\nweights: 0.5\n"

@@ -11,14 +11,14 @@ from fractions import Fraction
 
 import pytest
 
-from bpnn_steps.marking.formula import (MAX_CHARS, MAX_DEPTH, FormulaError, constant_value, parse)
+from bpnn_steps.maths.formula import (MAX_CHARS, MAX_DEPTH, FormulaError, constant_value, parse)
 
 NAMES = {"x1", "x2", "y1", "yhat1", "h1", "h2", "w2_1_1"}
 
 
 def value(text: str, **values: float) -> float:
     """Evaluate through the parser's own float evaluator (no sympy)."""
-    from bpnn_steps.marking.formula import _evaluate
+    from bpnn_steps.maths.formula import _evaluate
 
     return _evaluate(parse(text, NAMES).root, values)
 
@@ -170,7 +170,7 @@ def test_parsing_never_executes_code(tmp_path, monkeypatch):
 
 def test_sympy_form_is_built_from_constructors(monkeypatch):
     sympy = pytest.importorskip("sympy")
-    from bpnn_steps.marking.formula import compare, to_sympy
+    from bpnn_steps.maths.formula import compare, to_sympy
 
     def forbidden(*args, **kwargs):
         raise AssertionError("sympify/parse_expr must never see a formula")

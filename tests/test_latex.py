@@ -13,7 +13,23 @@ from pathlib import Path
 import pytest
 
 from bpnn_steps.maths.engine import solve
-from bpnn_steps.render.latex import escape_text, sheet_document, solution_document, text_latex
+from bpnn_steps.present.blocks import Document
+from bpnn_steps.present.sheet import sheet_blocks, worked_solution
+from bpnn_steps.present.sheet import sheet_document as _sheet_document
+from bpnn_steps.render.latex import escape_text, text_latex
+from bpnn_steps.render.registry import render
+
+
+def sheet_document(trace, sheet):
+    return render(_sheet_document(trace, sheet), "latex")
+
+
+def solution_document(trace):
+    return render(worked_solution(trace, statement=True), "latex")
+
+
+def document_markdown(blocks):
+    return render(Document("", tuple(blocks)), "markdown")
 from bpnn_steps.files.problem_file import load_problem
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -86,8 +102,6 @@ def test_golden_lecture_latex():
 
 
 def test_golden_lecture_markdown():
-    from bpnn_steps.render.latex import sheet_blocks
-    from bpnn_steps.render.markdown import document_markdown
     md = document_markdown(sheet_blocks(solve(load_problem("lecture_122")), "solution"))
     for number in ["19.628", "2.244", "1.314", "1.308", "0.205", "0.270", "-0.163"]:
         assert number in md

@@ -106,9 +106,10 @@ def solve(
                                     "and exact values are shown beside the decimals."),
 ) -> None:
     """Solve a problem and show every step: feed-forward, back-propagation, update."""
-    from ..maths.engine import solve as run
-    from ..present.report import build_report, select_steps
     from ..files.problem_file import load_problem
+    from ..maths.engine import solve as run
+    from ..present.report import select_steps
+    from ..render.registry import renderer
 
     try:
         prob = load_problem(problem)
@@ -121,53 +122,23 @@ def solve(
     except ValueError as err:
         fail(f"--show {show!r}: {err}; expected auto, all, none, or a list of first, "
              "last, every:K, numbers and ranges such as 1-3")
+    out = renderer(fmt.value)
     if exact:
-        _solve_exact(prob, trace, fmt, decimals, show, output)
-        return
-    if fmt is TextFormat.json:
-        emit(trace.to_json(), output)
-        return
-    if fmt is TextFormat.markdown:
-        from ..render.markdown import render_markdown
-        emit(render_markdown(trace, decimals, show), output)
-        return
-    if fmt is TextFormat.latex:
-        try:
-            from ..render.latex import solution_document
-        except ImportError:
-            fail("--format latex is not available in this version")
-        emit(solution_document(trace, decimals=decimals, show=show), output)
-        return
-    from ..render.terminal import print_report, report_text
-
-    blocks = build_report(trace, show=show)
-    if output is not None or not sys.stdout.isatty():
-        # Files and pipes get plain text: no colour codes, no rich layout cost.
-        emit(report_text(blocks, decimals), output)
-        return
-    print_report(blocks, console(), decimals)
+        from ..present.exact_values import exact_document
+        document = exact_document(prob, trace, show=show, statement=out.standalone)
+    else:
+        from ..present.sheet import worked_solution
+        document = worked_solution(trace, show=show, statement=out.standalone)
+    show_document(document, out, decimals, output)
 
 
-def _solve_exact(prob, trace, fmt: TextFormat, decimals: int, show: str,
-                 output: Optional[Path]) -> None:
-    """solve --exact: the report with exact values beside the decimals (sympy)."""
-    from ..maths.exact import exact_json, report_with_exact
-
-    if fmt is TextFormat.json:
-        emit(exact_json(prob, trace, show), output)
+def show_document(document, out, decimals: int, output: Optional[Path]) -> None:
+    """Write a document in a format: to a file or pipe as text, to a terminal with
+    colour (text format)."""
+    if out.name == "text" and output is None and sys.stdout.isatty():
+        out.show(document, console(), decimals)
         return
-    if fmt is TextFormat.latex:
-        from ..render.latex import blocks_document, solution_blocks
-        blocks = report_with_exact(prob, trace, show, solution_blocks(trace, show=show))
-        emit(blocks_document(blocks, trace.settings.title, decimals), output)
-        return
-    blocks = report_with_exact(prob, trace, show)
-    if fmt is TextFormat.markdown:
-        from ..render.markdown import document_markdown
-        emit(document_markdown(blocks, decimals), output)
-        return
-    from ..render.terminal import report_text
-    emit(report_text(blocks, decimals), output)
+    emit(out.render(document, decimals), output)
 
 
 @app.command("list")

@@ -19,23 +19,6 @@ class DeriveFormat(str, Enum):
     json = "json"
 
 
-def derivation_json(layers, activations, loss) -> str:
-    """Every entry as LaTeX, Unicode and sympy text (sympy's names: see
-    bpnn_steps.symbolic.answer_symbols)."""
-    from ..maths.symbolic import derive, gradient_entries, to_latex, to_unicode
-
-    d = derive(layers, activations, loss)
-    exprs = gradient_entries(layers, activations, loss)
-    entries = []
-    for layer in d.layer:
-        for i, row in enumerate(layer.entries):
-            for j, node in enumerate(row, start=1):
-                entries.append({"layer": layer.n, "i": i, "j": j, "latex": to_latex(node),
-                                "text": to_unicode(node), "sympy": str(exprs[(layer.n, i, j)])})
-    return json.dumps({"layers": list(d.layers), "activations": list(d.activations),
-                       "loss": d.loss, "entries": entries}, indent=1, ensure_ascii=False)
-
-
 def _emit(text: str, output: Optional[Path]) -> None:
     from .app import emit, fail
     from ..errors import ProblemError
@@ -66,7 +49,7 @@ def register(app: typer.Typer) -> None:
         """Derive dJ/dw for every weight with the chain rule, in the lecture's notation:
         the matrix form of each layer's gradient, every entry written out, the update."""
         from .app import fail
-        from ..present.derivation import derivation_report, setting_of
+        from ..present.derivation import setting_of
         from ..errors import ProblemError
         from ..files.problem_file import load_problem, resolve_path
 
@@ -82,35 +65,23 @@ def register(app: typer.Typer) -> None:
                      + ", ".join(f"w{i},{j}[{n}]" for n, i, j in bad[:5]))
             sys.stderr.write(f"verified: all {checked} entries agree with sympy's derivative "
                              "of the cost at random points\n")
-        if fmt is DeriveFormat.json:
-            _emit(derivation_json(prob.layers, prob.activations, prob.loss), output)
-            return
+        from ..present.derivation import derivation_document
+        from ..render.registry import renderer
+        from .app import show_document
+
         title = f"Back-propagation derived: {prob.title}" if prob.title else ""
-        latex_like = pdf or fmt in (DeriveFormat.latex, DeriveFormat.markdown)
-        blocks = derivation_report(prob.layers, prob.activations, prob.loss, title=title,
-                                   setting=setting_of(prob),
-                                   wrap=None if not latex_like else 72)
-        if pdf or fmt is DeriveFormat.latex:
-            from ..render.latex import blocks_document
-            tex = blocks_document(blocks, title)
-            if pdf:
-                from ..render.pdf import compile_pdf
-                target = output or Path(f"{resolve_path(problem).stem}-derivation.pdf")
-                try:
-                    compile_pdf(tex, target)
-                except ProblemError as err:
-                    fail(err)
-                sys.stderr.write(f"wrote {target}\n")
-                return
-            _emit(tex, output)
+        document = derivation_document(prob.layers, prob.activations, prob.loss, title=title,
+                                       setting=setting_of(prob))
+        if pdf:
+            from ..render.pdf import compile_pdf
+            target = output or Path(f"{resolve_path(problem).stem}-derivation.pdf")
+            try:
+                compile_pdf(renderer("latex").render(document, 3), target)
+            except ProblemError as err:
+                fail(err)
+            sys.stderr.write(f"wrote {target}\n")
             return
-        if fmt is DeriveFormat.markdown:
-            from ..render.markdown import document_markdown
-            _emit(document_markdown(blocks), output)
-            return
-        from .app import console
-        from ..render.terminal import print_report, report_text
-        if output is not None or not sys.stdout.isatty():
-            _emit(report_text(blocks, 3), output)
-            return
-        print_report(blocks, console(), 3)
+        try:
+            show_document(document, renderer(fmt.value), 3, output)
+        except ProblemError as err:
+            fail(err)

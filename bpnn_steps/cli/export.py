@@ -64,7 +64,7 @@ def register(app: typer.Typer) -> None:
             prob = load_problem(problem)
             if epochs is not None:
                 prob = prob.with_training(epochs=epochs)
-            blocks, title = _blocks(prob, sheet, fmt, decimals, show)
+            document = _document(prob, sheet, show, decimals)
         except ProblemError as err:
             fail(err)
         except ValueError:
@@ -73,12 +73,8 @@ def register(app: typer.Typer) -> None:
         stem = resolve_path(problem).stem
         suffix = ".pdf" if pdf else (".md" if fmt is ExportFormat.markdown else ".tex")
         target = output if output is not None else Path(f"{stem}-{sheet.value}{suffix}")
-        if fmt is ExportFormat.markdown:
-            from ..render.markdown import document_markdown
-            text = document_markdown(blocks, decimals)
-        else:
-            from ..render.latex import blocks_document
-            text = blocks_document(blocks, title, decimals)
+        from ..render.registry import renderer
+        text = renderer(fmt.value).render(document, decimals)
         try:
             if pdf:
                 if str(target) == "-":
@@ -92,23 +88,18 @@ def register(app: typer.Typer) -> None:
             fail(err)
 
 
-def _blocks(prob, sheet: Sheet, fmt: ExportFormat, decimals: int, show: str):
-    """(blocks, title) of the sheet."""
+def _document(prob, sheet: Sheet, show: str, decimals: int):
+    """The sheet as a document."""
     if sheet is Sheet.derivation:
-        from ..present.derivation import derivation_report, setting_of
+        from ..present.derivation import derivation_document, setting_of
         title = f"Back-propagation derived: {prob.title}" if prob.title else ""
-        return derivation_report(prob.layers, prob.activations, prob.loss, title=title,
-                                 setting=setting_of(prob)), title
+        return derivation_document(prob.layers, prob.activations, prob.loss, title=title,
+                                   setting=setting_of(prob))
     from ..maths.engine import solve
-    from ..render.latex import sheet_blocks
-    from ..present.report import Text, select_steps
-    from ..present.sheet import sheet_problem
+    from ..present.report import select_steps
+    from ..present.sheet import sheet_document, sheet_problem
 
     prob, note = sheet_problem(prob)
     trace = solve(prob)
     select_steps(len(trace.steps), show)        # ValueError on a bad --show
-    title = trace.settings.title or f"Network {'-'.join(str(n) for n in prob.layers)}"
-    blocks = sheet_blocks(trace, sheet.value, decimals=decimals, show=show)
-    if note:
-        blocks.insert(1, Text(note))
-    return blocks, title
+    return sheet_document(trace, sheet.value, decimals=decimals, show=show, note=note)

@@ -126,7 +126,7 @@ class _Reader:
     def cell(self, value: Any, container: Any, where: Any, key: str, line: int | None
              ) -> Cell:
         """One number, blank or formula string; shape problems raise ProblemError."""
-        from ..marking.formula import FormulaError, constant_value, parse
+        from ..maths.formula import FormulaError, constant_value, parse
 
         pos_line = _pos(container, where)[0]
         line = pos_line + 1 if pos_line is not None else line

@@ -910,21 +910,6 @@ def parse_yaml(text: str, name: str) -> Any:
         raise ProblemError("is not valid YAML: nested too deeply", file=name) from None
 
 
-def require_for_solving(problem: Problem) -> None:
-    """Raise a ProblemError naming what ``solve`` needs but the file lacks."""
-    missing = []
-    if problem.x is None:
-        missing.append(("data", "is missing; solving needs data.x and data.y"))
-    if problem.weights is None:
-        missing.append(("weights", "are missing; solving needs initial weights (matrices, "
-                        "weights.fill or weights.random)"))
-    if problem.training.learning_rate is None:
-        missing.append(("training.learning_rate", "is missing; solving needs lambda"))
-    if missing:
-        key, message = missing[0]
-        raise ProblemError(message, file=problem.source, key=key)
-
-
 def bundled_problems() -> list[tuple[str, str]]:
     """(name, title) of every bundled problem, sorted by name."""
     out = []

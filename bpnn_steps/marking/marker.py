@@ -617,7 +617,7 @@ def _mark_formula(f: FormulaGiven, index: tuple[int, int], text: str | None, lin
                   expected: dict, symbols: dict, problem: Problem) -> EntryResult:
     import sympy
 
-    from .formula import FormulaError, compare, parse, to_sympy
+    from ..maths.formula import FormulaError, compare, parse, to_sympy
 
     depth = len(problem.layers) - 1
     q = Quantity(0, Kind.GRAD, f.layer, None)
@@ -652,7 +652,7 @@ def _mark_formula(f: FormulaGiven, index: tuple[int, int], text: str | None, lin
 def _formula_diagnosis(result, student, index: tuple[int, int], f: FormulaGiven,
                        expected: dict, symbols: dict, problem: Problem) -> tuple[str, str]:
     from ..maths.activations import ACTIVATIONS
-    from .formula import compare, probe_points
+    from ..maths.formula import compare, probe_points
 
     depth = len(problem.layers) - 1
     q = Quantity(0, Kind.GRAD, f.layer, None)

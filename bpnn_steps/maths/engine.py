@@ -17,7 +17,6 @@ from ..errors import ProblemError
 from .losses import LOSSES, mse_error
 from ..numfmt import round_half_up
 from ..model.problem import Problem, Training
-from ..files.problem_file import require_for_solving
 from ..model.trace import SampleBackward, SampleForward, Settings, Step, Trace
 
 Array = np.ndarray
@@ -267,7 +266,7 @@ def solve(problem: Problem, *, round_as_you_go: int | None = None,
     hand calculation does, so its drift from the exact calculation can be shown.
     Runs of more than ``max_updates`` updates are refused (use ``train``).
     """
-    require_for_solving(problem)
+    problem.require_for_solving()
     count = update_count(problem)
     if count > max_updates:
         raise problem.error(

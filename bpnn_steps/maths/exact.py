@@ -13,7 +13,6 @@ sympy is imported here only; nothing else in a plain ``solve`` imports this modu
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -21,19 +20,15 @@ from typing import Any
 import numpy as np
 import sympy
 
-from ..model.notation import EQUALS, Mat, Num, Op, Sym
 from ..model.problem import Problem
-from ..present.report import Block, Display, Equations, Heading, Text, build_report, select_steps
-from ..model.trace import Step, Trace
+from ..model.trace import Trace
 
 # Inputs with more significant digits than this are not taken as exact decimals.
 MAX_INPUT_DIGITS = 12
 # Exact forms with more nodes than this are too long to show (and to carry on).
 MAX_NODES = 60
-MAX_TEXT = 90
 # Exact values are carried through at most this many updates.
 MAX_EXACT_UPDATES = 10
-APPROX = Op(" ≈ ", r" \approx ")
 
 Value = Any   # a sympy expression, or None when not exact / too long
 
@@ -232,177 +227,3 @@ def exact_steps(problem: Problem, trace: Trace, upto: int) -> list[ExactStep]:
                              weights_after=tuple(tuple(map(tuple, w)) for w in after)))
         weights = after
     return out
-
-
-# --------------------------------------------------------------------------- display
-
-
-def _shown(value: Value) -> Op | None:
-    if value is None:
-        return None
-    text = sympy.sstr(value)
-    if len(text) > MAX_TEXT:
-        return None
-    return Op(text, sympy.latex(value))
-
-
-def _exact_matrix(rows) -> Op | None:
-    cells = [[_shown(v) for v in row] for row in rows]
-    if any(c is None for row in cells for c in row):
-        return None
-    tex = r"\begin{bmatrix} " + r" \\ ".join(" & ".join(c.tex for c in row) for row in cells) \
-        + r" \end{bmatrix}"
-    text = "[" + "; ".join(", ".join(c.text for c in row) for row in cells) + "]"
-    return Op(text, tex)
-
-
-def _unit(n: int, j: int, t: int, depth: int) -> Sym:
-    if n == depth:
-        return Sym("yhat", (j,), t)
-    return Sym("h", (j,), t, None if depth == 2 else n)
-
-
-def _grad_label(n: int, t: int | None) -> Op:
-    w = Sym("W", (), None, n)
-    sub = f"_{{({t})}}" if t is not None else ""
-    return Op(f"∇J{'' if t is None else Sym('', (), t).unicode()}({w.unicode()})",
-              r"\nabla J_{" + w.latex() + sub + "}")
-
-
-def _entry_label(kind: str, n: int, i: int, j: int, t: int | None) -> Op:
-    w = Sym("w", (i, j), None, n)
-    if kind == "new":
-        return Op(f"{w.unicode()} new", w.latex() + r"\ \text{(new)}")
-    j_u = "J" + ("" if t is None else Sym("", (), t).unicode())
-    j_t = "J" + ("" if t is None else f"_{{({t})}}")
-    if t is None:
-        return Op(f"mean ∂J/∂{w.unicode()}",
-                  r"\overline{\partial J / \partial " + w.latex() + "}")
-    return Op(f"∂{j_u}/∂{w.unicode()}", rf"\partial {j_t} / \partial " + w.latex())
-
-
-SHORT_ENTRY = 24
-
-
-def exact_blocks(exact: ExactStep, step: Step, depth: int,
-                 activations: tuple[str, ...] = ()) -> list[Block]:
-    rows = []
-    skipped = 0
-
-    def add(label, value: Value, approx: float) -> None:
-        nonlocal skipped
-        shown = _shown(value)
-        if shown is None:
-            skipped += 1
-            return
-        rows.append(((label,), (shown, APPROX, Num(float(approx), paren=False))))
-
-    for ex, f in zip(exact.samples, step.forward):
-        for n in range(depth):
-            linear = bool(activations) and activations[n] == "linear"
-            for j, (zv, av) in enumerate(zip(ex.z[n], ex.a[n]), start=1):
-                if not linear:
-                    add(Sym("z", (j,), f.sample, n + 1), zv, f.z[n][j - 1])
-                add(_unit(n + 1, j, f.sample, depth), av, f.a[n][j - 1])
-        add(Sym("J", (), f.sample), ex.loss, f.loss)
-    add(Sym("Jbar"), exact.cost, step.cost)
-    blocks: list[Block] = [
-        Heading(f"Exact values, update {exact.index}", 3),
-        Text("Inputs read as the exact decimals they are written as (0.1 = 1/10); each exact "
-             "value is followed by the engine's decimal."),
-    ]
-    if rows:
-        blocks.append(Equations(tuple(rows)))
-    # (label, kind, sample, layer n, exact rows, engine matrix)
-    matrices: list[tuple[Op, str, int | None, int, Any, np.ndarray]] = []
-    for ex, b in zip(exact.samples, step.backward):
-        for n in range(depth, 0, -1):
-            matrices.append((_grad_label(n, ex.sample), "grad", ex.sample, n, ex.grad[n - 1],
-                             b.grad[n - 1]))
-    if len(exact.samples) > 1:
-        for n in range(depth, 0, -1):
-            matrices.append((_grad_label(n, None), "mean", None, n, exact.mean_grad[n - 1],
-                             step.mean_grad[n - 1]))
-    for n in range(depth, 0, -1):
-        matrices.append((Op(f"W{Sym('', (), None, n).unicode()} new",
-                            Sym("W", (), None, n).latex() + r"_{\text{new}}"), "new", None, n,
-                         exact.weights_after[n - 1], step.weights_after[n - 1]))
-    for label, kind, t, n, exact_rows, approx in matrices:
-        cells = [[_shown(v) for v in row] for row in exact_rows]
-        if all(c is not None and len(c.text) <= SHORT_ENTRY for row in cells for c in row):
-            blocks.append(Display((label, EQUALS, _exact_matrix(exact_rows), APPROX,
-                                   Mat(approx))))
-            continue
-        entry_rows = []
-        for i, row in enumerate(cells):
-            for j, cell in enumerate(row, start=1):
-                if cell is None:
-                    skipped += 1
-                    continue
-                entry_rows.append(((_entry_label(kind, n, i, j, t),),
-                                   (cell, APPROX, Num(float(approx[i, j - 1]), paren=False))))
-        if entry_rows:
-            blocks.append(Equations(tuple(entry_rows)))
-    if skipped:
-        blocks.append(Text(f"{skipped} value{'s' if skipped != 1 else ''} left out: not exact "
-                           "(an input is not a short decimal) or too long to read exactly."))
-    return blocks
-
-
-def report_with_exact(problem: Problem, trace: Trace, show: str = "auto",
-                      blocks: list[Block] | None = None) -> list[Block]:
-    """The report with an 'Exact values' section after each update shown."""
-    blocks = build_report(trace, show=show) if blocks is None else blocks
-    shown = select_steps(len(trace.steps), show)
-    if not shown:
-        return blocks
-    exact = exact_steps(problem, trace, min(max(shown), MAX_EXACT_UPDATES))
-    depth = len(trace.settings.layers) - 1
-    out: list[Block] = []
-    current: int | None = None
-
-    def section(index: int) -> list[Block]:
-        if index > len(exact):
-            return [Heading(f"Exact values, update {index}", 3),
-                    Text(f"Exact values are carried through the first {MAX_EXACT_UPDATES} "
-                         "updates only.")]
-        return exact_blocks(exact[index - 1], trace.steps[index - 1], depth,
-                            trace.settings.activations)
-
-    for block in blocks:
-        if isinstance(block, Heading) and block.level <= 2 and current is not None:
-            out += section(current)
-            current = None
-        if isinstance(block, Heading) and block.level == 2 and block.text.startswith("Update "):
-            current = int(block.text.split()[1])
-        out.append(block)
-    if current is not None:
-        out += section(current)
-    return out
-
-
-def _json_value(value: Value) -> dict[str, str] | None:
-    if value is None:
-        return None
-    return {"text": sympy.sstr(value), "latex": sympy.latex(value)}
-
-
-def exact_json(problem: Problem, trace: Trace, show: str = "auto") -> str:
-    """The trace's JSON plus an ``exact`` list: each shown update's values as
-    sympy text and LaTeX (null where not exact or too long)."""
-    doc = trace.to_dict()
-    shown = select_steps(len(trace.steps), show)
-    exact = exact_steps(problem, trace, min(max(shown), MAX_EXACT_UPDATES)) if shown else []
-    conv = lambda rows: [[_json_value(v) for v in row] for row in rows]  # noqa: E731
-    doc["exact"] = [
-        {"index": ex.index,
-         "forward": [{"sample": s.sample, "z": [[_json_value(v) for v in z] for z in s.z],
-                      "a": [[_json_value(v) for v in a] for a in s.a],
-                      "loss": _json_value(s.loss)} for s in ex.samples],
-         "cost": _json_value(ex.cost),
-         "gradients": [{"sample": s.sample, **{f"W{n + 1}": conv(g) for n, g in
-                                               enumerate(s.grad)}} for s in ex.samples],
-         "mean_gradient": {f"W{n + 1}": conv(g) for n, g in enumerate(ex.mean_grad)},
-         "weights_after": {f"W{n + 1}": conv(g) for n, g in enumerate(ex.weights_after)}}
-        for ex in exact if ex.index in shown]
-    return json.dumps(doc, indent=1, allow_nan=False, ensure_ascii=False)

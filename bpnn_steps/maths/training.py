@@ -37,7 +37,6 @@ from .engine import (back_propagate, cost, divergence_error, feed_forward, l2_pe
                      update_schedule, updated_weights)
 from ..errors import ProblemError
 from ..model.problem import Problem
-from ..files.problem_file import require_for_solving
 
 Array = np.ndarray
 
@@ -309,7 +308,7 @@ def train(problem: Problem, *, kernel: str = "auto", progress: ProgressFn | None
     so far is returned (``interrupted`` is then true).
     Raises ProblemError when the weights diverge.
     """
-    require_for_solving(problem)
+    problem.require_for_solving()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         if not math.isfinite(cost(problem, problem.weights)):
             raise overflow_error(problem)

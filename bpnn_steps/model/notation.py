@@ -1,21 +1,28 @@
-"""The lecture's notation as small expression tokens, written out in Unicode or LaTeX.
+"""The lecture's notation as semantic tokens: what an equation says, not how it is
+spelled.
 
-``w_{0,1}^{[1]}`` (weight from node 0 to node 1 of layer 1) prints as ``w₀,₁⁽¹⁾``
-in a terminal and as ``w_{0,1}^{[1]}`` in LaTeX; ``h_{1,(2)}`` (hidden value 1 of
-sample 2) as ``h₁,₍₂₎``.  An expression is a tuple of tokens; renderers turn
-tokens into text, formatting numbers with :mod:`bpnn_steps.numfmt`.
+An expression is a tuple of tokens.  Content (the worked solution, sheets, the
+derivation) builds expressions from these tokens only; each output format spells
+them (:mod:`bpnn_steps.render.spelling`: Unicode for terminals and messages,
+LaTeX for documents and Markdown maths), formatting numbers with
+:mod:`bpnn_steps.numfmt`.  The symbols themselves (:class:`Sym`) know both
+spellings of the lecture's indices: ``w_{0,1}^{[1]}`` (weight from node 0 to
+node 1 of layer 1) is ``w₀,₁⁽¹⁾`` in Unicode, and ``h_{1,(2)}`` (hidden value 1
+of sample 2) is ``h₁,₍₂₎``.  The generic sample t of a derivation is written in
+LaTeX and left out in Unicode.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
+from enum import Enum
+from typing import Any, Union
 
 import numpy as np
 
 _SUB = str.maketrans("0123456789()+-=aehijklmnoprstuvx",
                      "₀₁₂₃₄₅₆₇₈₉₍₎₊₋₌ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
-_SUP = str.maketrans("0123456789()+-=", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻⁼")
+_SUP = str.maketrans("0123456789()+-=n", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻⁼ⁿ")
 
 # base -> (Unicode, LaTeX)
 _BASES = {
@@ -28,6 +35,7 @@ _BASES = {
     "beta": ("β", r"\beta"),
 }
 _BOLD = {"W", "X", "Y", "H", "A", "R", "Z"}
+GENERIC = "t"              # the generic sample of a derivation
 
 
 def unit_base(n: int, depth: int) -> tuple[str, int | None]:
@@ -41,6 +49,14 @@ def unit_base(n: int, depth: int) -> tuple[str, int | None]:
     return "h", None if depth == 2 else n
 
 
+def vector_base(n: int, depth: int) -> tuple[str, int | None]:
+    """(base, layer) of [1; a[n]], a layer's values with the bias node in front: X
+    for the inputs, H (or H with its layer) for hidden units."""
+    if n == 0:
+        return "X", None
+    return "H", None if depth == 2 else n
+
+
 def sub(text: str) -> str:
     return text.translate(_SUB)
 
@@ -49,14 +65,17 @@ def sup(text: str) -> str:
     return text.translate(_SUP)
 
 
+# --------------------------------------------------------------------------- tokens
+
+
 @dataclass(frozen=True)
 class Sym:
     """A symbol with the lecture's indices: node indices, sample (t), layer [n]."""
 
     base: str
-    index: tuple[int, ...] = ()
-    sample: int | None = None
-    layer: int | None = None
+    index: tuple[int | str, ...] = ()
+    sample: int | str | None = None
+    layer: int | str | None = None
     suffix: str = ""           # plain text after the symbol, e.g. "new", "d"
 
     def unicode(self) -> str:
@@ -64,7 +83,9 @@ class Sym:
         if self.suffix == "d":      # the lecture's H_d: derivative of the activations
             base += "_d"
         parts = [str(i) for i in self.index]
-        if self.sample is not None:
+        # The generic sample t of a derivation is understood on every value of the
+        # sample; only the loss keeps it, J₍ₜ₎ (J alone is the cost).
+        if self.sample is not None and (self.sample != GENERIC or self.base == "J"):
             parts.append(f"({self.sample})")
         text = base + (",".join(sub(p) for p in parts) if parts else "")
         if self.layer is not None:
@@ -94,45 +115,345 @@ class Sym:
 
 @dataclass(frozen=True)
 class Num:
-    """A number, formatted at render time; negative numbers that follow an
-    operator are put in parentheses (``0.1 × (−0.5)``)."""
+    """A computed number, formatted at render time; a negative number that follows
+    an operator is put in parentheses (``0.1 × (−0.5)``)."""
 
     value: float
     paren: bool = True
 
 
-@dataclass(frozen=True)
-class Op:
-    """Operator or plain text, with its Unicode and LaTeX spellings."""
-
-    text: str
-    tex: str
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Mat:
-    """A matrix (or column vector) written out in full."""
+    """A computed matrix (or column vector), written out in full."""
 
     value: np.ndarray
 
 
-Token = Union[Sym, Num, Op, Mat]
+class OpKind(Enum):
+    """Operators and punctuation."""
+
+    PLUS = "+"
+    MINUS = "−"
+    TIMES = "×"
+    EQUALS = "="
+    APPROX = "≈"
+    SPACE = "thin space"
+    GAP = "gap between answers"
+    HALF = "½"
+    LEFT = "( sized to its content"
+    RIGHT = ") sized to its content"
+    OPEN = "("
+    CLOSE = ")"
+    BRACKET_OPEN = "["
+    BRACKET_CLOSE = "]"
+    BRACE_OPEN = "{"
+    BRACE_CLOSE = "}"
+    HADAMARD = "⊙"
+    TRANSPOSE = "ᵀ"
+    SQUARED = "²"
+    LN = "ln"
+    ONE = "1"
+    NEGATED_OPEN = "−("
+    LN_ONE = "ln(1"
+    CLOSE_PAREN_BRACKET = ")]"
+    WORD_SPACE = "space between words"
+    SIZED_BRACKET_OPEN = "[ sized to its content"
+    SIZED_BRACKET_CLOSE = "] sized to its content"
+
+
+@dataclass(frozen=True)
+class Op:
+    kind: OpKind
+
+
+PLUS, MINUS, TIMES, EQUALS = (Op(OpKind.PLUS), Op(OpKind.MINUS), Op(OpKind.TIMES),
+                              Op(OpKind.EQUALS))
+APPROX, SPACE, GAP, HALF = (Op(OpKind.APPROX), Op(OpKind.SPACE), Op(OpKind.GAP),
+                            Op(OpKind.HALF))
+LP, RP = Op(OpKind.LEFT), Op(OpKind.RIGHT)
+OPEN, CLOSE = Op(OpKind.OPEN), Op(OpKind.CLOSE)
+BRACKET_OPEN, BRACKET_CLOSE = Op(OpKind.BRACKET_OPEN), Op(OpKind.BRACKET_CLOSE)
+BRACE_OPEN, BRACE_CLOSE = Op(OpKind.BRACE_OPEN), Op(OpKind.BRACE_CLOSE)
+HADAMARD, T_SUP, SQUARED = Op(OpKind.HADAMARD), Op(OpKind.TRANSPOSE), Op(OpKind.SQUARED)
+LN, ONE = Op(OpKind.LN), Op(OpKind.ONE)
+NEGATED_OPEN, LN_ONE = Op(OpKind.NEGATED_OPEN), Op(OpKind.LN_ONE)
+CLOSE_PAREN_BRACKET = Op(OpKind.CLOSE_PAREN_BRACKET)
+WORD_SPACE = Op(OpKind.WORD_SPACE)
+SIZED_BRACKET_OPEN = Op(OpKind.SIZED_BRACKET_OPEN)
+SIZED_BRACKET_CLOSE = Op(OpKind.SIZED_BRACKET_CLOSE)
+
+
+# ---- composite notation: each token is one thing the lecture writes
+
+
+@dataclass(frozen=True)
+class Grad:
+    """∇J₍ₜ₎(W⁽ⁿ⁾), the gradient of sample t's loss with respect to W[n]; without a
+    sample, the mean over the update.  ``bound``: the generic t is a summation
+    index here (Σₜ ∇J₍ₜ₎), so it is written in Unicode too."""
+
+    layer: int | str
+    sample: int | str | None = None
+    bound: bool = False
+
+
+@dataclass(frozen=True)
+class MeanOver:
+    """(1/B) Σₜ: the mean over the B samples of an update, before a gradient."""
+
+    count: int
+
+
+@dataclass(frozen=True)
+class OneOver:
+    """1/B, before the bracketed sum of the losses in the cost."""
+
+    count: int
+
+
+@dataclass(frozen=True)
+class L2Term:
+    """½β Σw² (``beta`` None) or with β's value: ½ × 0.01 × Σw²."""
+
+    beta: float | None = None
+
+
+@dataclass(frozen=True)
+class Apply:
+    """An activation applied to an argument: σ(z)."""
+
+    activation: str
+    argument: tuple["Token", ...]
+
+
+@dataclass(frozen=True)
+class SoftmaxRatio:
+    """exp(z_j) / Σₖ exp(z_k), one unit of a softmax layer (``displayed``: as a
+    built-up fraction where the format has one)."""
+
+    z: Sym
+    displayed: bool = False
+
+
+@dataclass(frozen=True)
+class SoftmaxJacobianT:
+    """(∂ŷ/∂z)ᵀ, the softmax Jacobian (transposed), multiplying the output error
+    (``displayed``: as a built-up fraction where the format has one)."""
+
+    displayed: bool = False
+
+
+@dataclass(frozen=True)
+class DerivativeInValue:
+    """f'(z) written in the unit's own value, as the lecture does: h(1 − h) for
+    sigmoid, 1 − h² for tanh; ``unit`` names the value (ŷ, h or h⁽ⁿ⁾)."""
+
+    activation: str
+    unit: Sym
+
+
+@dataclass(frozen=True)
+class Note:
+    """A remark after an equation: ``(σ′ cancels against bce)``."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Words:
+    """Plain words inside an equation: ``cost of all data = 1.407``."""
+
+    text: str
+
+
+@dataclass(frozen=True, eq=False)
+class Given:
+    """A matrix of given values (data, initial weights), written as given."""
+
+    value: np.ndarray
+
+
+@dataclass(frozen=True)
+class Box:
+    """An empty answer box for one entry of a quantity (``quantity`` is a
+    :class:`bpnn_steps.model.quantities.Quantity`; ``index`` the entry)."""
+
+    quantity: Any
+    index: tuple[int, ...] = ()
+    decimals: int = 3
+
+
+@dataclass(frozen=True)
+class BoxMatrix:
+    """A matrix of empty answer boxes, one per entry of a quantity."""
+
+    quantity: Any
+    rows: int
+    cols: int
+    decimals: int = 3
+
+
+@dataclass(frozen=True)
+class Exact:
+    """An exact value (a sympy expression)."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class ExactMatrix:
+    """A matrix of exact values (sympy expressions)."""
+
+    rows: tuple[tuple[Any, ...], ...]
+
+
+class EntryForm(Enum):
+    GRADIENT = "∂J₍ₜ₎/∂w"       # one sample's gradient entry
+    MEAN = "mean ∂J/∂w"         # the update's mean gradient entry
+    NEW = "w new"               # the entry after the update
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One weight's entry of a gradient or of the new weights: ∂J₍₁₎/∂w₀,₁⁽²⁾."""
+
+    form: EntryForm
+    layer: int
+    i: int
+    j: int
+    sample: int | None = None
+
+
+# ---- the derivation's notation (symbolic, one generic sample t)
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A chain-rule expression (a :mod:`bpnn_steps.maths.symbolic` node); ``wrap``:
+    a long one may be broken over lines where the format allows."""
+
+    node: Any
+    wrap: bool = False
+
+
+@dataclass(frozen=True)
+class FormulaMatrix:
+    """A matrix of chain-rule expressions."""
+
+    rows: tuple[tuple[Any, ...], ...]
+
+
+@dataclass(frozen=True)
+class WeightMatrix:
+    """W[n] written with its symbols (from ``first_row``: W̄[n] leaves out the bias
+    row), with dots when it is large."""
+
+    layer: int
+    rows: int
+    cols: int
+    first_row: int = 0
+    dotted: bool = False
+
+
+@dataclass(frozen=True)
+class Partial:
+    """∂J₍ₜ₎/∂w_{i,j}^{[n]} written as a fraction."""
+
+    layer: int
+    i: int
+    j: int
+
+
+@dataclass(frozen=True)
+class PartialOutputs:
+    """∂J₍ₜ₎/∂ŷ₍ₜ₎, the loss's derivative with respect to the outputs."""
+
+
+@dataclass(frozen=True)
+class PartialZ:
+    """∂J₍ₜ₎/∂z⁽ⁿ⁾, the loss's derivative with respect to layer n's z."""
+
+    layer: int
+
+
+@dataclass(frozen=True)
+class SumOver:
+    """Σᵢ body: a sum over index i from 1 to ``upper`` (the bound is written in LaTeX)."""
+
+    index: str
+    upper: int | str
+    body: tuple["Token", ...]
+
+
+@dataclass(frozen=True)
+class Component:
+    """Entry ``index`` of the vector ``vector``, written out as ``written`` (a
+    chain-rule expression): [W̄ δ]ⱼ."""
+
+    vector: tuple["Token", ...]
+    index: int
+    written: Any
+
+
+@dataclass(frozen=True)
+class Transpose:
+    """The transpose of a symbol that carries a superscript: Aᵀ (in LaTeX the
+    symbol is bracketed, (A^{[n]})^{T}, rather than given a second superscript)."""
+
+    symbol: Sym
+
+
+@dataclass(frozen=True)
+class DownTo:
+    """", n = L − 1, …, 1": the index a general formula runs over, downwards."""
+
+    index: str
+    start: str
+    end: int
+
+
+@dataclass(frozen=True)
+class BatchMean:
+    """1/T Σₜ (the mean over the data set) or 1/|B| Σₜ∈B (over a mini-batch) before
+    a per-sample gradient; ``count`` is T, |B| or their value."""
+
+    count: int | str
+    over_batch: bool = False
+
+
+@dataclass(frozen=True)
+class L2Gradient:
+    """β R[n], the L2 term of the update: β times W[n] (row 0 zeroed when the biases
+    are not regularised); ``beta`` None writes the symbol β."""
+
+    layer: int
+    beta: float | None = None
+    l2_bias: bool = True
+
+
+@dataclass(frozen=True)
+class LossFormula:
+    """J₍ₜ₎ of one generic sample written out, summed over the K outputs."""
+
+    loss: str
+    outputs: int
+
+
+@dataclass(frozen=True)
+class CostFormula:
+    """J̄ = 1/T Σₜ J₍ₜ₎ (+ the L2 term with β's value)."""
+
+    samples: int | str
+    beta: float | None = None
+    l2_bias: bool = True
+
+
+Token = Union[Sym, Num, Mat, Op, Grad, MeanOver, OneOver, L2Term, Apply, SoftmaxRatio,
+              SoftmaxJacobianT, DerivativeInValue, Note, Words, Given, Box, BoxMatrix, Exact,
+              ExactMatrix, Entry, Formula, FormulaMatrix, WeightMatrix, Partial,
+              PartialOutputs, PartialZ, SumOver, Component, Transpose, DownTo, BatchMean,
+              L2Gradient, LossFormula, CostFormula]
 Expr = tuple[Token, ...]
-
-PLUS = Op(" + ", " + ")
-MINUS = Op(" − ", " - ")
-TIMES = Op(" × ", r" \times ")
-EQUALS = Op(" = ", " = ")
-SPACE = Op(" ", r"\,")
-HALF = Op("½", r"\tfrac{1}{2}")
-LP = Op("(", r"\left(")
-RP = Op(")", r"\right)")
-HADAMARD = Op(" ⊙ ", r" \odot ")
-T_SUP = Op("ᵀ", "^{T}")
-
-
-def op(text: str, tex: str | None = None) -> Op:
-    return Op(text, text if tex is None else tex)
 
 
 def column(values: np.ndarray) -> Mat:
@@ -142,3 +463,7 @@ def column(values: np.ndarray) -> Mat:
 def with_one(values: np.ndarray) -> Mat:
     """[1; values]: a layer's input with the bias node in front."""
     return column(np.concatenate([[1.0], np.asarray(values, dtype=float)]))
+
+
+__all__ = ["Sym", "Num", "Mat", "Op", "OpKind", "Token", "Expr", "sub", "sup", "unit_base",
+           "vector_base", "column", "with_one"]

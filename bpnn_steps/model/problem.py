@@ -93,6 +93,22 @@ class Problem:
     def with_weights(self, weights: tuple[np.ndarray, ...]) -> "Problem":
         return replace(self, weights=tuple(weights), weights_origin="explicit")
 
+    def require_for_solving(self) -> None:
+        """Raise a ProblemError naming what solving needs but the file lacks."""
+        from ..errors import ProblemError
+
+        missing = []
+        if self.x is None:
+            missing.append(("data", "is missing; solving needs data.x and data.y"))
+        if self.weights is None:
+            missing.append(("weights", "are missing; solving needs initial weights (matrices, "
+                            "weights.fill or weights.random)"))
+        if self.training.learning_rate is None:
+            missing.append(("training.learning_rate", "is missing; solving needs lambda"))
+        if missing:
+            key, message = missing[0]
+            raise ProblemError(message, file=self.source, key=key)
+
 
 def _frozen(a: np.ndarray) -> np.ndarray:
     a = np.array(a, dtype=float, copy=True)

@@ -188,10 +188,6 @@ class Trace:
 
     # ----------------------------------------------------------------- notebooks
 
-    def _repr_markdown_(self) -> str:
-        from ..render.markdown import render_markdown
-        return render_markdown(self)
-
     def __repr__(self) -> str:
         s = self.settings
         return (f"<Trace {s.layers} {s.method}, {len(self.steps)} update(s), "

@@ -1,25 +1,31 @@
 """The symbolic derivation laid out like the lecture's quiz solution.
 
-:func:`derivation_report` turns a network (and, when the problem gives them, its
-T, lambda, beta and update method) into the same format-neutral blocks as
-:mod:`bpnn_steps.report`, so the terminal, Markdown and LaTeX renderers write
-it.  Symbols carry the sample index (t) in LaTeX and leave it out in Unicode.
-No number is computed here; the few numbers shown (T, lambda, beta) are the
-problem's own settings, formatted by :mod:`bpnn_steps.numfmt`.
+:func:`derivation_document` turns a network (and, when the problem gives them,
+its T, lambda, beta and update method) into blocks, like the worked solution,
+so that every renderer writes it.  The symbols are those of one generic sample
+t.  No number is computed here; the few numbers shown (T, lambda, beta) are the
+problem's own settings.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from ..maths.activations import ACTIVATIONS
 from ..maths.losses import LOSSES
-from ..model.notation import Op, Sym, sup
+from ..maths.symbolic import (Derivation, LayerDerivation, Node, One, derive, size,
+                              text_width, to_unicode, unit, weight)
+from ..model.notation import (BRACE_CLOSE, BRACE_OPEN, BRACKET_CLOSE, BRACKET_OPEN, CLOSE,
+                              EQUALS, GENERIC, HADAMARD, LP, MINUS, OPEN, PLUS, RP,
+                              SIZED_BRACKET_CLOSE, SIZED_BRACKET_OPEN, SPACE, T_SUP, TIMES,
+                              WORD_SPACE, Apply, BatchMean, Component, CostFormula, DownTo,
+                              Expr, Formula, FormulaMatrix, Grad, L2Gradient, LossFormula, Num,
+                              Partial, PartialOutputs, PartialZ, SoftmaxJacobianT,
+                              SoftmaxRatio, SumOver, Sym, Token, Transpose, WeightMatrix, sup,
+                              unit_base, vector_base)
 from ..numfmt import fmt
-from .report import Block, Display, Equations, Heading, Text
-from ..maths.symbolic import (Derivation, LayerDerivation, Node, One, Var, derive, latex_lines, size,
-                       text_width as _text_width, to_latex, to_unicode, unit, weight)
+from .blocks import Block, Display, Document, Equations, Heading, Text
 
 # Rough printed width (characters) of one line of a displayed formula.
 LINE_WIDTH = 72
@@ -28,6 +34,7 @@ MAX_ENTRY_SYMBOLS = 80
 # Symbolic matrices larger than this are written with dots.
 MAX_MATRIX_COLUMNS = 6
 MAX_MATRIX_ROWS = 9
+T = GENERIC
 
 
 @dataclass(frozen=True)
@@ -42,121 +49,55 @@ class Setting:
     batch_size: int | None = None
 
 
-def _op(base: str, index: tuple = (), layer: int | None = None, suffix: str = "",
-        sample: bool = True) -> Op:
-    """A symbol: with the sample index (t) in LaTeX, without it in Unicode."""
-    tex = Sym(base, index, "t" if sample else None, layer, suffix).latex()  # type: ignore[arg-type]
-    return Op(Sym(base, index, None, layer, suffix).unicode(), tex)
+def _column(items: Sequence[Node]) -> FormulaMatrix:
+    return FormulaMatrix(tuple((c,) for c in items))
 
 
-def _node(node: Node) -> Op:
-    return Op(to_unicode(node), to_latex(node))
-
-
-def _wrapped(node: Node, wrap: int | None) -> Op:
-    if wrap is None:
-        return _node(node)
-    return Op(to_unicode(node), r" \\ &\qquad ".join(latex_lines(node, wrap)))
-
-
-def _matrix(rows: Sequence[Sequence[Node]]) -> Op:
-    tex = r"\begin{bmatrix} " + r" \\ ".join(" & ".join(to_latex(c) for c in r) for r in rows) \
-        + r" \end{bmatrix}"
-    text = "[" + "; ".join(", ".join(to_unicode(c) for c in r) for r in rows) + "]"
-    return Op(text, tex)
-
-
-def _column(items: Sequence[Node]) -> Op:
-    return _matrix([[c] for c in items])
-
-
-def _weight_matrix(n: int, rows: int, cols: int, first_row: int = 0) -> Op:
+def _weight_matrix(n: int, rows: int, cols: int, first_row: int = 0) -> WeightMatrix:
     """W[n] (or W-bar[n] from row 1) written with its entries, or with dots when large."""
-    if rows - first_row <= MAX_MATRIX_ROWS and cols <= MAX_MATRIX_COLUMNS:
-        return _matrix([[weight(n, i, j) for j in range(1, cols + 1)]
-                        for i in range(first_row, rows)])
-    w = lambda i, j: Sym("w", (i, j), None, n)  # noqa: E731
-    tex = (r"\begin{bmatrix} " + w(first_row, 1).latex() + r" & \cdots & "
-           + w(first_row, cols).latex() + r" \\ \vdots & \ddots & \vdots \\ "
-           + w(rows - 1, 1).latex() + r" & \cdots & " + w(rows - 1, cols).latex()
-           + r" \end{bmatrix}")
-    text = f"[{w(first_row, 1).unicode()} … {w(first_row, cols).unicode()}; ⋮ ⋱ ⋮; " \
-           f"{w(rows - 1, 1).unicode()} … {w(rows - 1, cols).unicode()}]"
-    return Op(text, tex)
+    dotted = not (rows - first_row <= MAX_MATRIX_ROWS and cols <= MAX_MATRIX_COLUMNS)
+    return WeightMatrix(n, rows, cols, first_row, dotted)
 
 
-def _grad(n: int) -> Op:
-    w = Sym("W", (), None, n)
-    return Op(f"∇J({w.unicode()})", r"\nabla J_{" + w.latex() + r"_{(t)}}")
-
-
-def _partial(n: int, i: int, j: int) -> Op:
-    w = Sym("w", (i, j), None, n)
-    return Op(f"∂J/∂{w.unicode()}", r"\frac{\partial J_{(t)}}{\partial " + w.latex() + "}")
-
-
-def _vector_name(n: int, depth: int) -> Op:
+def _vector_name(n: int, depth: int) -> Sym:
     """[1; a[n]]: X (n = 0), H (one hidden layer) or H^[n]."""
-    if n == 0:
-        return _op("X")
-    return _op("H", (), None if depth == 2 else n)
+    base, layer = vector_base(n, depth)
+    return Sym(base, (), T, layer)
 
 
-def _hd(n: int, depth: int) -> Op:
-    return _op("H", (), None if depth == 2 and n == 1 else n, "d")
+def _hd(n: int, depth: int) -> Sym:
+    return Sym("H", (), T, None if depth == 2 and n == 1 else n, "d")
 
 
 def _units(n: int, count: int, depth: int) -> list[Node]:
     return [unit(n, j, depth) for j in range(1, count + 1)]
 
 
-def _rows(rows) -> tuple:
-    """Equations rows from rows of single tokens (each segment is one token)."""
-    return tuple(tuple((tok,) for tok in row) for row in rows)
+def _rows(rows: Any) -> tuple[tuple[Expr, ...], ...]:
+    """Equations rows from rows of segments (a token or a tuple of tokens each)."""
+    return tuple(tuple(seg if isinstance(seg, tuple) else (seg,) for seg in row)
+                 for row in rows)
 
 
-T_ = Op("ᵀ", "^{T}")
-EQ = Op(" = ", " = ")
-
-
-def _transposed(*tokens: Op) -> tuple[Op, ...]:
-    return tokens + (T_,)
-
-
-def _joined(*parts: str | Op) -> Op:
-    r"""Concatenate ops (and plain strings used for both spellings); a part with a
-    superscript followed by another superscript (δ⁽²⁾ᵀ) is braced: {\delta^{[2]}}^{T}."""
-    text = "".join(p.text if isinstance(p, Op) else p for p in parts)
-    texs = [p.tex if isinstance(p, Op) else p for p in parts]
-    for k in range(len(texs) - 1):
-        if texs[k + 1].startswith("^") and "^" in texs[k]:
-            texs[k] = "{" + texs[k] + "}"
-    return Op(text, "".join(texs))
-
-
-def _output_error(depth: int, plain: bool) -> Op:
+def _output_error(depth: int, plain: bool) -> Expr:
     """(Ŷ − Y) when the output delta is the plain error, δ^[L] otherwise."""
     if plain:
-        return _joined("(", _op("Yhat"), Op(" − ", " - "), _op("Y"), ")")
-    return _op("delta", (), depth)
+        return (OPEN, Sym("Yhat", (), T), MINUS, Sym("Y", (), T), CLOSE)
+    return (Sym("delta", (), T, depth),)
 
 
-def _upstream(n: int, depth: int, plain_output: bool) -> Op:
+def _upstream(n: int, depth: int, plain_output: bool) -> Expr:
     """[(δ^[n+1])ᵀ(W̄^[n+1])ᵀ]ᵀ, the error arriving at layer n's units."""
-    upper = _output_error(depth, plain_output) if n + 1 == depth else _op("delta", (), n + 1)
-    wbar = _op("Wbar", (), n + 1, sample=False)
-    return _joined("[", upper, T_, "(", wbar, ")", T_, "]", T_)
+    upper = _output_error(depth, plain_output) if n + 1 == depth else \
+        (Sym("delta", (), T, n + 1),)
+    wbar = Sym("Wbar", (), None, n + 1)
+    return (BRACKET_OPEN, *upper, T_SUP, OPEN, wbar, CLOSE, T_SUP, BRACKET_CLOSE, T_SUP)
 
 
 def derivation_report(layers: Sequence[int], activations: Sequence[str], loss: str = "mse", *,
                       title: str = "", setting: Setting | None = None,
-                      wrap: int | None = LINE_WIDTH,
                       derivation: Derivation | None = None) -> list[Block]:
-    """The derivation of every weight's gradient, as format-neutral blocks.
-
-    ``wrap`` breaks long entries into lines of about that many characters in the
-    LaTeX spelling (None: one line each).
-    """
+    """The derivation of every weight's gradient, as blocks."""
     d = derivation or derive(layers, activations, loss)
     setting = setting or Setting()
     depth = d.depth
@@ -173,12 +114,38 @@ def derivation_report(layers: Sequence[int], activations: Sequence[str], loss: s
         layer = d.layer[n - 1]
         letter = letters[min(step, 25)]
         if n == depth:
-            blocks += _output_layer_blocks(d, layer, letter, plain_output, wrap)
+            blocks += _output_layer_blocks(d, layer, letter, plain_output)
         else:
-            blocks += _hidden_layer_blocks(d, layer, letter, plain_output, wrap)
+            blocks += _hidden_layer_blocks(d, layer, letter, plain_output)
     blocks += _recursion_blocks(d, plain_output)
     blocks += _update_blocks(d, setting)
     return blocks
+
+
+def derivation_document(layers: Sequence[int], activations: Sequence[str], loss: str = "mse",
+                        *, title: str = "", setting: Setting | None = None) -> Document:
+    """``derive``: the derivation as a document; its JSON form lists every entry."""
+    blocks = derivation_report(layers, activations, loss, title=title, setting=setting)
+    return Document(title, tuple(blocks),
+                    data=lambda: _entries_data(layers, activations, loss))
+
+
+def _entries_data(layers: Sequence[int], activations: Sequence[str], loss: str
+                  ) -> dict[str, Any]:
+    """Every entry as LaTeX, Unicode and sympy text (sympy's names: see
+    bpnn_steps.maths.symbolic.answer_symbols)."""
+    from ..maths.symbolic import gradient_entries, to_latex
+
+    d = derive(layers, activations, loss)
+    exprs = gradient_entries(layers, activations, loss)
+    entries = []
+    for layer in d.layer:
+        for i, row in enumerate(layer.entries):
+            for j, node in enumerate(row, start=1):
+                entries.append({"layer": layer.n, "i": i, "j": j, "latex": to_latex(node),
+                                "text": to_unicode(node), "sympy": str(exprs[(layer.n, i, j)])})
+    return {"layers": list(d.layers), "activations": list(d.activations), "loss": d.loss,
+            "entries": entries}
 
 
 def _network_text(d: Derivation) -> list[Block]:
@@ -197,29 +164,11 @@ def _network_text(d: Derivation) -> list[Block]:
 
 
 def _cost_blocks(d: Derivation, s: Setting) -> list[Block]:
-    k = d.layers[-1]
-    t = "T" if s.samples is None else str(s.samples)
     loss = LOSSES[d.loss]
-    per_sample = {
-        "mse": ("Σₖ ½(ŷₖ − yₖ)²",
-                rf"\sum_{{k=1}}^{{{k}}} \tfrac{{1}}{{2}}(\hat{{y}}_{{k,(t)}} - y_{{k,(t)}})^{{2}}"),
-        "bce": ("−Σₖ [yₖ ln ŷₖ + (1 − yₖ) ln(1 − ŷₖ)]",
-                rf"-\sum_{{k=1}}^{{{k}}} \left[ y_{{k,(t)}} \ln \hat{{y}}_{{k,(t)}} + "
-                rf"(1 - y_{{k,(t)}}) \ln(1 - \hat{{y}}_{{k,(t)}}) \right]"),
-        "ce": ("−Σₖ yₖ ln ŷₖ", rf"-\sum_{{k=1}}^{{{k}}} y_{{k,(t)}} \ln \hat{{y}}_{{k,(t)}}"),
-    }[d.loss]
-    reg_text, reg_tex = "", ""
-    if s.l2 > 0:
-        beta = fmt(s.l2)
-        scope = "" if s.l2_bias else " (bias rows excluded)"
-        reg_text = f" + ½ × {beta} × Σw²{scope}"
-        reg_tex = rf" + \tfrac{{1}}{{2}} \times {beta} \sum w^{{2}}" + \
-            (r"\ \text{(bias rows excluded)}" if not s.l2_bias else "")
+    samples: int | str = "T" if s.samples is None else s.samples
     rows = [
-        (Op("J₍ₜ₎", r"J_{(t)}"), Op(per_sample[0], per_sample[1])),
-        (Op("J̄", r"\bar{J}"),
-         Op(f"1/{t} Σₜ J₍ₜ₎{reg_text}", rf"\frac{{1}}{{{t}}} \sum_{{t=1}}^{{{t}}} J_{{(t)}}"
-            + reg_tex)),
+        (Sym("J", (), T), LossFormula(d.loss, d.layers[-1])),
+        (Sym("Jbar"), CostFormula(samples, s.l2 if s.l2 > 0 else None, s.l2_bias)),
     ]
     return [Text(f"Cost ({loss.description}), the mean over the samples"
                  + (" plus the L2 term:" if s.l2 > 0 else ":")),
@@ -227,45 +176,29 @@ def _cost_blocks(d: Derivation, s: Setting) -> list[Block]:
 
 
 def _forward_blocks(d: Derivation) -> list[Block]:
-    rows = []
+    rows: list[tuple[Token | Expr, ...]] = []
     depth = d.depth
     for n in range(1, depth + 1):
         size_in = d.layers[n - 1]
-        inp = unit(n - 1, 1, depth)
-        a_i = Sym(inp.kind, ("i",), "t", inp.layer)  # type: ignore[arg-type]
-        a_i_u = _generic(inp, "ᵢ")
-        z = Sym("z", ("j",), "t", n)  # type: ignore[arg-type]
-        z_u = f"zⱼ{sup(f'({n})')}"
-        w0 = Sym("w", (0, "j"), None, n)  # type: ignore[arg-type]
-        wij = Sym("w", ("i", "j"), None, n)  # type: ignore[arg-type]
-        rows.append((Op(z_u, z.latex()),
-                     Op(f"w₀,ⱼ{sup(f'({n})')} + Σᵢ wᵢ,ⱼ{sup(f'({n})')} {a_i_u}",
-                        w0.latex() + rf" + \sum_{{i=1}}^{{{size_in}}} " + wij.latex() + r"\,"
-                        + a_i.latex())))
-        out = unit(n, 1, depth)
-        a_j = Sym(out.kind, ("j",), "t", out.layer)  # type: ignore[arg-type]
-        a_j_u = _generic(out, "ⱼ")
-        act = ACTIVATIONS[d.activations[n - 1]]
-        if act.name == "linear":
-            rows.append((Op(a_j_u, a_j.latex()), Op(z_u, z.latex())))
-        elif act.name == "softmax":
-            rows.append((Op(a_j_u, a_j.latex()),
-                         Op(f"exp({z_u}) / Σₖ exp(zₖ{sup(f'({n})')})",
-                            rf"\frac{{\exp({z.latex()})}}{{\sum_{{k}} \exp("
-                            + Sym("z", ("k",), "t", n).latex() + ")}")))  # type: ignore[arg-type]
+        in_base, in_layer = unit_base(n - 1, depth)
+        a_i = Sym(in_base, ("i",), T, in_layer)
+        z = Sym("z", ("j",), T, n)
+        w0 = Sym("w", (0, "j"), None, n)
+        wij = Sym("w", ("i", "j"), None, n)
+        rows.append((z, (w0, PLUS, SumOver("i", size_in, (wij, SPACE, a_i)))))
+        out_base, out_layer = unit_base(n, depth)
+        a_j = Sym(out_base, ("j",), T, out_layer)
+        act = d.activations[n - 1]
+        if act == "linear":
+            rows.append((a_j, z))
+        elif act == "softmax":
+            rows.append((a_j, SoftmaxRatio(z, displayed=True)))
         else:
-            rows.append((Op(a_j_u, a_j.latex()),
-                         Op(f"{act.symbol}({z_u})", rf"{act.latex}({z.latex()})")))
+            rows.append((a_j, Apply(act, (z,))))
     return [Heading("1) Feed-forward", 3),
             Text("Each unit j of layer n adds its bias weight to the weighted inputs, then "
                  "applies the layer's activation:"),
             Equations(_rows(rows))]
-
-
-def _generic(var: Var, index: str) -> str:
-    """Unicode of a unit with a letter index: xᵢ, hⱼ, hⱼ⁽²⁾, ŷⱼ."""
-    base = "ŷ" if var.kind == "yhat" else var.kind
-    return base + index + (sup(f"({var.layer})") if var.layer is not None else "")
 
 
 def _derivative_text(layer: LayerDerivation, depth: int) -> str:
@@ -279,140 +212,140 @@ def _derivative_text(layer: LayerDerivation, depth: int) -> str:
     return ""
 
 
-def _entry_rows(d: Derivation, layer: LayerDerivation, wrap: int | None
-                ) -> tuple[tuple[tuple[Op, ...], ...], bool]:
+def _entry_rows(d: Derivation, layer: LayerDerivation
+                ) -> tuple[tuple[tuple[Expr, ...], ...], bool]:
     """Rows ∂J/∂w_{i,j} = entry; the entries use δ symbols when written out in full
     they would be too long (the second value says so)."""
     n = layer.n
-    memo: dict = {}
+    memo: dict[int, int] = {}
     full = all(size(e, memo) <= MAX_ENTRY_SYMBOLS for row in layer.entries for e in row)
-    rows = []
+    rows: list[tuple[Token, Token | Expr]] = []
     for j in range(1, len(layer.delta) + 1):
         for i in range(len(layer.entries)):
+            rhs: Token | Expr
             if full:
-                rhs = _wrapped(layer.entries[i][j - 1], wrap)
+                rhs = Formula(layer.entries[i][j - 1], wrap=True)
             else:
-                delta = _op("delta", (j,), n)
-                rhs = delta if i == 0 else _joined(delta, Op(" ", r"\,"),
-                                                    _node(unit(n - 1, i, d.depth)))
-            rows.append((_partial(n, i, j), rhs))
-    return tuple(rows), full
+                delta = Sym("delta", (j,), T, n)
+                rhs = delta if i == 0 else (delta, SPACE, Formula(unit(n - 1, i, d.depth)))
+            rows.append((Partial(n, i, j), rhs))
+    return _rows(rows), full
+
+
+def _bias_column(n: int, depth: int, count: int) -> FormulaMatrix:
+    """[1; a[n]] of the generic sample, written out: [1; x₁; x₂]."""
+    return _column([One(), *_units(n, count, depth)])
 
 
 def _output_layer_blocks(d: Derivation, layer: LayerDerivation, letter: str,
-                         plain: bool, wrap: int | None) -> list[Block]:
+                         plain: bool) -> list[Block]:
     depth, n = d.depth, layer.n
     rows_w, cols_w = d.layers[n - 1] + 1, d.layers[n]
     blocks: list[Block] = [
         Heading("2) Backward propagation", 3),
         Text(f"{letter}) Output layer gradient ∇J(W{sup(f'({n})')}), a {rows_w} x {cols_w} "
              "matrix:"),
-        Display((_op("W", (), n, sample=False), EQ, _weight_matrix(n, rows_w, cols_w))),
+        Display((Sym("W", (), None, n), EQUALS, _weight_matrix(n, rows_w, cols_w))),
     ]
-    errors = list(layer.error)
-    err_name = _joined(_op("Yhat"), Op(" − ", " - "), _op("Y"))
-    dj = Op("∂J/∂ŷ", r"\frac{\partial J_{(t)}}{\partial \hat{\mathbf{y}}_{(t)}}")
+    err_name: Expr = (Sym("Yhat", (), T), MINUS, Sym("Y", (), T))
     out_act = d.activations[-1]
     if d.loss == "mse":
-        blocks.append(Display((dj, EQ, err_name, EQ, _column(errors))))
-    delta_sym = _op("delta", (), depth)
+        blocks.append(Display((PartialOutputs(), EQUALS, *err_name, EQUALS,
+                               _column(layer.error))))
+    delta_sym = Sym("delta", (), T, depth)
+    delta_name: Expr
     if plain:
-        delta_name: Op = _joined("(", err_name, ")")
+        delta_name = (OPEN, *err_name, CLOSE)
     elif layer.cancels:
         what = "σ′ of the sigmoid output" if d.loss == "bce" else "the softmax Jacobian"
         blocks.append(Text(f"With {d.loss}, {what} cancels against the loss's derivative, "
                            "so the error at the output's z is simply ŷ − y:"))
-        blocks.append(Display((delta_sym, EQ, Op("∂J/∂z", r"\frac{\partial J_{(t)}}{\partial "
-                                                          r"\mathbf{z}^{[" + str(depth) + "]}}"),
-                               EQ, err_name, EQ, _column(layer.delta))))
-        delta_name = delta_sym
+        blocks.append(Display((delta_sym, EQUALS, PartialZ(depth), EQUALS, *err_name, EQUALS,
+                               _column(layer.delta))))
+        delta_name = (delta_sym,)
     elif out_act == "softmax":
         blocks.append(Text("The softmax Jacobian ∂ŷₘ/∂zₖ = ŷₘ([m = k] − ŷₖ) gives the error at "
                            "the output's z:"))
-        blocks.append(Display((delta_sym, EQ, _column(layer.delta))))
-        delta_name = delta_sym
+        blocks.append(Display((delta_sym, EQUALS, _column(layer.delta))))
+        delta_name = (delta_sym,)
     else:
         blocks.append(Text(f"The output activation's derivative, {_derivative_text(layer, depth)} "
                            "(here with ŷ):"))
-        blocks.append(Display((_hd(depth, depth), EQ, _column(
+        blocks.append(Display((_hd(depth, depth), EQUALS, _column(
             [x for x in layer.derivative if x is not None]))))
-        blocks.append(Display((delta_sym, EQ, err_name, Op(" ⊙ ", r" \odot "), _hd(depth, depth),
-                               EQ, _column(layer.delta))))
-        delta_name = delta_sym
-    prev = _units(n - 1, d.layers[n - 1], depth)
+        blocks.append(Display((delta_sym, EQUALS, *err_name, HADAMARD, _hd(depth, depth),
+                               EQUALS, _column(layer.delta))))
+        delta_name = (delta_sym,)
     hname = _vector_name(n - 1, depth)
-    blocks.append(Display((hname, EQ, Op("[1; " + "; ".join(to_unicode(p) for p in prev) + "]",
-                                          _column([One()] + prev).tex))))
-    form = _joined("[", delta_name, hname, T_, "]", T_)
-    entries_rows, full = _entry_rows(d, layer, wrap)
+    blocks.append(Display((hname, EQUALS, _bias_column(n - 1, depth, d.layers[n - 1]))))
+    form: Expr = (BRACKET_OPEN, *delta_name, hname, T_SUP, BRACKET_CLOSE, T_SUP)
+    entries_rows, full = _entry_rows(d, layer)
     if full and all(size(e) <= 12 for row in layer.entries for e in row) \
             and cols_w <= MAX_MATRIX_COLUMNS and rows_w <= MAX_MATRIX_ROWS:
-        blocks.append(Display((_grad(n), EQ, form, EQ, _matrix(layer.entries))))
+        blocks.append(Display((Grad(n, T), EQUALS, *form, EQUALS,
+                               FormulaMatrix(tuple(map(tuple, layer.entries))))))
     else:
-        blocks.append(Display((_grad(n), EQ, form)))
+        blocks.append(Display((Grad(n, T), EQUALS, *form)))
     blocks.append(Text("Every entry:"))
-    blocks.append(Equations(_rows(entries_rows)))
+    blocks.append(Equations(entries_rows))
     return blocks
 
 
-def _hidden_layer_blocks(d: Derivation, layer: LayerDerivation, letter: str, plain: bool,
-                         wrap: int | None) -> list[Block]:
+def _hidden_layer_blocks(d: Derivation, layer: LayerDerivation, letter: str, plain: bool
+                         ) -> list[Block]:
     depth, n = d.depth, layer.n
     rows_w, cols_w = d.layers[n - 1] + 1, d.layers[n]
     name = "Hidden layer" if depth == 2 else f"Hidden layer {n}"
     blocks: list[Block] = [
         Text(f"{letter}) {name} gradient ∇J(W{sup(f'({n})')}), a {rows_w} x {cols_w} matrix "
              f"(W̄{sup(f'({n + 1})')} is W{sup(f'({n + 1})')} without its bias row):"),
-        Display((_op("W", (), n, sample=False), EQ, _weight_matrix(n, rows_w, cols_w))),
-        Display((_op("Wbar", (), n + 1, sample=False), EQ,
+        Display((Sym("W", (), None, n), EQUALS, _weight_matrix(n, rows_w, cols_w))),
+        Display((Sym("Wbar", (), None, n + 1), EQUALS,
                  _weight_matrix(n + 1, d.layers[n] + 1, d.layers[n + 1], first_row=1))),
     ]
     upstream = _upstream(n, depth, plain)
-    wbar = _op("Wbar", (), n + 1, sample=False)
-    upper = _output_error(depth, plain) if n + 1 == depth else _op("delta", (), n + 1)
+    wbar = Sym("Wbar", (), None, n + 1)
+    upper = _output_error(depth, plain) if n + 1 == depth else (Sym("delta", (), T, n + 1),)
     expand = all(size(e) <= MAX_ENTRY_SYMBOLS for e in layer.error)
     if n + 1 == depth or not expand:
         shown = layer.error if n + 1 == depth else layer.error_short
-        blocks.append(Display((upstream, EQ, wbar, upper, EQ, _column(shown))))
+        blocks.append(Display((*upstream, EQUALS, wbar, *upper, EQUALS, _column(shown))))
     else:
-        blocks.append(Display((upstream, EQ, wbar, upper, EQ, _column(layer.error_short))))
+        blocks.append(Display((*upstream, EQUALS, wbar, *upper, EQUALS,
+                               _column(layer.error_short))))
         blocks.append(Text("written out:"))
         blocks.append(Equations(_rows(
-            (Op(f"({to_unicode(layer.error_short[j])})", f"[{wbar.tex}{upper.tex}]_{{{j + 1}}}"),
-             _wrapped(e, wrap)) for j, e in enumerate(layer.error))))
+            (Component((wbar, *upper), j + 1, layer.error_short[j]), Formula(e, wrap=True))
+            for j, e in enumerate(layer.error))))
     hd = _hd(n, depth)
     derivs = [x for x in layer.derivative if x is not None]
+    delta_form: Expr
     if derivs:
         blocks.append(Text(f"The activation's derivative, {_derivative_text(layer, depth)}:"))
-        blocks.append(Display((hd, EQ, _column(derivs))))
-        delta_form = _joined("{", upstream, Op(" ⊙ ", r" \odot "), hd, "}")
-        delta_form = Op(delta_form.text, r"\{" + upstream.tex + r" \odot " + hd.tex + r"\}")
+        blocks.append(Display((hd, EQUALS, _column(derivs))))
+        delta_form = (BRACE_OPEN, *upstream, HADAMARD, hd, BRACE_CLOSE)
     else:
         blocks.append(Text("The layer is linear: its derivative is 1 and H_d drops out."))
         delta_form = upstream
-    delta_sym = _op("delta", (), n)
+    delta_sym = Sym("delta", (), T, n)
     column_nodes = layer.delta if expand and all(size(e) <= MAX_ENTRY_SYMBOLS
                                                  for e in layer.delta) else layer.delta_short
-    column = _column(column_nodes)
-    if max(_text_width(to_unicode(c)) for c in column_nodes) <= LINE_WIDTH // 2:
-        blocks.append(Display((delta_sym, EQ, delta_form, EQ, column)))
+    if max(text_width(to_unicode(c)) for c in column_nodes) <= LINE_WIDTH // 2:
+        blocks.append(Display((delta_sym, EQUALS, *delta_form, EQUALS, _column(column_nodes))))
     else:   # too wide for one matrix: one row per unit
-        blocks.append(Display((delta_sym, EQ, delta_form)))
+        blocks.append(Display((delta_sym, EQUALS, *delta_form)))
         blocks.append(Equations(_rows(
-            (_op("delta", (j,), n), _wrapped(node, wrap))
+            (Sym("delta", (j,), T, n), Formula(node, wrap=True))
             for j, node in enumerate(column_nodes, start=1))))
-    prev = _units(n - 1, d.layers[n - 1], depth)
     xname = _vector_name(n - 1, depth)
-    blocks.append(Display((xname, EQ, Op("[1; " + "; ".join(to_unicode(p) for p in prev) + "]",
-                                          _column([One()] + prev).tex))))
-    blocks.append(Display((_grad(n), EQ, Op("(", r"\left("), delta_form, xname, T_,
-                           Op(")", r"\right)"), T_, EQ, Op("(", r"\left("), delta_sym, xname, T_,
-                           Op(")", r"\right)"), T_)))
-    entries_rows, full = _entry_rows(d, layer, wrap)
+    blocks.append(Display((xname, EQUALS, _bias_column(n - 1, depth, d.layers[n - 1]))))
+    blocks.append(Display((Grad(n, T), EQUALS, LP, *delta_form, xname, T_SUP, RP, T_SUP,
+                           EQUALS, LP, delta_sym, xname, T_SUP, RP, T_SUP)))
+    entries_rows, full = _entry_rows(d, layer)
     blocks.append(Text("Every entry" + (":" if full else
                                         f" (δ{sup(f'({n})')}ⱼ as above; written out in full "
                                         "they would be too long to read):")))
-    blocks.append(Equations(_rows(entries_rows)))
+    blocks.append(Equations(entries_rows))
     return blocks
 
 
@@ -420,29 +353,26 @@ def _recursion_blocks(d: Derivation, plain: bool) -> list[Block]:
     """The general recursion, for any depth."""
     L = d.depth
     out_act = d.activations[-1]
-    err = _joined(_op("Yhat"), Op(" − ", " - "), _op("Y"))
-    dl = _op("delta", (), L)
+    err: Expr = (Sym("Yhat", (), T), MINUS, Sym("Y", (), T))
+    dl = Sym("delta", (), T, L)
+    first: tuple[Token | Expr, ...]
     if plain or (d.layer[-1].cancels):
         first = (dl, err)
     elif out_act == "softmax":
-        first = (dl, Op("(∂ŷ/∂z)ᵀ(Ŷ − Y)",
-                            r"\left(\frac{\partial \hat{\mathbf{y}}}{\partial \mathbf{z}}\right)^{T}"
-                            r"(" + err.tex + ")"))
+        first = (dl, (SoftmaxJacobianT(displayed=True), OPEN, *err, CLOSE))
     else:
-        first = (dl, _joined("(", err, ")", Op(" ⊙ ", r" \odot "), _hd(L, L)))
-    dn = Op("δ⁽ⁿ⁾", r"\delta_{(t)}^{[n]}")
-    dn1 = Op("δ⁽ⁿ⁺¹⁾", r"\delta_{(t)}^{[n+1]}")
-    wb = Op("W̄⁽ⁿ⁺¹⁾", r"\bar{\mathbf{W}}^{[n+1]}")
-    hdn = Op("H_d⁽ⁿ⁾", r"\mathbf{H}_{d,(t)}^{[n]}")
-    an = Op("A⁽ⁿ⁻¹⁾", r"\mathbf{A}_{(t)}^{[n-1]}")
-    rows = [
+        first = (dl, (OPEN, *err, CLOSE, HADAMARD, _hd(L, L)))
+    dn = Sym("delta", (), T, "n")
+    dn1 = Sym("delta", (), T, "n+1")
+    wb = Sym("Wbar", (), None, "n+1")
+    hdn = Sym("H", (), T, "n", "d")
+    an = Sym("A", (), T, "n-1")
+    rows: list[tuple[Token | Expr, ...]] = [
         first,
-        (dn, Op("[(δ⁽ⁿ⁺¹⁾)ᵀ(W̄⁽ⁿ⁺¹⁾)ᵀ]ᵀ ⊙ H_d⁽ⁿ⁾",
-                rf"[({dn1.tex})^{{T}}({wb.tex})^{{T}}]^{{T}} \odot {hdn.tex}"),
-         Op("(W̄⁽ⁿ⁺¹⁾ δ⁽ⁿ⁺¹⁾) ⊙ H_d⁽ⁿ⁾, n = L − 1, …, 1",
-            rf"({wb.tex}\,{dn1.tex}) \odot {hdn.tex}, \quad n = L-1, \dots, 1")),
-        (_joined(Op("∇J(W⁽ⁿ⁾)", r"\nabla J_{\mathbf{W}^{[n]}_{(t)}}")),
-         Op("(δ⁽ⁿ⁾ A⁽ⁿ⁻¹⁾ᵀ)ᵀ", rf"\left({dn.tex}\,({an.tex})^{{T}}\right)^{{T}}")),
+        (dn, (BRACKET_OPEN, OPEN, dn1, CLOSE, T_SUP, OPEN, wb, CLOSE, T_SUP, BRACKET_CLOSE,
+              T_SUP, HADAMARD, hdn),
+         (OPEN, wb, SPACE, dn1, CLOSE, HADAMARD, hdn, DownTo("n", "L-1", 1))),
+        (Grad("n", T), (LP, dn, SPACE, Transpose(an), RP, T_SUP)),
     ]
     if L == 1:      # no hidden layer: nothing is passed back
         rows = [rows[0], rows[2]]
@@ -454,62 +384,59 @@ def _recursion_blocks(d: Derivation, plain: bool) -> list[Block]:
             Equations(_rows(rows))]
 
 
+def _update_rule(n: int, rate: Token | None, mean: BatchMean | None, beta: float | None,
+                 l2: bool, l2_bias: bool) -> Expr:
+    """W[n] old − λ [mean gradient + β R[n]], with λ (None: the symbol), the mean
+    and β (None: the symbol) as given."""
+    lam: Expr = (Sym("lambda"), WORD_SPACE) if rate is None else (rate, TIMES)
+    gradient: Expr = ((mean,) if mean is not None else ()) + (Grad(n, T, bound=True),)
+    old = Sym("W", (), None, n, "old")
+    if not l2:
+        return (old, MINUS, *lam, *gradient)
+    return (old, MINUS, *lam, SIZED_BRACKET_OPEN, *gradient, PLUS,
+            L2Gradient(n, beta, l2_bias), SIZED_BRACKET_CLOSE)
+
+
 def _update_blocks(d: Derivation, s: Setting) -> list[Block]:
+    mean: BatchMean | None
+    mean_n: BatchMean | None
     if s.method == "batch":
-        size_b = "T" if s.samples is None else str(s.samples)
         how = "batch gradient descent: one update per epoch, over all samples"
-        mean = ("1/T Σₜ", r"\frac{1}{T} \sum_{t=1}^{T}")
-        mean_n = (f"1/{size_b} Σₜ", rf"\frac{{1}}{{{size_b}}} \sum_{{t=1}}^{{{size_b}}}")
+        mean = BatchMean("T")
+        mean_n = BatchMean("T" if s.samples is None else s.samples)
     elif s.method == "sgd":
         how = "stochastic gradient descent: one update per sample t"
-        mean = mean_n = ("", "")
+        mean = mean_n = None
     else:
         b = s.batch_size or 1
         how = f"mini-batch gradient descent: one update per batch B of {b} samples"
-        mean = ("1/|B| Σₜ∈B", r"\frac{1}{|B|} \sum_{t \in B}")
-        mean_n = (f"1/{b} Σₜ∈B", rf"\frac{{1}}{{{b}}} \sum_{{t \in B}}")
-    lam = None if s.learning_rate is None else fmt(s.learning_rate)
-    beta = fmt(s.l2) if s.l2 > 0 else None
+        mean = BatchMean("|B|", over_batch=True)
+        mean_n = BatchMean(b, over_batch=True)
+    rate = None if s.learning_rate is None else Num(s.learning_rate, paren=False)
+    l2 = s.l2 > 0
     rows = []
     for n in range(d.depth, 0, -1):
-        w = Sym("W", (), None, n)
-        new = Op(f"{w.unicode()} new", w.latex() + r"_{\text{new}}")
-        old = (f"{w.unicode()} old", w.latex() + r"_{\text{old}}")
-        grad = (f"∇J₍ₜ₎({w.unicode()})", r"\nabla J_{" + w.latex() + r"_{(t)}}")
-        reg = (w.unicode() + ("" if s.l2_bias else " (row 0 zeroed)"),
-               w.latex() + ("" if s.l2_bias else r"_{\text{row 0 zeroed}}"))
-
-        def rule(lam_: tuple[str, str], mean_: tuple[str, str], beta_: tuple[str, str] | None
-                 ) -> Op:
-            g_u = f"{mean_[0]} {grad[0]}".strip()
-            g_t = f"{mean_[1]} {grad[1]}".strip()
-            if beta_ is None:
-                return Op(f"{old[0]} − {lam_[0]} {g_u}", rf"{old[1]} - {lam_[1]} {g_t}")
-            return Op(f"{old[0]} − {lam_[0]} [{g_u} + {beta_[0]} {reg[0]}]",
-                      rf"{old[1]} - {lam_[1]} \left[ {g_t} + {beta_[1]}\, {reg[1]} \right]")
-
-        symbolic = rule(("λ", r"\lambda"), mean, None if beta is None else ("β", r"\beta"))
-        row = [new, symbolic]
-        if lam is not None or s.samples is not None or beta is not None:
-            numbers = rule(("λ", r"\lambda") if lam is None else (f"{lam} ×", rf"{lam} \times"),
-                           mean_n, None if beta is None else (beta, beta))
-            if numbers.tex != symbolic.tex:
+        symbolic = _update_rule(n, None, mean, None, l2, s.l2_bias)
+        row: list[Token | Expr] = [Sym("W", (), None, n, "new"), symbolic]
+        if s.learning_rate is not None or s.samples is not None or l2:
+            numbers = _update_rule(n, rate, mean_n, s.l2 if l2 else None, l2, s.l2_bias)
+            if numbers != symbolic:
                 row.append(numbers)
         rows.append(tuple(row))
     text = f"The update, {how}"
     values = []
-    if lam is not None:
-        values.append(f"λ = {lam}")
+    if s.learning_rate is not None:
+        values.append(f"λ = {fmt(s.learning_rate)}")
     if s.samples is not None and s.method == "batch":
         values.append(f"T = {s.samples}")
-    if beta is not None:
-        values.append(f"β = {beta}" + ("" if s.l2_bias else ", biases not regularised"))
+    if l2:
+        values.append(f"β = {fmt(s.l2)}" + ("" if s.l2_bias else ", biases not regularised"))
     if values:
         text += " (" + ", ".join(values) + ")"
     return [Heading("3) Gradient-descent update", 3), Text(text + ":"), Equations(_rows(rows))]
 
 
-def setting_of(problem) -> Setting:
+def setting_of(problem: Any) -> Setting:
     """The training settings a derivation shows, from a Problem."""
     t = problem.training
     return Setting(samples=problem.samples or None, learning_rate=t.learning_rate, l2=t.l2,

@@ -8,50 +8,21 @@ nothing here) computes a number: every value is read from the trace.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Union
+from collections.abc import Callable, Sequence
 
 from ..maths.activations import ACTIVATIONS
 from ..maths.losses import LOSSES
-from ..model.notation import (EQUALS, HADAMARD, HALF, LP, MINUS, PLUS, RP, SPACE, T_SUP, TIMES,
-                       Expr, Mat, Num, Op, Sym, column, op, with_one)
+from ..model.notation import (BRACE_CLOSE, BRACE_OPEN, BRACKET_CLOSE, BRACKET_OPEN, CLOSE,
+                              CLOSE_PAREN_BRACKET,
+                              EQUALS, HADAMARD, HALF, LN, LN_ONE, LP, MINUS, NEGATED_OPEN, ONE,
+                              PLUS, RP, SPACE, SQUARED, T_SUP, TIMES, Apply, DerivativeInValue,
+                              Expr, Grad, L2Term, Mat, MeanOver, Note, Num, OneOver,
+                              SoftmaxJacobianT, SoftmaxRatio, Sym, Token, Words, column,
+                              unit_base, vector_base, with_one)
 from ..model.trace import Step, Trace
+from ..numfmt import fmt
+from .blocks import Block, Display, Equations, Heading, Table, Text
 
-
-@dataclass(frozen=True)
-class Heading:
-    text: str
-    level: int = 2
-
-
-@dataclass(frozen=True)
-class Text:
-    text: str
-
-
-@dataclass(frozen=True)
-class Equations:
-    """Rows of ``lhs = formula = numbers substituted = value``; each row is a tuple
-    of segments that renderers join with '=' (a terminal shows them as columns)."""
-
-    rows: tuple[tuple[Expr, ...], ...]
-
-
-@dataclass(frozen=True)
-class Display:
-    """One displayed equation, usually with matrices in it."""
-
-    expr: Expr
-
-
-@dataclass(frozen=True)
-class Table:
-    headers: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-
-
-Block = Union[Heading, Text, Equations, Display, Table]
 
 # Past this many terms, a z row shows its formula but not every number.
 MAX_SUBSTITUTED_TERMS = 8
@@ -121,17 +92,13 @@ class _Names:
 
     def unit(self, n: int, j: int, t: int) -> Sym:
         """a[n]_j of sample t (n = 0: the input x)."""
-        if n == 0:
-            return Sym("x", (j,), t)
-        if n == self.depth:
-            return Sym("yhat", (j,), t)
-        return Sym("h", (j,), t, None if self.depth == 2 else n)
+        base, layer = unit_base(n, self.depth)
+        return Sym(base, (j,), t, layer)
 
     def vector(self, n: int, t: int) -> Sym:
         """[1; a[n]] of sample t: X, H or H^[n]."""
-        if n == 0:
-            return Sym("X", (), t)
-        return Sym("H", (), t, None if self.depth == 2 else n)
+        base, layer = vector_base(n, self.depth)
+        return Sym(base, (), t, layer)
 
     def layer_label(self, n: int) -> str:
         if n == self.depth:
@@ -139,14 +106,6 @@ class _Names:
         if n == 1 and self.depth == 2:
             return "hidden layer"
         return f"hidden layer {n}"
-
-
-def _grad_label(n: int, t: int | None) -> Op:
-    """∇J_(t) with respect to W[n], as the lecture writes it (t None: the mean)."""
-    w = Sym("W", (), None, n)
-    ju = "J" + (Sym("", (), t).unicode() if t is not None else "")
-    jt = r"J_{" + w.latex() + (f"_{{({t})}}" if t is not None else "") + "}"
-    return Op(f"∇{ju}({w.unicode()})", r"\nabla " + jt)
 
 
 def _fnum(v: float) -> Num:
@@ -163,8 +122,8 @@ def _z_row(step: Step, names: _Names, n: int, j: int, t_index: int, act: str
     w = step.weights_before[n - 1]
     inputs = f.x if n == 1 else f.a[n - 2]
     size_in = w.shape[0] - 1
-    formula: list = [Sym("w", (0, j), None, n)]
-    numbers: list = [_fnum(w[0, j - 1])]
+    formula: list[Token] = [Sym("w", (0, j), None, n)]
+    numbers: list[Token] = [_fnum(w[0, j - 1])]
     for i in range(1, size_in + 1):
         formula += [PLUS, Sym("w", (i, j), None, n), SPACE, names.unit(n - 1, i, t)]
         numbers += [PLUS, _fnum(w[i, j - 1]), TIMES, _fnum(inputs[i - 1])]
@@ -176,54 +135,48 @@ def _z_row(step: Step, names: _Names, n: int, j: int, t_index: int, act: str
     else:
         rows.append(((lhs,), tuple(formula), (_fnum(z),)))
     if act != "linear":
-        spec = ACTIVATIONS[act]
         a = f.a[n - 1][j - 1]
         zsym = Sym("z", (j,), t, n)
         if act == "softmax":
-            rows.append(((names.unit(n, j, t),),
-                         (Op("exp(", r"\exp("), zsym, Op(f") / Σₖ exp(z{Sym('', ('k',), t, n).unicode()})",
-                                                         r") / \sum_{k} \exp(z_{k,(" + str(t) + r")}^{[" + str(n) + "]})")),
-                         (_fnum(a),)))
+            rows.append(((names.unit(n, j, t),), (SoftmaxRatio(zsym),), (_fnum(a),)))
         else:
-            fname = Op(spec.symbol + "(", spec.latex + "(")
-            rows.append(((names.unit(n, j, t),), (fname, zsym, op(")")),
-                         (fname, Num(float(z), paren=False), op(")")), (_fnum(a),)))
+            rows.append(((names.unit(n, j, t),), (Apply(act, (zsym,)),),
+                         (Apply(act, (Num(float(z), paren=False),)),), (_fnum(a),)))
     return rows
+
+
+def _loss_terms(loss: str, yhat: Token, y: Token) -> list[Token]:
+    """J_(t)'s term of one output k, written with ``yhat`` and ``y``."""
+    if loss == "mse":
+        return [HALF, LP, yhat, MINUS, y, RP, SQUARED]
+    if loss == "bce":
+        return [BRACKET_OPEN, y, LN, yhat, PLUS, LP, ONE, MINUS, y, RP, LN_ONE, MINUS, yhat,
+                CLOSE_PAREN_BRACKET]
+    return [y, LN, yhat]
 
 
 def _loss_row(step: Step, names: _Names, t_index: int, loss: str) -> tuple[Expr, ...]:
     f = step.forward[t_index]
     t = f.sample
-    formula: list = []
-    numbers: list = []
+    formula: list[Token] = []
+    numbers: list[Token] = []
     for k in range(1, len(f.y) + 1):
         yh, y = names.unit(names.depth, k, t), Sym("y", (k,), t)
         vh, vy = Num(float(f.y_hat[k - 1]), paren=False), Num(float(f.y[k - 1]))
-        if loss == "mse":
-            sep = [PLUS] if k > 1 else []
-            formula += sep + [HALF, LP, yh, MINUS, y, RP, op("²", "^{2}")]
-            numbers += sep + [HALF, LP, vh, MINUS, vy, RP, op("²", "^{2}")]
-        elif loss == "bce":
-            sep = [PLUS] if k > 1 else []
-            formula += sep + [op("["), y, op(" ln ", r" \ln "), yh, PLUS, LP, op("1"), MINUS, y,
-                              RP, op(" ln(1", r" \ln(1"), MINUS, yh, op(")]", ")]")]
-            numbers += sep + [op("["), vy, op(" ln ", r" \ln "), vh, PLUS, LP, op("1"), MINUS, vy,
-                              RP, op(" ln(1", r" \ln(1"), MINUS, vh, op(")]", ")]")]
-        else:
-            sep = [PLUS] if k > 1 else []
-            formula += sep + [y, op(" ln ", r" \ln "), yh]
-            numbers += sep + [vy, op(" ln ", r" \ln "), vh]
+        sep: list[Token] = [PLUS] if k > 1 else []
+        formula += sep + _loss_terms(loss, yh, y)
+        numbers += sep + _loss_terms(loss, vh, vy)
     if loss in ("bce", "ce"):
-        formula = [op("−(", "-(")] + formula + [op(")")]
-        numbers = [op("−(", "-(")] + numbers + [op(")")]
+        formula = [NEGATED_OPEN, *formula, CLOSE]
+        numbers = [NEGATED_OPEN, *numbers, CLOSE]
     return ((Sym("J", (), t),), tuple(formula), tuple(numbers), (_fnum(f.loss),))
 
 
 def _cost_rows(step: Step, beta: float) -> list[tuple[Expr, ...]]:
     b = len(step.forward)
-    frac = op(f"1/{b} ", rf"\tfrac{{1}}{{{b}}}")
-    formula: list = [frac, LP]
-    numbers: list = [frac, LP]
+    frac = OneOver(b)
+    formula: list[Token] = [frac, LP]
+    numbers: list[Token] = [frac, LP]
     for i, f in enumerate(step.forward):
         if i:
             formula.append(PLUS)
@@ -234,10 +187,8 @@ def _cost_rows(step: Step, beta: float) -> list[tuple[Expr, ...]]:
     numbers.append(RP)
     rows = []
     if beta > 0:
-        rows.append(((Op("½β Σw²", r"\tfrac{1}{2}\beta \sum w^{2}"),),
-                     (Op(f"½ × {beta:g} × Σw²", rf"\tfrac{{1}}{{2}} \times {beta:g} \times \sum w^{{2}}"),),
-                     (_fnum(step.l2_cost),)))
-        formula += [PLUS, Op("½β Σw²", r"\tfrac{1}{2}\beta \sum w^{2}")]
+        rows.append(((L2Term(),), (L2Term(beta),), (_fnum(step.l2_cost),)))
+        formula += [PLUS, L2Term()]
         numbers += [PLUS, _fnum(step.l2_cost)]
     if b == 1 and beta == 0:
         rows.append(((Sym("Jbar"),), (formula[2],), (_fnum(step.cost),)))
@@ -284,25 +235,23 @@ def _backward(step: Step, names: _Names, activations: Sequence[str], loss: str
         blocks.append(Text(f"Sample t = {t}:"))
         err = b.error[-1]
         deriv = b.derivative[-1]
-        factors: list = []
+        factors: list[Expr] = []
+        delta_label: Expr
         if err is None:
             note = "σ′ cancels against bce" if loss == "bce" else "softmax Jacobian cancels against ce"
             factors.append((Sym("delta", (), t, L), EQUALS, *_output_error_label(t), EQUALS,
-                            column(b.delta[-1]), Op(f"   ({note})", rf"\quad\text{{({note})}}")))
-            delta_label: Expr = (Sym("delta", (), t, L),)
+                            column(b.delta[-1]), Note(note)))
+            delta_label = (Sym("delta", (), t, L),)
         else:
             factors.append((*_output_error_label(t), EQUALS, column(err)))
             if deriv is not None and out_act != "linear":
-                spec = ACTIVATIONS[out_act]
                 factors.append((Sym("H", (), t, L, "d"), EQUALS,
-                                Op(spec.derivative_unicode("ŷ"), spec.derivative_tex(r"\hat{y}")),
-                                EQUALS, column(deriv)))
+                                DerivativeInValue(out_act, Sym("yhat")), EQUALS, column(deriv)))
                 factors.append((Sym("delta", (), t, L), EQUALS, LP, *_output_error_label(t), RP,
                                 HADAMARD, Sym("H", (), t, L, "d"), EQUALS, column(b.delta[-1])))
                 delta_label = (Sym("delta", (), t, L),)
             elif deriv is None and out_act == "softmax":
-                factors.append((Sym("delta", (), t, L), EQUALS,
-                                Op("(∂ŷ/∂z)ᵀ", r"(\partial\hat{y}/\partial z)^{T}"),
+                factors.append((Sym("delta", (), t, L), EQUALS, SoftmaxJacobianT(),
                                 LP, *_output_error_label(t), RP, EQUALS, column(b.delta[-1])))
                 delta_label = (Sym("delta", (), t, L),)
             else:
@@ -311,9 +260,9 @@ def _backward(step: Step, names: _Names, activations: Sequence[str], loss: str
         hsym = names.vector(L - 1, t)
         factors.append((hsym, EQUALS, with_one(inputs)))
         for item in factors:
-            blocks.append(Display(tuple(item)))
-        blocks.append(Display((_grad_label(L, t), EQUALS, op("["), *delta_label, hsym, T_SUP,
-                               op("]"), T_SUP, EQUALS, Mat(b.grad[-1]))))
+            blocks.append(Display(item))
+        blocks.append(Display((Grad(L, t), EQUALS, BRACKET_OPEN, *delta_label, hsym, T_SUP,
+                               BRACKET_CLOSE, T_SUP, EQUALS, Mat(b.grad[-1]))))
     for n in range(L - 1, 0, -1):
         wbar = Sym("Wbar", (), None, n + 1)
         letter = "abcdefghijklmnopqrstuvwxyz"[min(L - n, 25)]
@@ -323,27 +272,26 @@ def _backward(step: Step, names: _Names, activations: Sequence[str], loss: str
                            f"{step.weights_before[n - 1].shape[1]} per sample "
                            f"(W̄ is W without its bias row; old weights are used):"))
         blocks.append(Display((wbar, EQUALS, Mat(step.weights_before[n][1:]))))
-        spec = ACTIVATIONS[activations[n - 1]]
-        hname = "h" if L == 2 else f"h{Sym('', (), None, n).unicode()}"
+        hname = Sym("h", (), None, None if L == 2 else n)
         for f, b in zip(step.forward, step.backward):
             t = f.sample
             blocks.append(Text(f"Sample t = {t}:"))
+            upstream: Expr
             if n == L - 1 and b.error[-1] is not None and activations[-1] == "linear":
-                upstream: Expr = (op("["), LP, *_output_error_label(t), RP, T_SUP, LP, wbar, RP,
-                                  T_SUP, op("]"), T_SUP)
+                upstream = (BRACKET_OPEN, LP, *_output_error_label(t), RP, T_SUP, LP, wbar, RP,
+                            T_SUP, BRACKET_CLOSE, T_SUP)
             else:
                 upstream = (wbar, Sym("delta", (), t, n + 1))
             hd = Sym("H", (), t, n, "d") if L > 2 else Sym("H", (), t, None, "d")
             xsym = names.vector(n - 1, t)
             inputs = f.x if n == 1 else f.a[n - 2]
             blocks.append(Display((*upstream, EQUALS, column(b.error[n - 1]))))
-            blocks.append(Display((hd, EQUALS, Op(spec.derivative_unicode(hname),
-                                                  spec.derivative_tex("h")),
+            blocks.append(Display((hd, EQUALS, DerivativeInValue(activations[n - 1], hname),
                                    EQUALS, column(b.derivative[n - 1]))))
-            blocks.append(Display((Sym("delta", (), t, n), EQUALS, Op("{", r"\{"), *upstream,
-                                   HADAMARD, hd, Op("}", r"\}"), EQUALS, column(b.delta[n - 1]))))
+            blocks.append(Display((Sym("delta", (), t, n), EQUALS, BRACE_OPEN, *upstream,
+                                   HADAMARD, hd, BRACE_CLOSE, EQUALS, column(b.delta[n - 1]))))
             blocks.append(Display((xsym, EQUALS, with_one(inputs))))
-            blocks.append(Display((_grad_label(n, t), EQUALS, LP, Sym("delta", (), t, n), xsym,
+            blocks.append(Display((Grad(n, t), EQUALS, LP, Sym("delta", (), t, n), xsym,
                                    T_SUP, RP, T_SUP, EQUALS, Mat(b.grad[n - 1]))))
     return blocks
 
@@ -355,20 +303,21 @@ def _update(step: Step, names: _Names, learning_rate: float, beta: float) -> lis
     b = len(step.samples)
     blocks: list[Block] = [Heading("3) Gradient-descent update", 3)]
     lam = Num(learning_rate)
-    mean_label = op(f"(1/{b}) Σₜ ", rf"\frac{{1}}{{{b}}}\sum_{{t}} ")
+    mean_label = MeanOver(b)
     for n in range(names.depth, 0, -1):
         old = Sym("W", (), None, n, "old")
         new = Sym("W", (), None, n, "new")
-        blocks.append(Display((mean_label, _grad_label(n, None), EQUALS, Mat(step.mean_grad[n - 1]))))
+        blocks.append(Display((mean_label, Grad(n), EQUALS, Mat(step.mean_grad[n - 1]))))
+        expr: Expr
         if beta > 0:
-            expr = (new, EQUALS, old, MINUS, Sym("lambda"), op("["), mean_label,
-                    _grad_label(n, None), PLUS, Sym("beta"), Sym("R", (), None, n), op("]"),
+            expr = (new, EQUALS, old, MINUS, Sym("lambda"), BRACKET_OPEN, mean_label,
+                    Grad(n), PLUS, Sym("beta"), Sym("R", (), None, n), BRACKET_CLOSE,
                     EQUALS, Mat(step.weights_before[n - 1]), MINUS, lam, TIMES, LP,
                     Mat(step.mean_grad[n - 1]), PLUS, Mat(step.l2_grad[n - 1]), RP,
                     EQUALS, Mat(step.weights_after[n - 1]))
         else:
             expr = (new, EQUALS, old, MINUS, Sym("lambda"), SPACE, mean_label,
-                    _grad_label(n, None), EQUALS, Mat(step.weights_before[n - 1]), MINUS, lam,
+                    Grad(n), EQUALS, Mat(step.weights_before[n - 1]), MINUS, lam,
                     TIMES, Mat(step.mean_grad[n - 1]), EQUALS, Mat(step.weights_after[n - 1]))
         blocks.append(Display(expr))
     return blocks
@@ -396,11 +345,22 @@ def conventions(trace: Trace) -> str:
     return "Conventions: " + "; ".join(parts) + "."
 
 
-def build_report(trace: Trace, *, show: str = "auto") -> list[Block]:
+# Blocks to add after an update shown in full (exact values, say).
+AfterUpdate = Callable[[Step], Sequence[Block]]
+
+
+def report_title(trace: Trace) -> str:
+    s = trace.settings
+    return s.title or f"Network {'-'.join(str(n) for n in s.layers)}"
+
+
+def build_report(trace: Trace, *, show: str = "auto", after_update: AfterUpdate | None = None
+                 ) -> list[Block]:
+    """The worked solution of every update shown (``show``: see :func:`select_steps`),
+    the others summarised per epoch, then the result."""
     s = trace.settings
     names = _Names(s.layers)
-    title = s.title or f"Network {'-'.join(str(n) for n in s.layers)}"
-    blocks: list[Block] = [Heading(title, 1)]
+    blocks: list[Block] = [Heading(report_title(trace), 1)]
     if s.description:
         blocks.append(Text(s.description))
     acts = ", ".join(s.activations)
@@ -422,12 +382,14 @@ def build_report(trace: Trace, *, show: str = "auto") -> list[Block]:
         blocks += _feed_forward(step, names, s.activations, s.loss, s.l2)
         blocks += _backward(step, names, s.activations, s.loss)
         blocks += _update(step, names, s.learning_rate, s.l2)
+        if after_update is not None:
+            blocks += after_update(step)
     if hidden_epochs:
         blocks.append(_epoch_summary(trace, hidden_epochs))
     blocks.append(Heading("Result", 2))
     for n, w in enumerate(trace.final_weights, start=1):
         blocks.append(Display((Sym("W", (), None, n), EQUALS, Mat(w))))
-    blocks.append(Equations((((Op("cost of all data under the final weights", r"\text{cost of all data under the final weights}"),),
+    blocks.append(Equations((((Words("cost of all data under the final weights"),),
                               (_fnum(trace.final_cost),)),)))
     return blocks
 
@@ -436,7 +398,6 @@ MAX_SUMMARY_ROWS = 40
 
 
 def _epoch_summary(trace: Trace, epochs: dict[int, list[Step]]) -> Table:
-    from ..numfmt import fmt
     rows = []
     for epoch, steps in epochs.items():
         first, last = steps[0].index, steps[-1].index

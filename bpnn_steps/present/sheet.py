@@ -1,27 +1,24 @@
-"""Tutorial sheets: the problem statement and the question sheet, as report blocks.
+"""Tutorial sheets: the problem statement, the question sheet with an answer box
+for every quantity, and the worked solution or answer key after them.
 
-The statement (network, data, initial weights, training settings) and the
-question sheet (every quantity of the worked solution as an answer box) are
-built from the trace like :func:`bpnn_steps.report.build_report`, so every
-renderer can write them and every number shown is a value of the trace.
+Everything is built from the trace, so every number shown is a value of the
+trace and every renderer can write the sheets.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from ..maths.losses import LOSSES
-from ..model.notation import EQUALS, Op, Sym, sub
-from ..numfmt import fmt
+from ..model.notation import EQUALS, GAP, Box, BoxMatrix, Expr, Given, Grad, Sym, Token, sub, unit_base
 from ..model.problem import Problem
-from .report import Block, Display, Equations, Heading, Table, Text, select_steps
+from ..model.quantities import Kind, Quantity
 from ..model.trace import Step, Trace
+from ..numfmt import DEFAULT_DECIMALS, GIVEN_DECIMALS, fmt
+from .blocks import (Block, Diagram, Display, Document, Equations, Heading, PageBreak, Table,
+                     Text)
+from .report import build_report, report_title, select_steps
 
-# Data and initial weights are shown with up to this many decimals (values that
-# are exact at fewer decimals, as given values usually are, are written short).
-GIVEN_DECIMALS = 6
 # A sheet covers at most this many updates (whole epochs; at least one epoch):
 # longer runs are for `bpnn-steps train`.
 MAX_SHEET_UPDATES = 100
@@ -40,38 +37,6 @@ def sheet_problem(problem: Problem) -> tuple[Problem, str | None]:
             f"covers the first {epochs} epoch{'s' if epochs != 1 else ''} "
             f"({epochs * per_epoch} updates). 'bpnn-steps train' runs the whole training.")
     return problem.with_training(epochs=epochs), note
-
-
-@dataclass(frozen=True)
-class Diagram:
-    """A picture of the network with its initial weights (LaTeX: TikZ)."""
-
-    layers: tuple[int, ...]
-    activations: tuple[str, ...]
-    weights: tuple[np.ndarray, ...]
-
-
-def given_matrix(values: np.ndarray) -> Op:
-    """A matrix of given values, written as given (up to GIVEN_DECIMALS decimals)."""
-    cells = [[fmt(float(v), GIVEN_DECIMALS) for v in row] for row in values]
-    tex = r"\begin{bmatrix} " + r" \\ ".join(" & ".join(row) for row in cells) + \
-        r" \end{bmatrix}"
-    text = "[" + "; ".join("  ".join(row) for row in cells) + "]"
-    return Op(text, tex)
-
-
-def answer_box(decimals: int) -> Op:
-    """An empty box as wide as a signed number with ``decimals`` decimals."""
-    phantom = "-0." + "0" * decimals if decimals else "-00"
-    return Op("[ ____ ]", rf"\boxed{{\phantom{{{phantom}}}}}")
-
-
-def box_matrix(rows: int, cols: int, decimals: int) -> Op:
-    box = answer_box(decimals).tex
-    tex = r"\begin{bmatrix} " + r" \\[6pt] ".join(" & ".join([box] * cols)
-                                                  for _ in range(rows)) + r" \end{bmatrix}"
-    text = "[" + "; ".join(", ".join(["□"] * cols) for _ in range(rows)) + "]"
-    return Op(text, tex)
 
 
 def _samples(trace: Trace) -> list[tuple[int, np.ndarray, np.ndarray]]:
@@ -132,7 +97,7 @@ def statement_blocks(trace: Trace, *, diagram: bool = True) -> list[Block]:
     blocks.append(Table(headers, rows))
     blocks.append(Text("Initial weights:"))
     for n, w in enumerate(first, start=1):
-        blocks.append(Display((Sym("W", (), None, n), EQUALS, given_matrix(w))))
+        blocks.append(Display((Sym("W", (), None, n), EQUALS, Given(w))))
     loss = LOSSES[s.loss]
     cost = f"Loss of sample t: J₍ₜ₎ = {loss.formula} ({loss.description}); the cost J̄ is " \
            "the mean of J₍ₜ₎ over the samples of an update"
@@ -144,37 +109,31 @@ def statement_blocks(trace: Trace, *, diagram: bool = True) -> list[Block]:
 
 
 def _unit(n: int, j: int, t: int, depth: int) -> Sym:
-    if n == depth:
-        return Sym("yhat", (j,), t)
-    return Sym("h", (j,), t, None if depth == 2 else n)
+    base, layer = unit_base(n, depth)
+    return Sym(base, (j,), t, layer)
 
 
-def _grad_label(n: int, t: int) -> Op:
-    w = Sym("W", (), None, n)
-    return Op(f"∇J{sub(f'({t})')}({w.unicode()})",
-              r"\nabla J_{" + w.latex() + f"_{{({t})}}" + "}")
-
-
-GAP = Op("    ", r"\qquad ")
 BOXES_PER_ROW = 4
+Answer = tuple[Sym, Quantity, tuple[int, ...]]     # a symbol and the entry its box is for
 
 
-def _box_rows(symbols: list[Sym], box: Op) -> list[tuple[tuple, ...]]:
+def _box_rows(items: list[Answer], decimals: int) -> list[tuple[Expr, ...]]:
     """Rows of 'symbol = box', a few to a row."""
-    rows = []
-    for start in range(0, len(symbols), BOXES_PER_ROW):
-        chunk = symbols[start:start + BOXES_PER_ROW]
-        rest: list = [box]
-        for sym in chunk[1:]:
-            rest += [GAP, sym, EQUALS, box]
-        rows.append(((chunk[0],), tuple(rest)))
+    rows: list[tuple[Expr, ...]] = []
+    for start in range(0, len(items), BOXES_PER_ROW):
+        chunk = items[start:start + BOXES_PER_ROW]
+        first, q, index = chunk[0]
+        rest: list[Token] = [Box(q, index, decimals)]
+        for sym, q_k, index_k in chunk[1:]:
+            rest += [GAP, sym, EQUALS, Box(q_k, index_k, decimals)]
+        rows.append(((first,), tuple(rest)))
     return rows
 
 
 def _question_step(trace: Trace, step: Step, decimals: int) -> list[Block]:
     s = trace.settings
     depth = len(s.layers) - 1
-    box = answer_box(decimals)
+    u = step.index
     samples = ", ".join(str(t) for t in step.samples)
     blocks: list[Block] = [
         Heading(f"Update {step.index} of {len(trace.steps)}: epoch {step.epoch}, "
@@ -184,19 +143,23 @@ def _question_step(trace: Trace, step: Step, decimals: int) -> list[Block]:
     blocks.append(Heading("1) Feed-forward", 3))
     for n in range(1, depth + 1):
         act = s.activations[n - 1]
-        rows = []
+        rows: list[tuple[Expr, ...]] = []
         for j in range(1, s.layers[n] + 1):
-            items: list[Sym] = []
+            items: list[Answer] = []
             for f in step.forward:
                 if act != "linear":
-                    items.append(Sym("z", (j,), f.sample, n))
-                items.append(_unit(n, j, f.sample, depth))
-            rows += _box_rows(items, box)
+                    items.append((Sym("z", (j,), f.sample, n),
+                                  Quantity(u, Kind.Z, n, f.sample), (j - 1,)))
+                items.append((_unit(n, j, f.sample, depth), Quantity(u, Kind.A, n, f.sample),
+                              (j - 1,)))
+            rows += _box_rows(items, decimals)
         label = "output layer" if n == depth else \
             ("hidden layer" if depth == 2 else f"hidden layer {n}")
         blocks.append(Text(f"Layer {n} ({label}, {act}):"))
         blocks.append(Equations(tuple(rows)))
-    rows = _box_rows([Sym("J", (), f.sample) for f in step.forward] + [Sym("Jbar")], box)
+    losses: list[Answer] = [(Sym("J", (), f.sample), Quantity(u, Kind.LOSS, None, f.sample), ())
+                            for f in step.forward]
+    rows = _box_rows(losses + [(Sym("Jbar"), Quantity(u, Kind.COST), ())], decimals)
     blocks.append(Text("Loss of each sample and the cost:"))
     blocks.append(Equations(tuple(rows)))
     blocks.append(Heading("2) Backward propagation", 3))
@@ -205,22 +168,22 @@ def _question_step(trace: Trace, step: Step, decimals: int) -> list[Block]:
     for n in range(depth, 0, -1):
         shape = step.weights_before[n - 1].shape
         for f in step.forward:
-            blocks.append(Display((_grad_label(n, f.sample), EQUALS,
-                                   box_matrix(shape[0], shape[1], decimals))))
+            blocks.append(Display((Grad(n, f.sample), EQUALS,
+                                   BoxMatrix(Quantity(u, Kind.GRAD, n, f.sample), shape[0],
+                                             shape[1], decimals))))
     blocks.append(Heading("3) Gradient-descent update", 3))
     for n in range(depth, 0, -1):
         shape = step.weights_before[n - 1].shape
         blocks.append(Display((Sym("W", (), None, n, "new"), EQUALS,
-                               box_matrix(shape[0], shape[1], decimals))))
+                               BoxMatrix(Quantity(u, Kind.NEW, n), shape[0], shape[1],
+                                         decimals))))
     return blocks
 
 
-def question_blocks(trace: Trace, *, decimals: int = 3, show: str = "auto",
+def question_blocks(trace: Trace, *, decimals: int = DEFAULT_DECIMALS, show: str = "auto",
                     title: str | None = None, diagram: bool = True) -> list[Block]:
     """The question sheet: the problem, then an answer box for every quantity."""
-    s = trace.settings
-    name = title or s.title or f"Network {'-'.join(str(n) for n in s.layers)}"
-    blocks: list[Block] = [Heading(name, 1)]
+    blocks: list[Block] = [Heading(title or report_title(trace), 1)]
     blocks += statement_blocks(trace, diagram=diagram)
     shown = select_steps(len(trace.steps), show)
     blocks.append(Heading("Tasks", 2))
@@ -230,3 +193,53 @@ def question_blocks(trace: Trace, *, decimals: int = 3, show: str = "auto",
     for index in shown:
         blocks += _question_step(trace, trace.steps[index - 1], decimals)
     return blocks
+
+
+def solution_blocks(trace: Trace, *, show: str = "auto", statement: bool = True,
+                    report: list[Block] | None = None) -> list[Block]:
+    """The worked solution, preceded by the problem statement (with its diagram)."""
+    report = build_report(trace, show=show) if report is None else report
+    blocks: list[Block] = [report[0]]
+    if statement:
+        blocks += statement_blocks(trace)
+        blocks.append(Heading("Worked solution", 2))
+    # The report's own header lines follow its title: keep them (conventions).
+    blocks += report[1:]
+    return blocks
+
+
+def worked_solution(trace: Trace, *, show: str = "auto", statement: bool = False) -> Document:
+    """``solve``'s worked solution (after the problem statement, for a standalone
+    document); its JSON form is the trace."""
+    report = build_report(trace, show=show)
+    blocks = solution_blocks(trace, show=show, report=report) if statement else report
+    return Document(report_title(trace), tuple(blocks), data=trace.to_dict, json_indent=None,
+                    escape_markdown=False)
+
+
+SHEETS = ("question", "solution", "both")
+
+
+def sheet_blocks(trace: Trace, sheet: str = "solution", *, decimals: int = DEFAULT_DECIMALS,
+                 show: str = "auto") -> list[Block]:
+    """``question``, ``solution`` or ``both`` (question sheet, then the answer key on a
+    new page)."""
+    if sheet == "question":
+        return question_blocks(trace, decimals=decimals, show=show)
+    if sheet == "solution":
+        return solution_blocks(trace, show=show)
+    if sheet == "both":
+        key = solution_blocks(trace, show=show, statement=False)
+        key[0] = Heading(f"Answer key: {report_title(trace)}", 1)
+        return question_blocks(trace, decimals=decimals, show=show) + [PageBreak()] + key
+    raise ValueError(f"unknown sheet {sheet!r}; expected {', '.join(SHEETS)}")
+
+
+def sheet_document(trace: Trace, sheet: str = "solution", *, decimals: int = DEFAULT_DECIMALS,
+                   show: str = "auto", note: str | None = None) -> Document:
+    """A tutorial sheet as a document; ``note`` (a cut training run, say) follows the
+    title."""
+    blocks = sheet_blocks(trace, sheet, decimals=decimals, show=show)
+    if note:
+        blocks.insert(1, Text(note))
+    return Document(report_title(trace), tuple(blocks))

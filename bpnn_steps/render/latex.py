@@ -16,13 +16,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
-from ..model.notation import EQUALS, Mat, Op, Token
+from ..model.notation import EQUALS, Mat, Token
 from ..numfmt import DEFAULT_DECIMALS, fmt
-from ..present.report import Block, Display, Equations, Heading, Table, Text, build_report
-from ..model.trace import Trace
-from .tokens import expr_latex, token_unicode
+from ..present.blocks import (Block, Diagram, Display, Document, Equations, Heading, PageBreak,
+                              Table, Text)
+from .spelling import expr_latex, unicode
 
 # Rough printed width (characters of math) of a line on the page.
 LINE_WIDTH = 78
@@ -173,9 +172,7 @@ def _token_width(tok: Token, decimals: int, previous: Token | None) -> float:
         cells = [[fmt(float(v), decimals) for v in row] for row in tok.value]
         cols = len(cells[0]) if cells else 0
         return 2.0 + sum(max(len(r[j]) for r in cells) + 1.6 for j in range(cols))
-    if isinstance(tok, Op):
-        return _text_width(tok.text)
-    return _text_width(token_unicode(tok, decimals, previous))
+    return _text_width(unicode(tok, decimals, previous))
 
 
 def _text_width(text: str) -> float:
@@ -185,7 +182,7 @@ def _text_width(text: str) -> float:
 
 def expr_width(expr: Sequence[Token], decimals: int) -> float:
     total = 0.0
-    previous = None
+    previous: Token | None = None
     for tok in expr:
         total += _token_width(tok, decimals, previous)
         previous = tok
@@ -263,37 +260,32 @@ def table_latex(block: Table) -> str:
     return "\n".join(lines)
 
 
-@dataclass(frozen=True)
-class PageBreak:
-    """A new page (the answer key after the question sheet)."""
-
-
 _SECTIONS = {1: "section", 2: "subsection", 3: "subsubsection"}
+
+
+def block_latex(block: Block, decimals: int) -> str:
+    if isinstance(block, Heading):
+        command = _SECTIONS.get(block.level, "paragraph")
+        return rf"\{command}*{{{text_latex(block.text)}}}"
+    if isinstance(block, Text):
+        return text_latex(block.text)
+    if isinstance(block, Equations):
+        return equations_latex(block, decimals)
+    if isinstance(block, Display):
+        return display_latex(block.expr, decimals)
+    if isinstance(block, Table):
+        return table_latex(block)
+    if isinstance(block, Diagram):
+        from .diagram import network_tikz
+        return network_tikz(block.layers, block.activations, block.weights, decimals)
+    if isinstance(block, PageBreak):
+        return r"\clearpage"
+    raise TypeError(f"LaTeX cannot write {block!r}")
 
 
 def blocks_latex(blocks: Sequence[Block], decimals: int = DEFAULT_DECIMALS) -> str:
     """The body of a document (no preamble)."""
-    from ..present.sheet import Diagram
-    from .diagram import network_tikz
-
-    out: list[str] = []
-    for block in blocks:
-        if isinstance(block, Heading):
-            command = _SECTIONS.get(block.level, "paragraph")
-            out.append(rf"\{command}*{{{text_latex(block.text)}}}")
-        elif isinstance(block, Text):
-            out.append(text_latex(block.text))
-        elif isinstance(block, Equations):
-            out.append(equations_latex(block, decimals))
-        elif isinstance(block, Display):
-            out.append(display_latex(block.expr, decimals))
-        elif isinstance(block, Table):
-            out.append(table_latex(block))
-        elif isinstance(block, Diagram):
-            out.append(network_tikz(block.layers, block.activations, block.weights, decimals))
-        elif isinstance(block, PageBreak):
-            out.append(r"\clearpage")
-    return "\n\n".join(out) + "\n"
+    return "\n\n".join(block_latex(b, decimals) for b in blocks) + "\n"
 
 
 # --------------------------------------------------------------------------- documents
@@ -333,65 +325,21 @@ def preamble() -> str:
     ])
 
 
-def document(body: str, title: str) -> str:
-    del title   # the title is the first heading of the body
+def document(body: str) -> str:
+    """A complete LaTeX document around a body."""
     return preamble() + body + "\n" + r"\end{document}" + "\n"
 
 
-def _title(trace: Trace) -> str:
-    s = trace.settings
-    return s.title or f"Network {'-'.join(str(n) for n in s.layers)}"
+class LatexRenderer:
+    """A complete LaTeX document (pdflatex, standard packages only)."""
+
+    name = "latex"
+    suffix = ".tex"
+    standalone = True
+
+    def render(self, document_: Document, decimals: int) -> str:
+        return document(blocks_latex(document_.blocks, decimals))
 
 
-def solution_blocks(trace: Trace, *, show: str = "auto", statement: bool = True
-                    ) -> list[Block]:
-    """The worked solution, preceded by the problem statement (with its diagram)."""
-    from ..present.sheet import statement_blocks
-
-    report = build_report(trace, show=show)
-    blocks: list[Block] = [report[0]]
-    if statement:
-        blocks += statement_blocks(trace)
-        blocks.append(Heading("Worked solution", 2))
-    # The report's own header lines follow its title: keep them (conventions).
-    blocks += report[1:]
-    return blocks
-
-
-def sheet_blocks(trace: Trace, sheet: str = "solution", *, decimals: int = DEFAULT_DECIMALS,
-                 show: str = "auto") -> list[Block]:
-    """``question``, ``solution`` or ``both`` (question sheet, then the answer key on a
-    new page)."""
-    from ..present.sheet import question_blocks
-
-    if sheet == "question":
-        return question_blocks(trace, decimals=decimals, show=show)
-    if sheet == "solution":
-        return solution_blocks(trace, show=show)
-    if sheet == "both":
-        key = solution_blocks(trace, show=show, statement=False)
-        key[0] = Heading(f"Answer key: {_title(trace)}", 1)
-        return question_blocks(trace, decimals=decimals, show=show) + [PageBreak()] + key
-    raise ValueError(f"unknown sheet {sheet!r}; expected question, solution or both")
-
-
-def solution_document(trace: Trace, decimals: int = DEFAULT_DECIMALS, show: str = "auto") -> str:
-    """A complete LaTeX document: the problem and its worked solution."""
-    return document(blocks_latex(solution_blocks(trace, show=show), decimals), _title(trace))
-
-
-def sheet_document(trace: Trace, sheet: str = "solution", decimals: int = DEFAULT_DECIMALS,
-                   show: str = "auto") -> str:
-    return document(blocks_latex(sheet_blocks(trace, sheet, decimals=decimals, show=show),
-                                 decimals), _title(trace))
-
-
-def blocks_document(blocks: Sequence[Block], title: str,
-                    decimals: int = DEFAULT_DECIMALS) -> str:
-    """Any report blocks (a derivation, say) as a complete document."""
-    return document(blocks_latex(blocks, decimals), title)
-
-
-__all__ = ["escape_text", "text_latex", "blocks_latex", "solution_document", "sheet_document",
-           "blocks_document", "sheet_blocks", "solution_blocks", "display_latex",
-           "equations_latex", "PageBreak"]
+__all__ = ["escape_text", "text_latex", "blocks_latex", "document", "display_latex",
+           "equations_latex", "LatexRenderer"]

@@ -1,36 +1,53 @@
-"""Markdown with $$...$$ maths (renders on GitHub, in Jupyter and with KaTeX)."""
+"""Markdown with $$...$$ maths (renders on GitHub, in Jupyter and with KaTeX).
+
+Text is escaped so that it prints as written; the network is drawn as a mermaid
+flowchart; a page break is a rule.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from typing import Any
 
 from ..numfmt import DEFAULT_DECIMALS
-from ..present.report import Block, Display, Equations, Heading, Table, Text, build_report
-from .tokens import expr_latex
+from ..present.blocks import (Block, Diagram, Display, Document, Equations, Heading, PageBreak,
+                              Table, Text)
+from .spelling import expr_latex
 
 
-def blocks_markdown(blocks: Sequence[Block], decimals: int = DEFAULT_DECIMALS) -> str:
-    out: list[str] = []
-    for block in blocks:
-        if isinstance(block, Heading):
-            out.append("#" * block.level + " " + block.text)
-        elif isinstance(block, Text):
-            out.append(block.text)
-        elif isinstance(block, Equations):
-            lines = [" = ".join(expr_latex(seg, decimals) for seg in row)
-                     for row in block.rows]
-            # One aligned environment per group keeps the '=' in a column.
-            body = r" \\" + "\n"
-            body = body.join(_align_first_equals(line) for line in lines)
-            out.append("$$\n\\begin{aligned}\n" + body + "\n\\end{aligned}\n$$")
-        elif isinstance(block, Display):
-            out.append("$$\n" + expr_latex(block.expr, decimals) + "\n$$")
-        elif isinstance(block, Table):
-            out.append("| " + " | ".join(block.headers) + " |")
-            out[-1] += "\n|" + "---|" * len(block.headers)
-            for row in block.rows:
-                out[-1] += "\n| " + " | ".join(row) + " |"
-    return "\n\n".join(out) + "\n"
+def block_markdown(block: Block, decimals: int, escape: bool = True) -> str:
+    """One block as Markdown; ``escape`` False writes prose as it is."""
+    def text(value: str, heading: bool = False) -> str:
+        return escape_markdown(value, heading) if escape else value
+
+    if isinstance(block, Heading):
+        return "#" * block.level + " " + text(block.text, heading=True)
+    if isinstance(block, Text):
+        return text(block.text)
+    if isinstance(block, Equations):
+        lines = [" = ".join(expr_latex(seg, decimals) for seg in row) for row in block.rows]
+        # One aligned environment per group keeps the '=' in a column.
+        body = (r" \\" + "\n").join(_align_first_equals(line) for line in lines)
+        return "$$\n\\begin{aligned}\n" + body + "\n\\end{aligned}\n$$"
+    if isinstance(block, Display):
+        return "$$\n" + expr_latex(block.expr, decimals) + "\n$$"
+    if isinstance(block, Table):
+        out = "| " + " | ".join(text(h) for h in block.headers) + " |"
+        out += "\n|" + "---|" * len(block.headers)
+        for row in block.rows:
+            out += "\n| " + " | ".join(text(c) for c in row) + " |"
+        return out
+    if isinstance(block, Diagram):
+        return mermaid_diagram(block.layers, block.activations, block.weights, decimals)
+    if isinstance(block, PageBreak):
+        return "---"
+    raise TypeError(f"Markdown cannot write {block!r}")
+
+
+def blocks_markdown(blocks: Sequence[Block], decimals: int = DEFAULT_DECIMALS,
+                    escape: bool = True) -> str:
+    return "\n\n".join(block_markdown(b, decimals, escape) for b in blocks) + "\n"
 
 
 def _align_first_equals(line: str) -> str:
@@ -38,8 +55,13 @@ def _align_first_equals(line: str) -> str:
     return f"{head} &= {tail}" if sep else line
 
 
-def render_markdown(trace, decimals: int = DEFAULT_DECIMALS, show: str = "auto") -> str:
-    return blocks_markdown(build_report(trace, show=show), decimals)
+class MarkdownRenderer:
+    name = "markdown"
+    suffix = ".md"
+    standalone = False
+
+    def render(self, document: Document, decimals: int) -> str:
+        return blocks_markdown(document.blocks, decimals, document.escape_markdown)
 
 
 # --------------------------------------------------------------------------- documents
@@ -66,12 +88,12 @@ def escape_markdown(text: str, heading: bool = False) -> str:
     escaped = "".join(out)
     if heading:     # a trailing " #" would be taken for a closing sequence
         return escaped.replace("#", "\\#")
-    import re
     return re.sub(r"^(\s*)(\d+)([.)])", r"\1\2\\\3", re.sub(r"^(\s*)([-+#>=])", r"\1\\\2",
                                                                escaped))
 
 
-def mermaid_diagram(layers, activations, weights, decimals: int = DEFAULT_DECIMALS) -> str:
+def mermaid_diagram(layers: Sequence[int], activations: Sequence[str], weights: Any,
+                    decimals: int = DEFAULT_DECIMALS) -> str:
     """The network as a mermaid flowchart (rendered by GitHub and JupyterLab)."""
     from ..model.notation import sub
     from ..numfmt import fmt
@@ -108,37 +130,3 @@ def mermaid_diagram(layers, activations, weights, decimals: int = DEFAULT_DECIMA
                 lines.append(f"  {a}{label} {b}")
     lines.append("```")
     return "\n".join(lines)
-
-
-def document_markdown(blocks: Sequence[Block], decimals: int = DEFAULT_DECIMALS) -> str:
-    """Any blocks (sheets, derivations) as a Markdown document."""
-    from dataclasses import replace
-
-    parts: list[str] = []
-    run: list[Block] = []
-
-    def flush() -> None:
-        if run:
-            parts.append(blocks_markdown(run, decimals).rstrip("\n"))
-            run.clear()
-
-    for block in blocks:
-        kind = type(block).__name__
-        if kind == "Diagram":
-            flush()
-            parts.append(mermaid_diagram(block.layers, block.activations, block.weights,
-                                         decimals))
-        elif kind == "PageBreak":
-            flush()
-            parts.append("---")
-        elif isinstance(block, Heading):
-            run.append(replace(block, text=escape_markdown(block.text, heading=True)))
-        elif isinstance(block, Text):
-            run.append(replace(block, text=escape_markdown(block.text)))
-        elif isinstance(block, Table):
-            run.append(Table(tuple(escape_markdown(h) for h in block.headers),
-                             tuple(tuple(escape_markdown(c) for c in row) for row in block.rows)))
-        else:
-            run.append(block)
-    flush()
-    return "\n\n".join(parts) + "\n"

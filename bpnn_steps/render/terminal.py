@@ -9,10 +9,13 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 
-from ..model.notation import Mat
+from typing import Any
+
+from ..model.notation import Mat, Token
 from ..numfmt import MINUS, fmt
-from ..present.report import Block, Display, Equations, Heading, Table, Text
-from .tokens import expr_unicode, token_unicode
+from ..present.blocks import (Block, Diagram, Display, Document, Equations, Heading, PageBreak,
+                              Table, Text)
+from .spelling import expr_unicode, unicode
 
 
 def width(text: str) -> int:
@@ -44,7 +47,7 @@ def display_lines(block: Display, decimals: int) -> list[str]:
     """Side-by-side cells (text runs and matrices), centred vertically."""
     cells: list[list[str]] = []
     run: list[str] = []
-    previous = None
+    previous: Token | None = None
     for tok in block.expr:
         if isinstance(tok, Mat):
             if run:
@@ -52,7 +55,7 @@ def display_lines(block: Display, decimals: int) -> list[str]:
                 run = []
             cells.append(matrix_lines(tok, decimals))
         else:
-            run.append(token_unicode(tok, decimals, previous))
+            run.append(unicode(tok, decimals, previous))
         previous = tok
     if run:
         cells.append(["".join(run)])
@@ -95,7 +98,7 @@ def table_lines(block: Table) -> list[str]:
     return [head, rule] + ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in block.rows]
 
 
-def print_report(blocks: Sequence[Block], console, decimals: int) -> None:
+def print_report(blocks: Sequence[Block], console: Any, decimals: int) -> None:
     """Print with rich (colour when the console supports it)."""
     from rich.rule import Rule
     from rich.text import Text as RichText
@@ -129,7 +132,14 @@ def block_lines(block: Block, decimals: int) -> list[str]:
         return ["", block.text, ("=" if block.level == 1 else "-") * width(block.text)]
     if isinstance(block, Heading):
         return ["", block.text]
-    return [block.text]
+    if isinstance(block, Text):
+        return [block.text]
+    if isinstance(block, Diagram):
+        layers = "-".join(str(n) for n in block.layers)
+        return [f"(network {layers}: {', '.join(block.activations)})"]
+    if isinstance(block, PageBreak):
+        return ["", "─" * 40]
+    raise TypeError(f"the terminal cannot write {block!r}")
 
 
 def report_text(blocks: Sequence[Block], decimals: int) -> str:
@@ -138,3 +148,18 @@ def report_text(blocks: Sequence[Block], decimals: int) -> str:
     for block in blocks:
         lines += block_lines(block, decimals)
     return "\n".join(lines).lstrip("\n") + "\n"
+
+
+class TextRenderer:
+    """Plain Unicode text, for pipes and files; a terminal gets :meth:`show`."""
+
+    name = "text"
+    suffix = ".txt"
+    standalone = False
+
+    def render(self, document: Document, decimals: int) -> str:
+        return report_text(document.blocks, decimals)
+
+    def show(self, document: Document, console: Any, decimals: int) -> None:
+        """Print with colour on a terminal (rich)."""
+        print_report(document.blocks, console, decimals)

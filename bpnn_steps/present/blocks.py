@@ -1,0 +1,90 @@
+"""The closed set of blocks that every piece of content is made of.
+
+Content (the worked solution, sheets, the derivation, exact values) is a
+:class:`Document`: a title and a sequence of blocks.  Blocks hold text, values
+and notation tokens (:mod:`bpnn_steps.model.notation`), never spelled maths or
+markup; every output format (:mod:`bpnn_steps.render`) writes each kind of
+block, and a format that misses one fails its type check and its tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Union
+
+import numpy as np
+
+from ..model.notation import Expr
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    level: int = 2
+
+
+@dataclass(frozen=True)
+class Text:
+    """A paragraph of prose (Unicode; the lecture's symbols may appear in it)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Equations:
+    """Rows of ``lhs = formula = numbers substituted = value``; each row is a tuple
+    of segments joined by '=' (a terminal lines the '=' up in columns)."""
+
+    rows: tuple[tuple[Expr, ...], ...]
+
+
+@dataclass(frozen=True)
+class Display:
+    """One displayed equation, usually with matrices in it."""
+
+    expr: Expr
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Diagram:
+    """A picture of the network with its initial weights."""
+
+    layers: tuple[int, ...]
+    activations: tuple[str, ...]
+    weights: tuple[np.ndarray, ...] | None
+
+
+@dataclass(frozen=True)
+class PageBreak:
+    """A new page (the answer key after the question sheet)."""
+
+
+Block = Union[Heading, Text, Equations, Display, Table, Diagram, PageBreak]
+BLOCK_TYPES = (Heading, Text, Equations, Display, Table, Diagram, PageBreak)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A piece of content ready for any output format.
+
+    ``data`` gives the same content as plain JSON values (the trace, the
+    derivation's entries) when the JSON format asks for it (so that other formats
+    never pay for it), which writes it indented by ``json_indent``
+    (None: on one line, ASCII only, as ``solve``'s trace has always been written).
+    ``escape_markdown`` False keeps the Markdown of ``solve --format markdown`` as
+    it has always been written (its prose unescaped); every other document
+    escapes its text.
+    """
+
+    title: str
+    blocks: tuple[Block, ...]
+    data: Callable[[], Mapping[str, Any]] | None = None
+    json_indent: int | None = 1
+    escape_markdown: bool = True

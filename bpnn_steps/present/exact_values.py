@@ -1,0 +1,163 @@
+"""``solve --exact``: the exact value of every quantity beside the engine's decimal.
+
+The exact calculation is :mod:`bpnn_steps.maths.exact` (sympy); this module lays
+its values out after each update shown, and in the JSON document.  Values whose
+exact form is too long to read are left out, and the section says how many.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sympy
+
+from ..maths.exact import MAX_EXACT_UPDATES, ExactStep, Value, exact_steps
+from ..model.notation import (APPROX, EQUALS, Entry, EntryForm, Exact, ExactMatrix, Expr, Grad,
+                              Mat, Num, Sym, Token, unit_base)
+from ..model.problem import Problem
+from ..model.trace import Step, Trace
+from .blocks import Block, Display, Document, Equations, Heading, Text
+from .report import AfterUpdate, build_report, report_title, select_steps
+from .sheet import solution_blocks
+
+# Exact forms longer than this (in characters) are too long to read.
+MAX_TEXT = 90
+# A matrix whose exact entries are all at most this long is shown as a matrix;
+# otherwise entry by entry.
+SHORT_ENTRY = 24
+
+
+def _text(value: Value) -> str | None:
+    """The exact value as text (sympy's), None when not exact or too long."""
+    if value is None:
+        return None
+    text = str(sympy.sstr(value))
+    return None if len(text) > MAX_TEXT else text
+
+
+def _unit(n: int, j: int, t: int, depth: int) -> Sym:
+    base, layer = unit_base(n, depth)
+    return Sym(base, (j,), t, layer)
+
+
+def exact_blocks(exact: ExactStep, step: Step, depth: int,
+                 activations: Sequence[str] = ()) -> list[Block]:
+    """The exact values of one update, each with the engine's decimal."""
+    rows: list[tuple[Expr, ...]] = []
+    skipped = 0
+
+    def add(label: Token, value: Value, approx: float) -> None:
+        nonlocal skipped
+        if _text(value) is None:
+            skipped += 1
+            return
+        rows.append(((label,), (Exact(value), APPROX, Num(float(approx), paren=False))))
+
+    for ex, f in zip(exact.samples, step.forward):
+        for n in range(depth):
+            linear = bool(activations) and activations[n] == "linear"
+            for j, (zv, av) in enumerate(zip(ex.z[n], ex.a[n]), start=1):
+                if not linear:
+                    add(Sym("z", (j,), f.sample, n + 1), zv, f.z[n][j - 1])
+                add(_unit(n + 1, j, f.sample, depth), av, f.a[n][j - 1])
+        add(Sym("J", (), f.sample), ex.loss, f.loss)
+    add(Sym("Jbar"), exact.cost, step.cost)
+    blocks: list[Block] = [
+        Heading(f"Exact values, update {exact.index}", 3),
+        Text("Inputs read as the exact decimals they are written as (0.1 = 1/10); each exact "
+             "value is followed by the engine's decimal."),
+    ]
+    if rows:
+        blocks.append(Equations(tuple(rows)))
+    # (label, entry form, sample, layer n, exact rows, engine matrix)
+    matrices: list[tuple[Token, EntryForm, int | None, int, Any, Any]] = []
+    for ex, b in zip(exact.samples, step.backward):
+        for n in range(depth, 0, -1):
+            matrices.append((Grad(n, ex.sample), EntryForm.GRADIENT, ex.sample, n,
+                             ex.grad[n - 1], b.grad[n - 1]))
+    if len(exact.samples) > 1:
+        for n in range(depth, 0, -1):
+            matrices.append((Grad(n), EntryForm.MEAN, None, n, exact.mean_grad[n - 1],
+                             step.mean_grad[n - 1]))
+    for n in range(depth, 0, -1):
+        matrices.append((Sym("W", (), None, n, "new"), EntryForm.NEW, None, n,
+                         exact.weights_after[n - 1], step.weights_after[n - 1]))
+    for label, form, t, n, exact_rows, approx in matrices:
+        texts = [[_text(v) for v in row] for row in exact_rows]
+        if all(c is not None and len(c) <= SHORT_ENTRY for row in texts for c in row):
+            blocks.append(Display((label, EQUALS, ExactMatrix(tuple(map(tuple, exact_rows))),
+                                   APPROX, Mat(approx))))
+            continue
+        entry_rows: list[tuple[Expr, ...]] = []
+        for i, row in enumerate(texts):
+            for j, text in enumerate(row, start=1):
+                if text is None:
+                    skipped += 1
+                    continue
+                entry_rows.append(((Entry(form, n, i, j, t),),
+                                   (Exact(exact_rows[i][j - 1]), APPROX,
+                                    Num(float(approx[i, j - 1]), paren=False))))
+        if entry_rows:
+            blocks.append(Equations(tuple(entry_rows)))
+    if skipped:
+        blocks.append(Text(f"{skipped} value{'s' if skipped != 1 else ''} left out: not exact "
+                           "(an input is not a short decimal) or too long to read exactly."))
+    return blocks
+
+
+def exact_sections(problem: Problem, trace: Trace, show: str = "auto") -> AfterUpdate:
+    """What to add after each update shown: its exact values (the first
+    MAX_EXACT_UPDATES updates), or a note that they stop there."""
+    shown = select_steps(len(trace.steps), show)
+    exact = exact_steps(problem, trace, min(max(shown), MAX_EXACT_UPDATES)) if shown else []
+    depth = len(trace.settings.layers) - 1
+
+    def section(step: Step) -> list[Block]:
+        if step.index > len(exact):
+            return [Heading(f"Exact values, update {step.index}", 3),
+                    Text(f"Exact values are carried through the first {MAX_EXACT_UPDATES} "
+                         "updates only.")]
+        return exact_blocks(exact[step.index - 1], step, depth, trace.settings.activations)
+
+    return section
+
+
+def _json_value(value: Value) -> dict[str, str] | None:
+    if value is None:
+        return None
+    return {"text": sympy.sstr(value), "latex": sympy.latex(value)}
+
+
+def exact_data(problem: Problem, trace: Trace, show: str = "auto") -> dict[str, Any]:
+    """The trace's JSON plus an ``exact`` list: each shown update's values as sympy
+    text and LaTeX (null where not exact or too long)."""
+    doc = trace.to_dict()
+    shown = select_steps(len(trace.steps), show)
+    exact = exact_steps(problem, trace, min(max(shown), MAX_EXACT_UPDATES)) if shown else []
+
+    def conv(rows: Any) -> list[list[dict[str, str] | None]]:
+        return [[_json_value(v) for v in row] for row in rows]
+
+    doc["exact"] = [
+        {"index": ex.index,
+         "forward": [{"sample": s.sample, "z": [[_json_value(v) for v in z] for z in s.z],
+                      "a": [[_json_value(v) for v in a] for a in s.a],
+                      "loss": _json_value(s.loss)} for s in ex.samples],
+         "cost": _json_value(ex.cost),
+         "gradients": [{"sample": s.sample, **{f"W{n + 1}": conv(g) for n, g in
+                                               enumerate(s.grad)}} for s in ex.samples],
+         "mean_gradient": {f"W{n + 1}": conv(g) for n, g in enumerate(ex.mean_grad)},
+         "weights_after": {f"W{n + 1}": conv(g) for n, g in enumerate(ex.weights_after)}}
+        for ex in exact if ex.index in shown]
+    return doc
+
+
+def exact_document(problem: Problem, trace: Trace, *, show: str = "auto",
+                   statement: bool = False) -> Document:
+    """``solve --exact``: the report with exact values after each update shown (and,
+    for a LaTeX document, the problem statement before it)."""
+    report = build_report(trace, show=show, after_update=exact_sections(problem, trace, show))
+    blocks = solution_blocks(trace, show=show, report=report) if statement else report
+    return Document(report_title(trace), tuple(blocks),
+                    data=lambda: exact_data(problem, trace, show))

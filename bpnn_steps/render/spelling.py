@@ -1,0 +1,348 @@
+"""How every notation token is spelled: in Unicode (terminal text) and in LaTeX
+(documents, and the $$ maths of Markdown).
+
+This is the one place where the lecture's notation gets its spellings; content
+code builds expressions from the tokens of :mod:`bpnn_steps.model.notation`.
+Numbers are formatted by :mod:`bpnn_steps.numfmt`.  sympy is imported only to
+spell exact values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..maths.activations import ACTIVATIONS
+from ..model.notation import (GENERIC, Apply, Box, BoxMatrix, CostFormula, DerivativeInValue,
+                              Entry, EntryForm, Exact, ExactMatrix, Expr, Formula,
+                              FormulaMatrix, Given, Grad, L2Term, LossFormula, Mat, MeanOver,
+                              Note, Num, OneOver, Op, OpKind, Partial, PartialOutputs, PartialZ,
+                              BatchMean, Component, DownTo, L2Gradient, SoftmaxJacobianT,
+                              SoftmaxRatio, SumOver, Sym, Token, Transpose, WeightMatrix, Words,
+                              sub)
+from ..numfmt import GIVEN_DECIMALS, MINUS, fmt
+
+# Rough printed width (characters) of a line of a derivation's formula in LaTeX.
+FORMULA_LINE_WIDTH = 72
+
+_UNICODE_OPS = {
+    OpKind.PLUS: " + ", OpKind.MINUS: " − ", OpKind.TIMES: " × ", OpKind.EQUALS: " = ",
+    OpKind.APPROX: " ≈ ", OpKind.SPACE: " ", OpKind.GAP: "    ", OpKind.HALF: "½",
+    OpKind.LEFT: "(", OpKind.RIGHT: ")", OpKind.OPEN: "(", OpKind.CLOSE: ")",
+    OpKind.BRACKET_OPEN: "[", OpKind.BRACKET_CLOSE: "]", OpKind.BRACE_OPEN: "{",
+    OpKind.BRACE_CLOSE: "}", OpKind.HADAMARD: " ⊙ ", OpKind.TRANSPOSE: "ᵀ",
+    OpKind.SQUARED: "²", OpKind.LN: " ln ", OpKind.ONE: "1", OpKind.NEGATED_OPEN: "−(",
+    OpKind.LN_ONE: " ln(1", OpKind.CLOSE_PAREN_BRACKET: ")]", OpKind.WORD_SPACE: " ",
+    OpKind.SIZED_BRACKET_OPEN: "[", OpKind.SIZED_BRACKET_CLOSE: "]",
+}
+_LATEX_OPS = {
+    OpKind.PLUS: " + ", OpKind.MINUS: " - ", OpKind.TIMES: r" \times ", OpKind.EQUALS: " = ",
+    OpKind.APPROX: r" \approx ", OpKind.SPACE: r"\,", OpKind.GAP: r"\qquad ",
+    OpKind.HALF: r"\tfrac{1}{2}", OpKind.LEFT: r"\left(", OpKind.RIGHT: r"\right)",
+    OpKind.OPEN: "(", OpKind.CLOSE: ")", OpKind.BRACKET_OPEN: "[", OpKind.BRACKET_CLOSE: "]",
+    OpKind.BRACE_OPEN: r"\{", OpKind.BRACE_CLOSE: r"\}", OpKind.HADAMARD: r" \odot ",
+    OpKind.TRANSPOSE: "^{T}", OpKind.SQUARED: "^{2}", OpKind.LN: r" \ln ", OpKind.ONE: "1",
+    OpKind.NEGATED_OPEN: "-(", OpKind.LN_ONE: r" \ln(1", OpKind.CLOSE_PAREN_BRACKET: ")]",
+    OpKind.WORD_SPACE: " ", OpKind.SIZED_BRACKET_OPEN: r"\left[ ",
+    OpKind.SIZED_BRACKET_CLOSE: r" \right]",
+}
+
+# The per-sample loss of a derivation, summed over K outputs: (Unicode, LaTeX with {k}).
+_LOSS_FORMULAS = {
+    "mse": ("Σₖ ½(ŷₖ − yₖ)²",
+            r"\sum_{{k=1}}^{{{k}}} \tfrac{{1}}{{2}}(\hat{{y}}_{{k,(t)}} - y_{{k,(t)}})^{{2}}"),
+    "bce": ("−Σₖ [yₖ ln ŷₖ + (1 − yₖ) ln(1 − ŷₖ)]",
+            r"-\sum_{{k=1}}^{{{k}}} \left[ y_{{k,(t)}} \ln \hat{{y}}_{{k,(t)}} + "
+            r"(1 - y_{{k,(t)}}) \ln(1 - \hat{{y}}_{{k,(t)}}) \right]"),
+    "ce": ("−Σₖ yₖ ln ŷₖ", r"-\sum_{{k=1}}^{{{k}}} y_{{k,(t)}} \ln \hat{{y}}_{{k,(t)}}"),
+}
+
+
+def _bmatrix(cells: Sequence[Sequence[str]], row_gap: str = r" \\ ") -> str:
+    return r"\begin{bmatrix} " + row_gap.join(" & ".join(row) for row in cells) + \
+        r" \end{bmatrix}"
+
+
+def _bracketed(cells: Sequence[Sequence[str]], sep: str = ", ") -> str:
+    return "[" + "; ".join(sep.join(row) for row in cells) + "]"
+
+
+def _box_tex(decimals: int) -> str:
+    phantom = "-0." + "0" * decimals if decimals else "-00"
+    return rf"\boxed{{\phantom{{{phantom}}}}}"
+
+
+def _grad_sample(t: int | str | None, bound: bool) -> str:
+    if t is None or (t == GENERIC and not bound):
+        return ""
+    return sub(f"({t})")
+
+
+def _symbolic() -> Any:
+    from ..maths import symbolic
+    return symbolic
+
+
+def _sympy() -> Any:
+    import sympy
+    return sympy
+
+
+# --------------------------------------------------------------------------- Unicode
+
+
+def unicode(tok: Token, decimals: int, previous: Token | None = None) -> str:
+    """One token in Unicode; ``previous`` decides whether a negative number needs
+    parentheses (after an operator)."""
+    if isinstance(tok, Sym):
+        return tok.unicode()
+    if isinstance(tok, Num):
+        text = fmt(tok.value, decimals, minus=MINUS)
+        if tok.paren and text.startswith(MINUS) and isinstance(previous, Op):
+            return f"({text})"
+        return text
+    if isinstance(tok, Op):
+        return _UNICODE_OPS[tok.kind]
+    if isinstance(tok, Grad):
+        w = Sym("W", (), None, tok.layer)
+        return f"∇J{_grad_sample(tok.sample, tok.bound)}({w.unicode()})"
+    if isinstance(tok, MeanOver):
+        return f"(1/{tok.count}) Σₜ "
+    if isinstance(tok, OneOver):
+        return f"1/{tok.count} "
+    if isinstance(tok, L2Term):
+        return "½β Σw²" if tok.beta is None else f"½ × {tok.beta:g} × Σw²"
+    if isinstance(tok, Apply):
+        return ACTIVATIONS[tok.activation].symbol + "(" + expr_unicode(tok.argument, decimals) \
+            + ")"
+    if isinstance(tok, SoftmaxRatio):
+        zk = Sym("z", ("k",), tok.z.sample, tok.z.layer)
+        return f"exp({tok.z.unicode()}) / Σₖ exp({zk.unicode()})"
+    if isinstance(tok, SoftmaxJacobianT):
+        return "(∂ŷ/∂z)ᵀ"
+    if isinstance(tok, DerivativeInValue):
+        return ACTIVATIONS[tok.activation].derivative_unicode(tok.unit.unicode())
+    if isinstance(tok, Note):
+        return f"   ({tok.text})"
+    if isinstance(tok, Words):
+        return tok.text
+    if isinstance(tok, Given):
+        return _bracketed([[fmt(float(v), GIVEN_DECIMALS) for v in row] for row in tok.value],
+                          "  ")
+    if isinstance(tok, Box):
+        return "[ ____ ]"
+    if isinstance(tok, BoxMatrix):
+        return _bracketed([["□"] * tok.cols for _ in range(tok.rows)])
+    if isinstance(tok, Exact):
+        return str(_sympy().sstr(tok.value))
+    if isinstance(tok, ExactMatrix):
+        sstr = _sympy().sstr
+        return _bracketed([[sstr(v) for v in row] for row in tok.rows])
+    if isinstance(tok, Entry):
+        w = Sym("w", (tok.i, tok.j), None, tok.layer)
+        if tok.form is EntryForm.NEW:
+            return f"{w.unicode()} new"
+        if tok.form is EntryForm.MEAN:
+            return f"mean ∂J/∂{w.unicode()}"
+        return f"∂J{sub(f'({tok.sample})')}/∂{w.unicode()}"
+    if isinstance(tok, Formula):
+        return str(_symbolic().to_unicode(tok.node))
+    if isinstance(tok, FormulaMatrix):
+        to_unicode = _symbolic().to_unicode
+        return _bracketed([[to_unicode(c) for c in row] for row in tok.rows])
+    if isinstance(tok, WeightMatrix):
+        return _weight_matrix(tok, Sym.unicode, dotted_unicode=True)
+    if isinstance(tok, Partial):
+        return f"∂J/∂{Sym('w', (tok.i, tok.j), None, tok.layer).unicode()}"
+    if isinstance(tok, PartialOutputs):
+        return "∂J/∂ŷ"
+    if isinstance(tok, PartialZ):
+        return "∂J/∂z"
+    if isinstance(tok, SumOver):
+        return f"Σ{sub(tok.index)} " + expr_unicode(tok.body, decimals)
+    if isinstance(tok, LossFormula):
+        return _LOSS_FORMULAS[tok.loss][0]
+    if isinstance(tok, CostFormula):
+        reg = ""
+        if tok.beta is not None:
+            scope = "" if tok.l2_bias else " (bias rows excluded)"
+            reg = f" + ½ × {fmt(tok.beta)} × Σw²{scope}"
+        return f"1/{tok.samples} Σₜ J₍ₜ₎{reg}"
+    if isinstance(tok, Component):
+        return "(" + str(_symbolic().to_unicode(tok.written)) + ")"
+    if isinstance(tok, Transpose):
+        return tok.symbol.unicode() + "ᵀ"
+    if isinstance(tok, DownTo):
+        return f", {tok.index} = {tok.start.replace('-', ' − ')}, …, {tok.end}"
+    if isinstance(tok, BatchMean):
+        return f"1/{tok.count} Σₜ{'∈B' if tok.over_batch else ''} "
+    if isinstance(tok, L2Gradient):
+        return f"{_beta_text(tok.beta)} {_regularised(tok, Sym.unicode, ' (row 0 zeroed)')}"
+    if isinstance(tok, Mat):
+        raise TypeError("a matrix has no inline Unicode form; the terminal draws it")
+    raise TypeError(f"no Unicode spelling for {tok!r}")
+
+
+def expr_unicode(expr: Expr, decimals: int) -> str:
+    out = []
+    previous: Token | None = None
+    for tok in expr:
+        out.append(unicode(tok, decimals, previous))
+        previous = tok
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- LaTeX
+
+
+def latex(tok: Token, decimals: int, previous: Token | None = None) -> str:
+    """One token in LaTeX (maths mode)."""
+    if isinstance(tok, Sym):
+        return tok.latex()
+    if isinstance(tok, Num):
+        text = fmt(tok.value, decimals)
+        if "e" in text:
+            mantissa, exponent = text.split("e")
+            text = rf"{mantissa} \times 10^{{{int(exponent)}}}"
+        if tok.paren and text.startswith("-") and isinstance(previous, Op):
+            return f"({text})"
+        return text
+    if isinstance(tok, Op):
+        return _LATEX_OPS[tok.kind]
+    if isinstance(tok, Mat):
+        return matrix_latex(tok, decimals)
+    if isinstance(tok, Grad):
+        w = Sym("W", (), None, tok.layer)
+        t = f"_{{({tok.sample})}}" if tok.sample is not None else ""
+        return r"\nabla J_{" + w.latex() + t + "}"
+    if isinstance(tok, MeanOver):
+        return rf"\frac{{1}}{{{tok.count}}}\sum_{{t}} "
+    if isinstance(tok, OneOver):
+        return rf"\tfrac{{1}}{{{tok.count}}}"
+    if isinstance(tok, L2Term):
+        if tok.beta is None:
+            return r"\tfrac{1}{2}\beta \sum w^{2}"
+        return rf"\tfrac{{1}}{{2}} \times {tok.beta:g} \times \sum w^{{2}}"
+    if isinstance(tok, Apply):
+        return ACTIVATIONS[tok.activation].latex + "(" + expr_latex(tok.argument, decimals) + ")"
+    if isinstance(tok, SoftmaxRatio):
+        zk = Sym("z", ("k",), tok.z.sample, tok.z.layer)
+        if tok.displayed:
+            return rf"\frac{{\exp({tok.z.latex()})}}{{\sum_{{k}} \exp(" + zk.latex() + ")}"
+        return r"\exp(" + tok.z.latex() + r") / \sum_{k} \exp(" + zk.latex() + ")"
+    if isinstance(tok, SoftmaxJacobianT):
+        if tok.displayed:
+            return (r"\left(\frac{\partial \hat{\mathbf{y}}}{\partial \mathbf{z}}\right)"
+                    "^{T}")
+        return r"(\partial\hat{y}/\partial z)^{T}"
+    if isinstance(tok, DerivativeInValue):
+        return ACTIVATIONS[tok.activation].derivative_tex(Sym(tok.unit.base).latex())
+    if isinstance(tok, Note):
+        return rf"\quad\text{{({tok.text})}}"
+    if isinstance(tok, Words):
+        return rf"\text{{{tok.text}}}"
+    if isinstance(tok, Given):
+        return _bmatrix([[fmt(float(v), GIVEN_DECIMALS) for v in row] for row in tok.value])
+    if isinstance(tok, Box):
+        return _box_tex(tok.decimals)
+    if isinstance(tok, BoxMatrix):
+        box = _box_tex(tok.decimals)
+        return _bmatrix([[box] * tok.cols for _ in range(tok.rows)], r" \\[6pt] ")
+    if isinstance(tok, Exact):
+        return str(_sympy().latex(tok.value))
+    if isinstance(tok, ExactMatrix):
+        to_tex = _sympy().latex
+        return _bmatrix([[to_tex(v) for v in row] for row in tok.rows])
+    if isinstance(tok, Entry):
+        w = Sym("w", (tok.i, tok.j), None, tok.layer)
+        if tok.form is EntryForm.NEW:
+            return w.latex() + r"\ \text{(new)}"
+        if tok.form is EntryForm.MEAN:
+            return r"\overline{\partial J / \partial " + w.latex() + "}"
+        return rf"\partial J_{{({tok.sample})}} / \partial " + w.latex()
+    if isinstance(tok, Formula):
+        symbolic = _symbolic()
+        if tok.wrap:
+            return r" \\ &\qquad ".join(symbolic.latex_lines(tok.node, FORMULA_LINE_WIDTH))
+        return str(symbolic.to_latex(tok.node))
+    if isinstance(tok, FormulaMatrix):
+        to_latex = _symbolic().to_latex
+        return _bmatrix([[to_latex(c) for c in row] for row in tok.rows])
+    if isinstance(tok, WeightMatrix):
+        return _weight_matrix(tok, Sym.latex, dotted_unicode=False)
+    if isinstance(tok, Partial):
+        w = Sym("w", (tok.i, tok.j), None, tok.layer)
+        return r"\frac{\partial J_{(t)}}{\partial " + w.latex() + "}"
+    if isinstance(tok, PartialOutputs):
+        return r"\frac{\partial J_{(t)}}{\partial \hat{\mathbf{y}}_{(t)}}"
+    if isinstance(tok, PartialZ):
+        return r"\frac{\partial J_{(t)}}{\partial \mathbf{z}^{[" + str(tok.layer) + "]}}"
+    if isinstance(tok, SumOver):
+        return rf"\sum_{{{tok.index}=1}}^{{{tok.upper}}} " + expr_latex(tok.body, decimals)
+    if isinstance(tok, LossFormula):
+        return _LOSS_FORMULAS[tok.loss][1].format(k=tok.outputs)
+    if isinstance(tok, CostFormula):
+        t = tok.samples
+        text = rf"\frac{{1}}{{{t}}} \sum_{{t=1}}^{{{t}}} J_{{(t)}}"
+        if tok.beta is not None:
+            text += rf" + \tfrac{{1}}{{2}} \times {fmt(tok.beta)} \sum w^{{2}}" + \
+                (r"\ \text{(bias rows excluded)}" if not tok.l2_bias else "")
+        return text
+    if isinstance(tok, Component):
+        return "[" + expr_latex(tok.vector, decimals) + f"]_{{{tok.index}}}"
+    if isinstance(tok, Transpose):
+        return "(" + tok.symbol.latex() + ")^{T}"
+    if isinstance(tok, DownTo):
+        return rf", \quad {tok.index} = {tok.start}, \dots, {tok.end}"
+    if isinstance(tok, BatchMean):
+        over = r"t \in B" if tok.over_batch else f"t=1}}^{{{tok.count}"
+        return rf"\frac{{1}}{{{tok.count}}} \sum_{{{over}}} "
+    if isinstance(tok, L2Gradient):
+        beta = r"\beta" if tok.beta is None else _beta_text(tok.beta)
+        return beta + r"\, " + _regularised(tok, Sym.latex, r"_{\text{row 0 zeroed}}")
+    raise TypeError(f"no LaTeX spelling for {tok!r}")
+
+
+def _beta_text(beta: float | None) -> str:
+    return "β" if beta is None else fmt(beta)
+
+
+def _regularised(tok: L2Gradient, spell: Callable[[Sym], str], zeroed: str) -> str:
+    """R[n]: W[n], or W[n] with its bias row zeroed when biases are not regularised."""
+    return spell(Sym("W", (), None, tok.layer)) + ("" if tok.l2_bias else zeroed)
+
+
+def matrix_latex(mat: Mat, decimals: int) -> str:
+    return _bmatrix([[latex(Num(float(v), paren=False), decimals) for v in row]
+                     for row in mat.value])
+
+
+def expr_latex(expr: Expr, decimals: int) -> str:
+    out = []
+    previous: Token | None = None
+    tokens = tuple(expr)
+    for k, tok in enumerate(tokens):
+        text = latex(tok, decimals, previous)
+        nxt = tokens[k + 1] if k + 1 < len(tokens) else None
+        # H^{[2]} followed by ^{T} would be a double superscript: brace the base.
+        if "^" in text and isinstance(nxt, Op) and _LATEX_OPS[nxt.kind].startswith("^"):
+            text = "{" + text + "}"
+        out.append(text)
+        previous = tok
+    return "".join(out)
+
+
+def _weight_matrix(tok: WeightMatrix, spell: Callable[[Sym], str], dotted_unicode: bool
+                   ) -> str:
+    def w(i: int, j: int) -> str:
+        return spell(Sym("w", (i, j), None, tok.layer))
+
+    first, last, cols = tok.first_row, tok.rows - 1, tok.cols
+    if not tok.dotted:
+        cells = [[w(i, j) for j in range(1, cols + 1)] for i in range(first, tok.rows)]
+        return _bracketed(cells) if dotted_unicode else _bmatrix(cells)
+    if dotted_unicode:
+        return f"[{w(first, 1)} … {w(first, cols)}; ⋮ ⋱ ⋮; {w(last, 1)} … {w(last, cols)}]"
+    return (r"\begin{bmatrix} " + w(first, 1) + r" & \cdots & " + w(first, cols)
+            + r" \\ \vdots & \ddots & \vdots \\ " + w(last, 1) + r" & \cdots & "
+            + w(last, cols) + r" \end{bmatrix}")
