@@ -49,6 +49,14 @@ def unit_base(n: int, depth: int) -> tuple[str, int | None]:
     return "h", None if depth == 2 else n
 
 
+def layer_label(n: int, depth: int) -> str:
+    """What the lecture calls layer n: the output layer, the hidden layer (when there
+    is one) or hidden layer n."""
+    if n == depth:
+        return "output layer"
+    return "hidden layer" if depth == 2 else f"hidden layer {n}"
+
+
 def vector_base(n: int, depth: int) -> tuple[str, int | None]:
     """(base, layer) of [1; a[n]], a layer's values with the bias node in front: X
     for the inputs, H (or H with its layer) for hidden units."""
@@ -466,4 +474,4 @@ def with_one(values: np.ndarray) -> Mat:
 
 
 __all__ = ["Sym", "Num", "Mat", "Op", "OpKind", "Token", "Expr", "sub", "sup", "unit_base",
-           "vector_base", "column", "with_one"]
+           "vector_base", "layer_label", "column", "with_one"]

@@ -23,7 +23,7 @@ from ..model.notation import (BRACE_CLOSE, BRACE_OPEN, BRACKET_CLOSE, BRACKET_OP
                               Expr, Formula, FormulaMatrix, Grad, L2Gradient, LossFormula, Num,
                               Partial, PartialOutputs, PartialZ, SoftmaxJacobianT,
                               SoftmaxRatio, SumOver, Sym, Token, Transpose, WeightMatrix, sup,
-                              unit_base, vector_base)
+                              layer_label, unit_base, vector_base)
 from ..numfmt import fmt
 from .blocks import Block, Display, Document, Equations, Heading, Text
 
@@ -295,7 +295,7 @@ def _hidden_layer_blocks(d: Derivation, layer: LayerDerivation, letter: str, pla
                          ) -> list[Block]:
     depth, n = d.depth, layer.n
     rows_w, cols_w = d.layers[n - 1] + 1, d.layers[n]
-    name = "Hidden layer" if depth == 2 else f"Hidden layer {n}"
+    name = layer_label(n, depth).capitalize()
     blocks: list[Block] = [
         Text(f"{letter}) {name} gradient ∇J(W{sup(f'({n})')}), a {rows_w} x {cols_w} matrix "
              f"(W̄{sup(f'({n + 1})')} is W{sup(f'({n + 1})')} without its bias row):"),

@@ -18,7 +18,7 @@ from ..model.notation import (BRACE_CLOSE, BRACE_OPEN, BRACKET_CLOSE, BRACKET_OP
                               PLUS, RP, SPACE, SQUARED, T_SUP, TIMES, Apply, DerivativeInValue,
                               Expr, Grad, L2Term, Mat, MeanOver, Note, Num, OneOver,
                               SoftmaxJacobianT, SoftmaxRatio, Sym, Token, Words, column,
-                              unit_base, vector_base, with_one)
+                              layer_label, unit_base, vector_base, with_one)
 from ..model.trace import Step, Trace
 from ..numfmt import fmt
 from .blocks import Block, Display, Equations, Heading, Table, Text
@@ -101,11 +101,7 @@ class _Names:
         return Sym(base, (), t, layer)
 
     def layer_label(self, n: int) -> str:
-        if n == self.depth:
-            return "output layer"
-        if n == 1 and self.depth == 2:
-            return "hidden layer"
-        return f"hidden layer {n}"
+        return layer_label(n, self.depth)
 
 
 def _fnum(v: float) -> Num:
@@ -272,7 +268,8 @@ def _backward(step: Step, names: _Names, activations: Sequence[str], loss: str
                            f"{step.weights_before[n - 1].shape[1]} per sample "
                            f"(W̄ is W without its bias row; old weights are used):"))
         blocks.append(Display((wbar, EQUALS, Mat(step.weights_before[n][1:]))))
-        hname = Sym("h", (), None, None if L == 2 else n)
+        h_base, h_layer = unit_base(n, L)
+        hname = Sym(h_base, (), None, h_layer)
         for f, b in zip(step.forward, step.backward):
             t = f.sample
             blocks.append(Text(f"Sample t = {t}:"))

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..maths.losses import LOSSES
-from ..model.notation import EQUALS, GAP, Box, BoxMatrix, Expr, Given, Grad, Sym, Token, sub, unit_base
+from ..model.notation import (EQUALS, GAP, Box, BoxMatrix, Expr, Given, Grad, Sym, Token,
+                              layer_label, sub, unit_base)
 from ..model.problem import Problem
 from ..model.quantities import Kind, Quantity
 from ..model.trace import Step, Trace
@@ -153,9 +154,7 @@ def _question_step(trace: Trace, step: Step, decimals: int) -> list[Block]:
                 items.append((_unit(n, j, f.sample, depth), Quantity(u, Kind.A, n, f.sample),
                               (j - 1,)))
             rows += _box_rows(items, decimals)
-        label = "output layer" if n == depth else \
-            ("hidden layer" if depth == 2 else f"hidden layer {n}")
-        blocks.append(Text(f"Layer {n} ({label}, {act}):"))
+        blocks.append(Text(f"Layer {n} ({layer_label(n, depth)}, {act}):"))
         blocks.append(Equations(tuple(rows)))
     losses: list[Answer] = [(Sym("J", (), f.sample), Quantity(u, Kind.LOSS, None, f.sample), ())
                             for f in step.forward]

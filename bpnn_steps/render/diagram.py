@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..model.notation import Sym, unit_base
 from ..numfmt import fmt
 
 COLOURS = ("blue!70!black", "red!75!black", "green!45!black", "orange!85!black",
@@ -39,11 +40,8 @@ class _Node:
 
 
 def _unit_label(n: int, j: int, depth: int) -> str:
-    if n == 0:
-        return f"x_{{{j}}}"
-    if n == depth:
-        return rf"\hat{{y}}_{{{j}}}"
-    return f"h_{{{j}}}" if depth == 2 else f"h^{{[{n}]}}_{{{j}}}"
+    base, layer = unit_base(n, depth)
+    return Sym(base, (j,), None, layer).latex()
 
 
 def _columns(layers: Sequence[int]) -> tuple[list[list[_Node]], float, float]:

@@ -95,19 +95,18 @@ def escape_markdown(text: str, heading: bool = False) -> str:
 def mermaid_diagram(layers: Sequence[int], activations: Sequence[str], weights: Any,
                     decimals: int = DEFAULT_DECIMALS) -> str:
     """The network as a mermaid flowchart (rendered by GitHub and JupyterLab)."""
-    from ..model.notation import sub
+    from ..model.notation import Sym, unit_base
     from ..numfmt import fmt
 
     depth = len(layers) - 1
 
     def name(n: int, j: int) -> tuple[str, str]:
+        """(mermaid node id, label) of unit j of layer n (j = 0: the bias node)."""
         if j == 0:
             return f"b{n}", "1"
-        if n == 0:
-            return f"x{j}", f"x{sub(str(j))}"
-        if n == depth:
-            return f"y{j}", f"ŷ{sub(str(j))}"
-        return (f"h{n}_{j}", f"h{sub(str(j))}" if depth == 2 else f"h{sub(str(j))}[{n}]")
+        base, layer = unit_base(n, depth)
+        node = {"x": f"x{j}", "yhat": f"y{j}"}.get(base, f"h{n}_{j}")
+        return node, Sym(base, (j,), None, layer).unicode()
 
     lines = ["```mermaid", "flowchart LR"]
     for n, size in enumerate(layers):
