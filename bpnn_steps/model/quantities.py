@@ -93,6 +93,20 @@ class Quantity:
     def spec(self) -> Spec:
         return SPECS[self.kind]
 
+    @property
+    def n(self) -> int:
+        """The weight layer of a layered quantity."""
+        if self.layer is None:
+            raise ValueError(f"{self.kind} has no layer")
+        return self.layer
+
+    @property
+    def t(self) -> int:
+        """The sample of a per-sample quantity."""
+        if self.sample is None:
+            raise ValueError(f"{self.kind} has no sample")
+        return self.sample
+
 
 # --------------------------------------------------------------------------- the list
 
@@ -126,7 +140,18 @@ def answer_quantities(layers: Sequence[int], samples: Sequence[int], update: int
 def inputs(q: Quantity, schedule: Sequence[Sequence[int]], depth: int) -> list[Quantity]:
     """The quantities ``q`` is computed from; the weights before an update are the
     previous update's new weights (the problem's initial weights for update 1)."""
-    u, n, t, L = q.update, q.layer, q.sample, depth
+    u, L = q.update, depth
+    if q.kind is Kind.COST:
+        before = [Quantity(u - 1, Kind.NEW, k) for k in range(1, L + 1)] if u > 1 else []
+        return [Quantity(u, Kind.LOSS, None, s) for s in schedule[u - 1]] + before
+    if q.kind is Kind.LOSS:
+        return [Quantity(u, Kind.Z, L, q.sample), Quantity(u, Kind.A, L, q.sample)]
+    n = q.n
+    if q.kind is Kind.MEAN:
+        return [Quantity(u, Kind.GRAD, n, s) for s in schedule[u - 1]]
+    if q.kind is Kind.NEW:
+        return [Quantity(u, Kind.MEAN, n)] + ([Quantity(u - 1, Kind.NEW, n)] if u > 1 else [])
+    t = q.t
 
     def w(m: int) -> list[Quantity]:
         return [Quantity(u - 1, Kind.NEW, m)] if u > 1 else []
@@ -138,11 +163,6 @@ def inputs(q: Quantity, schedule: Sequence[Sequence[int]], depth: int) -> list[Q
         return a(n - 1) + w(n)
     if q.kind is Kind.A:
         return [Quantity(u, Kind.Z, n, t)]
-    if q.kind is Kind.LOSS:
-        return [Quantity(u, Kind.Z, L, t), Quantity(u, Kind.A, L, t)]
-    if q.kind is Kind.COST:
-        before = [m for k in range(1, L + 1) for m in w(k)]
-        return [Quantity(u, Kind.LOSS, None, s) for s in schedule[u - 1]] + before
     own = [Quantity(u, Kind.Z, n, t), Quantity(u, Kind.A, n, t)]
     if q.kind is Kind.ERROR:
         return own if n == L else [Quantity(u, Kind.DELTA, n + 1, t)] + w(n + 1)
@@ -150,31 +170,27 @@ def inputs(q: Quantity, schedule: Sequence[Sequence[int]], depth: int) -> list[Q
         return own
     if q.kind is Kind.DELTA:
         return own if n == L else [Quantity(u, Kind.DELTA, n + 1, t)] + own + w(n + 1)
-    if q.kind is Kind.GRAD:
-        return a(n - 1) + [Quantity(u, Kind.DELTA, n, t)]
-    if q.kind is Kind.MEAN:
-        return [Quantity(u, Kind.GRAD, n, s) for s in schedule[u - 1]]
-    return [Quantity(u, Kind.MEAN, n)] + w(n)
+    return a(n - 1) + [Quantity(u, Kind.DELTA, n, t)]     # GRAD
 
 
 def value_in(step: Step, q: Quantity) -> np.ndarray | None:
     """Where ``q`` sits in the traced update ``step`` (None: not formed, e.g. the
     output error when the loss and the output activation cancel)."""
-    n = q.layer
     if q.kind is Kind.COST:
         return np.asarray(step.cost)
+    if q.kind is Kind.LOSS:
+        return np.asarray(step.forward[step.samples.index(q.t)].loss)
+    n = q.n
     if q.kind is Kind.MEAN:
         return step.mean_grad[n - 1]
     if q.kind is Kind.NEW:
         return step.weights_after[n - 1]
-    index = step.samples.index(q.sample)
+    index = step.samples.index(q.t)
     forward, backward = step.forward[index], step.backward[index]
     if q.kind is Kind.Z:
         return forward.z[n - 1]
     if q.kind is Kind.A:
         return forward.a[n - 1]
-    if q.kind is Kind.LOSS:
-        return np.asarray(forward.loss)
     if q.kind is Kind.ERROR:
         return backward.error[n - 1]
     if q.kind is Kind.DERIVATIVE:
@@ -189,10 +205,10 @@ def value_in(step: Step, q: Quantity) -> np.ndarray | None:
 
 def shape_of(kind: Kind, layer: int | None, layers: Sequence[int]) -> tuple[int, ...]:
     extent = SPECS[kind].extent
+    if extent is Extent.SCALAR or layer is None:
+        return ()
     if extent is Extent.UNITS:
         return (layers[layer],)
-    if extent is Extent.SCALAR:
-        return ()
     return (layers[layer - 1] + 1, layers[layer])
 
 
@@ -200,7 +216,7 @@ def describe_shape(kind: Kind, layer: int | None, layers: Sequence[int]) -> str:
     """The expected shape in words, for messages."""
     depth = len(layers) - 1
     extent = SPECS[kind].extent
-    if extent is Extent.SCALAR:
+    if extent is Extent.SCALAR or layer is None:
         return "a number"
     if extent is Extent.UNITS:
         size = layers[layer]
@@ -218,7 +234,7 @@ def key_name(kind: Kind, layer: int | None, sample: int | str | None, depth: int
     if kind is Kind.Z:
         return f"z[{layer}]({sample})"
     if kind is Kind.A:
-        base, shown_layer = unit_base(layer, depth)
+        base, shown_layer = unit_base(layer or 0, depth)
         name = "yhat" if base == "yhat" else "h"
         return f"{name}({sample})" if shown_layer is None else f"{name}[{shown_layer}]({sample})"
     if kind is Kind.LOSS:
@@ -328,7 +344,7 @@ def entry_name(q: Quantity, index: tuple[int, ...], depth: int) -> str:
     if q.kind in (Kind.Z, Kind.A, Kind.DELTA, Kind.ERROR, Kind.DERIVATIVE):
         j = index[0] + 1
         if q.kind is Kind.A:
-            base, layer = unit_base(n, depth)
+            base, layer = unit_base(q.n, depth)
             return Sym(base, (j,), t, layer).unicode()
         base = {Kind.Z: "z", Kind.DELTA: "delta"}.get(q.kind, "")
         if q.kind is Kind.ERROR:

@@ -124,7 +124,7 @@ def _z_row(step: Step, names: _Names, n: int, j: int, t_index: int, act: str
         formula += [PLUS, Sym("w", (i, j), None, n), SPACE, names.unit(n - 1, i, t)]
         numbers += [PLUS, _fnum(w[i, j - 1]), TIMES, _fnum(inputs[i - 1])]
     z = f.z[n - 1][j - 1]
-    rows = []
+    rows: list[tuple[Expr, ...]] = []
     lhs = names.unit(n, j, t) if act == "linear" else Sym("z", (j,), t, n)
     if size_in + 1 <= MAX_SUBSTITUTED_TERMS:
         rows.append(((lhs,), tuple(formula), tuple(numbers), (_fnum(z),)))
@@ -181,7 +181,7 @@ def _cost_rows(step: Step, beta: float) -> list[tuple[Expr, ...]]:
         numbers.append(_fnum(f.loss))
     formula.append(RP)
     numbers.append(RP)
-    rows = []
+    rows: list[tuple[Expr, ...]] = []
     if beta > 0:
         rows.append(((L2Term(),), (L2Term(beta),), (_fnum(step.l2_cost),)))
         formula += [PLUS, L2Term()]
@@ -282,9 +282,11 @@ def _backward(step: Step, names: _Names, activations: Sequence[str], loss: str
             hd = Sym("H", (), t, n, "d") if L > 2 else Sym("H", (), t, None, "d")
             xsym = names.vector(n - 1, t)
             inputs = f.x if n == 1 else f.a[n - 2]
-            blocks.append(Display((*upstream, EQUALS, column(b.error[n - 1]))))
+            error, derivative = b.error[n - 1], b.derivative[n - 1]
+            assert error is not None and derivative is not None   # hidden layers have both
+            blocks.append(Display((*upstream, EQUALS, column(error))))
             blocks.append(Display((hd, EQUALS, DerivativeInValue(activations[n - 1], hname),
-                                   EQUALS, column(b.derivative[n - 1]))))
+                                   EQUALS, column(derivative))))
             blocks.append(Display((Sym("delta", (), t, n), EQUALS, BRACE_OPEN, *upstream,
                                    HADAMARD, hd, BRACE_CLOSE, EQUALS, column(b.delta[n - 1]))))
             blocks.append(Display((xsym, EQUALS, with_one(inputs))))

@@ -121,7 +121,7 @@ def text_latex(text: str) -> str:
         if c in _SUBSCRIPTS or c in _SUPERSCRIPTS:
             table, mark = (_SUBSCRIPTS, "_") if c in _SUBSCRIPTS else (_SUPERSCRIPTS, "^")
             j = i
-            run = []
+            run: list[str] = []
             while j < len(text) and (text[j] in table or (
                     text[j] == "," and j + 1 < len(text) and text[j + 1] in table and run)):
                 run.append(table.get(text[j], ","))

@@ -213,8 +213,8 @@ def latex(tok: Token, decimals: int, previous: Token | None = None) -> str:
         return matrix_latex(tok, decimals)
     if isinstance(tok, Grad):
         w = Sym("W", (), None, tok.layer)
-        t = f"_{{({tok.sample})}}" if tok.sample is not None else ""
-        return r"\nabla J_{" + w.latex() + t + "}"
+        sample = f"_{{({tok.sample})}}" if tok.sample is not None else ""
+        return r"\nabla J_{" + w.latex() + sample + "}"
     if isinstance(tok, MeanOver):
         return rf"\frac{{1}}{{{tok.count}}}\sum_{{t}} "
     if isinstance(tok, OneOver):
@@ -282,8 +282,8 @@ def latex(tok: Token, decimals: int, previous: Token | None = None) -> str:
     if isinstance(tok, LossFormula):
         return _LOSS_FORMULAS[tok.loss][1].format(k=tok.outputs)
     if isinstance(tok, CostFormula):
-        t = tok.samples
-        text = rf"\frac{{1}}{{{t}}} \sum_{{t=1}}^{{{t}}} J_{{(t)}}"
+        count = tok.samples
+        text = rf"\frac{{1}}{{{count}}} \sum_{{t=1}}^{{{count}}} J_{{(t)}}"
         if tok.beta is not None:
             text += rf" + \tfrac{{1}}{{2}} \times {fmt(tok.beta)} \sum w^{{2}}" + \
                 (r"\ \text{(bias rows excluded)}" if not tok.l2_bias else "")
