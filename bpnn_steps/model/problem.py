@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -78,7 +78,7 @@ class Problem:
         """T, the number of training samples."""
         return 0 if self.x is None else int(self.x.shape[0])
 
-    def with_training(self, **changes: object) -> "Problem":
+    def with_training(self, **changes: Any) -> "Problem":
         """A copy with some training settings changed (epochs, learning_rate, ...)."""
         # An overridden setting no longer comes from its line in the file.
         lines = {k: v for k, v in self.lines.items()

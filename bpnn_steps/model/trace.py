@@ -20,9 +20,9 @@ Array = np.ndarray
 
 
 def _ro(a: Any) -> Array:
-    a = np.array(a, dtype=float, copy=True)
-    a.flags.writeable = False
-    return a
+    out: Array = np.array(a, dtype=float, copy=True)
+    out.flags.writeable = False
+    return out
 
 
 def _ro_tuple(items: Any) -> tuple[Array, ...]:
@@ -194,15 +194,15 @@ class Trace:
                 f"final cost {self.final_cost:.6g}>")
 
 
-def _weights_dict(ws: tuple[Array, ...]) -> dict[str, list]:
+def _weights_dict(ws: tuple[Array, ...]) -> dict[str, list[Any]]:
     return {f"W{n + 1}": w.tolist() for n, w in enumerate(ws)}
 
 
-def _weights_from_dict(d: dict[str, list]) -> tuple[Array, ...]:
+def _weights_from_dict(d: dict[str, list[Any]]) -> tuple[Array, ...]:
     return tuple(np.array(d[f"W{n + 1}"], dtype=float) for n in range(len(d)))
 
 
-def _opt(a: Array | None) -> list | None:
+def _opt(a: Array | None) -> list[Any] | None:
     return None if a is None else a.tolist()
 
 
