@@ -25,7 +25,7 @@ from enum import Enum, StrEnum
 
 import numpy as np
 
-from .notation import Sym, sub, unit_base
+from .notation import MINUS, Entry, EntryForm, Expr, Grad, Sym, Token, sub, unit_base
 from .trace import Step
 
 
@@ -334,6 +334,57 @@ def _sample(text: str) -> int | str:
     return "t" if text == "t" else int(text)
 
 
+# --------------------------------------------------------------------------- symbols
+
+_ENTRY_FORMS = {Kind.GRAD: EntryForm.GRADIENT, Kind.MEAN: EntryForm.MEAN,
+                Kind.NEW: EntryForm.NEW}
+
+
+def symbol(q: Quantity, depth: int) -> Expr:
+    """The lecture's symbol of the whole quantity: z⁽¹⁾₍₁₎, h₍₁₎, J₍₁₎, J̄, Ŷ₍₁₎ − Y₍₁₎
+    (the output error; W̄⁽ⁿ⁺¹⁾δ⁽ⁿ⁺¹⁾₍ₜ₎ below it), H_d, δ, ∇J₍₁₎(W⁽²⁾), the mean
+    ∇J(W⁽²⁾), W⁽²⁾ new."""
+    t, n = q.sample, q.layer
+    if q.kind is Kind.LOSS:
+        return (Sym("J", (), t),)
+    if q.kind is Kind.COST:
+        return (Sym("Jbar"),)
+    if q.kind is Kind.GRAD:
+        return (Grad(q.n, t),)
+    if q.kind is Kind.MEAN:
+        return (Grad(q.n),)
+    if q.kind is Kind.NEW:
+        return (Sym("W", (), None, n, "new"),)
+    if q.kind is Kind.A:
+        base, layer = unit_base(q.n, depth)
+        return (Sym({"yhat": "Yhat"}.get(base, base), (), t, layer),)
+    if q.kind is Kind.ERROR:
+        if q.n == depth:
+            return (Sym("Yhat", (), t), MINUS, Sym("Y", (), t))
+        return (Sym("Wbar", (), None, q.n + 1), Sym("delta", (), t, q.n + 1))
+    if q.kind is Kind.DERIVATIVE:
+        return (Sym("H", (), t, n, "d"),)
+    return (Sym({Kind.Z: "z", Kind.DELTA: "delta"}[q.kind], (), t, n),)
+
+
+def entry_symbol(q: Quantity, index: tuple[int, ...], depth: int) -> Token:
+    """The lecture's symbol of one entry of ``q`` (0-based ``index``)."""
+    if q.kind in _ENTRY_FORMS:
+        i, j = index
+        return Entry(_ENTRY_FORMS[q.kind], q.n, i, j + 1, q.sample)
+    if q.kind is Kind.LOSS:
+        return Sym("J", (), q.sample)
+    if q.kind is Kind.COST:
+        return Sym("Jbar")
+    j = index[0] + 1
+    if q.kind is Kind.A:
+        base, layer = unit_base(q.n, depth)
+        return Sym(base, (j,), q.sample, layer)
+    return Sym({Kind.Z: "z", Kind.DELTA: "delta", Kind.DERIVATIVE: "H",
+                Kind.ERROR: "e"}[q.kind], (j,), q.sample, q.n,
+               "d" if q.kind is Kind.DERIVATIVE else "")
+
+
 # --------------------------------------------------------------------------- names
 
 
@@ -356,11 +407,16 @@ def entry_name(q: Quantity, index: tuple[int, ...], depth: int) -> str:
         return Sym("J", (), t).unicode()
     if q.kind is Kind.COST:
         return Sym("Jbar").unicode()
-    i, j = index
-    w = Sym("w", (i, j + 1), None, n)
-    if q.kind is Kind.NEW:
-        return Sym("w", (i, j + 1), None, n, suffix="new").unicode()
-    if q.kind is Kind.MEAN:
+    return entry_text(Entry(_ENTRY_FORMS[q.kind], q.n, index[0], index[1] + 1, t))
+
+
+def entry_text(entry: Entry) -> str:
+    """A weight's entry of a gradient or of the new weights in Unicode: ∂J₍₁₎/∂w₀,₁⁽²⁾
+    (a gradient without a sample is the generic sample t of a formula)."""
+    w = Sym("w", (entry.i, entry.j), None, entry.layer)
+    if entry.form is EntryForm.NEW:
+        return f"{w.unicode()} new"
+    if entry.form is EntryForm.MEAN:
         return f"mean ∂J/∂{w.unicode()}"
-    loss = Sym("J", (), t).unicode() if t is not None else "J" + sub("(") + "ₜ" + sub(")")
-    return f"∂{loss}/∂{w.unicode()}"
+    sample = "t" if entry.sample is None else entry.sample
+    return f"∂J{sub(f'({sample})')}/∂{w.unicode()}"

@@ -13,8 +13,8 @@ from typing import Any
 import sympy
 
 from ..maths.exact import MAX_EXACT_UPDATES, ExactStep, Value, exact_steps
-from ..model.notation import (APPROX, EQUALS, Entry, EntryForm, Exact, ExactMatrix, Expr, Grad,
-                              Mat, Num, Sym, Token, unit_base)
+from ..model.notation import APPROX, EQUALS, Exact, ExactMatrix, Expr, Mat, Num
+from ..model.quantities import Kind, Quantity, entry_symbol, symbol
 from ..model.problem import Problem
 from ..model.trace import Step, Trace
 from .blocks import Block, Display, Document, Equations, Heading, Text
@@ -36,33 +36,31 @@ def _text(value: Value) -> str | None:
     return None if len(text) > MAX_TEXT else text
 
 
-def _unit(n: int, j: int, t: int, depth: int) -> Sym:
-    base, layer = unit_base(n, depth)
-    return Sym(base, (j,), t, layer)
-
-
 def exact_blocks(exact: ExactStep, step: Step, depth: int,
                  activations: Sequence[str] = ()) -> list[Block]:
     """The exact values of one update, each with the engine's decimal."""
+    u = step.index
     rows: list[tuple[Expr, ...]] = []
     skipped = 0
 
-    def add(label: Token, value: Value, approx: float) -> None:
+    def add(q: Quantity, index: tuple[int, ...], value: Value, approx: float) -> None:
         nonlocal skipped
         if _text(value) is None:
             skipped += 1
             return
-        rows.append(((label,), (Exact(value), APPROX, Num(float(approx), paren=False))))
+        rows.append(((entry_symbol(q, index, depth),),
+                     (Exact(value), APPROX, Num(float(approx), paren=False))))
 
     for ex, f in zip(exact.samples, step.forward):
-        for n in range(depth):
-            linear = bool(activations) and activations[n] == "linear"
-            for j, (zv, av) in enumerate(zip(ex.z[n], ex.a[n]), start=1):
+        t = f.sample
+        for n in range(1, depth + 1):
+            linear = bool(activations) and activations[n - 1] == "linear"
+            for j, (zv, av) in enumerate(zip(ex.z[n - 1], ex.a[n - 1])):
                 if not linear:
-                    add(Sym("z", (j,), f.sample, n + 1), zv, f.z[n][j - 1])
-                add(_unit(n + 1, j, f.sample, depth), av, f.a[n][j - 1])
-        add(Sym("J", (), f.sample), ex.loss, f.loss)
-    add(Sym("Jbar"), exact.cost, step.cost)
+                    add(Quantity(u, Kind.Z, n, t), (j,), zv, f.z[n - 1][j])
+                add(Quantity(u, Kind.A, n, t), (j,), av, f.a[n - 1][j])
+        add(Quantity(u, Kind.LOSS, None, t), (), ex.loss, f.loss)
+    add(Quantity(u, Kind.COST), (), exact.cost, step.cost)
     blocks: list[Block] = [
         Heading(f"Exact values, update {exact.index}", 3),
         Text("Inputs read as the exact decimals they are written as (0.1 = 1/10); each exact "
@@ -70,34 +68,35 @@ def exact_blocks(exact: ExactStep, step: Step, depth: int,
     ]
     if rows:
         blocks.append(Equations(tuple(rows)))
-    # (label, entry form, sample, layer n, exact rows, engine matrix)
-    matrices: list[tuple[Token, EntryForm, int | None, int, Any, Any]] = []
+    # (quantity, exact rows, engine matrix)
+    matrices: list[tuple[Quantity, Any, Any]] = []
     for ex, b in zip(exact.samples, step.backward):
         for n in range(depth, 0, -1):
-            matrices.append((Grad(n, ex.sample), EntryForm.GRADIENT, ex.sample, n,
-                             ex.grad[n - 1], b.grad[n - 1]))
+            matrices.append((Quantity(u, Kind.GRAD, n, ex.sample), ex.grad[n - 1],
+                             b.grad[n - 1]))
     if len(exact.samples) > 1:
         for n in range(depth, 0, -1):
-            matrices.append((Grad(n), EntryForm.MEAN, None, n, exact.mean_grad[n - 1],
+            matrices.append((Quantity(u, Kind.MEAN, n), exact.mean_grad[n - 1],
                              step.mean_grad[n - 1]))
     for n in range(depth, 0, -1):
-        matrices.append((Sym("W", (), None, n, "new"), EntryForm.NEW, None, n,
-                         exact.weights_after[n - 1], step.weights_after[n - 1]))
-    for label, form, t, n, exact_rows, approx in matrices:
+        matrices.append((Quantity(u, Kind.NEW, n), exact.weights_after[n - 1],
+                         step.weights_after[n - 1]))
+    for q, exact_rows, approx in matrices:
         texts = [[_text(v) for v in row] for row in exact_rows]
         if all(c is not None and len(c) <= SHORT_ENTRY for row in texts for c in row):
-            blocks.append(Display((label, EQUALS, ExactMatrix(tuple(map(tuple, exact_rows))),
-                                   APPROX, Mat(approx))))
+            blocks.append(Display((*symbol(q, depth), EQUALS,
+                                   ExactMatrix(tuple(map(tuple, exact_rows))), APPROX,
+                                   Mat(approx))))
             continue
         entry_rows: list[tuple[Expr, ...]] = []
         for i, row in enumerate(texts):
-            for j, text in enumerate(row, start=1):
+            for j, text in enumerate(row):
                 if text is None:
                     skipped += 1
                     continue
-                entry_rows.append(((Entry(form, n, i, j, t),),
-                                   (Exact(exact_rows[i][j - 1]), APPROX,
-                                    Num(float(approx[i, j - 1]), paren=False))))
+                entry_rows.append(((entry_symbol(q, (i, j), depth),),
+                                   (Exact(exact_rows[i][j]), APPROX,
+                                    Num(float(approx[i, j]), paren=False))))
         if entry_rows:
             blocks.append(Equations(tuple(entry_rows)))
     if skipped:

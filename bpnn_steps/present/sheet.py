@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..maths.losses import LOSSES
-from ..model.notation import (EQUALS, GAP, Box, BoxMatrix, Expr, Given, Grad, Sym, Token,
-                              layer_label, sub, unit_base)
+from ..model.notation import (EQUALS, GAP, Box, BoxMatrix, Expr, Given, Sym, Token,
+                              layer_label, sub)
 from ..model.problem import Problem
-from ..model.quantities import Kind, Quantity
+from ..model.quantities import Kind, Quantity, entry_symbol, shape_of, symbol
 from ..model.trace import Step, Trace
 from ..numfmt import DEFAULT_DECIMALS, GIVEN_DECIMALS, fmt
 from .blocks import (Block, Diagram, Display, Document, Equations, Heading, PageBreak, Table,
@@ -109,13 +109,8 @@ def statement_blocks(trace: Trace, *, diagram: bool = True) -> list[Block]:
     return blocks
 
 
-def _unit(n: int, j: int, t: int, depth: int) -> Sym:
-    base, layer = unit_base(n, depth)
-    return Sym(base, (j,), t, layer)
-
-
 BOXES_PER_ROW = 4
-Answer = tuple[Sym, Quantity, tuple[int, ...]]     # a symbol and the entry its box is for
+Answer = tuple[Token, Quantity, tuple[int, ...]]     # an entry's symbol and where it belongs
 
 
 def _box_rows(items: list[Answer], decimals: int) -> list[tuple[Expr, ...]]:
@@ -136,6 +131,14 @@ def _question_step(trace: Trace, step: Step, decimals: int) -> list[Block]:
     depth = len(s.layers) - 1
     u = step.index
     samples = ", ".join(str(t) for t in step.samples)
+
+    def entry(q: Quantity, index: tuple[int, ...] = ()) -> Answer:
+        return entry_symbol(q, index, depth), q, index
+
+    def matrix(q: Quantity) -> Display:
+        rows, cols = shape_of(q.kind, q.layer, s.layers)
+        return Display((*symbol(q, depth), EQUALS, BoxMatrix(q, rows, cols, decimals)))
+
     blocks: list[Block] = [
         Heading(f"Update {step.index} of {len(trace.steps)}: epoch {step.epoch}, "
                 f"sample{'s' if len(step.samples) > 1 else ''} {samples}", 2)]
@@ -145,37 +148,26 @@ def _question_step(trace: Trace, step: Step, decimals: int) -> list[Block]:
     for n in range(1, depth + 1):
         act = s.activations[n - 1]
         rows: list[tuple[Expr, ...]] = []
-        for j in range(1, s.layers[n] + 1):
+        for j in range(s.layers[n]):
             items: list[Answer] = []
-            for f in step.forward:
+            for t in step.samples:
                 if act != "linear":
-                    items.append((Sym("z", (j,), f.sample, n),
-                                  Quantity(u, Kind.Z, n, f.sample), (j - 1,)))
-                items.append((_unit(n, j, f.sample, depth), Quantity(u, Kind.A, n, f.sample),
-                              (j - 1,)))
+                    items.append(entry(Quantity(u, Kind.Z, n, t), (j,)))
+                items.append(entry(Quantity(u, Kind.A, n, t), (j,)))
             rows += _box_rows(items, decimals)
         blocks.append(Text(f"Layer {n} ({layer_label(n, depth)}, {act}):"))
         blocks.append(Equations(tuple(rows)))
-    losses: list[Answer] = [(Sym("J", (), f.sample), Quantity(u, Kind.LOSS, None, f.sample), ())
-                            for f in step.forward]
-    rows = _box_rows(losses + [(Sym("Jbar"), Quantity(u, Kind.COST), ())], decimals)
+    losses = [entry(Quantity(u, Kind.LOSS, None, t)) for t in step.samples]
+    rows = _box_rows(losses + [entry(Quantity(u, Kind.COST))], decimals)
     blocks.append(Text("Loss of each sample and the cost:"))
     blocks.append(Equations(tuple(rows)))
     blocks.append(Heading("2) Backward propagation", 3))
     blocks.append(Text("The gradient of each sample's loss with respect to every weight "
                        "matrix:"))
     for n in range(depth, 0, -1):
-        shape = step.weights_before[n - 1].shape
-        for f in step.forward:
-            blocks.append(Display((Grad(n, f.sample), EQUALS,
-                                   BoxMatrix(Quantity(u, Kind.GRAD, n, f.sample), shape[0],
-                                             shape[1], decimals))))
+        blocks += [matrix(Quantity(u, Kind.GRAD, n, t)) for t in step.samples]
     blocks.append(Heading("3) Gradient-descent update", 3))
-    for n in range(depth, 0, -1):
-        shape = step.weights_before[n - 1].shape
-        blocks.append(Display((Sym("W", (), None, n, "new"), EQUALS,
-                               BoxMatrix(Quantity(u, Kind.NEW, n), shape[0], shape[1],
-                                         decimals))))
+    blocks += [matrix(Quantity(u, Kind.NEW, n)) for n in range(depth, 0, -1)]
     return blocks
 
 

@@ -20,6 +20,7 @@ from ..model.notation import (GENERIC, Apply, Box, BoxMatrix, CostFormula, Deriv
                               BatchMean, Component, DownTo, L2Gradient, SoftmaxJacobianT,
                               SoftmaxRatio, SumOver, Sym, Token, Transpose, WeightMatrix, Words,
                               sub)
+from ..model.quantities import entry_text
 from ..numfmt import GIVEN_DECIMALS, MINUS, fmt
 
 # Rough printed width (characters) of a line of a derivation's formula in LaTeX.
@@ -139,12 +140,7 @@ def unicode(tok: Token, decimals: int, previous: Token | None = None) -> str:
         sstr = _sympy().sstr
         return _bracketed([[sstr(v) for v in row] for row in tok.rows])
     if isinstance(tok, Entry):
-        w = Sym("w", (tok.i, tok.j), None, tok.layer)
-        if tok.form is EntryForm.NEW:
-            return f"{w.unicode()} new"
-        if tok.form is EntryForm.MEAN:
-            return f"mean ∂J/∂{w.unicode()}"
-        return f"∂J{sub(f'({tok.sample})')}/∂{w.unicode()}"
+        return entry_text(tok)
     if isinstance(tok, Formula):
         return str(_symbolic().to_unicode(tok.node))
     if isinstance(tok, FormulaMatrix):
