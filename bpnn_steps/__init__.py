@@ -13,12 +13,41 @@ Notebook use::
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .maths.engine import cost, solve
 from .errors import ProblemError
-from .model.problem import Problem, Training
-from .files.problem_file import bundled_problems, load_problem, parse_problem
-from .model.trace import SampleBackward, SampleForward, Step, Trace
+
+if TYPE_CHECKING:
+    from .files.bundled import bundled_problems
+    from .files.problem_file import load_problem, parse_problem
+    from .maths.engine import cost, solve
+    from .model.problem import Problem, Training
+    from .model.trace import SampleBackward, SampleForward, Step, Trace
+
+# The API's names, imported when first used: the command line imports this package
+# on every start, and its --help, list and new must not pay for numpy.
+_LAZY = {
+    "cost": ".maths.engine", "solve": ".maths.engine",
+    "Problem": ".model.problem", "Training": ".model.problem",
+    "bundled_problems": ".files.bundled",
+    "load_problem": ".files.problem_file", "parse_problem": ".files.problem_file",
+    "SampleBackward": ".model.trace", "SampleForward": ".model.trace", "Step": ".model.trace",
+    "Trace": ".model.trace",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def to_text(trace: Trace, *, decimals: int = 3, show: str = "auto") -> str:

@@ -20,7 +20,8 @@ from bpnn_steps.numfmt import fmt
 from bpnn_steps.model.problem import Problem, Training
 from bpnn_steps.present.sheet import sheet_problem
 from bpnn_steps.render.latex import blocks_document, sheet_blocks, sheet_document
-from bpnn_steps.files.problem_file import bundled_problems, load_problem, parse_problem
+from bpnn_steps.files.bundled import bundled_problems
+from bpnn_steps.files.problem_file import load_problem, parse_problem
 
 os.environ.setdefault("_TYPER_FORCE_DISABLE_TERMINAL", "1")
 
