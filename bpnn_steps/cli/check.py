@@ -5,7 +5,8 @@ of the CLI, and ``solve`` must stay fast.  numpy, rich and the marking code are
 imported when the command runs; sympy only when an answer file has a formula.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: typer reads the command's annotations,
+# and as strings it would evaluate them (re-running every typer.Option) on each start.
 
 import sys
 from pathlib import Path
@@ -92,7 +93,7 @@ def check(
 
 
 def _options(abs_tol: float, rel_tol: float, as_written: bool, round_as_you_go: Optional[int],
-             follow_through: bool) -> Options:
+             follow_through: bool) -> "Options":
     from ..marking.diagnose import Tolerance
     from ..marking.marker import Options
 
@@ -118,7 +119,7 @@ def _template(source: str, output: Optional[Path], updates: Optional[int],
     emit(template_text(prob, ref, [s.samples for s in trace.steps], updates), output)
 
 
-def _batch(folder: Path, problem: Optional[str], options: Options, fmt: Format,
+def _batch(folder: Path, problem: Optional[str], options: "Options", fmt: Format,
            output: Optional[Path]) -> None:
     """Mark every answer file of ``folder``; the gradebook goes into the folder -o."""
     from ..files.textio import write_atomic

@@ -1,7 +1,8 @@
 """``bpnn-steps derive FILE``: the gradient of the cost with respect to every
 weight, derived symbolically and written in the lecture's notation."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: typer reads the command's annotations,
+# and as strings it would evaluate them (re-running every typer.Option) on each start.
 
 import sys
 from pathlib import Path

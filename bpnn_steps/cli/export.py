@@ -5,7 +5,8 @@ solution), ``both`` (question sheet, then the answer key on a new page),
 ``derivation`` (the symbolic derivation of every gradient).
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: typer reads the command's annotations,
+# and as strings it would evaluate them (re-running every typer.Option) on each start.
 
 import sys
 from pathlib import Path

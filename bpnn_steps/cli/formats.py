@@ -5,14 +5,15 @@ Every table maps a :class:`Format` to a callable that turns a command's result
 into text (or a :class:`TerminalView`, which a terminal shows with rich's
 layout).  A command's ``--format`` accepts exactly its table's keys.  Renderers
 are imported when called, so a command pays only for the format it writes.
+
+This module is imported on every start: its records are NamedTuples, which cost
+a fifth of a frozen dataclass to create.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .options import Format
 from .output import Rendered, TerminalView
@@ -41,8 +42,7 @@ def _plain_report(blocks: Sequence[Block], decimals: int) -> TerminalView:
 # --------------------------------------------------------------------------- solve
 
 
-@dataclass(frozen=True)
-class Solution:
+class Solution(NamedTuple):
     problem: Problem
     trace: Trace
     decimals: int
@@ -141,6 +141,8 @@ def derivation_latex(problem: Problem) -> str:
 
 
 def _derivation_json(problem: Problem) -> Rendered:
+    import json
+
     from ..present.derivation_entries import derivation_entries
 
     return json.dumps(derivation_entries(problem.layers, problem.activations, problem.loss),
@@ -180,8 +182,7 @@ SHEET_SUFFIX: Mapping[Format, str] = {Format.latex: ".tex", Format.markdown: ".m
 # --------------------------------------------------------------------------- check
 
 
-@dataclass(frozen=True)
-class Marking:
+class Marking(NamedTuple):
     result: CheckResult
     decimals: int
     wrong_only: bool
@@ -201,6 +202,8 @@ def _marking_text(m: Marking) -> Rendered:
 
 
 def _marking_json(m: Marking) -> Rendered:
+    import json
+
     return json.dumps(m.result.to_dict(), indent=1, ensure_ascii=False, allow_nan=False)
 
 
@@ -225,8 +228,7 @@ GRADEBOOK: Mapping[Format, Callable[[Gradebook], Rendered]] = {
 # --------------------------------------------------------------------------- train
 
 
-@dataclass(frozen=True)
-class Training:
+class Training(NamedTuple):
     result: TrainResult
     generator: Generator | None     # the data's generator, when the data are generated
     decimals: int
@@ -241,6 +243,8 @@ def _training_text(t: Training) -> Rendered:
 
 
 def _training_json(t: Training) -> Rendered:
+    import json
+
     doc = t.result.to_dict()
     if t.generator is not None:
         doc["data"] = {"generate": t.generator.to_mapping()}

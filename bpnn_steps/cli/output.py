@@ -6,9 +6,8 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, NamedTuple, Union
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -42,9 +41,11 @@ def console(width: int | None = None) -> Console:
     return Console(width=width, highlight=False)
 
 
-@dataclass(frozen=True)
-class TerminalView:
-    """Output with two forms: rich layout for a terminal, plain text for the rest."""
+class TerminalView(NamedTuple):
+    """Output with two forms: rich layout for a terminal, plain text for the rest.
+
+    (A NamedTuple, not a frozen dataclass: this module is imported on every start.)
+    """
 
     plain: Callable[[], str]
     show: Callable[[Console], None]

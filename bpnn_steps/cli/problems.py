@@ -1,7 +1,8 @@
 """``bpnn-steps list`` and ``bpnn-steps new``: the bundled problems, and a template
 to write one's own.  Neither imports numpy."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: typer reads the command's annotations,
+# and as strings it would evaluate them (re-running every typer.Option) on each start.
 
 import sys
 from pathlib import Path

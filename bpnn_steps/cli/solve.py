@@ -1,6 +1,7 @@
 """``bpnn-steps solve FILE``: every step of the training run, as the lecture shows it."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: typer reads the command's annotations,
+# and as strings it would evaluate them (re-running every typer.Option) on each start.
 
 from pathlib import Path
 from typing import Annotated, Optional

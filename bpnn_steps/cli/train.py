@@ -1,6 +1,7 @@
 """``bpnn-steps train FILE``: train over many epochs, then summarise, save, plot."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: typer reads the command's annotations,
+# and as strings it would evaluate them (re-running every typer.Option) on each start.
 
 import math
 import sys
@@ -117,9 +118,9 @@ def train(
         exit_with(ExitCode.INTERRUPTED)
 
 
-def _with_overrides(prob: Problem, *, epochs: Optional[int], learning_rate: Optional[float],
+def _with_overrides(prob: "Problem", *, epochs: Optional[int], learning_rate: Optional[float],
                     method: Optional[Method], batch_size: Optional[int], beta: Optional[float],
-                    shuffle: Optional[bool]) -> Problem:
+                    shuffle: Optional[bool]) -> "Problem":
     """The problem with the training settings given on the command line."""
     changes: dict[str, Any] = {}
     if epochs is not None:
@@ -146,8 +147,8 @@ def _with_overrides(prob: Problem, *, epochs: Optional[int], learning_rate: Opti
     return prob.with_training(**changes) if changes else prob
 
 
-def _train_with_bar(prob: Problem, kernel: KernelChoice, cost_every: Optional[int]
-                    ) -> TrainResult:
+def _train_with_bar(prob: "Problem", kernel: KernelChoice, cost_every: Optional[int]
+                    ) -> "TrainResult":
     """The run with a progress bar on stderr: epochs, cost, updates per second."""
     from rich.console import Console
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
@@ -164,7 +165,7 @@ def _train_with_bar(prob: Problem, kernel: KernelChoice, cost_every: Optional[in
     with Progress(*columns, console=console, transient=False) as bar:
         task = bar.add_task("train", total=prob.training.epochs, cost="…", rate="…")
 
-        def report(p: Report) -> None:
+        def report(p: "Report") -> None:
             rate = p.sample_updates / p.seconds if p.seconds > 0 else 0.0
             bar.update(task, completed=p.epoch,
                        cost=f"{p.cost:.4g}" if math.isfinite(p.cost) else "…",

@@ -11,9 +11,8 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, MutableMapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -932,9 +931,12 @@ def require_for_solving(problem: Problem) -> None:
 # --------------------------------------------------------------------------- read once
 
 
-@dataclass(frozen=True, eq=False)
-class ProblemDocument:
-    """A problem file read and validated once, with what commands need of it later."""
+class ProblemDocument(NamedTuple):
+    """A problem file read and validated once, with what commands need of it later.
+
+    (A NamedTuple rather than a frozen dataclass: this module is imported by every
+    solve, and a dataclass costs five times as much to create at start-up.)
+    """
 
     problem: Problem
     tree: Any                         # parse_yaml's tree (--save keeps data as written)

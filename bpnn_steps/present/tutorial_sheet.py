@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 # Imported by the command line at start-up (for Sheet): nothing heavy at module level.
 if TYPE_CHECKING:
@@ -19,8 +18,8 @@ class Sheet(StrEnum):
     derivation = "derivation"   # the symbolic derivation of every gradient
 
 
-@dataclass(frozen=True)
-class TutorialSheet:
+class TutorialSheet(NamedTuple):
+    # A NamedTuple, not a frozen dataclass: Sheet brings this module into every start.
     title: str
     blocks: list[Any]           # report blocks (present.report.Block and the sheets' own)
 
