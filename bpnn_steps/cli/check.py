@@ -17,7 +17,8 @@ import typer
 from ..errors import ExitCode, ProblemError
 from .boundary import exit_with
 from .formats import GRADEBOOK, MARKING, Marking
-from .options import Format, decimals_option, format_option, output_option
+from .options import (Format, decimals_option, format_option, output_option,
+                      round_as_you_go_option)
 from .output import deliver, emit
 
 if TYPE_CHECKING:
@@ -48,10 +49,9 @@ def check(
         "--as-written/--no-as-written",
         help="Accept a number that is the correctly rounded value at the decimals it is "
              "written with (at least 2 significant figures or 3 decimals).")] = True,
-    round_as_you_go: Annotated[Optional[int], typer.Option(
-        "--round-as-you-go", min=0, max=15, metavar="D",
-        help="Also accept a calculation that rounds every intermediate to D decimals "
-             "(the decimals each answer is written with are always tried).")] = None,
+    round_as_you_go: Annotated[Optional[int], round_as_you_go_option(
+        "Also accept a calculation that rounds every intermediate to D decimals (the "
+        "decimals each answer is written with are always tried).")] = None,
     follow_through: Annotated[bool, typer.Option(
         "--follow-through/--no-follow-through",
         help="Credit later work that is consistent with the student's own earlier wrong "

@@ -35,8 +35,7 @@ def export(
     output: Annotated[Optional[Path], output_option(
         "File to write (default NAME-SHEET.tex, .md or .pdf in the current folder; '-' for "
         "standard output).")] = None,
-    decimals: Annotated[int, decimals_option("Decimals shown (exact values are written "
-                                             "short).")] = 3,
+    decimals: Annotated[int, decimals_option()] = 3,
     show: Annotated[str, show_option()] = "auto",
     epochs: Annotated[Optional[int], epochs_option()] = None,
 ) -> None:

@@ -62,6 +62,10 @@ def show_option() -> Any:
                              "get a one-line summary per epoch.")
 
 
+def round_as_you_go_option(help: str) -> Any:
+    return typer.Option("--round-as-you-go", min=0, max=MAX_DECIMALS, metavar="D", help=help)
+
+
 def epochs_option() -> Any:
     return typer.Option("--epochs", "-e", min=1, help="Override the file's training.epochs.")
 

@@ -10,7 +10,7 @@ import typer
 
 from .formats import EXACT_SOLUTION, SOLUTION, Solution
 from .options import (Format, decimals_option, epochs_option, format_option, output_option,
-                      problem_argument, show_option, show_spec)
+                      problem_argument, round_as_you_go_option, show_option, show_spec)
 from .output import deliver
 
 
@@ -22,10 +22,8 @@ def solve(
                                          "double precision), markdown ($$ maths), "
                                          "latex.")] = Format.text,
     epochs: Annotated[Optional[int], epochs_option()] = None,
-    round_as_you_go: Annotated[Optional[int], typer.Option(
-        "--round-as-you-go", min=0, max=15, metavar="D",
-        help="Round every intermediate value to D decimals, as a hand calculation "
-             "does.")] = None,
+    round_as_you_go: Annotated[Optional[int], round_as_you_go_option(
+        "Round every intermediate value to D decimals, as a hand calculation does.")] = None,
     output: Annotated[Optional[Path], output_option()] = None,
     exact: Annotated[bool, typer.Option(
         "--exact", help="Also calculate with exact fractions (sympy): inputs are read as "
