@@ -1,16 +1,18 @@
 """Start-up cost of `bpnn-steps solve` against importing its own dependencies.
 
-Target (issue 2): the median wall time of
+Target (issue 8): the median wall time of
 
     bpnn-steps solve problems/lecture_122.yaml
 
-within 1.3x of
+within 1.2x of
 
     python -c "import typer, numpy, rich.table, ruamel.yaml"
 
 Run:  python benchmarks/startup.py [--runs 21]
-Both commands run alternately (so machine noise hits both alike); the script
-prints each median and their ratio.
+The commands run in turn, round after round (so machine noise hits them alike);
+the script prints each median and its ratio to the imports alone.  `--help` and
+`list`, which import no numpy, are shown for comparison (not part of the target).
+Measure an ordinary (non-editable) install: an editable one adds an import hook.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEM = ROOT / "problems" / "lecture_122.yaml"
+TARGET = 1.2
 
 
 def wall(cmd: list[str]) -> float:
@@ -44,6 +47,8 @@ def main() -> None:
         "imports only": [sys.executable, "-c", "import typer, numpy, rich.table, ruamel.yaml"],
         "bpnn-steps solve (text)": tool + ["solve", str(PROBLEM)],
         "bpnn-steps solve --format json": tool + ["solve", str(PROBLEM), "--format", "json"],
+        "bpnn-steps --help": tool + ["--help"],
+        "bpnn-steps list": tool + ["list"],
     }
     for cmd in commands.values():   # warm the file cache and .pyc files
         wall(cmd)
@@ -57,9 +62,9 @@ def main() -> None:
     for name, values in times.items():
         med = statistics.median(values)
         print(f"  {name:32s} {med * 1000:7.1f} ms   ratio {med / base:5.2f}")
-    worst = max(statistics.median(v) for k, v in times.items() if k != "imports only")
-    verdict = "meets" if worst / base <= 1.3 else "MISSES"
-    print(f"target: solve within 1.3x of the imports -> {verdict} ({worst / base:.2f}x)")
+    worst = max(statistics.median(v) for k, v in times.items() if " solve" in k)
+    verdict = "meets" if worst / base <= TARGET else "MISSES"
+    print(f"target: solve within {TARGET}x of the imports -> {verdict} ({worst / base:.2f}x)")
 
 
 if __name__ == "__main__":

@@ -13,48 +13,42 @@ Notebook use::
 
 from __future__ import annotations
 
-from dataclasses import fields
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .errors import ProblemError
-from .files.problem_file import bundled_problems, load_problem, parse_problem
-from .maths.engine import cost
-from .maths.engine import solve as _solve
-from .model import trace as _trace
-from .model.problem import Problem, Training
-from .model.trace import SampleBackward, SampleForward, Step
+
+if TYPE_CHECKING:
+    from .files.bundled import bundled_problems
+    from .files.problem_file import load_problem, parse_problem
+    from .api import Trace, solve, to_markdown, to_text
+    from .maths.engine import cost
+    from .model.problem import Problem, Training
+    from .model.trace import SampleBackward, SampleForward, Step
+
+# The API's names, imported when first used: the command line imports this package
+# on every start, and its --help, list and new must not pay for numpy.
+_LAZY = {
+    "cost": ".maths.engine", "solve": ".api", "to_text": ".api", "to_markdown": ".api",
+    "Problem": ".model.problem", "Training": ".model.problem",
+    "bundled_problems": ".files.bundled",
+    "load_problem": ".files.problem_file", "parse_problem": ".files.problem_file",
+    "SampleBackward": ".model.trace", "SampleForward": ".model.trace", "Step": ".model.trace",
+    "Trace": ".api",
+}
 
 
-class Trace(_trace.Trace):
-    """The immutable trace of a calculation (see :mod:`bpnn_steps.model.trace`), which
-    shows itself as the lecture-style report in Jupyter."""
-
-    def _repr_markdown_(self) -> str:
-        return to_markdown(self)
-
-
-def solve(problem: Problem, **options: Any) -> Trace:
-    """Run the problem's training settings and trace every update (the options of
-    :func:`bpnn_steps.maths.engine.solve`)."""
-    trace = _solve(problem, **options)
-    return Trace(**{f.name: getattr(trace, f.name) for f in fields(trace)})
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value
 
 
-def _render(trace: _trace.Trace, fmt: str, decimals: int, show: str) -> str:
-    from .present.sheet import worked_solution
-    from .render.registry import render
-    return render(worked_solution(trace, show=show), fmt, decimals)
-
-
-def to_text(trace: _trace.Trace, *, decimals: int = 3, show: str = "auto") -> str:
-    """The lecture-style report as plain text."""
-    return _render(trace, "text", decimals, show)
-
-
-def to_markdown(trace: _trace.Trace, *, decimals: int = 3, show: str = "auto") -> str:
-    """The lecture-style report as Markdown with $$ maths."""
-    return _render(trace, "markdown", decimals, show)
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __all__ = [

@@ -1,12 +1,26 @@
-"""The one exception type for bad input, carrying file, line and key path."""
+"""The one exception type for bad input, carrying file, line and key path, and the
+exit codes of the command line."""
 
 from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """What ``bpnn-steps`` exits with (CONTRACT section 4)."""
+
+    OK = 0
+    WRONG_ANSWERS = 1      # check: at least one answer is not right
+    BAD_INPUT = 2          # a bad file or a bad command line (ProblemError, usage errors)
+    INTERRUPTED = 130      # Ctrl-C: 128 + SIGINT, as shells report it
 
 
 class ProblemError(Exception):
     """Bad input: the CLI prints ``str(err)`` on stderr and exits with code 2.
 
     The message reads ``FILE:LINE: KEY what was expected, got what was found``.
+    A wrong command line (a bad option value) is bad input too: its message names
+    the option instead of a file.
     """
 
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None,

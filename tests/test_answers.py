@@ -390,7 +390,7 @@ def test_random_answer_sheets_never_crash(tmp_path):
 
     from bpnn_steps.model.quantities import answer_quantities, key_of, shape_of
     from bpnn_steps.marking.marker import check_file
-    from bpnn_steps.cli.check import render_text
+    from bpnn_steps.render.marking_table import marking_text as render_text
     from bpnn_steps.files.problem_file import load_problem
 
     rng = random.Random(7)

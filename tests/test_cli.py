@@ -382,3 +382,100 @@ def test_input_conveniences_equal_explicit_matrices():
     for a, b in zip(short.weights, explicit.weights):
         np.testing.assert_array_equal(a, b)
     assert bpnn_steps.solve(short).to_dict()["steps"] == bpnn_steps.solve(explicit).to_dict()["steps"]
+
+
+# ----------------------------------------------------------------- one error boundary
+
+
+def _invoke(*args: str, **kwargs):
+    from typer.testing import CliRunner
+
+    from bpnn_steps.cli import app
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "120", "NO_COLOR": "1"},
+                              **kwargs)
+
+
+def test_exit_codes_are_the_contracts():
+    from bpnn_steps.errors import ExitCode
+
+    # CONTRACT section 4, and 130 = 128 + SIGINT as shells report Ctrl-C
+    assert {c.name: int(c) for c in ExitCode} == {"OK": 0, "WRONG_ANSWERS": 1, "BAD_INPUT": 2,
+                                                 "INTERRUPTED": 130}
+
+
+@pytest.mark.parametrize("args,message", [
+    (("solve", "no_such_problem"), "no_such_problem: no such file or bundled problem"),
+    (("solve", "lecture_122", "--show", "7"), "--show '7': there is no update 7"),
+    (("export", "lecture_122", "--show", "7", "-o", "-"), "--show '7': there is no update 7"),
+    (("export", "lecture_122", "--pdf", "--format", "markdown"), "--pdf makes a PDF from LaTeX"),
+    (("derive", "no_such_problem"), "no_such_problem: no such file"),
+    (("check",), "check needs exactly one of ANSWERS"),
+    (("check", "--template", "no_such_problem"), "no_such_problem: no such file"),
+    (("train", "lecture_122", "--lr", "-1"), "--learning-rate must be a number > 0"),
+], ids=lambda a: " ".join(a) if isinstance(a, tuple) else "")
+def test_bad_input_in_process_and_in_a_process_alike(args, message):
+    """The error boundary is the same for typer's CliRunner (the tests) and the
+    console script: one line on stderr, exit code 2, nothing on stdout."""
+    inside = _invoke(*args)
+    outside = run_cli(*args)
+    for code, stdout, stderr in ((inside.exit_code, inside.stdout, inside.stderr),
+                                 (outside.returncode, outside.stdout, outside.stderr)):
+        assert code == 2
+        assert stdout == ""
+        assert stderr.startswith("bpnn-steps: error: ") and message in stderr, stderr
+        assert stderr.count("\n") == 1 and "Traceback" not in stderr
+    assert inside.stderr == outside.stderr
+
+
+def test_ctrl_c_exits_130_with_a_note(monkeypatch):
+    from bpnn_steps.maths import engine
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine, "solve", interrupted)
+    result = _invoke("solve", "lecture_122")
+    assert result.exit_code == 130
+    assert result.stderr == "bpnn-steps: interrupted\n"
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", [("solve", "lecture_122"),
+                                     ("export", "lecture_122", "-o", "-"),
+                                     ("check", "examples/answers/lecture_notes.yaml"),
+                                     ("train", "lecture_122", "--epochs", "1")])
+def test_decimals_has_one_range_everywhere(command):
+    """-d/--decimals accepts 0..15 in every command that has it (check allowed only 12)."""
+    for decimals, code in (("15", None), ("0", None), ("16", 2), ("-1", 2)):
+        result = _invoke(*command, "--decimals", decimals)
+        if code is None:
+            assert result.exit_code in (0, 1), result.stderr      # check: 1 = wrong answers
+        else:
+            assert result.exit_code == code
+            assert "--decimals" in result.stderr and "0<=x<=15" in result.stderr
+
+
+def test_check_shows_15_decimals():
+    result = _invoke("check", "examples/answers/lecture_notes.yaml", "--wrong-only",
+                     "--decimals", "15")
+    assert result.exit_code == 1
+    # sample 2's gradient entry dJ/dw01[2]: -5.785 to 3 decimals, 15 requested
+    assert re.search(r"−5\.78\d{13}(?!\d)", result.stdout), result.stdout
+
+
+@pytest.mark.parametrize("command,formats", [
+    (("solve", "lecture_122"), {"text", "json", "markdown", "latex"}),
+    (("derive", "lecture_122"), {"text", "json", "markdown", "latex"}),
+    (("export", "lecture_122", "-o", "-"), {"latex", "markdown"}),
+    (("check", "examples/answers/lecture_notes.yaml"), {"text", "json"}),
+    (("train", "lecture_122", "--epochs", "1"), {"text", "json"}),
+])
+def test_each_command_accepts_exactly_its_formats(command, formats):
+    for fmt in ("text", "json", "markdown", "latex"):
+        result = _invoke(*command, "--format", fmt)
+        if fmt in formats:
+            assert result.exit_code in (0, 1), (fmt, result.stderr)
+            assert result.stdout.strip()
+        else:
+            assert result.exit_code == 2, fmt
+            assert f"'{fmt}' is not one of" in result.stderr

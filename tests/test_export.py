@@ -35,7 +35,8 @@ def blocks_document(blocks, title):
 
 def document_markdown(blocks):
     return render(Document("", tuple(blocks)), "markdown")
-from bpnn_steps.files.problem_file import bundled_problems, load_problem, parse_problem
+from bpnn_steps.files.bundled import bundled_problems
+from bpnn_steps.files.problem_file import load_problem, parse_problem
 
 os.environ.setdefault("_TYPER_FORCE_DISABLE_TERMINAL", "1")
 

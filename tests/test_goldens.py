@@ -88,6 +88,9 @@ def _cases() -> list[Case]:
                                       "--format", "json", "--no-progress"), "json"),
             Case("train", name, ("train", ref, "--epochs", "3", "--kernel", "numpy",
                                  "--no-progress"), "txt"),
+            Case("train-save", name, ("train", ref, "--epochs", "3", "--kernel", "numpy",
+                                      "--no-progress", "--format", "json", "--save", "{out}"),
+                 "yaml", output_file=True),
         ]
         for sheet in ("question", "solution", "both", "derivation"):
             cases.append(Case(f"export-{sheet}", name,

@@ -1,6 +1,7 @@
 """`bpnn-steps solve` must not pay for the heavy optional libraries: neither
-sympy nor matplotlib may be imported for text or JSON output.  (No timing
-assertions: only which modules get imported.)"""
+sympy nor matplotlib may be imported for text or JSON output; `--help`,
+`--version`, `list` and `new` do not even import numpy.  (No timing assertions:
+only which modules get imported; benchmarks/startup.py measures the time.)"""
 
 from __future__ import annotations
 
@@ -26,11 +27,12 @@ else:
     code = 0
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in {"sympy", "matplotlib"})
 sys.stderr.write("\\nHEAVY=" + repr(heavy) + " CODE=" + repr(code) + "\\n")
+sys.stderr.write("NUMPY=" + repr("numpy" in sys.modules) + "\\n")
 """
 
 
-def run_probe(*args):
-    return subprocess.run([sys.executable, "-c", PROBE, *args], cwd=REPO, env=cli_env(),
+def run_probe(*args, cwd=REPO):
+    return subprocess.run([sys.executable, "-c", PROBE, *args], cwd=cwd, env=cli_env(),
                           capture_output=True, text=True, encoding="utf-8", timeout=60)
 
 
@@ -69,3 +71,31 @@ def test_importing_the_package_stays_light():
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("args", [
+    ["--help"],
+    ["--version"],
+    [],
+    ["list"],
+    ["new", "mine.yaml"],
+    ["solve", "--help"],
+    ["train", "--help"],
+    ["check", "--help"],
+], ids=lambda a: " ".join(a) or "no-arguments")
+def test_light_commands_do_not_import_numpy(args, tmp_path):
+    out = run_probe(*args, cwd=tmp_path)
+    assert "NUMPY=False" in out.stderr, out.stderr[-2000:]
+    assert "Traceback" not in out.stderr
+    if args[:1] == ["new"]:
+        assert "CODE=0" in out.stderr and (tmp_path / "mine.yaml").is_file()
+    elif args:
+        assert "CODE=0" in out.stderr and out.stdout.strip()
+    else:
+        assert "Usage" in out.stdout + out.stderr       # help, with exit code 2
+
+
+def test_solve_imports_numpy_as_it_must():
+    """The probe above can see numpy: solve loads it."""
+    out = run_probe("solve", "lecture_122", "--format", "json")
+    assert "NUMPY=True" in out.stderr and "CODE=0" in out.stderr, out.stderr[-2000:]

@@ -99,6 +99,55 @@ def test_seed_option_drives_random_initial_weights_and_is_reproducible(tmp_path)
     assert a["W1"] == trace.final_weights[0].tolist()
 
 
+def test_seed_option_on_a_file_without_training_settings(tmp_path):
+    body = """\
+        network: {layers: [1, 2, 1], activations: [tanh, linear]}
+        data: {x: [0, 1, 2], y: [1, 0, 1]}
+        weights: {random: {distribution: normal, scale: 0.5}}
+        %s"""
+    bare = write(tmp_path / "bare.yaml", body % "")
+    literal = write(tmp_path / "literal.yaml", body % "training: {seed: 7}\n")
+    args = ("--lr", "0.1", "--epochs", "2", "--format", "json")
+    seeded = json.loads(run(str(bare), "--seed", "7", *args).stdout)
+    assert seeded["final"]["weights"] == \
+        json.loads(run(str(literal), *args).stdout)["final"]["weights"]
+    assert seeded["final"]["weights"] != \
+        json.loads(run(str(bare), "--seed", "8", *args).stdout)["final"]["weights"]
+    assert seeded["problem"]["seed"] == 7
+
+
+def test_the_problem_file_is_read_and_parsed_once(tmp_path, monkeypatch):
+    """--seed, --save and generated data (the JSON names their generator) all come
+    from one reading of the file."""
+    from bpnn_steps.files import problem_file, textio
+
+    reads: list[str] = []
+    parses: list[str] = []
+    read_text, parse_yaml = textio.read_text, problem_file.parse_yaml
+
+    def counted_read(path, display, *args):
+        reads.append(display)
+        return read_text(path, display, *args)
+
+    def counted_parse(text, name):
+        parses.append(name)
+        return parse_yaml(text, name)
+
+    monkeypatch.setattr(textio, "read_text", counted_read)
+    monkeypatch.setattr(problem_file, "parse_yaml", counted_parse)
+    prob = write(tmp_path / "p.yaml", """\
+        network: {layers: [1, 3, 1], activations: [sigmoid, linear]}
+        data: {generate: {kind: sine, points: 5}}
+        weights: {random: {scale: 0.5}}
+        training: {learning_rate: 0.1, epochs: 2}
+    """)
+    result = run(str(prob), "--seed", "3", "--save", str(tmp_path / "t.yaml"),
+                 "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["data"]["generate"]["kind"] == "sine"
+    assert reads == [str(prob)] and parses == [str(prob)]
+
+
 def test_save_writes_a_problem_file_that_solve_and_train_accept(tmp_path):
     saved = tmp_path / "trained.yaml"
     result = run("sine_181_sgd", "--epochs", "20", "--save", str(saved), "--format", "json")

@@ -5,101 +5,65 @@ solution), ``both`` (question sheet, then the answer key on a new page),
 ``derivation`` (the symbolic derivation of every gradient).
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: typer reads the command's annotations,
+# and as strings it would evaluate them (re-running every typer.Option) on each start.
 
 import sys
-from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 
-
-class Sheet(str, Enum):
-    question = "question"
-    solution = "solution"
-    both = "both"
-    derivation = "derivation"
-
-
-class ExportFormat(str, Enum):
-    latex = "latex"
-    markdown = "markdown"
+from ..errors import ProblemError
+from ..present.tutorial_sheet import Sheet
+from .formats import SHEET
+from .options import (Format, decimals_option, epochs_option, format_option, output_option,
+                      problem_argument, show_option, show_spec)
+from .output import emit, to_stdout
 
 
-def register(app: typer.Typer) -> None:
-    @app.command()
-    def export(
-        problem: str = typer.Argument(..., help="Problem file, or a bundled problem's name."),
-        sheet: Sheet = typer.Option(Sheet.both, "--sheet",
-                                    help="question (answer boxes), solution (worked "
-                                         "solution), both (question sheet, then the answer "
-                                         "key on a new page) or derivation (symbolic)."),
-        fmt: ExportFormat = typer.Option(ExportFormat.latex, "--format", "-f",
-                                         help="latex (a complete document) or markdown "
-                                              "($$ maths)."),
-        pdf: bool = typer.Option(False, "--pdf", help="Compile the LaTeX to PDF (needs "
-                                                      "pdflatex)."),
-        output: Optional[Path] = typer.Option(None, "--output", "-o",
-                                              help="File to write (default NAME-SHEET.tex, "
-                                                   ".md or .pdf in the current folder; '-' "
-                                                   "for standard output)."),
-        decimals: int = typer.Option(3, "--decimals", "-d", min=0, max=15,
-                                     help="Decimals shown (exact values are written short)."),
-        show: str = typer.Option("auto", "--show", "-s",
-                                 help="Updates shown in full: auto, all, none, or a list such "
-                                      "as 'first,last' or '1-3'."),
-        epochs: Optional[int] = typer.Option(None, "--epochs", "-e", min=1,
-                                             help="Override the file's training.epochs."),
-    ) -> None:
-        """Write a tutorial sheet (question, worked solution or both) as LaTeX, PDF or
-        Markdown."""
-        from .app import emit, fail
-        from ..errors import ProblemError
-        from ..files.problem_file import load_problem, resolve_path
+def export(
+    problem: Annotated[str, problem_argument("Problem file, or a bundled problem's name.")],
+    sheet: Annotated[Sheet, typer.Option(
+        "--sheet", help="question (answer boxes), solution (worked solution), both "
+                        "(question sheet, then the answer key on a new page) or derivation "
+                        "(symbolic).")] = Sheet.both,
+    fmt: Annotated[Format, format_option(SHEET, "latex (a complete document) or markdown "
+                                         "($$ maths).")] = Format.latex,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Compile the LaTeX to PDF (needs "
+                                                    "pdflatex).")] = False,
+    output: Annotated[Optional[Path], output_option(
+        "File to write (default NAME-SHEET.tex, .md or .pdf in the current folder; '-' for "
+        "standard output).")] = None,
+    decimals: Annotated[int, decimals_option()] = 3,
+    show: Annotated[str, show_option()] = "auto",
+    epochs: Annotated[Optional[int], epochs_option()] = None,
+) -> None:
+    """Write a tutorial sheet (question, worked solution or both) as LaTeX, PDF or
+    Markdown."""
+    from ..files.problem_file import read_problem_document
+    from ..present.tutorial_sheet import tutorial_sheet
 
-        if pdf and fmt is ExportFormat.markdown:
-            fail("--pdf makes a PDF from LaTeX; leave out --format markdown")
-        try:
-            prob = load_problem(problem)
-            if epochs is not None:
-                prob = prob.with_training(epochs=epochs)
-            document = _document(prob, sheet, show, decimals)
-        except ProblemError as err:
-            fail(err)
-        except ValueError:
-            fail(f"--show: cannot read {show!r}; expected auto, all, none, or a list of "
-                 "first, last, every:K, numbers and ranges such as 1-3")
-        stem = resolve_path(problem).stem
-        suffix = ".pdf" if pdf else (".md" if fmt is ExportFormat.markdown else ".tex")
-        target = output if output is not None else Path(f"{stem}-{sheet.value}{suffix}")
-        from ..render.registry import renderer
-        text = renderer(fmt.value).render(document, decimals)
-        try:
-            if pdf:
-                if str(target) == "-":
-                    fail("--pdf cannot write to standard output; give a file with -o")
-                from ..render.pdf import compile_pdf
-                compile_pdf(text, target)
-                sys.stderr.write(f"wrote {target}\n")
-                return
-            emit(text, None if str(target) == "-" else target)
-        except ProblemError as err:
-            fail(err)
+    if pdf and fmt is not Format.latex:
+        raise ProblemError("--pdf makes a PDF from LaTeX; leave out --format markdown")
+    document = read_problem_document(problem)
+    prob = document.problem
+    if epochs is not None:
+        prob = prob.with_training(epochs=epochs)
+    with show_spec(show):
+        content = tutorial_sheet(prob, sheet, decimals=decimals, show=show)
+    from ..render.registry import renderer
 
+    out = renderer(fmt.value)
+    text = out.render(content, decimals)
+    suffix = ".pdf" if pdf else out.suffix
+    target = output if output is not None else Path(f"{document.path.stem}-{sheet.value}{suffix}")
+    if pdf:
+        if to_stdout(target):
+            raise ProblemError("--pdf cannot write to standard output; give a file with -o")
+        from ..render.pdf import compile_pdf
 
-def _document(prob, sheet: Sheet, show: str, decimals: int):
-    """The sheet as a document."""
-    if sheet is Sheet.derivation:
-        from ..present.derivation import derivation_document, setting_of
-        title = f"Back-propagation derived: {prob.title}" if prob.title else ""
-        return derivation_document(prob.layers, prob.activations, prob.loss, title=title,
-                                   setting=setting_of(prob))
-    from ..maths.engine import solve
-    from ..present.report import select_steps
-    from ..present.sheet import sheet_document, sheet_problem
-
-    prob, note = sheet_problem(prob)
-    trace = solve(prob)
-    select_steps(len(trace.steps), show)        # ValueError on a bad --show
-    return sheet_document(trace, sheet.value, decimals=decimals, show=show, note=note)
+        compile_pdf(text, target)
+        sys.stderr.write(f"wrote {target}\n")
+        return
+    emit(text, None if to_stdout(target) else target)

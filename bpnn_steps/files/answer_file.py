@@ -317,7 +317,7 @@ def resolve_problem_ref(header: Header, answers_path: str | os.PathLike[str] | N
     """The problem file an (untrusted) answer file names: a bundled problem, or a
     relative .yaml path that stays inside the answer file's folder or the current
     folder.  Anything else is refused (use --problem to name another file)."""
-    from .problem_file import BUNDLED_DIR
+    from .bundled import BUNDLED_DIR
 
     ref, line = header.problem_ref, header.problem_line
     if not ref:

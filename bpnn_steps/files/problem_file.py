@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -20,9 +20,12 @@ from ..maths.activations import ACTIVATIONS
 from ..errors import ProblemError
 from ..maths.losses import LOSSES
 from ..model.problem import METHODS, Problem, Training
+from .bundled import BUNDLED_DIR, resolve_path, shown_name
+
+if TYPE_CHECKING:
+    from ..maths.datasets import Generator
 
 MAX_FILE_BYTES = 20_000_000
-BUNDLED_DIR = Path(__file__).resolve().parent.parent / "problems"
 
 TOP_KEYS = ("title", "description", "network", "loss", "data", "weights", "training")
 NETWORK_KEYS = ("layers", "activations")
@@ -810,32 +813,32 @@ def _training(doc: _Doc, root: Mapping) -> Training:
 # --------------------------------------------------------------------------- entry points
 
 
-def resolve_path(name: str | os.PathLike[str]) -> Path:
-    """A problem file by path, or a bundled problem by name (``lecture_122``)."""
-    path = Path(name)
-    if path.exists() or path.suffix or os.sep in str(name):
-        return path
-    bundled = BUNDLED_DIR / f"{name}.yaml"
-    return bundled if bundled.exists() else path
-
-
 def load_problem(source: str | os.PathLike[str]) -> Problem:
     """Read and validate a problem file (or a bundled problem by name)."""
+    path, display, text = _read_source(source)
+    return parse_problem(text, name=display)
+
+
+def _read_source(source: str | os.PathLike[str]) -> tuple[Path, str, str]:
+    """(the file, its name in messages, its text) of a problem file or bundled name."""
     path = resolve_path(source)
-    display = str(source) if Path(source) == path else f"{source} ({path.name})"
+    display = shown_name(source, path)
     from .textio import read_text
 
     if not path.exists() and not path.suffix:
         raise ProblemError("no such file or bundled problem (bundled problems: run "
                            "'bpnn-steps list')", file=display)
-    text = read_text(path, display, "problem file", MAX_FILE_BYTES)
-    return parse_problem(text, name=display)
+    return path, display, read_text(path, display, "problem file", MAX_FILE_BYTES)
 
 
 def parse_problem(text: str, name: str = "<problem>") -> Problem:
     """Validate the YAML text of a problem file; ``name`` is used in messages."""
+    return problem_from_tree(parse_yaml(text, name), name)
+
+
+def problem_from_tree(root: Any, name: str) -> Problem:
+    """Validate a problem file that :func:`parse_yaml` has read."""
     doc = _Doc(name)
-    root = parse_yaml(text, name)
     if root is None:
         raise doc.error(None, "is empty; expected a problem (run 'bpnn-steps new' for a "
                         "template)", None)
@@ -910,14 +913,60 @@ def parse_yaml(text: str, name: str) -> Any:
         raise ProblemError("is not valid YAML: nested too deeply", file=name) from None
 
 
-def bundled_problems() -> list[tuple[str, str]]:
-    """(name, title) of every bundled problem, sorted by name."""
-    out = []
-    for path in sorted(BUNDLED_DIR.glob("*.yaml")):
-        title = ""
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.startswith("title:"):
-                title = line.split(":", 1)[1].strip().strip("'\"")
-                break
-        out.append((path.stem, title))
-    return out
+# --------------------------------------------------------------------------- read once
+
+
+class ProblemDocument(NamedTuple):
+    """A problem file read and validated once, with what commands need of it later.
+
+    (A NamedTuple rather than a frozen dataclass: this module is imported by every
+    solve, and a dataclass costs five times as much to create at start-up.)
+    """
+
+    problem: Problem
+    tree: Any                         # parse_yaml's tree (--save keeps data as written)
+    path: Path                        # the file (a bundled problem's file, for a name)
+    generator: Generator | None       # data.generate, for plots of the noise-free function
+
+    @property
+    def folder(self) -> Path:
+        """The folder of the file, against which its relative CSV paths are read."""
+        return self.path.resolve().parent
+
+
+def read_problem_document(source: str | os.PathLike[str], *,
+                          seed: int | None = None) -> ProblemDocument:
+    """Read, parse and validate a problem file (or a bundled problem by name) once.
+
+    ``seed`` replaces ``training.seed`` before validation, so that it drives
+    shuffling and ``weights.random`` (without a seed of its own) exactly as if the
+    file said it.
+    """
+    path, display, text = _read_source(source)
+    tree = parse_yaml(text, display)
+    if seed is not None:
+        _set_training_seed(tree, seed)
+    problem = problem_from_tree(tree, display)
+    return ProblemDocument(problem=problem, tree=tree, path=path,
+                           generator=_data_generator(tree, display, problem))
+
+
+def _set_training_seed(tree: Any, seed: int) -> None:
+    # A tree that is not a mapping, or a training that is not one, is left for
+    # validation to report.
+    if not isinstance(tree, MutableMapping):
+        return
+    training = tree.get("training")
+    if training is None:
+        tree["training"] = {"seed": seed}
+    elif isinstance(training, MutableMapping):
+        training["seed"] = seed
+
+
+def _data_generator(tree: Any, name: str, problem: Problem) -> Generator | None:
+    data = tree.get("data") if isinstance(tree, Mapping) else None
+    if not isinstance(data, Mapping) or "generate" not in data:
+        return None
+    generator: Generator = _generator(_Doc(name), data, "data.generate", problem.layers,
+                                      problem.loss, None)
+    return generator

@@ -26,6 +26,7 @@ from ..model.notation import (BRACE_CLOSE, BRACE_OPEN, BRACKET_CLOSE, BRACKET_OP
                               layer_label, unit_base, vector_base)
 from ..numfmt import fmt
 from .blocks import Block, Display, Document, Equations, Heading, Text
+from .derivation_entries import derivation_entries
 
 # Rough printed width (characters) of one line of a displayed formula.
 LINE_WIDTH = 72
@@ -127,25 +128,7 @@ def derivation_document(layers: Sequence[int], activations: Sequence[str], loss:
     """``derive``: the derivation as a document; its JSON form lists every entry."""
     blocks = derivation_report(layers, activations, loss, title=title, setting=setting)
     return Document(title, tuple(blocks),
-                    data=lambda: _entries_data(layers, activations, loss))
-
-
-def _entries_data(layers: Sequence[int], activations: Sequence[str], loss: str
-                  ) -> dict[str, Any]:
-    """Every entry as LaTeX, Unicode and sympy text (sympy's names: see
-    bpnn_steps.maths.symbolic.answer_symbols)."""
-    from ..maths.symbolic import gradient_entries, to_latex
-
-    d = derive(layers, activations, loss)
-    exprs = gradient_entries(layers, activations, loss)
-    entries = []
-    for layer in d.layer:
-        for i, row in enumerate(layer.entries):
-            for j, node in enumerate(row, start=1):
-                entries.append({"layer": layer.n, "i": i, "j": j, "latex": to_latex(node),
-                                "text": to_unicode(node), "sympy": str(exprs[(layer.n, i, j)])})
-    return {"layers": list(d.layers), "activations": list(d.activations), "loss": d.loss,
-            "entries": entries}
+                    data=lambda: derivation_entries(layers, activations, loss))
 
 
 def _network_text(d: Derivation) -> list[Block]:

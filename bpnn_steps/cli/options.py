@@ -1,0 +1,81 @@
+"""The options that several commands share, declared once: their flags, ranges
+and checks live here; a command gives only its default and, where its meaning
+differs, its help text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Any
+
+import typer
+
+from ..errors import ProblemError
+
+MAX_DECIMALS = 15      # a double has 15-17 significant digits
+
+
+class Format(StrEnum):
+    """An output format (``--format``); each command accepts some of them."""
+
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    latex = "latex"
+
+
+def problem_argument(help: str = "Problem file, or the name of a bundled problem (see "
+                                 "'bpnn-steps list').") -> Any:
+    return typer.Argument(help=help)
+
+
+def decimals_option(help: str = "Decimals shown (exact values are written short, as "
+                                "given).") -> Any:
+    return typer.Option("--decimals", "-d", min=0, max=MAX_DECIMALS, help=help)
+
+
+def format_option(choices: Iterable[Format], help: str) -> Any:
+    """``--format/-f``, accepting only ``choices`` (the formats a command renders)."""
+    names = [Format(c).value for c in choices]
+
+    def parse(value: str) -> Format:
+        if str(value) not in names:
+            raise typer.BadParameter(f"{str(value)!r} is not one of "
+                                     f"{', '.join(repr(n) for n in names)}.")
+        return Format(value)
+
+    return typer.Option("--format", "-f", parser=parse, metavar=f"<{'|'.join(names)}>",
+                        help=help)
+
+
+def output_option(help: str = "Write to this file (atomically) instead of standard "
+                              "output.") -> Any:
+    return typer.Option("--output", "-o", help=help)
+
+
+def show_option() -> Any:
+    return typer.Option("--show", "-s",
+                        help="Updates shown in full: auto (all if at most 4, else first and "
+                             "last), all, none, or a list of first, last, every:K, numbers "
+                             "and ranges (e.g. 'first,every:10,last' or '1-3'). The others "
+                             "get a one-line summary per epoch.")
+
+
+def round_as_you_go_option(help: str) -> Any:
+    return typer.Option("--round-as-you-go", min=0, max=MAX_DECIMALS, metavar="D", help=help)
+
+
+def epochs_option() -> Any:
+    return typer.Option("--epochs", "-e", min=1, help="Override the file's training.epochs.")
+
+
+@contextmanager
+def show_spec(show: str) -> Iterator[None]:
+    """Around the call that checks ``--show`` against a run (``select_steps``): its
+    ValueError becomes bad input naming the option."""
+    try:
+        yield
+    except ValueError as err:
+        raise ProblemError(f"--show {show!r}: {err}; expected auto, all, none, or a list of "
+                           "first, last, every:K, numbers and ranges such as 1-3") from None

@@ -1,0 +1,65 @@
+"""Where a command's result goes: a file (written atomically), standard output as
+plain text, or a terminal with rich's layout."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple, Union
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+PIPE_WIDTH = 120     # piped output: wide enough that rows of equations do not wrap
+
+
+def to_stdout(output: Path | None) -> bool:
+    """Whether ``-o`` names standard output (left out, or '-')."""
+    return output is None or str(output) == "-"
+
+
+def emit(text: str, output: Path | None) -> None:
+    """Write ``text`` to the output file atomically (and say so on stderr), or to
+    stdout; it ends with exactly the newline it has, or one added."""
+    text = text if text.endswith("\n") else text + "\n"
+    if output is None or str(output) == "-":
+        sys.stdout.write(text)
+        return
+    from ..files.textio import write_atomic
+    write_atomic(output, text)
+    sys.stderr.write(f"wrote {output}\n")
+
+
+def console(width: int | None = None) -> Console:
+    """The rich console on stdout."""
+    from rich.console import Console
+
+    if width is None and not sys.stdout.isatty() and not os.environ.get("COLUMNS"):
+        width = PIPE_WIDTH
+    return Console(width=width, highlight=False)
+
+
+class TerminalView(NamedTuple):
+    """Output with two forms: rich layout for a terminal, plain text for the rest.
+
+    (A NamedTuple, not a frozen dataclass: this module is imported on every start.)
+    """
+
+    plain: Callable[[], str]
+    show: Callable[[Console], None]
+
+
+# What a renderer hands back: text, or a view that knows its terminal form.
+Rendered = Union[str, TerminalView]
+
+
+def deliver(rendered: Rendered, output: Path | None) -> None:
+    """Show a terminal view on a terminal; write everything else as text."""
+    if isinstance(rendered, TerminalView):
+        if output is None and sys.stdout.isatty():
+            rendered.show(console())
+            return
+        rendered = rendered.plain()
+    emit(rendered, output)

@@ -1,0 +1,44 @@
+"""``bpnn-steps solve FILE``: every step of the training run, as the lecture shows it."""
+
+# No `from __future__ import annotations`: typer reads the command's annotations,
+# and as strings it would evaluate them (re-running every typer.Option) on each start.
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .formats import SOLUTION, Solution, solution
+from .options import (Format, decimals_option, epochs_option, format_option, output_option,
+                      problem_argument, round_as_you_go_option, show_option, show_spec)
+from .output import deliver
+
+
+def solve(
+    problem: Annotated[str, problem_argument()],
+    decimals: Annotated[int, decimals_option()] = 3,
+    show: Annotated[str, show_option()] = "auto",
+    fmt: Annotated[Format, format_option(SOLUTION, "text (tables), json (the full trace, "
+                                         "double precision), markdown ($$ maths), "
+                                         "latex.")] = Format.text,
+    epochs: Annotated[Optional[int], epochs_option()] = None,
+    round_as_you_go: Annotated[Optional[int], round_as_you_go_option(
+        "Round every intermediate value to D decimals, as a hand calculation does.")] = None,
+    output: Annotated[Optional[Path], output_option()] = None,
+    exact: Annotated[bool, typer.Option(
+        "--exact", help="Also calculate with exact fractions (sympy): inputs are read as "
+                        "the decimals they are written as (0.1 = 1/10) and exact values are "
+                        "shown beside the decimals.")] = False,
+) -> None:
+    """Solve a problem and show every step: feed-forward, back-propagation, update."""
+    from ..files.problem_file import load_problem
+    from ..maths.engine import solve as run
+    from ..present.report import select_steps
+
+    prob = load_problem(problem)
+    if epochs is not None:
+        prob = prob.with_training(epochs=epochs)
+    trace = run(prob, round_as_you_go=round_as_you_go)
+    with show_spec(show):
+        select_steps(len(trace.steps), show)
+    deliver(solution(Solution(prob, trace, decimals, show, exact), fmt), output)

@@ -1,0 +1,133 @@
+"""Write a trained network as a problem file (``bpnn-steps train --save``).
+
+The file is written line by line rather than dumped by a YAML library, so that
+weight matrices come out one row per line at full precision and the data
+section keeps the form it was given in (a generator stays a generator, a CSV
+file stays a CSV file, its path made relative to the new file).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..maths.training import TrainResult
+    from .problem_file import ProblemDocument
+
+
+def saved_problem(result: TrainResult, document: ProblemDocument, target: Path) -> str:
+    """The trained network as a problem file: same network, data and settings, the
+    trained weights as its initial weights.  ``target`` is where it will be written
+    (its name goes into the comments, its folder anchors relative CSV paths)."""
+    p = result.problem
+    t = p.training
+    name = target.name
+    lines = [
+        f"# Trained by 'bpnn-steps train': {result.epochs_run} epoch"
+        f"{'s' if result.epochs_run != 1 else ''} from {p.source}.",
+        "# The weights below are the trained ones.  One update from them, step by step:",
+        f"#   bpnn-steps solve {name} --epochs 1",
+        "# Train further:",
+        f"#   bpnn-steps train {name}",
+    ]
+    title = p.title or "network"
+    if not title.endswith("(trained)"):
+        title += " (trained)"
+    lines.append(f"title: {_yaml_scalar(title)}")
+    lines.append("network:")
+    lines.append(f"  layers: {_yaml_flow(list(p.layers))}")
+    lines.append(f"  activations: {_yaml_flow(list(p.activations))}")
+    lines.append(f"loss: {p.loss}")
+    tree = document.tree
+    data = _plain(tree.get("data")) if tree is not None else None
+    if isinstance(data, dict):
+        _relocate_csv(data, document.folder, target.resolve().parent)
+        lines.append("data:")
+        for key, value in data.items():
+            lines.append(f"  {key}: {_yaml_flow(value)}")
+    else:
+        assert p.x is not None and p.y is not None     # train refuses a problem without data
+        lines.append("data:")
+        lines.append(f"  x: {_yaml_flow(p.x.tolist())}")
+        lines.append(f"  y: {_yaml_flow(p.y.tolist())}")
+    lines.append("weights:")
+    for n, w in enumerate(result.weights, start=1):
+        rows = [_yaml_flow([float(v) for v in row]) for row in w]
+        head = f"  W{n}: ["
+        lines.append(head + (",\n" + " " * len(head)).join(rows) + "]")
+    lines.append("training:")
+    assert t.learning_rate is not None                 # train refuses a problem without it
+    lines.append(f"  learning_rate: {_yaml_scalar(float(t.learning_rate))}")
+    lines.append(f"  method: {t.method}")
+    if t.method == "minibatch":
+        lines.append(f"  batch_size: {t.batch_size}")
+    lines.append(f"  epochs: {t.epochs}")
+    lines.append(f"  l2: {_yaml_scalar(float(t.l2))}")
+    lines.append(f"  l2_bias: {_yaml_scalar(t.l2_bias)}")
+    lines.append(f"  shuffle: {_yaml_scalar(t.shuffle)}")
+    lines.append(f"  seed: {t.seed}")
+    return "\n".join(lines) + "\n"
+
+
+def _yaml_scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("non-finite number")
+        return repr(value)
+    if value is None:
+        return "null"
+    # A JSON string is a YAML 1.2 double-quoted scalar.
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def _yaml_flow(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_yaml_flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_yaml_flow(v) for v in value) + "]"
+    return _yaml_scalar(value)
+
+
+def _plain(node: Any) -> Any:
+    """A ruamel node as plain dicts, lists and scalars."""
+    if isinstance(node, Mapping):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, Sequence) and not isinstance(node, str):
+        return [_plain(v) for v in node]
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    return str(node)
+
+
+def _relocate_csv(section: dict[str, Any], source_dir: Path, target_dir: Path) -> None:
+    """Rewrite csv file paths (relative to the source file) relative to the new file."""
+    test = section.get("test")
+    for holder in (section, test if isinstance(test, dict) else None):
+        if not holder or "csv" not in holder:
+            continue
+        node = holder["csv"]
+        file_text = node if isinstance(node, str) else node.get("file")
+        if not isinstance(file_text, str):
+            continue
+        resolved = Path(file_text) if Path(file_text).is_absolute() else source_dir / file_text
+        try:
+            new = os.path.relpath(resolved, target_dir)
+        except ValueError:
+            new = str(resolved)
+        if isinstance(node, str):
+            holder["csv"] = new
+        else:
+            node["file"] = new
