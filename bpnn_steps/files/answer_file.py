@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ProblemError
+from ..maths.activations import ACTIVATIONS
 from ..numfmt import decimals_written
 from ..model.problem import Problem
 
@@ -779,7 +780,7 @@ def template_text(problem: Problem, problem_ref: str, schedule: Sequence[Sequenc
             indent = "    "
         section = None
         for key, q in keys_of_update(layers, samples):
-            if q.kind == "z" and q.layer == depth and problem.activations[-1] == "linear":
+            if q.kind == "z" and q.layer == depth and ACTIVATIONS[problem.activations[-1]].identity:
                 continue            # z of a linear output is yhat itself
             heading = _template_heading(q, depth, problem)
             if heading != section:

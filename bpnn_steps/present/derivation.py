@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..maths.activations import ACTIVATIONS
-from ..maths.losses import LOSSES
+from ..maths.losses import LOSSES, sample_latex
 from ..model.notation import Op, Sym, sup
 from ..numfmt import fmt
 from .report import Block, Display, Equations, Heading, Text
@@ -168,7 +168,7 @@ def derivation_report(layers: Sequence[int], activations: Sequence[str], loss: s
     blocks += _cost_blocks(d, setting)
     blocks += _forward_blocks(d)
     letters = "abcdefghijklmnopqrstuvwxyz"
-    plain_output = loss == "mse" and activations[-1] == "linear"
+    plain_output = not LOSSES[loss].cancels and ACTIVATIONS[activations[-1]].identity
     for step, n in enumerate(range(depth, 0, -1)):
         layer = d.layer[n - 1]
         letter = letters[min(step, 25)]
@@ -200,14 +200,7 @@ def _cost_blocks(d: Derivation, s: Setting) -> list[Block]:
     k = d.layers[-1]
     t = "T" if s.samples is None else str(s.samples)
     loss = LOSSES[d.loss]
-    per_sample = {
-        "mse": ("Σₖ ½(ŷₖ − yₖ)²",
-                rf"\sum_{{k=1}}^{{{k}}} \tfrac{{1}}{{2}}(\hat{{y}}_{{k,(t)}} - y_{{k,(t)}})^{{2}}"),
-        "bce": ("−Σₖ [yₖ ln ŷₖ + (1 − yₖ) ln(1 − ŷₖ)]",
-                rf"-\sum_{{k=1}}^{{{k}}} \left[ y_{{k,(t)}} \ln \hat{{y}}_{{k,(t)}} + "
-                rf"(1 - y_{{k,(t)}}) \ln(1 - \hat{{y}}_{{k,(t)}}) \right]"),
-        "ce": ("−Σₖ yₖ ln ŷₖ", rf"-\sum_{{k=1}}^{{{k}}} y_{{k,(t)}} \ln \hat{{y}}_{{k,(t)}}"),
-    }[d.loss]
+    per_sample = (loss.formula, sample_latex(loss, k))
     reg_text, reg_tex = "", ""
     if s.l2 > 0:
         beta = fmt(s.l2)
@@ -246,9 +239,9 @@ def _forward_blocks(d: Derivation) -> list[Block]:
         a_j = Sym(out.kind, ("j",), "t", out.layer)  # type: ignore[arg-type]
         a_j_u = _generic(out, "ⱼ")
         act = ACTIVATIONS[d.activations[n - 1]]
-        if act.name == "linear":
+        if act.identity:
             rows.append((Op(a_j_u, a_j.latex()), Op(z_u, z.latex())))
-        elif act.name == "softmax":
+        elif not act.elementwise:
             rows.append((Op(a_j_u, a_j.latex()),
                          Op(f"exp({z_u}) / Σₖ exp(zₖ{sup(f'({n})')})",
                             rf"\frac{{\exp({z.latex()})}}{{\sum_{{k}} \exp("
@@ -269,14 +262,7 @@ def _generic(var: Var, index: str) -> str:
 
 
 def _derivative_text(layer: LayerDerivation, depth: int) -> str:
-    name = layer.activation
-    if name == "sigmoid":
-        return "σ′(z) = σ(z)(1 − σ(z)), written with the unit's value as h(1 − h)"
-    if name == "tanh":
-        return "tanh′(z) = 1 − tanh²(z), written with the unit's value as 1 − h²"
-    if name == "relu":
-        return "relu′(z) is the step [z > 0]: 1 where z > 0, else 0"
-    return ""
+    return ACTIVATIONS[layer.activation].unitwise.explanation
 
 
 def _entry_rows(d: Derivation, layer: LayerDerivation, wrap: int | None
@@ -313,22 +299,21 @@ def _output_layer_blocks(d: Derivation, layer: LayerDerivation, letter: str,
     err_name = _joined(_op("Yhat"), Op(" − ", " - "), _op("Y"))
     dj = Op("∂J/∂ŷ", r"\frac{\partial J_{(t)}}{\partial \hat{\mathbf{y}}_{(t)}}")
     out_act = d.activations[-1]
-    if d.loss == "mse":
+    if not LOSSES[d.loss].cancels:
         blocks.append(Display((dj, EQ, err_name, EQ, _column(errors))))
     delta_sym = _op("delta", (), depth)
     if plain:
         delta_name: Op = _joined("(", err_name, ")")
     elif layer.cancels:
-        what = "σ′ of the sigmoid output" if d.loss == "bce" else "the softmax Jacobian"
+        what = LOSSES[d.loss].cancellation.what
         blocks.append(Text(f"With {d.loss}, {what} cancels against the loss's derivative, "
                            "so the error at the output's z is simply ŷ − y:"))
         blocks.append(Display((delta_sym, EQ, Op("∂J/∂z", r"\frac{\partial J_{(t)}}{\partial "
                                                           r"\mathbf{z}^{[" + str(depth) + "]}}"),
                                EQ, err_name, EQ, _column(layer.delta))))
         delta_name = delta_sym
-    elif out_act == "softmax":
-        blocks.append(Text("The softmax Jacobian ∂ŷₘ/∂zₖ = ŷₘ([m = k] − ŷₖ) gives the error at "
-                           "the output's z:"))
+    elif not ACTIVATIONS[out_act].elementwise:
+        blocks.append(Text(ACTIVATIONS[out_act].layerwise.explanation))
         blocks.append(Display((delta_sym, EQ, _column(layer.delta))))
         delta_name = delta_sym
     else:
@@ -424,7 +409,7 @@ def _recursion_blocks(d: Derivation, plain: bool) -> list[Block]:
     dl = _op("delta", (), L)
     if plain or (d.layer[-1].cancels):
         first = (dl, err)
-    elif out_act == "softmax":
+    elif not ACTIVATIONS[out_act].elementwise:
         first = (dl, Op("(∂ŷ/∂z)ᵀ(Ŷ − Y)",
                             r"\left(\frac{\partial \hat{\mathbf{y}}}{\partial \mathbf{z}}\right)^{T}"
                             r"(" + err.tex + ")"))

@@ -170,16 +170,16 @@ def _z_row(step: Step, names: _Names, n: int, j: int, t_index: int, act: str
         numbers += [PLUS, _fnum(w[i, j - 1]), TIMES, _fnum(inputs[i - 1])]
     z = f.z[n - 1][j - 1]
     rows = []
-    lhs = names.unit(n, j, t) if act == "linear" else Sym("z", (j,), t, n)
+    spec = ACTIVATIONS[act]
+    lhs = names.unit(n, j, t) if spec.identity else Sym("z", (j,), t, n)
     if size_in + 1 <= MAX_SUBSTITUTED_TERMS:
         rows.append(((lhs,), tuple(formula), tuple(numbers), (_fnum(z),)))
     else:
         rows.append(((lhs,), tuple(formula), (_fnum(z),)))
-    if act != "linear":
-        spec = ACTIVATIONS[act]
+    if not spec.identity:
         a = f.a[n - 1][j - 1]
         zsym = Sym("z", (j,), t, n)
-        if act == "softmax":
+        if not spec.elementwise:
             rows.append(((names.unit(n, j, t),),
                          (Op("exp(", r"\exp("), zsym, Op(f") / Σₖ exp(z{Sym('', ('k',), t, n).unicode()})",
                                                          r") / \sum_{k} \exp(z_{k,(" + str(t) + r")}^{[" + str(n) + "]})")),
@@ -196,24 +196,18 @@ def _loss_row(step: Step, names: _Names, t_index: int, loss: str) -> tuple[Expr,
     t = f.sample
     formula: list = []
     numbers: list = []
+    spec = LOSSES[loss]
+
+    def term(yh: Expr, y: Expr) -> list:
+        return [Op(*tok) if isinstance(tok, tuple) else tok for tok in spec.row_term(yh, y)]
+
     for k in range(1, len(f.y) + 1):
         yh, y = names.unit(names.depth, k, t), Sym("y", (k,), t)
         vh, vy = Num(float(f.y_hat[k - 1]), paren=False), Num(float(f.y[k - 1]))
-        if loss == "mse":
-            sep = [PLUS] if k > 1 else []
-            formula += sep + [HALF, LP, yh, MINUS, y, RP, op("²", "^{2}")]
-            numbers += sep + [HALF, LP, vh, MINUS, vy, RP, op("²", "^{2}")]
-        elif loss == "bce":
-            sep = [PLUS] if k > 1 else []
-            formula += sep + [op("["), y, op(" ln ", r" \ln "), yh, PLUS, LP, op("1"), MINUS, y,
-                              RP, op(" ln(1", r" \ln(1"), MINUS, yh, op(")]", ")]")]
-            numbers += sep + [op("["), vy, op(" ln ", r" \ln "), vh, PLUS, LP, op("1"), MINUS, vy,
-                              RP, op(" ln(1", r" \ln(1"), MINUS, vh, op(")]", ")]")]
-        else:
-            sep = [PLUS] if k > 1 else []
-            formula += sep + [y, op(" ln ", r" \ln "), yh]
-            numbers += sep + [vy, op(" ln ", r" \ln "), vh]
-    if loss in ("bce", "ce"):
+        sep = [PLUS] if k > 1 else []
+        formula += sep + term(yh, y)
+        numbers += sep + term(vh, vy)
+    if spec.row_negated:
         formula = [op("−(", "-(")] + formula + [op(")")]
         numbers = [op("−(", "-(")] + numbers + [op(")")]
     return ((Sym("J", (), t),), tuple(formula), tuple(numbers), (_fnum(f.loss),))
@@ -286,13 +280,13 @@ def _backward(step: Step, names: _Names, activations: Sequence[str], loss: str
         deriv = b.derivative[-1]
         factors: list = []
         if err is None:
-            note = "σ′ cancels against bce" if loss == "bce" else "softmax Jacobian cancels against ce"
+            note = LOSSES[loss].cancellation.note
             factors.append((Sym("delta", (), t, L), EQUALS, *_output_error_label(t), EQUALS,
                             column(b.delta[-1]), Op(f"   ({note})", rf"\quad\text{{({note})}}")))
             delta_label: Expr = (Sym("delta", (), t, L),)
         else:
             factors.append((*_output_error_label(t), EQUALS, column(err)))
-            if deriv is not None and out_act != "linear":
+            if deriv is not None and not ACTIVATIONS[out_act].identity:
                 spec = ACTIVATIONS[out_act]
                 factors.append((Sym("H", (), t, L, "d"), EQUALS,
                                 Op(spec.derivative_unicode("ŷ"), spec.derivative_tex(r"\hat{y}")),
@@ -300,7 +294,7 @@ def _backward(step: Step, names: _Names, activations: Sequence[str], loss: str
                 factors.append((Sym("delta", (), t, L), EQUALS, LP, *_output_error_label(t), RP,
                                 HADAMARD, Sym("H", (), t, L, "d"), EQUALS, column(b.delta[-1])))
                 delta_label = (Sym("delta", (), t, L),)
-            elif deriv is None and out_act == "softmax":
+            elif deriv is None and not ACTIVATIONS[out_act].elementwise:
                 factors.append((Sym("delta", (), t, L), EQUALS,
                                 Op("(∂ŷ/∂z)ᵀ", r"(\partial\hat{y}/\partial z)^{T}"),
                                 LP, *_output_error_label(t), RP, EQUALS, column(b.delta[-1])))
@@ -328,7 +322,7 @@ def _backward(step: Step, names: _Names, activations: Sequence[str], loss: str
         for f, b in zip(step.forward, step.backward):
             t = f.sample
             blocks.append(Text(f"Sample t = {t}:"))
-            if n == L - 1 and b.error[-1] is not None and activations[-1] == "linear":
+            if n == L - 1 and b.error[-1] is not None and ACTIVATIONS[activations[-1]].identity:
                 upstream: Expr = (op("["), LP, *_output_error_label(t), RP, T_SUP, LP, wbar, RP,
                                   T_SUP, op("]"), T_SUP)
             else:
@@ -392,6 +386,7 @@ def conventions(trace: Trace) -> str:
               "minibatch": f"mini-batch gradient descent (batches of {s.batch_size})"}[s.method]
     parts.append(f"{method}, λ = {s.learning_rate:g}, {s.epochs} epoch{'s' if s.epochs != 1 else ''}"
                  + (", shuffled each epoch (seed %d)" % s.seed if s.shuffle else ""))
+    parts += [c for c in dict.fromkeys(ACTIVATIONS[a].convention for a in s.activations) if c]
     parts.append("W[n] is (inputs + 1) x outputs, row 0 = biases")
     return "Conventions: " + "; ".join(parts) + "."
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..maths.activations import ACTIVATIONS
 from ..maths.losses import LOSSES
 from ..model.notation import EQUALS, Op, Sym, sub
 from ..numfmt import fmt
@@ -188,7 +189,7 @@ def _question_step(trace: Trace, step: Step, decimals: int) -> list[Block]:
         for j in range(1, s.layers[n] + 1):
             items: list[Sym] = []
             for f in step.forward:
-                if act != "linear":
+                if not ACTIVATIONS[act].identity:
                     items.append(Sym("z", (j,), f.sample, n))
                 items.append(_unit(n, j, f.sample, depth))
             rows += _box_rows(items, box)
