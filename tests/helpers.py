@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+# leaky_relu's slope for z <= 0 (the README's convention; written here, not imported)
+LEAKY_SLOPE = 0.01
 BUNDLED = REPO / "bpnn_steps" / "problems"
 
 CLI_ENV = {
@@ -119,6 +121,10 @@ def _np_act(name: str, z: np.ndarray) -> np.ndarray:
     if name == "softmax":
         e = np.exp(z - z.max())
         return e / e.sum()
+    if name == "softplus":
+        return np.logaddexp(0.0, z)                     # ln(e^0 + e^z) = ln(1 + e^z)
+    if name == "leaky_relu":
+        return np.where(z > 0, z, LEAKY_SLOPE * z)
     raise ValueError(name)
 
 
@@ -193,6 +199,11 @@ def _activate(name: str, zs: list[float]) -> list[float]:
         e = [math.exp(z - m) for z in zs]
         s = sum(e)
         return [v / s for v in e]
+    if name == "softplus":
+        return [math.log1p(math.exp(z)) if z < 30 else z + math.log1p(math.exp(-z))
+                for z in zs]
+    if name == "leaky_relu":
+        return [z if z > 0 else LEAKY_SLOPE * z for z in zs]
     raise ValueError(name)
 
 
@@ -209,6 +220,10 @@ def _jacobian(name: str, zs: list[float], a: list[float]) -> list[list[float]]:
         d = [1.0 if z > 0 else 0.0 for z in zs]
     elif name == "linear":
         d = [1.0] * k
+    elif name == "softplus":
+        d = [_sigmoid(z) for z in zs]
+    elif name == "leaky_relu":
+        d = [1.0 if z > 0 else LEAKY_SLOPE for z in zs]
     else:
         raise ValueError(name)
     return [[d[i] if i == j else 0.0 for j in range(k)] for i in range(k)]

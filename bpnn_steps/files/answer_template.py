@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from ..maths.activations import ACTIVATIONS
 from ..model.problem import Problem
 from ..model.quantities import Kind, Quantity, answer_quantities, key_of, shape_of
 
@@ -39,7 +40,8 @@ def template_text(problem: Problem, problem_ref: str, schedule: Sequence[Sequenc
             indent = "    "
         section = None
         for q in answer_quantities(layers, samples, u):
-            if q.kind is Kind.Z and q.layer == depth and problem.activations[-1] == "linear":
+            if q.kind is Kind.Z and q.layer == depth and \
+                    ACTIVATIONS[problem.activations[-1]].identity:
                 continue            # z of a linear output is yhat itself
             key = key_of(q, depth)
             heading = _template_heading(q, depth, problem)

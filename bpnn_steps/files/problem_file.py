@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from ..maths.activations import ACTIVATIONS
+from ..maths.activations import ACTIVATIONS, hidden_names
 from ..errors import ProblemError
-from ..maths.losses import LOSSES
+from ..maths.losses import LOSSES, Targets
 from ..model.problem import METHODS, Problem, Training
 from .bundled import BUNDLED_DIR, resolve_path, shown_name
 
@@ -254,14 +254,17 @@ def _network(doc: _Doc, root: Mapping) -> tuple[tuple[int, ...], tuple[str, ...]
                         f"layers {list(layers)}), got {len(raw)}", line)
     names = tuple(_choice(doc, a, f"network.activations[{i}]", _item_line(raw, i, line),
                           tuple(ACTIVATIONS)) for i, a in enumerate(raw))
+    hidden = hidden_names()
     for i, name in enumerate(names[:-1]):
-        if name == "softmax":
-            raise doc.error(f"network.activations[{i}]", "softmax is allowed on the output "
-                            "layer only; use sigmoid, tanh, relu or linear for hidden layers",
-                            _item_line(raw, i, line))
-    if names[-1] == "softmax" and layers[-1] < 2:
-        raise doc.error(f"network.activations[{len(names) - 1}]", "softmax needs at least 2 "
-                        f"outputs, got K = {layers[-1]}", _item_line(raw, len(names) - 1, line))
+        if ACTIVATIONS[name].output_only:
+            raise doc.error(f"network.activations[{i}]", f"{name} is allowed on the output "
+                            f"layer only; use {', '.join(hidden[:-1])} or {hidden[-1]} for "
+                            "hidden layers", _item_line(raw, i, line))
+    least = ACTIVATIONS[names[-1]].min_units
+    if layers[-1] < least:
+        raise doc.error(f"network.activations[{len(names) - 1}]", f"{names[-1]} needs at "
+                        f"least {least} outputs, got K = {layers[-1]}",
+                        _item_line(raw, len(names) - 1, line))
     return layers, names
 
 
@@ -416,13 +419,13 @@ def _generator(doc: _Doc, parent: Mapping, key: str, layers: tuple[int, ...], lo
         if k not in (1, 2):
             raise doc.error(f"{key}.kind", f"{kind} data have two classes: they need K = 1 "
                             f"(a 0/1 target) or K = 2 (one-hot), got K = {k}", at("kind"))
-        if loss == "ce" and k != 2:
-            raise doc.error(f"{key}.kind", "ce needs K = 2 outputs for two classes",
+        if LOSSES[loss].targets is Targets.DISTRIBUTION and k != 2:
+            raise doc.error(f"{key}.kind", f"{loss} needs K = 2 outputs for two classes",
                             at("kind"))
     elif k != 1:
         raise doc.error(f"{key}.kind", f"{kind} data have 1 output, but the network has "
                         f"K = {k} (network.layers[-1])", at("kind"))
-    elif loss in ("bce", "ce"):
+    elif LOSSES[loss].classification:
         raise doc.error(f"{key}.kind", f"{kind} data are for regression (loss mse), not "
                         f"{loss}", at("kind"))
     points = base.points if base is not None else DEFAULT_POINTS[kind]
@@ -646,11 +649,7 @@ def _column_index(doc: _Doc, ref: Any, header: list[str] | None, width: int, key
 
 
 def _bad_target_rows(y: np.ndarray, loss: str) -> np.ndarray:
-    if loss == "bce":
-        return np.flatnonzero(np.any((y < 0) | (y > 1), axis=1))
-    if loss == "ce":
-        return np.flatnonzero(np.any(y < 0, axis=1) | (np.abs(y.sum(axis=1) - 1.0) > 1e-9))
-    return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(LOSSES[loss].bad_targets(y))
 
 
 def training_generator(text: str, name: str = "<problem>"):
@@ -673,15 +672,10 @@ def training_generator(text: str, name: str = "<problem>"):
 
 def _check_targets(doc: _Doc, y: np.ndarray, loss: str, key: str, node: Any,
                    line: int | None) -> None:
-    for i, row in enumerate(y):
-        row_line = _item_line(node, i, line)
-        if loss == "bce" and np.any((row < 0) | (row > 1)):
-            raise doc.error(f"{key}[{i}]", "bce targets must lie in [0, 1] (1 = true, "
-                            f"0 = false), got {row.tolist()}", row_line)
-        if loss == "ce":
-            if np.any(row < 0) or abs(row.sum() - 1.0) > 1e-9:
-                raise doc.error(f"{key}[{i}]", "ce targets must be probabilities that sum to "
-                                f"1 (one-hot, e.g. [0, 1, 0]), got {row.tolist()}", row_line)
+    spec = LOSSES[loss]
+    for i in _bad_target_rows(y, loss):
+        raise doc.error(f"{key}[{i}]", f"{spec.targets_message}, got {y[i].tolist()}",
+                        _item_line(node, int(i), line))
 
 
 def _weights(doc: _Doc, root: Mapping, layers: tuple[int, ...], seed: int

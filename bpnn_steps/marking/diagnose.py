@@ -20,6 +20,8 @@ import numpy as np
 
 from ..model.answer_sheet import Precision
 from ..model.quantities import Quantity
+from ..maths.activations import ACTIVATIONS
+from ..maths.losses import LOSSES
 from ..numfmt import fmt
 from ..model.problem import Problem
 
@@ -167,16 +169,9 @@ def degenerate(q: Quantity, given: np.ndarray, expected: np.ndarray, problem: Pr
     if np.all(np.abs(g) <= 1e-12) and np.any(np.abs(expected) > 1e-9):
         return "it is all zeros"
     if q.kind == "a":
-        act = problem.activations[q.layer - 1]
-        if act == "sigmoid" and np.any((g <= 0) | (g >= 1)):
-            return "sigmoid values lie strictly between 0 and 1"
-        if act == "tanh" and np.any(np.abs(g) >= 1):
-            return "tanh values lie strictly between -1 and 1"
-        if act == "relu" and np.any(g < 0):
-            return "relu values are never negative"
-        if act == "softmax" and (np.any((g <= 0) | (g >= 1)) or
-                                 (g.size == given.size and abs(float(np.sum(g)) - 1) > 0.01)):
-            return "softmax values are probabilities that sum to 1"
+        values = ACTIVATIONS[problem.activations[q.layer - 1]].range
+        if values.excludes(g, g.size == given.size):
+            return values.text
         if q.layer == len(problem.layers) - 1 and g.size == given.size:
             y = np.asarray(problem.y[q.sample - 1], dtype=float)
             if np.allclose(given, y, atol=1e-9) and not np.allclose(expected, y, atol=1e-9):
@@ -196,8 +191,6 @@ def scenario_message(code: str, q: Quantity, problem: Problem, value: float,
     """Why the given number is what this mistake would produce."""
     v = fmt(value, decimals)
     if code == "missing-derivative":
-        from ..maths.activations import ACTIVATIONS
-
         depth = len(problem.layers) - 1
         act = ACTIVATIONS[problem.activations[layer - 1]]
         unit = "ŷ" if layer == depth else ("h" if depth == 2 else f"h⁽{layer}⁾")
@@ -227,7 +220,7 @@ def scenario_message(code: str, q: Quantity, problem: Problem, value: float,
 
 def factors_for(q: Quantity, problem: Problem, batch: int) -> list[tuple[float, str, str]]:
     """(factor, code, message) for answers that are a multiple of the right value."""
-    mse = problem.loss == "mse"
+    mse = LOSSES[problem.loss].half      # J has the ½ of the squared error
     out: list[tuple[float, str, str]] = []
     if q.kind == "cost" and batch > 1:
         out.append((float(batch), "missing-1/T", f"missing 1/T: {batch} times the cost (the "

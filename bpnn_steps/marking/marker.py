@@ -651,7 +651,8 @@ def _mark_formula(f: FormulaGiven, index: tuple[int, int], text: str | None, lin
 
 def _formula_diagnosis(result, student, index: tuple[int, int], f: FormulaGiven,
                        expected: dict, symbols: dict, problem: Problem) -> tuple[str, str]:
-    from ..maths.activations import ACTIVATIONS
+    from ..maths.activations import ACTIVATIONS, Unitwise
+    from ..maths.losses import LOSSES
     from ..maths.formula import compare, probe_points
 
     depth = len(problem.layers) - 1
@@ -660,7 +661,7 @@ def _formula_diagnosis(result, student, index: tuple[int, int], f: FormulaGiven,
         factor = result.factor
         if factor == -1:
             return "sign", "sign slip: the negative of the gradient (y − ŷ instead of ŷ − y?)"
-        if factor == 2 and problem.loss == "mse":
+        if factor == 2 and LOSSES[problem.loss].half:
             return "missing-1/2", "missing 1/2: twice the gradient"
         if factor != 0:
             return "constant-factor", f"off by a constant factor: {factor} times the gradient"
@@ -668,9 +669,10 @@ def _formula_diagnosis(result, student, index: tuple[int, int], f: FormulaGiven,
     act = ACTIVATIONS[act_name]
     unit = (f"yhat{index[1] + 1}" if f.layer == depth else
             f"h{index[1] + 1}" if depth == 2 else f"h{f.layer}_{index[1] + 1}")
-    if act_name in ("sigmoid", "tanh") and unit in symbols and result.ratios:
+    if isinstance(act.form, Unitwise) and act.form.in_value and unit in symbols \
+            and result.ratios:
         points = probe_points(sorted(symbols))
-        derivs = [float(act.derivative(np.nan, np.array(float(p[unit])))) for p in points]
+        derivs = [float(act.form.derivative(np.nan, np.array(float(p[unit])))) for p in points]
         if len(result.ratios) == len(derivs) and all(
                 math.isfinite(r) and abs(r - d) <= 1e-9 * max(1.0, abs(d))
                 for r, d in zip(result.ratios, derivs)):

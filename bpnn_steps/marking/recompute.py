@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..maths.activations import ACTIVATIONS
+from ..maths.activations import ACTIVATIONS, LINEAR
+from ..maths.losses import LOSSES
 from ..model.quantities import Kind, Quantity, inputs, update_quantities, value_in
 from ..maths import engine
 from ..maths.engine import feed_forward, l2_penalty, output_delta, sample_losses
@@ -118,7 +119,7 @@ class Chain:
             w = np.array(w, copy=True)
             w[0] = 0.0
         zs, _ = feed_forward([w], _row(self._input(env, q.update, q.layer, q.sample)),
-                             ["linear"])
+                             [LINEAR.name])
         return zs[0][0]
 
     def _a(self, q: Quantity, env: Env, s: Scenario) -> Array:
@@ -134,12 +135,8 @@ class Chain:
         L = self.depth
         z = env[Quantity(u, Kind.Z, L, t)]
         a = env[Quantity(u, Kind.A, L, t)]
-        name = self.activations[-1]
-        if self.problem.loss == "bce" and name == "sigmoid" and np.all((a > 0) & (a < 1)):
-            z = np.log(a) - np.log1p(-a)
-        elif self.problem.loss == "ce" and name == "softmax" and np.all(a > 0):
-            z = np.log(a)          # softmax(log a) = a / sum(a)
-        return z, a
+        from_a = LOSSES[self.problem.loss].z_from_output(a)
+        return (z if from_a is None else from_a), a
 
     def _J(self, q: Quantity, env: Env, s: Scenario) -> Array:
         z, a = self._loss_inputs(env, q.update, q.sample)
@@ -172,7 +169,7 @@ class Chain:
             return np.asarray(delta[0], dtype=float)
         weights = self.weights_before(env, u)
         w_next = env[Quantity(u, Kind.NEW, n + 1)] if s.new_weights_early else weights[n]
-        activation = "linear" if s.linear_at == n else self.activations[n - 1]
+        activation = LINEAR.name if s.linear_at == n else self.activations[n - 1]
         return hidden_delta(weights[n - 1], w_next, self._input(env, u, n, t), z, a,
                             activation, env[Quantity(u, Kind.DELTA, n + 1, t)])
 
@@ -227,16 +224,13 @@ def scenarios_for(problem: Problem, schedule: Sequence[Sequence[int]]) -> list[S
     """The mistakes worth trying for this problem, most specific first (when two
     explain the same number, e.g. W - grad is both "lambda left out" and "missing
     1/2" when lambda = 1/2, the first is named and the other mentioned)."""
-    from ..maths.losses import LOSSES
-
     L = len(problem.layers) - 1
     out: list[Scenario] = []
     spec = LOSSES[problem.loss]
-    out_act = problem.activations[-1]
-    simplified = spec.simplified_delta is not None and spec.output_activation == out_act
+    simplified = spec.cancels
     for n in range(L, 0, -1):
         act = problem.activations[n - 1]
-        if act == "linear" or (n == L and simplified):
+        if ACTIVATIONS[act].identity or (n == L and simplified):
             continue
         out.append(Scenario("missing-derivative", linear_at=n))
     if L > 1:
@@ -245,7 +239,7 @@ def scenarios_for(problem: Problem, schedule: Sequence[Sequence[int]]) -> list[S
     out.append(Scenario("missing-lambda", no_lambda=True))
     if any(len(s) > 1 for s in schedule):
         out.append(Scenario("sum-not-mean", sum_not_mean=True))
-    if problem.loss == "mse":
+    if spec.half:
         out.append(Scenario("missing-1/2", double_loss=True))
     out.append(Scenario("sign", sign_error=True))
     out.append(Scenario("missing-bias", no_bias=True))

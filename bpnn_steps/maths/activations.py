@@ -1,17 +1,259 @@
-"""Activation functions: value, derivative, and how a lecture writes them.
+"""One record per activation: every form of f and f' the project needs, in one place.
 
-Each derivative is given both from z and, where a lecture writes it that way,
-from the activation value h = f(z) (sigma' = h(1 - h), tanh' = 1 - h^2).
+Each :class:`Activation` holds the numpy value, the exact (sympy) forms used by
+``solve --exact`` and ``derive --verify``, the derivative as the chain rule's tree
+(written in the unit's value, as a lecture writes it: sigma' = h(1 - h)), the
+derivation's words, the compiled kernel's code, the names the answer-file formula
+grammar accepts, the symbols in Unicode and LaTeX, the value range and the rules a
+problem file must follow.  Every backend reads these records; none of them names an
+activation.  Adding an activation is adding one record to :data:`ACTIVATIONS`.
+
+An activation applies unit by unit (:class:`Unitwise`: f'(z) is a vector H_d and
+delta = error (.) H_d) or to the whole layer (:class:`Layerwise`, softmax: delta is
+the Jacobian's product with the error).  sympy is imported inside the callables
+only, so importing this module never imports it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields
+from fractions import Fraction
+from typing import Any, Generic, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
-Array = np.ndarray
+from .tree import Const, Diff, NegExp, Node, One, Prod, Square, Step, Sum, Var, prod, total
+
+Array = npt.NDArray[np.float64]
+Expr = Any                       # a sympy expression (or None where not exact)
+# exact.py's combinator: op(fn, *args) is None when an argument is None (not exact)
+# or the result too long to show, else fn(*args).
+ExactOp = Callable[..., Expr]
+Index = Callable[[str], str]     # kernel code: the expression of unit i of a layer
+
+
+# --------------------------------------------------------------------------- parts
+
+
+@dataclass(frozen=True)
+class Range:
+    """The values f can take, for the follow-through check: an earlier answer outside
+    it is impossible (``text`` says why, e.g. 'sigmoid values lie strictly between 0
+    and 1')."""
+
+    low: float
+    high: float
+    low_open: bool
+    high_open: bool
+    sums_to_one: bool
+    text: str
+
+    def excludes(self, values: Array, whole_layer: bool) -> bool:
+        """Whether some of the (finite) ``values`` are impossible; the sum is checked
+        only when ``whole_layer`` (every unit of the layer was given)."""
+        low = values <= self.low if self.low_open else values < self.low
+        high = values >= self.high if self.high_open else values > self.high
+        if bool(np.any(low | high)):
+            return True
+        return self.sums_to_one and whole_layer and abs(float(np.sum(values)) - 1) > 0.01
+
+    def __post_init__(self) -> None:
+        _require_parts(self)
+
+
+@dataclass(frozen=True)
+class FormulaFunction:
+    """A function of the answer-file formula grammar: ``names`` (the first is the
+    canonical one), its value on floats and its sympy form (sympy passed in)."""
+
+    names: tuple[str, ...]
+    float_value: Callable[[float], float]
+    sympy_value: Callable[[Any, Expr], Expr]    # (sympy module, argument) -> expression
+
+    def __post_init__(self) -> None:
+        _require_parts(self)
+
+
+@dataclass(frozen=True)
+class UnitKernel:
+    """Code of the compiled training kernel for a unit-by-unit activation.
+
+    ``value(z, a)``: statements setting a = f(z) (the engine's numerically safe form);
+    ``derivative(z, a)``: the expression of f'(z) from z and a = f(z);
+    blocked mode (large batches, :mod:`kernels`): ``stage(z, e, a)`` runs in the
+    compiled stage that forms z, ``between(Z, E, A)`` is numpy's work on the block
+    in place (the engine's own exp or tanh), ``finish(z, e, a)`` runs at the start of
+    the next compiled stage; "" where nothing is needed.
+    """
+
+    value: Callable[[str, str], str]
+    derivative: Callable[[str, str], str]
+    stage: Callable[[str, str, str], str]
+    between: Callable[[Array, Array, Array], None]
+    finish: Callable[[str, str, str], str]
+
+    def __post_init__(self) -> None:
+        _require_parts(self)
+
+
+@dataclass(frozen=True)
+class LayerKernel:
+    """Kernel code for an activation of the whole layer (softmax): ``value(z, a, K)``
+    statements setting every a(j); ``jacobian_product(a, err, d, K)`` statements
+    setting d(j) = dJ/dz_j from err(j) = dJ/da_j."""
+
+    value: Callable[[Index, Index, int], str]
+    jacobian_product: Callable[[Index, Index, Index, int], str]
+
+    def __post_init__(self) -> None:
+        _require_parts(self)
+
+
+@dataclass(frozen=True)
+class Unitwise:
+    """f applied to each unit: H_d = f'(z) and delta = error (.) H_d.
+
+    ``derivative(z, a)``      numpy f'(z), given z and a = f(z);
+    ``in_value``              f' is a function of a alone, not constant (``derivative``
+                              ignores z): a formula without it is off by exactly it;
+    ``exact(z, z_float, op)`` the exact a from the exact z (the engine's z decides a
+                              step when z is not rational); ``op`` as in exact.py;
+    ``exact_derivative(a, z, z_float, op)`` the exact f'(z), as the lecture writes it;
+    ``sympy(z)``              f of a symbol (``direct_cost``, ``derive --verify``);
+    ``tree(a, n, j)``         f' of unit j of layer n in the chain rule, written in
+                              the unit's value ``a``; None when f' = 1 (left out);
+    ``text``, ``latex``       f' with {h} for the unit's value: '{h}(1 − {h})';
+    ``explanation``           the derivation's words for f'.
+    """
+
+    derivative: Callable[[Array, Array], Array]
+    in_value: bool
+    exact: Callable[[Expr, float, ExactOp], Expr]
+    exact_derivative: Callable[[Expr, Expr, float, ExactOp], Expr]
+    sympy: Callable[[Expr], Expr]
+    tree: Callable[[Var, int, int], Node | None]
+    text: str
+    latex: str
+    explanation: str
+    kernel: UnitKernel
+
+    def __post_init__(self) -> None:
+        _require_parts(self)
+
+
+@dataclass(frozen=True)
+class Layerwise:
+    """f of the whole layer (softmax): delta = (da/dz)^T error, no H_d.
+
+    ``jacobian_product(a, error)`` numpy dJ/dz from dJ/da (rows of a batch);
+    ``exact(z, op)`` / ``exact_product(a, error, op)`` the same exactly;
+    ``sympy(z)`` the layer's values from symbols; ``tree_product(a, error)`` the
+    chain rule's delta nodes; ``explanation`` the derivation's words for it.
+    """
+
+    jacobian_product: Callable[[Array, Array], Array]
+    exact: Callable[[list[Expr], ExactOp], list[Expr]]
+    exact_product: Callable[[list[Expr], list[Expr], ExactOp], list[Expr]]
+    sympy: Callable[[list[Expr]], list[Expr]]
+    tree_product: Callable[[Sequence[Node], Sequence[Node]], list[Node]]
+    explanation: str
+    kernel: LayerKernel
+
+    def __post_init__(self) -> None:
+        _require_parts(self)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """Everything about one activation function (see the module docstring).
+
+    ``symbol``/``latex`` name f as printed ('σ', r'\\sigma'; '' for linear);
+    ``value`` is numpy's f over the last axis (a layer); ``identity``: f(z) = z, so
+    the lecture writes no z row and no derivative; ``output_only`` and ``min_units``
+    are problem-file rules; ``snaps_zero``: f' jumps at z = 0, so a z that is 0 up to
+    rounding is taken as exactly 0 (:func:`zero_snapped`); ``convention`` is added to
+    the conventions line that ``solve`` prints ('' when there is nothing to say).
+    """
+
+    name: str
+    description: str
+    symbol: str
+    latex: str
+    value: Callable[[Array], Array]
+    form: Unitwise | Layerwise
+    formula_functions: tuple[FormulaFunction, ...]
+    range: Range
+    identity: bool
+    output_only: bool
+    min_units: int
+    snaps_zero: bool
+    convention: str
+
+    def __post_init__(self) -> None:
+        _require_parts(self)
+
+    @property
+    def elementwise(self) -> bool:
+        return isinstance(self.form, Unitwise)
+
+    @property
+    def unitwise(self) -> Unitwise:
+        """The unit-by-unit forms; an error for a layer-wise activation (softmax)."""
+        if not isinstance(self.form, Unitwise):
+            raise ValueError(f"{self.name} acts on the whole layer; it has no f'(z) per unit")
+        return self.form
+
+    @property
+    def layerwise(self) -> Layerwise:
+        if not isinstance(self.form, Layerwise):
+            raise ValueError(f"{self.name} acts unit by unit; it has no Jacobian product")
+        return self.form
+
+    def derivative_unicode(self, h: str) -> str:
+        """f'(z) written with ``h`` for the unit's value: σ gives 'h(1 − h)'; '' for a
+        layer-wise activation (its derivative is a Jacobian)."""
+        return self.form.text.replace("{h}", h) if isinstance(self.form, Unitwise) else ""
+
+    def derivative_tex(self, h: str) -> str:
+        return self.form.latex.replace("{h}", h) if isinstance(self.form, Unitwise) else ""
+
+
+_T = TypeVar("_T")
+
+
+def _require_parts(record: object) -> None:
+    """A record with a part left as None is incomplete: refuse it at once."""
+    for f in fields(record):  # type: ignore[arg-type]
+        if getattr(record, f.name) is None:
+            raise TypeError(f"{type(record).__name__} {getattr(record, 'name', '')!r}: "
+                            f"part {f.name!r} is missing")
+
+
+class Registry(Mapping[str, _T], Generic[_T]):
+    """Records by name; an unknown name is a clear error, never a fallback."""
+
+    def __init__(self, kind: str, records: Sequence[_T], name: Callable[[_T], str]) -> None:
+        self.kind = kind
+        self._records = {name(r): r for r in records}
+
+    def __getitem__(self, key: str) -> _T:
+        try:
+            return self._records[key]
+        except (KeyError, TypeError):
+            raise KeyError(f"unknown {self.kind} {key!r}; expected one of "
+                           f"{', '.join(self._records)}") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+
+# --------------------------------------------------------------------------- numpy forms
 
 
 def sigmoid(z: Array) -> Array:
@@ -31,56 +273,359 @@ def log_softmax(z: Array) -> Array:
     return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
 
 
-# relu's derivative jumps at z = 0 (where it is 0, by the lecture's convention), so
-# a z that is zero in exact arithmetic must not come out as +5.6e-17 from rounding
-# (-0.3 + 0.1 x 3).  A relu layer's z within this relative distance of zero, relative
-# to the size of the terms summed into it, is taken as exactly 0.
+def softplus(z: Array) -> Array:
+    # ln(1 + e^z) = max(z, 0) + ln(1 + e^-|z|): exp never overflows.
+    return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
+
+
+LEAKY_SLOPE = 0.01
+LEAKY_SLOPE_EXACT = Fraction(1, 100)
+
+
+# f' of relu and leaky_relu jumps at z = 0 (relu' is 0 there, by the lecture's
+# convention), so a z that is zero in exact arithmetic must not come out as +5.6e-17
+# from rounding (-0.3 + 0.1 x 3).  Such a layer's z within this relative distance of
+# zero, relative to the size of the terms summed into it, is taken as exactly 0.
 RELU_ZERO_RTOL = 1e-14
 
 
-def relu_zero_snapped(z: Array, bias: Array, inputs: Array, weights: Array) -> Array:
+def zero_snapped(z: Array, bias: Array, inputs: Array, weights: Array) -> Array:
     """z with rounding noise around 0 set to 0: |z| <= RTOL (|w_0| + sum |a_i w_i|)."""
     scale = np.abs(bias) + np.abs(inputs) @ np.abs(weights)
     return np.where(np.abs(z) <= RELU_ZERO_RTOL * scale, 0.0, z)
 
 
-@dataclass(frozen=True)
-class Activation:
-    name: str
-    symbol: str                 # Unicode function name as printed: σ, tanh, relu
-    latex: str                  # LaTeX function name
-    value: Callable[[Array], Array]
-    # f'(z) given z and a = f(z); None for softmax (its derivative is a Jacobian).
-    derivative: Callable[[Array, Array], Array] | None
-    # f'(z) written in terms of the activation value, as a lecture writes it.
-    derivative_text: str        # Unicode, with {h} standing for the activation symbol
-    derivative_latex: str       # LaTeX, with {h} standing for the activation symbol
-    description: str
-
-    def derivative_unicode(self, h: str) -> str:
-        """f'(z) written with ``h`` for the activation value: σ gives 'h(1 − h)'."""
-        return self.derivative_text.replace("{h}", h)
-
-    def derivative_tex(self, h: str) -> str:
-        return self.derivative_latex.replace("{h}", h)
+relu_zero_snapped = zero_snapped
 
 
-ACTIVATIONS: dict[str, Activation] = {
-    a.name: a
-    for a in (
-        Activation("sigmoid", "σ", r"\sigma", sigmoid,
-                   lambda z, a: a * (1.0 - a),
-                   "{h}(1 − {h})", r"{h}(1 - {h})", "logistic sigmoid 1/(1 + e^-z)"),
-        Activation("tanh", "tanh", r"\tanh", np.tanh,
-                   lambda z, a: 1.0 - a * a,
-                   "1 − {h}²", r"1 - {h}^{2}", "hyperbolic tangent"),
-        Activation("relu", "relu", r"\operatorname{relu}", lambda z: np.maximum(z, 0.0),
-                   lambda z, a: (z > 0).astype(float),
-                   "[z > 0]", r"[z > 0]", "max(0, z); derivative 0 at z = 0"),
-        Activation("linear", "", "", lambda z: np.array(z, dtype=float, copy=True),
-                   lambda z, a: np.ones_like(z),
-                   "1", "1", "identity f(z) = z"),
-        Activation("softmax", "softmax", r"\operatorname{softmax}", softmax, None,
-                   "", "", "softmax over the output layer (output layer only)"),
-    )
-}
+def _float_sigmoid(v: float) -> float:
+    if v >= 0:
+        return 1.0 / (1.0 + math.exp(-v))
+    e = math.exp(v)
+    return e / (1.0 + e)
+
+
+# --------------------------------------------------------------------------- exact helpers
+
+
+def positive(v: Expr, approx: float) -> bool:
+    """z > 0, decided exactly when z is rational (else from the engine's value)."""
+    import sympy
+
+    if isinstance(v, sympy.Rational):
+        return bool(v > 0)
+    return approx > 0
+
+
+def _exact_step(low: Fraction) -> Callable[[Expr, Expr, float, ExactOp], Expr]:
+    """f'(z) of a piecewise-linear unit: 1 for z > 0, else ``low``."""
+    def derivative(a: Expr, z: Expr, zf: float, op: ExactOp) -> Expr:
+        import sympy
+
+        if z is None:
+            return None
+        return sympy.Integer(1) if positive(z, zf) else sympy.Rational(low.numerator,
+                                                                       low.denominator)
+    return derivative
+
+
+def _exact_piecewise(low: Fraction) -> Callable[[Expr, float, ExactOp], Expr]:
+    """f(z) = z for z > 0, else ``low`` z."""
+    def value(z: Expr, zf: float, op: ExactOp) -> Expr:
+        import sympy
+
+        if z is None:
+            return None
+        if positive(z, zf):
+            return z
+        return sympy.Integer(0) if low == 0 else op(
+            lambda v: sympy.Rational(low.numerator, low.denominator) * v, z)
+    return value
+
+
+def _sympy_piecewise(low: Fraction) -> Callable[[Expr], Expr]:
+    def value(z: Expr) -> Expr:
+        import sympy
+
+        return sympy.Piecewise((z, z > 0),
+                               (sympy.Rational(low.numerator, low.denominator) * z, True))
+    return value
+
+
+def _sympy_sigmoid(z: Expr) -> Expr:
+    import sympy
+
+    return 1 / (1 + sympy.exp(-z))
+
+
+def _sympy_tanh(z: Expr) -> Expr:
+    import sympy
+
+    return sympy.tanh(z)
+
+
+def _sympy_softplus(z: Expr) -> Expr:
+    import sympy
+
+    return sympy.log(1 + sympy.exp(z))
+
+
+def _sympy_exp_neg(h: Expr) -> Expr:
+    import sympy
+
+    return 1 - sympy.exp(-h)
+
+
+def _sympy_one() -> Expr:
+    import sympy
+
+    return sympy.Integer(1)
+
+
+def _softmax_exact(z: list[Expr], op: ExactOp) -> list[Expr]:
+    import sympy
+
+    if any(v is None for v in z):
+        return [None] * len(z)
+    e_sum = sympy.Add(*(sympy.exp(v) for v in z))
+    return [op(lambda v, s: sympy.exp(v) / s, v, e_sum) for v in z]
+
+
+def _softmax_sympy(z: list[Expr]) -> list[Expr]:
+    import sympy
+
+    e = [sympy.exp(zj) for zj in z]
+    return [ej / sympy.Add(*e) for ej in e]
+
+
+def _softmax_exact_product(a: list[Expr], error: list[Expr], op: ExactOp) -> list[Expr]:
+    import sympy
+
+    inner = op(lambda *t: sympy.Add(*t), *[op(lambda p, e: p * e, p, e)
+                                          for p, e in zip(a, error)])
+    return [op(lambda p, e, s: p * (e - s), p, e, inner) for p, e in zip(a, error)]
+
+
+def _softmax_tree(a: Sequence[Node], error: Sequence[Node]) -> list[Node]:
+    # delta_k = yhat_k [(yhat_k - y_k) - sum_m (yhat_m - y_m) yhat_m]
+    weighted = total([prod(error[m], a[m]) for m in range(len(a))])
+    return [prod(a[k], Diff(error[k], weighted)) for k in range(len(a))]
+
+
+# --------------------------------------------------------------------------- kernel helpers
+
+
+def _nothing(*_: object) -> str:
+    return ""
+
+
+def _numpy_nothing(z: Array, e: Array, a: Array) -> None:
+    return None
+
+
+def _numpy_exp(z: Array, e: Array, a: Array) -> None:
+    np.exp(e, out=e)
+
+
+def _numpy_tanh(z: Array, e: Array, a: Array) -> None:
+    np.tanh(z, out=a)
+
+
+def kernel_max(z: Index, size: int) -> str:
+    """m = max_j z_j of a layer (subtracted before exp, as the engine does)."""
+    return (f"m = {z('0')}\n"
+            f"for j in range(1, {size}):\n"
+            f"    if {z('j')} > m:\n"
+            f"        m = {z('j')}")
+
+
+def _kernel_softmax(z: Index, a: Index, size: int) -> str:
+    return (kernel_max(z, size) + "\n"
+            "se = 0.0\n"
+            f"for j in range({size}):\n"
+            f"    ez = math.exp({z('j')} - m)\n"
+            f"    {a('j')} = ez\n"
+            "    se += ez\n"
+            f"for j in range({size}):\n"
+            f"    {a('j')} = {a('j')} / se")
+
+
+def _kernel_softmax_product(a: Index, err: Index, d: Index, size: int) -> str:
+    return ("sm = 0.0\n"
+            f"for j in range({size}):\n"
+            f"    sm += {a('j')} * ({err('j')})\n"
+            f"for j in range({size}):\n"
+            f"    {d('j')} = {a('j')} * (({err('j')}) - sm)")
+
+
+def _sigmoid_from_e(z: str, e: str, a: str) -> str:
+    # 1 / (1 + e) for z >= 0, e / (1 + e) below, e = exp(-|z|): the numerator is
+    # selected (no unpredictable branch) and one division does both cases.
+    return f"ez = {e}\n{a} = (1.0 if {z} >= 0.0 else ez) / (1.0 + ez)"
+
+
+def _softplus_from_e(z: str, e: str, a: str) -> str:
+    return f"{a} = max({z}, 0.0) + math.log1p({e})"
+
+
+def _piecewise_kernel(low: str) -> Callable[[str, str], str]:
+    return lambda z, a: f"{a} = {z} if {z} > 0.0 else {low}"
+
+
+def _into_a(value: Callable[[str, str], str]) -> Callable[[str, str, str], str]:
+    """Blocked mode: the value computed in the z stage itself (no numpy step)."""
+    return lambda z, e, a: value(z, a)
+
+
+# --------------------------------------------------------------------------- the records
+
+
+def _piecewise_linear(name: str, low: Fraction, low_text: str, *, symbol: str, latex: str,
+                      description: str, text: str, tex: str, explanation: str,
+                      range_: Range, convention: str,
+                      float_value: Callable[[float], float],
+                      sympy_value: Callable[[Any, Expr], Expr]) -> Activation:
+    """relu (slope 0 for z <= 0) and leaky_relu (a small slope): f' is 1 for z > 0,
+    else the slope, 0 at z = 0 included (the lecture's relu'(0) = 0)."""
+    slope = float(low)
+    low_expr = "0.0" if low == 0 else f"{slope!r} * {{z}}"
+
+    def tree(a: Var, n: int, j: int) -> Node:
+        above = Step(a, n, j, True)
+        if low == 0:
+            return above
+        return Sum((above, Prod((Const(low_text, low), Step(a, n, j, False)))))
+
+    value_code = (lambda z, a: f"{a} = {z} if {z} > 0.0 else 0.0") if low == 0 else \
+        (lambda z, a: f"{a} = {z} if {z} > 0.0 else {low_expr.format(z=z)}")
+    return Activation(
+        name, description, symbol, latex,
+        (lambda z: np.maximum(z, 0.0)) if low == 0 else
+        (lambda z: np.where(z > 0, z, slope * z)),
+        Unitwise(
+            (lambda z, a: (z > 0).astype(float)) if low == 0 else
+            (lambda z, a: np.where(z > 0, 1.0, slope)),
+            False, _exact_piecewise(low), _exact_step(low), _sympy_piecewise(low), tree,
+            text, tex, explanation,
+            UnitKernel(value_code,
+                       lambda z, a: f"(1.0 if {z} > 0.0 else {float(low)!r})",
+                       _into_a(value_code), _numpy_nothing, _nothing)),
+        (FormulaFunction((name,), float_value, sympy_value),),
+        range_, identity=False, output_only=False, min_units=1, snaps_zero=True,
+        convention=convention)
+
+
+SIGMOID = Activation(
+    "sigmoid", "logistic sigmoid 1/(1 + e^-z)", "σ", r"\sigma", sigmoid,
+    Unitwise(
+        lambda z, a: a * (1.0 - a), True,
+        lambda z, zf, op: op(_sympy_sigmoid, z),
+        lambda a, z, zf, op: op(lambda h: h * (1 - h), a),
+        _sympy_sigmoid,
+        lambda a, n, j: Prod((a, Diff(One(), a))),
+        "{h}(1 − {h})", r"{h}(1 - {h})",
+        "σ′(z) = σ(z)(1 − σ(z)), written with the unit's value as h(1 − h)",
+        UnitKernel(lambda z, a: f"ez = math.exp(-abs({z}))\n"
+                                f"{a} = (1.0 if {z} >= 0.0 else ez) / (1.0 + ez)",
+                   lambda z, a: f"{a} * (1.0 - {a})",
+                   lambda z, e, a: f"{e} = -abs({z})", _numpy_exp, _sigmoid_from_e)),
+    (FormulaFunction(("sigmoid", "sigma"), _float_sigmoid,
+                     lambda sp, x: sp.Pow(sp.Add(sp.Integer(1), sp.exp(sp.Mul(-1, x))), -1)),),
+    Range(0.0, 1.0, True, True, False, "sigmoid values lie strictly between 0 and 1"),
+    identity=False, output_only=False, min_units=1, snaps_zero=False, convention="")
+
+TANH = Activation(
+    "tanh", "hyperbolic tangent", "tanh", r"\tanh", np.tanh,
+    Unitwise(
+        lambda z, a: 1.0 - a * a, True,
+        lambda z, zf, op: op(_sympy_tanh, z),
+        lambda a, z, zf, op: op(lambda h: 1 - h ** 2, a),
+        _sympy_tanh,
+        lambda a, n, j: Diff(One(), Square(a)),
+        "1 − {h}²", r"1 - {h}^{2}",
+        "tanh′(z) = 1 − tanh²(z), written with the unit's value as 1 − h²",
+        UnitKernel(lambda z, a: f"{a} = math.tanh({z})", lambda z, a: f"1.0 - {a} * {a}",
+                   _nothing, _numpy_tanh, _nothing)),
+    (FormulaFunction(("tanh",), math.tanh, lambda sp, x: sp.tanh(x)),),
+    Range(-1.0, 1.0, True, True, False, "tanh values lie strictly between -1 and 1"),
+    identity=False, output_only=False, min_units=1, snaps_zero=False, convention="")
+
+RELU = _piecewise_linear(
+    "relu", Fraction(0), "0", symbol="relu", latex=r"\operatorname{relu}",
+    description="max(0, z); derivative 0 at z = 0", text="[z > 0]", tex="[z > 0]",
+    explanation="relu′(z) is the step [z > 0]: 1 where z > 0, else 0",
+    range_=Range(0.0, math.inf, False, False, False, "relu values are never negative"),
+    convention="", float_value=lambda v: v if v > 0 else 0.0,
+    sympy_value=lambda sp, x: sp.Piecewise((x, x > 0), (0, True)))
+
+LINEAR = Activation(
+    "linear", "identity f(z) = z", "", "", lambda z: np.array(z, dtype=float, copy=True),
+    Unitwise(
+        lambda z, a: np.ones_like(z), False,
+        lambda z, zf, op: op(lambda v: v, z),
+        lambda a, z, zf, op: _sympy_one(),
+        lambda z: z,
+        lambda a, n, j: None,
+        "1", "1", "linear′(z) = 1",
+        UnitKernel(lambda z, a: f"{a} = {z}", lambda z, a: "1.0",
+                   lambda z, e, a: f"{a} = {z}", _numpy_nothing, _nothing)),
+    (),
+    Range(-math.inf, math.inf, False, False, False, "linear values can be any number"),
+    identity=True, output_only=False, min_units=1, snaps_zero=False, convention="")
+
+
+SOFTMAX = Activation(
+    "softmax", "softmax over the output layer (output layer only)", "softmax",
+    r"\operatorname{softmax}", softmax,
+    Layerwise(
+        lambda a, error: a * (error - np.sum(a * error, axis=1, keepdims=True)),
+        _softmax_exact, _softmax_exact_product, _softmax_sympy, _softmax_tree,
+        "The softmax Jacobian ∂ŷₘ/∂zₖ = ŷₘ([m = k] − ŷₖ) gives the error at the output's z:",
+        LayerKernel(_kernel_softmax, _kernel_softmax_product)),
+    (),
+    Range(0.0, 1.0, True, True, True, "softmax values are probabilities that sum to 1"),
+    identity=False, output_only=True, min_units=2, snaps_zero=False, convention="")
+
+SOFTPLUS = Activation(
+    "softplus", "softplus ln(1 + e^z); derivative σ(z)", "softplus", r"\operatorname{softplus}",
+    softplus,
+    Unitwise(
+        # f' = σ(z) = 1 - e^-h for h = ln(1 + e^z); -expm1(-h) keeps its digits for
+        # small h (very negative z) as well as for large.
+        lambda z, a: -np.expm1(-a), True,
+        lambda z, zf, op: op(_sympy_softplus, z),
+        lambda a, z, zf, op: op(_sympy_exp_neg, a),
+        _sympy_softplus,
+        lambda a, n, j: Diff(One(), NegExp(a)),
+        "1 − exp(−{h})", r"1 - e^{-{h}}",
+        "softplus′(z) = σ(z) = 1/(1 + e⁻ᶻ), written with the unit's value as 1 − exp(−h)",
+        UnitKernel(lambda z, a: f"{a} = max({z}, 0.0) + math.log1p(math.exp(-abs({z})))",
+                   lambda z, a: f"-math.expm1(-{a})",
+                   lambda z, e, a: f"{e} = -abs({z})", _numpy_exp, _softplus_from_e)),
+    (FormulaFunction(("softplus",),
+                     lambda v: max(v, 0.0) + math.log1p(math.exp(-abs(v))),
+                     lambda sp, x: sp.log(1 + sp.exp(x))),),
+    Range(0.0, math.inf, True, False, False, "softplus values are always positive"),
+    identity=False, output_only=False, min_units=1, snaps_zero=False, convention="")
+
+LEAKY_RELU = _piecewise_linear(
+    "leaky_relu", LEAKY_SLOPE_EXACT, "0.01", symbol="leaky_relu",
+    latex=r"\operatorname{leaky\_relu}",
+    description=f"z for z > 0, else {LEAKY_SLOPE:g} z; derivative {LEAKY_SLOPE:g} at z = 0",
+    text="[z > 0] + 0.01 [z ≤ 0]", tex=r"[z > 0] + 0.01\,[z \le 0]",
+    explanation="leaky_relu′(z) is 1 where z > 0, else 0.01 (at z = 0 too, as relu′(0) = 0)",
+    range_=Range(-math.inf, math.inf, False, False, False,
+                 "leaky_relu values can be any number"),
+    convention=f"leaky_relu slope {LEAKY_SLOPE:g} for z ≤ 0",
+    float_value=lambda v: v if v > 0 else LEAKY_SLOPE * v,
+    sympy_value=lambda sp, x: sp.Piecewise((x, x > 0), (sp.Rational(1, 100) * x, True)))
+
+
+ACTIVATIONS: Registry[Activation] = Registry(
+    "activation", (SIGMOID, TANH, RELU, LINEAR, SOFTMAX, SOFTPLUS, LEAKY_RELU),
+    lambda a: a.name)
+
+
+def hidden_names() -> tuple[str, ...]:
+    """The activations a hidden layer may use."""
+    return tuple(name for name, a in ACTIVATIONS.items() if not a.output_only)

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
-from .activations import ACTIVATIONS, relu_zero_snapped
+from .activations import ACTIVATIONS, Unitwise, zero_snapped
 from ..errors import ProblemError
-from .losses import LOSSES, mse_error
+from .losses import LOSSES, Cancels
 from ..numfmt import round_half_up
 from ..model.problem import Problem, Training
 from ..model.trace import SampleBackward, SampleForward, Settings, Step, Trace
@@ -44,11 +44,12 @@ def feed_forward(weights: Sequence[Array], x: Array, activations: Sequence[str],
     acts: list[Array] = []
     a = x
     for w, name in zip(weights, activations):
+        act = ACTIVATIONS[name]
         z = w[0] + a @ w[1:]
-        if name == "relu":
-            z = relu_zero_snapped(z, w[0], a, w[1:])
+        if act.snaps_zero:
+            z = zero_snapped(z, w[0], a, w[1:])
         z = rnd(z)
-        a = rnd(ACTIVATIONS[name].value(z))
+        a = rnd(act.value(z))
         zs.append(z)
         acts.append(a)
     return zs, acts
@@ -93,14 +94,16 @@ def output_delta(z_out: Array, y_hat: Array, y: Array, activation: str, loss: st
     dJ/dz = y-hat - y (the activation's derivative cancels), so the first two
     factors are not formed (they can be infinite when the output saturates).
     """
-    spec = LOSSES[loss]
-    if spec.simplified_delta is not None and spec.output_activation == activation:
-        return None, None, spec.simplified_delta(y_hat, y)
-    error = mse_error(y_hat, y)
-    act = ACTIVATIONS[activation]
-    if act.derivative is None:  # softmax under mse: multiply by the Jacobian
-        return error, None, y_hat * (error - np.sum(y_hat * error, axis=1, keepdims=True))
-    derivative = act.derivative(z_out, y_hat)
+    rule = LOSSES[loss].output
+    if isinstance(rule, Cancels):
+        if rule.activation != activation:
+            raise ValueError(f"{loss} needs a {rule.activation} output layer, got {activation}")
+        return None, None, rule.delta(y_hat, y)
+    error = rule.error(y_hat, y)
+    form = ACTIVATIONS[activation].form
+    if not isinstance(form, Unitwise):  # softmax under mse: multiply by the Jacobian
+        return error, None, form.jacobian_product(y_hat, error)
+    derivative = form.derivative(z_out, y_hat)
     return error, derivative, error * derivative
 
 
@@ -114,7 +117,7 @@ def hidden_delta(w_next: Array, delta_next: Array, z: Array, a: Array, activatio
     """(error, f'(z), delta) of a hidden layer n from delta[n+1]:
     error = W-bar[n+1] delta[n+1] (W-bar: W without its bias row), delta = error (.) f'(z)."""
     error = delta_next @ w_next[1:].T
-    derivative = ACTIVATIONS[activation].derivative(z, a)
+    derivative = ACTIVATIONS[activation].unitwise.derivative(z, a)
     return error, derivative, error * derivative
 
 

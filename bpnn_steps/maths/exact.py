@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import sympy
 
+from .activations import ACTIVATIONS, Unitwise
+from .losses import LOSSES, Cancels
 from ..model.problem import Problem
 from ..model.trace import Trace
 
@@ -94,48 +96,21 @@ class ExactStep:
 
 
 def _activate(name: str, z: list[Value], z_float: np.ndarray) -> list[Value]:
-    if name == "linear":
-        return list(z)
-    if name == "sigmoid":
-        return [_op(lambda v: 1 / (1 + sympy.exp(-v)), v) for v in z]
-    if name == "tanh":
-        return [_op(sympy.tanh, v) for v in z]
-    if name == "relu":
-        return [None if v is None else (v if _positive(v, zf) else sympy.Integer(0))
-                for v, zf in zip(z, z_float)]
-    if any(v is None for v in z):          # softmax
-        return [None] * len(z)
-    total = sympy.Add(*(sympy.exp(v) for v in z))
-    return [_keep(sympy.exp(v) / total) for v in z]
-
-
-def _positive(v: Value, approx: float) -> bool:
-    """z > 0, decided exactly when z is rational (else from the engine's value)."""
-    if isinstance(v, sympy.Rational):
-        return bool(v > 0)
-    return approx > 0
+    form = ACTIVATIONS[name].form
+    if isinstance(form, Unitwise):
+        return [form.exact(v, float(zf), _op) for v, zf in zip(z, z_float)]
+    return form.exact(list(z), _op)
 
 
 def _derivative(name: str, a: list[Value], z: list[Value], z_float: np.ndarray) -> list[Value]:
-    if name == "sigmoid":
-        return [_op(lambda h: h * (1 - h), h) for h in a]
-    if name == "tanh":
-        return [_op(lambda h: 1 - h ** 2, h) for h in a]
-    if name == "relu":
-        return [None if v is None else sympy.Integer(1 if _positive(v, zf) else 0)
-                for v, zf in zip(z, z_float)]
-    return [sympy.Integer(1)] * len(a)
+    form = ACTIVATIONS[name].unitwise
+    return [form.exact_derivative(h, v, float(zf), _op) for h, v, zf in zip(a, z, z_float)]
 
 
 def _loss(loss: str, yhat: list[Value], y: list[Value]) -> Value:
     if any(v is None for v in yhat + y):
         return None
-    if loss == "mse":
-        return _keep(sympy.Add(*(sympy.Rational(1, 2) * (a - b) ** 2 for a, b in zip(yhat, y))))
-    if loss == "bce":
-        return _keep(-sympy.Add(*(b * sympy.log(a) + (1 - b) * sympy.log(1 - a)
-                                  for a, b in zip(yhat, y))))
-    return _keep(-sympy.Add(*(b * sympy.log(a) for a, b in zip(yhat, y))))
+    return _keep(LOSSES[loss].exact(yhat, y))
 
 
 def _sample(problem: Problem, weights: list[list[list[Value]]], x: list[Value], y: list[Value],
@@ -157,20 +132,17 @@ def _sample(problem: Problem, weights: list[list[list[Value]]], x: list[Value], 
     yhat = avals[-1]
     out_act, loss = acts[-1], problem.loss
     # dJ/dz at the output, as the engine forms it
-    if loss == "bce" and out_act == "sigmoid":      # sigma' cancels
-        delta = [_op(lambda p, q: p - q, p, q) for p, q in zip(yhat, y)]
-    elif loss == "ce" and out_act == "softmax":     # the Jacobian cancels
-        total_y = _op(lambda *t: sympy.Add(*t), *y)
-        delta = [_op(lambda p, s, q: p * s - q, p, total_y, q) for p, q in zip(yhat, y)]
+    rule = LOSSES[loss].output
+    if isinstance(rule, Cancels):                   # f' cancels against the loss
+        delta = rule.exact(yhat, y, _op)
     else:
-        err = [_op(lambda p, q: p - q, p, q) for p, q in zip(yhat, y)]
-        if out_act == "softmax":
-            inner = _op(lambda *t: sympy.Add(*t), *[_op(lambda p, e: p * e, p, e)
-                                                  for p, e in zip(yhat, err)])
-            delta = [_op(lambda p, e, s: p * (e - s), p, e, inner) for p, e in zip(yhat, err)]
-        else:
+        err = rule.exact(yhat, y, _op)
+        form = ACTIVATIONS[out_act].form
+        if isinstance(form, Unitwise):
             der = _derivative(out_act, yhat, zs[-1], floats.z[-1])
             delta = [_op(lambda e, d: e * d, e, d) for e, d in zip(err, der)]
+        else:                                       # through the Jacobian (softmax)
+            delta = form.exact_product(yhat, err, _op)
     grads: list = [None] * depth
     for n in range(depth - 1, -1, -1):
         inputs = [sympy.Integer(1)] + (x if n == 0 else avals[n - 1])

@@ -9,8 +9,10 @@ with a grammar of its own that knows only
   ``w2_1_1``),
 * ``+ - * /`` and ``^`` (``**`` is accepted too), parentheses, implicit
   multiplication (``2h1``, ``h1(1 - h1)``), the Unicode minus and ``×`` ``·``,
-* the functions ``exp``, ``log``/``ln``, ``sqrt``, ``tanh``, ``sigmoid``/``sigma``
-  and ``step`` (the relu derivative, 1 for a positive argument, else 0).
+* the functions ``exp``, ``log``/``ln``, ``sqrt``, ``step`` (the relu derivative, 1
+  for a positive argument, else 0) and every activation's own names, from its record
+  in :mod:`bpnn_steps.maths.activations` (``sigmoid``/``sigma``, ``tanh``, ``relu``,
+  ``softplus``, ``leaky_relu``, ...).
 
 Grammar (``^`` binds tighter than a leading minus, and groups to the right)::
 
@@ -39,6 +41,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Union
 
+from ..maths.activations import ACTIVATIONS, FormulaFunction
+
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
 
@@ -51,7 +55,19 @@ MAX_EXPONENT = 32               # x^32 at most (also -32, and halves: x^(1/2))
 MAX_DEGREE = 64                 # total polynomial degree of a formula
 MAX_FUNCTION_NESTING = 3        # exp(exp(exp(x))) at most
 
-FUNCTIONS = ("exp", "log", "ln", "sqrt", "tanh", "sigmoid", "sigma", "step")
+# The mathematical functions; the activations' come from their records.
+_MATH_FUNCTIONS = (
+    FormulaFunction(("exp",), math.exp, lambda sp, x: sp.exp(x)),
+    FormulaFunction(("log", "ln"), math.log, lambda sp, x: sp.log(x)),
+    FormulaFunction(("sqrt",), math.sqrt, lambda sp, x: sp.sqrt(x)),
+    FormulaFunction(("step",), lambda v: 1.0 if v > 0 else 0.0,
+                    lambda sp, x: sp.Heaviside(x, 0)),
+)
+_ALL_FUNCTIONS = _MATH_FUNCTIONS + tuple(f for a in ACTIVATIONS.values()
+                                         for f in a.formula_functions)
+# canonical name (the first of a function's names) -> the function
+_BY_CANONICAL = {f.names[0]: f for f in _ALL_FUNCTIONS}
+FUNCTIONS = tuple(name for f in _ALL_FUNCTIONS for name in f.names)
 
 _TOKEN = re.compile(r"""
     (?P<space>\s+)
@@ -101,7 +117,7 @@ class Pow:
 
 @dataclass(frozen=True)
 class Call:
-    function: str              # canonical name: exp, log, sqrt, tanh, sigmoid, step
+    function: str              # canonical name: exp, log, sqrt, step, sigmoid, tanh, ...
     argument: "Node"
 
 
@@ -288,8 +304,7 @@ class _Parser:
         self.take()
 
 
-_FUNCTION_ALIASES = {"exp": "exp", "log": "log", "ln": "log", "sqrt": "sqrt", "tanh": "tanh",
-                     "sigmoid": "sigmoid", "sigma": "sigmoid", "step": "step"}
+_FUNCTION_ALIASES = {name: f.names[0] for f in _ALL_FUNCTIONS for name in f.names}
 
 
 def _unknown_name(name: str, names: frozenset[str]) -> str:
@@ -382,17 +397,8 @@ def parse(text: str, names: Collection[str] = ()) -> Formula:
 # --------------------------------------------------------------------------- numbers
 
 
-def _sigmoid(v: float) -> float:
-    if v >= 0:
-        return 1.0 / (1.0 + math.exp(-v))
-    e = math.exp(v)
-    return e / (1.0 + e)
-
-
 _FLOAT_FUNCTIONS: dict[str, Callable[[float], float]] = {
-    "exp": math.exp, "log": math.log, "sqrt": math.sqrt, "tanh": math.tanh,
-    "sigmoid": _sigmoid, "step": lambda v: 1.0 if v > 0 else 0.0,
-}
+    name: f.float_value for name, f in _BY_CANONICAL.items()}
 
 
 def _finite(value: float) -> float:
@@ -471,13 +477,7 @@ def to_sympy(formula: Formula, symbols: dict[str, "sympy.Symbol"]) -> "sympy.Exp
         if isinstance(node, Pow):
             e = node.exponent
             return sympy.Pow(conv(node.base), sympy.Rational(e.numerator, e.denominator))
-        arg = conv(node.argument)
-        if node.function == "sigmoid":
-            return sympy.Pow(sympy.Add(sympy.Integer(1), sympy.exp(sympy.Mul(-1, arg))), -1)
-        if node.function == "step":
-            return sympy.Heaviside(arg, 0)
-        return {"exp": sympy.exp, "log": sympy.log, "sqrt": sympy.sqrt,
-                "tanh": sympy.tanh}[node.function](arg)
+        return _BY_CANONICAL[node.function].sympy_value(sympy, conv(node.argument))
 
     return conv(formula.root)
 

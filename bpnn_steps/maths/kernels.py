@@ -43,7 +43,8 @@ from types import ModuleType
 
 import numpy as np
 
-from .activations import RELU_ZERO_RTOL
+from .activations import ACTIVATIONS, RELU_ZERO_RTOL, Activation, Unitwise
+from .losses import LOSSES, Cancels
 
 # Bump when the generated code changes meaning (it is part of the file name).
 GENERATOR_VERSION = 2
@@ -150,53 +151,25 @@ class _Net:
 
 def _emit_activation(c: _Code, act: str, z: str, target: str) -> None:
     """target = f(z) for an elementwise activation (the engine's forms)."""
-    if act == "sigmoid":
-        # 1 / (1 + e) for z >= 0, e / (1 + e) below, e = exp(-|z|): the numerator is
-        # selected (no unpredictable branch) and one division does both cases.
-        c(f"ez = math.exp(-abs({z}))")
-        c(f"{target} = (1.0 if {z} >= 0.0 else ez) / (1.0 + ez)")
-    elif act == "tanh":
-        c(f"{target} = math.tanh({z})")
-    elif act == "relu":
-        c(f"{target} = {z} if {z} > 0.0 else 0.0")
-    elif act == "linear":
-        c(f"{target} = {z}")
-    else:  # pragma: no cover - softmax is handled by the caller
-        raise ValueError(act)
+    c(ACTIVATIONS[act].unitwise.kernel.value(z, target))
 
 
 def _derivative(act: str, z: str, a: str) -> str:
     """f'(z) as the engine forms it, from z and a = f(z)."""
-    return {"sigmoid": f"{a} * (1.0 - {a})", "tanh": f"1.0 - {a} * {a}",
-            "relu": f"(1.0 if {z} > 0.0 else 0.0)", "linear": "1.0"}[act]
+    return ACTIVATIONS[act].unitwise.kernel.derivative(z, a)
 
 
-def _emit_max_z(c: _Code, net: _Net, n: int) -> None:
-    """m = max_j z_j of layer n (subtracted before exp, as the engine does)."""
-    c(f"m = {net.z(n, '0')}")
-    with c.block(f"for j in range(1, {net.size(n)}):"):
-        with c.block(f"if {net.z(n, 'j')} > m:"):
-            c(f"m = {net.z(n, 'j')}")
-
-
-def _emit_softmax(c: _Code, net: _Net, n: int) -> None:
-    """a = softmax(z) for layer n (maximum subtracted, as the engine does)."""
-    k = net.size(n)
-    _emit_max_z(c, net, n)
-    c("se = 0.0")
-    with c.block(f"for j in range({k}):"):
-        c(f"ez = math.exp({net.z(n, 'j')} - m)")
-        c(f"{net.a(n, 'j')} = ez")
-        c("se += ez")
-    with c.block(f"for j in range({k}):"):
-        c(f"{net.a(n, 'j')} = {net.a(n, 'j')} / se")
+def _emit_layer_value(c: _Code, net: _Net, n: int) -> None:
+    """a = f(z) for the whole of layer n (an activation of the layer, softmax)."""
+    kernel = ACTIVATIONS[net.acts[n - 1]].layerwise.kernel
+    c(kernel.value(lambda j: net.z(n, j), lambda j: net.a(n, j), net.size(n)))
 
 
 def _emit_layer_z(c: _Code, net: _Net, n: int, then) -> None:
     """z_j = w[0, j] + sum_i a_i w[i+1, j] for layer n, then ``then(z)`` per unit."""
     n_in, n_out = net.size(n - 1), net.size(n)
     c(f"# layer {n}: {n_in} -> {n_out}, {net.acts[n - 1]}")
-    relu = net.acts[n - 1] == "relu"
+    relu = ACTIVATIONS[net.acts[n - 1]].snaps_zero
     with c.block(f"for j in range({n_out}):"):
         c("acc = 0.0")
         if relu:
@@ -206,7 +179,7 @@ def _emit_layer_z(c: _Code, net: _Net, n: int, then) -> None:
             if relu:
                 c(f"mag += abs({net.input(n, 'i')} * {net.weight(n, 'i', 'j')})")
         c(f"z = {net.bias(n, 'j')} + acc")
-        if relu:   # activations.relu_zero_snapped: rounding noise around 0 is 0
+        if relu:   # activations.zero_snapped: rounding noise around 0 is 0
             with c.block(f"if abs(z) <= {RELU_ZERO_RTOL!r} * (abs({net.bias(n, 'j')}) + mag):"):
                 c("z = 0.0")
         c(f"{net.z(n, 'j')} = z")
@@ -218,63 +191,44 @@ def _emit_forward(c: _Code, net: _Net) -> None:
     for n in range(1, net.depth + 1):
         act = net.acts[n - 1]
 
-        def then(z: str, act: str = act, n: int = n) -> None:
-            if act != "softmax":
+        elementwise = ACTIVATIONS[act].elementwise
+
+        def then(z: str, act: str = act, n: int = n, elementwise: bool = elementwise) -> None:
+            if elementwise:
                 _emit_activation(c, act, z, net.a(n, "j"))
 
         _emit_layer_z(c, net, n, then)
-        if act == "softmax":
-            _emit_softmax(c, net, n)
+        if not elementwise:
+            _emit_layer_value(c, net, n)
+
+
+def _y(j: str) -> str:
+    return f"Y[t, {j}]"
 
 
 def _emit_loss(c: _Code, net: _Net, target: str) -> None:
     """target = J of sample t from the output layer's z, a and row t of Y."""
     L = net.depth
-    k = net.size(L)
-    c("ls = 0.0")
-    if net.loss == "mse":
-        with c.block(f"for j in range({k}):"):
-            c(f"dv = {net.a(L, 'j')} - Y[t, j]")
-            c("ls += dv * dv")
-        c(f"{target} = 0.5 * ls")
-    elif net.loss == "bce":
-        with c.block(f"for j in range({k}):"):
-            c(f"zl = {net.z(L, 'j')}")
-            c("ls += max(zl, 0.0) - Y[t, j] * zl + math.log1p(math.exp(-abs(zl)))")
-        c(f"{target} = ls")
-    else:  # ce: -sum y log_softmax(z)
-        _emit_max_z(c, net, L)
-        c("se = 0.0")
-        with c.block(f"for j in range({k}):"):
-            c(f"se += math.exp({net.z(L, 'j')} - m)")
-        c("lse = math.log(se)")
-        with c.block(f"for j in range({k}):"):
-            c(f"ls += Y[t, j] * (({net.z(L, 'j')} - m) - lse)")
-        c(f"{target} = -ls")
+    c(LOSSES[net.loss].kernel_value(lambda j: net.z(L, j), lambda j: net.a(L, j), _y,
+                                    net.size(L), target))
 
 
 def _emit_output_delta(c: _Code, net: _Net) -> None:
     L = net.depth
     k, act = net.size(L), net.acts[-1]
-    if (net.loss, act) == ("bce", "sigmoid"):
-        with c.block(f"for j in range({k}):"):
-            c(f"{net.d(L, 'j')} = {net.a(L, 'j')} - Y[t, j]")
-    elif (net.loss, act) == ("ce", "softmax"):
-        c("sy = 0.0")
-        with c.block(f"for j in range({k}):"):
-            c("sy += Y[t, j]")
-        with c.block(f"for j in range({k}):"):
-            c(f"{net.d(L, 'j')} = {net.a(L, 'j')} * sy - Y[t, j]")
-    elif act == "softmax":   # mse under softmax: y-hat (.) (error - sum(y-hat error))
-        c("sm = 0.0")
-        with c.block(f"for j in range({k}):"):
-            c(f"sm += {net.a(L, 'j')} * ({net.a(L, 'j')} - Y[t, j])")
-        with c.block(f"for j in range({k}):"):
-            c(f"{net.d(L, 'j')} = {net.a(L, 'j')} * (({net.a(L, 'j')} - Y[t, j]) - sm)")
-    else:
+    rule = LOSSES[net.loss].output
+    form = ACTIVATIONS[act].form
+    if isinstance(rule, Cancels):
+        c(rule.kernel(lambda j: net.a(L, j), _y, lambda j: net.d(L, j), k))
+    elif isinstance(form, Unitwise):
         with c.block(f"for j in range({k}):"):
             c(f"a = {net.a(L, 'j')}")
-            c(f"{net.d(L, 'j')} = (a - Y[t, j]) * ({_derivative(act, net.z(L, 'j'), 'a')})")
+            c(f"{net.d(L, 'j')} = ({rule.kernel('a', _y('j'))}) * "
+              f"({_derivative(act, net.z(L, 'j'), 'a')})")
+    else:   # through the Jacobian (softmax under mse)
+        c(form.kernel.jacobian_product(lambda j: net.a(L, j),
+                                       lambda j: rule.kernel(net.a(L, j), _y(j)),
+                                       lambda j: net.d(L, j), k))
 
 
 def _emit_hidden_delta(c: _Code, net: _Net, n: int) -> None:
@@ -470,11 +424,16 @@ def _blocked_unpack(c: _Code, net: _Net) -> None:
         c(f"A{n} = As[{n - 1}]")
 
 
-def _emit_finish_sigmoid(c: _Code, net: _Net, n: int) -> None:
-    """a = 1/(1 + e) or e/(1 + e) for row s of a sigmoid layer, e = exp(-|z|) in E."""
-    with c.block(f"for j in range({net.size(n)}):"):
-        c(f"ez = E{n}[s, j]")
-        c(f"A{n}[s, j] = (1.0 if Z{n}[s, j] >= 0.0 else ez) / (1.0 + ez)")
+def _emit_finish(c: _Code, net: _Net, n: int) -> None:
+    """The end of layer n's activation for row s (after numpy's step), if it has one."""
+    act = ACTIVATIONS[net.acts[n - 1]]
+    if not act.elementwise:
+        _emit_layer_value(c, net, n)
+        return
+    finish = act.unitwise.kernel.finish(f"Z{n}[s, j]", f"E{n}[s, j]", f"A{n}[s, j]")
+    if finish:
+        with c.block(f"for j in range({net.size(n)}):"):
+            c(finish)
 
 
 def generate_blocked_source(layers: tuple[int, ...], activations: tuple[str, ...],
@@ -499,16 +458,16 @@ def generate_blocked_source(layers: tuple[int, ...], activations: tuple[str, ...
             with c.block("for s in range(count):"):
                 if n == 1:
                     c("t = order[start + s]")
-                elif net.acts[n - 2] == "sigmoid":
-                    _emit_finish_sigmoid(c, net, n - 1)
-                act = net.acts[n - 1]
+                else:
+                    _emit_finish(c, net, n - 1)
+                act = ACTIVATIONS[net.acts[n - 1]]
 
-                def then(z: str, act: str = act, n: int = n) -> None:
-                    if act == "sigmoid":
-                        c(f"E{n}[s, j] = -abs({z})")
-                    elif act in ("relu", "linear"):
-                        _emit_activation(c, act, z, net.a(n, "j"))
-                    # tanh: numpy fills A from Z; softmax: the last stage
+                def then(z: str, act: Activation = act, n: int = n) -> None:
+                    # a layer-wise activation (softmax) is done in the last stage
+                    if act.elementwise:
+                        stage = act.unitwise.kernel.stage(z, f"E{n}[s, j]", net.a(n, "j"))
+                        if stage:
+                            c(stage)
 
                 _emit_layer_z(c, net, n, then)
     c("")
@@ -524,10 +483,7 @@ def generate_blocked_source(layers: tuple[int, ...], activations: tuple[str, ...
         c("comp = sums[1]")
         with c.block("for s in range(count):"):
             c("t = order[start + s]")
-            if net.acts[-1] == "sigmoid":
-                _emit_finish_sigmoid(c, net, L)
-            elif net.acts[-1] == "softmax":
-                _emit_softmax(c, net, L)
+            _emit_finish(c, net, L)
             _emit_loss(c, net, "v")
             _emit_compensated_add(c, "total", "comp", "v")
             with c.block("if backprop:"):
@@ -563,10 +519,9 @@ def run_blocks(kmod, w: np.ndarray, x: np.ndarray, y: np.ndarray, order: np.ndar
         count = min(block, stop - lo)
         for n, (stage, act) in enumerate(zip(kmod.STAGES, kmod.ACTIVATIONS)):
             stage(w, x, order, lo, count, zs, es, as_)
-            if act == "sigmoid":
-                np.exp(es[n][:count], out=es[n][:count])
-            elif act == "tanh":
-                np.tanh(zs[n][:count], out=as_[n][:count])
+            form = ACTIVATIONS[act].form
+            if isinstance(form, Unitwise):
+                form.kernel.between(zs[n][:count], es[n][:count], as_[n][:count])
         kmod.back(w, x, y, order, lo, count, zs, es, as_, g, sums, backprop)
 
 

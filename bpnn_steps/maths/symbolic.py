@@ -27,17 +27,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
-from .activations import ACTIVATIONS
+from .activations import ACTIVATIONS, Unitwise
 from .losses import LOSSES
+from .tree import (Const, Diff, NegExp, Node, One, Prod, Ref, Square, Step, Sum, Var, prod,
+                   total)
 from ..model.notation import Sym
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
 
 __all__ = [
-    "Var", "One", "Sum", "Diff", "Prod", "Square", "Step", "Ref", "Node",
+    "Var", "One", "Const", "Sum", "Diff", "Prod", "Square", "NegExp", "Step", "Ref", "Node",
     "LayerDerivation", "Derivation", "derive", "answer_symbols", "gradient_entry",
     "gradient_entries", "to_sympy", "to_latex", "to_unicode", "latex_lines", "size",
     "symbol_name",
@@ -45,83 +47,8 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- nodes
-
-
-@dataclass(frozen=True)
-class Var:
-    """A value of one generic sample: ``x``, ``y``, ``yhat``, ``h`` (hidden unit) or
-    ``w`` (weight, index (i, j), layer n).  ``h`` has ``layer`` None in a network
-    with one hidden layer (the lecture's plain h) and the layer number otherwise."""
-
-    kind: str
-    index: tuple[int, ...]
-    layer: int | None = None
-
-
-@dataclass(frozen=True)
-class One:
-    """The constant 1."""
-
-
-@dataclass(frozen=True, eq=False)
-class Sum:
-    terms: tuple["Node", ...]
-
-
-@dataclass(frozen=True, eq=False)
-class Diff:
-    left: "Node"
-    right: "Node"
-
-
-@dataclass(frozen=True, eq=False)
-class Prod:
-    factors: tuple["Node", ...]
-
-
-@dataclass(frozen=True, eq=False)
-class Square:
-    base: "Node"
-
-
-@dataclass(frozen=True, eq=False)
-class Step:
-    """relu'(z_j^[n]) = [z_j^[n] > 0], written with z; ``unit`` is relu(z_j^[n])."""
-
-    unit: Var
-    layer: int
-    j: int
-
-
-@dataclass(frozen=True)
-class Ref:
-    """A named shorthand shown in recursions: delta_j^[n] (``name`` "delta")."""
-
-    name: str
-    index: tuple[int, ...]
-    layer: int | None = None
-
-
-Node = Union[Var, One, Sum, Diff, Prod, Square, Step, Ref]
-
-
-def prod(*factors: Node | None) -> Node:
-    """A product with nested products flattened and factors 1 (or None) left out."""
-    flat: list[Node] = []
-    for f in factors:
-        if f is None or isinstance(f, One):
-            continue
-        if isinstance(f, Prod):
-            flat.extend(f.factors)
-        else:
-            flat.append(f)
-    if not flat:
-        return One()
-    return flat[0] if len(flat) == 1 else Prod(tuple(flat))
-
-
-def total(terms: Sequence[Node]) -> Node:
-    return terms[0] if len(terms) == 1 else Sum(tuple(terms))
+# The node classes live in .tree (the activation records build their derivatives
+# from them); they are re-exported here.
 
 
 # --------------------------------------------------------------------------- names
@@ -208,8 +135,8 @@ def _check_network(layers: Sequence[int], activations: Sequence[str], loss: str)
         if name not in ACTIVATIONS:
             raise ValueError(f"unknown activation {name!r}; expected one of "
                              f"{', '.join(ACTIVATIONS)}")
-        if name == "softmax" and k != len(activations) - 1:
-            raise ValueError("softmax is allowed on the output layer only")
+        if ACTIVATIONS[name].output_only and k != len(activations) - 1:
+            raise ValueError(f"{name} is allowed on the output layer only")
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; expected one of {', '.join(LOSSES)}")
     needs = LOSSES[loss].output_activation
@@ -218,16 +145,10 @@ def _check_network(layers: Sequence[int], activations: Sequence[str], loss: str)
 
 
 def activation_derivative(name: str, value: Var, n: int, j: int) -> Node | None:
-    """f'(z) written in the unit's value ``value`` (None when it is 1)."""
-    if name == "sigmoid":
-        return Prod((value, Diff(One(), value)))
-    if name == "tanh":
-        return Diff(One(), Square(value))
-    if name == "relu":
-        return Step(value, n, j)
-    if name in ("linear", "softmax"):
-        return None
-    raise ValueError(f"unknown activation {name!r}")
+    """f'(z) written in the unit's value ``value`` (None when it is 1, and for a
+    layer-wise activation, whose Jacobian is applied to the whole error)."""
+    form = ACTIVATIONS[name].form
+    return form.tree(value, n, j) if isinstance(form, Unitwise) else None
 
 
 def derive(layers: Sequence[int], activations: Sequence[str], loss: str = "mse") -> Derivation:
@@ -241,16 +162,18 @@ def derive(layers: Sequence[int], activations: Sequence[str], loss: str = "mse")
     k_out = layers[-1]
     act = activations[-1]
     yhat = [unit(depth, k, depth) for k in range(1, k_out + 1)]
-    err = [Diff(yhat[k], Var("y", (k + 1,))) for k in range(k_out)]
+    rule = LOSSES[loss].output
+    err = rule.tree(yhat, [Var("y", (k + 1,)) for k in range(k_out)])
     derivs = [activation_derivative(act, yhat[k], depth, k + 1) for k in range(k_out)]
-    cancels = LOSSES[loss].simplified_delta is not None and LOSSES[loss].output_activation == act
-    if cancels or act == "linear":
+    spec = LOSSES[loss]
+    cancels = spec.cancels
+    form = ACTIVATIONS[act].form
+    if cancels:
         delta: list[Node] = list(err)
-    elif act == "softmax":   # mse through the softmax Jacobian
-        weighted = total([prod(err[m], yhat[m]) for m in range(k_out)])
-        delta = [prod(yhat[k], Diff(err[k], weighted)) for k in range(k_out)]
-    else:
+    elif isinstance(form, Unitwise):
         delta = [prod(err[k], derivs[k]) for k in range(k_out)]
+    else:   # mse through the Jacobian (softmax)
+        delta = form.tree_product(yhat, err)
     out.append(_layer(depth, act, err, err, derivs, delta, delta, layers, depth, cancels))
     # Hidden layers, from the last back to the first.
     for n in range(depth - 1, 0, -1):
@@ -341,8 +264,14 @@ def to_sympy(node: Node, symbols: dict[str, "sympy.Symbol"], depth: int,
             result = sympy.Mul(*(conv(f) for f in nd.factors))
         elif isinstance(nd, Square):
             result = conv(nd.base) ** 2
+        elif isinstance(nd, Const):
+            result = sympy.Rational(nd.value.numerator, nd.value.denominator)
+        elif isinstance(nd, NegExp):
+            result = sympy.exp(-conv(nd.base))
         elif isinstance(nd, Step):
-            result = sympy.Heaviside(conv(nd.unit), 0)
+            # Heaviside(0, 0) = 0: the step [z > 0] is 0 at z = 0, as the engine has it
+            above = sympy.Heaviside(conv(nd.unit), 0)
+            result = above if nd.above else 1 - above
         else:
             raise ValueError(f"{nd!r} has no sympy form (expand the recursion first)")
         memo[key] = (nd, result)
@@ -406,7 +335,7 @@ def size(node: Node, memo: dict[int, int] | None = None) -> int:
         result = sum(size(f, memo) for f in node.factors)
     elif isinstance(node, Diff):
         result = size(node.left, memo) + size(node.right, memo)
-    elif isinstance(node, Square):
+    elif isinstance(node, (Square, NegExp)):
         result = size(node.base, memo)
     else:
         result = 1
@@ -462,9 +391,16 @@ def _pieces(node: Node, sample: str | None, memo: dict[int, int]) -> list[Piece]
         return [Piece(s.latex(), text)]
     if isinstance(node, One):
         return [Piece("1", "1")]
+    if isinstance(node, Const):
+        return [Piece(node.text, node.text)]
     if isinstance(node, Step):
         z = Sym("z", (node.j,), sample, node.layer)  # type: ignore[arg-type]
-        return [Piece(rf"[{z.latex()} > 0]", f"[{Sym('z', (node.j,), None, node.layer).unicode()} > 0]")]
+        rel, rel_tex = (">", ">") if node.above else ("≤", r"\le")
+        return [Piece(rf"[{z.latex()} {rel_tex} 0]",
+                      f"[{Sym('z', (node.j,), None, node.layer).unicode()} {rel} 0]")]
+    if isinstance(node, NegExp):
+        inner = _pieces(node.base, sample, memo)
+        return [Piece("e^{-" + _join_tex(inner) + "}", "exp(−" + _join_text(inner) + ")")]
     if isinstance(node, Square):
         inner = _pieces(node.base, sample, memo)
         plain = isinstance(node.base, Var) and (node.base.layer is None or node.base.kind == "x")
@@ -581,28 +517,11 @@ def direct_cost(layers: Sequence[int], activations: Sequence[str], loss: str,
         z = [symbols[f"w{n}_0_{j}"] + sympy.Add(*(symbols[f"w{n}_{i}_{j}"] * a[i - 1]
                                                  for i in range(1, layers[n - 1] + 1)))
              for j in range(1, layers[n] + 1)]
-        name = activations[n - 1]
-        if name == "sigmoid":
-            a = [1 / (1 + sympy.exp(-zj)) for zj in z]
-        elif name == "tanh":
-            a = [sympy.tanh(zj) for zj in z]
-        elif name == "relu":
-            a = [sympy.Piecewise((zj, zj > 0), (0, True)) for zj in z]
-        elif name == "linear":
-            a = z
-        else:
-            e = [sympy.exp(zj) for zj in z]
-            a = [ej / sympy.Add(*e) for ej in e]
+        form = ACTIVATIONS[activations[n - 1]].form
+        a = [form.sympy(zj) for zj in z] if isinstance(form, Unitwise) else form.sympy(z)
         values.append(a)
     y = [symbols[f"y{k}"] for k in range(1, layers[-1] + 1)]
-    if loss == "mse":
-        cost = sympy.Add(*((ah - yk) ** 2 / 2 for ah, yk in zip(a, y)))
-    elif loss == "bce":
-        cost = -sympy.Add(*(yk * sympy.log(ah) + (1 - yk) * sympy.log(1 - ah)
-                            for ah, yk in zip(a, y)))
-    else:
-        cost = -sympy.Add(*(yk * sympy.log(ah) for ah, yk in zip(a, y)))
-    return cost, values
+    return LOSSES[loss].exact(a, y), values
 
 
 def check_with_sympy(layers: Sequence[int], activations: Sequence[str], loss: str, *,
@@ -633,8 +552,7 @@ def check_with_sympy(layers: Sequence[int], activations: Sequence[str], loss: st
     bad: set[tuple[int, int, int]] = set()
     for _ in range(points):
         x = rng.normal(size=layers[0])
-        y = rng.dirichlet(np.ones(layers[-1])) if loss == "ce" else \
-            (rng.uniform(size=layers[-1]) if loss == "bce" else rng.normal(size=layers[-1]))
+        y = LOSSES[loss].draw_targets(rng, layers[-1])
         w = rng.normal(scale=0.8, size=len(inputs) - len(x) - len(y))
         point = [*x, *y, *w]
         want = derivatives(*point)

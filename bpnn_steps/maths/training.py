@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .losses import LOSSES
 from .engine import (back_propagate, cost, divergence_error, feed_forward, l2_penalty,
                      mean_gradient, overflow_error, sample_losses, settings_of, shuffle_rng,
                      update_schedule, updated_weights)
@@ -192,13 +193,10 @@ def predict(problem: Problem, weights: Sequence[Array], x: Array) -> Array:
 
 def accuracy(problem: Problem, weights: Sequence[Array], x: Array, y: Array) -> float | None:
     """Share of samples classified right (bce: y-hat >= 0.5; ce: arg max), else None."""
-    if problem.loss == "bce":
-        yhat = predict(problem, weights, x)
-        return float(np.mean(np.all((yhat >= 0.5) == (y >= 0.5), axis=1)))
-    if problem.loss == "ce":
-        yhat = predict(problem, weights, x)
-        return float(np.mean(np.argmax(yhat, axis=1) == np.argmax(y, axis=1)))
-    return None
+    spec = LOSSES[problem.loss]
+    if not spec.classification:
+        return None
+    return spec.accuracy(predict(problem, weights, x), y)
 
 
 def _n_weights(layers: Sequence[int]) -> int:

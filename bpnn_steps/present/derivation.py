@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..maths.activations import ACTIVATIONS
 from ..maths.losses import LOSSES
 from ..maths.symbolic import (Derivation, LayerDerivation, Node, One, derive, size,
                               text_width, to_unicode, unit, weight)
@@ -110,7 +111,7 @@ def derivation_report(layers: Sequence[int], activations: Sequence[str], loss: s
     blocks += _cost_blocks(d, setting)
     blocks += _forward_blocks(d)
     letters = "abcdefghijklmnopqrstuvwxyz"
-    plain_output = loss == "mse" and activations[-1] == "linear"
+    plain_output = not LOSSES[loss].cancels and ACTIVATIONS[activations[-1]].identity
     for step, n in enumerate(range(depth, 0, -1)):
         layer = d.layer[n - 1]
         letter = letters[min(step, 25)]
@@ -172,9 +173,9 @@ def _forward_blocks(d: Derivation) -> list[Block]:
         out_base, out_layer = unit_base(n, depth)
         a_j = Sym(out_base, ("j",), T, out_layer)
         act = d.activations[n - 1]
-        if act == "linear":
+        if ACTIVATIONS[act].identity:
             rows.append((a_j, z))
-        elif act == "softmax":
+        elif not ACTIVATIONS[act].elementwise:
             rows.append((a_j, SoftmaxRatio(z, displayed=True)))
         else:
             rows.append((a_j, Apply(act, (z,))))
@@ -185,14 +186,7 @@ def _forward_blocks(d: Derivation) -> list[Block]:
 
 
 def _derivative_text(layer: LayerDerivation, depth: int) -> str:
-    name = layer.activation
-    if name == "sigmoid":
-        return "σ′(z) = σ(z)(1 − σ(z)), written with the unit's value as h(1 − h)"
-    if name == "tanh":
-        return "tanh′(z) = 1 − tanh²(z), written with the unit's value as 1 − h²"
-    if name == "relu":
-        return "relu′(z) is the step [z > 0]: 1 where z > 0, else 0"
-    return ""
+    return ACTIVATIONS[layer.activation].unitwise.explanation
 
 
 def _entry_rows(d: Derivation, layer: LayerDerivation
@@ -232,7 +226,7 @@ def _output_layer_blocks(d: Derivation, layer: LayerDerivation, letter: str,
     ]
     err_name: Expr = (Sym("Yhat", (), T), MINUS, Sym("Y", (), T))
     out_act = d.activations[-1]
-    if d.loss == "mse":
+    if not LOSSES[d.loss].cancels:
         blocks.append(Display((PartialOutputs(), EQUALS, *err_name, EQUALS,
                                _column(layer.error))))
     delta_sym = Sym("delta", (), T, depth)
@@ -240,15 +234,14 @@ def _output_layer_blocks(d: Derivation, layer: LayerDerivation, letter: str,
     if plain:
         delta_name = (OPEN, *err_name, CLOSE)
     elif layer.cancels:
-        what = "σ′ of the sigmoid output" if d.loss == "bce" else "the softmax Jacobian"
+        what = LOSSES[d.loss].cancellation.what
         blocks.append(Text(f"With {d.loss}, {what} cancels against the loss's derivative, "
                            "so the error at the output's z is simply ŷ − y:"))
         blocks.append(Display((delta_sym, EQUALS, PartialZ(depth), EQUALS, *err_name, EQUALS,
                                _column(layer.delta))))
         delta_name = (delta_sym,)
-    elif out_act == "softmax":
-        blocks.append(Text("The softmax Jacobian ∂ŷₘ/∂zₖ = ŷₘ([m = k] − ŷₖ) gives the error at "
-                           "the output's z:"))
+    elif not ACTIVATIONS[out_act].elementwise:
+        blocks.append(Text(ACTIVATIONS[out_act].layerwise.explanation))
         blocks.append(Display((delta_sym, EQUALS, _column(layer.delta))))
         delta_name = (delta_sym,)
     else:
@@ -341,7 +334,7 @@ def _recursion_blocks(d: Derivation, plain: bool) -> list[Block]:
     first: tuple[Token | Expr, ...]
     if plain or (d.layer[-1].cancels):
         first = (dl, err)
-    elif out_act == "softmax":
+    elif not ACTIVATIONS[out_act].elementwise:
         first = (dl, (SoftmaxJacobianT(displayed=True), OPEN, *err, CLOSE))
     else:
         first = (dl, (OPEN, *err, CLOSE, HADAMARD, _hd(L, L)))

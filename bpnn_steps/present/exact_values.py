@@ -12,6 +12,7 @@ from typing import Any
 
 import sympy
 
+from ..maths.activations import ACTIVATIONS
 from ..maths.exact import MAX_EXACT_UPDATES, ExactStep, Value, exact_steps
 from ..model.notation import APPROX, EQUALS, Exact, ExactMatrix, Expr, Mat, Num
 from ..model.quantities import Kind, Quantity, entry_symbol, symbol
@@ -54,7 +55,7 @@ def exact_blocks(exact: ExactStep, step: Step, depth: int,
     for ex, f in zip(exact.samples, step.forward):
         t = f.sample
         for n in range(1, depth + 1):
-            linear = bool(activations) and activations[n - 1] == "linear"
+            linear = bool(activations) and ACTIVATIONS[activations[n - 1]].identity
             for j, (zv, av) in enumerate(zip(ex.z[n - 1], ex.a[n - 1])):
                 if not linear:
                     add(Quantity(u, Kind.Z, n, t), (j,), zv, f.z[n - 1][j])

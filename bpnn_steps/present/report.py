@@ -125,30 +125,21 @@ def _z_row(step: Step, names: _Names, n: int, j: int, t_index: int, act: str
         numbers += [PLUS, _fnum(w[i, j - 1]), TIMES, _fnum(inputs[i - 1])]
     z = f.z[n - 1][j - 1]
     rows: list[tuple[Expr, ...]] = []
-    lhs = names.unit(n, j, t) if act == "linear" else Sym("z", (j,), t, n)
+    spec = ACTIVATIONS[act]
+    lhs = names.unit(n, j, t) if spec.identity else Sym("z", (j,), t, n)
     if size_in + 1 <= MAX_SUBSTITUTED_TERMS:
         rows.append(((lhs,), tuple(formula), tuple(numbers), (_fnum(z),)))
     else:
         rows.append(((lhs,), tuple(formula), (_fnum(z),)))
-    if act != "linear":
+    if not spec.identity:
         a = f.a[n - 1][j - 1]
         zsym = Sym("z", (j,), t, n)
-        if act == "softmax":
+        if not spec.elementwise:
             rows.append(((names.unit(n, j, t),), (SoftmaxRatio(zsym),), (_fnum(a),)))
         else:
             rows.append(((names.unit(n, j, t),), (Apply(act, (zsym,)),),
                          (Apply(act, (Num(float(z), paren=False),)),), (_fnum(a),)))
     return rows
-
-
-def _loss_terms(loss: str, yhat: Token, y: Token) -> list[Token]:
-    """J_(t)'s term of one output k, written with ``yhat`` and ``y``."""
-    if loss == "mse":
-        return [HALF, LP, yhat, MINUS, y, RP, SQUARED]
-    if loss == "bce":
-        return [BRACKET_OPEN, y, LN, yhat, PLUS, LP, ONE, MINUS, y, RP, LN_ONE, MINUS, yhat,
-                CLOSE_PAREN_BRACKET]
-    return [y, LN, yhat]
 
 
 def _loss_row(step: Step, names: _Names, t_index: int, loss: str) -> tuple[Expr, ...]:
@@ -160,9 +151,9 @@ def _loss_row(step: Step, names: _Names, t_index: int, loss: str) -> tuple[Expr,
         yh, y = names.unit(names.depth, k, t), Sym("y", (k,), t)
         vh, vy = Num(float(f.y_hat[k - 1]), paren=False), Num(float(f.y[k - 1]))
         sep: list[Token] = [PLUS] if k > 1 else []
-        formula += sep + _loss_terms(loss, yh, y)
-        numbers += sep + _loss_terms(loss, vh, vy)
-    if loss in ("bce", "ce"):
+        formula += sep + list(LOSSES[loss].row_term(yh, y))
+        numbers += sep + list(LOSSES[loss].row_term(vh, vy))
+    if LOSSES[loss].row_negated:
         formula = [NEGATED_OPEN, *formula, CLOSE]
         numbers = [NEGATED_OPEN, *numbers, CLOSE]
     return ((Sym("J", (), t),), tuple(formula), tuple(numbers), (_fnum(f.loss),))
@@ -234,19 +225,19 @@ def _backward(step: Step, names: _Names, activations: Sequence[str], loss: str
         factors: list[Expr] = []
         delta_label: Expr
         if err is None:
-            note = "σ′ cancels against bce" if loss == "bce" else "softmax Jacobian cancels against ce"
+            note = LOSSES[loss].cancellation.note
             factors.append((Sym("delta", (), t, L), EQUALS, *_output_error_label(t), EQUALS,
                             column(b.delta[-1]), Note(note)))
             delta_label = (Sym("delta", (), t, L),)
         else:
             factors.append((*_output_error_label(t), EQUALS, column(err)))
-            if deriv is not None and out_act != "linear":
+            if deriv is not None and not ACTIVATIONS[out_act].identity:
                 factors.append((Sym("H", (), t, L, "d"), EQUALS,
                                 DerivativeInValue(out_act, Sym("yhat")), EQUALS, column(deriv)))
                 factors.append((Sym("delta", (), t, L), EQUALS, LP, *_output_error_label(t), RP,
                                 HADAMARD, Sym("H", (), t, L, "d"), EQUALS, column(b.delta[-1])))
                 delta_label = (Sym("delta", (), t, L),)
-            elif deriv is None and out_act == "softmax":
+            elif deriv is None and not ACTIVATIONS[out_act].elementwise:
                 factors.append((Sym("delta", (), t, L), EQUALS, SoftmaxJacobianT(),
                                 LP, *_output_error_label(t), RP, EQUALS, column(b.delta[-1])))
                 delta_label = (Sym("delta", (), t, L),)
@@ -274,7 +265,7 @@ def _backward(step: Step, names: _Names, activations: Sequence[str], loss: str
             t = f.sample
             blocks.append(Text(f"Sample t = {t}:"))
             upstream: Expr
-            if n == L - 1 and b.error[-1] is not None and activations[-1] == "linear":
+            if n == L - 1 and b.error[-1] is not None and ACTIVATIONS[activations[-1]].identity:
                 upstream = (BRACKET_OPEN, LP, *_output_error_label(t), RP, T_SUP, LP, wbar, RP,
                             T_SUP, BRACKET_CLOSE, T_SUP)
             else:
@@ -340,6 +331,7 @@ def conventions(trace: Trace) -> str:
               "minibatch": f"mini-batch gradient descent (batches of {s.batch_size})"}[s.method]
     parts.append(f"{method}, λ = {s.learning_rate:g}, {s.epochs} epoch{'s' if s.epochs != 1 else ''}"
                  + (", shuffled each epoch (seed %d)" % s.seed if s.shuffle else ""))
+    parts += [c for c in dict.fromkeys(ACTIVATIONS[a].convention for a in s.activations) if c]
     parts.append("W[n] is (inputs + 1) x outputs, row 0 = biases")
     return "Conventions: " + "; ".join(parts) + "."
 

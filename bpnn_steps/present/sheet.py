@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..maths.activations import ACTIVATIONS
 from ..maths.losses import LOSSES
 from ..model.notation import (EQUALS, GAP, Box, BoxMatrix, Expr, Given, Sym, Token,
                               layer_label, sub)
@@ -151,7 +152,7 @@ def _question_step(trace: Trace, step: Step, decimals: int) -> list[Block]:
         for j in range(s.layers[n]):
             items: list[Answer] = []
             for t in step.samples:
-                if act != "linear":
+                if not ACTIVATIONS[act].identity:
                     items.append(entry(Quantity(u, Kind.Z, n, t), (j,)))
                 items.append(entry(Quantity(u, Kind.A, n, t), (j,)))
             rows += _box_rows(items, decimals)

@@ -173,6 +173,7 @@ def network_tikz(layers: Sequence[int], activations: Sequence[str],
             caption = f"output ({activations[n - 1]})"
         else:
             caption = ("hidden" if depth == 2 else f"hidden {n}") + f" ({activations[n - 1]})"
+        caption = caption.replace("_", r"\_")     # leaky_relu: _ is special in TeX
         out.append(rf"\node[font=\small, anchor=north] at ({column[0].x:.3f},{bottom:.3f}) "
                    rf"{{{caption}}};")
     out.append(r"\end{tikzpicture}")

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..errors import ProblemError
 from ..files.textio import write_atomic
+from ..maths.losses import LOSSES
 from ..maths.training import TrainResult, predict
 
 FORMATS = (".png", ".svg", ".pdf")
@@ -31,9 +32,10 @@ Array = np.ndarray
 def plot_kind(result: TrainResult) -> str:
     """"regression", "classification" or "cost" (the cost panel alone)."""
     p = result.problem
-    if p.layers[0] == 1 and p.loss == "mse":
+    classification = LOSSES[p.loss].classification
+    if p.layers[0] == 1 and not classification:
         return "regression"
-    if p.layers[0] == 2 and p.loss in ("bce", "ce"):
+    if p.layers[0] == 2 and classification:
         return "classification"
     return "cost"
 
