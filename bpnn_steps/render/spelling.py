@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..maths.activations import ACTIVATIONS
+from ..maths.losses import LOSSES, sample_latex
 from ..model.notation import (GENERIC, Apply, Box, BoxMatrix, CostFormula, DerivativeInValue,
                               Entry, EntryForm, Exact, ExactMatrix, Expr, Formula,
                               FormulaMatrix, Given, Grad, L2Term, LossFormula, Mat, MeanOver,
@@ -47,17 +48,6 @@ _LATEX_OPS = {
     OpKind.WORD_SPACE: " ", OpKind.SIZED_BRACKET_OPEN: r"\left[ ",
     OpKind.SIZED_BRACKET_CLOSE: r" \right]",
 }
-
-# The per-sample loss of a derivation, summed over K outputs: (Unicode, LaTeX with {k}).
-_LOSS_FORMULAS = {
-    "mse": ("Σₖ ½(ŷₖ − yₖ)²",
-            r"\sum_{{k=1}}^{{{k}}} \tfrac{{1}}{{2}}(\hat{{y}}_{{k,(t)}} - y_{{k,(t)}})^{{2}}"),
-    "bce": ("−Σₖ [yₖ ln ŷₖ + (1 − yₖ) ln(1 − ŷₖ)]",
-            r"-\sum_{{k=1}}^{{{k}}} \left[ y_{{k,(t)}} \ln \hat{{y}}_{{k,(t)}} + "
-            r"(1 - y_{{k,(t)}}) \ln(1 - \hat{{y}}_{{k,(t)}}) \right]"),
-    "ce": ("−Σₖ yₖ ln ŷₖ", r"-\sum_{{k=1}}^{{{k}}} y_{{k,(t)}} \ln \hat{{y}}_{{k,(t)}}"),
-}
-
 
 def _bmatrix(cells: Sequence[Sequence[str]], row_gap: str = r" \\ ") -> str:
     return r"\begin{bmatrix} " + row_gap.join(" & ".join(row) for row in cells) + \
@@ -157,7 +147,7 @@ def unicode(tok: Token, decimals: int, previous: Token | None = None) -> str:
     if isinstance(tok, SumOver):
         return f"Σ{sub(tok.index)} " + expr_unicode(tok.body, decimals)
     if isinstance(tok, LossFormula):
-        return _LOSS_FORMULAS[tok.loss][0]
+        return LOSSES[tok.loss].formula
     if isinstance(tok, CostFormula):
         reg = ""
         if tok.beta is not None:
@@ -276,7 +266,7 @@ def latex(tok: Token, decimals: int, previous: Token | None = None) -> str:
     if isinstance(tok, SumOver):
         return rf"\sum_{{{tok.index}=1}}^{{{tok.upper}}} " + expr_latex(tok.body, decimals)
     if isinstance(tok, LossFormula):
-        return _LOSS_FORMULAS[tok.loss][1].format(k=tok.outputs)
+        return sample_latex(LOSSES[tok.loss], tok.outputs)
     if isinstance(tok, CostFormula):
         count = tok.samples
         text = rf"\frac{{1}}{{{count}}} \sum_{{t=1}}^{{{count}}} J_{{(t)}}"
