@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 
@@ -25,25 +26,53 @@ from ..maths.losses import LOSSES
 from ..numfmt import fmt
 from ..model.problem import Problem
 
-MISTAKES: dict[str, str] = {
-    "transposed": "transposed matrix (rows and columns swapped)",
-    "rearranged": "right numbers in the wrong places",
-    "wrong-sample": "another sample's values",
-    "sign": "sign slip",
-    "rounding": "rounding slip",
-    "missing-derivative": "missing activation derivative",
-    "missing-1/T": "missing 1/T (sum of the losses instead of their mean)",
-    "missing-1/2": "missing 1/2 (of the squared error)",
-    "sum-not-mean": "sum instead of mean over the samples",
-    "new-weights-too-early": "updated weights used too early in the backward pass",
-    "carried-forward": "error carried forward from an earlier wrong entry",
-    "missing-lambda": "learning rate left out of the update",
-    "missing-bias": "bias weight left out",
-    "missing-activation": "activation function not applied",
-    "constant-factor": "off by a constant factor",
-    "formula": "answer cannot be read",
-    "unknown": "no known mistake pattern",
+class Mistake(StrEnum):
+    """A diagnosed cause of a wrong entry (the value is the code the JSON reports)."""
+
+    TRANSPOSED = "transposed"
+    REARRANGED = "rearranged"
+    WRONG_SAMPLE = "wrong-sample"
+    SIGN = "sign"
+    ROUNDING = "rounding"
+    MISSING_DERIVATIVE = "missing-derivative"
+    MISSING_1_T = "missing-1/T"
+    MISSING_HALF = "missing-1/2"
+    SUM_NOT_MEAN = "sum-not-mean"
+    NEW_WEIGHTS_TOO_EARLY = "new-weights-too-early"
+    CARRIED_FORWARD = "carried-forward"
+    MISSING_LAMBDA = "missing-lambda"
+    MISSING_BIAS = "missing-bias"
+    MISSING_ACTIVATION = "missing-activation"
+    CONSTANT_FACTOR = "constant-factor"
+    FORMULA = "formula"
+    UNKNOWN = "unknown"
+
+    @property
+    def description(self) -> str:
+        return _DESCRIPTIONS[self]
+
+
+_DESCRIPTIONS = {
+    Mistake.TRANSPOSED: "transposed matrix (rows and columns swapped)",
+    Mistake.REARRANGED: "right numbers in the wrong places",
+    Mistake.WRONG_SAMPLE: "another sample's values",
+    Mistake.SIGN: "sign slip",
+    Mistake.ROUNDING: "rounding slip",
+    Mistake.MISSING_DERIVATIVE: "missing activation derivative",
+    Mistake.MISSING_1_T: "missing 1/T (sum of the losses instead of their mean)",
+    Mistake.MISSING_HALF: "missing 1/2 (of the squared error)",
+    Mistake.SUM_NOT_MEAN: "sum instead of mean over the samples",
+    Mistake.NEW_WEIGHTS_TOO_EARLY: "updated weights used too early in the backward pass",
+    Mistake.CARRIED_FORWARD: "error carried forward from an earlier wrong entry",
+    Mistake.MISSING_LAMBDA: "learning rate left out of the update",
+    Mistake.MISSING_BIAS: "bias weight left out",
+    Mistake.MISSING_ACTIVATION: "activation function not applied",
+    Mistake.CONSTANT_FACTOR: "off by a constant factor",
+    Mistake.FORMULA: "answer cannot be read",
+    Mistake.UNKNOWN: "no known mistake pattern",
 }
+# Descriptions by code (a code read back from JSON is a plain string).
+MISTAKES: dict[str, str] = {m.value: m.description for m in Mistake}
 
 
 @dataclass(frozen=True)
@@ -94,7 +123,7 @@ class Pattern:
     """A whole-matrix mistake: the given numbers are those of the expected matrix,
     or of another sample's (``sample``), in other places."""
 
-    code: str
+    code: Mistake
     message: str
     places: dict[tuple[int, ...], tuple[int, ...]]   # given index -> where the number belongs
     sample: int | None = None                          # the other sample, for wrong-sample
@@ -131,7 +160,7 @@ def matrix_pattern(tol: Tolerance, given: np.ndarray, expected: np.ndarray,
         return None
     if transposed_shape:
         rows, cols = expected.shape
-        return Pattern("transposed", f"written as a {cols} x {rows} matrix: rows and columns "
+        return Pattern(Mistake.TRANSPOSED, f"written as a {cols} x {rows} matrix: rows and columns "
                        f"swapped ({what} is {rows} x {cols}, row 0 = biases)",
                        {(i, j): (i, j) for i in range(rows) for j in range(cols)})
     if _all_close(tol, given, expected, precisions):
@@ -139,19 +168,19 @@ def matrix_pattern(tol: Tolerance, given: np.ndarray, expected: np.ndarray,
     if given.ndim == 2 and given.shape[0] == given.shape[1] and \
             _all_close(tol, given, expected.T, precisions):
         n = given.shape[0]
-        return Pattern("transposed", "the right numbers, transposed (rows and columns "
+        return Pattern(Mistake.TRANSPOSED, "the right numbers, transposed (rows and columns "
                        "swapped)", {(i, j): (j, i) for i in range(n) for j in range(n)})
     places = _multiset_places(tol, given, expected, precisions)
     if places is not None:
-        return Pattern("rearranged", "the right numbers in the wrong places", places)
+        return Pattern(Mistake.REARRANGED, "the right numbers in the wrong places", places)
     for t, other in sorted(others.items()):
         if _all_close(tol, given, other, precisions):
-            return Pattern("wrong-sample", f"these are sample {t}'s values, not this "
+            return Pattern(Mistake.WRONG_SAMPLE, f"these are sample {t}'s values, not this "
                            "sample's", {i: i for i in np.ndindex(given.shape)}, t)
     for t, other in sorted(others.items()):
         places = _multiset_places(tol, given, other, precisions)
         if places is not None:
-            return Pattern("wrong-sample", f"sample {t}'s values in other places (another "
+            return Pattern(Mistake.WRONG_SAMPLE, f"sample {t}'s values in other places (another "
                            "sample's numbers, re-arranged)", places, t)
     return None
 
@@ -185,35 +214,35 @@ def degenerate(q: Quantity, given: np.ndarray, expected: np.ndarray, problem: Pr
 # --------------------------------------------------------------------------- messages
 
 
-def scenario_message(code: str, q: Quantity, problem: Problem, value: float,
+def scenario_message(code: Mistake, q: Quantity, problem: Problem, value: float,
                      sign_update: bool = False, layer: int | None = None,
                      batch: int = 1, decimals: int = 3) -> str:
     """Why the given number is what this mistake would produce."""
     v = fmt(value, decimals)
-    if code == "missing-derivative":
+    if code == Mistake.MISSING_DERIVATIVE:
         depth = len(problem.layers) - 1
         act = ACTIVATIONS[problem.activations[layer - 1]]
         unit = "ŷ" if layer == depth else ("h" if depth == 2 else f"h⁽{layer}⁾")
         factor = act.derivative_unicode(unit) or "f'(z)"
         return f"missing activation derivative: without {factor} of layer {layer} this is {v}"
-    if code == "new-weights-too-early":
+    if code == Mistake.NEW_WEIGHTS_TOO_EARLY:
         return (f"back-propagated through the updated W[{(q.layer or 0) + 1}] instead of the "
                 f"old one: that gives {v}")
-    if code == "missing-1/2":
+    if code == Mistake.MISSING_HALF:
         return f"missing 1/2: without the 1/2 of the squared error this is {v}"
-    if code == "sum-not-mean":
+    if code == Mistake.SUM_NOT_MEAN:
         return f"sum over the {batch} samples instead of their mean (1/T left out): {v}"
-    if code == "missing-1/T":
+    if code == Mistake.MISSING_1_T:
         return f"missing 1/T: the sum of the J(t), not their mean, is {v}"
-    if code == "sign":
+    if code == Mistake.SIGN:
         if sign_update:
             return f"sign slip: W + λ∇J instead of W − λ∇J gives {v}"
         return f"sign slip: y − ŷ instead of ŷ − y gives {v}"
-    if code == "missing-lambda":
+    if code == Mistake.MISSING_LAMBDA:
         return f"learning rate λ left out: W − ∇J gives {v}"
-    if code == "missing-bias":
+    if code == Mistake.MISSING_BIAS:
         return f"bias left out: without the bias weights (row 0) this is {v}"
-    if code == "missing-activation":
+    if code == Mistake.MISSING_ACTIVATION:
         return f"activation not applied: h = z gives {v}"
     return MISTAKES.get(code, code)
 
@@ -223,14 +252,14 @@ def factors_for(q: Quantity, problem: Problem, batch: int) -> list[tuple[float, 
     mse = LOSSES[problem.loss].half      # J has the ½ of the squared error
     out: list[tuple[float, str, str]] = []
     if q.kind == "cost" and batch > 1:
-        out.append((float(batch), "missing-1/T", f"missing 1/T: {batch} times the cost (the "
+        out.append((float(batch), Mistake.MISSING_1_T, f"missing 1/T: {batch} times the cost (the "
                     "sum of the J(t), not their mean)"))
         if mse:
-            out.append((2.0 * batch, "missing-1/T", f"missing 1/T and 1/2: {2 * batch} times "
+            out.append((2.0 * batch, Mistake.MISSING_1_T, f"missing 1/T and 1/2: {2 * batch} times "
                         "the cost"))
     if q.kind == "mean" and batch > 1:
-        out.append((float(batch), "sum-not-mean", f"sum instead of mean: {batch} times the "
+        out.append((float(batch), Mistake.SUM_NOT_MEAN, f"sum instead of mean: {batch} times the "
                     "mean gradient (1/T left out)"))
     if mse and q.kind in ("J", "cost", "delta", "grad", "mean"):
-        out.append((2.0, "missing-1/2", "missing 1/2: twice the right value"))
+        out.append((2.0, Mistake.MISSING_HALF, "missing 1/2: twice the right value"))
     return out

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..files.answer_file import (clean_text, read_answers,
                       read_header, read_root, resolve_problem_ref)
-from .diagnose import (MISTAKES, Pattern, Tolerance, degenerate, differs, factors_for,
+from .diagnose import (MISTAKES, Mistake, Pattern, Tolerance, degenerate, differs, factors_for,
                        matrix_pattern, scenario_message)
 from ..model.answer_sheet import AnswerSheet, FormulaGiven, Given
 from ..model.quantities import (Kind, Quantity, answer_quantities, entry_name, key_name,
@@ -78,7 +78,7 @@ class EntryResult:
     expected: float | None
     expected_text: str | None      # for formulas: the derived gradient
     accepted: str | None           # exact | rounding D | own values | follow-through
-    cause: str | None              # a MISTAKES code for wrong/invalid entries
+    cause: Mistake | None          # why a wrong or unreadable entry is wrong
     message: str
     line: int | None
     decimals: int = 3              # decimals to show the expected value with
@@ -417,7 +417,7 @@ class _NodeMarker:
         for index in (np.ndindex(g.shape) if g.shape else [()]):
             entry = self.entry(tuple(int(i) for i in index), pattern, block, relied)
             accepted[index] = entry.mark == CORRECT
-            if entry.mark == WRONG and entry.cause != "carried-forward":
+            if entry.mark == WRONG and entry.cause != Mistake.CARRIED_FORWARD:
                 new_error = True
             entries.append(entry)
         note = pattern.message if pattern is not None else None
@@ -440,11 +440,11 @@ class _NodeMarker:
             return EntryResult(**base, mark=BLANK, accepted=None, cause=None,
                                message="not answered")
         if cell.error:
-            return EntryResult(**base, mark=INVALID, accepted=None, cause="formula",
+            return EntryResult(**base, mark=INVALID, accepted=None, cause=Mistake.FORMULA,
                                message=cell.error)
         v, p = cell.value, cell.precision
         if g.transposed:
-            return EntryResult(**base, mark=WRONG, accepted=None, cause="transposed",
+            return EntryResult(**base, mark=WRONG, accepted=None, cause=Mistake.TRANSPOSED,
                                message="right number, but the matrix is transposed"
                                if self.tol.close(v, e, p) else "the matrix is transposed; "
                                f"this entry should be {fmt(e, decimals)}")
@@ -460,7 +460,7 @@ class _NodeMarker:
                 return EntryResult(**base, mark=FOLLOW_THROUGH, accepted="follow-through",
                                    cause=None, message=f"follow-through: consistent with your "
                                    f"{relied}")
-            return EntryResult(**base, mark=WRONG, accepted=None, cause="carried-forward",
+            return EntryResult(**base, mark=WRONG, accepted=None, cause=Mistake.CARRIED_FORWARD,
                                message=f"carried forward from your wrong {relied}; no "
                                f"follow-through credit: {block}")
         cause, message = self.diagnose(index, v, p, pattern, decimals)
@@ -511,7 +511,7 @@ class _NodeMarker:
             [float(self.acc[index])]
         if p is not None and not self.tol.precise_enough(p):
             if any(abs(v - ref) <= 0.5 * p.ulp * (1 + 1e-9) for ref in (e, refs[-1])):
-                return "rounding", (f"too few figures: write {fmt(e, max(3, decimals))} "
+                return Mistake.ROUNDING, (f"too few figures: write {fmt(e, max(3, decimals))} "
                                     f"(at least {self.tol.min_figures} significant figures or "
                                     f"{self.tol.min_decimals} decimals)")
         elif p is not None:
@@ -519,16 +519,16 @@ class _NodeMarker:
                 r = float(env[q][index])
                 if d < p.decimals and abs(v - r) <= 0.5 * 10.0 ** -d * (1 + 1e-9) \
                         and differs(r, e):
-                    return "rounding", (f"rounding slip: this is the {d}-decimal hand "
+                    return Mistake.ROUNDING, (f"rounding slip: this is the {d}-decimal hand "
                                         f"calculation's {fmt(r, d)}, written with "
                                         f"{p.decimals} decimals; at {p.decimals} decimals the "
                                         f"value is {fmt(round_half_up(e, p.decimals), p.decimals)}")
             if any(self.tol.loosely_close(v, ref, p) for ref in refs):
-                return "rounding", (f"rounding slip: {fmt(e, decimals + 2)} rounds to "
+                return Mistake.ROUNDING, (f"rounding slip: {fmt(e, decimals + 2)} rounds to "
                                     f"{fmt(round_half_up(e, p.decimals), p.decimals)}")
         extra = f" (your earlier values give {fmt(own, decimals)})" \
             if fmt(own, decimals) != fmt(e, decimals) else ""
-        return "unknown", f"expected {fmt(e, decimals)}{extra}"
+        return Mistake.UNKNOWN, f"expected {fmt(e, decimals)}{extra}"
 
     def explanations(self, index: tuple[int, ...], v: float, p, decimals: int
                      ) -> list[tuple[str, str]]:
@@ -540,7 +540,7 @@ class _NodeMarker:
         for s, xs, os_ in zip(self.scenarios, self.exact_s, self.own_s):
             for ref in (float(xs[index]), float(os_[index])):
                 if differs(ref, e) and differs(ref, own) and self.tol.close(v, ref, p, 1.0):
-                    code = "missing-1/T" if s.sum_not_mean and q.kind is Kind.COST else s.code
+                    code = Mistake.MISSING_1_T if s.sum_not_mean and q.kind is Kind.COST else s.code
                     found.append((code, scenario_message(
                         code, q, self.problem, ref, sign_update=s.sign_update,
                         layer=s.linear_at, batch=len(self.samples), decimals=decimals)))
@@ -550,14 +550,14 @@ class _NodeMarker:
                    for ref in (e, own)):
                 found.append((code, message))
         if any(abs(ref) > 1e-12 and self.tol.close(v, -ref, p) for ref in (e, own)):
-            found.append(("sign", f"sign slip: the right value is {fmt(e, decimals)}"))
+            found.append((Mistake.SIGN, f"sign slip: the right value is {fmt(e, decimals)}"))
         if q.sample is not None:
             for t in self.samples:
                 if t == q.sample:
                     continue
                 other = float(self.exact[Quantity(q.update, q.kind, q.layer, t)][index])
                 if differs(other, e) and self.tol.close(v, other, p):
-                    found.append(("wrong-sample", f"this is sample {t}'s value; sample "
+                    found.append((Mistake.WRONG_SAMPLE, f"this is sample {t}'s value; sample "
                                   f"{q.sample}'s is {fmt(e, decimals)}"))
         return found
 
@@ -565,7 +565,7 @@ class _NodeMarker:
         place = pattern.places.get(index)
         if place is None:
             return pattern.code, pattern.message
-        if pattern.code == "wrong-sample":
+        if pattern.code == Mistake.WRONG_SAMPLE:
             other = Quantity(self.q.update, self.q.kind, self.q.layer, pattern.sample)
             return pattern.code, f"sample {pattern.sample}'s " \
                 f"{entry_name(other, place, self.chain.depth)}"
@@ -608,7 +608,7 @@ def _unavailable(f: FormulaGiven, message: str, depth: int) -> GroupResult:
     q = Quantity(0, Kind.GRAD, f.layer, None)
     entries = tuple(EntryResult(f.key, None, (int(i), int(j)), entry_name(q, (i, j), depth),
                                 BLANK if text is None else INVALID, None, text, None, None,
-                                None, None if text is None else "formula", message, line)
+                                None, None if text is None else Mistake.FORMULA, message, line)
                     for (i, j), (text, line) in zip(np.ndindex(f.shape), f.cells))
     return GroupResult(f.key, None, f.line, None, entries)
 
@@ -635,10 +635,10 @@ def _mark_formula(f: FormulaGiven, index: tuple[int, int], text: str | None, lin
         formula = parse(text, symbols.keys())
         student = to_sympy(formula, symbols)
     except FormulaError as err:
-        return EntryResult(**base, mark=INVALID, accepted=None, cause="formula",
+        return EntryResult(**base, mark=INVALID, accepted=None, cause=Mistake.FORMULA,
                            message=f"cannot read {shown!r}: {err}")
     except RecursionError:
-        return EntryResult(**base, mark=INVALID, accepted=None, cause="formula",
+        return EntryResult(**base, mark=INVALID, accepted=None, cause=Mistake.FORMULA,
                            message=f"cannot read {shown!r}: it is nested too deeply")
     result = compare(student, want, symbols)
     if result.equivalent:
@@ -660,11 +660,11 @@ def _formula_diagnosis(result, student, index: tuple[int, int], f: FormulaGiven,
     if result.factor is not None:
         factor = result.factor
         if factor == -1:
-            return "sign", "sign slip: the negative of the gradient (y − ŷ instead of ŷ − y?)"
+            return Mistake.SIGN, "sign slip: the negative of the gradient (y − ŷ instead of ŷ − y?)"
         if factor == 2 and LOSSES[problem.loss].half:
-            return "missing-1/2", "missing 1/2: twice the gradient"
+            return Mistake.MISSING_HALF, "missing 1/2: twice the gradient"
         if factor != 0:
-            return "constant-factor", f"off by a constant factor: {factor} times the gradient"
+            return Mistake.CONSTANT_FACTOR, f"off by a constant factor: {factor} times the gradient"
     act_name = problem.activations[f.layer - 1]
     act = ACTIVATIONS[act_name]
     unit = (f"yhat{index[1] + 1}" if f.layer == depth else
@@ -677,14 +677,14 @@ def _formula_diagnosis(result, student, index: tuple[int, int], f: FormulaGiven,
                 math.isfinite(r) and abs(r - d) <= 1e-9 * max(1.0, abs(d))
                 for r, d in zip(result.ratios, derivs)):
             factor_text = act.derivative_unicode(unit)
-            return "missing-derivative", f"missing activation derivative {factor_text}"
+            return Mistake.MISSING_DERIVATIVE, f"missing activation derivative {factor_text}"
     for other, expr in expected.items():
         if other != index and compare(student, expr, symbols).equivalent:
             name = entry_name(q, other, depth)
-            return "rearranged", f"this is the formula of {name} (wrong place)"
+            return Mistake.REARRANGED, f"this is the formula of {name} (wrong place)"
     used = {str(sym) for sym in student.free_symbols | expected[index].free_symbols}
     point = ", ".join(f"{k} = {fmt(v)}" for k, v in result.point.items() if k in used)
     if result.student_value is None or result.expected_value is None:
-        return "unknown", f"not equivalent to the gradient (undefined at {point})"
-    return "unknown", (f"not equivalent to the gradient: at {point} yours gives "
+        return Mistake.UNKNOWN, f"not equivalent to the gradient (undefined at {point})"
+    return Mistake.UNKNOWN, (f"not equivalent to the gradient: at {point} yours gives "
                        f"{fmt(result.student_value)}, the gradient {fmt(result.expected_value)}")

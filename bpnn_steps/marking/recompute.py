@@ -31,6 +31,7 @@ from ..maths import engine
 from ..maths.engine import feed_forward, l2_penalty, output_delta, sample_losses
 from ..model.problem import Problem
 from ..model.trace import Trace
+from .diagnose import Mistake
 
 Array = np.ndarray
 Env = dict[Quantity, Array]
@@ -40,7 +41,7 @@ Env = dict[Quantity, Array]
 class Scenario:
     """A typical mistake, made consistently from where it first applies."""
 
-    code: str
+    code: Mistake
     linear_at: int | None = None        # the activation derivative of this layer left out
     no_bias: bool = False               # z computed without the bias weights
     no_activation: bool = False         # h = z (the hidden activation not applied)
@@ -232,17 +233,17 @@ def scenarios_for(problem: Problem, schedule: Sequence[Sequence[int]]) -> list[S
         act = problem.activations[n - 1]
         if ACTIVATIONS[act].identity or (n == L and simplified):
             continue
-        out.append(Scenario("missing-derivative", linear_at=n))
+        out.append(Scenario(Mistake.MISSING_DERIVATIVE, linear_at=n))
     if L > 1:
-        out.append(Scenario("new-weights-too-early", new_weights_early=True))
-    out.append(Scenario("sign", sign_update=True))
-    out.append(Scenario("missing-lambda", no_lambda=True))
+        out.append(Scenario(Mistake.NEW_WEIGHTS_TOO_EARLY, new_weights_early=True))
+    out.append(Scenario(Mistake.SIGN, sign_update=True))
+    out.append(Scenario(Mistake.MISSING_LAMBDA, no_lambda=True))
     if any(len(s) > 1 for s in schedule):
-        out.append(Scenario("sum-not-mean", sum_not_mean=True))
+        out.append(Scenario(Mistake.SUM_NOT_MEAN, sum_not_mean=True))
     if spec.half:
-        out.append(Scenario("missing-1/2", double_loss=True))
-    out.append(Scenario("sign", sign_error=True))
-    out.append(Scenario("missing-bias", no_bias=True))
+        out.append(Scenario(Mistake.MISSING_HALF, double_loss=True))
+    out.append(Scenario(Mistake.SIGN, sign_error=True))
+    out.append(Scenario(Mistake.MISSING_BIAS, no_bias=True))
     if L > 1:
-        out.append(Scenario("missing-activation", no_activation=True))
+        out.append(Scenario(Mistake.MISSING_ACTIVATION, no_activation=True))
     return out
