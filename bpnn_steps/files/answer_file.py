@@ -52,9 +52,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..errors import ProblemError
+from .yamldoc import Doc, describe, parse_yaml, reject_tags
 from ..model.answer_sheet import AnswerSheet, Cell, FormulaGiven, Given, Precision
 from ..model.problem import Problem
 from ..model.quantities import (UPDATE_KEY, Kind, Quantity, answer_quantities, compact,
@@ -107,13 +106,7 @@ class _Reader:
         return ProblemError(message, file=self.name, line=line, key=key)
 
     def reject_tags(self, value: Any, key: str, line: int | None) -> None:
-        from .problem_file import _reject_tags, _Doc
-
-        try:
-            _reject_tags(_Doc(self.name), value, key, line)
-        except ProblemError as err:
-            raise self.error(key, err.message.replace("problem files", "answer files"),
-                             line) from None
+        reject_tags(Doc(self.name, "answer files"), value, key, line)
 
     def written(self, container: Any, where: Any, value: float) -> str:
         line, col = _pos(container, where)
@@ -157,7 +150,7 @@ class _Reader:
             return Cell(number, clean_text(value.strip()), precision, line,
                         formula=literal is None)
         raise self.error(key, f"must be a number, ~ or a quoted formula, got "
-                         f"{_describe(value)}", line)
+                         f"{describe(value)}", line)
 
     def array(self, value: Any, container: Any, where: Any, key: str, line: int | None,
               shape: tuple[int, ...], what: str) -> tuple[tuple[Cell, ...], bool]:
@@ -170,7 +163,7 @@ class _Reader:
         if not isinstance(value, Sequence) or isinstance(value, str):
             if shape == (1,) and (value is None or isinstance(value, (int, float, str))):
                 return (self.cell(value, container, where, key, line),), False
-            raise self.error(key, f"must be {what}, got {_describe(value)}", line)
+            raise self.error(key, f"must be {what}, got {describe(value)}", line)
         if len(shape) == 1:
             return self.vector(value, key, line, shape[0], what), False
         return self.matrix(value, key, line, shape, what)
@@ -182,7 +175,7 @@ class _Reader:
             if isinstance(item, Sequence) and not isinstance(item, str):   # a column [[a], [b]]
                 if len(item) != 1:
                     raise self.error(f"{key}[{i}]", f"must be one number, got "
-                                     f"{_describe(item)} ({key} must be {what})",
+                                     f"{describe(item)} ({key} must be {what})",
                                      _pos(value, i)[0] + 1 if _pos(value, i)[0] is not None
                                      else line)
                 items.append((item[0], item, 0))
@@ -208,7 +201,7 @@ class _Reader:
                 continue
             if not isinstance(row, Sequence) or isinstance(row, str):
                 raise self.error(f"{key}[{i}]", f"must be a row (a list of numbers), got "
-                                 f"{_describe(row)}; {key} must be {what}", row_line)
+                                 f"{describe(row)}; {key} must be {what}", row_line)
             grid.append([self.cell(v, row, j, f"{key}[{i}][{j}]", row_line)
                          for j, v in enumerate(row)])
         widths = {len(r) for r in grid}
@@ -231,27 +224,20 @@ def _finest(text: str) -> Precision | None:
     return max(found, key=lambda p: p.decimals) if found else None
 
 
-def _describe(value: Any) -> str:
-    from .problem_file import _describe as describe
-
-    return describe(value)
-
-
 def _text(reader: _Reader, value: Any, key: str, line: int | None) -> str:
     reader.reject_tags(value, key, line)
     if isinstance(value, bool) or value is None:
-        raise reader.error(key, f"must be text, got {_describe(value)}", line)
+        raise reader.error(key, f"must be text, got {describe(value)}", line)
     if isinstance(value, (int, float)):
         return str(value)
     if not isinstance(value, str):
-        raise reader.error(key, f"must be text, got {_describe(value)}", line)
+        raise reader.error(key, f"must be text, got {describe(value)}", line)
     return value
 
 
 def read_root(path: str | os.PathLike[str], display: str | None = None) -> tuple[Any, str]:
     """The parsed YAML of an answer file (size-capped, UTF-8) and its text."""
     from .textio import read_text
-    from .problem_file import parse_yaml
 
     name = display or str(path)
     text = read_text(Path(path), name, "answer file", MAX_ANSWER_BYTES)
@@ -278,7 +264,7 @@ def read_header(root: Any, text: str, name: str) -> Header:
     reader.reject_tags(root, "(top level)", 1)
     if not isinstance(root, Mapping):
         raise reader.error("(top level)", f"must be a mapping with problem: and answers:, got "
-                           f"{_describe(root)}", 1)
+                           f"{describe(root)}", 1)
     for key in root:
         if key not in TOP_KEYS:
             close = difflib.get_close_matches(str(key), TOP_KEYS, n=1, cutoff=0.6)
@@ -376,7 +362,7 @@ def read_answers(header: Header, problem: Problem, schedule: Sequence[Sequence[i
         raise reader.error("answers", "is empty; list the answers under it", line)
     if not isinstance(node, Mapping):
         raise reader.error("answers", f"must be a mapping of keys such as h(1): [...], got "
-                           f"{_describe(node)}", line)
+                           f"{describe(node)}", line)
     entries: list[Given] = []
     formulas: list[FormulaGiven] = []
     seen: dict[Quantity | tuple[str, int], tuple[str, int | None]] = {}
@@ -397,7 +383,7 @@ def read_answers(header: Header, problem: Problem, schedule: Sequence[Sequence[i
         reader.reject_tags(section, f"answers.{key_text}", kline)
         if not isinstance(section, Mapping):
             raise reader.error(f"answers.{key_text}", f"must be a mapping of answers, got "
-                               f"{_describe(section)}", kline)
+                               f"{describe(section)}", kline)
         sections.append((update, section, f"answers.{key_text}", kline))
     for update, section, prefix, _ in sections:
         keys = direct if section is node else list(section)
@@ -473,7 +459,7 @@ def _read_formulas(reader: _Reader, problem: Problem, section: Any, key: str, wh
     what = describe_shape(Kind.GRAD, layer, problem.layers) + " of formulas"
     reader.reject_tags(value, where, line)
     if not isinstance(value, Sequence) or isinstance(value, str) or len(value) != shape[0]:
-        got = _describe(value)
+        got = describe(value)
         raise reader.error(where, f"must be {what}, got {got}", line)
     cells: list[tuple[str | None, int | None]] = []
     for i, row in enumerate(value):
@@ -484,14 +470,14 @@ def _read_formulas(reader: _Reader, problem: Problem, section: Any, key: str, wh
             row = [row]
         if not isinstance(row, Sequence) or isinstance(row, str) or len(row) != shape[1]:
             raise reader.error(f"{where}[{i}]", f"must be a row of {shape[1]} formulas, got "
-                               f"{_describe(row)}", row_line)
+                               f"{describe(row)}", row_line)
         for j, item in enumerate(row):
             reader.reject_tags(item, f"{where}[{i}][{j}]", row_line)
             if item is None or (isinstance(item, str) and not item.strip()):
                 cells.append((None, row_line))
             elif isinstance(item, bool) or not isinstance(item, (str, int, float)):
                 raise reader.error(f"{where}[{i}][{j}]", f"must be a quoted formula or ~, got "
-                                   f"{_describe(item)}", row_line)
+                                   f"{describe(item)}", row_line)
             else:
                 cells.append((str(item), row_line))     # shown only after parsing or clean_text
     return FormulaGiven(key=key, layer=layer, line=line, cells=tuple(cells),

@@ -1,0 +1,210 @@
+"""Reading YAML 1.2 files with line-numbered errors: the parser and the checks every
+value of a problem or answer file goes through.
+
+ruamel.yaml's round-trip loader keeps the line of every key and item, reads
+``1e-3`` as a number and refuses duplicate keys.  It never constructs Python
+objects: tags such as ``!!python/object`` stay inert nodes, and
+:func:`reject_tags` refuses them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import ProblemError
+
+
+class Doc:
+    """The file being validated: turns key paths and nodes into error messages;
+    ``kind`` names such files in messages ("problem files", "answer files")."""
+
+    def __init__(self, name: str, kind: str = "problem files") -> None:
+        self.name = name
+        self.kind = kind
+
+    def error(self, key: str | None, message: str, line: int | None) -> ProblemError:
+        return ProblemError(message, file=self.name, line=line, key=key)
+
+
+def key_line(mapping: Any, key: str) -> int | None:
+    try:
+        return mapping.lc.key(key)[0] + 1
+    except Exception:
+        return None
+
+
+def value_line(mapping: Any, key: str) -> int | None:
+    try:
+        return mapping.lc.value(key)[0] + 1
+    except Exception:
+        return key_line(mapping, key)
+
+
+def item_line(seq: Any, index: int, default: int | None) -> int | None:
+    try:
+        return seq.lc.item(index)[0] + 1
+    except Exception:
+        return default
+
+
+def describe(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, Sequence):
+        return f"a list of {len(value)}"
+    return repr(value)
+
+
+def reject_tags(doc: Doc, value: Any, key: str, line: int | None) -> None:
+    tag = getattr(value, "tag", None)
+    tag_text = getattr(tag, "value", None) if tag is not None else None
+    if tag_text is None and type(value).__name__ == "TaggedScalar":
+        tag_text = str(tag)
+    if tag_text:
+        raise doc.error(key, f"has the YAML tag {tag_text!r}; tags are not allowed in "
+                        f"{doc.kind}", line)
+
+
+def check_keys(doc: Doc, mapping: Any, allowed: Sequence[str], prefix: str) -> None:
+    import difflib
+
+    for key in mapping:
+        if key not in allowed:
+            where = f"{prefix}.{key}" if prefix else str(key)
+            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else \
+                f"; expected one of: {', '.join(allowed)}"
+            raise doc.error(where, f"is not a known key{hint}", key_line(mapping, key))
+
+
+def as_mapping(doc: Doc, value: Any, key: str, line: int | None) -> Mapping:
+    reject_tags(doc, value, key, line)
+    if not isinstance(value, Mapping):
+        raise doc.error(key, f"must be a mapping of keys, got {describe(value)}", line)
+    return value
+
+
+def as_number(doc: Doc, value: Any, key: str, line: int | None) -> float:
+    reject_tags(doc, value, key, line)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        hint = " (remove the quotes)" if isinstance(value, str) and looks_numeric(value) else ""
+        raise doc.error(key, f"must be a number, got {describe(value)}{hint}", line)
+    try:
+        x = float(value)
+    except OverflowError:
+        x = math.inf
+    if not math.isfinite(x):
+        raise doc.error(key, f"must be a finite number, got {value}", line)
+    return x
+
+
+def looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def as_integer(doc: Doc, value: Any, key: str, line: int | None, minimum: int) -> int:
+    reject_tags(doc, value, key, line)
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise doc.error(key, f"must be a whole number >= {minimum}, got {describe(value)}",
+                            line)
+    if value < minimum:
+        raise doc.error(key, f"must be a whole number >= {minimum}, got {value}", line)
+    return int(value)
+
+
+def as_boolean(doc: Doc, value: Any, key: str, line: int | None) -> bool:
+    reject_tags(doc, value, key, line)
+    if not isinstance(value, bool):
+        raise doc.error(key, f"must be true or false, got {describe(value)}", line)
+    return value
+
+
+def as_choice(doc: Doc, value: Any, key: str, line: int | None, choices: Sequence[str]) -> str:
+    reject_tags(doc, value, key, line)
+    if not isinstance(value, str) or value not in choices:
+        import difflib
+
+        shown = describe(value)
+        close = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.5) \
+            if isinstance(value, str) else []
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise doc.error(key, f"must be one of {', '.join(choices)}, got {shown}{hint}", line)
+    return value
+
+
+def as_text(doc: Doc, value: Any, key: str, line: int | None) -> str:
+    reject_tags(doc, value, key, line)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise doc.error(key, f"must be text, got {describe(value)}", line)
+    return value
+
+
+def as_matrix(doc: Doc, value: Any, key: str, line: int | None, *,
+            columns: int | None = None, flat_ok: bool = False) -> np.ndarray:
+    """A list of equal-length rows of numbers.  With ``flat_ok`` (one column
+    expected), a plain list of numbers is read as one number per row."""
+    reject_tags(doc, value, key, line)
+    if isinstance(value, str) or not isinstance(value, Sequence) or len(value) == 0:
+        raise doc.error(key, f"must be a non-empty list of rows, got {describe(value)}", line)
+    rows: list[list[float]] = []
+    for i, row in enumerate(value):
+        row_line = item_line(value, i, line)
+        row_key = f"{key}[{i}]"
+        reject_tags(doc, row, row_key, row_line)
+        if isinstance(row, str) or (flat_ok and not isinstance(row, (Sequence, Mapping))):
+            rows.append([as_number(doc, row, row_key, row_line)])
+            continue
+        if not isinstance(row, Sequence):
+            raise doc.error(row_key, f"must be a list of numbers (one row), got {describe(row)}",
+                            row_line)
+        rows.append([as_number(doc, item, f"{row_key}[{j}]", item_line(row, j, row_line))
+                     for j, item in enumerate(row)])
+    expected = columns if columns is not None else len(rows[0])
+    for i, r in enumerate(rows):
+        if len(r) != expected:
+            what = f"{expected} number{'s' if expected != 1 else ''}"
+            raise doc.error(f"{key}[{i}]", f"must have {what}, got {len(r)}",
+                            item_line(value, i, line))
+    return np.array(rows, dtype=float)
+
+
+def parse_yaml(text: str, name: str) -> Any:
+    """Parse YAML 1.2 text with line numbers kept; syntax errors become ProblemError."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    yaml = YAML(typ="rt", pure=True)
+    try:
+        return yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = (exc.problem or "invalid YAML").strip()
+        if "duplicate key" in problem:
+            problem = problem.split(" with value")[0]
+        context = f" ({exc.context.strip()})" if exc.context else ""
+        raise ProblemError(f"is not valid YAML: {problem}{context}", file=name,
+                           line=line) from None
+    except YAMLError as exc:
+        raise ProblemError(f"is not valid YAML: {exc}", file=name) from None
+    except RecursionError:
+        raise ProblemError("is not valid YAML: nested too deeply", file=name) from None
