@@ -12,7 +12,7 @@ a fifth of a frozen dataclass to create.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, NamedTuple
 
 from .options import Format

@@ -16,7 +16,7 @@ from typing import Any
 from ..maths.activations import ACTIVATIONS
 from ..maths.losses import LOSSES
 from ..maths.symbolic import (Derivation, LayerDerivation, Node, One, derive, size,
-                              text_width, to_unicode, unit, weight)
+                              text_width, to_unicode, unit)
 from ..model.notation import (BRACE_CLOSE, BRACE_OPEN, BRACKET_CLOSE, BRACKET_OPEN, CLOSE,
                               EQUALS, GENERIC, HADAMARD, LP, MINUS, OPEN, PLUS, RP,
                               SIZED_BRACKET_CLOSE, SIZED_BRACKET_OPEN, SPACE, T_SUP, TIMES,

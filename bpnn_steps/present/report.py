@@ -13,9 +13,7 @@ from collections.abc import Callable, Sequence
 from ..maths.activations import ACTIVATIONS
 from ..maths.losses import LOSSES
 from ..model.notation import (BRACE_CLOSE, BRACE_OPEN, BRACKET_CLOSE, BRACKET_OPEN, CLOSE,
-                              CLOSE_PAREN_BRACKET,
-                              EQUALS, HADAMARD, HALF, LN, LN_ONE, LP, MINUS, NEGATED_OPEN, ONE,
-                              PLUS, RP, SPACE, SQUARED, T_SUP, TIMES, Apply, DerivativeInValue,
+                              EQUALS, HADAMARD, LP, MINUS, NEGATED_OPEN, PLUS, RP, SPACE, T_SUP, TIMES, Apply, DerivativeInValue,
                               Expr, Grad, L2Term, Mat, MeanOver, Note, Num, OneOver,
                               SoftmaxJacobianT, SoftmaxRatio, Sym, Token, Words, column,
                               layer_label, unit_base, vector_base, with_one)
