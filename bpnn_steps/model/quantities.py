@@ -362,8 +362,8 @@ def symbol(q: Quantity, depth: int) -> Expr:
         if q.n == depth:
             return (Sym("Yhat", (), t), MINUS, Sym("Y", (), t))
         return (Sym("Wbar", (), None, q.n + 1), Sym("delta", (), t, q.n + 1))
-    if q.kind is Kind.DERIVATIVE:
-        return (Sym("H", (), t, n, "d"),)
+    if q.kind is Kind.DERIVATIVE:       # H_d of the one hidden layer carries no layer
+        return (Sym("H", (), t, None if depth == 2 and q.n == 1 else n, "d"),)
     return (Sym({Kind.Z: "z", Kind.DELTA: "delta"}[q.kind], (), t, n),)
 
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 from ..maths.activations import ACTIVATIONS
 from ..maths.losses import LOSSES
 from ..model.notation import (BRACE_CLOSE, BRACE_OPEN, BRACKET_CLOSE, BRACKET_OPEN, CLOSE,
                               EQUALS, HADAMARD, LP, MINUS, NEGATED_OPEN, PLUS, RP, SPACE, T_SUP, TIMES, Apply, DerivativeInValue,
-                              Expr, Grad, L2Term, Mat, MeanOver, Note, Num, OneOver,
+                              Expr, L2Term, Mat, MeanOver, Note, Num, OneOver,
                               SoftmaxJacobianT, SoftmaxRatio, Sym, Token, Words, column,
                               layer_label, unit_base, vector_base, with_one)
+from ..model.quantities import Kind, Quantity, symbol, value_in
 from ..model.trace import Step, Trace
 from ..numfmt import fmt
 from .blocks import Block, Display, Equations, Heading, Table, Text
@@ -203,51 +206,57 @@ def _feed_forward(step: Step, names: _Names, activations: Sequence[str], loss: s
 # --------------------------------------------------------------------------- backward
 
 
-def _output_error_label(t: int) -> Expr:
-    return (Sym("Yhat", (), t), MINUS, Sym("Y", (), t))
-
-
 def _backward(step: Step, names: _Names, activations: Sequence[str], loss: str
               ) -> list[Block]:
     L = names.depth
+    u = step.index
+
+    def value(kind: Kind, n: int, t: int) -> np.ndarray:
+        found = value_in(step, Quantity(u, kind, n, t))
+        assert found is not None, (kind, n, t)
+        return found
+
+    def sym(kind: Kind, n: int, t: int) -> Expr:
+        return symbol(Quantity(u, kind, n, t), L)
+
     blocks: list[Block] = [Heading("2) Backward propagation", 3)]
-    out_act = activations[-1]
+    out_act = ACTIVATIONS[activations[-1]]
     blocks.append(Text(f"a) Output layer gradient, ∇J({Sym('W', (), None, L).unicode()}), "
                        f"{step.weights_before[-1].shape[0]} x {step.weights_before[-1].shape[1]} "
                        "per sample:"))
-    for f, b in zip(step.forward, step.backward):
-        t = f.sample
+    for t in step.samples:
         blocks.append(Text(f"Sample t = {t}:"))
-        err = b.error[-1]
-        deriv = b.derivative[-1]
+        err = value_in(step, Quantity(u, Kind.ERROR, L, t))
+        deriv = value_in(step, Quantity(u, Kind.DERIVATIVE, L, t))
+        delta, error_sym = sym(Kind.DELTA, L, t), sym(Kind.ERROR, L, t)
         factors: list[Expr] = []
         delta_label: Expr
-        if err is None:
-            note = LOSSES[loss].cancellation.note
-            factors.append((Sym("delta", (), t, L), EQUALS, *_output_error_label(t), EQUALS,
-                            column(b.delta[-1]), Note(note)))
-            delta_label = (Sym("delta", (), t, L),)
+        if err is None:      # the output activation's derivative cancels against the loss
+            factors.append((*delta, EQUALS, *error_sym, EQUALS, column(value(Kind.DELTA, L, t)),
+                            Note(LOSSES[loss].cancellation.note)))
+            delta_label = delta
         else:
-            factors.append((*_output_error_label(t), EQUALS, column(err)))
-            if deriv is not None and not ACTIVATIONS[out_act].identity:
-                factors.append((Sym("H", (), t, L, "d"), EQUALS,
-                                DerivativeInValue(out_act, Sym("yhat")), EQUALS, column(deriv)))
-                factors.append((Sym("delta", (), t, L), EQUALS, LP, *_output_error_label(t), RP,
-                                HADAMARD, Sym("H", (), t, L, "d"), EQUALS, column(b.delta[-1])))
-                delta_label = (Sym("delta", (), t, L),)
-            elif deriv is None and not ACTIVATIONS[out_act].elementwise:
-                factors.append((Sym("delta", (), t, L), EQUALS, SoftmaxJacobianT(),
-                                LP, *_output_error_label(t), RP, EQUALS, column(b.delta[-1])))
-                delta_label = (Sym("delta", (), t, L),)
+            factors.append((*error_sym, EQUALS, column(err)))
+            if deriv is not None and not out_act.identity:
+                hd = sym(Kind.DERIVATIVE, L, t)
+                factors.append((*hd, EQUALS, DerivativeInValue(out_act.name, Sym("yhat")), EQUALS,
+                                column(deriv)))
+                factors.append((*delta, EQUALS, LP, *error_sym, RP, HADAMARD, *hd, EQUALS,
+                                column(value(Kind.DELTA, L, t))))
+                delta_label = delta
+            elif deriv is None and not out_act.elementwise:
+                factors.append((*delta, EQUALS, SoftmaxJacobianT(), LP, *error_sym, RP, EQUALS,
+                                column(value(Kind.DELTA, L, t))))
+                delta_label = delta
             else:
-                delta_label = (LP, *_output_error_label(t), RP)
-        inputs = f.x if L == 1 else f.a[L - 2]
+                delta_label = (LP, *error_sym, RP)
         hsym = names.vector(L - 1, t)
-        factors.append((hsym, EQUALS, with_one(inputs)))
+        factors.append((hsym, EQUALS, with_one(_inputs(step, L, t))))
         for item in factors:
             blocks.append(Display(item))
-        blocks.append(Display((Grad(L, t), EQUALS, BRACKET_OPEN, *delta_label, hsym, T_SUP,
-                               BRACKET_CLOSE, T_SUP, EQUALS, Mat(b.grad[-1]))))
+        blocks.append(Display((*sym(Kind.GRAD, L, t), EQUALS, BRACKET_OPEN, *delta_label, hsym,
+                               T_SUP, BRACKET_CLOSE, T_SUP, EQUALS,
+                               Mat(value(Kind.GRAD, L, t)))))
     for n in range(L - 1, 0, -1):
         wbar = Sym("Wbar", (), None, n + 1)
         letter = "abcdefghijklmnopqrstuvwxyz"[min(L - n, 25)]
@@ -259,29 +268,35 @@ def _backward(step: Step, names: _Names, activations: Sequence[str], loss: str
         blocks.append(Display((wbar, EQUALS, Mat(step.weights_before[n][1:]))))
         h_base, h_layer = unit_base(n, L)
         hname = Sym(h_base, (), None, h_layer)
-        for f, b in zip(step.forward, step.backward):
-            t = f.sample
+        for t in step.samples:
             blocks.append(Text(f"Sample t = {t}:"))
             upstream: Expr
-            if n == L - 1 and b.error[-1] is not None and ACTIVATIONS[activations[-1]].identity:
-                upstream = (BRACKET_OPEN, LP, *_output_error_label(t), RP, T_SUP, LP, wbar, RP,
+            plain_output = value_in(step, Quantity(u, Kind.ERROR, L, t)) is not None
+            if n == L - 1 and plain_output and out_act.identity:
+                # The output error Ŷ − Y itself reaches the last hidden layer.
+                upstream = (BRACKET_OPEN, LP, *sym(Kind.ERROR, L, t), RP, T_SUP, LP, wbar, RP,
                             T_SUP, BRACKET_CLOSE, T_SUP)
             else:
-                upstream = (wbar, Sym("delta", (), t, n + 1))
-            hd = Sym("H", (), t, n, "d") if L > 2 else Sym("H", (), t, None, "d")
+                upstream = sym(Kind.ERROR, n, t)
+            hd = sym(Kind.DERIVATIVE, n, t)
             xsym = names.vector(n - 1, t)
-            inputs = f.x if n == 1 else f.a[n - 2]
-            error, derivative = b.error[n - 1], b.derivative[n - 1]
-            assert error is not None and derivative is not None   # hidden layers have both
-            blocks.append(Display((*upstream, EQUALS, column(error))))
-            blocks.append(Display((hd, EQUALS, DerivativeInValue(activations[n - 1], hname),
-                                   EQUALS, column(derivative))))
-            blocks.append(Display((Sym("delta", (), t, n), EQUALS, BRACE_OPEN, *upstream,
-                                   HADAMARD, hd, BRACE_CLOSE, EQUALS, column(b.delta[n - 1]))))
-            blocks.append(Display((xsym, EQUALS, with_one(inputs))))
-            blocks.append(Display((Grad(n, t), EQUALS, LP, Sym("delta", (), t, n), xsym,
-                                   T_SUP, RP, T_SUP, EQUALS, Mat(b.grad[n - 1]))))
+            blocks.append(Display((*upstream, EQUALS, column(value(Kind.ERROR, n, t)))))
+            blocks.append(Display((*hd, EQUALS, DerivativeInValue(activations[n - 1], hname),
+                                   EQUALS, column(value(Kind.DERIVATIVE, n, t)))))
+            blocks.append(Display((*sym(Kind.DELTA, n, t), EQUALS, BRACE_OPEN, *upstream,
+                                   HADAMARD, *hd, BRACE_CLOSE, EQUALS,
+                                   column(value(Kind.DELTA, n, t)))))
+            blocks.append(Display((xsym, EQUALS, with_one(_inputs(step, n, t)))))
+            blocks.append(Display((*sym(Kind.GRAD, n, t), EQUALS, LP, *sym(Kind.DELTA, n, t),
+                                   xsym, T_SUP, RP, T_SUP, EQUALS,
+                                   Mat(value(Kind.GRAD, n, t)))))
     return blocks
+
+
+def _inputs(step: Step, n: int, t: int) -> np.ndarray:
+    """a[n - 1] of sample t: the input x for the first layer."""
+    f = step.forward[step.samples.index(t)]
+    return f.x if n == 1 else f.a[n - 2]
 
 
 # --------------------------------------------------------------------------- update
@@ -289,24 +304,26 @@ def _backward(step: Step, names: _Names, activations: Sequence[str], loss: str
 
 def _update(step: Step, names: _Names, learning_rate: float, beta: float) -> list[Block]:
     b = len(step.samples)
+    u = step.index
     blocks: list[Block] = [Heading("3) Gradient-descent update", 3)]
     lam = Num(learning_rate)
-    mean_label = MeanOver(b)
     for n in range(names.depth, 0, -1):
+        mean_q, new_q = Quantity(u, Kind.MEAN, n), Quantity(u, Kind.NEW, n)
+        mean = Mat(value_in(step, mean_q))
+        after = Mat(value_in(step, new_q))
+        mean_label = (MeanOver(b), *symbol(mean_q, names.depth))
         old = Sym("W", (), None, n, "old")
-        new = Sym("W", (), None, n, "new")
-        blocks.append(Display((mean_label, Grad(n), EQUALS, Mat(step.mean_grad[n - 1]))))
+        new = symbol(new_q, names.depth)
+        blocks.append(Display((*mean_label, EQUALS, mean)))
         expr: Expr
         if beta > 0:
-            expr = (new, EQUALS, old, MINUS, Sym("lambda"), BRACKET_OPEN, mean_label,
-                    Grad(n), PLUS, Sym("beta"), Sym("R", (), None, n), BRACKET_CLOSE,
+            expr = (*new, EQUALS, old, MINUS, Sym("lambda"), BRACKET_OPEN, *mean_label, PLUS,
+                    Sym("beta"), Sym("R", (), None, n), BRACKET_CLOSE,
                     EQUALS, Mat(step.weights_before[n - 1]), MINUS, lam, TIMES, LP,
-                    Mat(step.mean_grad[n - 1]), PLUS, Mat(step.l2_grad[n - 1]), RP,
-                    EQUALS, Mat(step.weights_after[n - 1]))
+                    mean, PLUS, Mat(step.l2_grad[n - 1]), RP, EQUALS, after)
         else:
-            expr = (new, EQUALS, old, MINUS, Sym("lambda"), SPACE, mean_label,
-                    Grad(n), EQUALS, Mat(step.weights_before[n - 1]), MINUS, lam,
-                    TIMES, Mat(step.mean_grad[n - 1]), EQUALS, Mat(step.weights_after[n - 1]))
+            expr = (*new, EQUALS, old, MINUS, Sym("lambda"), SPACE, *mean_label, EQUALS,
+                    Mat(step.weights_before[n - 1]), MINUS, lam, TIMES, mean, EQUALS, after)
         blocks.append(Display(expr))
     return blocks
 
