@@ -200,6 +200,14 @@ def value_in(step: Step, q: Quantity) -> np.ndarray | None:
     return backward.grad[n - 1]
 
 
+def value_of(step: Step, q: Quantity) -> np.ndarray:
+    """Like :func:`value_in`, for a quantity the update always forms."""
+    found = value_in(step, q)
+    if found is None:
+        raise ValueError(f"update {step.index} forms no {q.kind} for layer {q.layer}")
+    return found
+
+
 # --------------------------------------------------------------------------- shapes
 
 

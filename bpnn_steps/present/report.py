@@ -19,7 +19,7 @@ from ..model.notation import (BRACE_CLOSE, BRACE_OPEN, BRACKET_CLOSE, BRACKET_OP
                               Expr, L2Term, Mat, MeanOver, Note, Num, OneOver,
                               SoftmaxJacobianT, SoftmaxRatio, Sym, Token, Words, column,
                               layer_label, unit_base, vector_base, with_one)
-from ..model.quantities import Kind, Quantity, symbol, value_in
+from ..model.quantities import Kind, Quantity, symbol, value_in, value_of
 from ..model.trace import Step, Trace
 from ..numfmt import fmt
 from .blocks import Block, Display, Equations, Heading, Table, Text
@@ -212,9 +212,7 @@ def _backward(step: Step, names: _Names, activations: Sequence[str], loss: str
     u = step.index
 
     def value(kind: Kind, n: int, t: int) -> np.ndarray:
-        found = value_in(step, Quantity(u, kind, n, t))
-        assert found is not None, (kind, n, t)
-        return found
+        return value_of(step, Quantity(u, kind, n, t))
 
     def sym(kind: Kind, n: int, t: int) -> Expr:
         return symbol(Quantity(u, kind, n, t), L)
@@ -309,8 +307,8 @@ def _update(step: Step, names: _Names, learning_rate: float, beta: float) -> lis
     lam = Num(learning_rate)
     for n in range(names.depth, 0, -1):
         mean_q, new_q = Quantity(u, Kind.MEAN, n), Quantity(u, Kind.NEW, n)
-        mean = Mat(value_in(step, mean_q))
-        after = Mat(value_in(step, new_q))
+        mean = Mat(value_of(step, mean_q))
+        after = Mat(value_of(step, new_q))
         mean_label = (MeanOver(b), *symbol(mean_q, names.depth))
         old = Sym("W", (), None, n, "old")
         new = symbol(new_q, names.depth)
