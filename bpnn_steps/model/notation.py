@@ -14,9 +14,8 @@ LaTeX and left out in Unicode.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Union
+from typing import Any, NamedTuple, Union
 
 import numpy as np
 
@@ -76,8 +75,7 @@ def sup(text: str) -> str:
 # --------------------------------------------------------------------------- tokens
 
 
-@dataclass(frozen=True)
-class Sym:
+class Sym(NamedTuple):
     """A symbol with the lecture's indices: node indices, sample (t), layer [n]."""
 
     base: str
@@ -121,8 +119,7 @@ class Sym:
         return text
 
 
-@dataclass(frozen=True)
-class Num:
+class Num(NamedTuple):
     """A computed number, formatted at render time; a negative number that follows
     an operator is put in parentheses (``0.1 × (−0.5)``)."""
 
@@ -130,11 +127,13 @@ class Num:
     paren: bool = True
 
 
-@dataclass(frozen=True, eq=False)
 class Mat:
-    """A computed matrix (or column vector), written out in full."""
+    """A computed matrix (or column vector), written out in full (read-only)."""
 
-    value: np.ndarray
+    __slots__ = ("value",)
+
+    def __init__(self, value: np.ndarray) -> None:
+        self.value = value
 
 
 class OpKind(Enum):
@@ -169,8 +168,7 @@ class OpKind(Enum):
     SIZED_BRACKET_CLOSE = "] sized to its content"
 
 
-@dataclass(frozen=True)
-class Op:
+class Op(NamedTuple):
     kind: OpKind
 
 
@@ -194,8 +192,7 @@ SIZED_BRACKET_CLOSE = Op(OpKind.SIZED_BRACKET_CLOSE)
 # ---- composite notation: each token is one thing the lecture writes
 
 
-@dataclass(frozen=True)
-class Grad:
+class Grad(NamedTuple):
     """∇J₍ₜ₎(W⁽ⁿ⁾), the gradient of sample t's loss with respect to W[n]; without a
     sample, the mean over the update.  ``bound``: the generic t is a summation
     index here (Σₜ ∇J₍ₜ₎), so it is written in Unicode too."""
@@ -205,37 +202,32 @@ class Grad:
     bound: bool = False
 
 
-@dataclass(frozen=True)
-class MeanOver:
+class MeanOver(NamedTuple):
     """(1/B) Σₜ: the mean over the B samples of an update, before a gradient."""
 
     count: int
 
 
-@dataclass(frozen=True)
-class OneOver:
+class OneOver(NamedTuple):
     """1/B, before the bracketed sum of the losses in the cost."""
 
     count: int
 
 
-@dataclass(frozen=True)
-class L2Term:
+class L2Term(NamedTuple):
     """½β Σw² (``beta`` None) or with β's value: ½ × 0.01 × Σw²."""
 
     beta: float | None = None
 
 
-@dataclass(frozen=True)
-class Apply:
+class Apply(NamedTuple):
     """An activation applied to an argument: σ(z)."""
 
     activation: str
     argument: tuple["Token", ...]
 
 
-@dataclass(frozen=True)
-class SoftmaxRatio:
+class SoftmaxRatio(NamedTuple):
     """exp(z_j) / Σₖ exp(z_k), one unit of a softmax layer (``displayed``: as a
     built-up fraction where the format has one)."""
 
@@ -243,16 +235,14 @@ class SoftmaxRatio:
     displayed: bool = False
 
 
-@dataclass(frozen=True)
-class SoftmaxJacobianT:
+class SoftmaxJacobianT(NamedTuple):
     """(∂ŷ/∂z)ᵀ, the softmax Jacobian (transposed), multiplying the output error
     (``displayed``: as a built-up fraction where the format has one)."""
 
     displayed: bool = False
 
 
-@dataclass(frozen=True)
-class DerivativeInValue:
+class DerivativeInValue(NamedTuple):
     """f'(z) written in the unit's own value, as the lecture does: h(1 − h) for
     sigmoid, 1 − h² for tanh; ``unit`` names the value (ŷ, h or h⁽ⁿ⁾)."""
 
@@ -260,29 +250,28 @@ class DerivativeInValue:
     unit: Sym
 
 
-@dataclass(frozen=True)
-class Note:
+class Note(NamedTuple):
     """A remark after an equation: ``(σ′ cancels against bce)``."""
 
     text: str
 
 
-@dataclass(frozen=True)
-class Words:
+class Words(NamedTuple):
     """Plain words inside an equation: ``cost of all data = 1.407``."""
 
     text: str
 
 
-@dataclass(frozen=True, eq=False)
 class Given:
-    """A matrix of given values (data, initial weights), written as given."""
+    """A matrix of given values (data, initial weights), written as given (read-only)."""
 
-    value: np.ndarray
+    __slots__ = ("value",)
+
+    def __init__(self, value: np.ndarray) -> None:
+        self.value = value
 
 
-@dataclass(frozen=True)
-class Box:
+class Box(NamedTuple):
     """An empty answer box for one entry of a quantity (``quantity`` is a
     :class:`bpnn_steps.model.quantities.Quantity`; ``index`` the entry)."""
 
@@ -291,8 +280,7 @@ class Box:
     decimals: int = 3
 
 
-@dataclass(frozen=True)
-class BoxMatrix:
+class BoxMatrix(NamedTuple):
     """A matrix of empty answer boxes, one per entry of a quantity."""
 
     quantity: Any
@@ -301,15 +289,13 @@ class BoxMatrix:
     decimals: int = 3
 
 
-@dataclass(frozen=True)
-class Exact:
+class Exact(NamedTuple):
     """An exact value (a sympy expression)."""
 
     value: Any
 
 
-@dataclass(frozen=True)
-class ExactMatrix:
+class ExactMatrix(NamedTuple):
     """A matrix of exact values (sympy expressions)."""
 
     rows: tuple[tuple[Any, ...], ...]
@@ -321,8 +307,7 @@ class EntryForm(Enum):
     NEW = "w new"               # the entry after the update
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """One weight's entry of a gradient or of the new weights: ∂J₍₁₎/∂w₀,₁⁽²⁾."""
 
     form: EntryForm
@@ -335,8 +320,7 @@ class Entry:
 # ---- the derivation's notation (symbolic, one generic sample t)
 
 
-@dataclass(frozen=True)
-class Formula:
+class Formula(NamedTuple):
     """A chain-rule expression (a :mod:`bpnn_steps.maths.symbolic` node); ``wrap``:
     a long one may be broken over lines where the format allows."""
 
@@ -344,15 +328,13 @@ class Formula:
     wrap: bool = False
 
 
-@dataclass(frozen=True)
-class FormulaMatrix:
+class FormulaMatrix(NamedTuple):
     """A matrix of chain-rule expressions."""
 
     rows: tuple[tuple[Any, ...], ...]
 
 
-@dataclass(frozen=True)
-class WeightMatrix:
+class WeightMatrix(NamedTuple):
     """W[n] written with its symbols (from ``first_row``: W̄[n] leaves out the bias
     row), with dots when it is large."""
 
@@ -363,8 +345,7 @@ class WeightMatrix:
     dotted: bool = False
 
 
-@dataclass(frozen=True)
-class Partial:
+class Partial(NamedTuple):
     """∂J₍ₜ₎/∂w_{i,j}^{[n]} written as a fraction."""
 
     layer: int
@@ -372,20 +353,17 @@ class Partial:
     j: int
 
 
-@dataclass(frozen=True)
-class PartialOutputs:
+class PartialOutputs(NamedTuple):
     """∂J₍ₜ₎/∂ŷ₍ₜ₎, the loss's derivative with respect to the outputs."""
 
 
-@dataclass(frozen=True)
-class PartialZ:
+class PartialZ(NamedTuple):
     """∂J₍ₜ₎/∂z⁽ⁿ⁾, the loss's derivative with respect to layer n's z."""
 
     layer: int
 
 
-@dataclass(frozen=True)
-class SumOver:
+class SumOver(NamedTuple):
     """Σᵢ body: a sum over index i from 1 to ``upper`` (the bound is written in LaTeX)."""
 
     index: str
@@ -393,8 +371,7 @@ class SumOver:
     body: tuple["Token", ...]
 
 
-@dataclass(frozen=True)
-class Component:
+class Component(NamedTuple):
     """Entry ``index`` of the vector ``vector``, written out as ``written`` (a
     chain-rule expression): [W̄ δ]ⱼ."""
 
@@ -403,16 +380,14 @@ class Component:
     written: Any
 
 
-@dataclass(frozen=True)
-class Transpose:
+class Transpose(NamedTuple):
     """The transpose of a symbol that carries a superscript: Aᵀ (in LaTeX the
     symbol is bracketed, (A^{[n]})^{T}, rather than given a second superscript)."""
 
     symbol: Sym
 
 
-@dataclass(frozen=True)
-class DownTo:
+class DownTo(NamedTuple):
     """", n = L − 1, …, 1": the index a general formula runs over, downwards."""
 
     index: str
@@ -420,8 +395,7 @@ class DownTo:
     end: int
 
 
-@dataclass(frozen=True)
-class BatchMean:
+class BatchMean(NamedTuple):
     """1/T Σₜ (the mean over the data set) or 1/|B| Σₜ∈B (over a mini-batch) before
     a per-sample gradient; ``count`` is T, |B| or their value."""
 
@@ -429,8 +403,7 @@ class BatchMean:
     over_batch: bool = False
 
 
-@dataclass(frozen=True)
-class L2Gradient:
+class L2Gradient(NamedTuple):
     """β R[n], the L2 term of the update: β times W[n] (row 0 zeroed when the biases
     are not regularised); ``beta`` None writes the symbol β."""
 
@@ -439,16 +412,14 @@ class L2Gradient:
     l2_bias: bool = True
 
 
-@dataclass(frozen=True)
-class LossFormula:
+class LossFormula(NamedTuple):
     """J₍ₜ₎ of one generic sample written out, summed over the K outputs."""
 
     loss: str
     outputs: int
 
 
-@dataclass(frozen=True)
-class CostFormula:
+class CostFormula(NamedTuple):
     """J̄ = 1/T Σₜ J₍ₜ₎ (+ the L2 term with β's value)."""
 
     samples: int | str

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import Enum, StrEnum
+from typing import NamedTuple
 
 import numpy as np
 
@@ -52,8 +52,7 @@ class Extent(Enum):
     WEIGHTS = "a matrix of the shape of W[n]"
 
 
-@dataclass(frozen=True)
-class Spec:
+class Spec(NamedTuple):
     """What is fixed for a kind of quantity."""
 
     kind: Kind
@@ -78,8 +77,7 @@ SPECS: dict[Kind, Spec] = {s.kind: s for s in (
 )}
 
 
-@dataclass(frozen=True)
-class Quantity:
+class Quantity(NamedTuple):
     """One quantity of a worked solution: its kind, the update (1-based), the weight
     layer n (1-based; None for J and the cost) and the sample t (1-based; None for
     per-update quantities)."""
@@ -266,8 +264,7 @@ def key_of(q: Quantity, depth: int) -> str:
     return key_name(q.kind, q.layer, q.sample, depth)
 
 
-@dataclass(frozen=True)
-class KeySpec:
+class KeySpec(NamedTuple):
     """What an answer-file key names (``sample`` "t": a generic-sample formula)."""
 
     kind: Kind

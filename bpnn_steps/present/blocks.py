@@ -10,50 +10,43 @@ block, and a format that misses one fails its type check and its tests.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, NamedTuple, Union
 
 import numpy as np
 
 from ..model.notation import Expr
 
 
-@dataclass(frozen=True)
-class Heading:
+class Heading(NamedTuple):
     text: str
     level: int = 2
 
 
-@dataclass(frozen=True)
-class Text:
+class Text(NamedTuple):
     """A paragraph of prose (Unicode; the lecture's symbols may appear in it)."""
 
     text: str
 
 
-@dataclass(frozen=True)
-class Equations:
+class Equations(NamedTuple):
     """Rows of ``lhs = formula = numbers substituted = value``; each row is a tuple
     of segments joined by '=' (a terminal lines the '=' up in columns)."""
 
     rows: tuple[tuple[Expr, ...], ...]
 
 
-@dataclass(frozen=True)
-class Display:
+class Display(NamedTuple):
     """One displayed equation, usually with matrices in it."""
 
     expr: Expr
 
 
-@dataclass(frozen=True)
-class Table:
+class Table(NamedTuple):
     headers: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
 
 
-@dataclass(frozen=True, eq=False)
-class Diagram:
+class Diagram(NamedTuple):
     """A picture of the network with its initial weights."""
 
     layers: tuple[int, ...]
@@ -61,17 +54,17 @@ class Diagram:
     weights: tuple[np.ndarray, ...] | None
 
 
-@dataclass(frozen=True)
-class PageBreak:
+class PageBreak(NamedTuple):
     """A new page (the answer key after the question sheet)."""
+
+    new_page: bool = True
 
 
 Block = Union[Heading, Text, Equations, Display, Table, Diagram, PageBreak]
 BLOCK_TYPES = (Heading, Text, Equations, Display, Table, Diagram, PageBreak)
 
 
-@dataclass(frozen=True)
-class Document:
+class Document(NamedTuple):
     """A piece of content ready for any output format.
 
     ``data`` gives the same content as plain JSON values (the trace, the

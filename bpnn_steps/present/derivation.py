@@ -77,7 +77,8 @@ def _units(n: int, count: int, depth: int) -> list[Node]:
 
 def _rows(rows: Any) -> tuple[tuple[Expr, ...], ...]:
     """Equations rows from rows of segments (a token or a tuple of tokens each)."""
-    return tuple(tuple(seg if isinstance(seg, tuple) else (seg,) for seg in row)
+    # A segment is an expression (a plain tuple of tokens) or one token (a NamedTuple).
+    return tuple(tuple(seg if type(seg) is tuple else (seg,) for seg in row)
                  for row in rows)
 
 
