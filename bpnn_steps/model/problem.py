@@ -112,6 +112,12 @@ class Problem:
             raise self._missing("data")
         return self.x, self.y
 
+    def test_data(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(X, Y) of the held-out samples, or None when the file gives none."""
+        if self.x_test is None or self.y_test is None:
+            return None
+        return self.x_test, self.y_test
+
     def initial_weights(self) -> tuple[np.ndarray, ...]:
         """W[1], ..., W[L] before the first update."""
         if self.weights is None:
