@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ProblemError
-from .yamldoc import Doc, describe, parse_yaml, reject_tags
+from .yamldoc import Doc, describe, parse_yaml, reject_tags, yaml_line
 from ..model.answer_sheet import AnswerSheet, Cell, FormulaGiven, Given, Precision
 from ..model.problem import Problem
 from ..model.quantities import (UPDATE_KEY, Kind, Quantity, answer_quantities, compact,
@@ -80,7 +80,7 @@ def _pos(node: Any, where: Any) -> tuple[int | None, int | None]:
 
 def _key_line(mapping: Any, key: Any) -> int | None:
     try:
-        return mapping.lc.key(key)[0] + 1
+        return yaml_line(mapping.lc.key(key))
     except Exception:
         return None
 
@@ -110,7 +110,7 @@ class _Reader:
 
     def written(self, container: Any, where: Any, value: float) -> str:
         line, col = _pos(container, where)
-        if line is not None and line < len(self.lines):
+        if line is not None and col is not None and line < len(self.lines):
             m = _NUMBER_AT.match(self.lines[line], col)
             if m is not None and _same_number(m.group(), value):
                 return m.group()
@@ -168,16 +168,16 @@ class _Reader:
             return self.vector(value, key, line, shape[0], what), False
         return self.matrix(value, key, line, shape, what)
 
-    def vector(self, value: Sequence, key: str, line: int | None, size: int,
+    def vector(self, value: Sequence[Any], key: str, line: int | None, size: int,
                what: str) -> tuple[Cell, ...]:
         items: list[tuple[Any, Any, Any]] = []
         for i, item in enumerate(value):
             if isinstance(item, Sequence) and not isinstance(item, str):   # a column [[a], [b]]
                 if len(item) != 1:
+                    item_line = _pos(value, i)[0]
                     raise self.error(f"{key}[{i}]", f"must be one number, got "
                                      f"{describe(item)} ({key} must be {what})",
-                                     _pos(value, i)[0] + 1 if _pos(value, i)[0] is not None
-                                     else line)
+                                     item_line + 1 if item_line is not None else line)
                 items.append((item[0], item, 0))
             else:
                 items.append((item, value, i))
@@ -186,7 +186,7 @@ class _Reader:
         return tuple(self.cell(v, c, w, f"{key}[{i}]", line)
                      for i, (v, c, w) in enumerate(items))
 
-    def matrix(self, value: Sequence, key: str, line: int | None, shape: tuple[int, ...],
+    def matrix(self, value: Sequence[Any], key: str, line: int | None, shape: tuple[int, ...],
                what: str) -> tuple[tuple[Cell, ...], bool]:
         rows, cols = shape
         flat_column = cols == 1 and all(not isinstance(v, Sequence) or isinstance(v, str)
@@ -219,8 +219,8 @@ class _Reader:
 def _finest(text: str) -> Precision | None:
     """Arithmetic of written numbers ("0.21 - 3") is as precise as its most precise
     number; an expression of whole numbers ("1/3") is exact (no as-written slack)."""
-    found = [Precision.of(m.group()) for m in _NUMBER_AT.finditer(text)]
-    found = [p for p in found if p is not None and p.decimals > 0]
+    written = [Precision.of(m.group()) for m in _NUMBER_AT.finditer(text)]
+    found = [p for p in written if p is not None and p.decimals > 0]
     return max(found, key=lambda p: p.decimals) if found else None
 
 
@@ -348,6 +348,10 @@ def _inside(path: Path, root: Path) -> bool:
 
 # --------------------------------------------------------------------------- answers
 
+# The keys read so far (a quantity, or ("formula", n) for grad W[n](t)), with the key as
+# written and its line, to name the first spelling when one is given twice.
+_Seen = dict[Quantity | tuple[str, int], tuple[str, int | None]]
+
 
 def read_answers(header: Header, problem: Problem, schedule: Sequence[Sequence[int]]
                  ) -> AnswerSheet:
@@ -365,7 +369,7 @@ def read_answers(header: Header, problem: Problem, schedule: Sequence[Sequence[i
                            f"{describe(node)}", line)
     entries: list[Given] = []
     formulas: list[FormulaGiven] = []
-    seen: dict[Quantity | tuple[str, int], tuple[str, int | None]] = {}
+    seen: _Seen = {}
     sections: list[tuple[int, Any, str, int | None]] = [(1, node, "answers", line)]
     direct = [k for k in node if not UPDATE_KEY.fullmatch(compact(str(k)))]
     for key in node:
@@ -399,7 +403,7 @@ def read_answers(header: Header, problem: Problem, schedule: Sequence[Sequence[i
 
 
 def _read_entry(reader: _Reader, problem: Problem, schedule: Sequence[Sequence[int]],
-                update: int, section: Any, key: Any, prefix: str, seen: dict,
+                update: int, section: Any, key: Any, prefix: str, seen: _Seen,
                 entries: list[Given], formulas: list[FormulaGiven]) -> None:
     layers = problem.layers
     depth = len(layers) - 1
@@ -424,12 +428,12 @@ def _read_entry(reader: _Reader, problem: Problem, schedule: Sequence[Sequence[i
             raise reader.error(where, "uses the generic sample t, which only grad W[n](t) "
                                "(formulas) accepts; give a sample number, e.g. "
                                f"{key_name(spec.kind, spec.layer, samples[0], depth)}", line)
-        marker = ("formula", spec.layer)
+        marker = ("formula", spec.n)
         if marker in seen:
             raise reader.error(where, f"is given twice (also as {seen[marker][0]!r} on line "
                                f"{seen[marker][1]})", line)
         seen[marker] = (key, line)
-        formulas.append(_read_formulas(reader, problem, section, key, where, line, spec.layer))
+        formulas.append(_read_formulas(reader, problem, section, key, where, line, spec.n))
         return
     if spec.sample is not None and spec.sample not in samples:
         if len(schedule) == 1:

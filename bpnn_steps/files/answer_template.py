@@ -72,8 +72,9 @@ def _template_heading(q: Quantity, depth: int, problem: Problem) -> str:
     from ..numfmt import fmt
 
     if q.kind in (Kind.Z, Kind.A, Kind.LOSS):
-        x = ", ".join(fmt(v) for v in problem.x[q.sample - 1])
-        y = ", ".join(fmt(v) for v in problem.y[q.sample - 1])
+        xs, ys = problem.data()
+        x = ", ".join(fmt(v) for v in xs[q.t - 1])
+        y = ", ".join(fmt(v) for v in ys[q.t - 1])
         return f"Feed-forward, sample {q.sample}: x = [{x}], y = [{y}]"
     if q.kind is Kind.COST:
         return "Cost of the update"
@@ -86,9 +87,9 @@ def _template_heading(q: Quantity, depth: int, problem: Problem) -> str:
 def _template_comment(q: Quantity, depth: int, problem: Problem) -> str:
     layers = problem.layers
     if q.kind is Kind.Z:
-        return f"z of layer {q.layer}, {layers[q.layer]} nodes"
+        return f"z of layer {q.layer}, {layers[q.n]} nodes"
     if q.kind is Kind.A:
-        return "" if q.layer == depth else f"{problem.activations[q.layer - 1]} values"
+        return "" if q.layer == depth else f"{problem.activations[q.n - 1]} values"
     if q.kind is Kind.LOSS:
         return "loss of this sample"
     if q.kind is Kind.COST:

@@ -7,16 +7,19 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import ProblemError
 from ..maths.losses import LOSSES, Targets
 from .bundled import BUNDLED_DIR
-from .yamldoc import (Doc, as_choice, as_integer, as_mapping, as_matrix, as_number, as_text,
-                      check_keys, describe, item_line, key_line, looks_numeric, reject_tags,
-                      value_line)
+from .yamldoc import (Doc, YamlMapping, as_choice, as_integer, as_mapping, as_matrix,
+                      as_number, as_text, check_keys, describe, item_line, key_line,
+                      looks_numeric, reject_tags, value_line)
+
+if TYPE_CHECKING:
+    from ..maths.datasets import Generator
 
 DATA_KEYS = ("x", "y", "x_test", "y_test", "generate", "csv", "test", "test_fraction",
              "split_seed")
@@ -28,8 +31,9 @@ MAX_POINTS = 10_000_000
 MAX_CSV_BYTES = 500_000_000
 
 
-def data_section(doc: Doc, root: Mapping, layers: tuple[int, ...], loss: str
-          ) -> tuple[np.ndarray | None, ...]:
+def data_section(doc: Doc, root: YamlMapping, layers: tuple[int, ...], loss: str
+          ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None,
+                     np.ndarray | None]:
     """(x, y, x_test, y_test) from the data section (any may be None).
 
     Training data: x/y, ``generate`` or ``csv`` (one of them).  Held-out data:
@@ -60,7 +64,7 @@ def data_section(doc: Doc, root: Mapping, layers: tuple[int, ...], loss: str
             raise doc.error(f"data.{tests[0]}", "needs training data too (data.x and data.y, "
                             "data.generate or data.csv)", key_line(data, tests[0]))
         x = y = None
-        generator = None
+        generator: Generator | None = None
     else:
         x, y, generator = _data_source(doc, data, "data", given[0], layers, loss, None)
     x_test = y_test = None
@@ -87,7 +91,7 @@ def data_section(doc: Doc, root: Mapping, layers: tuple[int, ...], loss: str
             raise doc.error("data.test_fraction", "must lie strictly between 0 and 1 (the "
                             f"share of the samples held out for testing), got {fraction:g}",
                             value_line(data, "test_fraction"))
-        if x is None or x.shape[0] < 2:
+        if x is None or y is None or x.shape[0] < 2:
             raise doc.error("data.test_fraction", "needs at least 2 samples to split",
                             value_line(data, "test_fraction"))
         seed = 0
@@ -100,7 +104,7 @@ def data_section(doc: Doc, root: Mapping, layers: tuple[int, ...], loss: str
     return (x, y, x_test, y_test)
 
 
-def _xy_pair(doc: Doc, data: Mapping, xkey: str, ykey: str, prefix: str,
+def _xy_pair(doc: Doc, data: YamlMapping, xkey: str, ykey: str, prefix: str,
              layers: tuple[int, ...], loss: str) -> tuple[np.ndarray, np.ndarray]:
     n, k = layers[0], layers[-1]
     for key in (xkey, ykey):
@@ -119,8 +123,9 @@ def _xy_pair(doc: Doc, data: Mapping, xkey: str, ykey: str, prefix: str,
     return x, y
 
 
-def _data_source(doc: Doc, node: Mapping, prefix: str, kind: str, layers: tuple[int, ...],
-                 loss: str, inherit: Any) -> tuple[np.ndarray, np.ndarray, Any]:
+def _data_source(doc: Doc, node: YamlMapping, prefix: str, kind: str,
+                 layers: tuple[int, ...], loss: str, inherit: Generator | None
+                 ) -> tuple[np.ndarray, np.ndarray, Generator | None]:
     """(x, y, generator or None) from x/y, generate or csv under ``node``."""
     if kind == "x":
         return (*_xy_pair(doc, node, "x", "y", prefix, layers, loss), None)
@@ -132,8 +137,8 @@ def _data_source(doc: Doc, node: Mapping, prefix: str, kind: str, layers: tuple[
     return x, y, None
 
 
-def generator_section(doc: Doc, parent: Mapping, key: str, layers: tuple[int, ...], loss: str,
-               inherit: Any):
+def generator_section(doc: Doc, parent: YamlMapping, key: str, layers: tuple[int, ...],
+                      loss: str, inherit: Generator | None) -> Generator:
     """The validated ``generate`` mapping as a datasets.Generator.
 
     Under data.test, keys left out are taken from data.generate (when the
@@ -248,7 +253,7 @@ def _shown_path(path: Path) -> str:
     return str(path) if rel.startswith(".." + os.sep + "..") else rel
 
 
-def _csv(doc: Doc, parent: Mapping, key: str, layers: tuple[int, ...], loss: str
+def _csv(doc: Doc, parent: YamlMapping, key: str, layers: tuple[int, ...], loss: str
          ) -> tuple[np.ndarray, np.ndarray]:
     """(x, y) read from a CSV file (path relative to the problem file)."""
     import csv

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -22,9 +22,9 @@ from ..maths.losses import LOSSES
 from ..model.problem import METHODS, Problem, Training
 from .bundled import resolve_path, shown_name
 from .problem_data import data_section, generator_section
-from .yamldoc import (Doc, as_boolean, as_choice, as_integer, as_mapping, as_matrix, as_number,
-                      as_text, check_keys, describe, item_line, key_line, parse_yaml,
-                      reject_tags, value_line)
+from .yamldoc import (Doc, YamlMapping, as_boolean, as_choice, as_integer, as_mapping,
+                      as_matrix, as_number, as_text, check_keys, describe, item_line,
+                      key_line, parse_yaml, reject_tags, value_line)
 
 if TYPE_CHECKING:
     from ..maths.datasets import Generator
@@ -37,6 +37,9 @@ TRAINING_KEYS = ("learning_rate", "method", "batch_size", "epochs", "l2", "l2_bi
                  "shuffle", "seed")
 RANDOM_KEYS = ("distribution", "scale", "seed")
 DISTRIBUTIONS = ("uniform", "normal", "glorot")
+
+# Initial weights of a shape ((rows, columns) of W[n]) for the matrices a file leaves out.
+WeightFill = Callable[[tuple[int, int]], np.ndarray]
 
 
 # --------------------------------------------------------------------------- locating
@@ -81,7 +84,7 @@ DISTRIBUTIONS = ("uniform", "normal", "glorot")
 # --------------------------------------------------------------------------- sections
 
 
-def _network(doc: Doc, root: Mapping) -> tuple[tuple[int, ...], tuple[str, ...]]:
+def _network(doc: Doc, root: YamlMapping) -> tuple[tuple[int, ...], tuple[str, ...]]:
     if "network" not in root:
         raise doc.error("network", "is missing; expected layers: [N, M, ..., K] and "
                         "activations: [...]", None)
@@ -151,7 +154,7 @@ def _network(doc: Doc, root: Mapping) -> tuple[tuple[int, ...], tuple[str, ...]]
 
 
 
-def _weights(doc: Doc, root: Mapping, layers: tuple[int, ...], seed: int
+def _weights(doc: Doc, root: YamlMapping, layers: tuple[int, ...], seed: int
              ) -> tuple[tuple[np.ndarray, ...] | None, str]:
     if "weights" not in root or root["weights"] is None:
         return None, "none"
@@ -168,7 +171,7 @@ def _weights(doc: Doc, root: Mapping, layers: tuple[int, ...], seed: int
     if "fill" in node and "random" in node:
         raise doc.error("weights.random", "cannot be combined with weights.fill; choose one",
                         key_line(node, "random"))
-    default = None
+    default: WeightFill | None = None
     origin = "explicit"
     if "fill" in node:
         fill = as_number(doc, node["fill"], "weights.fill", value_line(node, "fill"))
@@ -176,7 +179,7 @@ def _weights(doc: Doc, root: Mapping, layers: tuple[int, ...], seed: int
         origin = f"every weight {fill:g}"
     elif "random" in node:
         default, origin = _random_init(doc, node, seed)
-    result = []
+    result: list[np.ndarray] = []
     for n, name in enumerate(names):
         shape = (layers[n] + 1, layers[n + 1])
         if name in node:
@@ -202,10 +205,10 @@ def _weights(doc: Doc, root: Mapping, layers: tuple[int, ...], seed: int
     return tuple(result), origin
 
 
-def _random_init(doc: Doc, node: Mapping, seed: int):
+def _random_init(doc: Doc, node: YamlMapping, seed: int) -> tuple[WeightFill, str]:
     raw = node["random"]
     line = value_line(node, "random")
-    settings: Mapping = {}
+    settings: YamlMapping = {}
     if raw is True or raw is None:
         settings = {}
     else:
@@ -239,7 +242,7 @@ def _random_init(doc: Doc, node: Mapping, seed: int):
     return draw, f"random ({what}, seed {seed})"
 
 
-def _training(doc: Doc, root: Mapping) -> Training:
+def _training(doc: Doc, root: YamlMapping) -> Training:
     if "training" not in root or root["training"] is None:
         return Training()
     node = as_mapping(doc, root["training"], "training", value_line(root, "training"))
@@ -340,7 +343,7 @@ def problem_from_tree(root: Any, name: str) -> Problem:
                    lines=_key_lines(root))
 
 
-def _key_lines(root: Mapping) -> dict[str, int]:
+def _key_lines(root: YamlMapping) -> dict[str, int]:
     """Lines of the top-level keys and the training keys, so that errors found later
     (a diverging run, weights that overflow) can point at them."""
     lines: dict[str, int] = {}
@@ -359,7 +362,7 @@ def _key_lines(root: Mapping) -> dict[str, int]:
 
 
 
-def training_generator(text: str, name: str = "<problem>"):
+def training_generator(text: str, name: str = "<problem>") -> Generator | None:
     """The ``data.generate`` of a problem file as a datasets.Generator, or None.
 
     For plots, which draw the noise-free function beside the data.  Call it on a

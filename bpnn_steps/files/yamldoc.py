@@ -18,6 +18,11 @@ import numpy as np
 from ..errors import ProblemError
 
 
+# A mapping of a parsed file: keys and values are whatever the YAML holds, to be
+# checked one by one with the functions below.
+YamlMapping = Mapping[Any, Any]
+
+
 class Doc:
     """The file being validated: turns key paths and nodes into error messages;
     ``kind`` names such files in messages ("problem files", "answer files")."""
@@ -30,23 +35,30 @@ class Doc:
         return ProblemError(message, file=self.name, line=line, key=key)
 
 
+def yaml_line(position: Any) -> int:
+    """The 1-based line of a position ruamel.yaml keeps, a 0-based (line, column)
+    pair (untyped: ruamel.yaml has no type hints)."""
+    line: int = position[0]
+    return line + 1
+
+
 def key_line(mapping: Any, key: str) -> int | None:
     try:
-        return mapping.lc.key(key)[0] + 1
+        return yaml_line(mapping.lc.key(key))
     except Exception:
         return None
 
 
 def value_line(mapping: Any, key: str) -> int | None:
     try:
-        return mapping.lc.value(key)[0] + 1
+        return yaml_line(mapping.lc.value(key))
     except Exception:
         return key_line(mapping, key)
 
 
 def item_line(seq: Any, index: int, default: int | None) -> int | None:
     try:
-        return seq.lc.item(index)[0] + 1
+        return yaml_line(seq.lc.item(index))
     except Exception:
         return default
 
@@ -87,7 +99,7 @@ def check_keys(doc: Doc, mapping: Any, allowed: Sequence[str], prefix: str) -> N
             raise doc.error(where, f"is not a known key{hint}", key_line(mapping, key))
 
 
-def as_mapping(doc: Doc, value: Any, key: str, line: int | None) -> Mapping:
+def as_mapping(doc: Doc, value: Any, key: str, line: int | None) -> YamlMapping:
     reject_tags(doc, value, key, line)
     if not isinstance(value, Mapping):
         raise doc.error(key, f"must be a mapping of keys, got {describe(value)}", line)

@@ -20,7 +20,7 @@ from enum import StrEnum
 import numpy as np
 
 from ..model.answer_sheet import Precision
-from ..model.quantities import Quantity
+from ..model.quantities import Kind, Quantity
 from ..maths.activations import ACTIVATIONS
 from ..maths.losses import LOSSES
 from ..numfmt import fmt
@@ -97,7 +97,7 @@ class Tolerance:
         d = abs(given - ref)
         if d <= self.abs_tol or d <= self.rel_tol * abs(ref):
             return True
-        if self.as_written and self.precise_enough(p):
+        if self.as_written and p is not None and self.precise_enough(p):
             return d <= ulps * p.ulp * (1 + 1e-9) + 1e-12 * max(1.0, abs(ref))
         return False
 
@@ -197,15 +197,15 @@ def degenerate(q: Quantity, given: np.ndarray, expected: np.ndarray, problem: Pr
         return None
     if np.all(np.abs(g) <= 1e-12) and np.any(np.abs(expected) > 1e-9):
         return "it is all zeros"
-    if q.kind == "a":
-        values = ACTIVATIONS[problem.activations[q.layer - 1]].range
+    if q.kind is Kind.A:
+        values = ACTIVATIONS[problem.activations[q.n - 1]].range
         if values.excludes(g, g.size == given.size):
             return values.text
         if q.layer == len(problem.layers) - 1 and g.size == given.size:
-            y = np.asarray(problem.y[q.sample - 1], dtype=float)
+            y = np.asarray(problem.data()[1][q.t - 1], dtype=float)
             if np.allclose(given, y, atol=1e-9) and not np.allclose(expected, y, atol=1e-9):
                 return "it equals the targets y (zero error)"
-    if q.kind == "new" and before is not None and g.size == given.size:
+    if q.kind is Kind.NEW and before is not None and g.size == given.size:
         if np.allclose(given, before, atol=1e-12) and not np.allclose(expected, before):
             return "it is the old weights (no update made)"
     return None
@@ -220,6 +220,8 @@ def scenario_message(code: Mistake, q: Quantity, problem: Problem, value: float,
     """Why the given number is what this mistake would produce."""
     v = fmt(value, decimals)
     if code == Mistake.MISSING_DERIVATIVE:
+        if layer is None:
+            raise ValueError("a missing derivative is of one layer: give it")
         depth = len(problem.layers) - 1
         act = ACTIVATIONS[problem.activations[layer - 1]]
         unit = "ŷ" if layer == depth else ("h" if depth == 2 else f"h⁽{layer}⁾")
@@ -247,19 +249,20 @@ def scenario_message(code: Mistake, q: Quantity, problem: Problem, value: float,
     return MISTAKES.get(code, code)
 
 
-def factors_for(q: Quantity, problem: Problem, batch: int) -> list[tuple[float, str, str]]:
+def factors_for(q: Quantity, problem: Problem, batch: int
+                ) -> list[tuple[float, Mistake, str]]:
     """(factor, code, message) for answers that are a multiple of the right value."""
     mse = LOSSES[problem.loss].half      # J has the ½ of the squared error
-    out: list[tuple[float, str, str]] = []
-    if q.kind == "cost" and batch > 1:
+    out: list[tuple[float, Mistake, str]] = []
+    if q.kind is Kind.COST and batch > 1:
         out.append((float(batch), Mistake.MISSING_1_T, f"missing 1/T: {batch} times the cost (the "
                     "sum of the J(t), not their mean)"))
         if mse:
             out.append((2.0 * batch, Mistake.MISSING_1_T, f"missing 1/T and 1/2: {2 * batch} times "
                         "the cost"))
-    if q.kind == "mean" and batch > 1:
+    if q.kind is Kind.MEAN and batch > 1:
         out.append((float(batch), Mistake.SUM_NOT_MEAN, f"sum instead of mean: {batch} times the "
                     "mean gradient (1/T left out)"))
-    if mse and q.kind in ("J", "cost", "delta", "grad", "mean"):
+    if mse and q.kind in (Kind.LOSS, Kind.COST, Kind.DELTA, Kind.GRAD, Kind.MEAN):
         out.append((2.0, Mistake.MISSING_HALF, "missing 1/2: twice the right value"))
     return out

@@ -52,6 +52,11 @@ class Gradebook:
     def marked(self) -> list[Row]:
         return [r for r in self.rows if r.result is not None]
 
+    @property
+    def results(self) -> list[CheckResult]:
+        """The results of the marked files (those of :attr:`marked`)."""
+        return [r.result for r in self.rows if r.result is not None]
+
     def mistakes(self) -> list[tuple[str, int, int, list[tuple[str, int]]]]:
         """(cause, students, entries, [(group label, students)...]) most common first."""
         students: Counter[str] = Counter()
@@ -60,10 +65,10 @@ class Gradebook:
         # Keys that tie are listed in the order of a worked solution (a set's order
         # would change from run to run).
         order: dict[str, int] = {}
-        for row in self.marked:
+        for result in self.results:
             seen: set[str] = set()
             seen_groups: set[tuple[str, str]] = set()
-            for group in row.result.groups:
+            for group in result.groups:
                 order[group.column] = min(order.get(group.column, group.order), group.order)
                 for e in group.entries:
                     if not e.cause:
@@ -188,11 +193,11 @@ def summary_lines(book: Gradebook, top: int = 8) -> list[str]:
              f"{'s' if len(book.rows) != 1 else ''} in {book.folder}"
              + (f"; {len(errors)} could not be read" if errors else "") + "."]
     if marked:
-        percents = sorted(r.result.percent for r in marked)
+        percents = sorted(r.percent for r in book.results)
         mean = sum(percents) / len(percents)
         median = percents[len(percents) // 2] if len(percents) % 2 else \
             (percents[len(percents) // 2 - 1] + percents[len(percents) // 2]) / 2
-        full = sum(r.result.all_right for r in marked)
+        full = sum(r.all_right for r in book.results)
         lines.append(f"Mean score {mean:.1f}%, median {median:.1f}%; {full} with everything "
                      "right.")
     mistakes = book.mistakes()

@@ -26,7 +26,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 import numpy as np
 
@@ -34,13 +34,18 @@ from ..files.answer_file import (clean_text, read_answers,
                       read_header, read_root, resolve_problem_ref)
 from .diagnose import (MISTAKES, Mistake, Pattern, Tolerance, degenerate, differs, factors_for,
                        matrix_pattern, scenario_message)
-from ..model.answer_sheet import AnswerSheet, FormulaGiven, Given
+from ..model.answer_sheet import AnswerSheet, FormulaGiven, Given, Precision
 from ..model.quantities import (Kind, Quantity, answer_quantities, entry_name, key_name,
                                 key_of)
 from ..numfmt import fmt, round_half_up
 from ..model.problem import Problem
 from .recompute import Chain, Env, Scenario, scenarios_for, trace_env
 from ..model.trace import Trace
+
+if TYPE_CHECKING:
+    import sympy
+
+    from ..maths.formula import Comparison
 
 class Mark(StrEnum):
     """The mark of one answered entry."""
@@ -72,7 +77,7 @@ class EntryResult:
     update: int | None             # None for generic-sample formulas
     index: tuple[int, ...]         # 0-based position in the vector/matrix
     name: str                      # the lecture's name, e.g. ∂J₍₁₎/∂w₀,₁⁽²⁾
-    mark: str                      # one of MARKS
+    mark: Mark
     given: float | None
     given_text: str | None         # as written in the file
     expected: float | None
@@ -141,7 +146,7 @@ class CheckResult:
     def entries(self) -> list[EntryResult]:
         return [e for g in self.groups for e in g.entries]
 
-    def count(self, mark: str) -> int:
+    def count(self, mark: Mark) -> int:
         return sum(e.mark == mark for e in self.entries)
 
     @property
@@ -185,6 +190,21 @@ class CheckResult:
                          for c, n in self.mistakes().items()],
             "groups": [g.to_dict() for g in self.groups],
         }
+
+
+class _Place(TypedDict):
+    """What an EntryResult says whatever its mark: the entry and the numbers."""
+
+    key: str
+    update: int | None
+    index: tuple[int, ...]
+    name: str
+    given: float | None
+    given_text: str | None
+    expected: float | None
+    expected_text: str | None
+    line: int | None
+    decimals: NotRequired[int]
 
 
 def _finite_or_none(v: float | None) -> float | None:
@@ -394,7 +414,7 @@ class _NodeMarker:
             g = self.given[k]
             before = None
             if k.kind is Kind.NEW:
-                before = self.chain.weights_before(self.envs.all, k.update)[k.layer - 1]
+                before = self.chain.weights_before(self.envs.all, k.update)[k.n - 1]
             reason = degenerate(k, g.values, self.exact[k], self.problem, before)
             if reason:
                 return f"your {self._label(k)} is degenerate ({reason})", names
@@ -432,10 +452,10 @@ class _NodeMarker:
         e = float(self.expected[index])
         depth = self.chain.depth
         decimals = max(3, cell.precision.decimals if cell.precision else 3)
-        base = dict(key=g.key, update=q.update, index=index,
-                    name=entry_name(q, index, depth), given=None if cell.blank else
-                    _finite_or_none(cell.value), given_text=cell.text, expected=e,
-                    expected_text=None, line=cell.line or g.line, decimals=min(decimals, 8))
+        base = _Place(key=g.key, update=q.update, index=index,
+                      name=entry_name(q, index, depth), given=None if cell.blank else
+                      _finite_or_none(cell.value), given_text=cell.text, expected=e,
+                      expected_text=None, line=cell.line or g.line, decimals=min(decimals, 8))
         if cell.blank:
             return EntryResult(**base, mark=BLANK, accepted=None, cause=None,
                                message="not answered")
@@ -466,7 +486,8 @@ class _NodeMarker:
         cause, message = self.diagnose(index, v, p, pattern, decimals)
         return EntryResult(**base, mark=WRONG, accepted=None, cause=cause, message=message)
 
-    def accepted_as(self, index: tuple[int, ...], v: float, p) -> tuple[str, str] | None:
+    def accepted_as(self, index: tuple[int, ...], v: float, p: Precision | None
+                    ) -> tuple[str, str] | None:
         """How a number counts as right: (how, note), or None."""
         e = float(self.expected[index])
         if self.tol.close(v, e, p):
@@ -489,8 +510,8 @@ class _NodeMarker:
                                   f"{fmt(acc, max(3, d + 1))}; exact {fmt(e, max(5, d + 2))}")
         return None
 
-    def diagnose(self, index: tuple[int, ...], v: float, p, pattern: Pattern | None,
-                 decimals: int) -> tuple[str, str]:
+    def diagnose(self, index: tuple[int, ...], v: float, p: Precision | None,
+                 pattern: Pattern | None, decimals: int) -> tuple[Mistake, str]:
         """The likely cause of a wrong number: (MISTAKES code, message)."""
         if pattern is not None:
             return self._pattern_message(pattern, index)
@@ -530,14 +551,16 @@ class _NodeMarker:
             if fmt(own, decimals) != fmt(e, decimals) else ""
         return Mistake.UNKNOWN, f"expected {fmt(e, decimals)}{extra}"
 
-    def explanations(self, index: tuple[int, ...], v: float, p, decimals: int
-                     ) -> list[tuple[str, str]]:
+    def explanations(self, index: tuple[int, ...], v: float, p: Precision | None,
+                     decimals: int) -> list[tuple[Mistake, str]]:
         """Every typical mistake that produces the given number, most specific first."""
         q = self.q
         e = float(self.expected[index])
         own = float(self.own[index])
-        found: list[tuple[str, str]] = []
+        found: list[tuple[Mistake, str]] = []
         for s, xs, os_ in zip(self.scenarios, self.exact_s, self.own_s):
+            if s.code is None:          # the exact calculation: no mistake to name
+                continue
             for ref in (float(xs[index]), float(os_[index])):
                 if differs(ref, e) and differs(ref, own) and self.tol.close(v, ref, p, 1.0):
                     code = Mistake.MISSING_1_T if s.sum_not_mean and q.kind is Kind.COST else s.code
@@ -561,7 +584,8 @@ class _NodeMarker:
                                   f"{q.sample}'s is {fmt(e, decimals)}"))
         return found
 
-    def _pattern_message(self, pattern: Pattern, index: tuple[int, ...]) -> tuple[str, str]:
+    def _pattern_message(self, pattern: Pattern, index: tuple[int, ...]
+                         ) -> tuple[Mistake, str]:
         place = pattern.places.get(index)
         if place is None:
             return pattern.code, pattern.message
@@ -590,7 +614,7 @@ def mark_formulas(formulas: Sequence[FormulaGiven], problem: Problem, options: O
     symbols = answer_symbols(problem.layers)
     groups = []
     for f in formulas:
-        expected = {}
+        expected: dict[tuple[int, int], sympy.Expr] = {}
         for i in range(f.shape[0]):
             for j in range(f.shape[1]):
                 expected[(i, j)] = gradient_entry(problem.layers, problem.activations,
@@ -614,7 +638,8 @@ def _unavailable(f: FormulaGiven, message: str, depth: int) -> GroupResult:
 
 
 def _mark_formula(f: FormulaGiven, index: tuple[int, int], text: str | None, line: int | None,
-                  expected: dict, symbols: dict, problem: Problem) -> EntryResult:
+                  expected: dict[tuple[int, int], sympy.Expr],
+                  symbols: dict[str, sympy.Symbol], problem: Problem) -> EntryResult:
     import sympy
 
     from ..maths.formula import FormulaError, compare, parse, to_sympy
@@ -624,9 +649,9 @@ def _mark_formula(f: FormulaGiven, index: tuple[int, int], text: str | None, lin
     index = (int(index[0]), int(index[1]))
     want = expected[index]
     want_text = sympy.sstr(want, order="none")       # the derivation's own order of terms
-    base = dict(key=f.key, update=None, index=index, name=entry_name(q, index, depth),
-                given=None, given_text=text, expected=None, expected_text=want_text,
-                line=line)
+    base = _Place(key=f.key, update=None, index=index, name=entry_name(q, index, depth),
+                  given=None, given_text=text, expected=None, expected_text=want_text,
+                  line=line)
     if text is None:
         return EntryResult(**base, mark=BLANK, accepted=None, cause=None, message="not answered")
     shown = clean_text(text if len(text) <= 60 else text[:57] + "...")
@@ -649,8 +674,10 @@ def _mark_formula(f: FormulaGiven, index: tuple[int, int], text: str | None, lin
                        message=f"{message}; the gradient is {want_text}")
 
 
-def _formula_diagnosis(result, student, index: tuple[int, int], f: FormulaGiven,
-                       expected: dict, symbols: dict, problem: Problem) -> tuple[str, str]:
+def _formula_diagnosis(result: Comparison, student: sympy.Expr, index: tuple[int, int],
+                       f: FormulaGiven, expected: dict[tuple[int, int], sympy.Expr],
+                       symbols: dict[str, sympy.Symbol], problem: Problem
+                       ) -> tuple[Mistake, str]:
     from ..maths.activations import ACTIVATIONS, Unitwise
     from ..maths.losses import LOSSES
     from ..maths.formula import compare, probe_points
@@ -672,7 +699,10 @@ def _formula_diagnosis(result, student, index: tuple[int, int], f: FormulaGiven,
     if isinstance(act.form, Unitwise) and act.form.in_value and unit in symbols \
             and result.ratios:
         points = probe_points(sorted(symbols))
-        derivs = [float(act.form.derivative(np.nan, np.array(float(p[unit])))) for p in points]
+        # in_value: f' is read from a alone, so z is left unknown (NaN).
+        unknown_z = np.array(math.nan)
+        derivs = [float(act.form.derivative(unknown_z, np.array(float(p[unit]))))
+                  for p in points]
         if len(result.ratios) == len(derivs) and all(
                 math.isfinite(r) and abs(r - d) <= 1e-9 * max(1.0, abs(d))
                 for r, d in zip(result.ratios, derivs)):

@@ -19,7 +19,7 @@ goes back into it (the computed value, or the student's where given).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,9 +39,10 @@ Env = dict[Quantity, Array]
 
 @dataclass(frozen=True)
 class Scenario:
-    """A typical mistake, made consistently from where it first applies."""
+    """A typical mistake, made consistently from where it first applies (no code:
+    none made, the exact calculation)."""
 
-    code: Mistake
+    code: Mistake | None
     linear_at: int | None = None        # the activation derivative of this layer left out
     no_bias: bool = False               # z computed without the bias weights
     no_activation: bool = False         # h = z (the hidden activation not applied)
@@ -53,7 +54,7 @@ class Scenario:
     new_weights_early: bool = False     # the updated W[n+1] used to back-propagate
 
 
-EXACT = Scenario("exact")
+EXACT = Scenario(None)
 # The quantities follow-through marking recomputes (the error and H_d are part of δ).
 COMPUTED = frozenset(k for k in Kind if k not in (Kind.ERROR, Kind.DERIVATIVE))
 
@@ -71,6 +72,10 @@ class Chain:
         self.depth = len(problem.layers) - 1
         self.activations = problem.activations
         self.schedule: tuple[tuple[int, ...], ...] = tuple(s.samples for s in trace.steps)
+        self._rules: dict[Kind, Callable[[Quantity, Env, Scenario], Array]] = {
+            Kind.Z: self._z, Kind.A: self._a, Kind.LOSS: self._J, Kind.COST: self._cost,
+            Kind.DELTA: self._delta, Kind.GRAD: self._grad, Kind.MEAN: self._mean,
+            Kind.NEW: self._new}
 
     # ------------------------------------------------------------------ structure
 
@@ -85,9 +90,9 @@ class Chain:
 
         def place(q: Quantity) -> tuple[int, int]:
             if q.kind in (Kind.MEAN, Kind.NEW):   # after the layer's gradients
-                return 1, 3 * backward[q.layer] + 2
+                return 1, 3 * backward[q.n] + 2
             if q.kind in (Kind.DELTA, Kind.GRAD):
-                return 1, 3 * backward[q.layer] + (0 if q.kind is Kind.DELTA else 1)
+                return 1, 3 * backward[q.n] + (0 if q.kind is Kind.DELTA else 1)
             return 0, 0
 
         yield from sorted(order, key=place)      # sorted() keeps the order within a place
@@ -99,35 +104,36 @@ class Chain:
 
     def weights_before(self, env: Env, update: int) -> list[Array]:
         if update == 1:
-            return [np.asarray(w) for w in self.problem.weights]
+            return [np.asarray(w) for w in self.problem.initial_weights()]
         return [env[Quantity(update - 1, Kind.NEW, n)] for n in range(1, self.depth + 1)]
 
     # ------------------------------------------------------------------ values
 
     def calc(self, q: Quantity, env: Env, s: Scenario = EXACT) -> Array:
         """``q`` computed from the values in ``env``, with mistake ``s`` made."""
-        return getattr(self, "_" + q.kind.value)(q, env, s)
+        return self._rules[q.kind](q, env, s)
 
     def _input(self, env: Env, u: int, n: int, t: int) -> Array:
         """a[n - 1] of sample t: the input x for the first layer."""
         if n == 1:
-            return np.asarray(self.problem.x[t - 1], dtype=float)
+            return np.asarray(self.problem.data()[0][t - 1], dtype=float)
         return env[Quantity(u, Kind.A, n - 1, t)]
 
     def _z(self, q: Quantity, env: Env, s: Scenario) -> Array:
-        w = self.weights_before(env, q.update)[q.layer - 1]
+        w = self.weights_before(env, q.update)[q.n - 1]
         if s.no_bias:
             w = np.array(w, copy=True)
             w[0] = 0.0
-        zs, _ = feed_forward([w], _row(self._input(env, q.update, q.layer, q.sample)),
-                             [LINEAR.name])
-        return zs[0][0]
+        zs, _ = feed_forward([w], _row(self._input(env, q.update, q.n, q.t)), [LINEAR.name])
+        z: Array = zs[0][0]
+        return z
 
     def _a(self, q: Quantity, env: Env, s: Scenario) -> Array:
         z = env[Quantity(q.update, Kind.Z, q.layer, q.sample)]
-        if s.no_activation and q.layer < self.depth:
+        if s.no_activation and q.n < self.depth:
             return np.array(z, copy=True)
-        return ACTIVATIONS[self.activations[q.layer - 1]].value(_row(z))[0]
+        a: Array = ACTIVATIONS[self.activations[q.n - 1]].value(_row(z))[0]
+        return a
 
     def _loss_inputs(self, env: Env, u: int, t: int) -> tuple[Array, Array]:
         """(z, yhat) of the output for the loss.  bce and ce read the loss from z; when
@@ -140,8 +146,8 @@ class Chain:
         return (z if from_a is None else from_a), a
 
     def _J(self, q: Quantity, env: Env, s: Scenario) -> Array:
-        z, a = self._loss_inputs(env, q.update, q.sample)
-        y = self.problem.y[q.sample - 1]
+        z, a = self._loss_inputs(env, q.update, q.t)
+        y = self.problem.data()[1][q.t - 1]
         value = sample_losses(_row(z), _row(a), _row(y), self.problem.loss)[0]
         return np.asarray(2.0 * value if s.double_loss else value)
 
@@ -154,11 +160,11 @@ class Chain:
         return np.asarray(data + penalty)
 
     def _delta(self, q: Quantity, env: Env, s: Scenario) -> Array:
-        u, n, t, L = q.update, q.layer, q.sample, self.depth
+        u, n, t, L = q.update, q.n, q.t, self.depth
         z = env[Quantity(u, Kind.Z, n, t)]
         a = env[Quantity(u, Kind.A, n, t)]
         if n == L:
-            y = self.problem.y[t - 1]
+            y = self.problem.data()[1][t - 1]
             error, _, delta = output_delta(_row(z), _row(a), _row(y), self.activations[-1],
                                            self.problem.loss)
             if s.linear_at == L and error is not None:
@@ -175,7 +181,7 @@ class Chain:
                             activation, env[Quantity(u, Kind.DELTA, n + 1, t)])
 
     def _grad(self, q: Quantity, env: Env, s: Scenario) -> Array:
-        u, n, t = q.update, q.layer, q.sample
+        u, n, t = q.update, q.n, q.t
         return layer_gradient(self.weights_before(env, u)[n - 1], self._input(env, u, n, t),
                               env[Quantity(u, Kind.DELTA, n, t)])
 
@@ -188,10 +194,10 @@ class Chain:
         t = self.problem.training
         before = self.weights_before(env, q.update)
         _, reg = l2_penalty(before, t.l2, t.l2_bias)
-        rate = 1.0 if s.no_lambda else t.learning_rate
+        rate = 1.0 if s.no_lambda else self.problem.learning_rate()
         # A sign slip in the update is the engine's rule with -lambda.
-        return engine.updated_weights(before[q.layer - 1], env[Quantity(q.update, Kind.MEAN, q.layer)],
-                                      reg[q.layer - 1], -rate if s.sign_update else rate)
+        return engine.updated_weights(before[q.n - 1], env[Quantity(q.update, Kind.MEAN, q.n)],
+                                      reg[q.n - 1], -rate if s.sign_update else rate)
 
 
 # --------------------------------------------------------------------------- engine pieces
@@ -199,7 +205,7 @@ class Chain:
 
 def layer_gradient(w: Array, a_prev: Array, delta: Array) -> Array:
     """[1, a_prev]^T delta of one sample (``w`` only fixes the shape the caller expects)."""
-    grad = engine.layer_gradient(_row(a_prev), _row(delta))[0]
+    grad: Array = engine.layer_gradient(_row(a_prev), _row(delta))[0]
     assert grad.shape == np.shape(w)
     return grad
 
@@ -207,7 +213,9 @@ def layer_gradient(w: Array, a_prev: Array, delta: Array) -> Array:
 def hidden_delta(w: Array, w_next: Array, a_prev: Array, z: Array, a: Array, activation: str,
                  delta_next: Array) -> Array:
     """delta[n] = (W-bar[n+1] delta[n+1]) (.) f'(z[n]) of one sample."""
-    return engine.hidden_delta(w_next, _row(delta_next), _row(z), _row(a), activation)[2][0]
+    delta: Array = engine.hidden_delta(w_next, _row(delta_next), _row(z), _row(a),
+                                       activation)[2][0]
+    return delta
 
 
 def trace_env(trace: Trace, updates: int | None = None) -> Env:

@@ -95,19 +95,53 @@ class Problem:
 
     def require_for_solving(self) -> None:
         """Raise a ProblemError naming what solving needs but the file lacks."""
-        from ..errors import ProblemError
-
-        missing = []
         if self.x is None:
-            missing.append(("data", "is missing; solving needs data.x and data.y"))
+            raise self._missing("data")
         if self.weights is None:
-            missing.append(("weights", "are missing; solving needs initial weights (matrices, "
-                            "weights.fill or weights.random)"))
+            raise self._missing("weights")
         if self.training.learning_rate is None:
-            missing.append(("training.learning_rate", "is missing; solving needs lambda"))
-        if missing:
-            key, message = missing[0]
-            raise ProblemError(message, file=self.source, key=key)
+            raise self._missing("training.learning_rate")
+
+    # A problem file may leave out the data, the weights and the learning rate (derive
+    # and export need none of them), so they are Optional fields; code that needs
+    # one reads it through these, which say in a ProblemError what the file lacks.
+
+    def data(self) -> tuple[np.ndarray, np.ndarray]:
+        """(X, Y): the training samples, T x N and T x K."""
+        if self.x is None or self.y is None:
+            raise self._missing("data")
+        return self.x, self.y
+
+    def test_data(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(X, Y) of the held-out samples, or None when the file gives none."""
+        if self.x_test is None or self.y_test is None:
+            return None
+        return self.x_test, self.y_test
+
+    def initial_weights(self) -> tuple[np.ndarray, ...]:
+        """W[1], ..., W[L] before the first update."""
+        if self.weights is None:
+            raise self._missing("weights")
+        return self.weights
+
+    def learning_rate(self) -> float:
+        """λ, the learning rate."""
+        if self.training.learning_rate is None:
+            raise self._missing("training.learning_rate")
+        return self.training.learning_rate
+
+    def _missing(self, key: str) -> "ProblemError":
+        from ..errors import ProblemError
+        return ProblemError(_MISSING[key], file=self.source, key=key)
+
+
+# What solving needs that a problem file may leave out, by key.
+_MISSING = {
+    "data": "is missing; solving needs data.x and data.y",
+    "weights": "are missing; solving needs initial weights (matrices, weights.fill or "
+               "weights.random)",
+    "training.learning_rate": "is missing; solving needs lambda",
+}
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:

@@ -271,6 +271,13 @@ class KeySpec(NamedTuple):
     layer: int | None
     sample: int | str | None
 
+    @property
+    def n(self) -> int:
+        """The weight layer of a layered quantity's key."""
+        if self.layer is None:
+            raise ValueError(f"{self.kind} has no layer")
+        return self.layer
+
 
 # Spellings an answer file may use, written compact (no spaces, lower case, the
 # Unicode symbols replaced): each maps to the quantity it names.

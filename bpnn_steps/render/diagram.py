@@ -106,20 +106,31 @@ def _clearance(boxes: np.ndarray, sources: Sequence[_Node], targets: Sequence[_N
     return min(worst, 1.5 * float(np.min(dist)))
 
 
+def _everywhere(p: float) -> Callable[[int, int], float]:
+    """Every label at ``p`` along its edge."""
+    return lambda i, j: p
+
+
+def _alternating(even: float, odd: float, by_source: bool) -> Callable[[int, int], float]:
+    """Labels at ``even`` on the edges of even sources i (targets j without
+    ``by_source``), at ``odd`` on the others."""
+    return lambda i, j: even if (i if by_source else j) % 2 == 0 else odd
+
+
 def _choose_position(sources: Sequence[_Node], targets: Sequence[_Node], texts: np.ndarray
                      ) -> Callable[[int, int], float] | None:
     """The label position along the edges that leaves every label clearest."""
     if len(sources) * len(targets) > MAX_LABELLED_EDGES:
         return None
     grid = [round(0.2 + 0.05 * k, 2) for k in range(13)]
-    candidates: list[Callable[[int, int], float]] = [lambda i, j, p=p: p for p in grid]
+    candidates = [_everywhere(p) for p in grid]
     for a in grid:
         for b in grid:
             if a < b:
-                candidates.append(lambda i, j, a=a, b=b: a if i % 2 == 0 else b)
-                candidates.append(lambda i, j, a=a, b=b: b if i % 2 == 0 else a)
-                candidates.append(lambda i, j, a=a, b=b: a if j % 2 == 0 else b)
-                candidates.append(lambda i, j, a=a, b=b: b if j % 2 == 0 else a)
+                candidates += [_alternating(a, b, by_source=True),
+                               _alternating(b, a, by_source=True),
+                               _alternating(a, b, by_source=False),
+                               _alternating(b, a, by_source=False)]
     best, best_score = None, MIN_CLEARANCE
     for pos in candidates:
         score = _clearance(_label_boxes(sources, targets, texts, pos), sources, targets)

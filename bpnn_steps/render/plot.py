@@ -17,6 +17,7 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from ..errors import ProblemError
 from ..files.textio import write_atomic
 from ..maths.losses import LOSSES
 from ..maths.training import TrainResult, predict
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 FORMATS = (".png", ".svg", ".pdf")
 Array = np.ndarray
@@ -98,11 +102,14 @@ def save_plot(result: TrainResult, path: str | os.PathLike[str],
     return kind
 
 
-def _draw_regression(ax, result: TrainResult, true_function) -> None:
+def _draw_regression(ax: Axes, result: TrainResult,
+                     true_function: Callable[[Array], Array] | None) -> None:
     p = result.problem
-    x, y = p.x[:, 0], p.y
-    lows = [x.min()] + ([p.x_test[:, 0].min()] if p.x_test is not None else [])
-    highs = [x.max()] + ([p.x_test[:, 0].max()] if p.x_test is not None else [])
+    inputs, y = p.data()
+    x = inputs[:, 0]
+    test = p.test_data()
+    lows = [x.min()] + ([test[0][:, 0].min()] if test is not None else [])
+    highs = [x.max()] + ([test[0][:, 0].max()] if test is not None else [])
     low, high = min(lows), max(highs)
     pad = 0.02 * (high - low or 1.0)
     grid = np.linspace(low - pad, high + pad, 600)
@@ -117,8 +124,8 @@ def _draw_regression(ax, result: TrainResult, true_function) -> None:
         # (data, test data and fit of output k share it; markers tell them apart).
         data_c, test_c, fit_c = (("tab:blue", "tab:orange", "tab:red") if outputs == 1
                                  else (f"C{k}",) * 3)
-        if p.x_test is not None:
-            ax.plot(p.x_test[:, 0], p.y_test[:, k], "x", color=test_c, ms=4,
+        if test is not None:
+            ax.plot(test[0][:, 0], test[1][:, k], "x", color=test_c, ms=4,
                     alpha=0.7, label=f"test data{suffix}")
         ax.plot(x, y[:, k], "o", color=data_c, ms=4, label=f"training data{suffix}")
         ax.plot(grid, fitted[:, k], color=fit_c, lw=1.8, label=f"network{suffix}")
@@ -129,11 +136,12 @@ def _draw_regression(ax, result: TrainResult, true_function) -> None:
     ax.grid(alpha=0.3)
 
 
-def _draw_classification(ax, result: TrainResult) -> None:
+def _draw_classification(ax: Axes, result: TrainResult) -> None:
     from matplotlib.colors import ListedColormap
 
     p = result.problem
-    points = [p.x] + ([p.x_test] if p.x_test is not None else [])
+    training, test = p.data(), p.test_data()
+    points = [training[0]] + ([test[0]] if test is not None else [])
     allx = np.vstack(points)
     lo, hi = allx.min(axis=0), allx.max(axis=0)
     pad = 0.15 * np.maximum(hi - lo, 1e-9)
@@ -142,6 +150,7 @@ def _draw_classification(ax, result: TrainResult) -> None:
     grid = np.column_stack([gx.ravel(), gy.ravel()])
     out = predict(p, result.weights, grid)
     colours = ["tab:blue", "tab:red", "tab:green", "tab:purple", "tab:brown", "tab:olive"]
+    labels: Callable[[Array], Array]           # the class of each row of targets
     if out.shape[1] == 1:
         prob = out[:, 0].reshape(gx.shape)
         ax.contourf(gx, gy, prob, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.35)
@@ -156,10 +165,8 @@ def _draw_classification(ax, result: TrainResult) -> None:
         ax.contour(gx, gy, region, levels=np.arange(classes) + 0.5, colors="k",
                    linewidths=1.2)
         labels = lambda y: np.argmax(y, axis=1)  # noqa: E731
-    for data_x, data_y, marker, name in ((p.x, p.y, "o", "training"),
-                                         (p.x_test, p.y_test, "x", "test")):
-        if data_x is None:
-            continue
+    sets = [(*training, "o", "training")] + ([(*test, "x", "test")] if test is not None else [])
+    for data_x, data_y, marker, name in sets:
         lab = labels(data_y)
         for c in range(classes):
             sel = lab == c
@@ -179,7 +186,7 @@ def _positive(values: Array) -> Array:
     return np.where(values > 0, values, tiny)
 
 
-def _draw_cost(ax, result: TrainResult) -> None:
+def _draw_cost(ax: Axes, result: TrainResult) -> None:
     beta = result.problem.training.l2
     label = "training cost" + (" (with L2 term)" if beta else "")
     ax.plot(result.cost_epochs, _positive(result.costs), color="tab:blue", lw=1.5,
