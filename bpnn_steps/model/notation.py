@@ -79,7 +79,7 @@ class Sym(NamedTuple):
     """A symbol with the lecture's indices: node indices, sample (t), layer [n]."""
 
     base: str
-    index: tuple[int | str, ...] = ()
+    indices: tuple[int | str, ...] = ()
     sample: int | str | None = None
     layer: int | str | None = None
     suffix: str = ""           # plain text after the symbol, e.g. "new", "d"
@@ -88,7 +88,7 @@ class Sym(NamedTuple):
         base = _BASES.get(self.base, (self.base, self.base))[0]
         if self.suffix == "d":      # the lecture's H_d: derivative of the activations
             base += "_d"
-        parts = [str(i) for i in self.index]
+        parts = [str(i) for i in self.indices]
         # The generic sample t of a derivation is understood on every value of the
         # sample; only the loss keeps it, J₍ₜ₎ (J alone is the cost).
         if self.sample is not None and (self.sample != GENERIC or self.base == "J"):
@@ -104,7 +104,7 @@ class Sym(NamedTuple):
         base = _BASES.get(self.base, (self.base, None))[1]
         if base is None:
             base = rf"\mathbf{{{self.base}}}" if self.base in _BOLD else self.base
-        parts = [str(i) for i in self.index]
+        parts = [str(i) for i in self.indices]
         if self.suffix == "d":
             parts.insert(0, "d")
         if self.sample is not None:
@@ -205,13 +205,13 @@ class Grad(NamedTuple):
 class MeanOver(NamedTuple):
     """(1/B) Σₜ: the mean over the B samples of an update, before a gradient."""
 
-    count: int
+    size: int
 
 
 class OneOver(NamedTuple):
     """1/B, before the bracketed sum of the losses in the cost."""
 
-    count: int
+    size: int
 
 
 class L2Term(NamedTuple):
@@ -276,7 +276,7 @@ class Box(NamedTuple):
     :class:`bpnn_steps.model.quantities.Quantity`; ``index`` the entry)."""
 
     quantity: Any
-    index: tuple[int, ...] = ()
+    entry: tuple[int, ...] = ()
     decimals: int = 3
 
 
@@ -366,7 +366,7 @@ class PartialZ(NamedTuple):
 class SumOver(NamedTuple):
     """Σᵢ body: a sum over index i from 1 to ``upper`` (the bound is written in LaTeX)."""
 
-    index: str
+    variable: str
     upper: int | str
     body: tuple["Token", ...]
 
@@ -376,7 +376,7 @@ class Component(NamedTuple):
     chain-rule expression): [W̄ δ]ⱼ."""
 
     vector: tuple["Token", ...]
-    index: int
+    entry: int
     written: Any
 
 
@@ -390,7 +390,7 @@ class Transpose(NamedTuple):
 class DownTo(NamedTuple):
     """", n = L − 1, …, 1": the index a general formula runs over, downwards."""
 
-    index: str
+    variable: str
     start: str
     end: int
 
@@ -399,7 +399,7 @@ class BatchMean(NamedTuple):
     """1/T Σₜ (the mean over the data set) or 1/|B| Σₜ∈B (over a mini-batch) before
     a per-sample gradient; ``count`` is T, |B| or their value."""
 
-    count: int | str
+    size: int | str
     over_batch: bool = False
 
 

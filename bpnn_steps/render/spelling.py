@@ -98,9 +98,9 @@ def unicode(tok: Token, decimals: int, previous: Token | None = None) -> str:
         w = Sym("W", (), None, tok.layer)
         return f"∇J{_grad_sample(tok.sample, tok.bound)}({w.unicode()})"
     if isinstance(tok, MeanOver):
-        return f"(1/{tok.count}) Σₜ "
+        return f"(1/{tok.size}) Σₜ "
     if isinstance(tok, OneOver):
-        return f"1/{tok.count} "
+        return f"1/{tok.size} "
     if isinstance(tok, L2Term):
         return "½β Σw²" if tok.beta is None else f"½ × {tok.beta:g} × Σw²"
     if isinstance(tok, Apply):
@@ -145,7 +145,7 @@ def unicode(tok: Token, decimals: int, previous: Token | None = None) -> str:
     if isinstance(tok, PartialZ):
         return "∂J/∂z"
     if isinstance(tok, SumOver):
-        return f"Σ{sub(tok.index)} " + expr_unicode(tok.body, decimals)
+        return f"Σ{sub(tok.variable)} " + expr_unicode(tok.body, decimals)
     if isinstance(tok, LossFormula):
         return LOSSES[tok.loss].formula
     if isinstance(tok, CostFormula):
@@ -159,9 +159,9 @@ def unicode(tok: Token, decimals: int, previous: Token | None = None) -> str:
     if isinstance(tok, Transpose):
         return tok.symbol.unicode() + "ᵀ"
     if isinstance(tok, DownTo):
-        return f", {tok.index} = {tok.start.replace('-', ' − ')}, …, {tok.end}"
+        return f", {tok.variable} = {tok.start.replace('-', ' − ')}, …, {tok.end}"
     if isinstance(tok, BatchMean):
-        return f"1/{tok.count} Σₜ{'∈B' if tok.over_batch else ''} "
+        return f"1/{tok.size} Σₜ{'∈B' if tok.over_batch else ''} "
     if isinstance(tok, L2Gradient):
         return f"{_beta_text(tok.beta)} {_regularised(tok, Sym.unicode, ' (row 0 zeroed)')}"
     if isinstance(tok, Mat):
@@ -202,9 +202,9 @@ def latex(tok: Token, decimals: int, previous: Token | None = None) -> str:
         sample = f"_{{({tok.sample})}}" if tok.sample is not None else ""
         return r"\nabla J_{" + w.latex() + sample + "}"
     if isinstance(tok, MeanOver):
-        return rf"\frac{{1}}{{{tok.count}}}\sum_{{t}} "
+        return rf"\frac{{1}}{{{tok.size}}}\sum_{{t}} "
     if isinstance(tok, OneOver):
-        return rf"\tfrac{{1}}{{{tok.count}}}"
+        return rf"\tfrac{{1}}{{{tok.size}}}"
     if isinstance(tok, L2Term):
         if tok.beta is None:
             return r"\tfrac{1}{2}\beta \sum w^{2}"
@@ -264,7 +264,7 @@ def latex(tok: Token, decimals: int, previous: Token | None = None) -> str:
     if isinstance(tok, PartialZ):
         return r"\frac{\partial J_{(t)}}{\partial \mathbf{z}^{[" + str(tok.layer) + "]}}"
     if isinstance(tok, SumOver):
-        return rf"\sum_{{{tok.index}=1}}^{{{tok.upper}}} " + expr_latex(tok.body, decimals)
+        return rf"\sum_{{{tok.variable}=1}}^{{{tok.upper}}} " + expr_latex(tok.body, decimals)
     if isinstance(tok, LossFormula):
         return sample_latex(LOSSES[tok.loss], tok.outputs)
     if isinstance(tok, CostFormula):
@@ -275,14 +275,14 @@ def latex(tok: Token, decimals: int, previous: Token | None = None) -> str:
                 (r"\ \text{(bias rows excluded)}" if not tok.l2_bias else "")
         return text
     if isinstance(tok, Component):
-        return "[" + expr_latex(tok.vector, decimals) + f"]_{{{tok.index}}}"
+        return "[" + expr_latex(tok.vector, decimals) + f"]_{{{tok.entry}}}"
     if isinstance(tok, Transpose):
         return "(" + tok.symbol.latex() + ")^{T}"
     if isinstance(tok, DownTo):
-        return rf", \quad {tok.index} = {tok.start}, \dots, {tok.end}"
+        return rf", \quad {tok.variable} = {tok.start}, \dots, {tok.end}"
     if isinstance(tok, BatchMean):
-        over = r"t \in B" if tok.over_batch else f"t=1}}^{{{tok.count}"
-        return rf"\frac{{1}}{{{tok.count}}} \sum_{{{over}}} "
+        over = r"t \in B" if tok.over_batch else f"t=1}}^{{{tok.size}"
+        return rf"\frac{{1}}{{{tok.size}}} \sum_{{{over}}} "
     if isinstance(tok, L2Gradient):
         beta = r"\beta" if tok.beta is None else _beta_text(tok.beta)
         return beta + r"\, " + _regularised(tok, Sym.latex, r"_{\text{row 0 zeroed}}")
