@@ -16,6 +16,7 @@ only, so importing this module never imports it.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -344,12 +345,36 @@ def _exact_piecewise(low: Fraction) -> Callable[[Expr, float, ExactOp], Expr]:
 
 
 def _sympy_piecewise(low: Fraction) -> Callable[[Expr], Expr]:
+    """f as a sympy function whose derivative is the step 1 for z > 0, else ``low``:
+    a Piecewise or Max would be differentiated into nested cases that grow with every
+    layer (minutes for three layers); this stays as small as a sigmoid."""
     def value(z: Expr) -> Expr:
-        import sympy
-
-        return sympy.Piecewise((z, z > 0),
-                               (sympy.Rational(low.numerator, low.denominator) * z, True))
+        return _piecewise_function(low)(z)
     return value
+
+
+@functools.lru_cache(maxsize=None)
+def _piecewise_function(low: Fraction) -> Any:
+    import sympy
+
+    slope = sympy.Rational(low.numerator, low.denominator)
+
+    class PiecewiseLinear(sympy.Function):
+        @classmethod
+        def eval(cls, z: Expr) -> Expr:
+            if z.is_Number:
+                return z if z > 0 else slope * z
+            return None
+
+        def fdiff(self, argindex: int = 1) -> Expr:
+            above = sympy.Heaviside(self.args[0], 0)
+            return above + slope * (1 - above)
+
+        # lambdify's numeric form
+        _imp_ = staticmethod(lambda v: v if v > 0 else float(low) * v)
+
+    PiecewiseLinear.__name__ = f"piecewise_linear_{low.numerator}_{low.denominator}"
+    return PiecewiseLinear
 
 
 def _sympy_sigmoid(z: Expr) -> Expr:
