@@ -443,6 +443,34 @@ def test_formula_answers_are_marked_by_the_derivation(case: Case, tmp_path: Path
     check_formula_answers(case, tmp_path)
 
 
+@pytest.mark.parametrize("case", SMALL_CASES, ids=_ids(SMALL_CASES))
+def test_numbers_of_an_independent_calculation_score_full_marks(
+        case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """check: the blank template filled with helpers.ref_solve's numbers (a scalar
+    calculation that does not use bpnn_steps) is all right."""
+    import json
+
+    from ruamel.yaml import YAML
+    from typer.testing import CliRunner
+
+    import test_answers
+    from bpnn_steps.cli import app
+
+    p = random_problem(case, samples=2, method="batch", epochs=1, seed=7, decimals=2)
+    (tmp_path / "problem.yaml").write_text(problem_yaml(p), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    template = runner.invoke(app, ["check", "--template", "problem.yaml"]).stdout
+    ref = helpers.ref_solve(**helpers.problem_from_yaml(helpers.read_yaml("problem.yaml")))
+    keys = YAML(typ="safe", pure=True).load(template)["answers"]
+    values = {(1, key): test_answers._reference_value(ref["steps"][0], key, len(p.layers) - 1)
+              for key in keys}
+    (tmp_path / "answers.yaml").write_text(test_answers._fill(template, values),
+                                           encoding="utf-8")
+    marked = json.loads(runner.invoke(app, ["check", "answers.yaml", "--format", "json"]).stdout)
+    assert marked["all_right"] and marked["score"]["total"] > 5, marked["score"]
+
+
 @pytest.mark.parametrize("name", list(ACTIVATIONS))
 def test_formula_without_the_derivative_is_diagnosed(name: str, tmp_path: Path) -> None:
     check_missing_derivative_diagnosis(name, tmp_path)
