@@ -9,7 +9,8 @@ title: My 1-2-2 network, one batch gradient-descent step
 network:
   layers: [1, 2, 2]                # N inputs, hidden sizes ..., K outputs
   activations: [sigmoid, linear]   # one per weight layer:
-                                   #   sigmoid | tanh | relu | linear | softmax (output only)
+                                   #   sigmoid | tanh | relu | linear | softplus
+                                   #   | leaky_relu | softmax (output only)
 
 loss: mse                          # mse (1/2 squared error) | bce (sigmoid output)
                                    #   | ce (softmax output, one-hot targets)

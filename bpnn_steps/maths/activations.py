@@ -16,11 +16,12 @@ only, so importing this module never imports it.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from fractions import Fraction
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -265,12 +266,12 @@ def sigmoid(z: Array) -> Array:
 def softmax(z: Array) -> Array:
     shifted = z - np.max(z, axis=-1, keepdims=True)
     e = np.exp(shifted)
-    return e / np.sum(e, axis=-1, keepdims=True)
+    return cast(Array, e / np.sum(e, axis=-1, keepdims=True))
 
 
 def log_softmax(z: Array) -> Array:
     shifted = z - np.max(z, axis=-1, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    return cast(Array, shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True)))
 
 
 def softplus(z: Array) -> Array:
@@ -308,9 +309,16 @@ def _float_sigmoid(v: float) -> float:
 # --------------------------------------------------------------------------- exact helpers
 
 
+def lazy_sympy() -> Any:
+    """sympy, imported on first use only (importing the records must not import it)."""
+    import sympy  # type: ignore[import-untyped]
+
+    return sympy
+
+
 def positive(v: Expr, approx: float) -> bool:
     """z > 0, decided exactly when z is rational (else from the engine's value)."""
-    import sympy
+    sympy = lazy_sympy()
 
     if isinstance(v, sympy.Rational):
         return bool(v > 0)
@@ -320,7 +328,7 @@ def positive(v: Expr, approx: float) -> bool:
 def _exact_step(low: Fraction) -> Callable[[Expr, Expr, float, ExactOp], Expr]:
     """f'(z) of a piecewise-linear unit: 1 for z > 0, else ``low``."""
     def derivative(a: Expr, z: Expr, zf: float, op: ExactOp) -> Expr:
-        import sympy
+        sympy = lazy_sympy()
 
         if z is None:
             return None
@@ -332,7 +340,7 @@ def _exact_step(low: Fraction) -> Callable[[Expr, Expr, float, ExactOp], Expr]:
 def _exact_piecewise(low: Fraction) -> Callable[[Expr, float, ExactOp], Expr]:
     """f(z) = z for z > 0, else ``low`` z."""
     def value(z: Expr, zf: float, op: ExactOp) -> Expr:
-        import sympy
+        sympy = lazy_sympy()
 
         if z is None:
             return None
@@ -344,46 +352,70 @@ def _exact_piecewise(low: Fraction) -> Callable[[Expr, float, ExactOp], Expr]:
 
 
 def _sympy_piecewise(low: Fraction) -> Callable[[Expr], Expr]:
+    """f as a sympy function whose derivative is the step 1 for z > 0, else ``low``:
+    a Piecewise or Max would be differentiated into nested cases that grow with every
+    layer (minutes for three layers); this stays as small as a sigmoid."""
     def value(z: Expr) -> Expr:
-        import sympy
-
-        return sympy.Piecewise((z, z > 0),
-                               (sympy.Rational(low.numerator, low.denominator) * z, True))
+        return _piecewise_function(low)(z)
     return value
 
 
+@functools.lru_cache(maxsize=None)
+def _piecewise_function(low: Fraction) -> Any:
+    sympy = lazy_sympy()
+
+    slope = sympy.Rational(low.numerator, low.denominator)
+
+    class PiecewiseLinear(sympy.Function):  # type: ignore[misc,name-defined]
+        @classmethod
+        def eval(cls, z: Expr) -> Expr:
+            if z.is_Number:
+                return z if z > 0 else slope * z
+            return None
+
+        def fdiff(self, argindex: int = 1) -> Expr:
+            above = sympy.Heaviside(self.args[0], 0)
+            return above + slope * (1 - above)
+
+        # lambdify's numeric form
+        _imp_ = staticmethod(lambda v: v if v > 0 else float(low) * v)
+
+    PiecewiseLinear.__name__ = f"piecewise_linear_{low.numerator}_{low.denominator}"
+    return PiecewiseLinear
+
+
 def _sympy_sigmoid(z: Expr) -> Expr:
-    import sympy
+    sympy = lazy_sympy()
 
     return 1 / (1 + sympy.exp(-z))
 
 
 def _sympy_tanh(z: Expr) -> Expr:
-    import sympy
+    sympy = lazy_sympy()
 
     return sympy.tanh(z)
 
 
 def _sympy_softplus(z: Expr) -> Expr:
-    import sympy
+    sympy = lazy_sympy()
 
     return sympy.log(1 + sympy.exp(z))
 
 
 def _sympy_exp_neg(h: Expr) -> Expr:
-    import sympy
+    sympy = lazy_sympy()
 
     return 1 - sympy.exp(-h)
 
 
 def _sympy_one() -> Expr:
-    import sympy
+    sympy = lazy_sympy()
 
     return sympy.Integer(1)
 
 
 def _softmax_exact(z: list[Expr], op: ExactOp) -> list[Expr]:
-    import sympy
+    sympy = lazy_sympy()
 
     if any(v is None for v in z):
         return [None] * len(z)
@@ -392,14 +424,14 @@ def _softmax_exact(z: list[Expr], op: ExactOp) -> list[Expr]:
 
 
 def _softmax_sympy(z: list[Expr]) -> list[Expr]:
-    import sympy
+    sympy = lazy_sympy()
 
     e = [sympy.exp(zj) for zj in z]
     return [ej / sympy.Add(*e) for ej in e]
 
 
 def _softmax_exact_product(a: list[Expr], error: list[Expr], op: ExactOp) -> list[Expr]:
-    import sympy
+    sympy = lazy_sympy()
 
     inner = op(lambda *t: sympy.Add(*t), *[op(lambda p, e: p * e, p, e)
                                           for p, e in zip(a, error)])

@@ -63,11 +63,17 @@ _MATH_FUNCTIONS = (
     FormulaFunction(("step",), lambda v: 1.0 if v > 0 else 0.0,
                     lambda sp, x: sp.Heaviside(x, 0)),
 )
-_ALL_FUNCTIONS = _MATH_FUNCTIONS + tuple(f for a in ACTIVATIONS.values()
-                                         for f in a.formula_functions)
-# canonical name (the first of a function's names) -> the function
-_BY_CANONICAL = {f.names[0]: f for f in _ALL_FUNCTIONS}
-FUNCTIONS = tuple(name for f in _ALL_FUNCTIONS for name in f.names)
+
+
+def functions() -> dict[str, FormulaFunction]:
+    """Every function name the grammar accepts (aliases too) -> its function, read
+    from the activation records each time (so a record is the one source)."""
+    table: dict[str, FormulaFunction] = {}
+    for f in _MATH_FUNCTIONS + tuple(f for a in ACTIVATIONS.values()
+                                     for f in a.formula_functions):
+        for name in f.names:
+            table[name] = f
+    return table
 
 _TOKEN = re.compile(r"""
     (?P<space>\s+)
@@ -276,8 +282,9 @@ class _Parser:
         if tok.kind == "name":
             self.take()
             name = tok.text
-            canonical = _FUNCTION_ALIASES.get(name)
-            if canonical is not None:
+            function = functions().get(name)
+            if function is not None:
+                canonical = function.names[0]
                 if not self.at("("):
                     raise FormulaError(f"the function {name} needs an argument in "
                                        f"parentheses at position {tok.pos + len(name) + 1}")
@@ -304,14 +311,13 @@ class _Parser:
         self.take()
 
 
-_FUNCTION_ALIASES = {name: f.names[0] for f in _ALL_FUNCTIONS for name in f.names}
 
 
 def _unknown_name(name: str, names: frozenset[str]) -> str:
     if not names:
         return (f"uses the symbol {name!r}; a number is expected here (symbols are for the "
                 "generic-sample formulas grad W[n](t))")
-    close = difflib.get_close_matches(name, sorted(names) + list(FUNCTIONS), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(name, sorted(names) + list(functions()), n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     shown = ", ".join(sorted(names)[:12]) + (", ..." if len(names) > 12 else "")
     return f"uses the unknown symbol {name!r}{hint} (known: {shown})"
@@ -397,8 +403,6 @@ def parse(text: str, names: Collection[str] = ()) -> Formula:
 # --------------------------------------------------------------------------- numbers
 
 
-_FLOAT_FUNCTIONS: dict[str, Callable[[float], float]] = {
-    name: f.float_value for name, f in _BY_CANONICAL.items()}
 
 
 def _finite(value: float) -> float:
@@ -439,7 +443,7 @@ def _evaluate(node: Node, values: dict[str, float]) -> float:
             raise FormulaError("takes the log of a number that is not positive")
         if node.function == "sqrt" and arg < 0:
             raise FormulaError("takes the square root of a negative number")
-        return _finite(_FLOAT_FUNCTIONS[node.function](arg))
+        return _finite(functions()[node.function].float_value(arg))
     except OverflowError:
         raise FormulaError("gives a number that is too large") from None
 
@@ -477,7 +481,7 @@ def to_sympy(formula: Formula, symbols: dict[str, "sympy.Symbol"]) -> "sympy.Exp
         if isinstance(node, Pow):
             e = node.exponent
             return sympy.Pow(conv(node.base), sympy.Rational(e.numerator, e.denominator))
-        return _BY_CANONICAL[node.function].sympy_value(sympy, conv(node.argument))
+        return functions()[node.function].sympy_value(sympy, conv(node.argument))
 
     return conv(formula.root)
 
@@ -547,11 +551,25 @@ def compare(student: "sympy.Expr", expected: "sympy.Expr",
     if mismatch is None:
         return Comparison(True, Fraction(1), {}, None, None, tuple(ratios))
     factor = None
-    if factors and all(f is not None and f.is_Rational for f in factors) \
-            and all(f == factors[0] for f in factors):
-        factor = Fraction(int(factors[0].p), int(factors[0].q))
+    simple = [_simple_fraction(f) for f in factors]
+    if simple and all(f is not None and f == simple[0] for f in simple):
+        factor = simple[0]
     point, sv, ev = mismatch
     return Comparison(False, factor, point, sv, ev, tuple(ratios))
+
+
+def _simple_fraction(value) -> Fraction | None:
+    """A ratio of the student's value to the expected one as a fraction: exact when
+    both are rational; else (values with e or ln: softplus, exp) the fraction with a
+    small denominator that the 30-digit ratio equals."""
+    if value is None:
+        return None
+    if value.is_Rational:
+        return Fraction(int(value.p), int(value.q))
+    guess = Fraction(float(value)).limit_denominator(1000)
+    if _same(value, value.func(guess.numerator) / guess.denominator):
+        return guess
+    return None
 
 
 def _same(a, b) -> bool:

@@ -14,17 +14,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import TypeVar
+from typing import cast
 
 import numpy as np
 
 from .activations import Array, ExactOp, Expr, Index, Registry, _require_parts, kernel_max, \
-    log_softmax
+    lazy_sympy, log_softmax
 from ..model.notation import (BRACKET_OPEN, CLOSE_PAREN_BRACKET, HALF, LN, LN_ONE, LP, MINUS, ONE,
                               PLUS, RP, SQUARED, Token)
 from .tree import Diff, Node
 
-_T = TypeVar("_T")
 
 
 class Targets(Enum):
@@ -155,11 +154,11 @@ def _read_from_yhat(yhat: Array) -> Array | None:
 
 
 def _mse(z: Array, yhat: Array, y: Array) -> Array:
-    return 0.5 * np.sum((yhat - y) ** 2, axis=1)
+    return cast(Array, 0.5 * np.sum((yhat - y) ** 2, axis=1))
 
 
 def _mse_exact(yhat: list[Expr], y: list[Expr]) -> Expr:
-    import sympy
+    sympy = lazy_sympy()
 
     return sympy.Add(*(sympy.Rational(1, 2) * (a - b) ** 2 for a, b in zip(yhat, y)))
 
@@ -191,11 +190,12 @@ MSE = Loss(
 def _bce(z: Array, yhat: Array, y: Array) -> Array:
     # From z rather than yhat: -[y ln s(z) + (1-y) ln(1-s(z))]
     # = max(z, 0) - y z + ln(1 + e^-|z|), which never takes log(0).
-    return np.sum(np.maximum(z, 0.0) - y * z + np.log1p(np.exp(-np.abs(z))), axis=1)
+    return cast(Array, np.sum(np.maximum(z, 0.0) - y * z + np.log1p(np.exp(-np.abs(z))),
+                              axis=1))
 
 
 def _bce_exact(yhat: list[Expr], y: list[Expr]) -> Expr:
-    import sympy
+    sympy = lazy_sympy()
 
     return -sympy.Add(*(b * sympy.log(a) + (1 - b) * sympy.log(1 - a) for a, b in zip(yhat, y)))
 
@@ -238,17 +238,17 @@ BCE = Loss(
 
 
 def _ce(z: Array, yhat: Array, y: Array) -> Array:
-    return -np.sum(y * log_softmax(z), axis=1)
+    return cast(Array, -np.sum(y * log_softmax(z), axis=1))
 
 
 def _ce_exact(yhat: list[Expr], y: list[Expr]) -> Expr:
-    import sympy
+    sympy = lazy_sympy()
 
     return -sympy.Add(*(b * sympy.log(a) for a, b in zip(yhat, y)))
 
 
 def _ce_delta_exact(yhat: list[Expr], y: list[Expr], op: ExactOp) -> list[Expr]:
-    import sympy
+    sympy = lazy_sympy()
 
     total_y = op(lambda *t: sympy.Add(*t), *y)
     return [op(lambda p, s, q: p * s - q, p, total_y, q) for p, q in zip(yhat, y)]

@@ -544,17 +544,19 @@ def check_with_sympy(layers: Sequence[int], activations: Sequence[str], loss: st
         [s for name, s in symbols.items() if name.startswith("w")]
     units = [symbols[symbol_name(unit(n, j, depth), depth)]
              for n in range(1, depth + 1) for j in range(1, layers[n] + 1)]
+    # "math": a steps's Piecewise becomes a plain conditional (numpy's select refuses
+    # the nested conditions that Max and Heaviside differentiate into).
     derivatives = sympy.lambdify(inputs, [sympy.diff(cost, symbols[f"w{n}_{i}_{j}"])
-                                          for n, i, j in keys], modules="numpy")
-    forward = sympy.lambdify(inputs, [v for layer in values for v in layer], modules="numpy")
-    derived = sympy.lambdify(inputs + units, [entries[k] for k in keys], modules="numpy")
+                                          for n, i, j in keys], modules="math")
+    forward = sympy.lambdify(inputs, [v for layer in values for v in layer], modules="math")
+    derived = sympy.lambdify(inputs + units, [entries[k] for k in keys], modules="math")
     rng = np.random.default_rng(seed)
     bad: set[tuple[int, int, int]] = set()
     for _ in range(points):
         x = rng.normal(size=layers[0])
         y = LOSSES[loss].draw_targets(rng, layers[-1])
         w = rng.normal(scale=0.8, size=len(inputs) - len(x) - len(y))
-        point = [*x, *y, *w]
+        point = [float(v) for v in (*x, *y, *w)]
         want = derivatives(*point)
         got = derived(*point, *forward(*point))
         for key, a, b in zip(keys, want, got):
