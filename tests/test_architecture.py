@@ -127,3 +127,42 @@ def test_every_format_writes_every_block():
 def test_content_modules_import_no_renderer(module):
     assert not any(dep.startswith("bpnn_steps.render") for dep in
                    _imports()[f"bpnn_steps.{module}"])
+
+
+def test_every_token_has_both_spellings():
+    """Each notation token is spelled in Unicode and in LaTeX (a token added to
+    model/notation.py without its spellings fails here)."""
+    from typing import get_args
+
+    from bpnn_steps.maths.tree import Var
+    from bpnn_steps.model import notation as n
+    from bpnn_steps.model.quantities import Kind, Quantity
+    from bpnn_steps.render.spelling import latex, unicode
+
+    w = Var("w", (1, 1), 1)
+    samples = {
+        n.Sym: n.Sym("z", (1,), 1, 1), n.Num: n.Num(-0.5), n.Mat: n.Mat(np.eye(2)),
+        n.Op: n.PLUS, n.Grad: n.Grad(2, 1), n.MeanOver: n.MeanOver(2), n.OneOver: n.OneOver(2),
+        n.L2Term: n.L2Term(0.01), n.Apply: n.Apply("sigmoid", (n.Sym("z", (1,), 1, 1),)),
+        n.SoftmaxRatio: n.SoftmaxRatio(n.Sym("z", (1,), 1, 2)),
+        n.SoftmaxJacobianT: n.SoftmaxJacobianT(),
+        n.DerivativeInValue: n.DerivativeInValue("tanh", n.Sym("h")),
+        n.Note: n.Note("a note"), n.Words: n.Words("some words"), n.Given: n.Given(np.eye(2)),
+        n.Box: n.Box(Quantity(1, Kind.COST)), n.BoxMatrix: n.BoxMatrix(Quantity(1, Kind.NEW, 1),
+                                                                        2, 2),
+        n.Exact: n.Exact(__import__("sympy").Rational(1, 3)),
+        n.ExactMatrix: n.ExactMatrix(((__import__("sympy").Integer(1),),)),
+        n.Entry: n.Entry(n.EntryForm.GRADIENT, 2, 0, 1, 1), n.Formula: n.Formula(w),
+        n.FormulaMatrix: n.FormulaMatrix(((w,),)), n.WeightMatrix: n.WeightMatrix(1, 2, 2),
+        n.Partial: n.Partial(1, 0, 1), n.PartialOutputs: n.PartialOutputs(),
+        n.PartialZ: n.PartialZ(2), n.SumOver: n.SumOver("i", 2, (n.Sym("x", ("i",)),)),
+        n.Component: n.Component((n.Sym("Wbar", (), None, 2),), 1, w),
+        n.Transpose: n.Transpose(n.Sym("A", (), "t", "n-1")), n.DownTo: n.DownTo("n", "L-1", 1),
+        n.BatchMean: n.BatchMean("T"), n.L2Gradient: n.L2Gradient(1),
+        n.LossFormula: n.LossFormula("mse", 2), n.CostFormula: n.CostFormula("T"),
+    }
+    assert set(samples) == set(get_args(n.Token))
+    for cls, tok in samples.items():
+        assert latex(tok, 3), cls
+        if cls is not n.Mat:            # the terminal draws matrices itself
+            assert unicode(tok, 3), cls
