@@ -27,50 +27,37 @@ from ..numfmt import fmt
 from ..model.problem import Problem
 
 class Mistake(StrEnum):
-    """A diagnosed cause of a wrong entry (the value is the code the JSON reports)."""
+    """A diagnosed cause of a wrong entry: its code (what the JSON reports) and its
+    description."""
 
-    TRANSPOSED = "transposed"
-    REARRANGED = "rearranged"
-    WRONG_SAMPLE = "wrong-sample"
-    SIGN = "sign"
-    ROUNDING = "rounding"
-    MISSING_DERIVATIVE = "missing-derivative"
-    MISSING_1_T = "missing-1/T"
-    MISSING_HALF = "missing-1/2"
-    SUM_NOT_MEAN = "sum-not-mean"
-    NEW_WEIGHTS_TOO_EARLY = "new-weights-too-early"
-    CARRIED_FORWARD = "carried-forward"
-    MISSING_LAMBDA = "missing-lambda"
-    MISSING_BIAS = "missing-bias"
-    MISSING_ACTIVATION = "missing-activation"
-    CONSTANT_FACTOR = "constant-factor"
-    FORMULA = "formula"
-    UNKNOWN = "unknown"
+    description: str
 
-    @property
-    def description(self) -> str:
-        return _DESCRIPTIONS[self]
+    def __new__(cls, code: str, description: str) -> "Mistake":
+        member = str.__new__(cls, code)
+        member._value_ = code
+        member.description = description
+        return member
+
+    TRANSPOSED = "transposed", "transposed matrix (rows and columns swapped)"
+    REARRANGED = "rearranged", "right numbers in the wrong places"
+    WRONG_SAMPLE = "wrong-sample", "another sample's values"
+    SIGN = "sign", "sign slip"
+    ROUNDING = "rounding", "rounding slip"
+    MISSING_DERIVATIVE = "missing-derivative", "missing activation derivative"
+    MISSING_1_T = "missing-1/T", "missing 1/T (sum of the losses instead of their mean)"
+    MISSING_HALF = "missing-1/2", "missing 1/2 (of the squared error)"
+    SUM_NOT_MEAN = "sum-not-mean", "sum instead of mean over the samples"
+    NEW_WEIGHTS_TOO_EARLY = ("new-weights-too-early",
+                             "updated weights used too early in the backward pass")
+    CARRIED_FORWARD = "carried-forward", "error carried forward from an earlier wrong entry"
+    MISSING_LAMBDA = "missing-lambda", "learning rate left out of the update"
+    MISSING_BIAS = "missing-bias", "bias weight left out"
+    MISSING_ACTIVATION = "missing-activation", "activation function not applied"
+    CONSTANT_FACTOR = "constant-factor", "off by a constant factor"
+    FORMULA = "formula", "answer cannot be read"
+    UNKNOWN = "unknown", "no known mistake pattern"
 
 
-_DESCRIPTIONS = {
-    Mistake.TRANSPOSED: "transposed matrix (rows and columns swapped)",
-    Mistake.REARRANGED: "right numbers in the wrong places",
-    Mistake.WRONG_SAMPLE: "another sample's values",
-    Mistake.SIGN: "sign slip",
-    Mistake.ROUNDING: "rounding slip",
-    Mistake.MISSING_DERIVATIVE: "missing activation derivative",
-    Mistake.MISSING_1_T: "missing 1/T (sum of the losses instead of their mean)",
-    Mistake.MISSING_HALF: "missing 1/2 (of the squared error)",
-    Mistake.SUM_NOT_MEAN: "sum instead of mean over the samples",
-    Mistake.NEW_WEIGHTS_TOO_EARLY: "updated weights used too early in the backward pass",
-    Mistake.CARRIED_FORWARD: "error carried forward from an earlier wrong entry",
-    Mistake.MISSING_LAMBDA: "learning rate left out of the update",
-    Mistake.MISSING_BIAS: "bias weight left out",
-    Mistake.MISSING_ACTIVATION: "activation function not applied",
-    Mistake.CONSTANT_FACTOR: "off by a constant factor",
-    Mistake.FORMULA: "answer cannot be read",
-    Mistake.UNKNOWN: "no known mistake pattern",
-}
 # Descriptions by code (a code read back from JSON is a plain string).
 MISTAKES: dict[str, str] = {m.value: m.description for m in Mistake}
 
