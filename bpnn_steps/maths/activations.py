@@ -29,6 +29,7 @@ import numpy.typing as npt
 from .tree import Const, Diff, NegExp, Node, One, Prod, Square, Step, Sum, Var, prod, total
 
 Array = npt.NDArray[np.float64]
+Indices = npt.NDArray[np.int64]  # sample numbers (0-based) of a batch or an epoch
 Expr = Any                       # a sympy expression (or None where not exact)
 # exact.py's combinator: op(fn, *args) is None when an argument is None (not exact)
 # or the result too long to show, else fn(*args).
@@ -311,7 +312,7 @@ def _float_sigmoid(v: float) -> float:
 
 def lazy_sympy() -> Any:
     """sympy, imported on first use only (importing the records must not import it)."""
-    import sympy  # type: ignore[import-untyped]
+    import sympy
 
     return sympy
 
