@@ -317,6 +317,8 @@ def _piecewise_function(low: str) -> Any:
 
     slope = sympy.Rational(low)
 
+    # sympy is untyped and imported on use (a variable, Any): mypy can neither resolve
+    # sympy.Function as a class here nor check a subclass of it.
     class PiecewiseLinear(sympy.Function):  # type: ignore[misc,name-defined]
         @classmethod
         def eval(cls, z: Expr) -> Expr:
