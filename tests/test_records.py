@@ -17,7 +17,7 @@ names), so a new record is tested by adding it:
   numpy value.
 
 The last part takes each record apart: a copy with one part replaced by a wrong or
-absent implementation (``dataclasses.replace``) must fail the check of that part,
+absent implementation (``Record._replace``) must fail the check of that part,
 and a record with a part missing cannot be built at all.
 """
 
@@ -39,6 +39,7 @@ from bpnn_steps.maths import engine, exact, symbolic
 from bpnn_steps.maths.activations import (ACTIVATIONS, Activation, Layerwise, Unitwise,
                                           hidden_names)
 from bpnn_steps.maths.losses import LOSSES, Cancels, Loss
+from bpnn_steps.maths.record import Record
 from bpnn_steps.maths.tree import (Const, Diff, NegExp, Node, One, Prod, Ref, Square, Step, Sum,
                                    Var)
 from bpnn_steps.model.problem import Problem, Training
@@ -558,8 +559,8 @@ def _loss_case(name: str) -> Case:
 def _replace(record, path: str, value):
     head, _, rest = path.partition(".")
     if not rest:
-        return dataclasses.replace(record, **{head: value})
-    return dataclasses.replace(record, **{head: _replace(getattr(record, head), rest, value)})
+        return record._replace(**{head: value})
+    return record._replace(**{head: _replace(getattr(record, head), rest, value)})
 
 
 def _get(record, path: str):
@@ -606,9 +607,9 @@ MUTATIONS = [
      lambda f: lambda z, e, a: f(z, e, a) + f"\n{a} = {a} * 1.01",
      lambda tmp: check_kernel_against_engine(_unit_case(), "blocked")),
     ("activation", UNIT, "formula_functions",
-     lambda f: tuple(dataclasses.replace(fn, float_value=lambda v: 2.0 * v) for fn in f),
+     lambda f: tuple(fn._replace(float_value=lambda v: 2.0 * v) for fn in f),
      lambda tmp: check_record_facts(UNIT)),
-    ("activation", UNIT, "range", lambda r: dataclasses.replace(r, low=0.5),
+    ("activation", UNIT, "range", lambda r: r._replace(low=0.5),
      lambda tmp: check_record_facts(UNIT)),
     ("activation", UNIT, "identity", lambda f: not f, lambda tmp: check_record_facts(UNIT)),
     ("activation", UNIT, "snaps_zero", lambda f: not f, lambda tmp: check_record_facts(UNIT)),
@@ -704,11 +705,24 @@ def test_a_record_with_a_wrong_part_fails_its_check(kind, name, part, wrong, che
 
 def _parts(record, prefix: str = ""):
     """Every part of a record, nested records' parts included (dotted paths)."""
-    for f in dataclasses.fields(record):
-        value = getattr(record, f.name)
-        yield prefix + f.name
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            yield from _parts(value, prefix + f.name + ".")
+    for name in record._fields:
+        value = getattr(record, name)
+        yield prefix + name
+        if isinstance(value, Record):
+            yield from _parts(value, prefix + name + ".")
+
+
+def test_a_record_refuses_a_part_left_out_or_unknown_and_cannot_be_changed() -> None:
+    record = ACTIVATIONS[UNIT].range
+    parts = {name: getattr(record, name) for name in record._fields}
+    assert type(record)(**parts) == record
+    with pytest.raises(TypeError, match="part 'text' is missing"):
+        type(record)(**{k: v for k, v in parts.items() if k != "text"})
+    with pytest.raises(TypeError, match="no part 'colour'"):
+        type(record)(**parts, colour="red")
+    with pytest.raises(AttributeError):
+        record.low = 0.5
+    assert record._replace(low=0.5).low == 0.5 and record.low != 0.5
 
 
 @pytest.mark.parametrize("registry", [ACTIVATIONS, LOSSES], ids=["activations", "losses"])

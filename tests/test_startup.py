@@ -99,3 +99,15 @@ def test_solve_imports_numpy_as_it_must():
     """The probe above can see numpy: solve loads it."""
     out = run_probe("solve", "lecture_122", "--format", "json")
     assert "NUMPY=True" in out.stderr and "CODE=0" in out.stderr, out.stderr[-2000:]
+
+
+def test_solve_builds_no_chain_rule_tree():
+    """The activation records import the chain rule's tree nodes only inside the
+    callables that build a tree (derive, check): solve never loads them."""
+    code = ("import sys\nfrom bpnn_steps.cli import main\n"
+            "sys.argv = ['bpnn-steps', 'solve', 'lecture_122']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "sys.stderr.write('TREE=' + repr('bpnn_steps.maths.tree' in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=cli_env(),
+                         capture_output=True, text=True, encoding="utf-8", timeout=60)
+    assert "TREE=False" in out.stderr, out.stderr[-2000:]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 from ..errors import ProblemError
@@ -68,6 +67,8 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
                                "exist", file=shown)
         mode = (stat.S_IMODE(target.stat().st_mode) if target.exists()
                 else 0o666 & ~_umask())
+        import tempfile     # on use: printing to the terminal never needs it (start-up)
+
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise ProblemError(f"cannot write: {exc.strerror or exc}", file=shown) from None

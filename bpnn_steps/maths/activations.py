@@ -10,37 +10,43 @@ activation.  Adding an activation is adding one record to :data:`ACTIVATIONS`.
 
 An activation applies unit by unit (:class:`Unitwise`: f'(z) is a vector H_d and
 delta = error (.) H_d) or to the whole layer (:class:`Layerwise`, softmax: delta is
-the Jacobian's product with the error).  sympy is imported inside the callables
-only, so importing this module never imports it.
+the Jacobian's product with the error).
+
+``solve`` imports this module, so importing it must cost little: the records are
+:class:`~.record.Record` types (a dataclass costs about 1.2 ms to define), and
+sympy, the chain rule's tree nodes (:mod:`.tree`) and fractions are imported inside
+the callables that use them only.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields
-from fractions import Fraction
-from typing import Any, Generic, TypeVar, cast
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-import numpy.typing as npt
 
-from .tree import Const, Diff, NegExp, Node, One, Prod, Square, Step, Sum, Var, prod, total
+from .record import Record, Registry
 
-Array = npt.NDArray[np.float64]
-Expr = Any                       # a sympy expression (or None where not exact)
-# exact.py's combinator: op(fn, *args) is None when an argument is None (not exact)
-# or the result too long to show, else fn(*args).
-ExactOp = Callable[..., Expr]
-Index = Callable[[str], str]     # kernel code: the expression of unit i of a layer
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from .tree import Node, Var
+
+    Array = NDArray[np.float64]
+    Indices = NDArray[np.int64]      # sample numbers (0-based) of a batch or an epoch
+    Expr = Any                       # a sympy expression (or None where not exact)
+    # exact.py's combinator: op(fn, *args) is None when an argument is None (not
+    # exact) or the result too long to show, else fn(*args).
+    ExactOp = Callable[..., Expr]
+    Index = Callable[[str], str]     # kernel code: the expression of unit i of a layer
 
 
 # --------------------------------------------------------------------------- parts
 
 
-@dataclass(frozen=True)
-class Range:
+class Range(Record):
     """The values f can take, for the follow-through check: an earlier answer outside
     it is impossible (``text`` says why, e.g. 'sigmoid values lie strictly between 0
     and 1')."""
@@ -61,12 +67,8 @@ class Range:
             return True
         return self.sums_to_one and whole_layer and abs(float(np.sum(values)) - 1) > 0.01
 
-    def __post_init__(self) -> None:
-        _require_parts(self)
 
-
-@dataclass(frozen=True)
-class FormulaFunction:
+class FormulaFunction(Record):
     """A function of the answer-file formula grammar: ``names`` (the first is the
     canonical one), its value on floats and its sympy form (sympy passed in)."""
 
@@ -74,12 +76,8 @@ class FormulaFunction:
     float_value: Callable[[float], float]
     sympy_value: Callable[[Any, Expr], Expr]    # (sympy module, argument) -> expression
 
-    def __post_init__(self) -> None:
-        _require_parts(self)
 
-
-@dataclass(frozen=True)
-class UnitKernel:
+class UnitKernel(Record):
     """Code of the compiled training kernel for a unit-by-unit activation.
 
     ``value(z, a)``: statements setting a = f(z) (the engine's numerically safe form);
@@ -96,12 +94,8 @@ class UnitKernel:
     between: Callable[[Array, Array, Array], None]
     finish: Callable[[str, str, str], str]
 
-    def __post_init__(self) -> None:
-        _require_parts(self)
 
-
-@dataclass(frozen=True)
-class LayerKernel:
+class LayerKernel(Record):
     """Kernel code for an activation of the whole layer (softmax): ``value(z, a, K)``
     statements setting every a(j); ``jacobian_product(a, err, d, K)`` statements
     setting d(j) = dJ/dz_j from err(j) = dJ/da_j."""
@@ -109,12 +103,8 @@ class LayerKernel:
     value: Callable[[Index, Index, int], str]
     jacobian_product: Callable[[Index, Index, Index, int], str]
 
-    def __post_init__(self) -> None:
-        _require_parts(self)
 
-
-@dataclass(frozen=True)
-class Unitwise:
+class Unitwise(Record):
     """f applied to each unit: H_d = f'(z) and delta = error (.) H_d.
 
     ``derivative(z, a)``      numpy f'(z), given z and a = f(z);
@@ -141,12 +131,8 @@ class Unitwise:
     explanation: str
     kernel: UnitKernel
 
-    def __post_init__(self) -> None:
-        _require_parts(self)
 
-
-@dataclass(frozen=True)
-class Layerwise:
+class Layerwise(Record):
     """f of the whole layer (softmax): delta = (da/dz)^T error, no H_d.
 
     ``jacobian_product(a, error)`` numpy dJ/dz from dJ/da (rows of a batch);
@@ -163,12 +149,8 @@ class Layerwise:
     explanation: str
     kernel: LayerKernel
 
-    def __post_init__(self) -> None:
-        _require_parts(self)
 
-
-@dataclass(frozen=True)
-class Activation:
+class Activation(Record):
     """Everything about one activation function (see the module docstring).
 
     ``symbol``/``latex`` name f as printed ('σ', r'\\sigma'; '' for linear);
@@ -192,9 +174,6 @@ class Activation:
     min_units: int
     snaps_zero: bool
     convention: str
-
-    def __post_init__(self) -> None:
-        _require_parts(self)
 
     @property
     def elementwise(self) -> bool:
@@ -222,38 +201,6 @@ class Activation:
         return self.form.latex.replace("{h}", h) if isinstance(self.form, Unitwise) else ""
 
 
-_T = TypeVar("_T")
-
-
-def _require_parts(record: object) -> None:
-    """A record with a part left as None is incomplete: refuse it at once."""
-    for f in fields(record):  # type: ignore[arg-type]
-        if getattr(record, f.name) is None:
-            raise TypeError(f"{type(record).__name__} {getattr(record, 'name', '')!r}: "
-                            f"part {f.name!r} is missing")
-
-
-class Registry(Mapping[str, _T], Generic[_T]):
-    """Records by name; an unknown name is a clear error, never a fallback."""
-
-    def __init__(self, kind: str, records: Sequence[_T], name: Callable[[_T], str]) -> None:
-        self.kind = kind
-        self._records = {name(r): r for r in records}
-
-    def __getitem__(self, key: str) -> _T:
-        try:
-            return self._records[key]
-        except (KeyError, TypeError):
-            raise KeyError(f"unknown {self.kind} {key!r}; expected one of "
-                           f"{', '.join(self._records)}") from None
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._records)
-
-    def __len__(self) -> int:
-        return len(self._records)
-
-
 # --------------------------------------------------------------------------- numpy forms
 
 
@@ -266,12 +213,12 @@ def sigmoid(z: Array) -> Array:
 def softmax(z: Array) -> Array:
     shifted = z - np.max(z, axis=-1, keepdims=True)
     e = np.exp(shifted)
-    return cast(Array, e / np.sum(e, axis=-1, keepdims=True))
+    return cast("Array", e / np.sum(e, axis=-1, keepdims=True))
 
 
 def log_softmax(z: Array) -> Array:
     shifted = z - np.max(z, axis=-1, keepdims=True)
-    return cast(Array, shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True)))
+    return cast("Array", shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True)))
 
 
 def softplus(z: Array) -> Array:
@@ -279,8 +226,9 @@ def softplus(z: Array) -> Array:
     return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
 
 
-LEAKY_SLOPE = 0.01
-LEAKY_SLOPE_EXACT = Fraction(1, 100)
+# leaky_relu's slope for z <= 0, as written (exact: 1/100).
+LEAKY_SLOPE_TEXT = "0.01"
+LEAKY_SLOPE = float(LEAKY_SLOPE_TEXT)
 
 
 # f' of relu and leaky_relu jumps at z = 0 (relu' is 0 there, by the lecture's
@@ -311,7 +259,7 @@ def _float_sigmoid(v: float) -> float:
 
 def lazy_sympy() -> Any:
     """sympy, imported on first use only (importing the records must not import it)."""
-    import sympy  # type: ignore[import-untyped]
+    import sympy
 
     return sympy
 
@@ -325,19 +273,22 @@ def positive(v: Expr, approx: float) -> bool:
     return approx > 0
 
 
-def _exact_step(low: Fraction) -> Callable[[Expr, Expr, float, ExactOp], Expr]:
+# The slope of a piecewise-linear unit for z <= 0 is its decimal text ("0", "0.01"),
+# read exactly by sympy (Rational("0.01") is 1/100) and by Fraction.
+
+
+def _exact_step(low: str) -> Callable[[Expr, Expr, float, ExactOp], Expr]:
     """f'(z) of a piecewise-linear unit: 1 for z > 0, else ``low``."""
     def derivative(a: Expr, z: Expr, zf: float, op: ExactOp) -> Expr:
         sympy = lazy_sympy()
 
         if z is None:
             return None
-        return sympy.Integer(1) if positive(z, zf) else sympy.Rational(low.numerator,
-                                                                       low.denominator)
+        return sympy.Integer(1) if positive(z, zf) else sympy.Rational(low)
     return derivative
 
 
-def _exact_piecewise(low: Fraction) -> Callable[[Expr, float, ExactOp], Expr]:
+def _exact_piecewise(low: str) -> Callable[[Expr, float, ExactOp], Expr]:
     """f(z) = z for z > 0, else ``low`` z."""
     def value(z: Expr, zf: float, op: ExactOp) -> Expr:
         sympy = lazy_sympy()
@@ -346,12 +297,12 @@ def _exact_piecewise(low: Fraction) -> Callable[[Expr, float, ExactOp], Expr]:
             return None
         if positive(z, zf):
             return z
-        return sympy.Integer(0) if low == 0 else op(
-            lambda v: sympy.Rational(low.numerator, low.denominator) * v, z)
+        return sympy.Integer(0) if float(low) == 0 else op(
+            lambda v: sympy.Rational(low) * v, z)
     return value
 
 
-def _sympy_piecewise(low: Fraction) -> Callable[[Expr], Expr]:
+def _sympy_piecewise(low: str) -> Callable[[Expr], Expr]:
     """f as a sympy function whose derivative is the step 1 for z > 0, else ``low``:
     a Piecewise or Max would be differentiated into nested cases that grow with every
     layer (minutes for three layers); this stays as small as a sigmoid."""
@@ -361,11 +312,13 @@ def _sympy_piecewise(low: Fraction) -> Callable[[Expr], Expr]:
 
 
 @functools.lru_cache(maxsize=None)
-def _piecewise_function(low: Fraction) -> Any:
+def _piecewise_function(low: str) -> Any:
     sympy = lazy_sympy()
 
-    slope = sympy.Rational(low.numerator, low.denominator)
+    slope = sympy.Rational(low)
 
+    # sympy is untyped and imported on use (a variable, Any): mypy can neither resolve
+    # sympy.Function as a class here nor check a subclass of it.
     class PiecewiseLinear(sympy.Function):  # type: ignore[misc,name-defined]
         @classmethod
         def eval(cls, z: Expr) -> Expr:
@@ -380,7 +333,7 @@ def _piecewise_function(low: Fraction) -> Any:
         # lambdify's numeric form
         _imp_ = staticmethod(lambda v: v if v > 0 else float(low) * v)
 
-    PiecewiseLinear.__name__ = f"piecewise_linear_{low.numerator}_{low.denominator}"
+    PiecewiseLinear.__name__ = f"piecewise_linear_{slope.p}_{slope.q}"
     return PiecewiseLinear
 
 
@@ -438,7 +391,31 @@ def _softmax_exact_product(a: list[Expr], error: list[Expr], op: ExactOp) -> lis
     return [op(lambda p, e, s: p * (e - s), p, e, inner) for p, e in zip(a, error)]
 
 
+# --------------------------------------------------------------------------- chain-rule trees
+# (the tree nodes are imported on use: solve never builds a tree)
+
+
+def _sigmoid_tree(a: Var, n: int, j: int) -> Node:
+    from .tree import Diff, One, Prod
+
+    return Prod((a, Diff(One(), a)))
+
+
+def _tanh_tree(a: Var, n: int, j: int) -> Node:
+    from .tree import Diff, One, Square
+
+    return Diff(One(), Square(a))
+
+
+def _softplus_tree(a: Var, n: int, j: int) -> Node:
+    from .tree import Diff, NegExp, One
+
+    return Diff(One(), NegExp(a))
+
+
 def _softmax_tree(a: Sequence[Node], error: Sequence[Node]) -> list[Node]:
+    from .tree import Diff, prod, total
+
     # delta_k = yhat_k [(yhat_k - y_k) - sum_m (yhat_m - y_m) yhat_m]
     weighted = total([prod(error[m], a[m]) for m in range(len(a))])
     return [prod(a[k], Diff(error[k], weighted)) for k in range(len(a))]
@@ -512,35 +489,39 @@ def _into_a(value: Callable[[str, str], str]) -> Callable[[str, str, str], str]:
 # --------------------------------------------------------------------------- the records
 
 
-def _piecewise_linear(name: str, low: Fraction, low_text: str, *, symbol: str, latex: str,
+def _piecewise_linear(name: str, low: str, *, symbol: str, latex: str,
                       description: str, text: str, tex: str, explanation: str,
                       range_: Range, convention: str,
                       float_value: Callable[[float], float],
                       sympy_value: Callable[[Any, Expr], Expr]) -> Activation:
     """relu (slope 0 for z <= 0) and leaky_relu (a small slope): f' is 1 for z > 0,
-    else the slope, 0 at z = 0 included (the lecture's relu'(0) = 0)."""
+    else the slope ``low`` (decimal text), 0 at z = 0 included (relu'(0) = 0)."""
     slope = float(low)
-    low_expr = "0.0" if low == 0 else f"{slope!r} * {{z}}"
+    low_expr = "0.0" if slope == 0 else f"{slope!r} * {{z}}"
 
     def tree(a: Var, n: int, j: int) -> Node:
-        above = Step(a, n, j, True)
-        if low == 0:
-            return above
-        return Sum((above, Prod((Const(low_text, low), Step(a, n, j, False)))))
+        from fractions import Fraction
 
-    value_code = (lambda z, a: f"{a} = {z} if {z} > 0.0 else 0.0") if low == 0 else \
+        from .tree import Const, Prod, Step, Sum
+
+        above = Step(a, n, j, True)
+        if slope == 0:
+            return above
+        return Sum((above, Prod((Const(low, Fraction(low)), Step(a, n, j, False)))))
+
+    value_code = (lambda z, a: f"{a} = {z} if {z} > 0.0 else 0.0") if slope == 0 else \
         (lambda z, a: f"{a} = {z} if {z} > 0.0 else {low_expr.format(z=z)}")
     return Activation(
         name, description, symbol, latex,
-        (lambda z: np.maximum(z, 0.0)) if low == 0 else
+        (lambda z: np.maximum(z, 0.0)) if slope == 0 else
         (lambda z: np.where(z > 0, z, slope * z)),
         Unitwise(
-            (lambda z, a: (z > 0).astype(float)) if low == 0 else
+            (lambda z, a: (z > 0).astype(float)) if slope == 0 else
             (lambda z, a: np.where(z > 0, 1.0, slope)),
             False, _exact_piecewise(low), _exact_step(low), _sympy_piecewise(low), tree,
             text, tex, explanation,
             UnitKernel(value_code,
-                       lambda z, a: f"(1.0 if {z} > 0.0 else {float(low)!r})",
+                       lambda z, a: f"(1.0 if {z} > 0.0 else {slope!r})",
                        _into_a(value_code), _numpy_nothing, _nothing)),
         (FormulaFunction((name,), float_value, sympy_value),),
         range_, identity=False, output_only=False, min_units=1, snaps_zero=True,
@@ -554,7 +535,7 @@ SIGMOID = Activation(
         lambda z, zf, op: op(_sympy_sigmoid, z),
         lambda a, z, zf, op: op(lambda h: h * (1 - h), a),
         _sympy_sigmoid,
-        lambda a, n, j: Prod((a, Diff(One(), a))),
+        _sigmoid_tree,
         "{h}(1 − {h})", r"{h}(1 - {h})",
         "σ′(z) = σ(z)(1 − σ(z)), written with the unit's value as h(1 − h)",
         UnitKernel(lambda z, a: f"ez = math.exp(-abs({z}))\n"
@@ -573,7 +554,7 @@ TANH = Activation(
         lambda z, zf, op: op(_sympy_tanh, z),
         lambda a, z, zf, op: op(lambda h: 1 - h ** 2, a),
         _sympy_tanh,
-        lambda a, n, j: Diff(One(), Square(a)),
+        _tanh_tree,
         "1 − {h}²", r"1 - {h}^{2}",
         "tanh′(z) = 1 − tanh²(z), written with the unit's value as 1 − h²",
         UnitKernel(lambda z, a: f"{a} = math.tanh({z})", lambda z, a: f"1.0 - {a} * {a}",
@@ -583,7 +564,7 @@ TANH = Activation(
     identity=False, output_only=False, min_units=1, snaps_zero=False, convention="")
 
 RELU = _piecewise_linear(
-    "relu", Fraction(0), "0", symbol="relu", latex=r"\operatorname{relu}",
+    "relu", "0", symbol="relu", latex=r"\operatorname{relu}",
     description="max(0, z); derivative 0 at z = 0", text="[z > 0]", tex="[z > 0]",
     explanation="relu′(z) is the step [z > 0]: 1 where z > 0, else 0",
     range_=Range(0.0, math.inf, False, False, False, "relu values are never negative"),
@@ -628,7 +609,7 @@ SOFTPLUS = Activation(
         lambda z, zf, op: op(_sympy_softplus, z),
         lambda a, z, zf, op: op(_sympy_exp_neg, a),
         _sympy_softplus,
-        lambda a, n, j: Diff(One(), NegExp(a)),
+        _softplus_tree,
         "1 − exp(−{h})", r"1 - e^{-{h}}",
         "softplus′(z) = σ(z) = 1/(1 + e⁻ᶻ), written with the unit's value as 1 − exp(−h)",
         UnitKernel(lambda z, a: f"{a} = max({z}, 0.0) + math.log1p(math.exp(-abs({z})))",
@@ -641,7 +622,7 @@ SOFTPLUS = Activation(
     identity=False, output_only=False, min_units=1, snaps_zero=False, convention="")
 
 LEAKY_RELU = _piecewise_linear(
-    "leaky_relu", LEAKY_SLOPE_EXACT, "0.01", symbol="leaky_relu",
+    "leaky_relu", LEAKY_SLOPE_TEXT, symbol="leaky_relu",
     latex=r"\operatorname{leaky\_relu}",
     description=f"z for z > 0, else {LEAKY_SLOPE:g} z; derivative {LEAKY_SLOPE:g} at z = 0",
     text="[z > 0] + 0.01 [z ≤ 0]", tex=r"[z > 0] + 0.01\,[z \le 0]",
@@ -650,7 +631,7 @@ LEAKY_RELU = _piecewise_linear(
                  "leaky_relu values can be any number"),
     convention=f"leaky_relu slope {LEAKY_SLOPE:g} for z ≤ 0",
     float_value=lambda v: v if v > 0 else LEAKY_SLOPE * v,
-    sympy_value=lambda sp, x: sp.Piecewise((x, x > 0), (sp.Rational(1, 100) * x, True)))
+    sympy_value=lambda sp, x: sp.Piecewise((x, x > 0), (sp.Rational(LEAKY_SLOPE_TEXT) * x, True)))
 
 
 ACTIVATIONS: Registry[Activation] = Registry(

@@ -28,10 +28,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
-Array = np.ndarray
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from .activations import Array, Indices
+
+    Labels = NDArray[np.int64]      # class numbers 0, 1, ... of the samples
+
+# A generator's parameter: a number, the spacing's name, or the range (low, high).
+Param = Union[float, str, tuple[float, float]]
 
 KINDS = ("line", "sine", "xor", "moons")
 REGRESSION = ("line", "sine")
@@ -39,7 +48,7 @@ CLASSIFICATION = ("xor", "moons")
 INPUTS = {"line": 1, "sine": 1, "xor": 2, "moons": 2}
 SPACINGS = ("even", "random")
 # Keys each kind takes beyond kind/points/noise/seed, with their defaults.
-PARAMETERS: dict[str, dict[str, object]] = {
+PARAMETERS: dict[str, dict[str, Param]] = {
     "line": {"range": (0.0, 1.0), "spacing": "even", "slope": 1.0, "intercept": 0.0},
     "sine": {"range": (0.0, 2 * math.pi), "spacing": "even", "amplitude": 1.0,
              "frequency": 1.0, "phase": 0.0},
@@ -84,7 +93,7 @@ _CORNERS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 _XOR_LABELS = np.array([0, 1, 1, 0])
 
 
-def xor(rng: np.random.Generator, points: int, *, noise: float = 0.1) -> tuple[Array, Array]:
+def xor(rng: np.random.Generator, points: int, *, noise: float = 0.1) -> tuple[Array, Labels]:
     """(x (points, 2), labels (points,)): noisy copies of the XOR truth table."""
     corner = np.arange(points) % 4
     x = _CORNERS[corner].copy()
@@ -94,7 +103,7 @@ def xor(rng: np.random.Generator, points: int, *, noise: float = 0.1) -> tuple[A
 
 
 def moons(rng: np.random.Generator, points: int, *, noise: float = 0.1
-          ) -> tuple[Array, Array]:
+          ) -> tuple[Array, Labels]:
     """(x (points, 2), labels (points,)): two interleaving half circles."""
     labels = np.arange(points) % 2
     angle = rng.uniform(0.0, math.pi, size=points)
@@ -106,7 +115,7 @@ def moons(rng: np.random.Generator, points: int, *, noise: float = 0.1
     return x, labels
 
 
-def targets(labels: Array, outputs: int) -> Array:
+def targets(labels: Labels, outputs: int) -> Array:
     """Labels as a target matrix: one column of 0/1 for one output, one-hot for more."""
     labels = np.asarray(labels, dtype=np.int64)
     if outputs == 1:
@@ -124,31 +133,52 @@ class Generator:
     points: int
     noise: float
     seed: int = 0
-    params: dict = field(default_factory=dict)   # range, spacing, slope, ... by kind
+    params: dict[str, Param] = field(default_factory=dict)   # range, spacing, slope, ...
 
-    def param(self, name: str) -> object:
+    def param(self, name: str) -> Param:
         return self.params.get(name, PARAMETERS[self.kind][name])
+
+    def number(self, name: str) -> float:
+        """A numeric parameter (slope, amplitude, ...)."""
+        value = self.param(name)
+        if isinstance(value, (str, tuple)):
+            raise TypeError(f"data.generate.{name} is not a number: {value!r}")
+        return float(value)
+
+    def x_range(self) -> tuple[float, float]:
+        """(low, high) of the inputs of a regression set."""
+        value = self.param("range")
+        if not isinstance(value, tuple):
+            raise TypeError(f"data.generate.range is not a pair: {value!r}")
+        return value
+
+    def spacing(self) -> str:
+        return str(self.param("spacing"))
 
     def generate(self, outputs: int = 1) -> tuple[Array, Array]:
         """(x, y) with y as ``outputs`` columns (classification: 0/1 or one-hot)."""
         rng = np.random.default_rng(self.seed)
         if self.kind in REGRESSION:
-            low, high = self.param("range")
-            keys = {k: self.param(k) for k in PARAMETERS[self.kind] if k != "range"}
-            fn = line if self.kind == "line" else sine
-            return fn(rng, self.points, low=float(low), high=float(high), noise=self.noise,
-                      **keys)
-        fn = xor if self.kind == "xor" else moons
-        x, labels = fn(rng, self.points, noise=self.noise)
+            low, high = self.x_range()
+            if self.kind == "line":
+                return line(rng, self.points, low=float(low), high=float(high),
+                            noise=self.noise, slope=self.number("slope"),
+                            intercept=self.number("intercept"), spacing=self.spacing())
+            return sine(rng, self.points, low=float(low), high=float(high), noise=self.noise,
+                        amplitude=self.number("amplitude"),
+                        frequency=self.number("frequency"), phase=self.number("phase"),
+                        spacing=self.spacing())
+        make = xor if self.kind == "xor" else moons
+        x, labels = make(rng, self.points, noise=self.noise)
         return x, targets(labels, outputs)
 
     def true_function(self) -> Callable[[Array], Array] | None:
         """The noise-free function of a regression set (None for classification)."""
         if self.kind == "line":
-            slope, intercept = float(self.param("slope")), float(self.param("intercept"))
+            slope, intercept = self.number("slope"), self.number("intercept")
             return lambda x: slope * np.asarray(x, dtype=float) + intercept
         if self.kind == "sine":
-            a, f, ph = (float(self.param(k)) for k in ("amplitude", "frequency", "phase"))
+            a, f, ph = (self.number(k) for k in ("amplitude", "frequency", "phase"))
             return lambda x: a * np.sin(f * np.asarray(x, dtype=float) + ph)
         return None
 
@@ -156,23 +186,24 @@ class Generator:
         """One line for reports: 'sine, 20 points on [0, 6.283], noise 0.1, seed 1'."""
         text = f"{self.kind}, {self.points} points"
         if self.kind in REGRESSION:
-            low, high = self.param("range")
+            low, high = self.x_range()
             text += f" on [{low:g}, {high:g}]"
-            if self.param("spacing") == "random":
+            if self.spacing() == "random":
                 text += " (random x)"
         text += f", noise {self.noise:g}, seed {self.seed}"
         return text
 
-    def to_mapping(self) -> dict:
+    def to_mapping(self) -> dict[str, object]:
         """The ``data.generate`` mapping that gives this set back."""
-        out: dict = {"kind": self.kind, "points": self.points, "noise": self.noise,
+        out: dict[str, object] = {"kind": self.kind, "points": self.points, "noise": self.noise,
                      "seed": self.seed}
         for key, value in self.params.items():
             out[key] = list(value) if isinstance(value, tuple) else value
         return out
 
 
-def split(rng: np.random.Generator, samples: int, fraction: float) -> tuple[Array, Array]:
+def split(rng: np.random.Generator, samples: int, fraction: float
+          ) -> tuple[Indices, Indices]:
     """(train indices, test indices): round(fraction T) samples chosen at random for
     testing, at least one on each side; both lists keep the data order."""
     n_test = min(samples - 1, max(1, round(fraction * samples)))

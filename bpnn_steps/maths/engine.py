@@ -9,6 +9,7 @@ weights in row 0; a batch of B samples is a (B, size) array, one row per sample.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,8 +20,10 @@ from ..numfmt import round_half_up
 from ..model.problem import Problem, Training
 from ..model.trace import SampleBackward, SampleForward, Settings, Step, Trace
 
-Array = np.ndarray
-Rounder = Callable[[Array], Array]
+if TYPE_CHECKING:
+    from .activations import Array, Indices
+
+    Rounder = Callable[[Array], Array]
 
 
 def _keep(a: Array) -> Array:
@@ -29,7 +32,15 @@ def _keep(a: Array) -> Array:
 
 def round_array(a: Array, decimals: int) -> Array:
     """Every entry rounded as by hand (numfmt.round_half_up: ties away from zero)."""
-    return np.vectorize(lambda v: round_half_up(v, decimals), otypes=[float])(a)
+    rounded: Array = np.vectorize(lambda v: round_half_up(v, decimals), otypes=[float])(a)
+    return rounded
+
+
+def rounder(decimals: int | None) -> Rounder:
+    """Every intermediate rounded to ``decimals`` (None: kept as computed)."""
+    if decimals is None:
+        return _keep
+    return lambda a: round_array(a, decimals)
 
 
 def with_bias(a: Array) -> Array:
@@ -78,8 +89,10 @@ def l2_penalty(weights: Sequence[Array], beta: float, l2_bias: bool
 def cost(problem: Problem, weights: Sequence[Array], x: Array | None = None,
          y: Array | None = None) -> float:
     """The cost of a data set (default: the training data): mean J_(t) + L2 term."""
-    x = problem.x if x is None else x
-    y = problem.y if y is None else y
+    if x is None or y is None:
+        train_x, train_y = problem.data()
+        x = train_x if x is None else x
+        y = train_y if y is None else y
     zs, acts = feed_forward(weights, x, problem.activations)
     data = float(np.mean(sample_losses(zs[-1], acts[-1], y, problem.loss)))
     t = problem.training
@@ -109,7 +122,8 @@ def output_delta(z_out: Array, y_hat: Array, y: Array, activation: str, loss: st
 
 def layer_gradient(inputs: Array, delta: Array) -> Array:
     """grad W[n] = [1, a[n-1]]^T delta[n] for each sample: (B, size_in + 1, size_out)."""
-    return np.einsum("bi,bj->bij", with_bias(inputs), delta)
+    grads: Array = np.einsum("bi,bj->bij", with_bias(inputs), delta)
+    return grads
 
 
 def hidden_delta(w_next: Array, delta_next: Array, z: Array, a: Array, activation: str
@@ -148,14 +162,16 @@ def back_propagate(weights: Sequence[Array], x: Array, y: Array, zs: Sequence[Ar
         error, derivative, _ = hidden_delta(weights[n], deltas[n], zs[n - 1], acts[n - 1],
                                             activations[n - 1])
         # Rounded factors give the rounded product, as a hand calculation has it.
-        errors[n - 1], derivatives[n - 1] = rnd(error), rnd(derivative)
-        deltas[n - 1] = rnd(errors[n - 1] * derivatives[n - 1])
+        rounded_error, rounded_derivative = rnd(error), rnd(derivative)
+        errors[n - 1], derivatives[n - 1] = rounded_error, rounded_derivative
+        deltas[n - 1] = rnd(rounded_error * rounded_derivative)
     return errors, derivatives, deltas, grads
 
 
 def mean_gradient(grads: Array) -> Array:
     """(1/|B|) sum over the batch of the per-sample gradient matrices."""
-    return np.mean(grads, axis=0)
+    mean: Array = np.mean(grads, axis=0)
+    return mean
 
 
 def updated_weights(w: Array, mean_grad: Array, l2_grad: Array, learning_rate: float) -> Array:
@@ -164,7 +180,7 @@ def updated_weights(w: Array, mean_grad: Array, l2_grad: Array, learning_rate: f
 
 
 def update_schedule(samples: int, training: Training, rng: np.random.Generator | None
-                    ) -> Iterator[tuple[int, Array]]:
+                    ) -> Iterator[tuple[int, Indices]]:
     """(epoch, 0-based sample indices) of each update, in order."""
     size = training.batch_length(samples)
     for epoch in range(1, training.epochs + 1):
@@ -173,11 +189,12 @@ def update_schedule(samples: int, training: Training, rng: np.random.Generator |
             yield epoch, order[start:start + size]
 
 
-def gradient_step(problem: Problem, weights: Sequence[Array], batch: Array, *, index: int,
+def gradient_step(problem: Problem, weights: Sequence[Array], batch: Indices, *, index: int,
                   epoch: int, rnd: Rounder = _keep) -> Step:
     """One update over the samples ``batch`` (0-based indices), fully traced."""
-    x = problem.x[batch]
-    y = problem.y[batch]
+    train_x, train_y = problem.data()
+    x = train_x[batch]
+    y = train_y[batch]
     t = problem.training
     zs, acts = feed_forward(weights, x, problem.activations, rnd)
     losses = rnd(sample_losses(zs[-1], acts[-1], y, problem.loss))
@@ -186,28 +203,29 @@ def gradient_step(problem: Problem, weights: Sequence[Array], batch: Array, *, i
     errors, derivatives, deltas, grads = back_propagate(
         weights, x, y, zs, acts, problem.activations, problem.loss, rnd)
     mean_grad = [rnd(mean_gradient(g)) for g in grads]
-    after = [rnd(updated_weights(w, g, r, t.learning_rate))
+    learning_rate = problem.learning_rate()
+    after = [rnd(updated_weights(w, g, r, learning_rate))
              for w, g, r in zip(weights, mean_grad, l2_grad)]
     forward = tuple(
-        SampleForward(sample=int(s) + 1, x=x[i], y=y[i], z=[z[i] for z in zs],
-                      a=[a[i] for a in acts], loss=float(losses[i]))
+        SampleForward(sample=int(s) + 1, x=x[i], y=y[i], z=tuple(z[i] for z in zs),
+                      a=tuple(a[i] for a in acts), loss=float(losses[i]))
         for i, s in enumerate(batch))
     backward = tuple(
         SampleBackward(sample=int(s) + 1,
-                       error=[None if e is None else e[i] for e in errors],
-                       derivative=[None if d is None else d[i] for d in derivatives],
-                       delta=[d[i] for d in deltas], grad=[g[i] for g in grads])
+                       error=tuple(None if e is None else e[i] for e in errors),
+                       derivative=tuple(None if d is None else d[i] for d in derivatives),
+                       delta=tuple(d[i] for d in deltas), grad=tuple(g[i] for g in grads))
         for i, s in enumerate(batch))
     return Step(index=index, epoch=epoch, samples=tuple(int(s) + 1 for s in batch),
                 weights_before=tuple(weights), forward=forward, data_cost=data_cost,
                 l2_cost=l2_cost, cost=data_cost + l2_cost, backward=backward,
-                mean_grad=mean_grad, l2_grad=l2_grad, weights_after=after)
+                mean_grad=tuple(mean_grad), l2_grad=tuple(l2_grad), weights_after=tuple(after))
 
 
 def settings_of(problem: Problem) -> Settings:
     t = problem.training
     return Settings(layers=problem.layers, activations=problem.activations, loss=problem.loss,
-                    learning_rate=float(t.learning_rate), method=t.method,
+                    learning_rate=float(problem.learning_rate()), method=t.method,
                     batch_size=t.batch_size, epochs=t.epochs, l2=t.l2, l2_bias=t.l2_bias,
                     shuffle=t.shuffle, seed=t.seed, samples=problem.samples,
                     title=problem.title, source=problem.source,
@@ -277,10 +295,9 @@ def solve(problem: Problem, *, round_as_you_go: int | None = None,
             f"gives {count:,} updates ({problem.training.epochs:,} epochs); solve traces "
             f"every intermediate of every update, so it stops at {max_updates:,}. Use "
             f"'bpnn-steps train' for long runs, or 'solve --epochs N' for the first few")
-    rnd: Rounder = _keep if round_as_you_go is None else \
-        (lambda a, d=round_as_you_go: round_array(a, d))
+    rnd = rounder(round_as_you_go)
     rng = shuffle_rng(problem.training)
-    weights: tuple[Array, ...] = tuple(problem.weights)
+    weights: tuple[Array, ...] = tuple(problem.initial_weights())
     steps: list[Step] = []
     epoch_costs: list[float] = []
     # Overflow is detected below and reported as divergence, not as numpy warnings.

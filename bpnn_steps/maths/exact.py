@@ -13,6 +13,7 @@ sympy is imported here only; nothing else in a plain ``solve`` imports this modu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -23,7 +24,7 @@ import sympy
 from .activations import ACTIVATIONS, Unitwise
 from .losses import LOSSES, Cancels
 from ..model.problem import Problem
-from ..model.trace import Trace
+from ..model.trace import SampleForward, Trace
 
 # Inputs with more significant digits than this are not taken as exact decimals.
 MAX_INPUT_DIGITS = 12
@@ -63,7 +64,7 @@ def _keep(expr: Value) -> Value:
     return expr if _small(expr) else None
 
 
-def _op(fn, *args: Value) -> Value:
+def _op(fn: Callable[..., Value], *args: Value) -> Value:
     if any(a is None for a in args):
         return None
     return _keep(fn(*args))
@@ -114,7 +115,7 @@ def _loss(loss: str, yhat: list[Value], y: list[Value]) -> Value:
 
 
 def _sample(problem: Problem, weights: list[list[list[Value]]], x: list[Value], y: list[Value],
-            sample: int, floats) -> ExactSample:
+            sample: int, floats: SampleForward) -> ExactSample:
     acts = problem.activations
     depth = len(weights)
     zs: list[list[Value]] = []
@@ -143,7 +144,7 @@ def _sample(problem: Problem, weights: list[list[list[Value]]], x: list[Value], 
             delta = [_op(lambda e, d: e * d, e, d) for e, d in zip(err, der)]
         else:                                       # through the Jacobian (softmax)
             delta = form.exact_product(yhat, err, _op)
-    grads: list = [None] * depth
+    grads: list[tuple[tuple[Value, ...], ...]] = [()] * depth    # each set below
     for n in range(depth - 1, -1, -1):
         inputs = [sympy.Integer(1)] + (x if n == 0 else avals[n - 1])
         grads[n] = tuple(tuple(_op(lambda p, q: p * q, i, d) for d in delta) for i in inputs)
@@ -162,9 +163,9 @@ def _sample(problem: Problem, weights: list[list[list[Value]]], x: list[Value], 
 def exact_steps(problem: Problem, trace: Trace, upto: int) -> list[ExactStep]:
     """The first ``upto`` updates, exactly (values None where not exact or too long)."""
     t = problem.training
-    lam = exact_decimal(t.learning_rate)
+    lam = exact_decimal(problem.learning_rate())
     beta = exact_decimal(t.l2)
-    weights = [_matrix(w) for w in problem.weights]
+    weights = [_matrix(w) for w in problem.initial_weights()]
     out = []
     for step in trace.steps[:upto]:
         samples = []

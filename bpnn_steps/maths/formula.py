@@ -512,7 +512,8 @@ def probe_points(names: Sequence[str], seed: int = 20240917, count: int = PROBES
     return points
 
 
-def value_at(expr: "sympy.Expr", point: dict["sympy.Symbol", "sympy.Rational"]):
+def value_at(expr: "sympy.Expr", point: dict["sympy.Symbol", "sympy.Rational"]
+             ) -> "sympy.Expr | None":
     """Exact value (a sympy Rational) when the expression is rational there, else a
     30-digit float; None where it is undefined."""
     v = expr.xreplace(point)
@@ -534,8 +535,8 @@ def compare(student: "sympy.Expr", expected: "sympy.Expr",
 
     names = sorted(symbols)
     ratios: list[float] = []
-    factors: list = []
-    mismatch: tuple[dict[str, float], float, float] | None = None
+    factors: list["sympy.Expr | None"] = []
+    mismatch: tuple[dict[str, float], float | None, float | None] | None = None
     for raw in probe_points(names):
         point = {symbols[n]: sympy.Rational(v.numerator, v.denominator) for n, v in raw.items()}
         s, e = value_at(student, point), value_at(expected, point)
@@ -558,7 +559,7 @@ def compare(student: "sympy.Expr", expected: "sympy.Expr",
     return Comparison(False, factor, point, sv, ev, tuple(ratios))
 
 
-def _simple_fraction(value) -> Fraction | None:
+def _simple_fraction(value: "sympy.Expr | None") -> Fraction | None:
     """A ratio of the student's value to the expected one as a fraction: exact when
     both are rational; else (values with e or ln: softplus, exp) the fraction with a
     small denominator that the 30-digit ratio equals."""
@@ -572,11 +573,11 @@ def _simple_fraction(value) -> Fraction | None:
     return None
 
 
-def _same(a, b) -> bool:
+def _same(a: "sympy.Expr", b: "sympy.Expr") -> bool:
     if a.is_Rational and b.is_Rational:
-        return a == b
+        return bool(a == b)
     return abs(float(a - b)) <= 1e-20 * max(1.0, abs(float(a)), abs(float(b)))
 
 
-def _as_float(v) -> float | None:
+def _as_float(v: "sympy.Expr | None") -> float | None:
     return None if v is None else float(v)

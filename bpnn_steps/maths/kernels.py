@@ -38,18 +38,57 @@ import sys
 import tempfile
 import threading
 import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING, Protocol, cast
 
 import numpy as np
 
 from .activations import ACTIVATIONS, RELU_ZERO_RTOL, Activation, Unitwise
 from .losses import LOSSES, Cancels
 
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from .activations import Array, Indices
+
+    Flags = NDArray[np.bool_]
+    # z, exp-argument and a = f(z) of every layer for a block of samples (blocked mode)
+    Buffers = tuple[tuple[Array, ...], tuple[Array, ...], tuple[Array, ...]]
+    # stage_n(w, X, order, start, count, Zs, Es, As) of a blocked kernel
+    Stage = Callable[[Array, Array, Indices, int, int, tuple[Array, ...], tuple[Array, ...],
+                      tuple[Array, ...]], None]
+
 # Bump when the generated code changes meaning (it is part of the file name).
 GENERATOR_VERSION = 2
 _LOCK = threading.Lock()
-_LOADED: dict[str, ModuleType] = {}
+_LOADED: dict[str, KernelModule] = {}
+
+
+class KernelModule(Protocol):
+    """A generated kernel module (its functions are compiled by numba, so their
+    signatures are declared here).  ``CACHE``: loaded from a file with numba's disk
+    cache (False: compiled in memory).  Modes "sample" and "batch"
+    (:func:`generate_source`) define ``train_chunk``; mode "blocked"
+    (:func:`generate_blocked_source`) defines ``STAGES``, ``ACTIVATIONS``, ``back`` and
+    ``update``."""
+
+    CACHE: bool
+    STAGES: tuple[Stage, ...]
+    ACTIVATIONS: tuple[str, ...]
+
+    def train_chunk(self, w: Array, X: Array, Y: Array, orders: Indices, batch: int,
+                    lr: float, beta: float, l2_bias: bool, epochs: int, record_cost: Flags,
+                    costs: Array, Xt: Array, Yt: Array, record_test: Flags,
+                    test_costs: Array, /) -> int: ...
+
+    def back(self, w: Array, X: Array, Y: Array, order: Indices, start: int, count: int,
+             Zs: tuple[Array, ...], Es: tuple[Array, ...], As: tuple[Array, ...],
+             gsum: Array, sums: Array, backprop: bool, /) -> None: ...
+
+    def update(self, w: Array, gsum: Array, size: int, lr: float, beta: float,
+               l2_bias: bool, /) -> None: ...
 
 
 # --------------------------------------------------------------------------- layout
@@ -68,11 +107,11 @@ def layout(layers: tuple[int, ...]) -> tuple[list[int], list[int]]:
     return woff, aoff
 
 
-def flatten(weights) -> np.ndarray:
+def flatten(weights: Sequence[Array]) -> Array:
     return np.concatenate([np.ascontiguousarray(w, dtype=float).ravel() for w in weights])
 
 
-def unflatten(w: np.ndarray, layers: tuple[int, ...]) -> list[np.ndarray]:
+def unflatten(w: Array, layers: tuple[int, ...]) -> list[Array]:
     woff, _ = layout(layers)
     return [w[woff[n]:woff[n + 1]].reshape(layers[n] + 1, layers[n + 1]).copy()
             for n in range(len(layers) - 1)]
@@ -118,7 +157,7 @@ class _Net:
     """
 
     def __init__(self, layers: tuple[int, ...], activations: tuple[str, ...], loss: str,
-                 blocked: bool = False):
+                 blocked: bool = False) -> None:
         self.layers = layers
         self.acts = activations
         self.loss = loss
@@ -165,7 +204,7 @@ def _emit_layer_value(c: _Code, net: _Net, n: int) -> None:
     c(kernel.value(lambda j: net.z(n, j), lambda j: net.a(n, j), net.size(n)))
 
 
-def _emit_layer_z(c: _Code, net: _Net, n: int, then) -> None:
+def _emit_layer_z(c: _Code, net: _Net, n: int, then: Callable[[str], None]) -> None:
     """z_j = w[0, j] + sum_i a_i w[i+1, j] for layer n, then ``then(z)`` per unit."""
     n_in, n_out = net.size(n - 1), net.size(n)
     c(f"# layer {n}: {n_in} -> {n_out}, {net.acts[n - 1]}")
@@ -505,16 +544,16 @@ def generate_blocked_source(layers: tuple[int, ...], activations: tuple[str, ...
     return c.text()
 
 
-def run_blocks(kmod, w: np.ndarray, x: np.ndarray, y: np.ndarray, order: np.ndarray,
-               start: int, stop: int, buffers, gsum: np.ndarray | None,
-               sums: np.ndarray) -> None:
+def run_blocks(kmod: KernelModule, w: Array, x: Array, y: Array, order: Indices,
+               start: int, stop: int, buffers: Buffers, gsum: Array | None,
+               sums: Array) -> None:
     """Samples order[start:stop] through the network in blocks: their losses added
     to ``sums`` (total, compensation) and, unless gsum is None, their gradients
     added to gsum."""
     zs, es, as_ = buffers
     block = zs[0].shape[0]
     backprop = gsum is not None
-    g = gsum if backprop else np.zeros(1)
+    g = np.zeros(1) if gsum is None else gsum
     for lo in range(start, stop, block):
         count = min(block, stop - lo)
         for n, (stage, act) in enumerate(zip(kmod.STAGES, kmod.ACTIVATIONS)):
@@ -525,7 +564,7 @@ def run_blocks(kmod, w: np.ndarray, x: np.ndarray, y: np.ndarray, order: np.ndar
         kmod.back(w, x, y, order, lo, count, zs, es, as_, g, sums, backprop)
 
 
-def block_buffers(layers: tuple[int, ...], block: int):
+def block_buffers(layers: tuple[int, ...], block: int) -> Buffers:
     sizes = layers[1:]
     return (tuple(np.zeros((block, k)) for k in sizes),
             tuple(np.zeros((block, k)) for k in sizes),
@@ -610,7 +649,7 @@ def is_cached(layers: tuple[int, ...], activations: tuple[str, ...], loss: str,
 
 
 def kernel(layers: tuple[int, ...], activations: tuple[str, ...], loss: str,
-           mode: str) -> ModuleType:
+           mode: str) -> KernelModule:
     """The compiled kernel module for one network shape (generated, cached).
 
     mode: "sample" (one sample per update), "batch" (batches, scalar loops) or
@@ -633,7 +672,7 @@ def kernel(layers: tuple[int, ...], activations: tuple[str, ...], loss: str,
         return module
 
 
-def _load_from_file(folder: Path, name: str, source: str) -> ModuleType | None:
+def _load_from_file(folder: Path, name: str, source: str) -> KernelModule | None:
     path = folder / f"{name}.py"
     try:
         if not path.exists() or path.read_text(encoding="utf-8") != source:
@@ -641,20 +680,28 @@ def _load_from_file(folder: Path, name: str, source: str) -> ModuleType | None:
             tmp.write_text(source, encoding="utf-8")
             os.replace(tmp, path)
         spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            return None
         module = importlib.util.module_from_spec(spec)
-        module.CACHE = True
+        module.__dict__["CACHE"] = True
         sys.modules[name] = module
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             spec.loader.exec_module(module)
-        return module
+        return _generated(module)
     except (OSError, RuntimeError):
         sys.modules.pop(name, None)
         return None
 
 
-def _load_in_memory(name: str, source: str) -> ModuleType:
+def _load_in_memory(name: str, source: str) -> KernelModule:
     module = ModuleType(name)
-    module.CACHE = False
+    module.__dict__["CACHE"] = False
     exec(compile(source, f"<{name}>", "exec"), module.__dict__)
-    return module
+    return _generated(module)
+
+
+def _generated(module: ModuleType) -> KernelModule:
+    # The module was generated from this file's source, whose functions KernelModule
+    # declares; mypy cannot see into generated (and numba-compiled) code.
+    return cast(KernelModule, module)

@@ -12,18 +12,19 @@ the callables only.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from enum import Enum
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-from .activations import Array, ExactOp, Expr, Index, Registry, _require_parts, kernel_max, \
-    lazy_sympy, log_softmax
+from .activations import kernel_max, lazy_sympy, log_softmax
 from ..model.notation import (BRACKET_OPEN, CLOSE_PAREN_BRACKET, HALF, LN, LN_ONE, LP, MINUS, ONE,
                               PLUS, RP, SQUARED, Token)
-from .tree import Diff, Node
+from .record import Record, Registry
 
+if TYPE_CHECKING:
+    from .activations import Array, ExactOp, Expr, Index
+    from .tree import Node
 
 
 class Targets(Enum):
@@ -34,8 +35,7 @@ class Targets(Enum):
     DISTRIBUTION = "distribution"    # probabilities that sum to 1 (one-hot classes)
 
 
-@dataclass(frozen=True)
-class ThroughActivation:
+class ThroughActivation(Record):
     """dJ/dŷ (the output error); the output activation's derivative or Jacobian then
     gives dJ/dz.  Forms: numpy ``error(yhat, y)``, ``exact(yhat, y, op)``,
     ``tree(yhat, y)`` (chain-rule nodes), ``kernel(a, y)`` (an expression)."""
@@ -45,12 +45,8 @@ class ThroughActivation:
     tree: Callable[[Sequence[Node], Sequence[Node]], list[Node]]
     kernel: Callable[[str, str], str]
 
-    def __post_init__(self) -> None:
-        _require_parts(self)
 
-
-@dataclass(frozen=True)
-class Cancels:
+class Cancels(Record):
     """With its own output ``activation`` the activation's derivative cancels against
     the loss's (the lecture's section 1.2) and dJ/dz is formed directly: numpy
     ``delta(yhat, y)``, ``exact``, ``tree``, ``kernel(a, y, d, K)`` (statements).
@@ -65,12 +61,8 @@ class Cancels:
     note: str
     what: str
 
-    def __post_init__(self) -> None:
-        _require_parts(self)
 
-
-@dataclass(frozen=True)
-class Loss:
+class Loss(Record):
     """Everything about one loss.
 
     ``value(z_L, yhat, y)`` J per sample; ``exact(yhat, y)`` J of one sample in sympy
@@ -105,9 +97,6 @@ class Loss:
     accuracy: Callable[[Array, Array], float | None]
     z_from_output: Callable[[Array], Array | None]
 
-    def __post_init__(self) -> None:
-        _require_parts(self)
-
     @property
     def output_activation(self) -> str | None:
         """The output activation this loss requires (None: any)."""
@@ -135,6 +124,8 @@ class Loss:
 
 
 def _difference(yhat: Sequence[Node], y: Sequence[Node]) -> list[Node]:
+    from .tree import Diff
+
     return [Diff(p, q) for p, q in zip(yhat, y)]
 
 
@@ -154,7 +145,7 @@ def _read_from_yhat(yhat: Array) -> Array | None:
 
 
 def _mse(z: Array, yhat: Array, y: Array) -> Array:
-    return cast(Array, 0.5 * np.sum((yhat - y) ** 2, axis=1))
+    return cast("Array", 0.5 * np.sum((yhat - y) ** 2, axis=1))
 
 
 def _mse_exact(yhat: list[Expr], y: list[Expr]) -> Expr:
@@ -190,7 +181,7 @@ MSE = Loss(
 def _bce(z: Array, yhat: Array, y: Array) -> Array:
     # From z rather than yhat: -[y ln s(z) + (1-y) ln(1-s(z))]
     # = max(z, 0) - y z + ln(1 + e^-|z|), which never takes log(0).
-    return cast(Array, np.sum(np.maximum(z, 0.0) - y * z + np.log1p(np.exp(-np.abs(z))),
+    return cast("Array", np.sum(np.maximum(z, 0.0) - y * z + np.log1p(np.exp(-np.abs(z))),
                               axis=1))
 
 
@@ -238,7 +229,7 @@ BCE = Loss(
 
 
 def _ce(z: Array, yhat: Array, y: Array) -> Array:
-    return cast(Array, -np.sum(y * log_softmax(z), axis=1))
+    return cast("Array", -np.sum(y * log_softmax(z), axis=1))
 
 
 def _ce_exact(yhat: list[Expr], y: list[Expr]) -> Expr:

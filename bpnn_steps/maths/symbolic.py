@@ -80,10 +80,10 @@ def weight(n: int, i: int, j: int) -> Var:
 
 def _sym(var: Var | Ref, sample: str | None) -> Sym:
     if isinstance(var, Ref):
-        return Sym(var.name, var.index, sample, var.layer)  # type: ignore[arg-type]
+        return Sym(var.name, var.index, sample, var.layer)
     if var.kind == "w":
         return Sym("w", var.index, None, var.layer)
-    return Sym(var.kind, var.index, sample, var.layer)  # type: ignore[arg-type]
+    return Sym(var.kind, var.index, sample, var.layer)
 
 
 # --------------------------------------------------------------------------- derivation
@@ -240,13 +240,18 @@ def answer_symbols(layers: Sequence[int]) -> dict[str, "sympy.Symbol"]:
     return {name: sympy.Symbol(name, real=True) for name in names}
 
 
+# to_sympy's memo of converted subtrees: id(node) -> (node, its sympy form); the node
+# is kept so that its id cannot be reused.
+SympyCache = dict[int, tuple[Node, "sympy.Expr"]]
+
+
 def to_sympy(node: Node, symbols: dict[str, "sympy.Symbol"], depth: int,
-             cache: dict | None = None) -> "sympy.Expr":
+             cache: SympyCache | None = None) -> "sympy.Expr":
     """The sympy form of an expression tree (shared subtrees converted once)."""
     import sympy
 
     # id -> (node, expr): the node is kept so that its id cannot be reused.
-    memo: dict = {} if cache is None else cache
+    memo: SympyCache = {} if cache is None else cache
 
     def conv(nd: Node) -> sympy.Expr:
         key = id(nd)
@@ -300,7 +305,7 @@ def gradient_entries(layers: Sequence[int], activations: Sequence[str], loss: st
     """Every entry at once, keyed (n, i, j) as in :func:`gradient_entry`."""
     derivation = derive(layers, activations, loss)
     symbols = answer_symbols(layers)
-    cache: dict = {}
+    cache: SympyCache = {}
     out = {}
     for layer in derivation.layer:
         for i, row in enumerate(layer.entries):
@@ -394,7 +399,7 @@ def _pieces(node: Node, sample: str | None, memo: dict[int, int]) -> list[Piece]
     if isinstance(node, Const):
         return [Piece(node.text, node.text)]
     if isinstance(node, Step):
-        z = Sym("z", (node.j,), sample, node.layer)  # type: ignore[arg-type]
+        z = Sym("z", (node.j,), sample, node.layer)
         rel, rel_tex = (">", ">") if node.above else ("≤", r"\le")
         return [Piece(rf"[{z.latex()} {rel_tex} 0]",
                       f"[{Sym('z', (node.j,), None, node.layer).unicode()} {rel} 0]")]
@@ -511,7 +516,7 @@ def direct_cost(layers: Sequence[int], activations: Sequence[str], loss: str,
     import sympy
 
     depth = len(layers) - 1
-    a: list = [symbols[f"x{i}"] for i in range(1, layers[0] + 1)]
+    a: list["sympy.Expr"] = [symbols[f"x{i}"] for i in range(1, layers[0] + 1)]
     values = []
     for n in range(1, depth + 1):
         z = [symbols[f"w{n}_0_{j}"] + sympy.Add(*(symbols[f"w{n}_{i}_{j}"] * a[i - 1]

@@ -29,6 +29,8 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,7 +41,16 @@ from .engine import (back_propagate, cost, divergence_error, feed_forward, l2_pe
 from ..errors import ProblemError
 from ..model.problem import Problem
 
-Array = np.ndarray
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+
+    from .activations import Array, Indices
+    from .kernels import Buffers, KernelModule
+
+    Flags = NDArray[np.bool_]     # one per epoch (index 0 unused): record after it?
+    # What each implementation returns: (final weights, cost after each epoch, test
+    # error after each epoch (nan where not recorded), epochs run, updates, seconds).
+    Outcome = tuple[list[Array], Array, Array, int, int, float]
 
 KERNELS = ("auto", "compiled", "numpy")
 # Estimated seconds of interpreted work above which the compiled kernel is used:
@@ -66,6 +77,8 @@ BLOCKED_MIN_BATCH = 1024
 BLOCK = 4096
 
 ProgressFn = Callable[["Progress"], None]
+# What a SIGINT handler can be (signal.signal's argument and result).
+_Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 
 @dataclass(frozen=True)
@@ -79,8 +92,14 @@ class Progress:
     seconds: float
 
 
-def _ro(a: object, dtype: object = float) -> Array:
-    out = np.array(a, dtype=dtype, copy=True)
+def _ro(a: ArrayLike) -> Array:
+    out = np.array(a, dtype=np.float64, copy=True)
+    out.flags.writeable = False
+    return out
+
+
+def _ro_epochs(a: ArrayLike) -> Indices:
+    out = np.array(a, dtype=np.int64, copy=True)
     out.flags.writeable = False
     return out
 
@@ -97,9 +116,9 @@ class TrainResult:
 
     problem: Problem                       # the problem as trained (settings applied)
     weights: tuple[Array, ...]             # final W[1..L]
-    cost_epochs: Array
+    cost_epochs: Indices
     costs: Array
-    test_epochs: Array
+    test_epochs: Indices
     test_errors: Array
     epochs_run: int
     updates: int
@@ -113,9 +132,9 @@ class TrainResult:
     test_accuracy: float | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "cost_epochs", _ro(self.cost_epochs, np.int64))
+        object.__setattr__(self, "cost_epochs", _ro_epochs(self.cost_epochs))
         object.__setattr__(self, "costs", _ro(self.costs))
-        object.__setattr__(self, "test_epochs", _ro(self.test_epochs, np.int64))
+        object.__setattr__(self, "test_epochs", _ro_epochs(self.test_epochs))
         object.__setattr__(self, "test_errors", _ro(self.test_errors))
         object.__setattr__(self, "weights", tuple(_ro(w) for w in self.weights))
 
@@ -135,7 +154,7 @@ class TrainResult:
         """The problem with the trained weights as its initial weights."""
         return self.problem.with_weights(self.weights)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``bpnn-steps train --format json``."""
         p = self.problem
         return {
@@ -166,7 +185,7 @@ class TrainResult:
 # --------------------------------------------------------------------------- helpers
 
 
-def epoch_orders(rng: np.random.Generator | None, samples: int, epochs: int) -> Array:
+def epoch_orders(rng: np.random.Generator | None, samples: int, epochs: int) -> Indices:
     """The sample order of each of the next ``epochs`` epochs, one row each.
 
     Draws from ``rng`` exactly as :func:`engine.update_schedule` does (one
@@ -177,7 +196,8 @@ def epoch_orders(rng: np.random.Generator | None, samples: int, epochs: int) -> 
     if rng is None:
         return np.arange(samples, dtype=np.int64)[None, :]
     rows = np.broadcast_to(np.arange(samples, dtype=np.int64), (epochs, samples)).copy()
-    return rng.permuted(rows, axis=1)
+    orders: Indices = rng.permuted(rows, axis=1)
+    return orders
 
 
 def mean_loss(problem: Problem, weights: Sequence[Array], x: Array, y: Array) -> float:
@@ -243,7 +263,7 @@ def kernel_mode(problem: Problem) -> str:
 
 
 def record_schedule(problem: Problem, cost_every: int | None = None
-                    ) -> tuple[Array, Array]:
+                    ) -> tuple[Indices, Indices]:
     """(cost epochs, test epochs): the 1-based epochs after which the cost and the
     test error are recorded.  ``cost_every`` forces a stride (1 = every epoch)."""
     t = problem.training
@@ -272,7 +292,7 @@ class _Interrupt:
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled and threading.current_thread() is threading.main_thread()
         self.flag = False
-        self._previous: object = None
+        self._previous: _Handler = None
 
     def __enter__(self) -> "_Interrupt":
         if self.enabled:
@@ -282,7 +302,7 @@ class _Interrupt:
                 self.enabled = False
         return self
 
-    def _handle(self, signum: int, frame: object) -> None:
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.flag = True
 
     def __exit__(self, *exc: object) -> None:
@@ -307,14 +327,15 @@ def train(problem: Problem, *, kernel: str = "auto", progress: ProgressFn | None
     Raises ProblemError when the weights diverge.
     """
     problem.require_for_solving()
+    initial_weights = problem.initial_weights()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        if not math.isfinite(cost(problem, problem.weights)):
+        if not math.isfinite(cost(problem, initial_weights)):
             raise overflow_error(problem)
     if problem.training.method == "minibatch" and problem.training.batch_size is None:
         raise ProblemError("is required when method is minibatch", file=problem.source,
                            key="training.batch_size")
     chosen = choose_kernel(problem, kernel)
-    kmod = None
+    kmod: KernelModule | None = None
     if chosen == "compiled":
         try:
             from . import kernels
@@ -330,13 +351,19 @@ def train(problem: Problem, *, kernel: str = "auto", progress: ProgressFn | None
     record_test[test_epochs] = True
     start = time.perf_counter()
     with np.errstate(all="ignore"), _Interrupt(catch_interrupt) as interrupt:
-        run = _run_numpy if chosen == "numpy" else \
-            _run_blocked if kernel_mode(problem) == "blocked" else _run_compiled
-        weights, costs, tests, done, updates, seconds = run(
-            problem, record_cost, record_test, progress, interrupt, start, kmod)
-    x_test, y_test = problem.x_test, problem.y_test
+        if kmod is None:
+            outcome = _run_numpy(problem, record_cost, record_test, progress, interrupt, start)
+        elif kernel_mode(problem) == "blocked":
+            outcome = _run_blocked(problem, record_cost, record_test, progress, interrupt,
+                                   start, kmod)
+        else:
+            outcome = _run_compiled(problem, record_cost, record_test, progress, interrupt,
+                                    start, kmod)
+        weights, costs, tests, done, updates, seconds = outcome
+    x, y = problem.data()
+    test = problem.test_data()
     with np.errstate(all="ignore"):
-        initial_cost = cost(problem, problem.weights)
+        initial_cost = cost(problem, initial_weights)
         final_cost = float(costs[done]) if done > 0 and record_cost[done] \
             else cost(problem, weights)
         epochs_c = np.flatnonzero(record_cost[1:done + 1]) + 1
@@ -346,17 +373,17 @@ def train(problem: Problem, *, kernel: str = "auto", progress: ProgressFn | None
             raise divergence_error(problem, f"epoch {int(bad[0]) if bad else max(done, 1)}")
         cost_ep = np.concatenate([[0], epochs_c]).astype(np.int64)
         cost_values = np.concatenate([[initial_cost], costs[epochs_c]])
-        if x_test is not None:
+        if test is not None:
             epochs_t = np.flatnonzero(record_test[1:done + 1]) + 1
             test_ep = np.concatenate([[0], epochs_t]).astype(np.int64)
-            test_values = np.concatenate([[mean_loss(problem, problem.weights, x_test, y_test)],
+            test_values = np.concatenate([[mean_loss(problem, initial_weights, *test)],
                                           tests[epochs_t]])
         else:
             test_ep, test_values = np.zeros(0, np.int64), np.zeros(0)
-        train_error = mean_loss(problem, weights, problem.x, problem.y)
-        test_error = None if x_test is None else mean_loss(problem, weights, x_test, y_test)
-        train_acc = accuracy(problem, weights, problem.x, problem.y)
-        test_acc = None if x_test is None else accuracy(problem, weights, x_test, y_test)
+        train_error = mean_loss(problem, weights, x, y)
+        test_error = None if test is None else mean_loss(problem, weights, *test)
+        train_acc = accuracy(problem, weights, x, y)
+        test_acc = None if test is None else accuracy(problem, weights, *test)
     samples = problem.samples
     return TrainResult(problem=problem, weights=tuple(weights), cost_epochs=cost_ep,
                        costs=cost_values, test_epochs=test_ep, test_errors=test_values,
@@ -366,20 +393,20 @@ def train(problem: Problem, *, kernel: str = "auto", progress: ProgressFn | None
                        train_accuracy=train_acc, test_accuracy=test_acc)
 
 
-def _run_numpy(problem: Problem, record_cost: Array, record_test: Array,
-               progress: ProgressFn | None, interrupt: _Interrupt, start: float,
-               _kmod: object):
+def _run_numpy(problem: Problem, record_cost: Flags, record_test: Flags,
+               progress: ProgressFn | None, interrupt: _Interrupt, start: float) -> Outcome:
     """The engine's own functions, update by update (bit for bit solve's numbers)."""
     t = problem.training
     epochs = t.epochs
-    weights: list[Array] = [np.array(w) for w in problem.weights]
+    weights: list[Array] = [np.array(w) for w in problem.initial_weights()]
     costs = np.full(epochs + 1, np.nan)
     tests = np.full(epochs + 1, np.nan)
     updates = 0
     done = 0
     last_report = -math.inf      # report after the first epoch, then every 0.1 s
-    x, y = problem.x, problem.y
-    lr = t.learning_rate
+    x, y = problem.data()
+    test = problem.test_data()
+    lr = problem.learning_rate()
     schedule = update_schedule(problem.samples, t, shuffle_rng(t))
     pending = next(schedule, None)
     while pending is not None:
@@ -400,8 +427,8 @@ def _run_numpy(problem: Problem, record_cost: Array, record_test: Array,
             costs[epoch] = cost(problem, weights)
             if not math.isfinite(costs[epoch]):
                 break
-        if record_test[epoch]:
-            tests[epoch] = mean_loss(problem, weights, problem.x_test, problem.y_test)
+        if record_test[epoch] and test is not None:
+            tests[epoch] = mean_loss(problem, weights, *test)
         now = time.perf_counter()
         if progress is not None and (now - last_report > 0.1 or epoch == epochs):
             last_report = now
@@ -412,8 +439,9 @@ def _run_numpy(problem: Problem, record_cost: Array, record_test: Array,
     return weights, costs, tests, done, updates, time.perf_counter() - start
 
 
-def _run_compiled(problem: Problem, record_cost: Array, record_test: Array,
-                  progress: ProgressFn | None, interrupt: _Interrupt, start: float, kmod):
+def _run_compiled(problem: Problem, record_cost: Flags, record_test: Flags,
+                  progress: ProgressFn | None, interrupt: _Interrupt, start: float,
+                  kmod: KernelModule) -> Outcome:
     """The generated kernel, in chunks of epochs (progress and Ctrl-C between them)."""
     from .kernels import flatten, unflatten
 
@@ -421,19 +449,21 @@ def _run_compiled(problem: Problem, record_cost: Array, record_test: Array,
     epochs = t.epochs
     samples = problem.samples
     batch = t.batch_length(samples)
-    w = flatten(problem.weights)
-    x = np.ascontiguousarray(problem.x, dtype=float)
-    y = np.ascontiguousarray(problem.y, dtype=float)
-    if problem.x_test is not None:
-        xt = np.ascontiguousarray(problem.x_test, dtype=float)
-        yt = np.ascontiguousarray(problem.y_test, dtype=float)
+    w = flatten(problem.initial_weights())
+    train_x, train_y = problem.data()
+    x = np.ascontiguousarray(train_x, dtype=float)
+    y = np.ascontiguousarray(train_y, dtype=float)
+    test = problem.test_data()
+    if test is not None:
+        xt = np.ascontiguousarray(test[0], dtype=float)
+        yt = np.ascontiguousarray(test[1], dtype=float)
     else:
         xt = np.zeros((0, problem.layers[0]))
         yt = np.zeros((0, problem.layers[-1]))
     costs = np.full(epochs + 1, np.nan)
     tests = np.full(epochs + 1, np.nan)
     rng = shuffle_rng(t)
-    lr, beta, l2_bias = float(t.learning_rate), float(t.l2), bool(t.l2_bias)
+    lr, beta, l2_bias = float(problem.learning_rate()), float(t.l2), bool(t.l2_bias)
     # A call of zero epochs loads the compiled kernel (from numba's cache) before
     # the clock starts, so the rate shown is the training's own.
     kmod.train_chunk(w, x, y, np.zeros((1, samples), np.int64), batch, lr, beta, l2_bias, 0,
@@ -470,8 +500,9 @@ def _run_compiled(problem: Problem, record_cost: Array, record_test: Array,
     return unflatten(w, problem.layers), costs, tests, done, updates, seconds
 
 
-def _run_blocked(problem: Problem, record_cost: Array, record_test: Array,
-                 progress: ProgressFn | None, interrupt: _Interrupt, start: float, kmod):
+def _run_blocked(problem: Problem, record_cost: Flags, record_test: Flags,
+                 progress: ProgressFn | None, interrupt: _Interrupt, start: float,
+                 kmod: KernelModule) -> Outcome:
     """Large batches: each update's samples go through the network in blocks."""
     from .kernels import block_buffers, flatten, run_blocks, unflatten
 
@@ -479,13 +510,15 @@ def _run_blocked(problem: Problem, record_cost: Array, record_test: Array,
     epochs, samples = t.epochs, problem.samples
     batch = t.batch_length(samples)
     layers = problem.layers
-    w = flatten(problem.weights)
-    x = np.ascontiguousarray(problem.x, dtype=float)
-    y = np.ascontiguousarray(problem.y, dtype=float)
+    w = flatten(problem.initial_weights())
+    train_x, train_y = problem.data()
+    x = np.ascontiguousarray(train_x, dtype=float)
+    y = np.ascontiguousarray(train_y, dtype=float)
+    test = problem.test_data()
     buffers = block_buffers(layers, min(BLOCK, batch))
     gsum = np.zeros(len(w))
     sums = np.zeros(2)
-    lr, beta, l2_bias = float(t.learning_rate), float(t.l2), bool(t.l2_bias)
+    lr, beta, l2_bias = float(problem.learning_rate()), float(t.l2), bool(t.l2_bias)
     costs = np.full(epochs + 1, np.nan)
     tests = np.full(epochs + 1, np.nan)
     rng = shuffle_rng(t)
@@ -496,7 +529,7 @@ def _run_blocked(problem: Problem, record_cost: Array, record_test: Array,
         sums[:] = 0.0
         run_blocks(kmod, w, xs, ys, np.arange(xs.shape[0], dtype=np.int64), 0, xs.shape[0],
                    buffers, None, sums)
-        return (sums[0] + sums[1]) / xs.shape[0]
+        return float((sums[0] + sums[1]) / xs.shape[0])
 
     def l2_term() -> float:
         return l2_penalty(unflatten(w, layers), beta, l2_bias)[0] if beta else 0.0
@@ -530,8 +563,8 @@ def _run_blocked(problem: Problem, record_cost: Array, record_test: Array,
             last_cost = costs[epoch]
             if not math.isfinite(last_cost):
                 break
-        if record_test[epoch]:
-            tests[epoch] = mean_j(problem.x_test, problem.y_test)
+        if record_test[epoch] and test is not None:
+            tests[epoch] = mean_j(*test)
         now = time.perf_counter()
         if progress is not None and (now - last_report > 0.1 or stopping):
             last_report = now

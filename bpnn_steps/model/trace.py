@@ -10,7 +10,6 @@ lecture's 1-based t.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,6 +163,8 @@ class Trace:
         }
 
     def to_json(self, indent: int | None = None) -> str:
+        import json     # on use: a solve printed as text never needs it (start-up)
+
         # allow_nan=False: a trace never holds inf/nan, and JSON has no literal for them.
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
@@ -184,6 +185,8 @@ class Trace:
 
     @classmethod
     def from_json(cls, text: str) -> "Trace":
+        import json
+
         return cls.from_dict(json.loads(text))
 
     # ----------------------------------------------------------------- notebooks
