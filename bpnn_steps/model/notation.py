@@ -15,9 +15,11 @@ LaTeX and left out in Unicode.
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any, NamedTuple, Union
+from typing import Any, Union
 
 import numpy as np
+
+from .value import Value
 
 _SUB = str.maketrans("0123456789()+-=aehijklmnoprstuvx",
                      "₀₁₂₃₄₅₆₇₈₉₍₎₊₋₌ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
@@ -75,7 +77,7 @@ def sup(text: str) -> str:
 # --------------------------------------------------------------------------- tokens
 
 
-class Sym(NamedTuple):
+class Sym(Value):
     """A symbol with the lecture's indices: node indices, sample (t), layer [n]."""
 
     base: str
@@ -119,7 +121,7 @@ class Sym(NamedTuple):
         return text
 
 
-class Num(NamedTuple):
+class Num(Value):
     """A computed number, formatted at render time; a negative number that follows
     an operator is put in parentheses (``0.1 × (−0.5)``)."""
 
@@ -168,7 +170,7 @@ class OpKind(Enum):
     SIZED_BRACKET_CLOSE = "] sized to its content"
 
 
-class Op(NamedTuple):
+class Op(Value):
     kind: OpKind
 
 
@@ -192,7 +194,7 @@ SIZED_BRACKET_CLOSE = Op(OpKind.SIZED_BRACKET_CLOSE)
 # ---- composite notation: each token is one thing the lecture writes
 
 
-class Grad(NamedTuple):
+class Grad(Value):
     """∇J₍ₜ₎(W⁽ⁿ⁾), the gradient of sample t's loss with respect to W[n]; without a
     sample, the mean over the update.  ``bound``: the generic t is a summation
     index here (Σₜ ∇J₍ₜ₎), so it is written in Unicode too."""
@@ -202,32 +204,32 @@ class Grad(NamedTuple):
     bound: bool = False
 
 
-class MeanOver(NamedTuple):
+class MeanOver(Value):
     """(1/B) Σₜ: the mean over the B samples of an update, before a gradient."""
 
     size: int
 
 
-class OneOver(NamedTuple):
+class OneOver(Value):
     """1/B, before the bracketed sum of the losses in the cost."""
 
     size: int
 
 
-class L2Term(NamedTuple):
+class L2Term(Value):
     """½β Σw² (``beta`` None) or with β's value: ½ × 0.01 × Σw²."""
 
     beta: float | None = None
 
 
-class Apply(NamedTuple):
+class Apply(Value):
     """An activation applied to an argument: σ(z)."""
 
     activation: str
     argument: tuple["Token", ...]
 
 
-class SoftmaxRatio(NamedTuple):
+class SoftmaxRatio(Value):
     """exp(z_j) / Σₖ exp(z_k), one unit of a softmax layer (``displayed``: as a
     built-up fraction where the format has one)."""
 
@@ -235,14 +237,14 @@ class SoftmaxRatio(NamedTuple):
     displayed: bool = False
 
 
-class SoftmaxJacobianT(NamedTuple):
+class SoftmaxJacobianT(Value):
     """(∂ŷ/∂z)ᵀ, the softmax Jacobian (transposed), multiplying the output error
     (``displayed``: as a built-up fraction where the format has one)."""
 
     displayed: bool = False
 
 
-class DerivativeInValue(NamedTuple):
+class DerivativeInValue(Value):
     """f'(z) written in the unit's own value, as the lecture does: h(1 − h) for
     sigmoid, 1 − h² for tanh; ``unit`` names the value (ŷ, h or h⁽ⁿ⁾)."""
 
@@ -250,13 +252,13 @@ class DerivativeInValue(NamedTuple):
     unit: Sym
 
 
-class Note(NamedTuple):
+class Note(Value):
     """A remark after an equation: ``(σ′ cancels against bce)``."""
 
     text: str
 
 
-class Words(NamedTuple):
+class Words(Value):
     """Plain words inside an equation: ``cost of all data = 1.407``."""
 
     text: str
@@ -271,7 +273,7 @@ class Given:
         self.value = value
 
 
-class Box(NamedTuple):
+class Box(Value):
     """An empty answer box for one entry of a quantity (``quantity`` is a
     :class:`bpnn_steps.model.quantities.Quantity`; ``index`` the entry)."""
 
@@ -280,7 +282,7 @@ class Box(NamedTuple):
     decimals: int = 3
 
 
-class BoxMatrix(NamedTuple):
+class BoxMatrix(Value):
     """A matrix of empty answer boxes, one per entry of a quantity."""
 
     quantity: Any
@@ -289,13 +291,13 @@ class BoxMatrix(NamedTuple):
     decimals: int = 3
 
 
-class Exact(NamedTuple):
+class Exact(Value):
     """An exact value (a sympy expression)."""
 
     value: Any
 
 
-class ExactMatrix(NamedTuple):
+class ExactMatrix(Value):
     """A matrix of exact values (sympy expressions)."""
 
     rows: tuple[tuple[Any, ...], ...]
@@ -307,7 +309,7 @@ class EntryForm(Enum):
     NEW = "w new"               # the entry after the update
 
 
-class Entry(NamedTuple):
+class Entry(Value):
     """One weight's entry of a gradient or of the new weights: ∂J₍₁₎/∂w₀,₁⁽²⁾."""
 
     form: EntryForm
@@ -320,7 +322,7 @@ class Entry(NamedTuple):
 # ---- the derivation's notation (symbolic, one generic sample t)
 
 
-class Formula(NamedTuple):
+class Formula(Value):
     """A chain-rule expression (a :mod:`bpnn_steps.maths.symbolic` node); ``wrap``:
     a long one may be broken over lines where the format allows."""
 
@@ -328,13 +330,13 @@ class Formula(NamedTuple):
     wrap: bool = False
 
 
-class FormulaMatrix(NamedTuple):
+class FormulaMatrix(Value):
     """A matrix of chain-rule expressions."""
 
     rows: tuple[tuple[Any, ...], ...]
 
 
-class WeightMatrix(NamedTuple):
+class WeightMatrix(Value):
     """W[n] written with its symbols (from ``first_row``: W̄[n] leaves out the bias
     row), with dots when it is large."""
 
@@ -345,7 +347,7 @@ class WeightMatrix(NamedTuple):
     dotted: bool = False
 
 
-class Partial(NamedTuple):
+class Partial(Value):
     """∂J₍ₜ₎/∂w_{i,j}^{[n]} written as a fraction."""
 
     layer: int
@@ -353,17 +355,17 @@ class Partial(NamedTuple):
     j: int
 
 
-class PartialOutputs(NamedTuple):
+class PartialOutputs(Value):
     """∂J₍ₜ₎/∂ŷ₍ₜ₎, the loss's derivative with respect to the outputs."""
 
 
-class PartialZ(NamedTuple):
+class PartialZ(Value):
     """∂J₍ₜ₎/∂z⁽ⁿ⁾, the loss's derivative with respect to layer n's z."""
 
     layer: int
 
 
-class SumOver(NamedTuple):
+class SumOver(Value):
     """Σᵢ body: a sum over index i from 1 to ``upper`` (the bound is written in LaTeX)."""
 
     variable: str
@@ -371,7 +373,7 @@ class SumOver(NamedTuple):
     body: tuple["Token", ...]
 
 
-class Component(NamedTuple):
+class Component(Value):
     """Entry ``index`` of the vector ``vector``, written out as ``written`` (a
     chain-rule expression): [W̄ δ]ⱼ."""
 
@@ -380,14 +382,14 @@ class Component(NamedTuple):
     written: Any
 
 
-class Transpose(NamedTuple):
+class Transpose(Value):
     """The transpose of a symbol that carries a superscript: Aᵀ (in LaTeX the
     symbol is bracketed, (A^{[n]})^{T}, rather than given a second superscript)."""
 
     symbol: Sym
 
 
-class DownTo(NamedTuple):
+class DownTo(Value):
     """", n = L − 1, …, 1": the index a general formula runs over, downwards."""
 
     variable: str
@@ -395,7 +397,7 @@ class DownTo(NamedTuple):
     end: int
 
 
-class BatchMean(NamedTuple):
+class BatchMean(Value):
     """1/T Σₜ (the mean over the data set) or 1/|B| Σₜ∈B (over a mini-batch) before
     a per-sample gradient; ``count`` is T, |B| or their value."""
 
@@ -403,7 +405,7 @@ class BatchMean(NamedTuple):
     over_batch: bool = False
 
 
-class L2Gradient(NamedTuple):
+class L2Gradient(Value):
     """β R[n], the L2 term of the update: β times W[n] (row 0 zeroed when the biases
     are not regularised); ``beta`` None writes the symbol β."""
 
@@ -412,14 +414,14 @@ class L2Gradient(NamedTuple):
     l2_bias: bool = True
 
 
-class LossFormula(NamedTuple):
+class LossFormula(Value):
     """J₍ₜ₎ of one generic sample written out, summed over the K outputs."""
 
     loss: str
     outputs: int
 
 
-class CostFormula(NamedTuple):
+class CostFormula(Value):
     """J̄ = 1/T Σₜ J₍ₜ₎ (+ the L2 term with β's value)."""
 
     samples: int | str

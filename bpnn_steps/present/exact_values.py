@@ -157,7 +157,10 @@ def exact_document(problem: Problem, trace: Trace, *, show: str = "auto",
                    statement: bool = False) -> Document:
     """``solve --exact``: the report with exact values after each update shown (and,
     for a LaTeX document, the problem statement before it)."""
-    report = build_report(trace, show=show, after_update=exact_sections(problem, trace, show))
-    blocks = solution_blocks(trace, show=show, report=report) if statement else report
-    return Document(report_title(trace), tuple(blocks),
+    def build() -> list[Block]:
+        report = build_report(trace, show=show,
+                              after_update=exact_sections(problem, trace, show))
+        return solution_blocks(trace, show=show, report=report) if statement else report
+
+    return Document(report_title(trace), build=build,
                     data=lambda: exact_data(problem, trace, show))

@@ -203,9 +203,11 @@ def solution_blocks(trace: Trace, *, show: str = "auto", statement: bool = True,
 def worked_solution(trace: Trace, *, show: str = "auto", statement: bool = False) -> Document:
     """``solve``'s worked solution (after the problem statement, for a standalone
     document); its JSON form is the trace."""
-    report = build_report(trace, show=show)
-    blocks = solution_blocks(trace, show=show, report=report) if statement else report
-    return Document(report_title(trace), tuple(blocks), data=trace.to_dict, json_indent=None,
+    def build() -> list[Block]:
+        report = build_report(trace, show=show)
+        return solution_blocks(trace, show=show, report=report) if statement else report
+
+    return Document(report_title(trace), build=build, data=trace.to_dict, json_indent=None,
                     escape_markdown=False)
 
 

@@ -7,6 +7,7 @@ rich only adds colour and draws the section rules.
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 from collections.abc import Sequence
 
 from typing import Any
@@ -18,11 +19,15 @@ from ..present.blocks import (Block, Diagram, Display, Document, Equations, Head
 from .spelling import expr_unicode, unicode
 
 
+@lru_cache(maxsize=None)
+def _char_width(c: str) -> int:
+    return 0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+
+
 def width(text: str) -> int:
     """Columns a string takes: combining marks (the bar of J̄, W̄) take none, wide
     characters (CJK, emoji) two."""
-    return sum(0 if unicodedata.combining(c) else
-               2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return len(text) if text.isascii() else sum(map(_char_width, text))
 
 
 def pad(text: str, columns: int) -> str:
