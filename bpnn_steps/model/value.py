@@ -25,6 +25,8 @@ class Value(tuple):  # type: ignore[type-arg]  # its items are the subclass's fi
     __slots__ = ()
     _fields: ClassVar[tuple[str, ...]] = ()
     _defaults: ClassVar[dict[str, Any]] = {}
+    _noun: ClassVar[str] = "field"          # what messages call a field
+    _none_allowed: ClassVar[bool] = True    # False: a field given as None is missing
 
     def __init_subclass__(cls) -> None:
         super().__init_subclass__()
@@ -40,13 +42,14 @@ class Value(tuple):  # type: ignore[type-arg]  # its items are the subclass's fi
             setattr(cls, name, property(itemgetter(index)))
 
     def __new__(cls, *args: Any, **fields: Any) -> Self:
-        names = cls._fields
+        names, noun = cls._fields, cls._noun
         if len(args) > len(names):
-            raise TypeError(f"{cls.__name__} has {len(names)} fields, got {len(args)}")
+            raise TypeError(f"{cls.__name__} has {len(names)} {noun}s, got {len(args)}")
         if fields:
-            unknown = set(fields) - set(names)
+            unknown = sorted(set(fields) - set(names))
             if unknown:
-                raise TypeError(f"{cls.__name__} has no field {', '.join(sorted(unknown))}")
+                raise TypeError(f"{cls.__name__} has no {noun} "
+                                f"{', '.join(map(repr, unknown))}")
         values = list(args)
         for name in names[len(args):]:
             if name in fields:
@@ -54,7 +57,11 @@ class Value(tuple):  # type: ignore[type-arg]  # its items are the subclass's fi
             elif name in cls._defaults:
                 values.append(cls._defaults[name])
             else:
-                raise TypeError(f"{cls.__name__}: field {name!r} is missing")
+                raise TypeError(f"{cls.__name__}: {noun} {name!r} is missing")
+        if not cls._none_allowed:
+            for name, value in zip(names, values):
+                if value is None:
+                    raise TypeError(f"{cls.__name__}: {noun} {name!r} is missing")
         return tuple.__new__(cls, values)
 
     def __eq__(self, other: object) -> bool:
