@@ -32,7 +32,9 @@ def error_boundary() -> Iterator[None]:
     try:
         yield
     except ProblemError as err:
-        sys.stderr.write(f"{PROG}: error: {err}\n")
+        from ..files.untrusted import clean_text    # the last guard: files quoted in messages
+
+        sys.stderr.write(f"{PROG}: error: {clean_text(str(err), lines=True)}\n")
         exit_with(ExitCode.BAD_INPUT)
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")

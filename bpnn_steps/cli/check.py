@@ -8,6 +8,7 @@ imported when the command runs; sympy only when an answer file has a formula.
 # No `from __future__ import annotations`: typer reads the command's annotations,
 # and as strings it would evaluate them (re-running every typer.Option) on each start.
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -17,11 +18,12 @@ import typer
 from ..errors import ExitCode, ProblemError
 from .boundary import exit_with
 from .formats import GRADEBOOK, MARKING, Marking
-from .options import (Format, decimals_option, format_option, output_option,
-                      round_as_you_go_option)
+from .options import (Format, allow_read_option, decimals_option, format_option,
+                      output_option, read_access, round_as_you_go_option)
 from .output import deliver, emit
 
 if TYPE_CHECKING:
+    from ..files.untrusted import ReadAccess
     from ..marking.marker import Options
 
 
@@ -66,6 +68,7 @@ def check(
         "for gradebook.csv and gradebook.json (default: the current folder).")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Overwrite an existing --template file.")] = False,
+    allow_read: Annotated[Optional[list[Path]], allow_read_option()] = None,
 ) -> None:
     """Mark a student's hand calculation entry by entry, with follow-through and diagnosis.
 
@@ -77,17 +80,18 @@ def check(
     if len(chosen) != 1:
         raise ProblemError("check needs exactly one of ANSWERS, --template PROBLEM or "
                            "--batch DIR" + (f" (got {' and '.join(chosen)})" if chosen else ""))
+    access = read_access(allow_read)
     if template is not None:
-        _template(template, output, updates, force)
+        _template(template, output, updates, force, access)
         return
     options = _options(abs_tol, rel_tol, as_written, round_as_you_go, follow_through)
     if batch is not None:
-        _batch(batch, problem, options, fmt, output)
+        _batch(batch, problem, options, fmt, output, access)
         return
     assert answers is not None
     from ..marking.marker import check_file
 
-    result = check_file(answers, problem, options)
+    result = check_file(answers, problem, options, access)
     deliver(MARKING[fmt](Marking(result, decimals, wrong_only)), output)
     exit_with(ExitCode.OK if result.all_right else ExitCode.WRONG_ANSWERS)
 
@@ -102,25 +106,34 @@ def _options(abs_tol: float, rel_tol: float, as_written: bool, round_as_you_go: 
 
 
 def _template(source: str, output: Optional[Path], updates: Optional[int],
-              force: bool) -> None:
-    """A blank answer sheet for the problem ``source``."""
-    from ..files.answer_template import template_text
+              force: bool, access: "ReadAccess") -> None:
+    """A blank answer sheet for the problem ``source``; its ``problem:`` names the
+    problem as seen from the sheet's folder."""
+    from ..files.answer_template import reference_note, template_text
     from ..files.bundled import problem_reference
     from ..files.problem_file import read_problem_document
     from ..marking.marker import checkable
     from ..maths.engine import solve
 
-    if output is not None and output.exists() and not force:
+    try:
+        exists = output is not None and os.path.lexists(output)
+    except (OSError, ValueError) as exc:
+        raise ProblemError(f"cannot write: {getattr(exc, 'strerror', None) or exc}",
+                           file=str(output)) from None
+    if exists and not force:
         raise ProblemError("already exists; use --force to overwrite it", file=str(output))
-    document = read_problem_document(source)
+    document = read_problem_document(source, access=access)
     prob = checkable(document.problem)
     trace = solve(prob)
     ref = problem_reference(source, document.path, output)
     emit(template_text(prob, ref, [s.samples for s in trace.steps], updates), output)
+    note = reference_note(ref, document.path, output)
+    if note:
+        sys.stderr.write(note + "\n")
 
 
 def _batch(folder: Path, problem: Optional[str], options: "Options", fmt: Format,
-           output: Optional[Path]) -> None:
+           output: Optional[Path], access: "ReadAccess") -> None:
     """Mark every answer file of ``folder``; the gradebook goes into the folder -o."""
     from ..files.textio import write_atomic
     from ..marking.gradebook import mark_folder
@@ -128,7 +141,7 @@ def _batch(folder: Path, problem: Optional[str], options: "Options", fmt: Format
     target = output if output is not None else Path(".")
     if problem is not None:
         from ..files.problem_file import load_problem
-        load_problem(problem)          # a bad --problem is bad input, not 30 bad rows
+        load_problem(problem, access=access)   # a bad --problem is bad input, not 30 bad rows
     if target.exists() and not target.is_dir():
         raise ProblemError("is not a folder (with --batch, -o names the folder for the "
                            "gradebook)", file=str(target))
@@ -137,7 +150,7 @@ def _batch(folder: Path, problem: Optional[str], options: "Options", fmt: Format
     except OSError as exc:
         raise ProblemError(f"cannot create the folder: {exc.strerror or exc}",
                            file=str(target)) from None
-    book = mark_folder(folder, problem, options)
+    book = mark_folder(folder, problem, options, access)
     write_atomic(target / "gradebook.csv", book.to_csv())
     write_atomic(target / "gradebook.json", book.to_json())
     deliver(GRADEBOOK[fmt](book), None)

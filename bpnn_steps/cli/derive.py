@@ -12,7 +12,8 @@ import typer
 
 from ..errors import ProblemError
 from .formats import DERIVATION, document_view
-from .options import Format, format_option, output_option, problem_argument
+from .options import (Format, allow_read_option, format_option, output_option,
+                      problem_argument, read_access)
 from .output import deliver
 
 
@@ -29,12 +30,13 @@ def derive(
     verify: Annotated[bool, typer.Option(
         "--verify", help="Check every entry against sympy's derivative of the cost written "
                          "out directly (slower).")] = False,
+    allow_read: Annotated[Optional[list[Path]], allow_read_option()] = None,
 ) -> None:
     """Derive dJ/dw for every weight with the chain rule, in the lecture's notation:
     the matrix form of each layer's gradient, every entry written out, the update."""
     from ..files.problem_file import read_problem_document
 
-    document = read_problem_document(problem)
+    document = read_problem_document(problem, access=read_access(allow_read))
     prob = document.problem
     if verify:
         from ..maths.symbolic import check_with_sympy

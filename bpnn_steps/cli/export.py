@@ -17,8 +17,9 @@ import typer
 from ..errors import ProblemError
 from ..present.tutorial_sheet import Sheet
 from .formats import SHEET
-from .options import (Format, decimals_option, epochs_option, format_option, output_option,
-                      problem_argument, show_option, show_spec)
+from .options import (Format, allow_read_option, decimals_option, epochs_option,
+                      format_option, output_option, problem_argument, read_access, show_option,
+                      show_spec)
 from .output import emit, to_stdout
 
 
@@ -38,6 +39,7 @@ def export(
     decimals: Annotated[int, decimals_option()] = 3,
     show: Annotated[str, show_option()] = "auto",
     epochs: Annotated[Optional[int], epochs_option()] = None,
+    allow_read: Annotated[Optional[list[Path]], allow_read_option()] = None,
 ) -> None:
     """Write a tutorial sheet (question, worked solution or both) as LaTeX, PDF or
     Markdown."""
@@ -46,7 +48,7 @@ def export(
 
     if pdf and fmt is not Format.latex:
         raise ProblemError("--pdf makes a PDF from LaTeX; leave out --format markdown")
-    document = read_problem_document(problem)
+    document = read_problem_document(problem, access=read_access(allow_read))
     prob = document.problem
     if epochs is not None:
         prob = prob.with_training(epochs=epochs)

@@ -7,11 +7,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from ..errors import ProblemError
+
+if TYPE_CHECKING:
+    from ..files.untrusted import ReadAccess
 
 MAX_DECIMALS = 15      # a double has 15-17 significant digits
 
@@ -64,6 +68,24 @@ def show_option() -> Any:
 
 def round_as_you_go_option(help: str) -> Any:
     return typer.Option("--round-as-you-go", min=0, max=MAX_DECIMALS, metavar="D", help=help)
+
+
+def allow_read_option() -> Any:
+    """``--allow-read DIR``: the one way to let input files read outside their folder."""
+    return typer.Option("--allow-read", metavar="DIR",
+                        help="Also let input files read files inside DIR (CSV data; for "
+                             "check, the problem an answer file names). By default a file "
+                             "reads only inside its own folder. Repeat for more folders.")
+
+
+def read_access(folders: list[Path] | None) -> ReadAccess:
+    """Where input files may read: their own folder and each ``--allow-read`` folder."""
+    from ..files.untrusted import ReadAccess
+
+    for folder in folders or ():
+        if not folder.is_dir():
+            raise ProblemError(f"--allow-read {folder}: no such folder")
+    return ReadAccess.allowing(folders)
 
 
 def epochs_option() -> Any:

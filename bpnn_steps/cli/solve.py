@@ -9,8 +9,9 @@ from typing import Annotated, Optional
 import typer
 
 from .formats import SOLUTION, Solution, solution
-from .options import (Format, decimals_option, epochs_option, format_option, output_option,
-                      problem_argument, round_as_you_go_option, show_option, show_spec)
+from .options import (Format, allow_read_option, decimals_option, epochs_option,
+                      format_option, output_option, problem_argument, read_access,
+                      round_as_you_go_option, show_option, show_spec)
 from .output import deliver
 
 
@@ -29,13 +30,14 @@ def solve(
         "--exact", help="Also calculate with exact fractions (sympy): inputs are read as "
                         "the decimals they are written as (0.1 = 1/10) and exact values are "
                         "shown beside the decimals.")] = False,
+    allow_read: Annotated[Optional[list[Path]], allow_read_option()] = None,
 ) -> None:
     """Solve a problem and show every step: feed-forward, back-propagation, update."""
     from ..files.problem_file import load_problem
     from ..maths.engine import solve as run
     from ..present.report import select_steps
 
-    prob = load_problem(problem)
+    prob = load_problem(problem, access=read_access(allow_read))
     if epochs is not None:
         prob = prob.with_training(epochs=epochs)
     trace = run(prob, round_as_you_go=round_as_you_go)

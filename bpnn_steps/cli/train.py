@@ -14,8 +14,8 @@ import typer
 from ..errors import ExitCode, ProblemError
 from .boundary import exit_with
 from .formats import TRAINING, Training
-from .options import (Format, decimals_option, epochs_option, format_option, output_option,
-                      problem_argument)
+from .options import (Format, allow_read_option, decimals_option, epochs_option,
+                      format_option, output_option, problem_argument, read_access)
 from .output import deliver
 
 if TYPE_CHECKING:
@@ -78,6 +78,7 @@ def train(
     progress: Annotated[Optional[bool], typer.Option(
         "--progress/--no-progress", help="Progress bar on standard error (default: only "
                                          "when it is a terminal).")] = None,
+    allow_read: Annotated[Optional[list[Path]], allow_read_option()] = None,
 ) -> None:
     """Train over many epochs (batch GD, SGD or mini-batch), then summarise, save and plot."""
     from ..files.problem_file import read_problem_document
@@ -89,7 +90,7 @@ def train(
         raise ProblemError(f"--beta must be a number >= 0, got {beta:g}")
     if plot is not None and plot.suffix.lower() not in PLOT_SUFFIXES:
         raise ProblemError(f"--plot: {plot} must end in .png, .svg or .pdf")
-    document = read_problem_document(problem, seed=seed)
+    document = read_problem_document(problem, seed=seed, access=read_access(allow_read))
     prob = _with_overrides(document.problem, epochs=epochs, learning_rate=learning_rate,
                            method=method, batch_size=batch_size, beta=beta, shuffle=shuffle)
     show_progress = progress if progress is not None else sys.stderr.isatty()

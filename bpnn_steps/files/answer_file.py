@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ProblemError
+from .untrusted import ALLOW_OPTION, CONFINED, ReadAccess, clean_text, excerpt
 from .yamldoc import Doc, describe, parse_yaml, reject_tags, yaml_line
 from ..model.answer_sheet import AnswerSheet, Cell, FormulaGiven, Given, Precision
 from ..model.problem import Problem
@@ -232,7 +233,7 @@ def _text(reader: _Reader, value: Any, key: str, line: int | None) -> str:
         return str(value)
     if not isinstance(value, str):
         raise reader.error(key, f"must be text, got {describe(value)}", line)
-    return value
+    return clean_text(value)
 
 
 def read_root(path: str | os.PathLike[str], display: str | None = None) -> tuple[Any, str]:
@@ -287,11 +288,6 @@ def read_header(root: Any, text: str, name: str) -> Header:
     return Header(root, text, name, ref, line, student)
 
 
-def clean_text(text: str) -> str:
-    """Untrusted text for display: control characters (terminal escapes) removed."""
-    return "".join(c if c.isprintable() else " " for c in text)
-
-
 # --------------------------------------------------------------------------- problem reference
 
 
@@ -299,51 +295,56 @@ _BUNDLED_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 
 def resolve_problem_ref(header: Header, answers_path: str | os.PathLike[str] | None,
-                        cwd: Path | None = None) -> Path:
+                        cwd: Path | None = None, access: ReadAccess = CONFINED) -> Path:
     """The problem file an (untrusted) answer file names: a bundled problem, or a
     relative .yaml path that stays inside the answer file's folder or the current
-    folder.  Anything else is refused (use --problem to name another file)."""
-    from .bundled import BUNDLED_DIR
+    folder (or a folder ``access`` allows, ``--allow-read``).  Anything else is
+    refused (use --problem to name another file)."""
+    from .bundled import BUNDLED_DIR, MAX_NAME, did_you_mean
 
     ref, line = header.problem_ref, header.problem_line
     if not ref:
         raise ProblemError("is missing; name the problem (e.g. problem: lecture_122) or pass "
                            "--problem", file=header.name, line=line, key="problem")
+    allowed = "the answer file's folder or the current folder" + \
+        (f" or a folder given to {ALLOW_OPTION}" if access.folders else "")
     refused = ProblemError(
-        f"must be a bundled problem name or a relative .yaml path inside the answer file's "
-        f"folder or the current folder, got {clean_text(ref)[:80]!r}; pass --problem to name "
-        "another problem file", file=header.name, line=line, key="problem")
-    if "\x00" in ref or len(ref) > 300:
+        f"must be a bundled problem name or a relative .yaml path inside {allowed}, got "
+        f"{excerpt(ref)}; pass --problem to name another problem file, or {ALLOW_OPTION} DIR "
+        "to allow the problem files in DIR", file=header.name, line=line, key="problem")
+    if "\x00" in ref or len(ref) > 4 * MAX_NAME:
         raise refused
+    if any(len(os.fsencode(part)) > MAX_NAME for part in Path(ref).parts):
+        raise ProblemError(f"names {excerpt(ref)}, which holds a name longer than a file name "
+                           f"may be ({MAX_NAME} bytes)", file=header.name, line=line,
+                           key="problem")
     if _BUNDLED_NAME.fullmatch(ref) and not ref.lower().endswith((".yaml", ".yml")):
         bundled = BUNDLED_DIR / f"{ref}.yaml"
         if bundled.is_file():
             return bundled
-        raise ProblemError(f"names no bundled problem {ref!r} (see 'bpnn-steps list'); a "
-                           "problem file needs its .yaml suffix", file=header.name, line=line,
-                           key="problem")
+        raise ProblemError(f"names no bundled problem {excerpt(ref)}{did_you_mean(ref)} (see "
+                           "'bpnn-steps list'); a problem file needs its .yaml suffix",
+                           file=header.name, line=line, key="problem")
     path = Path(ref)
-    if path.is_absolute() or path.suffix.lower() not in (".yaml", ".yml"):
+    if (path.is_absolute() and not access.anywhere) or \
+            path.suffix.lower() not in (".yaml", ".yml"):
         raise refused
-    base = Path(answers_path).resolve().parent if answers_path is not None else Path.cwd()
-    roots = [base, (cwd or Path.cwd()).resolve()]
-    for root_dir in roots:
-        candidate = (root_dir / path).resolve()
-        if any(_inside(candidate, r) for r in roots) and candidate.is_file():
-            return candidate
-    target = (base / path).resolve()
-    if not any(_inside(target, r) for r in roots):
-        raise refused
-    raise ProblemError(f"names {clean_text(ref)!r}, which does not exist (looked in "
-                       f"{base})", file=header.name, line=line, key="problem")
-
-
-def _inside(path: Path, root: Path) -> bool:
     try:
-        path.relative_to(root)
-    except ValueError:
-        return False
-    return True
+        base = Path(answers_path).resolve().parent if answers_path is not None else \
+            Path.cwd()
+        starts = [base, (cwd or Path.cwd()).resolve()]
+        for start in starts:
+            candidate = (start / path).resolve()
+            if any(access.allows(candidate, home) for home in starts) and \
+                    candidate.is_file():
+                return candidate
+        target = (base / path).resolve()
+    except (OSError, RuntimeError, ValueError):     # a loop of links, a name too long
+        raise refused from None
+    if not any(access.allows(target, home) for home in starts):
+        raise refused
+    raise ProblemError(f"names {excerpt(ref)}, which does not exist (looked in "
+                       f"{base})", file=header.name, line=line, key="problem")
 
 
 # --------------------------------------------------------------------------- answers

@@ -3,12 +3,15 @@ worked solution, read from the one list of quantities."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 from ..maths.activations import ACTIVATIONS
 from ..model.problem import Problem
 from ..model.quantities import Kind, Quantity, answer_quantities, key_of, shape_of
+from .untrusted import ALLOW_OPTION, clean_text
 
 
 def template_text(problem: Problem, problem_ref: str, schedule: Sequence[Sequence[int]],
@@ -19,7 +22,8 @@ def template_text(problem: Problem, problem_ref: str, schedule: Sequence[Sequenc
     count = len(schedule) if updates is None else min(updates, len(schedule))
     nested = len(schedule) > 1
     out = [
-        "# bpnn-steps answer sheet" + (f": {problem.title}" if problem.title else ""),
+        "# bpnn-steps answer sheet" + (f": {clean_text(problem.title)}" if problem.title
+                                       else ""),
         "# Replace each ~ by your number (leave ~ where you have no answer), then mark",
         "# it with:  bpnn-steps check THIS_FILE",
         "# Keys read like the lecture: z[n](t), h(t) (hidden values of sample t), yhat(t),",
@@ -102,6 +106,21 @@ def _template_comment(q: Quantity, depth: int, problem: Problem) -> str:
     if q.kind is Kind.MEAN:
         return f"{rows} x {cols}, mean over the update's samples"
     return f"{rows} x {cols}, W[{q.layer}] - lambda * grad W[{q.layer}]"
+
+
+def reference_note(problem_ref: str, problem_path: Path, sheet: Path | None) -> str:
+    """A note for the writer of a sheet whose ``problem:`` leads out of the sheet's
+    folder: ``check`` reads an answer file's problem only inside the answer file's
+    folder or the current folder, unless told otherwise."""
+    if not problem_ref.startswith("../") and problem_ref != "..":
+        return ""
+    from .bundled import sheet_folder
+
+    folder = os.path.relpath(os.path.realpath(problem_path.parent))
+    where = "standard output" if sheet is None or str(sheet) == "-" else str(sheet)
+    return (f"note: the sheet ({where}) names its problem {problem_ref}, outside the "
+            f"sheet's folder {sheet_folder(sheet)}; check accepts it when run from a folder "
+            f"that holds both, or with {ALLOW_OPTION} {folder}")
 
 
 def _yaml_scalar(text: str) -> str:

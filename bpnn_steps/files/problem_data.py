@@ -7,13 +7,15 @@ import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from ..errors import ProblemError
 from ..maths.losses import LOSSES, Targets
 from .bundled import BUNDLED_DIR
+from .untrusted import (ANYWHERE, Missing, ReadAccess, Refused, clean_text, excerpt,
+                        read_inside, shown_key)
 from .yamldoc import (Doc, YamlMapping, as_choice, as_integer, as_mapping, as_matrix,
                       as_number, as_text, check_keys, describe, item_line, key_line,
                       looks_numeric, reject_tags, value_line)
@@ -28,17 +30,21 @@ GENERATE_KEYS = ("kind", "points", "range", "noise", "seed", "spacing", "slope",
 CSV_KEYS = ("file", "x", "y", "delimiter")
 TEST_KEYS = ("x", "y", "generate", "csv")
 MAX_POINTS = 10_000_000
-MAX_CSV_BYTES = 500_000_000
+MAX_LISTED = 12          # header names a message lists
 
 
-def data_section(doc: Doc, root: YamlMapping, layers: tuple[int, ...], loss: str
-          ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None,
-                     np.ndarray | None]:
+def data_section(doc: Doc, root: YamlMapping, layers: tuple[int, ...], loss: str,
+                 home: Path | None = None, access: ReadAccess = ANYWHERE
+                 ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None,
+                            np.ndarray | None]:
     """(x, y, x_test, y_test) from the data section (any may be None).
 
     Training data: x/y, ``generate`` or ``csv`` (one of them).  Held-out data:
     x_test/y_test, ``test`` (x/y, generate or csv) or ``test_fraction`` (one).
+    CSV files are read inside ``home`` (the problem file's folder; by default the
+    one its name gives) as ``access`` allows.
     """
+    files = _Files(home if home is not None else _base_dir(doc), access)
     if "data" not in root or root["data"] is None:
         return (None, None, None, None)
     data = as_mapping(doc, root["data"], "data", value_line(root, "data"))
@@ -66,7 +72,7 @@ def data_section(doc: Doc, root: YamlMapping, layers: tuple[int, ...], loss: str
         x = y = None
         generator: Generator | None = None
     else:
-        x, y, generator = _data_source(doc, data, "data", given[0], layers, loss, None)
+        x, y, generator = _data_source(doc, data, "data", given[0], layers, loss, None, files)
     x_test = y_test = None
     if tests and tests[0] == "x_test":
         x_test, y_test = _xy_pair(doc, data, "x_test", "y_test", "data", layers, loss)
@@ -83,7 +89,7 @@ def data_section(doc: Doc, root: YamlMapping, layers: tuple[int, ...], loss: str
                             f"data.test.{kinds[0]}; give the test data one way",
                             key_line(node, kinds[1]))
         x_test, y_test, _ = _data_source(doc, node, "data.test", kinds[0], layers, loss,
-                                         generator)
+                                         generator, files)
     elif tests:
         fraction = as_number(doc, data["test_fraction"], "data.test_fraction",
                            value_line(data, "test_fraction"))
@@ -124,7 +130,7 @@ def _xy_pair(doc: Doc, data: YamlMapping, xkey: str, ykey: str, prefix: str,
 
 
 def _data_source(doc: Doc, node: YamlMapping, prefix: str, kind: str,
-                 layers: tuple[int, ...], loss: str, inherit: Generator | None
+                 layers: tuple[int, ...], loss: str, inherit: Generator | None, files: _Files
                  ) -> tuple[np.ndarray, np.ndarray, Generator | None]:
     """(x, y, generator or None) from x/y, generate or csv under ``node``."""
     if kind == "x":
@@ -133,7 +139,7 @@ def _data_source(doc: Doc, node: YamlMapping, prefix: str, kind: str,
         generator = generator_section(doc, node, f"{prefix}.generate", layers, loss, inherit)
         x, y = generator.generate(layers[-1])
         return x, y, generator
-    x, y = _csv(doc, node, f"{prefix}.csv", layers, loss)
+    x, y = _csv(doc, node, f"{prefix}.csv", layers, loss, files)
     return x, y, None
 
 
@@ -232,17 +238,32 @@ def generator_section(doc: Doc, parent: YamlMapping, key: str, layers: tuple[int
     return Generator(kind=kind, points=points, noise=noise, seed=seed, params=params)
 
 
-def _base_dir(doc: Doc) -> Path:
-    """The folder of the problem file, for relative CSV paths (cwd for text)."""
-    name = doc.name
+class _Files(NamedTuple):
+    """Where a problem file's CSV paths are read: its folder, and what else the
+    user allowed.  (A NamedTuple: this module is imported by every solve.)"""
+
+    home: Path
+    access: ReadAccess
+
+
+def default_home(name: str) -> Path:
+    """The folder of the problem file named ``name`` (a bundled problem's folder for
+    'NAME (NAME.yaml)', the current folder for text that names no file)."""
     path = Path(name)
-    if path.is_file():
-        return path.resolve().parent
+    try:
+        if path.is_file():
+            return path.resolve().parent
+    except (OSError, ValueError):
+        pass
     if name.endswith(".yaml)") and " (" in name:     # a bundled problem: 'NAME (NAME.yaml)'
         candidate = BUNDLED_DIR / name.rsplit(" (", 1)[1][:-1]
         if candidate.is_file():
             return BUNDLED_DIR
     return Path.cwd()
+
+
+def _base_dir(doc: Doc) -> Path:
+    return default_home(doc.name)
 
 
 def _shown_path(path: Path) -> str:
@@ -253,8 +274,8 @@ def _shown_path(path: Path) -> str:
     return str(path) if rel.startswith(".." + os.sep + "..") else rel
 
 
-def _csv(doc: Doc, parent: YamlMapping, key: str, layers: tuple[int, ...], loss: str
-         ) -> tuple[np.ndarray, np.ndarray]:
+def _csv(doc: Doc, parent: YamlMapping, key: str, layers: tuple[int, ...], loss: str,
+         files: _Files) -> tuple[np.ndarray, np.ndarray]:
     """(x, y) read from a CSV file (path relative to the problem file)."""
     import csv
 
@@ -286,44 +307,42 @@ def _csv(doc: Doc, parent: YamlMapping, key: str, layers: tuple[int, ...], loss:
                 delimiter = "\t"
             if len(delimiter) != 1:
                 raise doc.error(f"{key}.delimiter", f"must be one character, got "
-                                f"{delimiter!r}", value_line(node, "delimiter"))
+                                f"{excerpt(delimiter)}", value_line(node, "delimiter"))
     if not file_text.strip():
         raise doc.error(key, "must name a CSV file", line)
-    path = Path(file_text)
-    if not path.is_absolute():
-        path = _base_dir(doc) / path
-    shown = _shown_path(path)
+    home = files.home
+    looked = _shown_path(home / file_text) if "\x00" not in file_text else file_text
     try:
-        if path.is_dir():
-            raise doc.error(key, f"{file_text!r} is a folder, not a CSV file", line)
-        size = path.stat().st_size
-        if size > MAX_CSV_BYTES:
-            raise doc.error(key, f"{file_text!r} is too large ({size} bytes, at most "
-                            f"{MAX_CSV_BYTES})", line)
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise doc.error(key, f"cannot read {file_text!r}: no such file (looked for {shown}; "
-                        "a relative path is taken from the problem file's folder)",
-                        line) from None
-    except OSError as exc:
-        raise doc.error(key, f"cannot read {file_text!r}: {exc.strerror or exc}",
-                        line) from None
+        path, raw = read_inside(file_text, home, files.access,
+                                home_name="the problem file's folder")
+    except Missing:
+        raise doc.error(key, f"cannot read {excerpt(file_text)}: no such file (looked for "
+                        f"{shown_key(looked, 200)}; a relative path is taken from the "
+                        "problem file's folder)", line) from None
+    except Refused as why:
+        raise doc.error(key, f"cannot read {excerpt(file_text)}: {why}", line) from None
+    shown = clean_text(_shown_path(path), lines=False)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ProblemError(f"is not UTF-8 text (byte {exc.start})", file=shown) from None
     rows: list[tuple[int, list[str]]] = []
-    for number, fields in enumerate(csv.reader(text.splitlines(), delimiter=delimiter),
-                                    start=1):
-        if not fields or all(not f.strip() for f in fields) or fields[0].lstrip()[:1] == "#":
-            continue
-        rows.append((number, [f.strip() for f in fields]))
+    reader = csv.reader(text.splitlines(), delimiter=delimiter)
+    try:
+        for number, fields in enumerate(reader, start=1):
+            if not fields or all(not f.strip() for f in fields) or \
+                    fields[0].lstrip()[:1] == "#":
+                continue
+            rows.append((number, [f.strip() for f in fields]))
+    except csv.Error as exc:
+        raise ProblemError(f"is not a CSV file that can be read: {excerpt(str(exc), 80)}",
+                           file=shown, line=reader.line_num or None) from None
     if not rows:
         raise ProblemError("has no rows of data", file=shown)
     header: list[str] | None = None
     first_line = rows[0][0]
     if not all(looks_numeric(f) for f in rows[0][1]):
-        header = rows[0][1]
+        header = [clean_text(name, lines=False) for name in rows[0][1]]
         rows = rows[1:]
         if not rows:
             raise ProblemError("has a header but no rows of data", file=shown)
@@ -365,8 +384,8 @@ def _csv(doc: Doc, parent: YamlMapping, key: str, layers: tuple[int, ...], loss:
             else:
                 bad = not math.isfinite(v)
             if bad:
-                raise ProblemError(f"must be a finite number, got {field_text!r}", file=shown,
-                                   line=number, key=f"column {names[c]!r}")
+                raise ProblemError(f"must be a finite number, got {excerpt(field_text)}",
+                                   file=shown, line=number, key=f"column {excerpt(names[c])}")
             values[r, c] = v
     x = values[:, x_cols]
     y = values[:, y_cols]
@@ -401,15 +420,18 @@ def _column_index(doc: Doc, ref: Any, header: list[str] | None, width: int, key:
                             f"{'s' if width != 1 else ''} (numbered from 1)", line)
         return ref - 1
     if header is None:
-        raise doc.error(key, f"names column {ref!r}, but {shown} has no header row; number "
-                        "the columns instead (1 = first)", line)
+        raise doc.error(key, f"names column {excerpt(ref)}, but {shown} has no header row; "
+                        "number the columns instead (1 = first)", line)
     if ref not in header:
         import difflib
 
         close = difflib.get_close_matches(ref, header, n=1, cutoff=0.6)
-        hint = f"; did you mean {close[0]!r}?" if close else \
-            f"; the header has: {', '.join(header)}"
-        raise doc.error(key, f"names column {ref!r}, which {shown} does not have{hint}", line)
+        listed = ", ".join(shown_key(name) for name in header[:MAX_LISTED])
+        more = ", ..." if len(header) > MAX_LISTED else ""
+        hint = f"; did you mean {excerpt(close[0])}?" if close else \
+            f"; the header has: {listed}{more}"
+        raise doc.error(key, f"names column {excerpt(ref)}, which {shown} does not have{hint}",
+                        line)
     return header.index(ref)
 
 

@@ -22,6 +22,7 @@ from ..maths.losses import LOSSES
 from ..model.problem import METHODS, Problem, Training
 from .bundled import resolve_path, shown_name
 from .problem_data import data_section, generator_section
+from .untrusted import ANYWHERE, ReadAccess
 from .yamldoc import (Doc, YamlMapping, as_boolean, as_choice, as_integer, as_mapping,
                       as_matrix, as_number, as_text, check_keys, describe, item_line,
                       key_line, parse_yaml, reject_tags, value_line)
@@ -283,10 +284,12 @@ def _training(doc: Doc, root: YamlMapping) -> Training:
 # --------------------------------------------------------------------------- entry points
 
 
-def load_problem(source: str | os.PathLike[str]) -> Problem:
-    """Read and validate a problem file (or a bundled problem by name)."""
+def load_problem(source: str | os.PathLike[str], *, access: ReadAccess = ANYWHERE) -> Problem:
+    """Read and validate a problem file (or a bundled problem by name); ``access``
+    says where its CSV data may lie (the command line confines them to its folder)."""
     path, display, text = _read_source(source)
-    return parse_problem(text, name=display)
+    return problem_from_tree(parse_yaml(text, display), display, home=path.resolve().parent,
+                             access=access)
 
 
 def _read_source(source: str | os.PathLike[str]) -> tuple[Path, str, str]:
@@ -301,13 +304,17 @@ def _read_source(source: str | os.PathLike[str]) -> tuple[Path, str, str]:
     return path, display, read_text(path, display, "problem file", MAX_FILE_BYTES)
 
 
-def parse_problem(text: str, name: str = "<problem>") -> Problem:
+def parse_problem(text: str, name: str = "<problem>", *,
+                  access: ReadAccess = ANYWHERE) -> Problem:
     """Validate the YAML text of a problem file; ``name`` is used in messages."""
-    return problem_from_tree(parse_yaml(text, name), name)
+    return problem_from_tree(parse_yaml(text, name), name, access=access)
 
 
-def problem_from_tree(root: Any, name: str) -> Problem:
-    """Validate a problem file that :func:`parse_yaml` has read."""
+def problem_from_tree(root: Any, name: str, *, home: Path | None = None,
+                      access: ReadAccess = ANYWHERE) -> Problem:
+    """Validate a problem file that :func:`parse_yaml` has read; its CSV paths are
+    read inside ``home`` (default: the folder of the file ``name``) as ``access``
+    allows."""
     doc = Doc(name)
     if root is None:
         raise doc.error(None, "is empty; expected a problem (run 'bpnn-steps new' for a "
@@ -334,7 +341,7 @@ def problem_from_tree(root: Any, name: str) -> Problem:
         raise doc.error("training.batch_size", f"applies to method minibatch only, but method "
                         f"is {training.method}; remove it or set method: minibatch",
                         key_line(node, "batch_size"))
-    x, y, x_test, y_test = data_section(doc, root, layers, loss)
+    x, y, x_test, y_test = data_section(doc, root, layers, loss, home, access)
     weights, origin = _weights(doc, root, layers, training.seed)
     return Problem(layers=layers, activations=activations, loss=loss, x=x, y=y,
                    weights=weights, training=training, title=title,
@@ -401,8 +408,8 @@ class ProblemDocument(NamedTuple):
         return self.path.resolve().parent
 
 
-def read_problem_document(source: str | os.PathLike[str], *,
-                          seed: int | None = None) -> ProblemDocument:
+def read_problem_document(source: str | os.PathLike[str], *, seed: int | None = None,
+                          access: ReadAccess = ANYWHERE) -> ProblemDocument:
     """Read, parse and validate a problem file (or a bundled problem by name) once.
 
     ``seed`` replaces ``training.seed`` before validation, so that it drives
@@ -413,7 +420,7 @@ def read_problem_document(source: str | os.PathLike[str], *,
     tree = parse_yaml(text, display)
     if seed is not None:
         _set_training_seed(tree, seed)
-    problem = problem_from_tree(tree, display)
+    problem = problem_from_tree(tree, display, home=path.resolve().parent, access=access)
     return ProblemDocument(problem=problem, tree=tree, path=path,
                            generator=_data_generator(tree, display, problem))
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ProblemError
+from .untrusted import clean_text, excerpt, shown_key
 
 
 # A mapping of a parsed file: keys and values are whatever the YAML holds, to be
@@ -69,12 +70,21 @@ def describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, str):
-        return f"the text {value!r}"
+        return f"the text {excerpt(value)}"
     if isinstance(value, Mapping):
         return "a mapping"
     if isinstance(value, Sequence):
         return f"a list of {len(value)}"
-    return repr(value)
+    return shown_number(value) if isinstance(value, (int, float)) else shown_key(repr(value))
+
+
+def shown_number(value: int | float) -> str:
+    """A number from a file as a message quotes it: as written when short, else cut."""
+    try:
+        text = str(value)
+    except ValueError:                  # an int too long to convert
+        return "a number with thousands of digits"
+    return text if len(text) <= 40 else text[:40] + "..."
 
 
 def reject_tags(doc: Doc, value: Any, key: str, line: int | None) -> None:
@@ -83,7 +93,7 @@ def reject_tags(doc: Doc, value: Any, key: str, line: int | None) -> None:
     if tag_text is None and type(value).__name__ == "TaggedScalar":
         tag_text = str(tag)
     if tag_text:
-        raise doc.error(key, f"has the YAML tag {tag_text!r}; tags are not allowed in "
+        raise doc.error(key, f"has the YAML tag {excerpt(tag_text)}; tags are not allowed in "
                         f"{doc.kind}", line)
 
 
@@ -92,7 +102,7 @@ def check_keys(doc: Doc, mapping: Any, allowed: Sequence[str], prefix: str) -> N
 
     for key in mapping:
         if key not in allowed:
-            where = f"{prefix}.{key}" if prefix else str(key)
+            where = f"{prefix}.{shown_key(key)}" if prefix else shown_key(key)
             close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else \
                 f"; expected one of: {', '.join(allowed)}"
@@ -116,7 +126,7 @@ def as_number(doc: Doc, value: Any, key: str, line: int | None) -> float:
     except OverflowError:
         x = math.inf
     if not math.isfinite(x):
-        raise doc.error(key, f"must be a finite number, got {value}", line)
+        raise doc.error(key, f"must be a finite number, got {shown_number(value)}", line)
     return x
 
 
@@ -137,7 +147,8 @@ def as_integer(doc: Doc, value: Any, key: str, line: int | None, minimum: int) -
             raise doc.error(key, f"must be a whole number >= {minimum}, got {describe(value)}",
                             line)
     if value < minimum:
-        raise doc.error(key, f"must be a whole number >= {minimum}, got {value}", line)
+        raise doc.error(key, f"must be a whole number >= {minimum}, got {shown_number(value)}",
+                        line)
     return int(value)
 
 
@@ -162,12 +173,14 @@ def as_choice(doc: Doc, value: Any, key: str, line: int | None, choices: Sequenc
 
 
 def as_text(doc: Doc, value: Any, key: str, line: int | None) -> str:
+    """A text value, cleaned of terminal escapes and control characters (newlines and
+    tabs stay): every text of a problem file is read here, so no output sees them."""
     reject_tags(doc, value, key, line)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
+        return shown_number(value)
     if not isinstance(value, str):
         raise doc.error(key, f"must be text, got {describe(value)}", line)
-    return value
+    return clean_text(value, lines=True)
 
 
 def as_matrix(doc: Doc, value: Any, key: str, line: int | None, *,
@@ -214,9 +227,20 @@ def parse_yaml(text: str, name: str) -> Any:
         if "duplicate key" in problem:
             problem = problem.split(" with value")[0]
         context = f" ({exc.context.strip()})" if exc.context else ""
-        raise ProblemError(f"is not valid YAML: {problem}{context}", file=name,
+        raise ProblemError(f"is not valid YAML: {_parser_words(problem + context)}", file=name,
                            line=line) from None
     except YAMLError as exc:
-        raise ProblemError(f"is not valid YAML: {exc}", file=name) from None
+        raise ProblemError(f"is not valid YAML: {_parser_words(str(exc))}",
+                           file=name) from None
+    except ValueError as exc:           # an integer of more than 4300 digits
+        raise ProblemError(f"is not valid YAML: a value cannot be read "
+                           f"({_parser_words(str(exc))})", file=name) from None
     except RecursionError:
         raise ProblemError("is not valid YAML: nested too deeply", file=name) from None
+
+
+def _parser_words(message: str) -> str:
+    """The parser's message, which may quote the file (a duplicate key): one line,
+    clean, at most 160 characters."""
+    words = clean_text(message, lines=False)
+    return words if len(words) <= 160 else words[:160] + "..."

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .marker import CheckResult, Options, check_file
+from ..files.untrusted import CONFINED, ReadAccess, clean_text
 from .diagnose import MISTAKES
 from ..errors import ProblemError
 
@@ -129,10 +131,18 @@ def _row_dict(r: Row) -> dict[str, Any]:
             "mistakes": res.mistakes()}
 
 
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
 def _safe(text: str) -> str:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    text = "".join(c if c.isprintable() else " " for c in str(text))
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    """A CSV cell a spreadsheet will not run as a formula: one clean line, and a
+    leading apostrophe before =, +, -, @ (or a tab or CR) unless it is a plain number
+    such as -0.5, which a spreadsheet reads as the number it is."""
+    raw = str(text)
+    text = clean_text(raw)
+    if _NUMBER.fullmatch(text):
+        return text
+    return "'" + text if text[:1] in ("=", "+", "-", "@") or raw[:1] in ("\t", "\r") else text
 
 
 # --------------------------------------------------------------------------- marking
@@ -153,21 +163,22 @@ def answer_files(folder: str | Path) -> list[Path]:
 
 
 def mark_folder(folder: str | Path, problem: str | None = None,
-                options: Options | None = None) -> Gradebook:
-    """Mark every answer file of ``folder``; bad files become error rows."""
+                options: Options | None = None, access: ReadAccess = CONFINED) -> Gradebook:
+    """Mark every answer file of ``folder``; bad files become error rows.  File
+    names and messages are cleaned here: a file name is a student's text too."""
     rows = []
     for path in answer_files(folder):
-        name = path.name
+        name, stem = clean_text(path.name), clean_text(path.stem)
         try:
-            result = check_file(path, problem, options)
+            result = check_file(path, problem, options, access)
         except ProblemError as err:
-            rows.append(Row(name, path.stem, None, str(err)))
+            rows.append(Row(name, stem, None, clean_text(str(err))))
             continue
         except (RecursionError, MemoryError, ValueError, OverflowError) as err:
-            rows.append(Row(name, path.stem, None, f"{path}: cannot be marked "
+            rows.append(Row(name, stem, None, f"{clean_text(str(path))}: cannot be marked "
                             f"({type(err).__name__})"))
             continue
-        rows.append(Row(name, result.student or path.stem, result))
+        rows.append(Row(name, result.student or stem, result))
     return Gradebook(str(folder), tuple(rows), _groups(rows))
 
 

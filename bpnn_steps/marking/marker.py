@@ -30,8 +30,9 @@ from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 import numpy as np
 
-from ..files.answer_file import (clean_text, read_answers,
+from ..files.answer_file import (read_answers,
                       read_header, read_root, resolve_problem_ref)
+from ..files.untrusted import CONFINED, ReadAccess, clean_text
 from .diagnose import (MISTAKES, Mistake, Pattern, Tolerance, degenerate, differs, factors_for,
                        matrix_pattern, scenario_message)
 from ..model.answer_sheet import AnswerSheet, FormulaGiven, Given, Precision
@@ -232,20 +233,22 @@ def checkable(problem: Problem) -> Problem:
     return problem if epochs == problem.training.epochs else problem.with_training(epochs=epochs)
 
 
-def load(answers_path: str | os.PathLike[str], problem: str | os.PathLike[str] | None = None
-         ) -> tuple[AnswerSheet, Problem, Trace, str]:
+def load(answers_path: str | os.PathLike[str], problem: str | os.PathLike[str] | None = None,
+         access: ReadAccess = CONFINED) -> tuple[AnswerSheet, Problem, Trace, str]:
     """Read an answer file and its problem (``problem`` overrides the file's own
     ``problem:``): the sheet, the problem, its exact trace and the problem's name
-    for display.  Bad input raises ProblemError."""
+    for display.  Files are read inside their folders as ``access`` allows.  Bad
+    input raises ProblemError."""
     from ..maths.engine import solve
     from ..files.problem_file import load_problem
 
     root, text = read_root(answers_path)
     header = read_header(root, text, str(answers_path))
     if problem is not None:
-        prob, name = load_problem(problem), str(problem)
+        prob, name = load_problem(problem, access=access), str(problem)
     else:
-        prob = load_problem(resolve_problem_ref(header, answers_path))
+        prob = load_problem(resolve_problem_ref(header, answers_path, access=access),
+                            access=access)
         name = header.problem_ref or prob.source
     prob = checkable(prob)
     trace = solve(prob)
@@ -255,9 +258,9 @@ def load(answers_path: str | os.PathLike[str], problem: str | os.PathLike[str] |
 
 
 def check_file(answers_path: str | os.PathLike[str], problem: str | None = None,
-               options: Options | None = None) -> CheckResult:
+               options: Options | None = None, access: ReadAccess = CONFINED) -> CheckResult:
     """Mark one answer file (the command ``bpnn-steps check ANSWERS``)."""
-    sheet, prob, trace, name = load(answers_path, problem)
+    sheet, prob, trace, name = load(answers_path, problem, access)
     return check(sheet, prob, trace, options or Options(), name)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from typing import Any
 
+from ..files.untrusted import clean_text
 from ..model.notation import Mat, Token
 from ..numfmt import MINUS, fmt
 from ..present.blocks import (Block, Diagram, Display, Document, Equations, Heading, PageBreak,
@@ -104,7 +105,9 @@ def table_lines(block: Table) -> list[str]:
 
 
 def print_report(blocks: Sequence[Block], console: Any, decimals: int) -> None:
-    """Print with rich (colour when the console supports it)."""
+    """Print with rich (colour when the console supports it).  Every text passes
+    :func:`clean_text` on its way out: the last guard against a terminal escape
+    that came in with a file and slipped past the readers' cleaning."""
     from rich.rule import Rule
     from rich.text import Text as RichText
 
@@ -112,18 +115,19 @@ def print_report(blocks: Sequence[Block], console: Any, decimals: int) -> None:
         if isinstance(block, Heading) and block.level <= 2:
             if block.level == 2:
                 console.print()
-            console.print(Rule(RichText(block.text, style="bold magenta"),
+            console.print(Rule(RichText(clean_text(block.text), style="bold magenta"),
                                align="center" if block.level == 1 else "left"))
         elif isinstance(block, Heading):
             console.print()
-            console.print(RichText(block.text, style="bold underline"))
+            console.print(RichText(clean_text(block.text), style="bold underline"))
         elif isinstance(block, Text):
-            console.print(RichText(block.text, style="dim" if block.text.startswith(
-                "Conventions") else ""))
+            console.print(RichText(clean_text(block.text, lines=True),
+                                   style="dim" if block.text.startswith("Conventions") else ""))
         else:
             style = "cyan" if isinstance(block, Display) else ""
-            console.print(RichText("\n".join(block_lines(block, decimals)), style=style,
-                                   no_wrap=True), soft_wrap=True)
+            console.print(RichText(clean_text("\n".join(block_lines(block, decimals)),
+                                              lines=True), style=style, no_wrap=True),
+                          soft_wrap=True)
 
 
 def block_lines(block: Block, decimals: int) -> list[str]:
@@ -152,7 +156,8 @@ def report_text(blocks: Sequence[Block], decimals: int) -> str:
     lines: list[str] = []
     for block in blocks:
         lines += block_lines(block, decimals)
-    return "\n".join(lines).lstrip("\n") + "\n"
+    # The last guard (see print_report): a file's escapes never reach the output.
+    return clean_text("\n".join(lines).lstrip("\n") + "\n", lines=True)
 
 
 class TextRenderer:
