@@ -9,8 +9,8 @@ Three rules, each kept here once:
 * :func:`excerpt` - a message quotes at most a short, escaped piece of what it
   found, so that an error never carries a file's contents.
 * :func:`read_inside` - a file reads other files only inside its own folder (or
-  the folders the user allowed with ``--allow-read``): no absolute paths, no
-  ``..`` or symbolic link out of it, regular files only, size-capped.
+  the folders the user allowed with ``--allow-read``): no absolute path, ``..``
+  or symbolic link that leads out of it, regular files only, size-capped.
 
 Only the standard library is imported: ``solve`` reads this module on start-up.
 """
@@ -141,9 +141,7 @@ def read_inside(name: str, home: Path, access: ReadAccess, *, home_name: str,
     """
     if "\x00" in name:
         raise Refused("a file name cannot hold a NUL character")
-    path = Path(name)
-    if path.is_absolute() and not access.anywhere:
-        raise Refused(outside_message(home_name))
+    path = Path(name)       # an absolute path is judged like any other: where it leads
     try:
         target = Path(os.path.realpath(home / path, strict=True))
     except FileNotFoundError:

@@ -233,8 +233,9 @@ def parse_yaml(text: str, name: str) -> Any:
         raise ProblemError(f"is not valid YAML: {_parser_words(str(exc))}",
                            file=name) from None
     except ValueError as exc:           # an integer of more than 4300 digits
-        raise ProblemError(f"is not valid YAML: a value cannot be read "
-                           f"({_parser_words(str(exc))})", file=name) from None
+        what = "a whole number has too many digits (more than 4300)" if "digits" in str(exc) \
+            else f"a value cannot be read ({_parser_words(str(exc))})"
+        raise ProblemError(f"is not valid YAML: {what}", file=name) from None
     except RecursionError:
         raise ProblemError("is not valid YAML: nested too deeply", file=name) from None
 

@@ -1,0 +1,406 @@
+"""Untrusted files stay in their box: the attacks of issue 9, tried for real.
+
+A problem file reads CSV data only inside its own folder (no absolute path, no
+``..`` or symbolic link out of it, regular files only, size-capped) unless the
+user passes ``--allow-read DIR``; an answer file names only a bundled problem or
+a problem inside its folder (or the current folder).  Whatever a file holds,
+messages quote at most a short escaped excerpt, and no terminal escape, control
+character or bidirectional override reaches the terminal, a CSV or LaTeX.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("_TYPER_FORCE_DISABLE_TERMINAL", "1")
+
+from typer.testing import CliRunner  # noqa: E402
+
+import helpers  # noqa: E402
+from bpnn_steps.cli import app  # noqa: E402
+
+runner = CliRunner()
+
+SECRET = "TOPSECRET-hunter2"
+# What a terminal must never receive from a file: ESC (OSC, CSI), BEL, C1 CSI,
+# and the bidirectional override that reverses what a marker reads.
+FORBIDDEN = ("\x1b", "\x07", "\x9b", "\u202e", "\u2066")
+LECTURE_DATA = "data:\n  x: [[1], [2]]\n  y: [[3, 4], [6, 5]]\n"
+
+
+def run(*args: str, cwd: Path | None = None):
+    old = os.getcwd()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        return runner.invoke(app, list(args))
+    finally:
+        os.chdir(old)
+
+
+def problem_text(lecture_yaml: str, data: str = LECTURE_DATA, title: str | None = None) -> str:
+    assert LECTURE_DATA in lecture_yaml
+    text = lecture_yaml.replace(LECTURE_DATA, data)
+    if title is not None:
+        text = "\n".join(f"title: {title}" if line.startswith("title:") else line
+                         for line in text.splitlines()) + "\n"
+    return text
+
+
+def one_clear_error(result, *fragments: str) -> None:
+    err = result.stderr
+    assert result.exit_code == 2, (result.exit_code, result.stdout, err)
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    for fragment in fragments:
+        assert fragment in err, (fragment, err)
+
+
+def no_secret(*texts: str) -> None:
+    for text in texts:
+        assert SECRET not in text and "hunter2" not in text
+
+
+@pytest.fixture
+def box(tmp_path, lecture_yaml) -> Path:
+    """tmp/secret.txt (readable as CSV, with the secret in a cell) and tmp/box/, a
+    problem folder whose p.yaml reads ../secret.txt and whose answer file names it."""
+    (tmp_path / "secret.txt").write_text(f"x,y1,y2\n1,3,4\n{SECRET},6,5\n", encoding="utf-8")
+    folder = tmp_path / "box"
+    folder.mkdir()
+    (folder / "p.yaml").write_text(problem_text(lecture_yaml, "data:\n  csv: {file: "
+                                                "../secret.txt, delimiter: ','}\n"))
+    (folder / "answers.yaml").write_text("problem: p.yaml\nanswers:\n  J: 19.628\n")
+    return folder
+
+
+# --------------------------------------------------------------------------- reading data
+
+
+@pytest.mark.parametrize("command", [
+    ["solve"], ["derive"], ["export", "-o", "-"], ["train"], ["check", "--template"],
+])
+def test_a_csv_path_out_of_the_folder_is_refused_by_every_command(box, command):
+    result = run(*command, str(box / "p.yaml"))
+    one_clear_error(result, "p.yaml:9: data.csv cannot read '../secret.txt'",
+                    "outside the problem file's folder", "--allow-read DIR")
+    no_secret(result.stdout, result.stderr)
+
+
+def test_an_answer_file_cannot_make_check_read_outside(box, tmp_path):
+    result = run("check", str(box / "answers.yaml"))
+    one_clear_error(result, "outside the problem file's folder")
+    no_secret(result.stdout, result.stderr)
+    out = tmp_path / "marks"
+    batch = run("check", "--batch", str(box), "-o", str(out), "-f", "json")
+    assert batch.exit_code == 1, batch.stderr          # error rows, no traceback
+    written = [(out / name).read_text(encoding="utf-8") for name in ("gradebook.csv",
+                                                                     "gradebook.json")]
+    no_secret(batch.stdout, batch.stderr, *written)
+    rows = {r["file"]: r for r in json.loads(written[1])["students"]}
+    assert "outside the problem file's folder" in rows["answers.yaml"]["error"]
+
+
+def test_allow_read_lets_the_user_widen_the_box(box, tmp_path):
+    # The user allows the secret's folder: now the file is read, and its bad cell is
+    # quoted (the user asked for that file).
+    result = run("solve", str(box / "p.yaml"), "--allow-read", str(tmp_path))
+    one_clear_error(result, "secret.txt:3: column 'x' must be a finite number")
+    (tmp_path / "secret.txt").write_text("x,y1,y2\n1,3,4\n2,6,5\n", encoding="utf-8")
+    assert run("solve", str(box / "p.yaml"), "--allow-read", str(tmp_path)).exit_code == 0
+    assert run("train", str(box / "p.yaml"), "--allow-read", str(tmp_path)).exit_code == 0
+    assert run("solve", str(box / "p.yaml")).exit_code == 2
+    missing = run("solve", str(box / "p.yaml"), "--allow-read", str(tmp_path / "nope"))
+    one_clear_error(missing, "--allow-read", "no such folder")
+
+
+def test_absolute_paths_and_symbolic_links_out_are_refused(box, tmp_path, lecture_yaml):
+    absolute = box / "abs.yaml"
+    absolute.write_text(problem_text(lecture_yaml, f"data:\n  csv: {tmp_path / 'secret.txt'}\n"))
+    result = run("solve", str(absolute))
+    one_clear_error(result, "outside the problem file's folder")
+    no_secret(result.stdout, result.stderr)
+
+    (box / "link.csv").symlink_to(tmp_path / "secret.txt")
+    linked = box / "link.yaml"
+    linked.write_text(problem_text(lecture_yaml, "data:\n  csv: link.csv\n"))
+    result = run("solve", str(linked))
+    one_clear_error(result, "cannot read 'link.csv'", "outside the problem file's folder")
+    no_secret(result.stdout, result.stderr)
+    # a link that stays inside the folder is fine
+    (box / "data.csv").write_text("x,y1,y2\n1,3,4\n2,6,5\n")
+    (box / "inner.csv").symlink_to(box / "data.csv")
+    linked.write_text(problem_text(lecture_yaml, "data:\n  csv: inner.csv\n"))
+    assert run("solve", str(linked)).exit_code == 0
+    # a sub-folder is inside; a sub-folder that is a link out is not
+    (box / "sub").mkdir()
+    (box / "sub" / "d.csv").write_text("x,y1,y2\n1,3,4\n2,6,5\n")
+    linked.write_text(problem_text(lecture_yaml, "data:\n  csv: sub/d.csv\n"))
+    assert run("solve", str(linked)).exit_code == 0
+    (box / "out").symlink_to(tmp_path)
+    linked.write_text(problem_text(lecture_yaml, "data:\n  csv: out/secret.txt\n"))
+    one_clear_error(run("solve", str(linked)), "outside the problem file's folder")
+
+
+def test_special_files_are_refused_without_waiting_or_reading(box, lecture_yaml):
+    os.mkfifo(box / "pipe.csv")               # a reader would wait for a writer forever
+    (box / "folder.csv").mkdir()
+    for name, words in (("pipe.csv", "not a regular file"), ("folder.csv", "is a folder"),
+                        ("/dev/zero", "outside the problem file's folder")):
+        problem = box / "special.yaml"
+        problem.write_text(problem_text(lecture_yaml, f"data:\n  csv: {name}\n"))
+        result = helpers.run_cli("solve", str(problem), timeout=60)
+        assert result.returncode == 2, result.stderr
+        assert words in result.stderr and "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    # allowed to read anywhere, /dev/zero is still no data file (it used to end in a
+    # MemoryError)
+    problem.write_text(problem_text(lecture_yaml, "data:\n  csv: /dev/zero\n"))
+    result = helpers.run_cli("solve", str(problem), "--allow-read", "/", timeout=60)
+    assert result.returncode == 2 and "not a regular file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_data_files_have_a_size_cap(box, lecture_yaml):
+    from bpnn_steps.files.untrusted import MAX_DATA_BYTES
+
+    with open(box / "huge.csv", "wb") as handle:       # sparse: costs no disk
+        handle.truncate(MAX_DATA_BYTES + 1)
+    (box / "huge.yaml").write_text(problem_text(lecture_yaml, "data:\n  csv: huge.csv\n"))
+    one_clear_error(run("solve", str(box / "huge.yaml")), "cannot read 'huge.csv'",
+                    "too large", "20 MB")
+
+
+def test_errors_quote_short_escaped_excerpts_of_a_file(box, lecture_yaml):
+    long_cell = "A" * 500 + SECRET
+    (box / "d.csv").write_text(f"x,y1,y2\n1,3,4\n{long_cell},6,5\n", encoding="utf-8")
+    (box / "q.yaml").write_text(problem_text(lecture_yaml, "data:\n  csv: d.csv\n"))
+    result = run("solve", str(box / "q.yaml"))
+    one_clear_error(result, "must be a finite number, got 'AAAA", "...")
+    no_secret(result.stderr)
+    assert len(result.stderr) < 300
+    # a header with an escape sequence and many names: listed short and clean
+    header = ",".join(["\x1b]0;owned\x07x"] + [f"col{i}" for i in range(40)])
+    (box / "d.csv").write_text(header + "\n" + ",".join(["1"] * 41) + "\n", encoding="utf-8")
+    (box / "q.yaml").write_text(problem_text(lecture_yaml, "data:\n  csv: {file: d.csv, x: "
+                                             "[nope], y: [col1, col2]}\n"))
+    result = run("solve", str(box / "q.yaml"))
+    one_clear_error(result, "names column 'nope'", "the header has: x, col0", ", ...")
+    assert not any(c in result.stderr for c in FORBIDDEN)
+    assert "col39" not in result.stderr
+    # a YAML value: a long text is cut, its escapes are shown escaped, never raw
+    text = problem_text(lecture_yaml).replace("loss: mse", 'loss: "\\e[2J' + "m" * 300 + '"')
+    (box / "q.yaml").write_text(text)
+    result = run("solve", str(box / "q.yaml"))
+    one_clear_error(result, "loss must be one of", "'\\x1b[2Jmmm")
+    assert "m" * 100 not in result.stderr and not any(c in result.stderr for c in FORBIDDEN)
+
+
+def test_an_unknown_key_with_escapes_is_named_escaped(box, lecture_yaml):
+    (box / "q.yaml").write_text(problem_text(lecture_yaml) + '"\\e]0;t\\aX": 1\n')
+    result = run("solve", str(box / "q.yaml"))
+    one_clear_error(result, "'\\x1b]0;t\\x07X' is not a known key")
+
+
+# --------------------------------------------------------------------------- terminal escapes
+
+
+HOSTILE_TITLE = '"\\e]0;pwned\\a\\e[2J\\e[31m\\u202eMy \\x9b2Jtitle\\r\\e[0m"'
+
+
+@pytest.mark.parametrize("command", [
+    ["solve"], ["solve", "-f", "markdown"], ["solve", "-f", "latex"], ["solve", "-f", "json"],
+    ["derive"], ["derive", "-f", "latex"], ["export", "-o", "-"], ["train"],
+    ["check", "--template"],
+])
+def test_a_hostile_title_reaches_no_output_raw(tmp_path, lecture_yaml, command):
+    path = tmp_path / "p.yaml"
+    path.write_text(problem_text(lecture_yaml, title=HOSTILE_TITLE) +
+                    'description: "Line one\\nline \\e[1mtwo\\u2066"\n')
+    result = run(*command, str(path))
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout + result.stderr
+    assert not any(c in out for c in FORBIDDEN), repr(out[:300])
+    assert "\r" not in out
+    if command == ["solve"]:
+        assert "My title" in out and "Line one\nline two" in out
+
+
+def test_check_shows_a_hostile_title_clean(tmp_path, lecture_yaml):
+    (tmp_path / "p.yaml").write_text(problem_text(lecture_yaml, title=HOSTILE_TITLE))
+    (tmp_path / "a.yaml").write_text('problem: p.yaml\nstudent: "\\e]0;x\\aAda\\u202e"\n'
+                                     "answers:\n  J: 19.628\n")
+    for fmt in ("text", "json"):
+        result = run("check", str(tmp_path / "a.yaml"), "-f", fmt)
+        assert result.exit_code == 0, result.stderr
+        assert not any(c in result.stdout + result.stderr for c in FORBIDDEN)
+        assert "Ada" in result.stdout
+
+
+def test_the_terminal_renderer_is_the_last_guard():
+    """Even a block built from uncleaned text is printed clean, with rich on a real
+    terminal and as plain text."""
+    from rich.console import Console
+
+    from bpnn_steps.present.blocks import Document, Heading, Table, Text
+    from bpnn_steps.render.terminal import TextRenderer
+
+    blocks = (Heading("\x1b]0;pwned\x07Title\x1b[2J", 1), Text("a\u202eb\nc\td"),
+              Table(("h\x1b[31m",), (("\x9b2Jcell",),)))
+    plain = TextRenderer().render(Document("t", blocks), 3)
+    assert not any(c in plain for c in FORBIDDEN) and "Title" in plain and "ab\nc\td" in plain
+    console = Console(file=io.StringIO(), force_terminal=True, color_system="standard",
+                      width=80)
+    TextRenderer().show(Document("t", blocks), console, 3)
+    shown = console.file.getvalue()
+    assert "\x1b]" not in shown and "\x07" not in shown and "\x1b[2J" not in shown
+    assert "\u202e" not in shown and "\x9b" not in shown and "Title" in shown
+
+
+@pytest.mark.parametrize("raw, clean", [
+    ("\x1b]0;pwned\x07Title", "Title"),                 # OSC ... BEL
+    ("\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\", "link"),  # OSC ... ST (a hyperlink)
+    ("\x1b[2J\x1b[H\x1b[1;31mred\x1b[0m", "red"),         # CSI clear, home, colour
+    ("\x1bcreset", "reset"),                            # a two-character escape
+    ("a\x9b2Jb\x9d0;x\x07c", "abc"),                    # C1 CSI and OSC
+    ("\u202eevil\u202c \u2066iso\u2069", "evil iso"),   # bidi override and isolate
+    ("tab\there\nnext\r\nline", "tab here next line"),  # one line
+    ("bell\x07 nul\x00 del\x7f", "bell nul del"),
+    ("Ünïcødé ŷ ∇W J̄ 中文", "Ünïcødé ŷ ∇W J̄ 中文"),    # printable text is left alone
+    ("\x1b]0;never ends", ""),
+])
+def test_clean_text(raw, clean):
+    from bpnn_steps.files.untrusted import clean_text
+
+    assert clean_text(raw) == clean
+    assert not any(c in clean_text(raw, lines=True) for c in FORBIDDEN)
+
+
+def test_clean_text_keeps_lines_when_asked():
+    from bpnn_steps.files.untrusted import clean_text
+
+    assert clean_text("one\ntwo\tthree\r\nfour\u2028five", lines=True) == \
+        "one\ntwo\tthree\nfour\nfive"
+
+
+def test_excerpt_is_short_and_escaped():
+    from bpnn_steps.files.untrusted import EXCERPT, excerpt
+
+    assert excerpt("abc") == "'abc'"
+    cut = excerpt("\x1b[2J" + "x" * 500)
+    assert cut.startswith("'\\x1b[2J") and cut.endswith("'...")
+    assert len(eval(cut[:-3])) == EXCERPT                  # the repr reads back
+    assert "\u202e" not in excerpt("\u202eabc")
+
+
+# --------------------------------------------------------------------------- gradebook
+
+
+def test_gradebook_cells_are_clean_and_never_formulas(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    names = {"a.yaml": "=HYPERLINK('http://x')", "b.yaml": "-0.5", "c.yaml": "@SUM(A1)",
+             "d.yaml": "\\e]0;x\\aEve\\u202e", "e.yaml": "+1+cmd|' /C calc'!A0",
+             "f.yaml": "\\t=1+1"}
+    for file, student in names.items():
+        (folder / file).write_text(f'problem: lecture_122\nstudent: "{student}"\n'
+                                   "answers:\n  J: 19.628\n", encoding="utf-8")
+    (folder / "\x1b[2Jg.yaml").write_text("problem: lecture_12\nanswers:\n  J: 1\n")
+    result = run("check", "--batch", str(folder), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 1, result.stderr             # one file has a bad problem
+    text = (tmp_path / "out" / "gradebook.csv").read_text(encoding="utf-8")
+    book = json.loads((tmp_path / "out" / "gradebook.json").read_text(encoding="utf-8"))
+    for out in (text, result.stdout, result.stderr, json.dumps(book, ensure_ascii=False)):
+        assert not any(c in out for c in FORBIDDEN)
+    cells = {row[0]: row for row in csv.reader(io.StringIO(text))}
+    assert cells["a.yaml"][1].startswith("'=HYPERLINK")
+    assert cells["b.yaml"][1] == "-0.5"                     # a number stays a number
+    assert cells["c.yaml"][1] == "'@SUM(A1)"
+    assert cells["d.yaml"][1] == "Eve"
+    assert cells["e.yaml"][1].startswith("'+1")
+    assert cells["f.yaml"][1].startswith("'")
+    bad = cells["g.yaml"]                                   # its name lost the escape
+    assert "did you mean lecture_122" in bad[2]
+    for row in cells.values():
+        assert not any(c and c[0] in "=+-@" and c != "-0.5" for c in row[:3]), row
+
+
+# --------------------------------------------------------------------------- problem names
+
+
+def test_problem_names_get_a_did_you_mean(tmp_path):
+    one_clear_error(run("solve", "lecture_12"), "lecture_12: no such file or bundled problem",
+                    "did you mean lecture_122?")
+    (tmp_path / "a.yaml").write_text("problem: lecture_12\nanswers:\n  J: 1\n")
+    one_clear_error(run("check", str(tmp_path / "a.yaml")), "no bundled problem 'lecture_12'",
+                    "did you mean lecture_122?")
+
+
+@pytest.mark.parametrize("name", ["p" * 300, "p" * 300 + ".yaml", "x/" + "q" * 256 + ".yaml"])
+def test_a_name_too_long_for_a_file_system_is_a_clear_error(tmp_path, name):
+    for command in (["solve"], ["train"], ["derive"], ["export", "-o", "-"],
+                    ["check", "--template"]):
+        one_clear_error(run(*command, name), "more than a file name may have (255)")
+    (tmp_path / "a.yaml").write_text(f"problem: {name}\nanswers:\n  J: 1\n")
+    result = run("check", str(tmp_path / "a.yaml"))
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr) < 400
+
+
+def test_an_answer_file_names_only_problems_inside_its_folder(tmp_path, lecture_yaml):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "p.yaml").write_text(lecture_yaml)
+    folder = tmp_path / "answers"
+    folder.mkdir()
+    (folder / "link.yaml").symlink_to(outside / "p.yaml")
+    (folder / "a.yaml").write_text("problem: link.yaml\nanswers:\n  J: 19.628\n")
+    one_clear_error(run("check", str(folder / "a.yaml"), cwd=folder),
+                    "problem must be a bundled problem name", "--allow-read DIR")
+    allowed = run("check", str(folder / "a.yaml"), "--allow-read", str(outside), cwd=folder)
+    assert allowed.exit_code == 0, allowed.stderr
+    (folder / "b.yaml").write_text(f"problem: {outside / 'p.yaml'}\nanswers:\n  J: 19.628\n")
+    one_clear_error(run("check", str(folder / "b.yaml"), "--allow-read", str(outside),
+                        cwd=folder), "problem must be a bundled problem name")
+
+
+# --------------------------------------------------------------------------- templates
+
+
+def test_a_template_names_its_problem_from_where_it_is_saved(tmp_path, lecture_yaml):
+    (tmp_path / "sheets").mkdir()
+    (tmp_path / "work").mkdir()
+    (tmp_path / "sheets" / "tut5.yaml").write_text(lecture_yaml)
+    work = tmp_path / "work"
+    made = run("check", "--template", "../sheets/tut5.yaml", "-o", "t5.yaml", cwd=work)
+    assert made.exit_code == 0, made.stderr
+    assert "problem: \"../sheets/tut5.yaml\"" in (work / "t5.yaml").read_text()
+    assert "--allow-read" in made.stderr                   # says how check will accept it
+    # the reference leaves the sheet's folder: check needs the user's word ...
+    one_clear_error(run("check", "t5.yaml", cwd=work), "--allow-read DIR")
+    assert run("check", "t5.yaml", "--allow-read", "../sheets", cwd=work).exit_code == 1
+    # ... or a current folder that holds both
+    assert run("check", "work/t5.yaml", cwd=tmp_path).exit_code == 1
+    # saved next to its problem, it is accepted from anywhere
+    made = run("check", "--template", "sheets/tut5.yaml", "-o", "sheets/t6.yaml", cwd=tmp_path)
+    assert made.exit_code == 0 and "note" not in made.stderr, made.stderr
+    assert "problem: tut5.yaml" in (tmp_path / "sheets" / "t6.yaml").read_text()
+    assert run("check", str(tmp_path / "sheets" / "t6.yaml"), cwd=work).exit_code == 1
+    # written to standard output, it names the problem from the current folder
+    made = run("check", "--template", "sheets/tut5.yaml", cwd=tmp_path)
+    assert "problem: sheets/tut5.yaml" in made.stdout
+
+
+def test_template_outputs_that_cannot_be_written_are_clear_errors(tmp_path):
+    loop = tmp_path / "loop.yaml"
+    os.symlink(tmp_path / "other.yaml", loop)
+    os.symlink(loop, tmp_path / "other.yaml")
+    one_clear_error(run("check", "--template", "lecture_122", "-o", str(loop)),
+                    "already exists")
+    one_clear_error(run("check", "--template", "lecture_122", "-o",
+                        str(tmp_path / ("n" * 300 + ".yaml"))), "cannot write")
