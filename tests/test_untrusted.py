@@ -404,3 +404,28 @@ def test_template_outputs_that_cannot_be_written_are_clear_errors(tmp_path):
                     "already exists")
     one_clear_error(run("check", "--template", "lecture_122", "-o",
                         str(tmp_path / ("n" * 300 + ".yaml"))), "cannot write")
+
+
+def test_a_csv_the_reader_cannot_take_is_a_clear_error(box, lecture_yaml):
+    (box / "d.csv").write_text("x,y1,y2\n" + "1" * 200_000 + ",1,2\n")
+    (box / "q.yaml").write_text(problem_text(lecture_yaml, "data:\n  csv: d.csv\n"))
+    one_clear_error(run("solve", str(box / "q.yaml")), "is not a CSV file that can be read",
+                    "field larger than field limit")
+
+
+def test_the_library_reads_where_its_caller_says(box, tmp_path):
+    """A program names its own files: load_problem reads anywhere unless told to
+    confine; marking (whose files are students') confines by default."""
+    from bpnn_steps.errors import ProblemError
+    from bpnn_steps.files.problem_file import load_problem
+    from bpnn_steps.files.untrusted import CONFINED, ReadAccess
+    from bpnn_steps.marking.marker import check_file
+
+    (tmp_path / "secret.txt").write_text("x,y1,y2\n1,3,4\n2,6,5\n", encoding="utf-8")
+    assert load_problem(box / "p.yaml").samples == 2
+    with pytest.raises(ProblemError, match="outside the problem file's folder"):
+        load_problem(box / "p.yaml", access=CONFINED)
+    assert load_problem(box / "p.yaml", access=ReadAccess.allowing([tmp_path])).samples == 2
+    with pytest.raises(ProblemError, match="outside the problem file's folder"):
+        check_file(box / "answers.yaml")
+    assert check_file(box / "answers.yaml", access=ReadAccess.allowing([tmp_path])).all_right

@@ -44,7 +44,7 @@ def data_section(doc: Doc, root: YamlMapping, layers: tuple[int, ...], loss: str
     CSV files are read inside ``home`` (the problem file's folder; by default the
     one its name gives) as ``access`` allows.
     """
-    files = _Files(home if home is not None else _base_dir(doc), access)
+    files = _Files(home, access)
     if "data" not in root or root["data"] is None:
         return (None, None, None, None)
     data = as_mapping(doc, root["data"], "data", value_line(root, "data"))
@@ -242,13 +242,14 @@ class _Files(NamedTuple):
     """Where a problem file's CSV paths are read: its folder, and what else the
     user allowed.  (A NamedTuple: this module is imported by every solve.)"""
 
-    home: Path
+    home: Path | None           # None: the folder the file's name gives (_base_dir)
     access: ReadAccess
 
 
-def default_home(name: str) -> Path:
-    """The folder of the problem file named ``name`` (a bundled problem's folder for
-    'NAME (NAME.yaml)', the current folder for text that names no file)."""
+def _base_dir(doc: Doc) -> Path:
+    """The folder of the problem file named ``doc.name`` (a bundled problem's folder
+    for 'NAME (NAME.yaml)', the current folder for text that names no file)."""
+    name = doc.name
     path = Path(name)
     try:
         if path.is_file():
@@ -260,10 +261,6 @@ def default_home(name: str) -> Path:
         if candidate.is_file():
             return BUNDLED_DIR
     return Path.cwd()
-
-
-def _base_dir(doc: Doc) -> Path:
-    return default_home(doc.name)
 
 
 def _shown_path(path: Path) -> str:
@@ -310,7 +307,7 @@ def _csv(doc: Doc, parent: YamlMapping, key: str, layers: tuple[int, ...], loss:
                                 f"{excerpt(delimiter)}", value_line(node, "delimiter"))
     if not file_text.strip():
         raise doc.error(key, "must name a CSV file", line)
-    home = files.home
+    home = files.home if files.home is not None else _base_dir(doc)
     looked = _shown_path(home / file_text) if "\x00" not in file_text else file_text
     try:
         path, raw = read_inside(file_text, home, files.access,
@@ -335,7 +332,7 @@ def _csv(doc: Doc, parent: YamlMapping, key: str, layers: tuple[int, ...], loss:
                 continue
             rows.append((number, [f.strip() for f in fields]))
     except csv.Error as exc:
-        raise ProblemError(f"is not a CSV file that can be read: {excerpt(str(exc), 80)}",
+        raise ProblemError(f"is not a CSV file that can be read: {shown_key(str(exc), 80)}",
                            file=shown, line=reader.line_num or None) from None
     if not rows:
         raise ProblemError("has no rows of data", file=shown)

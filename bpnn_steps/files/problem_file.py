@@ -22,7 +22,7 @@ from ..maths.losses import LOSSES
 from ..model.problem import METHODS, Problem, Training
 from .bundled import resolve_path, shown_name
 from .problem_data import data_section, generator_section
-from .untrusted import ANYWHERE, ReadAccess
+from .untrusted import ANYWHERE, ReadAccess, excerpt
 from .yamldoc import (Doc, YamlMapping, as_boolean, as_choice, as_integer, as_mapping,
                       as_matrix, as_number, as_text, check_keys, describe, item_line,
                       key_line, parse_yaml, reject_tags, value_line)
@@ -107,7 +107,8 @@ def _network(doc: Doc, root: YamlMapping) -> tuple[tuple[int, ...], tuple[str, .
     raw = net["activations"]
     if isinstance(raw, str):
         raise doc.error("network.activations", f"must be a list of {len(layers) - 1} "
-                        f"activations, one per weight layer, got the single name {raw!r}", line)
+                        f"activations, one per weight layer, got the single name "
+                        f"{excerpt(raw)}", line)
     reject_tags(doc, raw, "network.activations", line)
     if not isinstance(raw, Sequence):
         raise doc.error("network.activations", f"must be a list, got {describe(raw)}", line)
