@@ -429,3 +429,21 @@ def test_the_library_reads_where_its_caller_says(box, tmp_path):
     with pytest.raises(ProblemError, match="outside the problem file's folder"):
         check_file(box / "answers.yaml")
     assert check_file(box / "answers.yaml", access=ReadAccess.allowing([tmp_path])).all_right
+
+
+def test_batch_marking_does_not_follow_links_out_of_the_folder(tmp_path):
+    (tmp_path / "private.yaml").write_text(f"{SECRET}: 1\nproblem: lecture_122\nanswers:\n"
+                                           "  J: 19.628\n")
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "ada.yaml").write_text("problem: lecture_122\nanswers:\n  J: 19.628\n")
+    (folder / "eve.yaml").symlink_to(tmp_path / "private.yaml")
+    result = run("check", "--batch", str(folder), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 1, result.stderr
+    written = [(tmp_path / "out" / n).read_text() for n in ("gradebook.csv", "gradebook.json")]
+    no_secret(result.stdout, result.stderr, *written)
+    assert "a link that leads outside the folder" in written[0]
+    allowed = run("check", "--batch", str(folder), "-o", str(tmp_path / "out2"),
+                  "--allow-read", str(tmp_path))
+    assert allowed.exit_code == 1, allowed.stderr
+    assert "a link that leads outside" not in (tmp_path / "out2" / "gradebook.csv").read_text()

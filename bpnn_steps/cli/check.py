@@ -115,12 +115,9 @@ def _template(source: str, output: Optional[Path], updates: Optional[int],
     from ..marking.marker import checkable
     from ..maths.engine import solve
 
-    try:
-        exists = output is not None and os.path.lexists(output)
-    except (OSError, ValueError) as exc:
-        raise ProblemError(f"cannot write: {getattr(exc, 'strerror', None) or exc}",
-                           file=str(output)) from None
-    if exists and not force:
+    # lexists: a link (even a loop) counts as there; a name too long is the writer's to
+    # report (Path.exists raises for it)
+    if output is not None and os.path.lexists(output) and not force:
         raise ProblemError("already exists; use --force to overwrite it", file=str(output))
     document = read_problem_document(source, access=access)
     prob = checkable(document.problem)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .marker import CheckResult, Options, check_file
-from ..files.untrusted import CONFINED, ReadAccess, clean_text
+from ..files.untrusted import ALLOW_OPTION, CONFINED, ReadAccess, clean_text
 from .diagnose import MISTAKES
 from ..errors import ProblemError
 
@@ -167,8 +168,13 @@ def mark_folder(folder: str | Path, problem: str | None = None,
     """Mark every answer file of ``folder``; bad files become error rows.  File
     names and messages are cleaned here: a file name is a student's text too."""
     rows = []
+    home = Path(folder)
     for path in answer_files(folder):
         name, stem = clean_text(path.name), clean_text(path.stem)
+        if not access.allows(Path(os.path.realpath(path)), home):
+            rows.append(Row(name, stem, None, f"{name}: not read: a link that leads outside "
+                            f"the folder (allow its target's folder with {ALLOW_OPTION} DIR)"))
+            continue
         try:
             result = check_file(path, problem, options, access)
         except ProblemError as err:
