@@ -13,6 +13,7 @@ that exist only in the page's story are not run.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
@@ -134,3 +135,27 @@ def test_the_readme_shows_outputs() -> None:
     assert len(EXAMPLES) >= 10
     assert sum(1 for e in EXAMPLES if e.page == "README.md") >= 5
     assert len({e.page for e in EXAMPLES}) >= 6
+
+
+def _keys(value: object) -> set[str]:
+    if isinstance(value, dict):
+        return set(value) | {k for v in value.values() for k in _keys(v)}
+    if isinstance(value, list):
+        return {k for v in value for k in _keys(v)}
+    return set()
+
+
+def test_the_json_sketch_is_real() -> None:
+    """docs/solve.md sketches `solve --format json` (one long line in reality): every
+    key it names is a key of the real document, every full-precision number in it is
+    printed."""
+    text = (REPO / "docs" / "solve.md").read_text(encoding="utf-8")
+    sketch = re.search(r"## JSON output\n.*?```text\n(.*?)```", text, re.S)
+    assert sketch is not None, "docs/solve.md has no JSON sketch under '## JSON output'"
+    printed = run_cli("solve", "lecture_122", "--format", "json", cwd=REPO).stdout
+    keys = set(re.findall(r'"(\w+)":', sketch.group(1)))
+    numbers = re.findall(r"-?\d+\.\d{8,}", sketch.group(1))
+    assert len(keys) >= 20 and len(numbers) >= 3
+    assert keys <= _keys(json.loads(printed)), keys - _keys(json.loads(printed))
+    for number in numbers:
+        assert number in printed, f"docs/solve.md's JSON sketch shows {number}, not printed"
