@@ -13,6 +13,7 @@ that exist only in the page's story are not run.
 
 from __future__ import annotations
 
+import doctest
 import json
 import re
 import shlex
@@ -159,3 +160,31 @@ def test_the_json_sketch_is_real() -> None:
     assert keys <= _keys(json.loads(printed)), keys - _keys(json.loads(printed))
     for number in numbers:
         assert number in printed, f"docs/solve.md's JSON sketch shows {number}, not printed"
+
+
+def _python_examples() -> list[tuple[str, int, str]]:
+    """The ```python blocks written as doctests (with '>>>'), as (page, line, text)."""
+    out = []
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        for m in re.finditer(r"```python\n(.*?)```", text, re.S):
+            if ">>>" in m.group(1):
+                out.append((page.relative_to(REPO).as_posix(),
+                            text[:m.start()].count("\n") + 2, m.group(1)))
+    return out
+
+
+PYTHON = _python_examples()
+
+
+@pytest.mark.parametrize("page,line,text", PYTHON, ids=[f"{p}:{n}" for p, n, _ in PYTHON])
+def test_python_examples_are_real(page: str, line: int, text: str) -> None:
+    test = doctest.DocTestParser().get_doctest(text, {}, f"{page}:{line}", page, line - 1)
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    report: list[str] = []
+    result = runner.run(test, out=report.append)
+    assert result.failed == 0, "".join(report)
+
+
+def test_the_docs_show_python_examples() -> None:
+    assert PYTHON, "no Python examples with '>>>' found (a change of layout would skip them)"
