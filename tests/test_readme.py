@@ -179,10 +179,18 @@ PYTHON = _python_examples()
 
 @pytest.mark.parametrize("page,line,text", PYTHON, ids=[f"{p}:{n}" for p, n, _ in PYTHON])
 def test_python_examples_are_real(page: str, line: int, text: str) -> None:
-    test = doctest.DocTestParser().get_doctest(text, {}, f"{page}:{line}", page, line - 1)
+    """Each block runs after the page's earlier ones, in the same namespace, as a
+    reader would type them."""
+    names: dict[str, object] = {}
     runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
     report: list[str] = []
-    result = runner.run(test, out=report.append)
+    for other_page, other_line, other in PYTHON:
+        if other_page == page and other_line <= line:
+            test = doctest.DocTestParser().get_doctest(other, names, f"{page}:{other_line}",
+                                                        page, other_line - 1)
+            report.clear()
+            result = runner.run(test, out=report.append, clear_globs=False)
+            names = test.globs          # (a DocTest works on a copy of the names given)
     assert result.failed == 0, "".join(report)
 
 
