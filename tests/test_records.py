@@ -497,10 +497,10 @@ def test_unknown_names_are_errors_not_fallbacks() -> None:
 
 
 def test_every_activation_is_documented() -> None:
-    """The README's notation and the `new` template list every activation."""
+    """The notation page and the `new` template list every activation."""
     from bpnn_steps.files.problem_template import TEMPLATE
 
-    readme = (helpers.REPO / "README.md").read_text(encoding="utf-8")
+    readme = (helpers.REPO / "docs" / "notation.md").read_text(encoding="utf-8")
     for name, act in ACTIVATIONS.items():
         assert name in TEMPLATE, name
         assert f"`{name}`" in readme, name
