@@ -6,7 +6,8 @@ calculations of the network that do not use bpnn_steps at all:
 * ``ref_solve``: a scalar, pure-Python feed-forward + chain-rule back-propagation
   + update loop that produces a dict shaped like the ``--format json`` output.
 
-Nothing here imports from ``bpnn_steps``.
+The reference calculations import nothing from ``bpnn_steps``; only ``run_cli``
+runs it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 # leaky_relu's slope for z <= 0 (the README's convention; written here, not imported)
 LEAKY_SLOPE = 0.01
 BUNDLED = REPO / "bpnn_steps" / "problems"
+# Results that depend only on their inputs' hash (compiled sheets), kept between runs.
+TEST_CACHE = Path(os.environ.get("BPNN_STEPS_TEST_CACHE", REPO / ".test-cache"))
 
 CLI_ENV = {
     "_TYPER_FORCE_DISABLE_TERMINAL": "1",
@@ -51,11 +54,55 @@ def console_script() -> str:
 
 
 def run_cli(*args: str, cwd: str | os.PathLike | None = None, module: bool = False,
-            timeout: float = 60) -> subprocess.CompletedProcess:
-    """Run ``bpnn-steps ARGS`` (or ``python -m bpnn_steps ARGS``) and capture text."""
-    cmd = [sys.executable, "-m", "bpnn_steps", *args] if module else [console_script(), *args]
-    return subprocess.run(cmd, cwd=cwd, env=cli_env(), capture_output=True, text=True,
-                          encoding="utf-8", timeout=timeout)
+            timeout: float = 60, process: bool = False) -> subprocess.CompletedProcess:
+    """Run ``bpnn-steps ARGS`` and capture its text.
+
+    In-process by default (typer's CliRunner, in the folder ``cwd``, with the same
+    environment as a process): a fresh process costs a second of imports, and the
+    suite runs hundreds of commands.  An exception that escapes the command line is
+    turned into what a process would show: a traceback on stderr and exit code 1.
+    ``process=True`` (or ``module=True``, for ``python -m bpnn_steps``) runs a real
+    process, for what only a process shows: start-up, signals, the console script.
+    """
+    if process or module:
+        cmd = [sys.executable, "-m", "bpnn_steps", *args] if module else [console_script(), *args]
+        return subprocess.run(cmd, cwd=cwd, env=cli_env(), capture_output=True, text=True,
+                              encoding="utf-8", timeout=timeout)
+    return _run_in_process(list(args), cwd, timeout)
+
+
+def _run_in_process(args: list[str], cwd: str | os.PathLike | None,
+                    timeout: float) -> subprocess.CompletedProcess:
+    import signal
+    import traceback
+
+    from typer.testing import CliRunner
+
+    from bpnn_steps.cli import app
+
+    def ring(signum: int, frame: object) -> None:
+        raise subprocess.TimeoutExpired(["bpnn-steps", *args], timeout)
+
+    here = os.getcwd()
+    previous = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        env: dict[str, str | None] = {**CLI_ENV, "FORCE_COLOR": None}
+        result = CliRunner().invoke(app, args, env=env, prog_name="bpnn-steps")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        os.chdir(here)
+    code, stderr = result.exit_code, result.stderr
+    error = result.exception
+    if isinstance(error, subprocess.TimeoutExpired):
+        raise error
+    if error is not None and not isinstance(error, SystemExit):
+        stderr += "".join(traceback.format_exception(error))
+        code = 1
+    return subprocess.CompletedProcess(["bpnn-steps", *args], code, result.stdout, stderr)
 
 
 def write_file(folder: Path, name: str, text: str) -> Path:

@@ -162,17 +162,15 @@ def check_bad_input(out, tmp_path: Path, name: str, key, line, fragments) -> str
 
 @pytest.fixture(scope="module")
 def case_runs(tmp_path_factory):
-    """Run every case of CASES once, two at a time (each is a fresh interpreter),
-    each in its own folder: {case id: (folder, completed process)}."""
-    from concurrent.futures import ThreadPoolExecutor
+    """Run every case of CASES once, each in its own folder:
+    {case id: (folder, completed process)}."""
 
     def run(case):
         folder = tmp_path_factory.mktemp(case[0])
         write_file(folder, "lecture.yaml", case[1])
         return case[0], (folder, run_cli("solve", "lecture.yaml", "-o", "out.txt", cwd=folder))
 
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1)) as pool:
-        return dict(pool.map(run, CASES))
+    return dict(map(run, CASES))
 
 
 @pytest.mark.parametrize("case_id,text,key,line,fragments", CASES, ids=[c[0] for c in CASES])

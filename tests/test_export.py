@@ -4,6 +4,9 @@ written, and output files are written atomically."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -37,6 +40,7 @@ def document_markdown(blocks):
     return render(Document("", tuple(blocks)), "markdown")
 from bpnn_steps.files.bundled import bundled_problems
 from bpnn_steps.files.problem_file import load_problem, parse_problem
+from helpers import TEST_CACHE
 
 os.environ.setdefault("_TYPER_FORCE_DISABLE_TERMINAL", "1")
 
@@ -55,7 +59,34 @@ def needs_tex() -> None:
 
 
 def compile_tex(tex: str, folder: Path, name: str) -> tuple[int, str, list[str]]:
-    """(return code, first error, text of each page)."""
+    """(return code, first error, text of each page).
+
+    A compile's result is kept in the test cache under the hash of the source and
+    of the TeX installation, so a run after the first compiles only the sheets whose
+    LaTeX changed (each compile takes a second or two; there are forty)."""
+    key = hashlib.sha256(f"{_tex_version()}\n{tex}".encode()).hexdigest()
+    cached = TEST_CACHE / "tex" / f"{key}.json"
+    if cached.exists():
+        code, error, pages = json.loads(cached.read_text(encoding="utf-8"))
+        return code, error, pages
+    result = _compile_tex(tex, folder, name)
+    if result[0] == 0:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(result), encoding="utf-8")
+        partial.replace(cached)
+    return result
+
+
+@functools.cache
+def _tex_version() -> str:
+    found = [subprocess.run([tool, "-v" if tool == "pdftotext" else "--version"],
+                            capture_output=True, text=True, errors="replace")
+             for tool in ("pdflatex", "pdftotext")]
+    return "\n".join(run.stdout + run.stderr for run in found)
+
+
+def _compile_tex(tex: str, folder: Path, name: str) -> tuple[int, str, list[str]]:
     source = folder / f"{name}.tex"
     source.write_text(tex, encoding="utf-8")
     result = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
