@@ -55,6 +55,7 @@ class Mistake(StrEnum):
     MISSING_ACTIVATION = "missing-activation", "activation function not applied"
     CONSTANT_FACTOR = "constant-factor", "off by a constant factor"
     FORMULA = "formula", "answer cannot be read"
+    UNEVALUATED = "unevaluated", "formula could not be evaluated (too large or undefined)"
     UNKNOWN = "unknown", "no known mistake pattern"
 
 

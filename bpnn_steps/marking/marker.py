@@ -45,7 +45,7 @@ from ..model.trace import Trace
 if TYPE_CHECKING:
     import sympy
 
-    from ..maths.formula import Comparison
+    from ..maths.formula import Comparison, Formula
 
 class Mark(StrEnum):
     """The mark of one answered entry."""
@@ -642,7 +642,7 @@ def _mark_formula(f: FormulaGiven, index: tuple[int, int], text: str | None, lin
                   symbols: dict[str, sympy.Symbol], problem: Problem) -> EntryResult:
     import sympy
 
-    from ..maths.formula import FormulaError, compare, parse, to_sympy
+    from ..maths.formula import FormulaError, compare, parse
 
     depth = len(problem.layers) - 1
     q = Quantity(0, Kind.GRAD, f.layer, None)
@@ -658,29 +658,34 @@ def _mark_formula(f: FormulaGiven, index: tuple[int, int], text: str | None, lin
     base["given_text"] = clean_text(text)
     try:
         formula = parse(text, symbols.keys())
-        student = to_sympy(formula, symbols)
     except FormulaError as err:
         return EntryResult(**base, mark=INVALID, accepted=None, cause=Mistake.FORMULA,
                            message=f"cannot read {shown!r}: {err}")
     except RecursionError:
         return EntryResult(**base, mark=INVALID, accepted=None, cause=Mistake.FORMULA,
                            message=f"cannot read {shown!r}: it is nested too deeply")
-    result = compare(student, want, symbols)
+    # The student's formula is never handed to sympy: it is evaluated at exact points
+    # within a budget, and a formula over budget is wrong ("could not be evaluated").
+    result = compare(formula, want, symbols)
     if result.equivalent:
         return EntryResult(**base, mark=CORRECT, accepted="equivalent", cause=None,
                            message="algebraically equivalent")
-    cause, message = _formula_diagnosis(result, student, index, f, expected, symbols, problem)
+    if result.unevaluated is not None:
+        return EntryResult(**base, mark=WRONG, accepted=None, cause=Mistake.UNEVALUATED,
+                           message=f"could not be evaluated: {shown!r} {result.unevaluated}; "
+                           f"the gradient is {want_text}")
+    cause, message = _formula_diagnosis(result, formula, index, f, expected, symbols, problem)
     return EntryResult(**base, mark=WRONG, accepted=None, cause=cause,
                        message=f"{message}; the gradient is {want_text}")
 
 
-def _formula_diagnosis(result: Comparison, student: sympy.Expr, index: tuple[int, int],
+def _formula_diagnosis(result: Comparison, student: Formula, index: tuple[int, int],
                        f: FormulaGiven, expected: dict[tuple[int, int], sympy.Expr],
                        symbols: dict[str, sympy.Symbol], problem: Problem
                        ) -> tuple[Mistake, str]:
     from ..maths.activations import ACTIVATIONS, Unitwise
     from ..maths.losses import LOSSES
-    from ..maths.formula import compare, probe_points
+    from ..maths.formula import compare
 
     depth = len(problem.layers) - 1
     q = Quantity(0, Kind.GRAD, f.layer, None)
@@ -698,7 +703,7 @@ def _formula_diagnosis(result: Comparison, student: sympy.Expr, index: tuple[int
             f"h{index[1] + 1}" if depth == 2 else f"h{f.layer}_{index[1] + 1}")
     if isinstance(act.form, Unitwise) and act.form.in_value and unit in symbols \
             and result.ratios:
-        points = probe_points(sorted(symbols))
+        points = result.probed
         # in_value: f' is read from a alone, so z is left unknown (NaN).
         unknown_z = np.array(math.nan)
         derivs = [float(act.form.derivative(unknown_z, np.array(float(p[unit]))))
@@ -712,7 +717,7 @@ def _formula_diagnosis(result: Comparison, student: sympy.Expr, index: tuple[int
         if other != index and compare(student, expr, symbols).equivalent:
             name = entry_name(q, other, depth)
             return Mistake.REARRANGED, f"this is the formula of {name} (wrong place)"
-    used = {str(sym) for sym in student.free_symbols | expected[index].free_symbols}
+    used = set(student.names) | {str(sym) for sym in expected[index].free_symbols}
     point = ", ".join(f"{k} = {fmt(v)}" for k, v in result.point.items() if k in used)
     if result.student_value is None or result.expected_value is None:
         return Mistake.UNKNOWN, f"not equivalent to the gradient (undefined at {point})"
