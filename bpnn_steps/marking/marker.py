@@ -463,11 +463,21 @@ class _NodeMarker:
             return EntryResult(**base, mark=INVALID, accepted=None, cause=Mistake.FORMULA,
                                message=cell.error)
         v, p = cell.value, cell.precision
+        # A transposed matrix is one mistake, marked the same whatever its shape: no
+        # entry of it earns a mark, not even one that lands in its place by chance (the
+        # diagonal of a square matrix).  A matrix written in the transposed shape is
+        # read back into place; a square one is recognised by its numbers.
         if g.transposed:
             return EntryResult(**base, mark=WRONG, accepted=None, cause=Mistake.TRANSPOSED,
                                message="right number, but the matrix is transposed"
                                if self.tol.close(v, e, p) else "the matrix is transposed; "
                                f"this entry should be {fmt(e, decimals)}")
+        if pattern is not None and pattern.code == Mistake.TRANSPOSED:
+            home = pattern.places.get(index, index)
+            return EntryResult(**base, mark=WRONG, accepted=None, cause=Mistake.TRANSPOSED,
+                               message="right number, but the matrix is transposed"
+                               if home == index else "the matrix is transposed: this number "
+                               f"belongs at {entry_name(q, home, depth)}")
         accepted = self.accepted_as(index, v, p)
         if accepted is not None:
             how, note = accepted
