@@ -579,10 +579,17 @@ def _inexact(v: Value) -> "mpmath.mpf":
     return v
 
 
-def _checked(v: Value) -> Value:
+def _checked(v: Value, scaled: bool = False) -> Value:
     """``v`` within the magnitude budget (else Undefined); a rational too long to
-    carry on exactly continues as a WORKING_DIGITS number."""
+    carry on exactly continues as a WORKING_DIGITS number.  An inexact value that
+    a product, quotient, power or function made (``scaled``) must also not be
+    below 1/MAX_MAGNITUDE: a term far below the digits compared (1e-300 exp(h1))
+    would otherwise vanish in the comparison and pass for nothing."""
     import mpmath
+
+    if scaled and not isinstance(v, Fraction) and v != 0 and abs(v) * MAX_MAGNITUDE < 1:
+        raise Undefined(f"gives a number that is too small to compare (below "
+                        f"1e-{_CAP_DIGITS})")
 
     if isinstance(v, Fraction):
         if abs(v) > MAX_MAGNITUDE:
@@ -647,7 +654,7 @@ def evaluate_at(formula: Formula, point: dict[str, Fraction],
             if node.op == "/" and y == 0:
                 raise Undefined("divides by zero")
             return _checked(x + y if node.op == "+" else x - y if node.op == "-" else
-                            x * y if node.op == "*" else x / y)
+                            x * y if node.op == "*" else x / y, scaled=node.op in "*/")
         if isinstance(node, Pow):
             base, e = ev(node.base), node.exponent
             if base == 0 and e < 0:
@@ -662,7 +669,7 @@ def evaluate_at(formula: Formula, point: dict[str, Fraction],
             if isinstance(base, Fraction) and e.denominator == 1:
                 return _checked(base ** int(e))
             return _checked(mpmath.power(_inexact(base), mpmath.mpf(e.numerator) /
-                                         e.denominator))
+                                         e.denominator), scaled=True)
         arg = ev(node.argument)
         if abs(arg) > MAX_FUNCTION_ARGUMENT:
             raise Undefined(f"gives {node.function} an argument that is too large "
@@ -673,7 +680,7 @@ def evaluate_at(formula: Formula, point: dict[str, Fraction],
             raise Undefined("takes the square root of a negative number")
         x = sympy.Rational(arg.numerator, arg.denominator) if isinstance(arg, Fraction) \
             else sympy.Float(arg, WORKING_DIGITS)
-        return _checked(_from_sympy(table[node.function].sympy_value(sympy, x)))
+        return _checked(_from_sympy(table[node.function].sympy_value(sympy, x)), scaled=True)
 
     with mpmath.workdps(WORKING_DIGITS):
         return ev(formula.root)
