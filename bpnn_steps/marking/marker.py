@@ -16,7 +16,9 @@ For every answered number the checker asks, in this order:
 
 Recomputation goes through :mod:`bpnn_steps.recompute`, which calls the engine.
 Formulas of a generic sample (``grad W[n](t)``) are checked for algebraic
-equivalence with :mod:`bpnn_steps.symbolic` (sympy is imported only then).
+equivalence with :mod:`bpnn_steps.symbolic`'s derivation (sympy is imported only
+then) by :func:`bpnn_steps.maths.formula.compare`, within a budget: a formula that
+cannot be evaluated within it is wrong ("could not be evaluated"), never right.
 """
 
 from __future__ import annotations
