@@ -46,7 +46,7 @@ import difflib
 import math
 import random
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Union
@@ -513,8 +513,11 @@ class Comparison:
     probed: tuple[dict[str, Fraction], ...] = ()     # the points of ``ratios``
 
 
-PROBES = 4
-MAX_DRAWS = 4 * PROBES          # points drawn at most, re-drawing where a value is undefined
+PROBES = 4                      # seeded points (the same in every run)
+SECRET_PROBES = 2               # and points drawn afresh in every run
+MAX_DRAWS = 4 * PROBES          # points drawn at most (of each kind), re-drawing where a
+                                # value is undefined
+_SECRET_DENOMINATOR = 2 ** 61 - 1       # a prime
 WORKING_DIGITS = 150            # the precision of values that are not rational
 AGREEMENT = Fraction(1, 10 ** 40)   # inexact values agree within this (relative to max(1, |v|))
 MAX_MAGNITUDE = 10 ** 100       # a student's formula may not exceed this anywhere at a point
@@ -732,9 +735,10 @@ def compare(student: "Formula | sympy.Expr", expected: "sympy.Expr",
     formula: it is evaluated node by node within a budget (steps, time, magnitude),
     so the time is bounded whatever it is.
 
-    Equivalent means: at PROBES points both are defined and agree, and nowhere
-    (among the points drawn) do they disagree or is only one defined.  A point
-    where neither is defined is re-drawn (at most MAX_DRAWS points in all).  A
+    Equivalent means: at PROBES seeded and SECRET_PROBES fresh points (see
+    :func:`_draws`) both are defined and agree, and nowhere (among the points
+    drawn) do they disagree or is only one defined.  A point where neither is
+    defined is re-drawn (at most MAX_DRAWS points of each kind).  A
     formula over budget, too large or undefined where the gradient is defined is
     not equivalent (``unevaluated`` says why)."""
     names = sorted(symbols)
@@ -758,9 +762,9 @@ def compare(student: "Formula | sympy.Expr", expected: "sympy.Expr",
     mismatch: tuple[dict[str, float], float | None, float | None] | None = None
     unevaluated: str | None = None
     agreed = 0
-    for raw in probe_points(names, count=MAX_DRAWS):
-        if len(probed) >= PROBES:
-            break
+    for raw, wanted in _draws(names):
+        if len(probed) >= wanted:
+            continue
         shown = {n: float(v) for n, v in raw.items()}
         e = _expected_value(expected, symbols, raw)
         try:
@@ -788,7 +792,7 @@ def compare(student: "Formula | sympy.Expr", expected: "sympy.Expr",
         back = _ratio(e, s)
         ratios.append(math.inf if back is None else _float(back))
         probed.append(raw)
-    if mismatch is None and agreed >= PROBES and unevaluated is None:
+    if mismatch is None and agreed >= PROBES + SECRET_PROBES and unevaluated is None:
         return Comparison(True, Fraction(1), {}, None, None, tuple(ratios),
                           probed=tuple(probed))
     factor = None
@@ -804,6 +808,24 @@ def compare(student: "Formula | sympy.Expr", expected: "sympy.Expr",
         return Comparison(False, None, point, sv, ev, tuple(ratios), unevaluated=unevaluated,
                           probed=tuple(probed))
     return Comparison(False, factor, point, sv, ev, tuple(ratios), probed=tuple(probed))
+
+
+def _draws(names: Sequence[str]) -> Iterator[tuple[dict[str, Fraction], int]]:
+    """The points to probe, each with how many defined points are wanted once it is
+    used: first the seeded points (the same in every run, so messages are), then
+    SECRET_PROBES points no one can know in advance.  The seeded points are in the
+    source code: a formula made to agree with the gradient at exactly those points
+    (the gradient plus (h1 - p1)(h1 - p2)...) must still meet points it cannot
+    have been made for.  Those are drawn from a set of about 1.4e18 values per
+    symbol, so a polynomial of the formulas' limited degree that is not zero
+    vanishes at one with a probability below 1e-16 (Schwartz-Zippel)."""
+    for point in probe_points(names, count=MAX_DRAWS):
+        yield point, PROBES
+    rng = random.SystemRandom()
+    low, high = _SECRET_DENOMINATOR // 10 + 1, 9 * _SECRET_DENOMINATOR // 10
+    for _ in range(MAX_DRAWS):
+        yield ({n: Fraction(rng.randrange(low, high), _SECRET_DENOMINATOR)
+                for n in sorted(names)}, PROBES + SECRET_PROBES)
 
 
 def _point_text(point: dict[str, float], used: Collection[str]) -> str:
