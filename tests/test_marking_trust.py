@@ -435,3 +435,25 @@ def test_every_entry_is_marked_once(tmp_path):
     # 2 + 2 + 1 + 2 + 2 + 1 + 6 entries
     assert result.total == 16
     assert result.credited == 16
+
+
+@pytest.mark.parametrize("written", ["0.000e5", "0.000e2", "0.0000e3", "0.00e5", "00.000e4"])
+def test_zero_with_an_exponent_is_not_right_as_written(tmp_path, written):
+    # 0.000e5 has three digits after its point but is written to the hundreds: "as
+    # written" it would stand for anything within 50 of 0, the lecture's h(1) =
+    # 0.549834 and J = 19.628361 included.
+    result = check_file(sheet(tmp_path, f"  h(1): [{written}, 0.55]\n  J: {written}\n"))
+    assert [e.mark for e in group_entries(result, "h(1)")] == ["wrong", "correct"]
+    assert [e.mark for e in group_entries(result, "J")] == ["wrong"]
+
+
+@pytest.mark.parametrize("written, mark", [
+    ("5.50e-1", "correct"),          # 0.550: three figures, right as written
+    ("5.5e-1", "correct"),           # 0.55: two figures
+    ("5e-1", "wrong"),               # 0.5: one figure, too few
+    ("0.0055e2", "correct"),         # 0.55 again
+    ("0.005e2", "wrong"),            # 0.5, one figure
+])
+def test_numbers_with_exponents_are_as_precise_as_their_last_digit(tmp_path, written, mark):
+    result = check_file(sheet(tmp_path, f"  h(1): [{written}, ~]\n"))
+    assert group_entries(result, "h(1)")[0].mark == mark
