@@ -457,3 +457,12 @@ def test_zero_with_an_exponent_is_not_right_as_written(tmp_path, written):
 def test_numbers_with_exponents_are_as_precise_as_their_last_digit(tmp_path, written, mark):
     result = check_file(sheet(tmp_path, f"  h(1): [{written}, ~]\n"))
     assert group_entries(result, "h(1)")[0].mark == mark
+
+
+def test_a_formula_of_numbers_is_as_precise_as_its_finest_place(tmp_path):
+    # "0.000e5 + 0.55" is 0.55, written to the hundredths by its 0.55 (the 0.000e5 is
+    # written to the hundreds); h(1) = 0.549834 by the lecture: right as written.
+    # "0.000e5 + 0.5" is 0.5: one figure, too few.
+    body = '  h(1): ["0.000e5 + 0.55", "0.000e5 + 0.5"]\n'
+    result = check_file(sheet(tmp_path, body))
+    assert [e.mark for e in group_entries(result, "h(1)")] == ["correct", "wrong"]

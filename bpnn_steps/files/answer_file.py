@@ -266,10 +266,11 @@ def _finest(text: str, number: float) -> Precision | None:
     Its significant figures are those of its *value* written to that place, so
     "0.5*1.0" is as coarse as 0.5 (one figure: too few), not as 1.0."""
     written = [Precision.of(m.group()) for m in _NUMBER_AT.finditer(text)]
-    found = [p for p in written if p is not None and p.decimals > 0]
+    # (by the place of the last digit: 0.000e5 is written to the hundreds)
+    found = [p for p in written if p is not None and p.decimals > 0 and p.ulp < 1]
     if not found:
         return None
-    finest = max(found, key=lambda p: p.decimals)
+    finest = min(found, key=lambda p: p.ulp)
     places = min(30, max(0, round(-math.log10(finest.ulp))))
     shown = Precision.of(f"{number:.{places}f}")
     figures = shown.figures if shown is not None else 0
