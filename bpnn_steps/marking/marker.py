@@ -47,7 +47,7 @@ from ..model.trace import Trace
 if TYPE_CHECKING:
     import sympy
 
-    from ..maths.formula import Comparison, Formula
+    from ..maths.formula import Comparison, ExpectedCache, Formula
 
 class Mark(StrEnum):
     """The mark of one answered entry."""
@@ -624,6 +624,9 @@ def mark_formulas(formulas: Sequence[FormulaGiven], problem: Problem, options: O
         return [_unavailable(f, "symbolic checking is not available in this installation",
                              len(problem.layers) - 1) for f in formulas]
     symbols = answer_symbols(problem.layers)
+    from ..maths.formula import ExpectedCache
+
+    cache = ExpectedCache()          # the points and the gradient's values there
     groups = []
     for f in formulas:
         expected: dict[tuple[int, int], sympy.Expr] = {}
@@ -631,7 +634,7 @@ def mark_formulas(formulas: Sequence[FormulaGiven], problem: Problem, options: O
             for j in range(f.shape[1]):
                 expected[(i, j)] = gradient_entry(problem.layers, problem.activations,
                                                   problem.loss, f.layer, i, j + 1)
-        entries = [_mark_formula(f, (i, j), text, line, expected, symbols, problem)
+        entries = [_mark_formula(f, (i, j), text, line, expected, symbols, problem, cache)
                    for (i, j), (text, line) in zip(np.ndindex(f.shape), f.cells)]
         groups.append(GroupResult(f.key, None, f.line, None, tuple(entries),
                                   order=1_000_000 + f.layer,
@@ -651,7 +654,8 @@ def _unavailable(f: FormulaGiven, message: str, depth: int) -> GroupResult:
 
 def _mark_formula(f: FormulaGiven, index: tuple[int, int], text: str | None, line: int | None,
                   expected: dict[tuple[int, int], sympy.Expr],
-                  symbols: dict[str, sympy.Symbol], problem: Problem) -> EntryResult:
+                  symbols: dict[str, sympy.Symbol], problem: Problem,
+                  cache: ExpectedCache) -> EntryResult:
     import sympy
 
     from ..maths.formula import FormulaError, compare, parse
@@ -678,7 +682,7 @@ def _mark_formula(f: FormulaGiven, index: tuple[int, int], text: str | None, lin
                            message=f"cannot read {shown!r}: it is nested too deeply")
     # The student's formula is never handed to sympy: it is evaluated at exact points
     # within a budget, and a formula over budget is wrong ("could not be evaluated").
-    result = compare(formula, want, symbols)
+    result = compare(formula, want, symbols, cache)
     if result.equivalent:
         return EntryResult(**base, mark=CORRECT, accepted="equivalent", cause=None,
                            message="algebraically equivalent")
@@ -686,15 +690,16 @@ def _mark_formula(f: FormulaGiven, index: tuple[int, int], text: str | None, lin
         return EntryResult(**base, mark=WRONG, accepted=None, cause=Mistake.UNEVALUATED,
                            message=f"could not be evaluated: {shown!r} {result.unevaluated}; "
                            f"the gradient is {want_text}")
-    cause, message = _formula_diagnosis(result, formula, index, f, expected, symbols, problem)
+    cause, message = _formula_diagnosis(result, formula, index, f, expected, symbols, problem,
+                                        cache)
     return EntryResult(**base, mark=WRONG, accepted=None, cause=cause,
                        message=f"{message}; the gradient is {want_text}")
 
 
 def _formula_diagnosis(result: Comparison, student: Formula, index: tuple[int, int],
                        f: FormulaGiven, expected: dict[tuple[int, int], sympy.Expr],
-                       symbols: dict[str, sympy.Symbol], problem: Problem
-                       ) -> tuple[Mistake, str]:
+                       symbols: dict[str, sympy.Symbol], problem: Problem,
+                       cache: ExpectedCache) -> tuple[Mistake, str]:
     from ..maths.activations import ACTIVATIONS, Unitwise
     from ..maths.losses import LOSSES
     from ..maths.formula import compare
@@ -726,7 +731,7 @@ def _formula_diagnosis(result: Comparison, student: Formula, index: tuple[int, i
             factor_text = act.derivative_unicode(unit)
             return Mistake.MISSING_DERIVATIVE, f"missing activation derivative {factor_text}"
     for other, expr in expected.items():
-        if other != index and compare(student, expr, symbols).equivalent:
+        if other != index and compare(student, expr, symbols, cache).equivalent:
             name = entry_name(q, other, depth)
             return Mistake.REARRANGED, f"this is the formula of {name} (wrong place)"
     used = set(student.names) | {str(sym) for sym in expected[index].free_symbols}

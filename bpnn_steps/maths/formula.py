@@ -527,7 +527,10 @@ MAX_STEPS = 50_000              # evaluation steps of one comparison (all its po
 MAX_SECONDS = 10.0              # a backstop: wall-clock time of one comparison
 
 
-def probe_points(names: Sequence[str], seed: int = 20240917, count: int = PROBES
+_SEED = 20240917
+
+
+def probe_points(names: Sequence[str], seed: int = _SEED, count: int = PROBES
                  ) -> list[dict[str, Fraction]]:
     """Random exact points with every value in (0.1, 0.9): safe for log, sqrt and
     division by (1 - h), and far from the relu step at 0.  A longer list starts
@@ -726,8 +729,19 @@ def _expected_value(expr: "sympy.Expr", symbols: dict[str, "sympy.Symbol"],
         return None
 
 
+class ExpectedCache:
+    """What comparisons with the same expressions can share in one marking run: the
+    fresh points (drawn once for the run, so still unknown before it) and the
+    expected values at every point, by (expression, names, place of the point)."""
+
+    def __init__(self) -> None:
+        self.secret_seed = random.SystemRandom().getrandbits(128)
+        self.values: dict[tuple[sympy.Expr, tuple[str, ...], int], Value | None] = {}
+
+
 def compare(student: "Formula | sympy.Expr", expected: "sympy.Expr",
-            symbols: dict[str, "sympy.Symbol"]) -> Comparison:
+            symbols: dict[str, "sympy.Symbol"], cache: ExpectedCache | None = None
+            ) -> Comparison:
     """Equivalence by evaluation at random exact points (Schwartz-Zippel: two
     different rational functions of bounded degree agree at a random point of a
     large set with negligible probability).  Rational values are compared exactly,
@@ -740,7 +754,8 @@ def compare(student: "Formula | sympy.Expr", expected: "sympy.Expr",
     drawn) do they disagree or is only one defined.  A point where neither is
     defined is re-drawn (at most MAX_DRAWS points of each kind).  A
     formula over budget, too large or undefined where the gradient is defined is
-    not equivalent (``unevaluated`` says why)."""
+    not equivalent (``unevaluated`` says why).  ``cache`` shares the fresh points
+    and the expected values between the comparisons of one marking run."""
     names = sorted(symbols)
     budget = _Budget()
     used = set(names)
@@ -762,11 +777,17 @@ def compare(student: "Formula | sympy.Expr", expected: "sympy.Expr",
     mismatch: tuple[dict[str, float], float | None, float | None] | None = None
     unevaluated: str | None = None
     agreed = 0
-    for raw, wanted in _draws(names):
-        if len(probed) >= wanted:
-            continue
+    secret_seed = cache.secret_seed if cache is not None else \
+        random.SystemRandom().getrandbits(128)
+    for raw, place in _draws(names, lambda: len(probed), secret_seed):
         shown = {n: float(v) for n, v in raw.items()}
-        e = _expected_value(expected, symbols, raw)
+        if cache is None:
+            e = _expected_value(expected, symbols, raw)
+        else:
+            key = (expected, tuple(names), place)
+            if key not in cache.values:
+                cache.values[key] = _expected_value(expected, symbols, raw)
+            e = cache.values[key]
         try:
             s: Value | None = student_at(raw)
         except Undefined as why:
@@ -810,22 +831,30 @@ def compare(student: "Formula | sympy.Expr", expected: "sympy.Expr",
     return Comparison(False, factor, point, sv, ev, tuple(ratios), probed=tuple(probed))
 
 
-def _draws(names: Sequence[str]) -> Iterator[tuple[dict[str, Fraction], int]]:
-    """The points to probe, each with how many defined points are wanted once it is
-    used: first the seeded points (the same in every run, so messages are), then
+def _draws(names: Sequence[str], found: Callable[[], int], secret_seed: int
+           ) -> Iterator[tuple[dict[str, Fraction], int]]:
+    """The points to probe, each with its place in the sequence, while ``found()``
+    (the points where both values were defined) is short of what is wanted: first
+    the seeded points (the same in every run, so messages are: :func:`probe_points`),
+    then
     SECRET_PROBES points no one can know in advance.  The seeded points are in the
     source code: a formula made to agree with the gradient at exactly those points
     (the gradient plus (h1 - p1)(h1 - p2)...) must still meet points it cannot
     have been made for.  Those are drawn from a set of about 1.4e18 values per
     symbol, so a polynomial of the formulas' limited degree that is not zero
     vanishes at one with a probability below 1e-16 (Schwartz-Zippel)."""
-    for point in probe_points(names, count=MAX_DRAWS):
-        yield point, PROBES
-    rng = random.SystemRandom()
+    ordered = sorted(names)
+    seeded = random.Random(_SEED)
+    for i in range(MAX_DRAWS):            # probe_points' points, one at a time
+        if found() >= PROBES:
+            break
+        yield {n: Fraction(seeded.randrange(1000, 9000), 10007) for n in ordered}, i
+    rng = random.Random(secret_seed)
     low, high = _SECRET_DENOMINATOR // 10 + 1, 9 * _SECRET_DENOMINATOR // 10
-    for _ in range(MAX_DRAWS):
-        yield ({n: Fraction(rng.randrange(low, high), _SECRET_DENOMINATOR)
-                for n in sorted(names)}, PROBES + SECRET_PROBES)
+    for i in range(MAX_DRAWS, 2 * MAX_DRAWS):
+        if found() >= PROBES + SECRET_PROBES:
+            break
+        yield {n: Fraction(rng.randrange(low, high), _SECRET_DENOMINATOR) for n in ordered}, i
 
 
 def _point_text(point: dict[str, float], used: Collection[str]) -> str:
