@@ -591,7 +591,8 @@ def _inexact(v: Value) -> "mpmath.mpf":
     import mpmath
 
     if isinstance(v, Fraction):
-        return mpmath.mpf(v.numerator) / v.denominator
+        with mpmath.workdps(WORKING_DIGITS):    # (not the context's default 15 digits)
+            return mpmath.mpf(v.numerator) / v.denominator
     return v
 
 
@@ -836,8 +837,7 @@ def _draws(names: Sequence[str], found: Callable[[], int], secret_seed: int
     """The points to probe, each with its place in the sequence, while ``found()``
     (the points where both values were defined) is short of what is wanted: first
     the seeded points (the same in every run, so messages are: :func:`probe_points`),
-    then
-    SECRET_PROBES points no one can know in advance.  The seeded points are in the
+    then SECRET_PROBES points no one can know in advance.  The seeded points are in the
     source code: a formula made to agree with the gradient at exactly those points
     (the gradient plus (h1 - p1)(h1 - p2)...) must still meet points it cannot
     have been made for.  Those are drawn from a set of about 1.4e18 values per
