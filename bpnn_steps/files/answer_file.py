@@ -117,6 +117,17 @@ class _Reader:
                 return m.group()
         return repr(value)                 # 0x1A, 1_0: no decimals to speak of
 
+    def comma_hint(self, line: int | None, rows: int = 1) -> str:
+        """A hint when a list's lines hold a decimal comma (``[1,5, 2]`` is three numbers
+        to YAML): the count is wrong because ',' separates the numbers."""
+        if line is None:
+            return ""
+        text = "\n".join(self.lines[line - 1:line - 1 + max(rows, 1) + 1])
+        if re.search(r"\d,\d", text) is None:
+            return ""
+        return " (',' separates the numbers of a list; the decimal point is '.': write 1.5, " \
+            "not 1,5)"
+
     def cell(self, value: Any, container: Any, where: Any, key: str, line: int | None
              ) -> Cell:
         """One number, blank or formula string; shape problems raise ProblemError."""
@@ -131,23 +142,31 @@ class _Reader:
             raise self.error(key, f"must be a number (or ~ for a blank), got the boolean "
                              f"{str(value).lower()}", line)
         if isinstance(value, (int, float)):
-            x = float(value)
+            try:
+                x = float(value)
+            except OverflowError:           # a whole number of 309 digits or more
+                x = math.inf
             if not math.isfinite(x):
-                raise self.error(key, f"must be a finite number, got {value}", line)
+                got = self.written(container, where, x) if isinstance(value, float) else \
+                    f"a whole number of {len(str(abs(value)))} digits"
+                raise self.error(key, f"must be a finite number, got {got}", line)
             text = self.written(container, where, x)
             return Cell(x, text, Precision.of(text), line)
         if isinstance(value, str):
             if not value.strip():
                 return Cell(math.nan, None, None, line)
             shown = clean_text(value if len(value) <= 60 else value[:57] + "...")
+            if _NOT_FINITE.fullmatch(value.strip()):
+                raise self.error(key, f"must be a finite number, got {shown!r}", line)
             try:
                 formula = parse(value, ())
                 number = constant_value(formula)
             except FormulaError as err:
-                return Cell(math.nan, shown, None, line, error=f"cannot read {shown!r}: {err}",
-                            formula=True)
+                return Cell(math.nan, shown, None, line, error=f"cannot read {shown!r}: {err}"
+                            f"{_comma_hint(value)}", formula=True)
             literal = formula.literal
-            precision = Precision.of(literal) if literal is not None else _finest(value)
+            precision = Precision.of(literal) if literal is not None else \
+                _finest(value, number)
             return Cell(number, clean_text(value.strip()), precision, line,
                         formula=literal is None)
         raise self.error(key, f"must be a number, ~ or a quoted formula, got "
@@ -183,7 +202,8 @@ class _Reader:
             else:
                 items.append((item, value, i))
         if len(items) != size:
-            raise self.error(key, f"must be {what}, got {len(items)}", line)
+            raise self.error(key, f"must be {what}, got {len(items)}"
+                             f"{self.comma_hint(line)}", line)
         return tuple(self.cell(v, c, w, f"{key}[{i}]", line)
                      for i, (v, c, w) in enumerate(items))
 
@@ -208,21 +228,54 @@ class _Reader:
         widths = {len(r) for r in grid}
         if len(widths) > 1:
             raise self.error(key, f"has rows of different lengths ({sorted(widths)}); it must "
-                             f"be {what}", line)
+                             f"be {what}{self.comma_hint(line, len(grid))}", line)
         got = (len(grid), widths.pop() if widths else 0)
         if got == (rows, cols):
             return tuple(c for r in grid for c in r), False
         if got == (cols, rows) and rows != cols:
             return tuple(grid[j][i] for i in range(rows) for j in range(cols)), True
-        raise self.error(key, f"must be {what}, got {got[0]} x {got[1]}", line)
+        raise self.error(key, f"must be {what}, got {got[0]} x {got[1]}"
+                         f"{self.comma_hint(line, len(grid))}", line)
 
 
-def _finest(text: str) -> Precision | None:
+_NOT_FINITE = re.compile(r"[-+]?\.?(?:nan|inf|infinity)", re.IGNORECASE)
+_DECIMAL_COMMA = re.compile(r"([-+]?\d+),(\d+)")
+_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+")
+
+
+def _comma_hint(text: str) -> str:
+    """What a comma in a number meant: '.' is the decimal point (1,5 is 1.5), and a
+    number is written without thousands separators (1,234,567 is 1234567); 19,628
+    could be either, so both are offered (the file is never read by guessing)."""
+    clean = text.strip()
+    if "," not in clean:
+        return ""
+    one = _DECIMAL_COMMA.fullmatch(clean)
+    if one is not None and len(one.group(2)) != 3:
+        return f"; ',' is not a decimal point: write {one.group(1)}.{one.group(2)}"
+    if one is not None:
+        return (f"; ',' is not a decimal point: write {one.group(1)}.{one.group(2)} (or "
+                f"{one.group(1)}{one.group(2)}: no thousands separators)")
+    if _THOUSANDS.fullmatch(clean):
+        return f"; write numbers without thousands separators: {clean.replace(',', '')}"
+    return "; ',' is not a decimal point (write 0.5, not 0,5)"
+
+
+def _finest(text: str, number: float) -> Precision | None:
     """Arithmetic of written numbers ("0.21 - 3") is as precise as its most precise
-    number; an expression of whole numbers ("1/3") is exact (no as-written slack)."""
+    number; an expression of whole numbers ("1/3") is exact (no as-written slack).
+    Its significant figures are those of its *value* written to that place, so
+    "0.5*1.0" is as coarse as 0.5 (one figure: too few), not as 1.0."""
     written = [Precision.of(m.group()) for m in _NUMBER_AT.finditer(text)]
-    found = [p for p in written if p is not None and p.decimals > 0]
-    return max(found, key=lambda p: p.decimals) if found else None
+    # (by the place of the last digit: 0.000e5 is written to the hundreds)
+    found = [p for p in written if p is not None and p.decimals > 0 and p.ulp < 1]
+    if not found:
+        return None
+    finest = min(found, key=lambda p: p.ulp)
+    places = min(30, max(0, round(-math.log10(finest.ulp))))
+    shown = Precision.of(f"{number:.{places}f}")
+    figures = shown.figures if shown is not None else 0
+    return Precision(decimals=finest.decimals, figures=figures, ulp=finest.ulp)
 
 
 def _text(reader: _Reader, value: Any, key: str, line: int | None) -> str:

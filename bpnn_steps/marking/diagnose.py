@@ -55,6 +55,7 @@ class Mistake(StrEnum):
     MISSING_ACTIVATION = "missing-activation", "activation function not applied"
     CONSTANT_FACTOR = "constant-factor", "off by a constant factor"
     FORMULA = "formula", "answer cannot be read"
+    UNEVALUATED = "unevaluated", "formula could not be evaluated (too large or undefined)"
     UNKNOWN = "unknown", "no known mistake pattern"
 
 
@@ -73,8 +74,13 @@ class Tolerance:
     min_decimals: int = 3
 
     def precise_enough(self, p: Precision | None) -> bool:
-        return p is not None and (p.figures >= self.min_figures or
-                                  p.decimals >= self.min_decimals)
+        # The decimal places a number's last written digit stands for (its ulp), not
+        # the digits after its point: 0.000e5 has three of those but is written to
+        # the hundreds, and must not pass for anything within 50 of zero.
+        if p is None:
+            return False
+        places = math.inf if p.ulp <= 0 else -math.log10(p.ulp) + 1e-9
+        return p.figures >= self.min_figures or places >= self.min_decimals
 
     def close(self, given: float, ref: float, p: Precision | None, ulps: float = 0.5) -> bool:
         """``given`` equals ``ref`` within the absolute or relative tolerance, or

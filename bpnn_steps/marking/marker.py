@@ -16,7 +16,9 @@ For every answered number the checker asks, in this order:
 
 Recomputation goes through :mod:`bpnn_steps.recompute`, which calls the engine.
 Formulas of a generic sample (``grad W[n](t)``) are checked for algebraic
-equivalence with :mod:`bpnn_steps.symbolic` (sympy is imported only then).
+equivalence with :mod:`bpnn_steps.symbolic`'s derivation (sympy is imported only
+then) by :func:`bpnn_steps.maths.formula.compare`, within a budget: a formula that
+cannot be evaluated within it is wrong ("could not be evaluated"), never right.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from ..model.trace import Trace
 if TYPE_CHECKING:
     import sympy
 
-    from ..maths.formula import Comparison
+    from ..maths.formula import Comparison, ExpectedCache, Formula
 
 class Mark(StrEnum):
     """The mark of one answered entry."""
@@ -466,11 +468,21 @@ class _NodeMarker:
             return EntryResult(**base, mark=INVALID, accepted=None, cause=Mistake.FORMULA,
                                message=cell.error)
         v, p = cell.value, cell.precision
+        # A transposed matrix is one mistake, marked the same whatever its shape: no
+        # entry of it earns a mark, not even one that lands in its place by chance (the
+        # diagonal of a square matrix).  A matrix written in the transposed shape is
+        # read back into place; a square one is recognised by its numbers.
         if g.transposed:
             return EntryResult(**base, mark=WRONG, accepted=None, cause=Mistake.TRANSPOSED,
                                message="right number, but the matrix is transposed"
                                if self.tol.close(v, e, p) else "the matrix is transposed; "
                                f"this entry should be {fmt(e, decimals)}")
+        if pattern is not None and pattern.code == Mistake.TRANSPOSED:
+            home = pattern.places.get(index, index)
+            return EntryResult(**base, mark=WRONG, accepted=None, cause=Mistake.TRANSPOSED,
+                               message="right number, but the matrix is transposed"
+                               if home == index else "the matrix is transposed: this number "
+                               f"belongs at {entry_name(q, home, depth)}")
         accepted = self.accepted_as(index, v, p)
         if accepted is not None:
             how, note = accepted
@@ -615,6 +627,9 @@ def mark_formulas(formulas: Sequence[FormulaGiven], problem: Problem, options: O
         return [_unavailable(f, "symbolic checking is not available in this installation",
                              len(problem.layers) - 1) for f in formulas]
     symbols = answer_symbols(problem.layers)
+    from ..maths.formula import ExpectedCache
+
+    cache = ExpectedCache()          # the points and the gradient's values there
     groups = []
     for f in formulas:
         expected: dict[tuple[int, int], sympy.Expr] = {}
@@ -622,7 +637,7 @@ def mark_formulas(formulas: Sequence[FormulaGiven], problem: Problem, options: O
             for j in range(f.shape[1]):
                 expected[(i, j)] = gradient_entry(problem.layers, problem.activations,
                                                   problem.loss, f.layer, i, j + 1)
-        entries = [_mark_formula(f, (i, j), text, line, expected, symbols, problem)
+        entries = [_mark_formula(f, (i, j), text, line, expected, symbols, problem, cache)
                    for (i, j), (text, line) in zip(np.ndindex(f.shape), f.cells)]
         groups.append(GroupResult(f.key, None, f.line, None, tuple(entries),
                                   order=1_000_000 + f.layer,
@@ -642,10 +657,11 @@ def _unavailable(f: FormulaGiven, message: str, depth: int) -> GroupResult:
 
 def _mark_formula(f: FormulaGiven, index: tuple[int, int], text: str | None, line: int | None,
                   expected: dict[tuple[int, int], sympy.Expr],
-                  symbols: dict[str, sympy.Symbol], problem: Problem) -> EntryResult:
+                  symbols: dict[str, sympy.Symbol], problem: Problem,
+                  cache: ExpectedCache) -> EntryResult:
     import sympy
 
-    from ..maths.formula import FormulaError, compare, parse, to_sympy
+    from ..maths.formula import FormulaError, compare, parse
 
     depth = len(problem.layers) - 1
     q = Quantity(0, Kind.GRAD, f.layer, None)
@@ -661,29 +677,35 @@ def _mark_formula(f: FormulaGiven, index: tuple[int, int], text: str | None, lin
     base["given_text"] = clean_text(text)
     try:
         formula = parse(text, symbols.keys())
-        student = to_sympy(formula, symbols)
     except FormulaError as err:
         return EntryResult(**base, mark=INVALID, accepted=None, cause=Mistake.FORMULA,
                            message=f"cannot read {shown!r}: {err}")
     except RecursionError:
         return EntryResult(**base, mark=INVALID, accepted=None, cause=Mistake.FORMULA,
                            message=f"cannot read {shown!r}: it is nested too deeply")
-    result = compare(student, want, symbols)
+    # The student's formula is never handed to sympy: it is evaluated at exact points
+    # within a budget, and a formula over budget is wrong ("could not be evaluated").
+    result = compare(formula, want, symbols, cache)
     if result.equivalent:
         return EntryResult(**base, mark=CORRECT, accepted="equivalent", cause=None,
                            message="algebraically equivalent")
-    cause, message = _formula_diagnosis(result, student, index, f, expected, symbols, problem)
+    if result.unevaluated is not None:
+        return EntryResult(**base, mark=WRONG, accepted=None, cause=Mistake.UNEVALUATED,
+                           message=f"could not be evaluated: {shown!r} {result.unevaluated}; "
+                           f"the gradient is {want_text}")
+    cause, message = _formula_diagnosis(result, formula, index, f, expected, symbols, problem,
+                                        cache)
     return EntryResult(**base, mark=WRONG, accepted=None, cause=cause,
                        message=f"{message}; the gradient is {want_text}")
 
 
-def _formula_diagnosis(result: Comparison, student: sympy.Expr, index: tuple[int, int],
+def _formula_diagnosis(result: Comparison, student: Formula, index: tuple[int, int],
                        f: FormulaGiven, expected: dict[tuple[int, int], sympy.Expr],
-                       symbols: dict[str, sympy.Symbol], problem: Problem
-                       ) -> tuple[Mistake, str]:
+                       symbols: dict[str, sympy.Symbol], problem: Problem,
+                       cache: ExpectedCache) -> tuple[Mistake, str]:
     from ..maths.activations import ACTIVATIONS, Unitwise
     from ..maths.losses import LOSSES
-    from ..maths.formula import compare, probe_points
+    from ..maths.formula import compare
 
     depth = len(problem.layers) - 1
     q = Quantity(0, Kind.GRAD, f.layer, None)
@@ -701,7 +723,7 @@ def _formula_diagnosis(result: Comparison, student: sympy.Expr, index: tuple[int
             f"h{index[1] + 1}" if depth == 2 else f"h{f.layer}_{index[1] + 1}")
     if isinstance(act.form, Unitwise) and act.form.in_value and unit in symbols \
             and result.ratios:
-        points = probe_points(sorted(symbols))
+        points = result.probed
         # in_value: f' is read from a alone, so z is left unknown (NaN).
         unknown_z = np.array(math.nan)
         derivs = [float(act.form.derivative(unknown_z, np.array(float(p[unit]))))
@@ -712,10 +734,10 @@ def _formula_diagnosis(result: Comparison, student: sympy.Expr, index: tuple[int
             factor_text = act.derivative_unicode(unit)
             return Mistake.MISSING_DERIVATIVE, f"missing activation derivative {factor_text}"
     for other, expr in expected.items():
-        if other != index and compare(student, expr, symbols).equivalent:
+        if other != index and compare(student, expr, symbols, cache).equivalent:
             name = entry_name(q, other, depth)
             return Mistake.REARRANGED, f"this is the formula of {name} (wrong place)"
-    used = {str(sym) for sym in student.free_symbols | expected[index].free_symbols}
+    used = set(student.names) | {str(sym) for sym in expected[index].free_symbols}
     point = ", ".join(f"{k} = {fmt(v)}" for k, v in result.point.items() if k in used)
     if result.student_value is None or result.expected_value is None:
         return Mistake.UNKNOWN, f"not equivalent to the gradient (undefined at {point})"

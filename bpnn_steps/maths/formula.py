@@ -28,6 +28,16 @@ exponent of a power (a constant, whole or half, at most :data:`MAX_EXPONENT`),
 the polynomial degree of the whole formula and the nesting of functions.  Every
 refusal is a :class:`FormulaError` with a message that can be shown to the
 student.  sympy is imported only by :func:`to_sympy` and :func:`compare`.
+
+Marking (:func:`compare`) never hands a student's formula to sympy: it evaluates
+the syntax tree at random exact points (:func:`evaluate_at`), exactly with
+fractions while the arithmetic is rational, else with WORKING_DIGITS digits, and
+within a budget checked as it goes: every value at most 1e100 in size (a power's
+size is checked before it is formed), an inexact product, quotient, power or
+function value not below 1e-100 unless zero, function arguments within 1e4, a
+number of steps and a time limit.  Over budget, too large or undefined
+where the gradient is defined: not equivalent, never accepted, never a hang.
+Rational formulas are compared exactly; others to 40 significant digits.
 """
 
 from __future__ import annotations
@@ -36,7 +46,7 @@ import difflib
 import math
 import random
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Union
@@ -44,6 +54,7 @@ from typing import TYPE_CHECKING, Union
 from ..maths.activations import ACTIVATIONS, FormulaFunction
 
 if TYPE_CHECKING:  # pragma: no cover
+    import mpmath  # type: ignore[import-untyped]
     import sympy
 
 MAX_CHARS = 2000
@@ -495,16 +506,35 @@ class Comparison:
     point: dict[str, float]        # a point where they differ (for the message)
     student_value: float | None
     expected_value: float | None
-    ratios: tuple[float, ...]      # expected / student at each probe point
+    ratios: tuple[float, ...]      # expected / student at each point where both are defined
+    # Why the student's formula could not be evaluated (over budget, too large or
+    # undefined where the gradient is defined): then it is not equivalent.
+    unevaluated: str | None = None
+    probed: tuple[dict[str, Fraction], ...] = ()     # the points of ``ratios``
 
 
-PROBES = 4
+PROBES = 4                      # seeded points (the same in every run)
+SECRET_PROBES = 2               # and points drawn afresh in every run
+MAX_DRAWS = 4 * PROBES          # points drawn at most (of each kind), re-drawing where a
+                                # value is undefined
+_SECRET_DENOMINATOR = 2 ** 61 - 1       # a prime
+WORKING_DIGITS = 150            # the precision of values that are not rational
+AGREEMENT = Fraction(1, 10 ** 40)   # inexact values agree within this (relative to max(1, |v|))
+MAX_MAGNITUDE = 10 ** 100       # a student's formula may not exceed this anywhere at a point
+MAX_FUNCTION_ARGUMENT = 10 ** 4     # nor give a function a larger argument
+MAX_EXACT_BITS = 20_000         # a rational value larger than this continues inexactly
+MAX_STEPS = 50_000              # evaluation steps of one comparison (all its points)
+MAX_SECONDS = 10.0              # a backstop: wall-clock time of one comparison
 
 
-def probe_points(names: Sequence[str], seed: int = 20240917, count: int = PROBES
+_SEED = 20240917
+
+
+def probe_points(names: Sequence[str], seed: int = _SEED, count: int = PROBES
                  ) -> list[dict[str, Fraction]]:
     """Random exact points with every value in (0.1, 0.9): safe for log, sqrt and
-    division by (1 - h), and far from the relu step at 0."""
+    division by (1 - h), and far from the relu step at 0.  A longer list starts
+    with the points of a shorter one (re-drawn points come after the first)."""
     rng = random.Random(seed)
     points = []
     for _ in range(count):
@@ -515,69 +545,356 @@ def probe_points(names: Sequence[str], seed: int = 20240917, count: int = PROBES
 def value_at(expr: "sympy.Expr", point: dict["sympy.Symbol", "sympy.Rational"]
              ) -> "sympy.Expr | None":
     """Exact value (a sympy Rational) when the expression is rational there, else a
-    30-digit float; None where it is undefined."""
+    WORKING_DIGITS float; None where it is undefined.  For trusted expressions (the
+    derivation's): a student's formula is evaluated by :func:`evaluate_at`."""
     v = expr.xreplace(point)
     if v.is_Rational:
         return v
-    v = v.evalf(30)
+    v = v.evalf(WORKING_DIGITS)
     if v.is_Number and v.is_finite and v.is_real:
         return v
     return None
 
 
-def compare(student: "sympy.Expr", expected: "sympy.Expr",
-            symbols: dict[str, "sympy.Symbol"]) -> Comparison:
-    """Equivalence by evaluation at random exact points (Schwartz-Zippel: two
-    different rational functions of bounded degree agree at a random point of a
-    large set with negligible probability); no expansion, so the time is bounded
-    by the formula's (limited) size."""
+# --------------------------------------------------------------------------- guarded values
+
+
+class Undefined(Exception):
+    """The formula has no (finite, real, float-sized) value at this point."""
+
+
+class OverBudget(Exception):
+    """Evaluating the formula needs more work than a student's formula may take."""
+
+
+# A value at a point: exact while the arithmetic allows, else an mpmath number.
+Value = Union[Fraction, "mpmath.mpf"]
+
+
+class _Budget:
+    def __init__(self) -> None:
+        import time
+
+        self.steps = 0
+        self.clock = time.monotonic
+        self.deadline = time.monotonic() + MAX_SECONDS
+
+    def spend(self) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise OverBudget(f"needs more than {MAX_STEPS} evaluation steps")
+        if self.steps % 256 == 0 and self.clock() > self.deadline:
+            raise OverBudget(f"takes longer than {MAX_SECONDS:g} s")
+
+
+def _inexact(v: Value) -> "mpmath.mpf":
+    import mpmath
+
+    if isinstance(v, Fraction):
+        with mpmath.workdps(WORKING_DIGITS):    # (not the context's default 15 digits)
+            return mpmath.mpf(v.numerator) / v.denominator
+    return v
+
+
+def _checked(v: Value, scaled: bool = False) -> Value:
+    """``v`` within the magnitude budget (else Undefined); a rational too long to
+    carry on exactly continues as a WORKING_DIGITS number.  An inexact value that
+    a product, quotient, power or function made (``scaled``) must also not be
+    below 1/MAX_MAGNITUDE: a term far below the digits compared (1e-300 exp(h1))
+    would otherwise vanish in the comparison and pass for nothing."""
+    import mpmath
+
+    if scaled and not isinstance(v, Fraction) and v != 0 and abs(v) * MAX_MAGNITUDE < 1:
+        raise Undefined(f"gives a number that is too small to compare (below "
+                        f"1e-{_CAP_DIGITS})")
+
+    if isinstance(v, Fraction):
+        if abs(v) > MAX_MAGNITUDE:
+            raise Undefined(f"gives a number that is too large (above 1e{_CAP_DIGITS})")
+        if v.numerator.bit_length() + v.denominator.bit_length() > MAX_EXACT_BITS:
+            return _inexact(v)
+        return v
+    if not mpmath.isfinite(v):
+        raise Undefined("gives a number that is too large")
+    if abs(v) > MAX_MAGNITUDE:
+        raise Undefined(f"gives a number that is too large (above 1e{_CAP_DIGITS})")
+    return v
+
+
+_CAP_DIGITS = len(str(MAX_MAGNITUDE)) - 1
+
+
+def _from_sympy(v: "sympy.Expr") -> Value:
+    """A function's value (a sympy number) as a Value; Undefined when it is not a
+    finite real number."""
+    import mpmath
+
+    if v.is_Rational:
+        return Fraction(int(v.p), int(v.q))
+    v = v.evalf(WORKING_DIGITS)
+    if not (v.is_Number and v.is_finite and v.is_real):
+        raise Undefined("is undefined there")
+    with mpmath.workdps(WORKING_DIGITS):     # (mpf() rounds to the context's precision)
+        return mpmath.mpf(v)
+
+
+def evaluate_at(formula: Formula, point: dict[str, Fraction],
+                budget: "_Budget | None" = None) -> Value:
+    """The value of a student's formula at an exact point, within the budget: exact
+    (a Fraction) where only rational arithmetic is involved, else a number of
+    WORKING_DIGITS digits.  Raises Undefined (no value there: division by zero, log
+    of a non-positive number, a value above MAX_MAGNITUDE, ...) or OverBudget.
+    Every function argument and intermediate value is bounded *before* the next
+    operation, so no operation is ever asked for an astronomically large result."""
+    import mpmath
     import sympy
 
+    spend = (budget or _Budget()).spend
+    table = functions()
+
+    def ev(node: Node) -> Value:
+        spend()
+        if isinstance(node, Num):
+            return _checked(node.value)
+        if isinstance(node, Name):
+            return point[node.name]
+        if isinstance(node, Neg):
+            return -ev(node.operand)
+        if isinstance(node, BinOp):
+            a, b = ev(node.left), ev(node.right)
+            if isinstance(a, Fraction) and isinstance(b, Fraction):
+                if node.op == "/" and b == 0:
+                    raise Undefined("divides by zero")
+                return _checked(a + b if node.op == "+" else a - b if node.op == "-" else
+                                a * b if node.op == "*" else a / b)
+            x, y = _inexact(a), _inexact(b)
+            if node.op == "/" and y == 0:
+                raise Undefined("divides by zero")
+            return _checked(x + y if node.op == "+" else x - y if node.op == "-" else
+                            x * y if node.op == "*" else x / y, scaled=node.op in "*/")
+        if isinstance(node, Pow):
+            base, e = ev(node.base), node.exponent
+            if base == 0 and e < 0:
+                raise Undefined("divides by zero")
+            if e.denominator != 1 and base < 0:
+                raise Undefined("takes a root of a negative number")
+            # |base| <= MAX_MAGNITUDE and |e| <= MAX_EXPONENT: a bounded power; its
+            # size is checked before it is formed.
+            if base != 0 and float(e) * math.log10(abs(float(base)) or 1e-300) > \
+                    _CAP_DIGITS + 1:
+                raise Undefined(f"gives a number that is too large (above 1e{_CAP_DIGITS})")
+            if isinstance(base, Fraction) and e.denominator == 1:
+                return _checked(base ** int(e))
+            return _checked(mpmath.power(_inexact(base), mpmath.mpf(e.numerator) /
+                                         e.denominator), scaled=True)
+        arg = ev(node.argument)
+        if abs(arg) > MAX_FUNCTION_ARGUMENT:
+            raise Undefined(f"gives {node.function} an argument that is too large "
+                            f"(above {MAX_FUNCTION_ARGUMENT})")
+        if node.function == "log" and arg <= 0:
+            raise Undefined("takes the log of a number that is not positive")
+        if node.function == "sqrt" and arg < 0:
+            raise Undefined("takes the square root of a negative number")
+        x = sympy.Rational(arg.numerator, arg.denominator) if isinstance(arg, Fraction) \
+            else sympy.Float(arg, WORKING_DIGITS)
+        return _checked(_from_sympy(table[node.function].sympy_value(sympy, x)), scaled=True)
+
+    with mpmath.workdps(WORKING_DIGITS):
+        return ev(formula.root)
+
+
+def _agree(a: Value, b: Value) -> bool:
+    """Exactly equal when both are rational; else within AGREEMENT (relative to
+    max(1, |a|, |b|)) at WORKING_DIGITS digits."""
+    if isinstance(a, Fraction) and isinstance(b, Fraction):
+        return a == b
+    import mpmath
+
+    with mpmath.workdps(WORKING_DIGITS):
+        x, y = _inexact(a), _inexact(b)
+        scale = max(mpmath.mpf(1), abs(x), abs(y))
+        return bool(abs(x - y) <= _inexact(AGREEMENT) * scale)
+
+
+def _expected_value(expr: "sympy.Expr", symbols: dict[str, "sympy.Symbol"],
+                    point: dict[str, Fraction]) -> Value | None:
+    import sympy
+
+    v = value_at(expr, {symbols[n]: sympy.Rational(f.numerator, f.denominator)
+                        for n, f in point.items() if n in symbols})
+    if v is None:
+        return None
+    try:
+        return _checked(_from_sympy(v))
+    except Undefined:
+        return None
+
+
+class ExpectedCache:
+    """What comparisons with the same expressions can share in one marking run: the
+    fresh points (drawn once for the run, so still unknown before it) and the
+    expected values at every point, by (expression, names, place of the point)."""
+
+    def __init__(self) -> None:
+        self.secret_seed = random.SystemRandom().getrandbits(128)
+        self.values: dict[tuple[sympy.Expr, tuple[str, ...], int], Value | None] = {}
+
+
+def compare(student: "Formula | sympy.Expr", expected: "sympy.Expr",
+            symbols: dict[str, "sympy.Symbol"], cache: ExpectedCache | None = None
+            ) -> Comparison:
+    """Equivalence by evaluation at random exact points (Schwartz-Zippel: two
+    different rational functions of bounded degree agree at a random point of a
+    large set with negligible probability).  Rational values are compared exactly,
+    others to WORKING_DIGITS digits.  No symbolic work is done on a student's
+    formula: it is evaluated node by node within a budget (steps, time, magnitude),
+    so the time is bounded whatever it is.
+
+    Equivalent means: at PROBES seeded and SECRET_PROBES fresh points (see
+    :func:`_draws`) both are defined and agree, and nowhere (among the points
+    drawn) do they disagree or is only one defined.  A point where neither is
+    defined is re-drawn (at most MAX_DRAWS points of each kind).  A
+    formula over budget, too large or undefined where the gradient is defined is
+    not equivalent (``unevaluated`` says why).  ``cache`` shares the fresh points
+    and the expected values between the comparisons of one marking run."""
     names = sorted(symbols)
+    budget = _Budget()
+    used = set(names)
+    if isinstance(student, Formula):
+        formula = student
+        used = set(student.names)
+
+        def student_at(point: dict[str, Fraction]) -> Value:
+            return evaluate_at(formula, point, budget)
+    else:                                   # a trusted sympy expression
+        def student_at(point: dict[str, Fraction]) -> Value:
+            v = _expected_value(student, symbols, point)
+            if v is None:
+                raise Undefined("is undefined there")
+            return v
     ratios: list[float] = []
-    factors: list["sympy.Expr | None"] = []
+    factors: list[Value | None] = []
+    probed: list[dict[str, Fraction]] = []
     mismatch: tuple[dict[str, float], float | None, float | None] | None = None
-    for raw in probe_points(names):
-        point = {symbols[n]: sympy.Rational(v.numerator, v.denominator) for n, v in raw.items()}
-        s, e = value_at(student, point), value_at(expected, point)
-        if s is None or e is None:
-            mismatch = mismatch or ({n: float(v) for n, v in raw.items()},
-                                    _as_float(s), _as_float(e))
-            factors.append(None)
+    unevaluated: str | None = None
+    agreed = 0
+    secret_seed = cache.secret_seed if cache is not None else \
+        random.SystemRandom().getrandbits(128)
+    for raw, place in _draws(names, lambda: len(probed), secret_seed):
+        shown = {n: float(v) for n, v in raw.items()}
+        if cache is None:
+            e = _expected_value(expected, symbols, raw)
+        else:
+            key = (expected, tuple(names), place)
+            if key not in cache.values:
+                cache.values[key] = _expected_value(expected, symbols, raw)
+            e = cache.values[key]
+        try:
+            s: Value | None = student_at(raw)
+        except Undefined as why:
+            s = None
+            if e is not None:               # the gradient is defined here, the answer not
+                unevaluated = unevaluated or f"{why}{_point_text(shown, used)}"
+                mismatch = mismatch or (shown, None, _as_float(e))
             continue
-        if not _same(s, e):
-            mismatch = mismatch or ({n: float(v) for n, v in raw.items()}, float(s), float(e))
-        factors.append(s / e if e != 0 else None)
-        ratios.append(float(e / s) if s != 0 else math.inf)
-    if mismatch is None:
-        return Comparison(True, Fraction(1), {}, None, None, tuple(ratios))
+        except OverBudget as why:
+            return Comparison(False, None, shown, None, _as_float(e), tuple(ratios),
+                              unevaluated=str(why), probed=tuple(probed))
+        except (RecursionError, MemoryError):
+            return Comparison(False, None, shown, None, _as_float(e), tuple(ratios),
+                              unevaluated="is too complex to evaluate", probed=tuple(probed))
+        if e is None:
+            continue                        # the gradient is undefined here: draw again
+        same = _agree(s, e)
+        if same:
+            agreed += 1
+        elif mismatch is None:
+            mismatch = (shown, _as_float(s), _as_float(e))
+        factors.append(_ratio(s, e))
+        back = _ratio(e, s)
+        ratios.append(math.inf if back is None else _float(back))
+        probed.append(raw)
+    if mismatch is None and agreed >= PROBES + SECRET_PROBES and unevaluated is None:
+        return Comparison(True, Fraction(1), {}, None, None, tuple(ratios),
+                          probed=tuple(probed))
     factor = None
     simple = [_simple_fraction(f) for f in factors]
-    if simple and all(f is not None and f == simple[0] for f in simple):
+    if len(simple) >= PROBES and all(f is not None and f == simple[0] for f in simple):
         factor = simple[0]
+    if mismatch is None:                    # too few points where both are defined
+        unevaluated = unevaluated or "is undefined at the points tried"
+        return Comparison(False, None, {}, None, None, tuple(ratios),
+                          unevaluated=unevaluated, probed=tuple(probed))
     point, sv, ev = mismatch
-    return Comparison(False, factor, point, sv, ev, tuple(ratios))
+    if unevaluated is not None and sv is None:
+        return Comparison(False, None, point, sv, ev, tuple(ratios), unevaluated=unevaluated,
+                          probed=tuple(probed))
+    return Comparison(False, factor, point, sv, ev, tuple(ratios), probed=tuple(probed))
 
 
-def _simple_fraction(value: "sympy.Expr | None") -> Fraction | None:
+def _draws(names: Sequence[str], found: Callable[[], int], secret_seed: int
+           ) -> Iterator[tuple[dict[str, Fraction], int]]:
+    """The points to probe, each with its place in the sequence, while ``found()``
+    (the points where both values were defined) is short of what is wanted: first
+    the seeded points (the same in every run, so messages are: :func:`probe_points`),
+    then SECRET_PROBES points no one can know in advance.  The seeded points are in the
+    source code: a formula made to agree with the gradient at exactly those points
+    (the gradient plus (h1 - p1)(h1 - p2)...) must still meet points it cannot
+    have been made for.  Those are drawn from a set of about 1.4e18 values per
+    symbol, so a polynomial of the formulas' limited degree that is not zero
+    vanishes at one with a probability below 1e-16 (Schwartz-Zippel)."""
+    ordered = sorted(names)
+    seeded = random.Random(_SEED)
+    for i in range(MAX_DRAWS):            # probe_points' points, one at a time
+        if found() >= PROBES:
+            break
+        yield {n: Fraction(seeded.randrange(1000, 9000), 10007) for n in ordered}, i
+    rng = random.Random(secret_seed)
+    low, high = _SECRET_DENOMINATOR // 10 + 1, 9 * _SECRET_DENOMINATOR // 10
+    for i in range(MAX_DRAWS, 2 * MAX_DRAWS):
+        if found() >= PROBES + SECRET_PROBES:
+            break
+        yield {n: Fraction(rng.randrange(low, high), _SECRET_DENOMINATOR) for n in ordered}, i
+
+
+def _point_text(point: dict[str, float], used: Collection[str]) -> str:
+    """" at x1 = 0.462, h1 = 0.127" for the symbols a formula uses (none: "")."""
+    items = [(k, v) for k, v in point.items() if k in used]
+    if not items:
+        return ""
+    shown = ", ".join(f"{k} = {v:.3f}" for k, v in items[:6])
+    return " at " + shown + (", ..." if len(items) > 6 else "")
+
+
+def _ratio(a: Value, b: Value) -> Value | None:
+    if b == 0:
+        return None
+    if isinstance(a, Fraction) and isinstance(b, Fraction):
+        return a / b
+    import mpmath
+
+    with mpmath.workdps(WORKING_DIGITS):
+        return _inexact(a) / _inexact(b)
+
+
+def _simple_fraction(value: Value | None) -> Fraction | None:
     """A ratio of the student's value to the expected one as a fraction: exact when
     both are rational; else (values with e or ln: softplus, exp) the fraction with a
-    small denominator that the 30-digit ratio equals."""
+    small denominator that the ratio equals to WORKING_DIGITS digits."""
     if value is None:
         return None
-    if value.is_Rational:
-        return Fraction(int(value.p), int(value.q))
+    if isinstance(value, Fraction):
+        return value
     guess = Fraction(float(value)).limit_denominator(1000)
-    if _same(value, value.func(guess.numerator) / guess.denominator):
-        return guess
-    return None
+    return guess if _agree(value, guess) else None
 
 
-def _same(a: "sympy.Expr", b: "sympy.Expr") -> bool:
-    if a.is_Rational and b.is_Rational:
-        return bool(a == b)
-    return abs(float(a - b)) <= 1e-20 * max(1.0, abs(float(a)), abs(float(b)))
+def _as_float(v: Value | None) -> float | None:
+    return None if v is None else _float(v)
 
 
-def _as_float(v: "sympy.Expr | None") -> float | None:
-    return None if v is None else float(v)
+def _float(v: Value) -> float:
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf if v > 0 else -math.inf

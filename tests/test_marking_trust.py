@@ -1,0 +1,468 @@
+"""Marking that cannot be fooled (issue 9): formulas over budget or not equivalent
+are never accepted and never hang; odd numbers in answer files are clear errors;
+a transposed matrix is marked the same way whatever its shape; no key, spelling or
+formula of numbers earns a mark twice or one that was not earned.
+
+Expected values are the lecture's (the comments of tests/test_check.py), the
+test helpers' independent scalar reference (tests/helpers.py) or sympy built here
+by hand, never bpnn_steps' own output.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+sympy = pytest.importorskip("sympy")
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+os.environ.setdefault("_TYPER_FORCE_DISABLE_TERMINAL", "1")
+
+from typer.testing import CliRunner  # noqa: E402
+
+import helpers  # noqa: E402
+from bpnn_steps.cli import app  # noqa: E402
+from bpnn_steps.marking.marker import check_file  # noqa: E402
+from bpnn_steps.maths.formula import FormulaError, compare, parse  # noqa: E402
+
+runner = CliRunner()
+
+
+def sheet(tmp_path: Path, body: str, problem: str = "lecture_122", name: str = "a.yaml"
+          ) -> Path:
+    path = tmp_path / name
+    path.write_text(f"problem: {problem}\nanswers:\n{body}", encoding="utf-8")
+    return path
+
+
+def group_entries(result, key: str):
+    return [e for g in result.groups if g.key == key for e in g.entries]
+
+
+# --------------------------------------------------------------------------- formulas by hand
+
+# Quiz 1.1 (2-2-2, sigmoid hidden, linear output, mse), per the lecture:
+#   dJ/dw_{0,1}^[1] = [(yhat1 - y1) w2_1_1 + (yhat2 - y2) w2_1_2] h1 (1 - h1)
+NAMES = ("h1", "h2", "w2_1_1", "w2_1_2", "x1", "x2", "y1", "y2", "yhat1", "yhat2")
+S = {n: sympy.Symbol(n, real=True) for n in NAMES}
+W1_ENTRY_TEXT = "((yhat1 - y1) w2_1_1 + (yhat2 - y2) w2_1_2) h1 (1 - h1)"
+W1_ENTRY = ((S["yhat1"] - S["y1"]) * S["w2_1_1"] + (S["yhat2"] - S["y2"]) * S["w2_1_2"]) \
+    * S["h1"] * (1 - S["h1"])
+# A gradient with e in it (a softplus-like unit: f'(z) = sigmoid(z), z written h1 here),
+# so that inexact values are compared as well as exact ones.
+SOFT_ENTRY_TEXT = "(yhat1 - y1) x1 exp(h1) / (1 + exp(h1))"
+SOFT_ENTRY = (S["yhat1"] - S["y1"]) * S["x1"] * sympy.exp(S["h1"]) / (1 + sympy.exp(S["h1"]))
+EXPECTED = {"polynomial": (W1_ENTRY_TEXT, W1_ENTRY), "with e": (SOFT_ENTRY_TEXT, SOFT_ENTRY)}
+
+
+def accepted(text: str, expected) -> bool:
+    """Whether the marker's equivalence test accepts ``text`` (unreadable: no)."""
+    try:
+        formula = parse(text, NAMES)
+    except FormulaError:
+        return False
+    return compare(formula, expected, S).equivalent
+
+
+def test_the_right_formulas_are_accepted():
+    for text, expr in EXPECTED.values():
+        assert accepted(text, expr)
+        assert accepted(sympy.sstr(sympy.expand(expr)), expr)          # expanded
+
+
+WILD = {
+    "exp(1000)": "exp(1000)",
+    "exp(100000)": "exp(100000)",
+    "exp(exp(exp(100)))": "exp(exp(exp(100)))",
+    "x**x**x**99999": "x1**x1**x1**99999",
+    "10,000 parentheses": "(" * 10_000 + "h1" + ")" * 10_000,
+    "1 MB": "h1 + " * 200_000 + "h1",
+    "huge term": W1_ENTRY_TEXT + " + exp(exp(exp(100)))",
+    "huge times zero": "(" + W1_ENTRY_TEXT + ") + 0 * exp(1000)",
+    "overflow cancels": "(" + W1_ENTRY_TEXT + ") + exp(1000) - exp(1000)",
+    "divides by zero": "(" + W1_ENTRY_TEXT + ") + 1/(h1 - h1)",
+    "huge function argument": "tanh(1e300 h1)",
+    "power of a huge number": "(1e90 h1)^32",
+    "root of a negative": "(" + W1_ENTRY_TEXT + ") (h1 - 0.5)^(1/2) / (h1 - 0.5)^(1/2)",
+}
+
+
+@pytest.mark.parametrize("text", WILD.values(), ids=WILD.keys())
+def test_wild_formulas_are_refused_quickly(text):
+    # None of these is the gradient (even "huge times zero" is not: 0 * exp(1000) is
+    # 0, but a mark for it would rest on a number no hand calculation can reach).
+    start = time.perf_counter()
+    assert not accepted(text, W1_ENTRY)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_wild_formulas_in_an_answer_file_are_wrong_with_a_note(tmp_path):
+    cells = ['"exp(1000)"', '"exp(100000)"', '"exp(exp(exp(100)))"', '"x1**x1**x1**99999"',
+             '"' + "(" * 10_000 + "h1" + ")" * 10_000 + '"', '"exp(1000) - exp(1000)"']
+    body = ("  grad W[1](t):\n"
+            f"    - [{cells[0]}, {cells[1]}]\n    - [{cells[2]}, {cells[3]}]\n"
+            f"    - [{cells[4]}, {cells[5]}]\n")
+    start = time.perf_counter()
+    result = check_file(sheet(tmp_path, body, problem="quiz_11"))
+    assert time.perf_counter() - start < 20        # the whole file: solve and derive too
+    got = [(e.mark, e.cause) for e in group_entries(result, "grad W[1](t)")]
+    assert got == [("wrong", "unevaluated")] * 3 + [("invalid", "formula")] * 2 + \
+        [("wrong", "unevaluated")]
+    for e in group_entries(result, "grad W[1](t)"):
+        if e.cause == "unevaluated":
+            assert e.message.startswith("could not be evaluated") and "too large" in e.message
+    assert result.credited == 0
+
+
+def test_a_one_megabyte_formula_is_refused_in_an_answer_file(tmp_path):
+    body = '  grad W[2](t): [["' + "h1+" * 300_000 + 'h1", ~], [~, ~], [~, ~]]\n'
+    start = time.perf_counter()
+    result = check_file(sheet(tmp_path, body, problem="quiz_11"))
+    assert time.perf_counter() - start < 20
+    first = group_entries(result, "grad W[2](t)")[0]
+    assert first.mark == "invalid" and "too long" in first.message
+
+
+def test_undefined_where_the_gradient_is_defined_is_not_equivalent():
+    # sqrt(h1 - 1/2)^2 / (h1 - 1/2) is 1 where h1 > 1/2 and undefined below: the
+    # gradient times it equals the gradient on half the points only.
+    text = "(" + W1_ENTRY_TEXT + ") (h1 - 0.5)^(1/2) (h1 - 0.5)^(1/2) / (h1 - 0.5)"
+    result = compare(parse(text, NAMES), W1_ENTRY, S)
+    assert not result.equivalent and result.unevaluated is not None
+
+
+def test_a_formula_made_for_the_seeded_points_is_not_accepted():
+    # The seeded probe points are in the source code; the gradient plus a product
+    # that vanishes at exactly those points agrees there, and nowhere else.
+    from bpnn_steps.maths.formula import PROBES, probe_points
+
+    seeded = [p["h1"] for p in probe_points(sorted(S), count=PROBES)]
+    crafted = "(" + W1_ENTRY_TEXT + ") + " + " * ".join(
+        f"(h1 - {v.numerator}/{v.denominator})" for v in seeded)
+    # sympy, independently: the added product is not zero (at h1 = 1/2 for one).
+    extra = sympy.Mul(*[S["h1"] - sympy.Rational(v.numerator, v.denominator) for v in seeded])
+    assert extra.subs(S["h1"], sympy.Rational(1, 2)) != 0
+    for _ in range(5):
+        assert not accepted(crafted, W1_ENTRY)
+
+
+# --------------------------------------------------------------------------- property tests
+
+SYMBOL = st.sampled_from(NAMES)
+COEFFICIENT = st.fractions(min_value=Fraction(-1000), max_value=Fraction(1000),
+                           max_denominator=10 ** 6).filter(lambda c: c != 0)
+# Factors positive on the whole probe box (every symbol in (0.1, 0.9)), as text in the
+# grammar and as sympy: a term made of them is never zero there.
+FACTORS = {
+    "s": (lambda s: s, lambda s: s),
+    "s^2": (lambda s: f"{s}^2", lambda s: s ** 2),
+    "exp(s)": (lambda s: f"exp({s})", sympy.exp),
+    "sigmoid(s)": (lambda s: f"sigmoid({s})", lambda s: 1 / (1 + sympy.exp(-s))),
+    "tanh(s)": (lambda s: f"tanh({s})", sympy.tanh),
+    "log(1 + s)": (lambda s: f"log(1 + {s})", lambda s: sympy.log(1 + s)),
+    "sqrt(1 + s)": (lambda s: f"sqrt(1 + {s})", lambda s: sympy.sqrt(1 + s)),
+    "1/(1 + s)": (lambda s: f"1/(1 + {s})", lambda s: 1 / (1 + s)),
+}
+
+
+RATIONAL_FACTORS = ["s", "s^2", "1/(1 + s)"]
+
+
+@st.composite
+def terms(draw, big_coefficients: bool = False, rational: bool = False, small: bool = False):
+    """A non-zero term: c * f1(s1) * ... (text, sympy); ``small``: |c| <= 10 (a
+    rewrite through exp(c) stays within the evaluation budget)."""
+    c = draw(COEFFICIENT)
+    if small:
+        c = Fraction(c.numerator % 10 + 1, c.denominator % 7 + 1) * (1 if c > 0 else -1)
+    if big_coefficients:            # inexact comparisons hold to 40 digits: keep |c| sane
+        c = c if abs(c) >= Fraction(1, 10 ** 6) else Fraction(1, 10 ** 6)
+    text, expr = f"({c.numerator}/{c.denominator})", sympy.Rational(c.numerator, c.denominator)
+    for _ in range(draw(st.integers(0, 3))):
+        kind = draw(st.sampled_from(RATIONAL_FACTORS if rational else sorted(FACTORS)))
+        s = draw(SYMBOL)
+        write, build = FACTORS[kind]
+        text += f" * {write(s)}"
+        expr *= build(S[s])
+    return text, expr
+
+
+@settings(max_examples=60, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
+@given(which=st.sampled_from(sorted(EXPECTED)), term=terms(big_coefficients=True),
+       how=st.sampled_from(["plus", "minus", "times (1 + term)", "term first"]))
+def test_a_formula_that_differs_by_a_term_is_never_accepted(which, term, how):
+    text, expected = EXPECTED[which]
+    term_text, term_expr = term
+    student_text = {"plus": f"({text}) + {term_text}",
+                    "minus": f"({text}) - {term_text}",
+                    "times (1 + term)": f"({text}) * (1 + {term_text})",
+                    "term first": f"{term_text} + {text}"}[how]
+    # sympy, independently: the term is not zero at a point of the box, so the
+    # student's formula is not the gradient.
+    point = {S[n]: sympy.Rational(1, 2) + sympy.Rational(i, 100) for i, n in enumerate(NAMES)}
+    assert term_expr.xreplace(point).evalf(50) != 0
+    assert not accepted(student_text, expected), student_text
+
+
+@settings(max_examples=60, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
+@given(term=terms(rational=True), which=st.sampled_from(["polynomial"]))
+def test_a_tiny_term_in_a_rational_formula_is_never_accepted(term, which):
+    # Rational formulas are compared exactly: a term of 1e-300 is still a term.
+    text, expected = EXPECTED[which]
+    term_text, _ = term
+    assert not accepted(f"({text}) + 1e-300 * {term_text}", expected)
+    assert not accepted(f"({text}) * (1 + 1e-300 * {term_text})", expected)
+
+
+@pytest.mark.parametrize("which", sorted(EXPECTED))
+@pytest.mark.parametrize("factor", sorted(FACTORS))
+def test_a_tiny_inexact_term_is_too_small_to_compare(which, factor):
+    # Inexact values are compared to 40 digits; a product far below that (under
+    # 1e-100) is refused rather than lost in the comparison.
+    text, expected = EXPECTED[which]
+    write, _ = FACTORS[factor]
+    tiny = f"1e-150 * exp(h1) * {write('h2')}"
+    result = compare(parse(f"({text}) + {tiny}", NAMES), expected, S)
+    assert not result.equivalent
+    assert "too small" in (result.unevaluated or "")
+
+
+@settings(max_examples=60, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
+@given(which=st.sampled_from(sorted(EXPECTED)), term=terms(small=True),
+       how=st.sampled_from(["plus and minus", "times and over", "times exp and exp(-)",
+                            "expanded", "factor"]))
+def test_rewrites_of_the_gradient_are_accepted(which, term, how):
+    text, expected = EXPECTED[which]
+    term_text, term_expr = term
+    if how == "plus and minus":
+        student = f"{term_text} + ({text}) - {term_text}"
+    elif how == "times and over":                   # 1 + t^2 is never zero
+        student = f"({text}) * (1 + ({term_text})^2) / (1 + ({term_text})^2)"
+    elif how == "times exp and exp(-)":
+        student = f"({text}) * exp({term_text}) * exp(-{term_text})"
+    elif how == "expanded":
+        student = sympy.sstr(sympy.expand(expected + term_expr)) + f" - {term_text}"
+    else:
+        student = sympy.sstr(sympy.factor(expected))
+    assume_readable(student)
+    assert accepted(student, expected), student
+
+
+def assume_readable(text: str) -> None:
+    from hypothesis import assume
+
+    try:
+        parse(text, NAMES)
+    except FormulaError:                # e.g. the degree limit: not what is tested here
+        assume(False)
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+@pytest.mark.parametrize("written", ["1e999", "-1e999", ".inf", "-.inf", ".nan", "nan",
+                                     "-inf", '"Infinity"', "1" + "0" * 400,
+                                     "-" + "9" * 330])
+def test_numbers_that_are_not_finite_are_a_clear_error(tmp_path, written):
+    path = sheet(tmp_path, f"  h(1): [0.55, 0.55]\n  J: {written}\n")
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output and result.exception is None or \
+        isinstance(result.exception, SystemExit)
+    assert f"{path}:4" in result.output and "answers.J must be a finite number" in result.output
+
+
+@pytest.mark.parametrize("written, hint", [
+    ("19,628", "write 19.628"),          # the lecture's J = 19.628361 with a decimal comma
+    ("'19,628'", "write 19.628"),
+    ("1,5", "write 1.5"),
+    ("'-0,55'", "write -0.55"),
+    ("19,628,000", "without thousands separators: 19628000"),
+    ('"0,5 + 1"', "',' is not a decimal point"),
+])
+def test_a_decimal_comma_gets_a_hint(tmp_path, written, hint):
+    result = check_file(sheet(tmp_path, f"  J: {written}\n"))
+    (entry,) = group_entries(result, "J")
+    assert entry.mark == "invalid" and hint in entry.message, entry.message
+    assert "',' is not a decimal point" in entry.message or "thousands" in entry.message
+
+
+def test_a_decimal_comma_in_a_list_gets_a_hint(tmp_path):
+    # YAML reads [0,55, 0,55] as four numbers; the count error says why.
+    result = runner.invoke(app, ["check", str(sheet(tmp_path, "  h(1): [0,55, 0,55]\n"))])
+    assert result.exit_code == 2
+    assert "got 4" in result.output and "the decimal point is '.'" in result.output
+
+
+# --------------------------------------------------------------------------- transposed
+
+
+def _problem(tmp_path: Path, layers: list[int], x: list[list[float]], y: list[list[float]],
+             weights: list[list[list[float]]]) -> Path:
+    acts = ["sigmoid"] * (len(layers) - 2) + ["linear"]
+    text = (f"network:\n  layers: {layers}\n  activations: [{', '.join(acts)}]\nloss: mse\n"
+            f"data:\n  x: {x}\n  y: {y}\nweights:\n" +
+            "".join(f"  W{n}: {w}\n" for n, w in enumerate(weights, start=1)) +
+            "training:\n  learning_rate: 0.5\n  method: batch\n  epochs: 1\n")
+    path = tmp_path / "p.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _matrix(m) -> str:
+    return "[" + ", ".join("[" + ", ".join(f"{v:.6f}" for v in row) + "]" for row in m) + "]"
+
+
+# Networks whose W[1] (and W[2]) take each shape: (layers, weights), weights chosen
+# so that no two entries of a gradient coincide except where the lecture's formula
+# makes them (the bias row).
+SHAPES = {
+    "2x2": ([1, 2, 1], [[[0.1, -0.2], [0.3, 0.25]], [[0.05], [0.4], [-0.3]]], "W1"),
+    "3x2": ([1, 2, 2], [[[0.1, -0.2], [0.3, 0.25]],
+                        [[0.05, 0.1], [0.4, -0.2], [-0.3, 0.15]]], "W2"),
+    "2x3": ([1, 3, 1], [[[0.1, -0.2, 0.15], [0.3, 0.25, -0.35]],
+                        [[0.05], [0.4], [-0.3], [0.2]]], "W1"),
+    "3x3": ([2, 3, 1], [[[0.1, -0.2, 0.15], [0.3, 0.25, -0.35], [-0.1, 0.45, 0.2]],
+                        [[0.05], [0.4], [-0.3], [0.2]]], "W1"),
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_a_transposed_matrix_earns_nothing_whatever_its_shape(tmp_path, shape):
+    layers, weights, which = SHAPES[shape]
+    x = [[0.7] * layers[0]] if layers[0] == 1 else [[0.7, -1.3]]
+    y = [[1.5] * layers[-1]]
+    problem = _problem(tmp_path, layers, x, y, weights)
+    acts = ["sigmoid"] * (len(layers) - 2) + ["linear"]
+    _, _, grads = helpers.ref_gradients(weights, x[0], y[0], acts, "mse")
+    grad = grads[int(which[1]) - 1]
+    assert f"{len(grad)}x{len(grad[0])}" == shape
+    key = f"grad W[{which[1]}](1)"
+    right = check_file(sheet(tmp_path, f"  {key}: {_matrix(grad)}\n", problem=problem.name))
+    assert right.credited == right.total == len(grad) * len(grad[0])
+    transposed = [list(col) for col in zip(*grad)]
+    result = check_file(sheet(tmp_path, f"  {key}: {_matrix(transposed)}\n",
+                              problem=problem.name, name="b.yaml"))
+    entries = group_entries(result, key)
+    assert len(entries) == len(grad) * len(grad[0])
+    assert [(e.mark, e.cause) for e in entries] == [("wrong", "transposed")] * len(entries)
+    assert result.credited == 0
+    assert result.mistakes() == {"transposed": len(entries)}
+
+
+def test_the_lectures_transposed_square_gradient_gives_no_diagonal_marks(tmp_path):
+    # grad W[1](2) = [[-0.258398] x2, [-0.516796] x2]; transposed, its diagonal
+    # happens to hold the right numbers, which a transposed matrix does not earn.
+    body = "  grad W[1](2): [[-0.258398, -0.516796], [-0.258398, -0.516796]]\n"
+    result = check_file(sheet(tmp_path, body))
+    entries = group_entries(result, "grad W[1](2)")
+    assert [e.mark for e in entries] == ["wrong"] * 4
+    assert {e.cause for e in entries} == {"transposed"}
+    assert "right number, but the matrix is transposed" in entries[0].message
+    assert "belongs at" in entries[1].message
+
+
+# --------------------------------------------------------------------------- double counting
+
+
+# Two spellings of one quantity in one file (h(1) = 0.549834 by the lecture).
+SPELLINGS = [
+    ("J: 19.628", "cost: 19.628"),
+    ("J: 19.628", "J : 19.628"),
+    ("h(1): [0.55, 0.55]", "a[1](1): [0.55, 0.55]"),
+    ("h(1): [0.55, 0.55]", "h[1](1): [0.55, 0.55]"),
+    ("yhat(1): [0.21, 0.21]", "ŷ(1): [0.21, 0.21]"),
+    ("yhat(1): [0.21, 0.21]", "YHAT(1): [0.21, 0.21]"),
+    ("J(1): 11.074", "J(01): 11.074"),
+    ("W[1] new: [[0.205, 0.205], [0.27, 0.27]]", "W[1]new: [[0.205, 0.205], [0.27, 0.27]]"),
+    ("grad W[2](1): [[-2.79, -3.79], [-1.534, -2.084], [-1.534, -2.084]]",
+     "gradW[2](1): [[-2.79, -3.79], [-1.534, -2.084], [-1.534, -2.084]]"),
+    ("grad W[1](t): [[~, ~], [~, ~]]", "gradW[1](t): [[~, ~], [~, ~]]"),
+]
+
+
+@pytest.mark.parametrize("first, second", SPELLINGS, ids=[s[1] for s in SPELLINGS])
+def test_a_quantity_given_twice_is_refused(tmp_path, first, second):
+    path = sheet(tmp_path, f"  {first}\n  {second}\n")
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "given twice" in result.output or "duplicate key" in result.output
+
+
+@pytest.mark.parametrize("body", [
+    "  h(1): [0.55, 0.55]\n  update 1:\n    h(1): [0.55, 0.55]\n",
+    "  update 1:\n    h(1): [0.55, 0.55]\n  update 01:\n    h[1](1): [0.55, 0.55]\n",
+    "  J: 19.628\n  J: 19.628\n",
+    "  grad W[1](t): [[~, ~], [~, ~]]\n  update 1:\n    grad W[1](t): [[~, ~], [~, ~]]\n",
+])
+def test_a_quantity_given_again_in_another_section_is_refused(tmp_path, body):
+    result = runner.invoke(app, ["check", str(sheet(tmp_path, body))])
+    assert result.exit_code == 2
+    assert "given twice" in result.output or "duplicate key" in result.output
+
+
+def test_a_formula_of_numbers_needs_the_figures_of_its_value(tmp_path):
+    # h(1) = sigma(0.2) = 0.549834 (by hand below).  0.55 is right as written (2
+    # figures); 0.5 has too few; so has 0.5 * 1.0, though "1.0" has two figures.
+    h1 = 1 / (1 + math.exp(-0.2))
+    assert abs(h1 - 0.549834) < 1e-6
+    body = ('  h(1): ["0.5 * 1.0", "0.5 + 0.05"]\n  h(2): ["1.0 * 0.5", "0.55 * 1.00"]\n'
+            '  yhat(1): ["0.2 + 0.0", "0.21 + 0.00"]\n')
+    result = check_file(sheet(tmp_path, body))
+    assert [e.mark for e in group_entries(result, "h(1)")] == ["wrong", "correct"]
+    # h(2) = sigma(0.3) = 0.574443: 0.5 is wrong however written, 0.55 * 1.00 = 0.55 too
+    assert abs(1 / (1 + math.exp(-0.3)) - 0.574443) < 1e-6
+    assert [e.mark for e in group_entries(result, "h(2)")] == ["wrong", "wrong"]
+    # yhat(1) = 0.1 + 0.2 h(1) = 0.209967: 0.2 (one figure) is not enough; 0.21 is right
+    assert [e.mark for e in group_entries(result, "yhat(1)")] == ["wrong", "correct"]
+    assert result.credited == 2
+
+
+def test_every_entry_is_marked_once(tmp_path):
+    # The whole lecture answer sheet, with a few keys spelled differently: one mark
+    # per entry of the worked solution, however the keys are spelled.
+    body = ("  h(1): [0.55, 0.55]\n  ŷ(1): [0.21, 0.21]\n  J(1): 11.074\n"
+            "  a[1](2): [0.574, 0.574]\n  YHAT(2): [0.215, 0.215]\n  cost: 19.628\n"
+            "  gradW[2](1): [[-2.79, -3.79], [-1.534, -2.084], [-1.534, -2.084]]\n")
+    result = check_file(sheet(tmp_path, body))
+    # 2 + 2 + 1 + 2 + 2 + 1 + 6 entries
+    assert result.total == 16
+    assert result.credited == 16
+
+
+@pytest.mark.parametrize("written", ["0.000e5", "0.000e2", "0.0000e3", "0.00e5", "00.000e4"])
+def test_zero_with_an_exponent_is_not_right_as_written(tmp_path, written):
+    # 0.000e5 has three digits after its point but is written to the hundreds: "as
+    # written" it would stand for anything within 50 of 0, the lecture's h(1) =
+    # 0.549834 and J = 19.628361 included.
+    result = check_file(sheet(tmp_path, f"  h(1): [{written}, 0.55]\n  J: {written}\n"))
+    assert [e.mark for e in group_entries(result, "h(1)")] == ["wrong", "correct"]
+    assert [e.mark for e in group_entries(result, "J")] == ["wrong"]
+
+
+@pytest.mark.parametrize("written, mark", [
+    ("5.50e-1", "correct"),          # 0.550: three figures, right as written
+    ("5.5e-1", "correct"),           # 0.55: two figures
+    ("5e-1", "wrong"),               # 0.5: one figure, too few
+    ("0.0055e2", "correct"),         # 0.55 again
+    ("0.005e2", "wrong"),            # 0.5, one figure
+])
+def test_numbers_with_exponents_are_as_precise_as_their_last_digit(tmp_path, written, mark):
+    result = check_file(sheet(tmp_path, f"  h(1): [{written}, ~]\n"))
+    assert group_entries(result, "h(1)")[0].mark == mark
+
+
+def test_a_formula_of_numbers_is_as_precise_as_its_finest_place(tmp_path):
+    # "0.000e5 + 0.55" is 0.55, written to the hundredths by its 0.55 (the 0.000e5 is
+    # written to the hundreds); h(1) = 0.549834 by the lecture: right as written.
+    # "0.000e5 + 0.5" is 0.5: one figure, too few.
+    body = '  h(1): ["0.000e5 + 0.55", "0.000e5 + 0.5"]\n'
+    result = check_file(sheet(tmp_path, body))
+    assert [e.mark for e in group_entries(result, "h(1)")] == ["correct", "wrong"]
