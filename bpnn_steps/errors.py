@@ -13,6 +13,7 @@ class ExitCode(IntEnum):
     WRONG_ANSWERS = 1      # check: at least one answer is not right
     BAD_INPUT = 2          # a bad file or a bad command line (ProblemError, usage errors)
     INTERRUPTED = 130      # Ctrl-C: 128 + SIGINT, as shells report it
+    READER_GONE = 141      # the pipe's reader stopped reading (| head): 128 + SIGPIPE
 
 
 class ProblemError(Exception):
@@ -39,3 +40,8 @@ class ProblemError(Exception):
             where = f"line {self.line}: "
         key = f"{self.key} " if self.key else ""
         return f"{where}{key}{self.message}"
+
+
+class ProblemNote(UserWarning):
+    """Something in a file that is accepted but has no effect (a key that does not
+    apply): a warning for the Python API, a ``note:`` line on stderr for the CLI."""

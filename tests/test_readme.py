@@ -204,8 +204,6 @@ def _first_yaml_block(page: str) -> str:
     return found.group(1)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9, item 6: a key irrelevant to the method "
-                   "(batch_size with method: batch) is an error today, to become a note")
 def test_the_problem_file_example_solves(tmp_path: Path) -> None:
     """docs/problem-files.md's annotated problem file is one that bpnn-steps accepts."""
     (tmp_path / "example.yaml").write_text(_first_yaml_block("docs/problem-files.md"),

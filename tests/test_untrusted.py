@@ -400,8 +400,9 @@ def test_template_outputs_that_cannot_be_written_are_clear_errors(tmp_path):
     loop = tmp_path / "loop.yaml"
     os.symlink(tmp_path / "other.yaml", loop)
     os.symlink(loop, tmp_path / "other.yaml")
+    # the loop is named for what it is before any "already exists" (test_write_errors)
     one_clear_error(run("check", "--template", "lecture_122", "-o", str(loop)),
-                    "already exists")
+                    "Too many levels of symbolic links")
     one_clear_error(run("check", "--template", "lecture_122", "-o",
                         str(tmp_path / ("n" * 300 + ".yaml"))), "cannot write")
 

@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from .._version import __version__
-from .boundary import PROG, BoundedGroup
+from .boundary import PROG, BoundedGroup, console_boundary
 from .check import check
 from .derive import derive
 from .export import export
@@ -61,4 +61,5 @@ app.command()(train)
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    with console_boundary():
+        app()

@@ -20,7 +20,7 @@ from .boundary import exit_with
 from .formats import GRADEBOOK, MARKING, Marking
 from .options import (Format, allow_read_option, decimals_option, format_option,
                       output_option, read_access, round_as_you_go_option)
-from .output import deliver, emit
+from .output import deliver, emit, to_stdout
 
 if TYPE_CHECKING:
     from ..files.untrusted import ReadAccess
@@ -114,13 +114,17 @@ def _template(source: str, output: Optional[Path], updates: Optional[int],
     from ..files.problem_file import read_problem_document
     from ..marking.marker import checkable
     from ..maths.engine import solve
+    from ..maths.workload import check_workload
 
-    # lexists: a link (even a loop) counts as there; a name too long is the writer's to
-    # report (Path.exists raises for it)
+    if output is not None and not to_stdout(output):
+        from ..files.textio import check_writable
+        check_writable(output)
+    # lexists: a link counts as there (a loop was refused by check_writable)
     if output is not None and os.path.lexists(output) and not force:
         raise ProblemError("already exists; use --force to overwrite it", file=str(output))
     document = read_problem_document(source, access=access)
     prob = checkable(document.problem)
+    check_workload(prob)
     trace = solve(prob)
     ref = problem_reference(source, document.path, output)
     emit(template_text(prob, ref, [s.samples for s in trace.steps], updates), output)
@@ -132,7 +136,7 @@ def _template(source: str, output: Optional[Path], updates: Optional[int],
 def _batch(folder: Path, problem: Optional[str], options: "Options", fmt: Format,
            output: Optional[Path], access: "ReadAccess") -> None:
     """Mark every answer file of ``folder``; the gradebook goes into the folder -o."""
-    from ..files.textio import write_atomic
+    from ..files.textio import make_output_folder, write_atomic
     from ..marking.gradebook import mark_folder
 
     target = output if output is not None else Path(".")
@@ -142,11 +146,7 @@ def _batch(folder: Path, problem: Optional[str], options: "Options", fmt: Format
     if target.exists() and not target.is_dir():
         raise ProblemError("is not a folder (with --batch, -o names the folder for the "
                            "gradebook)", file=str(target))
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ProblemError(f"cannot create the folder: {exc.strerror or exc}",
-                           file=str(target)) from None
+    make_output_folder(target)        # the gradebook's own folder; not missing parents
     book = mark_folder(folder, problem, options, access)
     write_atomic(target / "gradebook.csv", book.to_csv())
     write_atomic(target / "gradebook.json", book.to_json())

@@ -35,9 +35,14 @@ def derive(
     """Derive dJ/dw for every weight with the chain rule, in the lecture's notation:
     the matrix form of each layer's gradient, every entry written out, the update."""
     from ..files.problem_file import read_problem_document
+    from ..files.textio import check_writable
+    from ..maths.workload import derive_workload
 
+    if output is not None and str(output) != "-":
+        check_writable(output)         # before the work (pdflatex), not after it
     document = read_problem_document(problem, access=read_access(allow_read))
     prob = document.problem
+    derive_workload(prob, verify=verify)
     if verify:
         from ..maths.symbolic import check_with_sympy
 

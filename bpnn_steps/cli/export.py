@@ -17,9 +17,9 @@ import typer
 from ..errors import ProblemError
 from ..present.tutorial_sheet import Sheet
 from .formats import SHEET
-from .options import (Format, allow_read_option, decimals_option, epochs_option,
-                      format_option, output_option, problem_argument, read_access, show_option,
-                      show_spec)
+from .options import (Format, allow_read_option, decimals_option, epochs_option, format_option,
+                      output_option, problem_argument, read_access, show_option, show_spec,
+                      shown_updates)
 from .output import emit, to_stdout
 
 
@@ -44,14 +44,19 @@ def export(
     """Write a tutorial sheet (question, worked solution or both) as LaTeX, PDF or
     Markdown."""
     from ..files.problem_file import read_problem_document
+    from ..files.textio import check_writable
+    from ..maths.workload import export_workload
     from ..present.tutorial_sheet import tutorial_sheet
 
     if pdf and fmt is not Format.latex:
         raise ProblemError("--pdf makes a PDF from LaTeX; leave out --format markdown")
+    if output is not None and str(output) != "-":
+        check_writable(output)         # before the work (pdflatex), not after it
     document = read_problem_document(problem, access=read_access(allow_read))
     prob = document.problem
     if epochs is not None:
         prob = prob.with_training(epochs=epochs)
+    export_workload(prob, shown_updates(show), derivation=sheet is Sheet.derivation)
     with show_spec(show):
         content = tutorial_sheet(prob, sheet, decimals=decimals, show=show)
     from ..render.registry import renderer

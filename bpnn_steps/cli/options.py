@@ -4,7 +4,7 @@ differs, its help text."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -89,7 +89,8 @@ def read_access(folders: list[Path] | None) -> ReadAccess:
 
 
 def epochs_option() -> Any:
-    return typer.Option("--epochs", "-e", min=1, help="Override the file's training.epochs.")
+    return typer.Option("--epochs", "-e", min=1, max=1_000_000_000,
+                        help="Override the file's training.epochs.")
 
 
 @contextmanager
@@ -101,3 +102,15 @@ def show_spec(show: str) -> Iterator[None]:
     except ValueError as err:
         raise ProblemError(f"--show {show!r}: {err}; expected auto, all, none, or a list of "
                            "first, last, every:K, numbers and ranges such as 1-3") from None
+
+
+def shown_updates(show: str) -> Callable[[int], int]:
+    """``--show`` as the number of updates it puts in full in a run of so many
+    updates (a bad ``--show`` is bad input naming the option)."""
+    def count(updates: int) -> int:
+        from ..present.report import select_steps
+
+        with show_spec(show):
+            return len(select_steps(updates, show))
+
+    return count

@@ -25,11 +25,49 @@ def emit(text: str, output: Path | None) -> None:
     stdout; it ends with exactly the newline it has, or one added."""
     text = text if text.endswith("\n") else text + "\n"
     if output is None or str(output) == "-":
-        sys.stdout.write(text)
+        write_stdout(text)
         return
     from ..files.textio import write_atomic
     write_atomic(output, text)
     sys.stderr.write(f"wrote {output}\n")
+
+
+def write_stdout(text: str) -> None:
+    """Write ``text`` to standard output now; a full disk or a closed pipe is bad
+    output, reported by :func:`flush_stdout`'s message."""
+    try:
+        sys.stdout.write(text)
+    except OSError as exc:
+        raise stdout_failed(exc) from None
+    flush_stdout()
+
+
+def flush_stdout() -> None:
+    """Push what standard output holds; if it cannot take it (/dev/full, a closed
+    pipe), raise the ProblemError that says so and drop what is left, so that
+    Python's own flush at exit does not fail a second time with a traceback."""
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        raise stdout_failed(exc) from None
+    except ValueError:          # closed by a test harness: nothing is pending
+        pass
+
+
+def stdout_failed(exc: OSError) -> Exception:
+    """The error for output that standard output refused, after silencing it."""
+    from ..errors import ProblemError
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass                    # not a real file (a test harness's buffer)
+    if isinstance(exc, BrokenPipeError):
+        return exc              # | head has all it wants: no message (see error_boundary)
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return ProblemError(f"cannot write to standard output: {reason}")
 
 
 def console(width: int | None = None) -> Console:

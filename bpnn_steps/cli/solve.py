@@ -9,9 +9,9 @@ from typing import Annotated, Optional
 import typer
 
 from .formats import SOLUTION, Solution, solution
-from .options import (Format, allow_read_option, decimals_option, epochs_option,
-                      format_option, output_option, problem_argument, read_access,
-                      round_as_you_go_option, show_option, show_spec)
+from .options import (Format, allow_read_option, decimals_option, epochs_option, format_option,
+                      output_option, problem_argument, read_access, round_as_you_go_option,
+                      show_option, show_spec, shown_updates)
 from .output import deliver
 
 
@@ -35,11 +35,13 @@ def solve(
     """Solve a problem and show every step: feed-forward, back-propagation, update."""
     from ..files.problem_file import load_problem
     from ..maths.engine import solve as run
+    from ..maths.workload import solve_workload
     from ..present.report import select_steps
 
     prob = load_problem(problem, access=read_access(allow_read))
     if epochs is not None:
         prob = prob.with_training(epochs=epochs)
+    solve_workload(prob, shown_updates(show))
     trace = run(prob, round_as_you_go=round_as_you_go)
     with show_spec(show):
         select_steps(len(trace.steps), show)

@@ -16,7 +16,7 @@ from .boundary import exit_with
 from .formats import TRAINING, Training
 from .options import (Format, allow_read_option, decimals_option, epochs_option,
                       format_option, output_option, problem_argument, read_access)
-from .output import deliver
+from .output import deliver, to_stdout
 
 if TYPE_CHECKING:
     from ..maths.training import TrainResult
@@ -90,6 +90,10 @@ def train(
         raise ProblemError(f"--beta must be a number >= 0, got {beta:g}")
     if plot is not None and plot.suffix.lower() not in PLOT_SUFFIXES:
         raise ProblemError(f"--plot: {plot} must end in .png, .svg or .pdf")
+    from ..files.textio import check_writable
+    for target in (save, plot, None if to_stdout(output) else output):
+        if target is not None:
+            check_writable(target)      # before training, not after it: nothing is lost
     document = read_problem_document(problem, seed=seed, access=read_access(allow_read))
     prob = _with_overrides(document.problem, epochs=epochs, learning_rate=learning_rate,
                            method=method, batch_size=batch_size, beta=beta, shuffle=shuffle)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
+from dataclasses import replace
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ..maths.activations import ACTIVATIONS, hidden_names
-from ..errors import ProblemError
+from ..errors import ProblemError, ProblemNote
 from ..maths.losses import LOSSES
 from ..model.problem import METHODS, Problem, Training
 from .bundled import resolve_path, shown_name
@@ -30,7 +32,13 @@ from .yamldoc import (Doc, YamlMapping, as_boolean, as_choice, as_integer, as_ma
 if TYPE_CHECKING:
     from ..maths.datasets import Generator
 
-MAX_FILE_BYTES = 20_000_000
+# A problem file is read by ruamel.yaml's pure-Python parser (line numbers for every
+# message), at some tens of microseconds per character: large data go in a CSV file.
+MAX_FILE_BYTES = 2_000_000
+MAX_LAYER_WIDTH = 1_000_000
+MAX_WEIGHTS = 10_000_000       # every W[n] is built while the file is read: 80 MB
+MAX_EPOCHS = 1_000_000_000
+MAX_BATCH_SIZE = 1_000_000_000
 
 TOP_KEYS = ("title", "description", "network", "loss", "data", "weights", "training")
 NETWORK_KEYS = ("layers", "activations")
@@ -100,8 +108,12 @@ def _network(doc: Doc, root: YamlMapping) -> tuple[tuple[int, ...], tuple[str, .
     if isinstance(raw, str) or not isinstance(raw, Sequence) or len(raw) < 2:
         raise doc.error("network.layers", "must list at least two layer sizes [N, ..., K], "
                         f"got {describe(raw)}", line)
-    layers = tuple(as_integer(doc, n, f"network.layers[{i}]", item_line(raw, i, line), 1)
-                   for i, n in enumerate(raw))
+    layers = tuple(as_integer(doc, n, f"network.layers[{i}]", item_line(raw, i, line), 1,
+                              MAX_LAYER_WIDTH) for i, n in enumerate(raw))
+    weights = sum((n + 1) * m for n, m in zip(layers, layers[1:]))
+    if weights > MAX_WEIGHTS:
+        raise doc.error("network.layers", f"{list(layers)} has {weights:,} weights; at most "
+                        f"{MAX_WEIGHTS:,}", line)
 
     line = value_line(net, "activations")
     raw = net["activations"]
@@ -263,9 +275,9 @@ def _training(doc: Doc, root: YamlMapping) -> Training:
     if "method" in node:
         values["method"] = as_choice(doc, *at("method"), METHODS)
     if "batch_size" in node:
-        values["batch_size"] = as_integer(doc, *at("batch_size"), 1)
+        values["batch_size"] = as_integer(doc, *at("batch_size"), 1, MAX_BATCH_SIZE)
     if "epochs" in node:
-        values["epochs"] = as_integer(doc, *at("epochs"), 1)
+        values["epochs"] = as_integer(doc, *at("epochs"), 1, MAX_EPOCHS)
     if "l2" in node:
         beta = as_number(doc, *at("l2"))
         if beta < 0:
@@ -338,10 +350,12 @@ def problem_from_tree(root: Any, name: str, *, home: Path | None = None,
                         value_line(root, "loss"))
     training = _training(doc, root)
     if training.method != "minibatch" and training.batch_size is not None:
+        # CONTRACT section 2 writes batch_size beside method: batch: accepted, with a note.
         node = root["training"]
-        raise doc.error("training.batch_size", f"applies to method minibatch only, but method "
-                        f"is {training.method}; remove it or set method: minibatch",
-                        key_line(node, "batch_size"))
+        note = doc.error("training.batch_size", f"applies to method minibatch only; the method "
+                         f"is {training.method}, so it is ignored", key_line(node, "batch_size"))
+        warnings.warn(ProblemNote(str(note)), stacklevel=2)
+        training = replace(training, batch_size=None)
     x, y, x_test, y_test = data_section(doc, root, layers, loss, home, access)
     weights, origin = _weights(doc, root, layers, training.seed)
     return Problem(layers=layers, activations=activations, loss=loss, x=x, y=y,

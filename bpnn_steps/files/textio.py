@@ -40,36 +40,85 @@ def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
 
 
-def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
-    """Write ``data`` to ``path`` so that a reader never sees half a file.
+def check_writable(path: str | os.PathLike[str]) -> None:
+    """Refuse, before any work is done, an output path that cannot be written.
 
-    A regular file (or a new one) is written to a temporary file in the same
-    folder and renamed over the target, keeping an existing file's permissions.
-    A symbolic link is followed (the file it points to is replaced, the link
-    stays).  Anything else that is not a regular file (/dev/null, a pipe) is
-    written directly: renaming over it would replace the device.
+    The one folder policy of every command: an output file's folder must exist
+    (nothing creates missing folders silently); the path must not be a folder,
+    a symbolic-link loop or a name the system cannot hold.
     """
     shown = str(path)
     if not shown:
         raise ProblemError("cannot write: the output file name is empty", file="''")
+    try:
+        target = Path(os.path.realpath(path))
+        if target.is_dir():
+            raise ProblemError("cannot write: it is a folder", file=shown)
+        try:
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                return                # a device or a pipe (/dev/null, /dev/stdout)
+        except FileNotFoundError:
+            pass                      # a new file (or a link to one): its folder must exist
+        folder = target.parent
+        if not folder.is_dir():
+            raise ProblemError(f"cannot write: folder {str(Path(path).parent)!r} does not "
+                               "exist (create it first)", file=shown)
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ProblemError(f"cannot write: permission denied (folder "
+                               f"{str(Path(path).parent)!r})", file=shown)
+    except OSError as exc:           # too long a name, a symbolic-link loop, ...
+        raise ProblemError(f"cannot write: {exc.strerror or exc}", file=shown) from None
+    except ValueError as exc:        # a NUL character in the name
+        raise ProblemError(f"cannot write: {exc}", file=shown) from None
+
+
+def make_output_folder(path: str | os.PathLike[str]) -> None:
+    """Create a command's own output folder (``check --batch -o DIR``) if it is not
+    there yet; its parent must exist, as for every output file."""
+    shown = str(path)
+    folder = Path(path)
+    try:
+        if folder.is_dir():
+            return
+        if folder.exists() or folder.is_symlink():
+            raise ProblemError("is not a folder", file=shown)
+        parent = folder.parent
+        if not parent.is_dir():
+            raise ProblemError(f"cannot create the folder: folder {str(parent)!r} does not "
+                               "exist (create it first)", file=shown)
+        folder.mkdir()
+    except OSError as exc:
+        raise ProblemError(f"cannot create the folder: {exc.strerror or exc}",
+                           file=shown) from None
+    except ValueError as exc:
+        raise ProblemError(f"cannot create the folder: {exc}", file=shown) from None
+
+
+def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
+    """Write ``data`` to ``path`` so that a reader never sees half a file.
+
+    A regular file (or a new one) is written to a temporary file in the same
+    folder and renamed over the target, keeping an existing file's permissions,
+    so a failed write (a full disk) leaves an existing file as it was.
+    A symbolic link is followed (the file it points to is replaced, the link
+    stays).  Anything else that is not a regular file (/dev/null, a pipe) is
+    written directly: renaming over it would replace the device.
+    """
+    check_writable(path)
+    shown = str(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     target = Path(os.path.realpath(path))
     try:
-        if target.is_dir():
-            raise ProblemError("cannot write: it is a folder", file=shown)
         if target.exists() and not target.is_file():
             with target.open("wb") as handle:
                 handle.write(payload)
             return
         folder = target.parent
-        if not folder.is_dir():
-            raise ProblemError(f"cannot write: folder {str(Path(path).parent)!r} does not "
-                               "exist", file=shown)
         mode = (stat.S_IMODE(target.stat().st_mode) if target.exists()
                 else 0o666 & ~_umask())
         import tempfile     # on use: printing to the terminal never needs it (start-up)
 
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:200]}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise ProblemError(f"cannot write: {exc.strerror or exc}", file=shown) from None
     try:

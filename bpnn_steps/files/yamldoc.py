@@ -78,10 +78,11 @@ def describe(value: Any) -> str:
     return shown_number(value) if isinstance(value, (int, float)) else shown_key(repr(value))
 
 
-def shown_number(value: int | float) -> str:
-    """A number from a file as a message quotes it: as written when short, else cut."""
+def shown_number(value: int | float, grouped: bool = False) -> str:
+    """A number from a file as a message quotes it: as written (or with thousands
+    separators) when short, else cut."""
     try:
-        text = str(value)
+        text = f"{value:,}" if grouped else str(value)
     except ValueError:                  # an int too long to convert
         return "a number with thousands of digits"
     return text if len(text) <= 40 else text[:40] + "..."
@@ -138,16 +139,26 @@ def looks_numeric(text: str) -> bool:
     return True
 
 
-def as_integer(doc: Doc, value: Any, key: str, line: int | None, minimum: int) -> int:
+# The largest whole number any key takes unless it sets its own limit: a seed, say.
+MAX_WHOLE = 2**63 - 1
+
+
+def as_integer(doc: Doc, value: Any, key: str, line: int | None, minimum: int,
+               maximum: int = MAX_WHOLE) -> int:
+    """A whole number written as one (``3``, not ``3.0`` or ``3e0``: a float is not
+    a count, and ``1e308`` would pass as one) from ``minimum`` to ``maximum``."""
     reject_tags(doc, value, key, line)
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise doc.error(key, f"must be a whole number >= {minimum}, got {describe(value)}",
-                            line)
+        hint = ""
+        if isinstance(value, float) and value.is_integer() and abs(value) <= maximum:
+            hint = f" (write it as {int(value)}, without a decimal point or exponent)"
+        raise doc.error(key, f"must be a whole number >= {minimum}, got "
+                        f"{describe(value)}{hint}", line)
     if value < minimum:
         raise doc.error(key, f"must be a whole number >= {minimum}, got {shown_number(value)}",
+                        line)
+    if value > maximum:
+        raise doc.error(key, f"must be at most {maximum:,}, got {shown_number(value, True)}",
                         line)
     return int(value)
 
@@ -212,11 +223,48 @@ def as_matrix(doc: Doc, value: Any, key: str, line: int | None, *,
     return np.array(rows, dtype=float)
 
 
+# ruamel.yaml's scanner builds a comment one character at a time, which takes time
+# quadratic in the comment's length once the heap has grown (a 0.8 MB comment line:
+# 10-20 s).  Comments are never read, so a long one is refused before the parse.
+MAX_COMMENT_CHARS = 10_000
+
+
+# ruamel.yaml's round-trip parser (the one that keeps line numbers) takes some 50 to
+# 250 microseconds per value: a file of a million tiny values would take minutes.
+# Commas and line breaks bound the number of values; large data belong in a CSV file.
+MAX_YAML_ITEMS = 100_000
+
+
+def check_comment_lines(text: str, name: str) -> None:
+    """Refuse, before the parse, a file whose parse would take too long: more than
+    MAX_YAML_ITEMS values, or a line longer than MAX_COMMENT_CHARS that holds a
+    comment."""
+    if len(text) <= MAX_COMMENT_CHARS:
+        return
+    items = text.count(",") + text.count("\n")
+    if items > MAX_YAML_ITEMS:
+        raise ProblemError(f"is too large to read: about {items:,} values (commas and lines), "
+                           f"at most {MAX_YAML_ITEMS:,}; put large data sets in a CSV file "
+                           "(data: {csv: ...})", file=name)
+    for number, line in enumerate(text.splitlines(), start=1):
+        if len(line) > MAX_COMMENT_CHARS and _has_comment(line):
+            raise ProblemError(f"has a comment line of {len(line):,} characters; at most "
+                               f"{MAX_COMMENT_CHARS:,} (shorten or split it)", file=name,
+                               line=number)
+
+
+def _has_comment(line: str) -> bool:
+    """Whether a YAML line may hold a comment: '#' at its start or after a blank."""
+    stripped = line.lstrip()
+    return stripped.startswith("#") or " #" in line or "\t#" in line
+
+
 def parse_yaml(text: str, name: str) -> Any:
     """Parse YAML 1.2 text with line numbers kept; syntax errors become ProblemError."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    check_comment_lines(text, name)
     yaml = YAML(typ="rt", pure=True)
     try:
         return yaml.load(text)

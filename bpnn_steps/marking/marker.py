@@ -242,6 +242,7 @@ def load(answers_path: str | os.PathLike[str], problem: str | os.PathLike[str] |
     for display.  Files are read inside their folders as ``access`` allows.  Bad
     input raises ProblemError."""
     from ..maths.engine import solve
+    from ..maths.workload import check_workload
     from ..files.problem_file import load_problem
 
     root, text = read_root(answers_path)
@@ -253,6 +254,7 @@ def load(answers_path: str | os.PathLike[str], problem: str | os.PathLike[str] |
                             access=access)
         name = header.problem_ref or prob.source
     prob = checkable(prob)
+    check_workload(prob)
     trace = solve(prob)
     schedule = [s.samples for s in trace.steps]
     sheet = read_answers(header, prob, schedule)

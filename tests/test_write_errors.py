@@ -1,0 +1,216 @@
+"""Output that cannot be written: one clear message and exit code 2, never a
+traceback, never a half-written or destroyed output file; one folder policy for
+every command (an output's folder must exist; only ``check --batch -o DIR`` makes
+its own folder, never that folder's missing parents)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from helpers import cli_env, console_script
+
+from bpnn_steps.cli.app import app
+
+runner = CliRunner()
+FULL = Path("/dev/full")
+needs_dev_full = pytest.mark.skipif(not FULL.exists(), reason="needs /dev/full (Linux)")
+LONG_NAME = "a" * 300 + ".txt"          # longer than any file system's 255
+
+
+def invoke(*args: str, cwd: Path | None = None):
+    if cwd is None:
+        return runner.invoke(app, list(args))
+    old = Path.cwd()
+    os.chdir(cwd)
+    try:
+        return runner.invoke(app, list(args))
+    finally:
+        os.chdir(old)
+
+
+def refused(result, *words: str) -> None:
+    """Exit 2, one line on stderr holding ``words``, no traceback."""
+    assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("bpnn-steps: error: "), result.stderr
+    assert "Traceback" not in result.stderr and result.exception is None or \
+        isinstance(result.exception, SystemExit)
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+
+
+# --------------------------------------------------------------------------- stdout
+
+
+@needs_dev_full
+@pytest.mark.parametrize("args", [
+    ("solve", "lecture_122"),
+    ("solve", "lecture_122", "--format", "json"),
+    ("derive", "quiz_11"),
+    ("check", "--template", "lecture_122"),
+    ("list",),
+    ("--help",),
+    ("--version",),
+], ids=lambda a: " ".join(a))
+def test_a_full_standard_output_is_one_message(args):
+    with FULL.open("w") as full:
+        done = subprocess.run([console_script(), *args], stdout=full, stderr=subprocess.PIPE,
+                              env=cli_env(), text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == ("bpnn-steps: error: cannot write to standard output: "
+                           "No space left on device\n")
+
+
+# --------------------------------------------------------------------------- -o targets
+
+
+@needs_dev_full
+def test_a_full_disk_as_the_output_file():
+    refused(invoke("solve", "lecture_122", "-o", str(FULL)), "/dev/full", "cannot write",
+            "No space left")
+
+
+@pytest.mark.parametrize("command", [
+    ("solve", "lecture_122"),
+    ("derive", "quiz_11"),
+    ("export", "lecture_122"),
+    ("check", "--template", "lecture_122"),
+])
+def test_bad_output_paths_are_clear_errors(tmp_path, command):
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    cases = {
+        "folder": "it is a folder",
+        LONG_NAME: "too long",
+        "loop": "symbolic links",
+        "missing/x.txt": "folder 'missing' does not exist",
+    }
+    for target, words in cases.items():
+        result = invoke(*command, "-o", target, cwd=tmp_path)
+        refused(result, words)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "loop"]
+
+
+def test_a_failed_write_keeps_the_existing_file(tmp_path, monkeypatch):
+    from bpnn_steps.errors import ProblemError
+    from bpnn_steps.files import textio
+
+    target = tmp_path / "solution.txt"
+    target.write_text("the old solution\n")
+
+    def fail(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(textio.os, "replace", fail)
+    with pytest.raises(ProblemError, match="No space left on device"):
+        textio.write_atomic(target, "the new one\n")
+    assert target.read_text() == "the old solution\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["solution.txt"]   # no temporary left
+
+
+def test_writing_to_a_device_writes_in_place(tmp_path):
+    from bpnn_steps.files.textio import write_atomic
+
+    write_atomic(os.devnull, "nothing\n")          # not replaced by a regular file
+    assert Path(os.devnull).exists() and not Path(os.devnull).is_file()
+
+
+# --------------------------------------------------------------------------- folders
+
+
+def test_no_command_creates_a_missing_folder(tmp_path):
+    answers = tmp_path / "answers"
+    answers.mkdir()
+    for args in (("new", "nodir/p.yaml"),
+                 ("solve", "lecture_122", "-o", "nodir/s.txt"),
+                 ("export", "lecture_122", "-o", "nodir/s.tex"),
+                 ("derive", "quiz_11", "-o", "nodir/d.txt"),
+                 ("check", "--template", "lecture_122", "-o", "nodir/t.yaml"),
+                 ("check", "--batch", "answers", "-o", "nodir/marks")):
+        result = invoke(*args, cwd=tmp_path)
+        refused(result, "'nodir'", "does not exist")
+        assert not (tmp_path / "nodir").exists(), args
+
+
+def test_the_batch_folder_itself_is_created(tmp_path):
+    answers = tmp_path / "answers"
+    answers.mkdir()
+    template = invoke("check", "--template", "lecture_122", "-o", "answers/a.yaml",
+                      cwd=tmp_path)
+    assert template.exit_code == 0, template.stderr
+    result = invoke("check", "--batch", "answers", "-o", "marks", cwd=tmp_path)
+    assert result.exit_code == 1, result.stderr          # a blank sheet is not right
+    assert (tmp_path / "marks" / "gradebook.csv").is_file()
+
+
+def test_train_checks_its_outputs_before_training(tmp_path, monkeypatch):
+    from bpnn_steps.maths import training
+
+    def never(*args, **kwargs):
+        raise AssertionError("trained before checking the output paths")
+
+    monkeypatch.setattr(training, "train", never)
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    for option, target, words in (("--plot", "nodir/x.png", "does not exist"),
+                                  ("--save", "nodir/t.yaml", "does not exist"),
+                                  ("-o", "nodir/s.txt", "does not exist"),
+                                  ("--save", "loop", "symbolic links"),
+                                  ("-o", LONG_NAME, "too long")):
+        refused(invoke("train", "lecture_122", option, target, cwd=tmp_path), words)
+
+
+# --------------------------------------------------------------------------- the boundary
+
+
+@pytest.mark.parametrize("error, words", [
+    (MemoryError(), "out of memory"),
+    (OSError(5, "Input/output error", "some.yaml"), "some.yaml: Input/output error"),
+])
+def test_the_boundary_turns_the_environment_s_failures_into_one_line(monkeypatch, error, words):
+    from bpnn_steps.maths import engine
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(engine, "solve", fail)
+    refused(invoke("solve", "lecture_122"), words)
+
+
+def test_a_note_is_written_once(tmp_path):
+    problem = tmp_path / "p.yaml"
+    problem.write_text("network: {layers: [1, 2, 2], activations: [sigmoid, linear]}\n"
+                       "data: {x: [[1], [2]], y: [[3, 4], [6, 5]]}\nweights: {fill: 0.1}\n"
+                       "training: {learning_rate: 0.5, method: batch, batch_size: 2}\n")
+    answers = tmp_path / "answers"
+    answers.mkdir()
+    for name in ("a", "b", "c"):
+        (answers / f"{name}.yaml").write_text("problem: ../p.yaml\nanswers: {}\n")
+    result = invoke("check", "--batch", "answers", "-o", "marks", cwd=tmp_path)
+    assert result.exit_code == 1, result.stderr
+    notes = [line for line in result.stderr.splitlines() if "note:" in line]
+    assert len(notes) == 1, result.stderr
+    assert notes[0].endswith("p.yaml:4: training.batch_size applies to method minibatch only; "
+                             "the method is batch, so it is ignored")
+
+
+@pytest.mark.parametrize("args", [("solve", "lecture_122"), ("check", "--template", "quiz_11"),
+                                  ("derive", "lecture_122", "--format", "json")],
+                         ids=lambda a: " ".join(a))
+def test_a_reader_that_stopped_reading_ends_the_command_quietly(args):
+    """`bpnn-steps ... | head -1`: the reader has what it wants, so no message and no
+    traceback, and the exit code a shell gives a process ended by SIGPIPE.  (The
+    pipe's reading end is closed before the command writes, as head's is when it
+    has its line.)"""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([console_script(), *args], stdout=write_end,
+                              stderr=subprocess.PIPE, env=cli_env(), text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (141, "")
