@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .marker import CheckResult, Options, check_file
+from .marker import CheckResult, Options, SolvedProblems, check_file
 from .diagnose import MISTAKES
 from ..errors import ProblemError
 
@@ -156,10 +156,11 @@ def mark_folder(folder: str | Path, problem: str | None = None,
                 options: Options | None = None) -> Gradebook:
     """Mark every answer file of ``folder``; bad files become error rows."""
     rows = []
+    solved = SolvedProblems()
     for path in answer_files(folder):
         name = path.name
         try:
-            result = check_file(path, problem, options)
+            result = check_file(path, problem, options, solved)
         except ProblemError as err:
             rows.append(Row(name, path.stem, None, str(err)))
             continue
