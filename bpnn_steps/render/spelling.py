@@ -10,6 +10,7 @@ spell exact values.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from ..maths.activations import ACTIVATIONS
@@ -82,9 +83,33 @@ def _sympy() -> Any:
 # --------------------------------------------------------------------------- Unicode
 
 
+# A worked solution spells the same symbols, and many of the same numbers (weights,
+# inputs), again and again.
+@lru_cache(maxsize=4096)
+def _sym_unicode(tok: Sym) -> str:
+    return tok.unicode()
+
+
+@lru_cache(maxsize=65536)
+def number_unicode(value: float, decimals: int) -> str:
+    """A number as the terminal writes it (numfmt's policy, a real minus sign)."""
+    # -0.0 and 0.0 share an entry: both are written "0".
+    return fmt(value, decimals, minus=MINUS)
+
+
 def unicode(tok: Token, decimals: int, previous: Token | None = None) -> str:
     """One token in Unicode; ``previous`` decides whether a negative number needs
     parentheses (after an operator)."""
+    # The common tokens first, without the isinstance chain.
+    if type(tok) is Num:
+        text = number_unicode(tok.value, decimals)
+        if tok.paren and text[:1] == MINUS and isinstance(previous, Op):
+            return f"({text})"
+        return text
+    if type(tok) is Sym:
+        return _sym_unicode(tok)
+    if type(tok) is Op:
+        return _UNICODE_OPS[tok.kind]
     if isinstance(tok, Sym):
         return tok.unicode()
     if isinstance(tok, Num):
