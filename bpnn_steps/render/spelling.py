@@ -38,6 +38,7 @@ _UNICODE_OPS = {
     OpKind.LN_ONE: " ln(1", OpKind.CLOSE_PAREN_BRACKET: ")]", OpKind.WORD_SPACE: " ",
     OpKind.SIZED_BRACKET_OPEN: "[", OpKind.SIZED_BRACKET_CLOSE: "]",
 }
+_UNICODE_OP_NAMES = {kind._name_: text for kind, text in _UNICODE_OPS.items()}
 _LATEX_OPS = {
     OpKind.PLUS: " + ", OpKind.MINUS: " - ", OpKind.TIMES: r" \times ", OpKind.EQUALS: " = ",
     OpKind.APPROX: r" \approx ", OpKind.SPACE: r"\,", OpKind.GAP: r"\qquad ",
@@ -85,9 +86,10 @@ def _sympy() -> Any:
 
 # A worked solution spells the same symbols, and many of the same numbers (weights,
 # inputs), again and again.
-@lru_cache(maxsize=4096)
-def _sym_unicode(tok: Sym) -> str:
-    return tok.unicode()
+@lru_cache(maxsize=65536)
+def _sym_unicode(fields: tuple[Any, ...]) -> str:
+    # Keyed by the plain tuple of the symbol's fields: compared in C on a hit.
+    return Sym(*fields).unicode()
 
 
 @lru_cache(maxsize=65536)
@@ -107,7 +109,7 @@ def unicode(tok: Token, decimals: int, previous: Token | None = None) -> str:
             return f"({text})"
         return text
     if type(tok) is Sym:
-        return _sym_unicode(tok)
+        return _sym_unicode(tuple(tok))
     if type(tok) is Op:
         return _UNICODE_OPS[tok.kind]
     if isinstance(tok, Sym):
@@ -198,7 +200,14 @@ def expr_unicode(expr: Expr, decimals: int) -> str:
     out = []
     previous: Token | None = None
     for tok in expr:
-        out.append(unicode(tok, decimals, previous))
+        # Operators and symbols, the commonest tokens, spelled here: no call, and no
+        # (slow) hash of the enum.
+        if type(tok) is Op:
+            out.append(_UNICODE_OP_NAMES[tok.kind._name_])
+        elif type(tok) is Sym:
+            out.append(_sym_unicode(tuple(tok)))
+        else:
+            out.append(unicode(tok, decimals, previous))
         previous = tok
     return "".join(out)
 

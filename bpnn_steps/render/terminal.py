@@ -23,10 +23,29 @@ def _char_width(c: str) -> int:
     return 0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
 
 
+# ASCII and the characters of the notation, each checked to take one column: a
+# line made only of these is as wide as it is long.
+_ONE_COLUMN = frozenset(c for c in map(chr, range(128)) if _char_width(c) == 1) | frozenset(
+    c for c in "₀₁₂₃₄₅₆₇₈₉₍₎ₜₖᵢⱼ⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵀŷĥ×−⊙Σ∇∂½²⎡⎢⎣⎤⎥⎦□≈…·–─λβαη"
+    if _char_width(c) == 1)
+
+
 def width(text: str) -> int:
     """Columns a string takes: combining marks (the bar of J̄, W̄) take none, wide
     characters (CJK, emoji) two."""
-    return len(text) if text.isascii() else sum(map(_char_width, text))
+    if text.isascii():
+        return len(text)
+    unusual = set(text) - _ONE_COLUMN
+    if not unusual:
+        return len(text)
+    # One column per character, corrected for each distinct character that is not
+    # one column wide (a line holds many characters but few distinct ones).
+    columns = len(text)
+    for c in unusual:
+        extra = _char_width(c) - 1
+        if extra:
+            columns += extra * text.count(c)
+    return columns
 
 
 def pad(text: str, columns: int) -> str:
