@@ -8,7 +8,7 @@ weights in row 0; a batch of B samples is a (B, size) array, one row per sample.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -279,13 +279,27 @@ def update_count(problem: Problem) -> int:
     return t.epochs * -(-problem.samples // size)
 
 
+def compact(step: Step) -> Step:
+    """An update without its detail (feed-forward and gradients of each sample, the
+    mean and L2 gradients): its weights and cost, all that a summary line shows.
+    Its weights_before are the previous update's weights_after (the same arrays)."""
+    return Step(index=step.index, epoch=step.epoch, samples=step.samples,
+                weights_before=step.weights_before, forward=(), data_cost=step.data_cost,
+                l2_cost=step.l2_cost, cost=step.cost, backward=(), mean_grad=(),
+                l2_grad=(), weights_after=step.weights_after)
+
+
 def solve(problem: Problem, *, round_as_you_go: int | None = None,
-          max_updates: int = MAX_TRACED_UPDATES) -> Trace:
+          max_updates: int = MAX_TRACED_UPDATES,
+          detailed: Callable[[int], Collection[int]] | None = None) -> Trace:
     """Run the problem's training settings and trace every update.
 
     ``round_as_you_go=D`` rounds every intermediate value to D decimals, as a
     hand calculation does, so its drift from the exact calculation can be shown.
     Runs of more than ``max_updates`` updates are refused (use ``train``).
+    ``detailed(count)``, given the number of updates, names the (1-based) updates
+    to keep in full; the others keep a :func:`compact` record, so that memory grows
+    with what is shown, not with the number of updates (None: all in full).
     """
     problem.require_for_solving()
     count = update_count(problem)
@@ -295,6 +309,7 @@ def solve(problem: Problem, *, round_as_you_go: int | None = None,
             f"gives {count:,} updates ({problem.training.epochs:,} epochs); solve traces "
             f"every intermediate of every update, so it stops at {max_updates:,}. Use "
             f"'bpnn-steps train' for long runs, or 'solve --epochs N' for the first few")
+    full = None if detailed is None else frozenset(detailed(count))
     rnd = rounder(round_as_you_go)
     rng = shuffle_rng(problem.training)
     weights: tuple[Array, ...] = tuple(problem.initial_weights())
@@ -308,7 +323,7 @@ def solve(problem: Problem, *, round_as_you_go: int | None = None,
             step = gradient_step(problem, weights, batch, index=len(steps) + 1, epoch=epoch,
                                  rnd=rnd)
             check_finite(problem, step)
-            steps.append(step)
+            steps.append(step if full is None or step.index in full else compact(step))
             weights = step.weights_after
         final_cost = cost(problem, weights)
     epoch_costs.append(final_cost)
