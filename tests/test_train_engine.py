@@ -330,3 +330,26 @@ def test_is_cached_sees_a_compiled_blocked_kernel(tmp_path):
     assert run(check) == "False"
     run(compile_it)
     assert run(check) == "True"
+
+
+def test_record_schedule_does_not_grow_with_the_epoch_count():
+    """10**12 epochs (batch or sgd): at most about MAX_RECORDS recorded epochs, the
+    last epoch among them; nothing of the size of the epoch count is made."""
+    from bpnn_steps.maths.training import MAX_RECORDS, History
+
+    for method in ("batch", "sgd"):
+        p = random_problem(**SGD_181, samples=20, epochs=10**12, test_samples=5)
+        p = p.with_training(method=method)
+        cost_epochs, test_epochs = record_schedule(p)
+        for epochs in (cost_epochs, test_epochs):
+            assert 0 < len(epochs) <= MAX_RECORDS + 1
+            assert epochs[-1] == 10**12 and np.all(np.diff(epochs) > 0)
+        history = History(cost_epochs)
+        stride = int(cost_epochs[0])
+        flags = history.flags(1, 3 * stride + 1)
+        assert np.flatnonzero(flags).tolist() == [stride - 1, 2 * stride - 1, 3 * stride - 1]
+        history.put(2 * stride, 1.5)
+        history.put(2 * stride + 1, 9.0)               # not a recorded epoch: ignored
+        assert history.get(2 * stride) == 1.5 and history.recorded(10**12)
+        epochs, values = history.upto(2 * stride)
+        assert epochs.tolist() == [stride, 2 * stride] and values[1] == 1.5
