@@ -69,8 +69,8 @@ def fmt(value: float, decimals: int = DEFAULT_DECIMALS, *, minus: str = "-") -> 
             if rounded != 0 or x == 0:
                 if abs(x - rounded) <= _EXACT_RTOL * max(1.0, abs(x)) and "." in text:
                     text = text.rstrip("0").rstrip(".")
-                if text[0] == "-":
-                    return text[1:] if _is_zero_text(text) else minus + text[1:]
+                if text[0] == "-":      # all zeros only for -0.0 (rounded is not 0)
+                    return text[1:] if rounded == 0 else minus + text[1:]
                 return text
     if not math.isfinite(x):
         return "nan" if math.isnan(x) else ("-" if x < 0 else "") + "inf"
