@@ -190,8 +190,10 @@ def update_schedule(samples: int, training: Training, rng: np.random.Generator |
 
 
 def gradient_step(problem: Problem, weights: Sequence[Array], batch: Indices, *, index: int,
-                  epoch: int, rnd: Rounder = _keep) -> Step:
-    """One update over the samples ``batch`` (0-based indices), fully traced."""
+                  epoch: int, rnd: Rounder = _keep, detail: bool = True) -> Step:
+    """One update over the samples ``batch`` (0-based indices), fully traced
+    (``detail`` False: a compact step, the same numbers without the per-sample
+    detail and the mean and L2 gradients: all that a summary line shows)."""
     train_x, train_y = problem.data()
     x = train_x[batch]
     y = train_y[batch]
@@ -206,6 +208,11 @@ def gradient_step(problem: Problem, weights: Sequence[Array], batch: Indices, *,
     learning_rate = problem.learning_rate()
     after = [rnd(updated_weights(w, g, r, learning_rate))
              for w, g, r in zip(weights, mean_grad, l2_grad)]
+    if not detail:
+        return Step(index=index, epoch=epoch, samples=tuple(int(s) + 1 for s in batch),
+                    weights_before=tuple(weights), forward=(), data_cost=data_cost,
+                    l2_cost=l2_cost, cost=data_cost + l2_cost, backward=(), mean_grad=(),
+                    l2_grad=(), weights_after=tuple(after))
     forward = tuple(
         SampleForward(sample=int(s) + 1, x=x[i], y=y[i], z=tuple(z[i] for z in zs),
                       a=tuple(a[i] for a in acts), loss=float(losses[i]))
@@ -279,16 +286,6 @@ def update_count(problem: Problem) -> int:
     return t.epochs * -(-problem.samples // size)
 
 
-def compact(step: Step) -> Step:
-    """An update without its detail (feed-forward and gradients of each sample, the
-    mean and L2 gradients): its weights and cost, all that a summary line shows.
-    Its weights_before are the previous update's weights_after (the same arrays)."""
-    return Step(index=step.index, epoch=step.epoch, samples=step.samples,
-                weights_before=step.weights_before, forward=(), data_cost=step.data_cost,
-                l2_cost=step.l2_cost, cost=step.cost, backward=(), mean_grad=(),
-                l2_grad=(), weights_after=step.weights_after)
-
-
 def solve(problem: Problem, *, round_as_you_go: int | None = None,
           max_updates: int = MAX_TRACED_UPDATES,
           detailed: Callable[[int], Collection[int]] | None = None) -> Trace:
@@ -298,8 +295,9 @@ def solve(problem: Problem, *, round_as_you_go: int | None = None,
     hand calculation does, so its drift from the exact calculation can be shown.
     Runs of more than ``max_updates`` updates are refused (use ``train``).
     ``detailed(count)``, given the number of updates, names the (1-based) updates
-    to keep in full; the others keep a :func:`compact` record, so that memory grows
-    with what is shown, not with the number of updates (None: all in full).
+    to keep in full; the others keep a compact record (weights and cost, see
+    :func:`gradient_step`), so that memory grows with what is shown, not with the
+    number of updates (None: all in full).
     """
     problem.require_for_solving()
     count = update_count(problem)
@@ -320,10 +318,11 @@ def solve(problem: Problem, *, round_as_you_go: int | None = None,
         for epoch, batch in update_schedule(problem.samples, problem.training, rng):
             if steps and epoch != steps[-1].epoch:
                 epoch_costs.append(cost(problem, weights))
-            step = gradient_step(problem, weights, batch, index=len(steps) + 1, epoch=epoch,
-                                 rnd=rnd)
+            index = len(steps) + 1
+            step = gradient_step(problem, weights, batch, index=index, epoch=epoch, rnd=rnd,
+                                 detail=full is None or index in full)
             check_finite(problem, step)
-            steps.append(step if full is None or step.index in full else compact(step))
+            steps.append(step)
             weights = step.weights_after
         final_cost = cost(problem, weights)
     epoch_costs.append(final_cost)

@@ -87,7 +87,7 @@ class Step:
     """One weight update: W <- W - lambda (mean_t grad_(t) + beta R).
 
     A compact step (an update that a solution does not show, see
-    ``maths.engine.compact``) has empty ``forward``, ``backward``, ``mean_grad``
+    ``maths.engine.gradient_step``) has empty ``forward``, ``backward``, ``mean_grad``
     and ``l2_grad``; JSON is always written from full steps."""
 
     index: int                       # 1-based update number
