@@ -27,6 +27,10 @@ GIVEN_DECIMALS = 6
 # is 0.30000000000000004 in binary and should still print as 0.3.
 _EXACT_RTOL = 1e-12
 _LARGE = 1e9
+# Below _LARGE a number has at most 9 digits before the point: with this many
+# decimals it has at most 15 significant figures, which a float keeps exactly.
+_ROUND_TRIP_DECIMALS = 6
+_FIXED = tuple(f".{d}f" for d in range(_ROUND_TRIP_DECIMALS + 2))
 MINUS = "\u2212"
 
 
@@ -40,6 +44,11 @@ def round_half_up(value: float, decimals: int) -> float:
     x = float(value)
     if not math.isfinite(x) or abs(x) >= 2.0 ** 53:   # no fraction left to round
         return x
+    # Formatting rounds the exact binary value correctly, half to even: it differs
+    # from half up only on an exact tie, whose exact value has decimals + 1 decimals,
+    # the last a 5.  Only such candidates take the (30x slower) Decimal route.
+    if decimals >= 0 and not f"{x:.{decimals + 1}f}".endswith("5"):
+        return float(f"{x:.{decimals}f}")
     quantum = Decimal(1).scaleb(-decimals)
     # Enough digits for any double below 2^53 to the decimals asked for.
     context = Context(prec=20 + max(decimals, 0), rounding=ROUND_HALF_UP)
@@ -49,10 +58,22 @@ def round_half_up(value: float, decimals: int) -> float:
 def fmt(value: float, decimals: int = DEFAULT_DECIMALS, *, minus: str = "-") -> str:
     """Format one number by the policy above; ``minus`` is the sign glyph to use."""
     x = float(value)
-    if math.isnan(x):
-        return "nan"
-    if math.isinf(x):
-        return ("-" if x < 0 else "") + "inf"
+    if -_LARGE < x < _LARGE and 0 <= decimals <= _ROUND_TRIP_DECIMALS:
+        # The common case in fewer steps (a worked solution formats 100,000s of
+        # numbers), with the result of the general route below: unless the exact
+        # value is a tie (see round_half_up), formatting rounds it by hand, and a
+        # decimal of at most 15 significant figures survives the trip through a float.
+        text = format(x, _FIXED[decimals])
+        if not format(x, _FIXED[decimals + 1]).endswith("5"):
+            rounded = float(text)
+            if rounded != 0 or x == 0:
+                if abs(x - rounded) <= _EXACT_RTOL * max(1.0, abs(x)) and "." in text:
+                    text = text.rstrip("0").rstrip(".")
+                if text[0] == "-":      # all zeros only for -0.0 (rounded is not 0)
+                    return text[1:] if rounded == 0 else minus + text[1:]
+                return text
+    if not math.isfinite(x):
+        return "nan" if math.isnan(x) else ("-" if x < 0 else "") + "inf"
     rounded = round_half_up(x, decimals)
     if x != 0 and (abs(x) >= _LARGE or rounded == 0):
         text = f"{x:.{decimals}e}"
@@ -62,7 +83,7 @@ def fmt(value: float, decimals: int = DEFAULT_DECIMALS, *, minus: str = "-") -> 
         text = _short(rounded, decimals)
     else:
         text = f"{rounded:.{decimals}f}"
-    if text.startswith("-"):
+    if text[0] == "-":
         if _is_zero_text(text):
             text = text[1:]
         else:
@@ -84,7 +105,7 @@ def _short(x: float, decimals: int) -> str:
 
 
 def _is_zero_text(text: str) -> bool:
-    return all(c in "-0." for c in text)
+    return not text.strip("-0.")         # every character one of "-0."
 
 
 def decimals_written(text: str) -> int:

@@ -176,3 +176,49 @@ def test_batch_summary_is_the_same_in_every_run(tmp_path):
     assert outputs[0] == outputs[1] == outputs[2]
     # grad W[2](2) comes before grad W[1](2) in a worked solution (backward pass).
     assert "in grad W[2](2) (1), grad W[1](2) (1)" in outputs[0]
+
+
+def test_a_batch_solves_each_problem_once(tmp_path, monkeypatch):
+    """20 answer files naming the same problem: it is read and solved once per run;
+    a second problem named by some files is solved once more."""
+    from bpnn_steps.maths import engine
+    from bpnn_steps.marking.gradebook import mark_folder
+
+    exact_solves = []
+    real_solve = engine.solve
+
+    def counting_solve(problem, **kwargs):
+        if kwargs.get("round_as_you_go") is None:
+            exact_solves.append(problem.source)
+        return real_solve(problem, **kwargs)
+
+    monkeypatch.setattr(engine, "solve", counting_solve)
+    for n in range(20):
+        answer_file(tmp_path, f"s{n:02}.yaml", f"Student {n}", {} if n % 2 else
+                    {"grad W[2]": SUMMED})
+    book = mark_folder(tmp_path)
+    assert len(book.rows) == 20
+    assert len(exact_solves) == 1
+    assert sum(r.result is not None and r.result.all_right for r in book.rows) == 10
+    # The same marks as marking each file on its own.
+    from bpnn_steps.marking.marker import check_file
+    for row, path in zip(book.rows, sorted(tmp_path.glob("*.yaml"))):
+        alone = check_file(path)
+        assert row.result is not None
+        assert row.result.to_dict() == alone.to_dict()
+
+    exact_solves.clear()
+    other = tmp_path / "other"
+    (other / "problems").mkdir(parents=True)
+    (other / "problems" / "p.yaml").write_text(
+        (Path(helpers.__file__).parent.parent / "bpnn_steps" / "problems" /
+         "lecture_122.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    for n in range(4):
+        answer_file(other, f"a{n}.yaml", f"Student {n}", {})
+    for n in range(4, 8):
+        text = (other / "a0.yaml").read_text(encoding="utf-8")
+        (other / f"a{n}.yaml").write_text(text.replace("problem: lecture_122",
+                                                       "problem: problems/p.yaml"), encoding="utf-8")
+    book = mark_folder(other)
+    assert len(exact_solves) == 2
+    assert all(r.result is not None and r.result.all_right for r in book.rows)

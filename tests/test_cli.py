@@ -398,9 +398,10 @@ def _invoke(*args: str, **kwargs):
 def test_exit_codes_are_the_contracts():
     from bpnn_steps.errors import ExitCode
 
-    # CONTRACT section 4, and 130 = 128 + SIGINT as shells report Ctrl-C
+    # CONTRACT section 4, and as shells report a process ended by a signal:
+    # 130 = 128 + SIGINT (Ctrl-C), 141 = 128 + SIGPIPE (a pipe's reader stopped: | head)
     assert {c.name: int(c) for c in ExitCode} == {"OK": 0, "WRONG_ANSWERS": 1, "BAD_INPUT": 2,
-                                                 "INTERRUPTED": 130}
+                                                 "INTERRUPTED": 130, "READER_GONE": 141}
 
 
 @pytest.mark.parametrize("args,message", [

@@ -150,3 +150,49 @@ training: {learning_rate: 0.5}
     assert fmt(0.0625) == "0.063"
     trace = bpnn_steps.solve(problem, round_as_you_go=3)
     assert trace.steps[0].forward[0].z[0][0] == 0.063
+
+
+def _reference_fmt(x: float, decimals: int, minus: str) -> str:
+    """The policy of numfmt, written with exact decimal arithmetic only."""
+    from decimal import ROUND_HALF_UP, Context, Decimal
+
+    exact = Decimal(x)
+    rounded = exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP,
+                             context=Context(prec=400))
+    if x != 0 and (abs(x) >= 1e9 or rounded == 0):
+        mantissa, exponent = f"{x:.{decimals}e}".split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    elif abs(x - float(rounded)) <= 1e-12 * max(1.0, abs(x)):    # exact: written short
+        text = format(rounded, "f")
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+    else:
+        text = format(rounded, "f")
+    if text.startswith("-"):
+        text = text[1:] if set(text) <= set("-0.") else minus + text[1:]
+    return text
+
+
+def test_fmt_agrees_with_exact_decimal_rounding_on_random_and_tied_values():
+    """The fast route of fmt (formatting, except on exact ties) gives what exact
+    decimal arithmetic gives: random doubles of every magnitude, short decimals,
+    and exact binary ties such as 0.0625 and 2.5 (which must round up)."""
+    import random
+    import struct
+
+    from bpnn_steps.numfmt import MINUS, fmt
+
+    rng = random.Random(9)
+    values = [0.0625, -0.0625, 2.5, -2.5, 0.125, 1.0005, 2.675, 0.30000000000000004,
+              123456.0625, -0.0005, 0.0005, 999999999.9996, 1e-20, -1e-20]
+    for _ in range(4000):
+        values.append(rng.uniform(-10, 10))
+        values.append(rng.randint(-10**6, 10**6) / 2 ** rng.randint(0, 24))     # ties
+        values.append(round(rng.uniform(-100, 100), rng.randint(0, 8)))
+        bits = struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0]
+        if bits == bits and abs(bits) < 1e300:
+            values.append(bits)
+    for x in values:
+        for decimals in range(0, 10):
+            assert fmt(x, decimals, minus=MINUS) == _reference_fmt(x, decimals, MINUS), \
+                (x, decimals)

@@ -290,3 +290,34 @@ def test_kernel_without_a_writable_folder_compiles_in_memory(tmp_path, monkeypat
     reference = solve(problem)
     for got, ref in zip(result.weights, reference.final_weights):
         np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
+
+
+def test_ctrl_c_writes_what_training_has_and_says_so(tmp_path):
+    """SIGINT during a run of 10**8 epochs (whose set-up no longer allocates per
+    epoch): the JSON, the saved problem and the plot of the epochs run so far are
+    written, stderr says where it stopped and what it wrote, exit 130.  A signal
+    that lands before training starts (a slow machine) interrupts the set-up
+    instead, so the test then tries again with a longer wait."""
+    import signal
+    import time
+
+    out, saved, plot = tmp_path / "out.json", tmp_path / "saved.yaml", tmp_path / "fit.png"
+    command = [sys.executable, "-m", "bpnn_steps", "train", "sine_181_sgd", "--epochs",
+               "100000000", "--kernel", "numpy", "-f", "json", "-o", str(out), "--save",
+               str(saved), "--plot", str(plot), "--no-progress"]
+    for wait in (3, 8, 20, 40):
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, cwd=tmp_path)
+        time.sleep(wait)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=300)
+        assert proc.returncode == 130, stderr
+        assert "Traceback" not in stderr
+        if out.exists():
+            break
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["interrupted"] and 0 < doc["epochs_run"] < 100_000_000
+    assert f"interrupted at epoch {doc['epochs_run']:} of 100000000; wrote {saved}, {plot}, " \
+           f"{out}" in stderr
+    assert saved.exists() and plot.exists()
+    assert stdout == ""

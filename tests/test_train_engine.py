@@ -293,3 +293,63 @@ def test_result_arrays_are_read_only():
         result.weights[0][0, 0] = 1.0
     with pytest.raises(ValueError):
         result.costs[0] = 1.0
+
+
+BLOCKED_SHAPE = "((2, 5, 1), ('tanh', 'linear'), 'mse', 'blocked')"
+
+
+def test_is_cached_sees_a_compiled_blocked_kernel(tmp_path):
+    """Full batches of 1,024+ samples run the blocked kernel, which has no train_chunk;
+    once it has run, --kernel auto must see it as cached (fresh processes, empty
+    cache folders, so nothing compiled earlier on this machine counts)."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "BPNN_STEPS_KERNEL_DIR": str(tmp_path / "kernels"),
+           "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    check = ("from bpnn_steps.maths import kernels\n"
+             f"print(kernels.is_cached(*{BLOCKED_SHAPE}))")
+    compile_it = (
+        "import numpy as np\n"
+        "from bpnn_steps.model.problem import Problem, Training\n"
+        "from bpnn_steps.maths.training import kernel_mode, train\n"
+        "rng = np.random.default_rng(0)\n"
+        "p = Problem(layers=(2, 5, 1), activations=('tanh', 'linear'), loss='mse',\n"
+        "            x=rng.normal(size=(1100, 2)), y=rng.normal(size=(1100, 1)),\n"
+        "            weights=(rng.normal(size=(3, 5)), rng.normal(size=(6, 1))),\n"
+        "            training=Training(learning_rate=0.01, method='batch', epochs=2))\n"
+        "assert kernel_mode(p) == 'blocked'\n"
+        "train(p, kernel='compiled')\n")
+
+    def run(code: str) -> str:
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                              text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert run(check) == "False"
+    run(compile_it)
+    assert run(check) == "True"
+
+
+def test_record_schedule_does_not_grow_with_the_epoch_count():
+    """10**12 epochs (batch or sgd): at most about MAX_RECORDS recorded epochs, the
+    last epoch among them; nothing of the size of the epoch count is made."""
+    from bpnn_steps.maths.training import MAX_RECORDS, History
+
+    for method in ("batch", "sgd"):
+        p = random_problem(**SGD_181, samples=20, epochs=10**12, test_samples=5)
+        p = p.with_training(method=method)
+        cost_epochs, test_epochs = record_schedule(p)
+        for epochs in (cost_epochs, test_epochs):
+            assert 0 < len(epochs) <= MAX_RECORDS + 1
+            assert epochs[-1] == 10**12 and np.all(np.diff(epochs) > 0)
+        history = History(cost_epochs)
+        stride = int(cost_epochs[0])
+        flags = history.flags(1, 3 * stride + 1)
+        assert np.flatnonzero(flags).tolist() == [stride - 1, 2 * stride - 1, 3 * stride - 1]
+        history.put(2 * stride, 1.5)
+        history.put(2 * stride + 1, 9.0)               # not a recorded epoch: ignored
+        assert history.get(2 * stride) == 1.5 and history.recorded(10**12)
+        epochs, values = history.upto(2 * stride)
+        assert epochs.tolist() == [stride, 2 * stride] and values[1] == 1.5

@@ -3,12 +3,13 @@
 # No `from __future__ import annotations`: typer reads the command's annotations,
 # and as strings it would evaluate them (re-running every typer.Option) on each start.
 
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from .formats import SOLUTION, Solution, solution
+from .formats import SOLUTION, Solution, solution, standalone
 from .options import (Format, allow_read_option, decimals_option, epochs_option, format_option,
                       output_option, problem_argument, read_access, round_as_you_go_option,
                       show_option, show_spec, shown_updates)
@@ -42,7 +43,24 @@ def solve(
     if epochs is not None:
         prob = prob.with_training(epochs=epochs)
     solve_workload(prob, shown_updates(show))
-    trace = run(prob, round_as_you_go=round_as_you_go)
+    trace = run(prob, round_as_you_go=round_as_you_go,
+                detailed=None if fmt is Format.json or exact else _detailed(
+                    show, prob.training.epochs, standalone(fmt)))
     with show_spec(show):
         select_steps(len(trace.steps), show)
     deliver(solution(Solution(prob, trace, decimals, show, exact), fmt), output)
+
+
+def _detailed(show: str, epochs: int, statement: bool) -> Callable[[int], Collection[int]]:
+    """Which updates a text, Markdown or LaTeX solution reads in full: the ones shown,
+    and the first epoch's when the document states the problem (its data table)."""
+    def updates(count: int) -> Collection[int]:
+        from ..present.report import select_steps
+
+        with show_spec(show):
+            shown = set(select_steps(count, show))
+        if statement:
+            shown.update(range(1, count // max(epochs, 1) + 1))
+        return shown
+
+    return updates

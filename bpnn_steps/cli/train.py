@@ -102,24 +102,28 @@ def train(
         result = _train_with_bar(prob, kernel, cost_every)
     else:
         result = run(prob, kernel=kernel.value, cost_every=cost_every)
-    if result.interrupted:
-        sys.stderr.write(f"bpnn-steps: interrupted after epoch {result.epochs_run} of "
-                         f"{prob.training.epochs}; the results below are those so far\n")
+    written: list[str] = []         # what an interrupted run wrote, for its message
     if save is not None:
         from ..files.problem_writer import saved_problem
         from ..files.textio import write_atomic
 
         write_atomic(save, saved_problem(result, document, save))
         sys.stderr.write(f"wrote {save}\n")
+        written.append(str(save))
     if plot is not None:
         from ..render.plot import save_plot
 
         generator = document.generator
         save_plot(result, plot, generator.true_function() if generator else None)
         sys.stderr.write(f"wrote {plot}\n")
+        written.append(str(plot))
     deliver(TRAINING[fmt](Training(result, document.generator, decimals, chart=plot is None)),
             output)
     if result.interrupted:
+        written.append(str(output) if output is not None else "the results to standard output")
+        sys.stderr.write(f"bpnn-steps: interrupted at epoch {result.epochs_run} of "
+                         f"{prob.training.epochs}; wrote {', '.join(written)} (the results "
+                         "so far)\n")
         exit_with(ExitCode.INTERRUPTED)
 
 

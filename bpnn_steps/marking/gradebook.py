@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .marker import CheckResult, Options, check_file
+from .marker import CheckResult, Options, SolvedProblems, check_file
 from ..files.untrusted import ALLOW_OPTION, CONFINED, ReadAccess, clean_text
 from .diagnose import MISTAKES
 from ..errors import ProblemError
@@ -169,6 +169,7 @@ def mark_folder(folder: str | Path, problem: str | None = None,
     names and messages are cleaned here: a file name is a student's text too."""
     rows = []
     home = Path(folder)
+    solved = SolvedProblems()
     for path in answer_files(folder):
         name, stem = clean_text(path.name), clean_text(path.stem)
         if not access.allows(Path(os.path.realpath(path)), home):
@@ -176,7 +177,7 @@ def mark_folder(folder: str | Path, problem: str | None = None,
                             f"the folder (allow its target's folder with {ALLOW_OPTION} DIR)"))
             continue
         try:
-            result = check_file(path, problem, options, access)
+            result = check_file(path, problem, options, access, solved)
         except ProblemError as err:
             rows.append(Row(name, stem, None, clean_text(str(err))))
             continue

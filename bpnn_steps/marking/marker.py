@@ -235,36 +235,66 @@ def checkable(problem: Problem) -> Problem:
     return problem if epochs == problem.training.epochs else problem.with_training(epochs=epochs)
 
 
+class SolvedProblems:
+    """Problem files read, cut to what a hand calculation reaches and solved, once
+    per batch run: a class's 200 answer files name the same problem.  Keyed by the
+    name shown in messages, the resolved file, a hash of its text and where it may
+    read, so a problem named two ways, or changed on disk, is solved again."""
+
+    def __init__(self) -> None:
+        self._solved: dict[tuple[str, str, str, ReadAccess], tuple[Problem, Trace]] = {}
+
+    def get(self, source: str | os.PathLike[str],
+            access: ReadAccess = CONFINED) -> tuple[Problem, Trace]:
+        """The (checkable) problem of ``source`` and its exact trace."""
+        import hashlib
+
+        from ..maths.engine import solve
+        from ..maths.workload import check_workload
+        # load_problem's own reading (limits and messages included), split from the
+        # parsing and solving that the cache saves.
+        from ..files.problem_file import _read_source, parse_yaml, problem_from_tree
+
+        path, display, text = _read_source(source)
+        key = (display, str(path.resolve()),
+               hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(), access)
+        if key not in self._solved:
+            prob = checkable(problem_from_tree(parse_yaml(text, display), display,
+                                               home=path.resolve().parent, access=access))
+            check_workload(prob)
+            self._solved[key] = (prob, solve(prob))
+        return self._solved[key]
+
+
 def load(answers_path: str | os.PathLike[str], problem: str | os.PathLike[str] | None = None,
-         access: ReadAccess = CONFINED) -> tuple[AnswerSheet, Problem, Trace, str]:
+         access: ReadAccess = CONFINED, solved: SolvedProblems | None = None
+         ) -> tuple[AnswerSheet, Problem, Trace, str]:
     """Read an answer file and its problem (``problem`` overrides the file's own
     ``problem:``): the sheet, the problem, its exact trace and the problem's name
-    for display.  Files are read inside their folders as ``access`` allows.  Bad
-    input raises ProblemError."""
-    from ..maths.engine import solve
-    from ..maths.workload import check_workload
-    from ..files.problem_file import load_problem
-
+    for display.  Files are read inside their folders as ``access`` allows;
+    ``solved`` keeps problems solved for earlier files of a batch.  Bad input raises
+    ProblemError."""
+    solved = SolvedProblems() if solved is None else solved
     root, text = read_root(answers_path)
     header = read_header(root, text, str(answers_path))
     if problem is not None:
-        prob, name = load_problem(problem, access=access), str(problem)
+        prob, trace = solved.get(problem, access)
+        name = str(problem)
     else:
-        prob = load_problem(resolve_problem_ref(header, answers_path, access=access),
-                            access=access)
+        prob, trace = solved.get(resolve_problem_ref(header, answers_path, access=access),
+                                 access)
         name = header.problem_ref or prob.source
-    prob = checkable(prob)
-    check_workload(prob)
-    trace = solve(prob)
     schedule = [s.samples for s in trace.steps]
     sheet = read_answers(header, prob, schedule)
     return sheet, prob, trace, name
 
 
 def check_file(answers_path: str | os.PathLike[str], problem: str | None = None,
-               options: Options | None = None, access: ReadAccess = CONFINED) -> CheckResult:
-    """Mark one answer file (the command ``bpnn-steps check ANSWERS``)."""
-    sheet, prob, trace, name = load(answers_path, problem, access)
+               options: Options | None = None, access: ReadAccess = CONFINED,
+               solved: SolvedProblems | None = None) -> CheckResult:
+    """Mark one answer file (the command ``bpnn-steps check ANSWERS``); ``solved``
+    shares the problems solved for a batch."""
+    sheet, prob, trace, name = load(answers_path, problem, access, solved)
     return check(sheet, prob, trace, options or Options(), name)
 
 

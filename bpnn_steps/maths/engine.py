@@ -8,7 +8,7 @@ weights in row 0; a batch of B samples is a (B, size) array, one row per sample.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -190,8 +190,10 @@ def update_schedule(samples: int, training: Training, rng: np.random.Generator |
 
 
 def gradient_step(problem: Problem, weights: Sequence[Array], batch: Indices, *, index: int,
-                  epoch: int, rnd: Rounder = _keep) -> Step:
-    """One update over the samples ``batch`` (0-based indices), fully traced."""
+                  epoch: int, rnd: Rounder = _keep, detail: bool = True) -> Step:
+    """One update over the samples ``batch`` (0-based indices), fully traced
+    (``detail`` False: a compact step, the same numbers without the per-sample
+    detail and the mean and L2 gradients: all that a summary line shows)."""
     train_x, train_y = problem.data()
     x = train_x[batch]
     y = train_y[batch]
@@ -206,6 +208,11 @@ def gradient_step(problem: Problem, weights: Sequence[Array], batch: Indices, *,
     learning_rate = problem.learning_rate()
     after = [rnd(updated_weights(w, g, r, learning_rate))
              for w, g, r in zip(weights, mean_grad, l2_grad)]
+    if not detail:
+        return Step(index=index, epoch=epoch, samples=tuple(int(s) + 1 for s in batch),
+                    weights_before=tuple(weights), forward=(), data_cost=data_cost,
+                    l2_cost=l2_cost, cost=data_cost + l2_cost, backward=(), mean_grad=(),
+                    l2_grad=(), weights_after=tuple(after))
     forward = tuple(
         SampleForward(sample=int(s) + 1, x=x[i], y=y[i], z=tuple(z[i] for z in zs),
                       a=tuple(a[i] for a in acts), loss=float(losses[i]))
@@ -280,12 +287,17 @@ def update_count(problem: Problem) -> int:
 
 
 def solve(problem: Problem, *, round_as_you_go: int | None = None,
-          max_updates: int = MAX_TRACED_UPDATES) -> Trace:
+          max_updates: int = MAX_TRACED_UPDATES,
+          detailed: Callable[[int], Collection[int]] | None = None) -> Trace:
     """Run the problem's training settings and trace every update.
 
     ``round_as_you_go=D`` rounds every intermediate value to D decimals, as a
     hand calculation does, so its drift from the exact calculation can be shown.
     Runs of more than ``max_updates`` updates are refused (use ``train``).
+    ``detailed(count)``, given the number of updates, names the (1-based) updates
+    to keep in full; the others keep a compact record (weights and cost, see
+    :func:`gradient_step`), so that memory grows with what is shown, not with the
+    number of updates (None: all in full).
     """
     problem.require_for_solving()
     count = update_count(problem)
@@ -295,6 +307,7 @@ def solve(problem: Problem, *, round_as_you_go: int | None = None,
             f"gives {count:,} updates ({problem.training.epochs:,} epochs); solve traces "
             f"every intermediate of every update, so it stops at {max_updates:,}. Use "
             f"'bpnn-steps train' for long runs, or 'solve --epochs N' for the first few")
+    full = None if detailed is None else frozenset(detailed(count))
     rnd = rounder(round_as_you_go)
     rng = shuffle_rng(problem.training)
     weights: tuple[Array, ...] = tuple(problem.initial_weights())
@@ -305,8 +318,9 @@ def solve(problem: Problem, *, round_as_you_go: int | None = None,
         for epoch, batch in update_schedule(problem.samples, problem.training, rng):
             if steps and epoch != steps[-1].epoch:
                 epoch_costs.append(cost(problem, weights))
-            step = gradient_step(problem, weights, batch, index=len(steps) + 1, epoch=epoch,
-                                 rnd=rnd)
+            index = len(steps) + 1
+            step = gradient_step(problem, weights, batch, index=index, epoch=epoch, rnd=rnd,
+                                 detail=full is None or index in full)
             check_finite(problem, step)
             steps.append(step)
             weights = step.weights_after

@@ -638,14 +638,21 @@ def is_cached(layers: tuple[int, ...], activations: tuple[str, ...], loss: str,
     if folder is None or not (folder / f"{name}.py").exists():
         return False
     custom = os.environ.get("NUMBA_CACHE_DIR")
-    places = [Path(custom)] if custom else [folder / "__pycache__"]
-    for place in places:
-        try:
-            if any(place.rglob(f"{name}.train_chunk-*.nbi")):
-                return True
-        except OSError:
-            continue
-    return False
+    place = Path(custom) if custom else folder / "__pycache__"
+    try:
+        return all(any(place.rglob(f"{name}.{function}-*.nbi"))
+                   for function in compiled_functions(layers, mode))
+    except OSError:
+        return False
+
+
+def compiled_functions(layers: tuple[int, ...], mode: str) -> tuple[str, ...]:
+    """The functions of a kernel that training calls, so compiles (numba writes one
+    index file per function): a blocked kernel has no train_chunk, but one stage per
+    weight layer, back and update."""
+    if mode == "blocked":
+        return (*(f"stage_{n}" for n in range(1, len(layers))), "back", "update")
+    return ("train_chunk",)
 
 
 def kernel(layers: tuple[int, ...], activations: tuple[str, ...], loss: str,

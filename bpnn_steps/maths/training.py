@@ -47,10 +47,10 @@ if TYPE_CHECKING:
     from .activations import Array, Indices
     from .kernels import Buffers, KernelModule
 
-    Flags = NDArray[np.bool_]     # one per epoch (index 0 unused): record after it?
+    Flags = NDArray[np.bool_]     # one per epoch of a chunk: record after it?
     # What each implementation returns: (final weights, cost after each epoch, test
     # error after each epoch (nan where not recorded), epochs run, updates, seconds).
-    Outcome = tuple[list[Array], Array, Array, int, int, float]
+    Outcome = tuple[list[Array], int, int, float]
 
 KERNELS = ("auto", "compiled", "numpy")
 # Estimated seconds of interpreted work above which the compiled kernel is used:
@@ -70,6 +70,9 @@ _NUMPY_SECONDS_PER_EPOCH_COST = 20e-6
 # every epoch for free (from the next update's forward pass).
 RECORD_SHARE = 0.05
 RECORD_FLOOR = 300_000
+# At most about this many recorded epochs, however long the run: the history (and
+# everything else training holds) does not grow with the epoch count.
+MAX_RECORDS = 1_000_000
 _CHUNK_SECONDS = 0.1              # kernel work between progress updates / Ctrl-C checks
 # Updates over at least this many samples go through the network in blocks
 # (numpy's vectorised exp and tanh, compiled loops for the rest).
@@ -277,13 +280,62 @@ def record_schedule(problem: Problem, cost_every: int | None = None
         stride = max(1, math.ceil(epochs * per_record / budget))
     else:
         stride = max(1, int(cost_every))
+    cap = max(1, -(-epochs // MAX_RECORDS))
+    stride = max(stride, cap)
     strided = np.arange(stride, epochs + 1, stride, dtype=np.int64)
     if len(strided) == 0 or strided[-1] != epochs:
         strided = np.append(strided, np.int64(epochs))
-    every = np.arange(1, epochs + 1, dtype=np.int64)
-    cost_epochs = every if one_update and cost_every is None else strided
+    if one_update and cost_every is None:
+        # Every epoch's cost comes free, up to MAX_RECORDS of them.
+        cost_epochs = (np.arange(1, epochs + 1, dtype=np.int64) if cap == 1 else strided)
+    else:
+        cost_epochs = strided
     test_epochs = strided if test else np.zeros(0, dtype=np.int64)
     return cost_epochs, test_epochs
+
+
+class History:
+    """Values (the cost, the test error) recorded after some epochs: storage for
+    the recorded epochs only, so that it never grows with the epoch count."""
+
+    def __init__(self, epochs: Indices) -> None:
+        self.epochs = np.asarray(epochs, dtype=np.int64)       # sorted, 1-based
+        self.values = np.full(len(self.epochs), np.nan)
+
+    def _slot(self, epoch: int) -> int | None:
+        i = int(np.searchsorted(self.epochs, epoch))
+        return i if i < len(self.epochs) and self.epochs[i] == epoch else None
+
+    def recorded(self, epoch: int) -> bool:
+        """Whether the value after ``epoch`` is recorded."""
+        return self._slot(epoch) is not None
+
+    def put(self, epoch: int, value: float) -> None:
+        """Record the value after ``epoch`` (ignored for an epoch not recorded)."""
+        slot = self._slot(epoch)
+        if slot is not None:
+            self.values[slot] = value
+
+    def get(self, epoch: int) -> float:
+        slot = self._slot(epoch)
+        return math.nan if slot is None else float(self.values[slot])
+
+    def flags(self, lo: int, hi: int) -> Flags:
+        """For epochs lo .. hi - 1: whether each is recorded."""
+        out = np.zeros(hi - lo, dtype=np.bool_)
+        a, b = np.searchsorted(self.epochs, [lo, hi])
+        out[self.epochs[a:b] - lo] = True
+        return out
+
+    def take(self, lo: int, window: Array) -> None:
+        """Record the values of epochs lo .. lo + len(window) - 1 from ``window``."""
+        a, b = np.searchsorted(self.epochs, [lo, lo + len(window)])
+        self.values[a:b] = window[self.epochs[a:b] - lo]
+
+    def upto(self, done: int) -> tuple[Indices, Array]:
+        """(epochs, values) recorded after epochs 1 .. done."""
+        b = int(np.searchsorted(self.epochs, done, side="right"))
+        return self.epochs[:b], self.values[:b]
 
 
 class _Interrupt:
@@ -344,11 +396,7 @@ def train(problem: Problem, *, kernel: str = "auto", progress: ProgressFn | None
         except ImportError:         # numba missing or broken: same numbers, slower
             chosen = "numpy"
     cost_epochs, test_epochs = record_schedule(problem, cost_every)
-    epochs = problem.training.epochs
-    record_cost = np.zeros(epochs + 1, dtype=np.bool_)
-    record_cost[cost_epochs] = True
-    record_test = np.zeros(epochs + 1, dtype=np.bool_)
-    record_test[test_epochs] = True
+    record_cost, record_test = History(cost_epochs), History(test_epochs)
     start = time.perf_counter()
     with np.errstate(all="ignore"), _Interrupt(catch_interrupt) as interrupt:
         if kmod is None:
@@ -359,25 +407,25 @@ def train(problem: Problem, *, kernel: str = "auto", progress: ProgressFn | None
         else:
             outcome = _run_compiled(problem, record_cost, record_test, progress, interrupt,
                                     start, kmod)
-        weights, costs, tests, done, updates, seconds = outcome
+        weights, done, updates, seconds = outcome
     x, y = problem.data()
     test = problem.test_data()
     with np.errstate(all="ignore"):
         initial_cost = cost(problem, initial_weights)
-        final_cost = float(costs[done]) if done > 0 and record_cost[done] \
+        final_cost = record_cost.get(done) if done > 0 and record_cost.recorded(done) \
             else cost(problem, weights)
-        epochs_c = np.flatnonzero(record_cost[1:done + 1]) + 1
-        bad = [e for e in epochs_c if not math.isfinite(costs[e])]
+        epochs_c, costs_c = record_cost.upto(done)
+        bad = [e for e, c in zip(epochs_c, costs_c) if not math.isfinite(c)]
         if bad or not math.isfinite(final_cost) or \
                 not all(np.all(np.isfinite(w)) for w in weights):
             raise divergence_error(problem, f"epoch {int(bad[0]) if bad else max(done, 1)}")
         cost_ep = np.concatenate([[0], epochs_c]).astype(np.int64)
-        cost_values = np.concatenate([[initial_cost], costs[epochs_c]])
+        cost_values = np.concatenate([[initial_cost], costs_c])
         if test is not None:
-            epochs_t = np.flatnonzero(record_test[1:done + 1]) + 1
+            epochs_t, tests_t = record_test.upto(done)
             test_ep = np.concatenate([[0], epochs_t]).astype(np.int64)
             test_values = np.concatenate([[mean_loss(problem, initial_weights, *test)],
-                                          tests[epochs_t]])
+                                          tests_t])
         else:
             test_ep, test_values = np.zeros(0, np.int64), np.zeros(0)
         train_error = mean_loss(problem, weights, x, y)
@@ -393,14 +441,12 @@ def train(problem: Problem, *, kernel: str = "auto", progress: ProgressFn | None
                        train_accuracy=train_acc, test_accuracy=test_acc)
 
 
-def _run_numpy(problem: Problem, record_cost: Flags, record_test: Flags,
+def _run_numpy(problem: Problem, record_cost: History, record_test: History,
                progress: ProgressFn | None, interrupt: _Interrupt, start: float) -> Outcome:
     """The engine's own functions, update by update (bit for bit solve's numbers)."""
     t = problem.training
     epochs = t.epochs
     weights: list[Array] = [np.array(w) for w in problem.initial_weights()]
-    costs = np.full(epochs + 1, np.nan)
-    tests = np.full(epochs + 1, np.nan)
     updates = 0
     done = 0
     last_report = -math.inf      # report after the first epoch, then every 0.1 s
@@ -423,23 +469,24 @@ def _run_numpy(problem: Problem, record_cost: Flags, record_test: Flags,
             updates += 1
             pending = next(schedule, None)
         done = epoch
-        if record_cost[epoch]:
-            costs[epoch] = cost(problem, weights)
-            if not math.isfinite(costs[epoch]):
+        shown = math.nan
+        if record_cost.recorded(epoch):
+            shown = cost(problem, weights)
+            record_cost.put(epoch, shown)
+            if not math.isfinite(shown):
                 break
-        if record_test[epoch] and test is not None:
-            tests[epoch] = mean_loss(problem, weights, *test)
+        if test is not None and record_test.recorded(epoch):
+            record_test.put(epoch, mean_loss(problem, weights, *test))
         now = time.perf_counter()
         if progress is not None and (now - last_report > 0.1 or epoch == epochs):
             last_report = now
-            shown = costs[epoch] if record_cost[epoch] else float("nan")
             progress(Progress(epoch, epochs, float(shown), epoch * problem.samples, now - start))
         if interrupt.flag:
             break
-    return weights, costs, tests, done, updates, time.perf_counter() - start
+    return weights, done, updates, time.perf_counter() - start
 
 
-def _run_compiled(problem: Problem, record_cost: Flags, record_test: Flags,
+def _run_compiled(problem: Problem, record_cost: History, record_test: History,
                   progress: ProgressFn | None, interrupt: _Interrupt, start: float,
                   kmod: KernelModule) -> Outcome:
     """The generated kernel, in chunks of epochs (progress and Ctrl-C between them)."""
@@ -460,14 +507,13 @@ def _run_compiled(problem: Problem, record_cost: Flags, record_test: Flags,
     else:
         xt = np.zeros((0, problem.layers[0]))
         yt = np.zeros((0, problem.layers[-1]))
-    costs = np.full(epochs + 1, np.nan)
-    tests = np.full(epochs + 1, np.nan)
     rng = shuffle_rng(t)
     lr, beta, l2_bias = float(problem.learning_rate()), float(t.l2), bool(t.l2_bias)
     # A call of zero epochs loads the compiled kernel (from numba's cache) before
     # the clock starts, so the rate shown is the training's own.
+    nothing, no_flags = np.zeros(0), np.zeros(0, dtype=np.bool_)
     kmod.train_chunk(w, x, y, np.zeros((1, samples), np.int64), batch, lr, beta, l2_bias, 0,
-                     record_cost[:0], costs[:0], xt, yt, record_test[:0], tests[:0])
+                     no_flags, nothing, xt, yt, no_flags, nothing)
     start = time.perf_counter()
     done = 0
     last_cost = math.nan
@@ -477,17 +523,21 @@ def _run_compiled(problem: Problem, record_cost: Flags, record_test: Flags,
         chunk = min(chunk, epochs - done)
         orders = epoch_orders(rng, samples, chunk)
         lo, hi = done + 1, done + 1 + chunk
+        # This chunk's flags and values only: nothing the size of the whole run.
+        cost_flags, test_flags = record_cost.flags(lo, hi), record_test.flags(lo, hi)
+        costs, tests = np.full(chunk, np.nan), np.full(chunk, np.nan)
         tick = time.perf_counter()
         ran = kmod.train_chunk(w, x, y, orders, batch, lr, beta, l2_bias, chunk,
-                               record_cost[lo:hi], costs[lo:hi], xt, yt,
-                               record_test[lo:hi], tests[lo:hi])
+                               cost_flags, costs, xt, yt, test_flags, tests)
         elapsed = time.perf_counter() - tick
+        record_cost.take(lo, costs)
+        record_test.take(lo, tests)
         done += ran
         if ran < chunk:
             break                   # a recorded cost is not finite: diverged
-        recorded = np.flatnonzero(record_cost[lo:hi])
+        recorded = np.flatnonzero(cost_flags)
         if len(recorded):
-            last_cost = float(costs[lo + recorded[-1]])
+            last_cost = float(costs[recorded[-1]])
         now = time.perf_counter()
         if progress is not None:
             progress(Progress(done, epochs, last_cost, done * samples, now - start))
@@ -497,10 +547,10 @@ def _run_compiled(problem: Problem, record_cost: Flags, record_test: Flags,
         chunk = max(1, min(int(rate * _CHUNK_SECONDS), 4 * chunk + 1))
     seconds = time.perf_counter() - start
     updates = done * math.ceil(samples / batch)
-    return unflatten(w, problem.layers), costs, tests, done, updates, seconds
+    return unflatten(w, problem.layers), done, updates, seconds
 
 
-def _run_blocked(problem: Problem, record_cost: Flags, record_test: Flags,
+def _run_blocked(problem: Problem, record_cost: History, record_test: History,
                  progress: ProgressFn | None, interrupt: _Interrupt, start: float,
                  kmod: KernelModule) -> Outcome:
     """Large batches: each update's samples go through the network in blocks."""
@@ -519,8 +569,6 @@ def _run_blocked(problem: Problem, record_cost: Flags, record_test: Flags,
     gsum = np.zeros(len(w))
     sums = np.zeros(2)
     lr, beta, l2_bias = float(problem.learning_rate()), float(t.l2), bool(t.l2_bias)
-    costs = np.full(epochs + 1, np.nan)
-    tests = np.full(epochs + 1, np.nan)
     rng = shuffle_rng(t)
     data_order = np.arange(samples, dtype=np.int64)
     fused = batch >= samples                    # one update per epoch
@@ -549,22 +597,21 @@ def _run_blocked(problem: Problem, record_cost: Flags, record_test: Flags,
             run_blocks(kmod, w, x, y, order, lo, hi, buffers, gsum, sums)
             if fused and epoch > 1:
                 # the cost under these weights: the cost after the previous epoch
-                costs[epoch - 1] = (sums[0] + sums[1]) / samples + l2_term()
+                last_cost = (sums[0] + sums[1]) / samples + l2_term()
+                record_cost.put(epoch - 1, last_cost)
             kmod.update(w, gsum, hi - lo, lr, beta, l2_bias)
         done = epoch
-        if fused and epoch > 1:
-            last_cost = costs[epoch - 1]
-            if not math.isfinite(last_cost):
-                done = epoch - 1
-                break
+        if fused and epoch > 1 and not math.isfinite(last_cost):
+            done = epoch - 1
+            break
         stopping = interrupt.flag or epoch == epochs
-        if record_cost[epoch] and (not fused or stopping):
-            costs[epoch] = mean_j(x, y) + l2_term()
-            last_cost = costs[epoch]
+        if record_cost.recorded(epoch) and (not fused or stopping):
+            last_cost = mean_j(x, y) + l2_term()
+            record_cost.put(epoch, last_cost)
             if not math.isfinite(last_cost):
                 break
-        if record_test[epoch] and test is not None:
-            tests[epoch] = mean_j(*test)
+        if test is not None and record_test.recorded(epoch):
+            record_test.put(epoch, mean_j(*test))
         now = time.perf_counter()
         if progress is not None and (now - last_report > 0.1 or stopping):
             last_report = now
@@ -573,4 +620,4 @@ def _run_blocked(problem: Problem, record_cost: Flags, record_test: Flags,
             break
     seconds = time.perf_counter() - start
     updates = done * math.ceil(samples / batch)
-    return unflatten(w, layers), costs, tests, done, updates, seconds
+    return unflatten(w, layers), done, updates, seconds

@@ -19,6 +19,11 @@ Array = np.ndarray
 
 
 def _ro(a: Any) -> Array:
+    if (isinstance(a, np.ndarray) and a.dtype == np.float64 and a.base is None
+            and not a.flags.writeable):
+        # Already a read-only float array of its own (the weights after one update
+        # are the weights before the next): shared, not copied.
+        return a
     out: Array = np.array(a, dtype=float, copy=True)
     out.flags.writeable = False
     return out
@@ -79,7 +84,11 @@ class SampleBackward:
 
 @dataclass(frozen=True, eq=False)
 class Step:
-    """One weight update: W <- W - lambda (mean_t grad_(t) + beta R)."""
+    """One weight update: W <- W - lambda (mean_t grad_(t) + beta R).
+
+    A compact step (an update that a solution does not show, see
+    ``maths.engine.gradient_step``) has empty ``forward``, ``backward``, ``mean_grad``
+    and ``l2_grad``; JSON is always written from full steps."""
 
     index: int                       # 1-based update number
     epoch: int                       # 1-based

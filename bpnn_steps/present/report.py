@@ -90,11 +90,26 @@ class _Names:
 
     def __init__(self, layers: Sequence[int]) -> None:
         self.depth = len(layers) - 1
+        # Every z row names the same weights and units again: made once per report.
+        self._units: dict[tuple[int, int, int], Sym] = {}
+        self._weights: dict[tuple[int, int, int], Sym] = {}
 
     def unit(self, n: int, j: int, t: int) -> Sym:
         """a[n]_j of sample t (n = 0: the input x)."""
-        base, layer = unit_base(n, self.depth)
-        return Sym(base, (j,), t, layer)
+        key = (n, j, t)
+        sym = self._units.get(key)
+        if sym is None:
+            base, layer = unit_base(n, self.depth)
+            sym = self._units[key] = Sym(base, (j,), t, layer)
+        return sym
+
+    def weight(self, i: int, j: int, n: int) -> Sym:
+        """w_{i,j} of weight layer n."""
+        key = (i, j, n)
+        sym = self._weights.get(key)
+        if sym is None:
+            sym = self._weights[key] = Sym("w", (i, j), None, n)
+        return sym
 
     def vector(self, n: int, t: int) -> Sym:
         """[1; a[n]] of sample t: X, H or H^[n]."""
@@ -119,16 +134,19 @@ def _z_row(step: Step, names: _Names, n: int, j: int, t_index: int, act: str
     w = step.weights_before[n - 1]
     inputs = f.x if n == 1 else f.a[n - 2]
     size_in = w.shape[0] - 1
-    formula: list[Token] = [Sym("w", (0, j), None, n)]
-    numbers: list[Token] = [_fnum(w[0, j - 1])]
+    formula: list[Token] = [names.weight(0, j, n)]
     for i in range(1, size_in + 1):
-        formula += [PLUS, Sym("w", (i, j), None, n), SPACE, names.unit(n - 1, i, t)]
-        numbers += [PLUS, _fnum(w[i, j - 1]), TIMES, _fnum(inputs[i - 1])]
+        formula += [PLUS, names.weight(i, j, n), SPACE, names.unit(n - 1, i, t)]
     z = f.z[n - 1][j - 1]
     rows: list[tuple[Expr, ...]] = []
     spec = ACTIVATIONS[act]
     lhs = names.unit(n, j, t) if spec.identity else Sym("z", (j,), t, n)
     if size_in + 1 <= MAX_SUBSTITUTED_TERMS:
+        column = w[:, j - 1].tolist()
+        values = inputs.tolist()
+        numbers: list[Token] = [Num(column[0])]
+        for i in range(1, size_in + 1):
+            numbers += [PLUS, Num(column[i]), TIMES, Num(values[i - 1])]
         rows.append(((lhs,), tuple(formula), tuple(numbers), (_fnum(z),)))
     else:
         rows.append(((lhs,), tuple(formula), (_fnum(z),)))

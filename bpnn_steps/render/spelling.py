@@ -10,6 +10,7 @@ spell exact values.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from ..maths.activations import ACTIVATIONS
@@ -37,6 +38,7 @@ _UNICODE_OPS = {
     OpKind.LN_ONE: " ln(1", OpKind.CLOSE_PAREN_BRACKET: ")]", OpKind.WORD_SPACE: " ",
     OpKind.SIZED_BRACKET_OPEN: "[", OpKind.SIZED_BRACKET_CLOSE: "]",
 }
+_UNICODE_OP_NAMES = {kind._name_: text for kind, text in _UNICODE_OPS.items()}
 _LATEX_OPS = {
     OpKind.PLUS: " + ", OpKind.MINUS: " - ", OpKind.TIMES: r" \times ", OpKind.EQUALS: " = ",
     OpKind.APPROX: r" \approx ", OpKind.SPACE: r"\,", OpKind.GAP: r"\qquad ",
@@ -82,9 +84,34 @@ def _sympy() -> Any:
 # --------------------------------------------------------------------------- Unicode
 
 
+# A worked solution spells the same symbols, and many of the same numbers (weights,
+# inputs), again and again.
+@lru_cache(maxsize=65536)
+def _sym_unicode(fields: tuple[Any, ...]) -> str:
+    # Keyed by the plain tuple of the symbol's fields: compared in C on a hit.
+    return Sym(*fields).unicode()
+
+
+@lru_cache(maxsize=65536)
+def number_unicode(value: float, decimals: int) -> str:
+    """A number as the terminal writes it (numfmt's policy, a real minus sign)."""
+    # -0.0 and 0.0 share an entry: both are written "0".
+    return fmt(value, decimals, minus=MINUS)
+
+
 def unicode(tok: Token, decimals: int, previous: Token | None = None) -> str:
     """One token in Unicode; ``previous`` decides whether a negative number needs
     parentheses (after an operator)."""
+    # The common tokens first, without the isinstance chain.
+    if type(tok) is Num:
+        text = number_unicode(tok.value, decimals)
+        if tok.paren and text[:1] == MINUS and isinstance(previous, Op):
+            return f"({text})"
+        return text
+    if type(tok) is Sym:
+        return _sym_unicode(tuple(tok))
+    if type(tok) is Op:
+        return _UNICODE_OPS[tok.kind]
     if isinstance(tok, Sym):
         return tok.unicode()
     if isinstance(tok, Num):
@@ -173,7 +200,14 @@ def expr_unicode(expr: Expr, decimals: int) -> str:
     out = []
     previous: Token | None = None
     for tok in expr:
-        out.append(unicode(tok, decimals, previous))
+        # Operators and symbols, the commonest tokens, spelled here: no call, and no
+        # (slow) hash of the enum.
+        if type(tok) is Op:
+            out.append(_UNICODE_OP_NAMES[tok.kind._name_])
+        elif type(tok) is Sym:
+            out.append(_sym_unicode(tuple(tok)))
+        else:
+            out.append(unicode(tok, decimals, previous))
         previous = tok
     return "".join(out)
 

@@ -14,10 +14,9 @@ from typing import Any
 
 from ..files.untrusted import clean_text
 from ..model.notation import Mat, Token
-from ..numfmt import MINUS, fmt
 from ..present.blocks import (Block, Diagram, Display, Document, Equations, Heading, PageBreak,
                               Table, Text)
-from .spelling import expr_unicode, unicode
+from .spelling import expr_unicode, number_unicode, unicode
 
 
 @lru_cache(maxsize=None)
@@ -25,10 +24,29 @@ def _char_width(c: str) -> int:
     return 0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
 
 
+# ASCII and the characters of the notation, each checked to take one column: a
+# line made only of these is as wide as it is long.
+_ONE_COLUMN = frozenset(c for c in map(chr, range(128)) if _char_width(c) == 1) | frozenset(
+    c for c in "₀₁₂₃₄₅₆₇₈₉₍₎ₜₖᵢⱼ⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵀŷĥ×−⊙Σ∇∂½²⎡⎢⎣⎤⎥⎦□≈…·–─λβαη"
+    if _char_width(c) == 1)
+
+
 def width(text: str) -> int:
     """Columns a string takes: combining marks (the bar of J̄, W̄) take none, wide
     characters (CJK, emoji) two."""
-    return len(text) if text.isascii() else sum(map(_char_width, text))
+    if text.isascii():
+        return len(text)
+    unusual = set(text) - _ONE_COLUMN
+    if not unusual:
+        return len(text)
+    # One column per character, corrected for each distinct character that is not
+    # one column wide (a line holds many characters but few distinct ones).
+    columns = len(text)
+    for c in unusual:
+        extra = _char_width(c) - 1
+        if extra:
+            columns += extra * text.count(c)
+    return columns
 
 
 def pad(text: str, columns: int) -> str:
@@ -37,7 +55,7 @@ def pad(text: str, columns: int) -> str:
 
 def matrix_lines(mat: Mat, decimals: int) -> list[str]:
     """A matrix drawn with bracket glyphs, numbers right-aligned per column."""
-    cells = [[fmt(float(v), decimals, minus=MINUS) for v in row] for row in mat.value]
+    cells = [[number_unicode(v, decimals) for v in row] for row in mat.value.tolist()]
     widths = [max(len(r[j]) for r in cells) for j in range(len(cells[0]))]
     lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
     n = len(lines)
@@ -51,29 +69,37 @@ def matrix_lines(mat: Mat, decimals: int) -> list[str]:
 
 def display_lines(block: Display, decimals: int) -> list[str]:
     """Side-by-side cells (text runs and matrices), centred vertically."""
-    cells: list[list[str]] = []
+    # Each cell with the width of each of its lines: a matrix's lines are numbers
+    # and bracket glyphs, one column per character.
+    cells: list[tuple[list[str], list[int]]] = []
     run: list[str] = []
     previous: Token | None = None
     for tok in block.expr:
         if isinstance(tok, Mat):
             if run:
-                cells.append(["".join(run)])
+                text = "".join(run)
+                cells.append(([text], [width(text)]))
                 run = []
-            cells.append(matrix_lines(tok, decimals))
+            lines = matrix_lines(tok, decimals)
+            cells.append((lines, [len(line) for line in lines]))
         else:
             run.append(unicode(tok, decimals, previous))
         previous = tok
     if run:
-        cells.append(["".join(run)])
-    height = max(len(c) for c in cells)
-    out = [""] * height
-    for cell in cells:
-        columns = max(width(s) for s in cell)
+        text = "".join(run)
+        cells.append(([text], [width(text)]))
+    height = max(len(c) for c, _ in cells)
+    out: list[list[str]] = [[] for _ in range(height)]
+    for cell, widths in cells:
+        columns = max(widths)
         top = (height - len(cell)) // 2
         for i in range(height):
             j = i - top
-            out[i] += pad(cell[j] if 0 <= j < len(cell) else "", columns)
-    return [line.rstrip() for line in out]
+            if 0 <= j < len(cell):
+                out[i] += [cell[j], " " * (columns - widths[j])]
+            else:
+                out[i].append(" " * columns)
+    return ["".join(parts).rstrip() for parts in out]
 
 
 def equations_lines(block: Equations, decimals: int) -> list[str]:
@@ -84,13 +110,15 @@ def equations_lines(block: Equations, decimals: int) -> list[str]:
         middle = segs[1:-1]
         middle += [""] * (2 - len(middle))
         rows.append([segs[0], *middle[:2], segs[-1]])
-    widths = [max(width(r[i]) for r in rows) for i in range(4)]
+    sizes = [[width(cell) for cell in r] for r in rows]
+    widths = [max(s[i] for s in sizes) for i in range(4)]
     lines = []
-    for r in rows:
-        parts = [pad(r[0], widths[0])]
+    for r, size in zip(rows, sizes):
+        parts = [r[0] + " " * (widths[0] - size[0])]
         for i in (1, 2):
             if widths[i]:
-                parts.append(pad("= " + r[i] if r[i] else "", widths[i] + 2))
+                parts.append("= " + r[i] + " " * (widths[i] - size[i]) if r[i]
+                             else " " * (widths[i] + 2))
         parts.append("= " + r[3])
         lines.append(" ".join(parts).rstrip())
     return lines
