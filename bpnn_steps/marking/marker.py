@@ -253,7 +253,8 @@ class SolvedProblems:
         from ..maths.workload import check_workload
         # load_problem's own reading (limits and messages included), split from the
         # parsing and solving that the cache saves.
-        from ..files.problem_file import _read_source, parse_yaml, problem_from_tree
+        from ..files.problem_file import _read_source, problem_from_tree
+        from ..files.yamldoc import parse_yaml
 
         path, display, text = _read_source(source)
         key = (display, str(path.resolve()),
