@@ -130,7 +130,10 @@ def _template(source: str, output: Optional[Path], updates: Optional[int],
     emit(template_text(prob, ref, [s.samples for s in trace.steps], updates), output)
     note = reference_note(ref, document.path, output)
     if note:
-        sys.stderr.write(note + "\n")
+        import warnings
+
+        from ..errors import ProblemNote
+        warnings.warn(ProblemNote(note), stacklevel=1)   # one "bpnn-steps: note:" line
 
 
 def _batch(folder: Path, problem: Optional[str], options: "Options", fmt: Format,

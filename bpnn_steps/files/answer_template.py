@@ -116,9 +116,10 @@ def reference_note(problem_ref: str, problem_path: Path, sheet: Path | None) -> 
         return ""
     from .bundled import sheet_folder
 
-    folder = os.path.relpath(os.path.realpath(problem_path.parent))
+    # absolute: the marking may run from another folder than the one writing the sheet
+    folder = os.path.realpath(problem_path.parent)
     where = "standard output" if sheet is None or str(sheet) == "-" else str(sheet)
-    return (f"note: the sheet ({where}) names its problem {problem_ref}, outside the "
+    return (f"the sheet ({where}) names its problem {problem_ref}, outside the "
             f"sheet's folder {sheet_folder(sheet)}; check accepts it when run from a folder "
             f"that holds both, or with {ALLOW_OPTION} {folder}")
 
