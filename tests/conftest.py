@@ -8,6 +8,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+# pytest rewrites the asserts of every test module (6 s for this suite) and keeps the
+# result only where bytecode may be written: keep it, even where PYTHONDONTWRITEBYTECODE
+# is set, so that a run after the first collects in a second or two.
+sys.dont_write_bytecode = False
 
 import helpers  # noqa: E402
 
