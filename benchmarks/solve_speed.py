@@ -71,39 +71,36 @@ print(json.dumps({"wall": time.perf_counter() - wall, "cpu": time.process_time()
 """
 
 
-def speed_problem(folder: Path) -> Path:
-    """[4, 16, 16, 3], 50 samples (inputs and targets with 2 decimals), 10 batch updates."""
+def _problem(folder: Path, name: str, layers: list[int], activations: list[str], seed: int,
+             training: str, title: str = "") -> Path:
+    """A problem file of 50 random samples (inputs and targets with 2 decimals)."""
     import numpy as np
 
-    rng = np.random.default_rng(1)
-    x = np.round(rng.uniform(-1, 1, (50, 4)), 2).tolist()
-    y = np.round(rng.uniform(0, 1, (50, 3)), 2).tolist()
-    path = folder / "speed_4_16_16_3.yaml"
+    rng = np.random.default_rng(seed)
+    x = np.round(rng.uniform(-1, 1, (50, layers[0])), 2).tolist()
+    y = np.round(rng.uniform(0, 1, (50, layers[-1])), 2).tolist()
+    path = folder / f"{name}.yaml"
     path.write_text(
-        "title: Benchmark 4-16-16-3\n"
-        "network:\n  layers: [4, 16, 16, 3]\n  activations: [sigmoid, tanh, linear]\n"
+        (f"title: {title}\n" if title else "")
+        + f"network:\n  layers: {layers}\n  activations: [{', '.join(activations)}]\n"
         f"data:\n  x: {json.dumps(x)}\n  y: {json.dumps(y)}\n"
         "weights: {random: {distribution: uniform, scale: 0.5, seed: 1}}\n"
-        "training:\n  learning_rate: 0.1\n  method: batch\n  epochs: 10\n",
+        f"training:\n  {training}\n",
         encoding="utf-8")
     return path
+
+
+def speed_problem(folder: Path) -> Path:
+    """[4, 16, 16, 3], 50 samples, 10 batch updates."""
+    return _problem(folder, "speed_4_16_16_3", [4, 16, 16, 3], ["sigmoid", "tanh", "linear"],
+                    1, "learning_rate: 0.1\n  method: batch\n  epochs: 10",
+                    title="Benchmark 4-16-16-3")
 
 
 def memory_problem(folder: Path) -> Path:
     """[2, 8, 1], 50 samples, one sample per update (sgd): 50 updates per epoch."""
-    import numpy as np
-
-    rng = np.random.default_rng(2)
-    x = np.round(rng.uniform(-1, 1, (50, 2)), 2).tolist()
-    y = np.round(rng.uniform(0, 1, (50, 1)), 2).tolist()
-    path = folder / "memory_2_8_1.yaml"
-    path.write_text(
-        "network:\n  layers: [2, 8, 1]\n  activations: [sigmoid, linear]\n"
-        f"data:\n  x: {json.dumps(x)}\n  y: {json.dumps(y)}\n"
-        "weights: {random: {distribution: uniform, scale: 0.5, seed: 1}}\n"
-        "training:\n  learning_rate: 0.01\n  method: sgd\n  epochs: 1\n",
-        encoding="utf-8")
-    return path
+    return _problem(folder, "memory_2_8_1", [2, 8, 1], ["sigmoid", "linear"], 2,
+                    "learning_rate: 0.01\n  method: sgd\n  epochs: 1")
 
 
 def run(code: str, args: list[str], tree: Path | None, channel: str) -> dict[str, float]:

@@ -71,6 +71,22 @@ def run_cli(*args: str, cwd: str | os.PathLike | None = None, module: bool = Fal
     return _run_in_process(list(args), cwd, timeout)
 
 
+def invoke(*args: str, cwd: str | os.PathLike | None = None):
+    """typer's CliRunner result of ``bpnn-steps ARGS`` run in the folder ``cwd``
+    (exit_code, stdout, stderr, and the exception if one escaped)."""
+    from typer.testing import CliRunner
+
+    from bpnn_steps.cli import app
+
+    here = os.getcwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        return CliRunner().invoke(app, list(args))
+    finally:
+        os.chdir(here)
+
+
 def _run_in_process(args: list[str], cwd: str | os.PathLike | None,
                     timeout: float) -> subprocess.CompletedProcess:
     import signal

@@ -13,24 +13,9 @@ import pytest
 
 os.environ.setdefault("_TYPER_FORCE_DISABLE_TERMINAL", "1")
 
-from typer.testing import CliRunner  # noqa: E402
-
 from bpnn_steps.model.answer_sheet import Precision  # noqa: E402
 from bpnn_steps.model.quantities import parse_key  # noqa: E402
-from bpnn_steps.cli import app  # noqa: E402
-
-runner = CliRunner()
-
-
-def run(*args: str, cwd=None):
-    if cwd is None:
-        return runner.invoke(app, list(args))
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return runner.invoke(app, list(args))
-    finally:
-        os.chdir(old)
+from helpers import invoke as run  # noqa: E402
 
 
 def write(tmp_path, text: str, name: str = "answers.yaml"):

@@ -10,27 +10,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from helpers import cli_env, console_script, invoke
 
-from helpers import cli_env, console_script
 
-from bpnn_steps.cli.app import app
-
-runner = CliRunner()
 FULL = Path("/dev/full")
 needs_dev_full = pytest.mark.skipif(not FULL.exists(), reason="needs /dev/full (Linux)")
 LONG_NAME = "a" * 300 + ".txt"          # longer than any file system's 255
-
-
-def invoke(*args: str, cwd: Path | None = None):
-    if cwd is None:
-        return runner.invoke(app, list(args))
-    old = Path.cwd()
-    os.chdir(cwd)
-    try:
-        return runner.invoke(app, list(args))
-    finally:
-        os.chdir(old)
 
 
 def refused(result, *words: str) -> None:
