@@ -448,3 +448,16 @@ def test_batch_marking_does_not_follow_links_out_of_the_folder(tmp_path):
                   "--allow-read", str(tmp_path))
     assert allowed.exit_code == 1, allowed.stderr
     assert "a link that leads outside" not in (tmp_path / "out2" / "gradebook.csv").read_text()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+@pytest.mark.parametrize("command", [("solve",), ("check",), ("derive",), ("check", "--template")])
+def test_a_pipe_or_device_named_as_the_input_is_refused_not_waited_on(tmp_path, command):
+    """A named pipe with no writer would block a plain open() for ever; /dev/zero
+    never ends."""
+    pipe = tmp_path / "p.yaml"
+    os.mkfifo(pipe)
+    for target in (str(pipe), "/dev/zero"):
+        out = helpers.run_cli(*command, target, timeout=30)
+        assert out.returncode == 2, out.stderr
+        assert "is not a regular file" in out.stderr and "Traceback" not in out.stderr

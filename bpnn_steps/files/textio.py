@@ -17,11 +17,18 @@ def read_text(path: Path, display: str, kind: str, max_bytes: int) -> str:
     try:
         if path.is_dir():
             raise ProblemError(f"is a folder, not {_article(kind)} {kind}", file=display)
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise ProblemError(f"is too large for {_article(kind)} {kind} ({size} bytes, at "
-                               f"most {max_bytes})", file=display)
-        with path.open("rb") as handle:
+        # O_NONBLOCK: opening a pipe with no writer would wait for ever; what was
+        # opened is then checked, so a pipe or a device is refused, never read.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise ProblemError(f"is not a regular file (a device, a pipe or a socket), "
+                                   f"so it cannot be {_article(kind)} {kind}", file=display)
+            if info.st_size > max_bytes:
+                raise ProblemError(f"is too large for {_article(kind)} {kind} "
+                                   f"({info.st_size} bytes, at most {max_bytes})",
+                                   file=display)
             raw = handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise ProblemError("no such file", file=display) from None
