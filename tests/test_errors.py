@@ -246,13 +246,17 @@ def test_path_through_a_file_cannot_be_read(tmp_path):
 # Run the real command line with the opening of lecture.yaml failing with EACCES,
 # for root (CI containers), who reads files whatever their permissions.
 _DENY_OPEN = """
-import errno, pathlib, sys
-_open = pathlib.Path.open
+import errno, os, pathlib, sys
+_open, _os_open = pathlib.Path.open, os.open
 def _denied(self, *args, **kwargs):
     if self.name == "lecture.yaml":
         raise PermissionError(errno.EACCES, "Permission denied", str(self))
     return _open(self, *args, **kwargs)
-pathlib.Path.open = _denied
+def _os_denied(path, *args, **kwargs):
+    if os.fspath(path).endswith("lecture.yaml"):
+        raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+    return _os_open(path, *args, **kwargs)
+pathlib.Path.open, os.open = _denied, _os_denied
 from bpnn_steps.cli import main
 sys.argv = ["bpnn-steps"] + sys.argv[1:]
 main()
