@@ -23,7 +23,7 @@ from ..model.notation import (GENERIC, Apply, Box, BoxMatrix, CostFormula, Deriv
                               SoftmaxRatio, SumOver, Sym, Token, Transpose, WeightMatrix, Words,
                               sub)
 from ..model.quantities import entry_text
-from ..numfmt import GIVEN_DECIMALS, MINUS, fmt
+from ..numfmt import GIVEN_DECIMALS, MINUS, fmt, fmt_many
 
 # Rough printed width (characters) of a line of a derivation's formula in LaTeX.
 FORMULA_LINE_WIDTH = 72
@@ -99,15 +99,24 @@ def number_unicode(value: float, decimals: int) -> str:
     return fmt(value, decimals, minus=MINUS)
 
 
+def numbers_unicode(values: Sequence[float], decimals: int) -> list[str]:
+    """:func:`number_unicode` of each value, formatted together (a whole matrix)."""
+    return fmt_many(values, decimals, minus=MINUS)
+
+
+def _num_unicode(tok: Num, decimals: int, previous: Token | None) -> str:
+    text = number_unicode(tok.value, decimals)
+    if tok.paren and text[:1] == MINUS and isinstance(previous, Op):
+        return f"({text})"
+    return text
+
+
 def unicode(tok: Token, decimals: int, previous: Token | None = None) -> str:
     """One token in Unicode; ``previous`` decides whether a negative number needs
     parentheses (after an operator)."""
     # The common tokens first, without the isinstance chain.
     if type(tok) is Num:
-        text = number_unicode(tok.value, decimals)
-        if tok.paren and text[:1] == MINUS and isinstance(previous, Op):
-            return f"({text})"
-        return text
+        return _num_unicode(tok, decimals, previous)
     if type(tok) is Sym:
         return _sym_unicode(tuple(tok))
     if type(tok) is Op:
@@ -206,6 +215,8 @@ def expr_unicode(expr: Expr, decimals: int) -> str:
             out.append(_UNICODE_OP_NAMES[tok.kind._name_])
         elif type(tok) is Sym:
             out.append(_sym_unicode(tuple(tok)))
+        elif type(tok) is Num:
+            out.append(_num_unicode(tok, decimals, previous))
         else:
             out.append(unicode(tok, decimals, previous))
         previous = tok

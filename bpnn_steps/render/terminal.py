@@ -16,7 +16,7 @@ from ..files.untrusted import clean_text
 from ..model.notation import Mat, Token
 from ..present.blocks import (Block, Diagram, Display, Document, Equations, Heading, PageBreak,
                               Table, Text)
-from .spelling import expr_unicode, number_unicode, unicode
+from .spelling import expr_unicode, numbers_unicode, unicode
 
 
 @lru_cache(maxsize=None)
@@ -55,7 +55,9 @@ def pad(text: str, columns: int) -> str:
 
 def matrix_lines(mat: Mat, decimals: int) -> list[str]:
     """A matrix drawn with bracket glyphs, numbers right-aligned per column."""
-    cells = [[number_unicode(v, decimals) for v in row] for row in mat.value.tolist()]
+    rows, cols = mat.value.shape
+    numbers = numbers_unicode(mat.value.ravel().tolist(), decimals)
+    cells = [numbers[i:i + cols] for i in range(0, rows * cols, cols)]
     widths = [max(len(r[j]) for r in cells) for j in range(len(cells[0]))]
     lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
     n = len(lines)
