@@ -69,26 +69,34 @@ def fmt(value: float, decimals: int = DEFAULT_DECIMALS, *, minus: str = "-") -> 
 
 def fmt_many(values: Sequence[float], decimals: int = DEFAULT_DECIMALS, *, minus: str = "-"
              ) -> list[str]:
-    """:func:`fmt` of each value (the same texts): a matrix's numbers formatted
-    together, in two string operations instead of two per number."""
+    """:func:`fmt` of each value (the same texts), many values at a time: a
+    worked solution formats 100,000s of numbers, most of them plain roundings."""
     xs = tuple(map(float, values))
-    if not 0 <= decimals <= _ROUND_TRIP_DECIMALS:
-        return [_general(x, decimals, minus) for x in xs]
-    # "%.3f" % x is format(x, ".3f"): the same correctly rounded digits.
-    texts = (_PERCENT[decimals] * len(xs) % xs).split("\0")
-    longer = (_PERCENT[decimals + 1] * len(xs) % xs).split("\0")
-    out = []
-    for x, text, more in zip(xs, texts, longer):
-        common = _common(x, text, more, minus) if -_LARGE < x < _LARGE else None
-        out.append(_general(x, decimals, minus) if common is None else common)
-    return out
+    if not xs or not 0 <= decimals <= _ROUND_TRIP_DECIMALS:
+        return [fmt(x, decimals, minus=minus) for x in xs]
+    import numpy as np
+
+    # "%.3f" % x is format(x, ".3f"), correctly rounded; the only "-" is the sign.
+    texts = (_PERCENT[decimals] * len(xs) % xs).replace("-", minus).split("\0")
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = np.abs(np.array(xs)) * 10.0 ** decimals
+        off = scaled - np.floor(scaled)         # exact: the digits past the last kept
+        slack = 3 * _EXACT_RTOL * np.maximum(10.0 ** decimals, scaled)
+        # Plain: that rounding is all fmt does (besides the minus sign).  The rest
+        # (a possible tie, a value exact at these decimals or rounding to zero, a
+        # huge one, nan) take fmt's own route.  The slack covers _EXACT_RTOL and
+        # the rounding of the product, so nothing that is not plain is counted in.
+        plain = ((scaled >= 1) & (scaled < _LARGE * 10.0 ** decimals)
+                 & (off > slack) & (1 - off > slack) & (np.abs(off - 0.5) > slack))
+    return [text if simple else fmt(x, decimals, minus=minus)
+            for x, text, simple in zip(xs, texts, plain.tolist())]
 
 
 def _common(x: float, text: str, longer: str, minus: str) -> str | None:
-    """The common case in fewer steps (a worked solution formats 100,000s of
-    numbers), with the result of the general route (None: take that route).
-    ``text`` and ``longer`` are x formatted with decimals and decimals + 1 places,
-    for x within (-_LARGE, _LARGE) and decimals at most _ROUND_TRIP_DECIMALS."""
+    """The common case in fewer steps, with the result of the general route
+    (None: take that route).  ``text`` and ``longer`` are x formatted with decimals
+    and decimals + 1 places, for x within (-_LARGE, _LARGE) and decimals at most
+    _ROUND_TRIP_DECIMALS."""
     # Unless the exact value is a tie (see round_half_up), formatting rounds it by
     # hand, and a decimal of at most 15 significant figures survives the trip
     # through a float.  A tie's exact value is ``longer`` itself, which then reads

@@ -9,7 +9,7 @@ spell exact values.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -104,8 +104,17 @@ def numbers_unicode(values: Sequence[float], decimals: int) -> list[str]:
     return fmt_many(values, decimals, minus=MINUS)
 
 
-def _num_unicode(tok: Num, decimals: int, previous: Token | None) -> str:
-    text = number_unicode(tok.value, decimals)
+def spelled_numbers(values: Sequence[float], decimals: int) -> dict[float, str]:
+    """Each value's :func:`number_unicode`, formatted together: a whole document's
+    numbers in one pass (-0.0 and 0.0 share an entry: both are written "0")."""
+    return dict(zip(values, numbers_unicode(values, decimals)))
+
+
+def _num_unicode(tok: Num, decimals: int, previous: Token | None,
+                 numbers: Mapping[float, str] | None = None) -> str:
+    text = numbers.get(tok.value) if numbers else None
+    if text is None:
+        text = number_unicode(tok.value, decimals)
     if tok.paren and text[:1] == MINUS and isinstance(previous, Op):
         return f"({text})"
     return text
@@ -205,7 +214,10 @@ def unicode(tok: Token, decimals: int, previous: Token | None = None) -> str:
     raise TypeError(f"no Unicode spelling for {tok!r}")
 
 
-def expr_unicode(expr: Expr, decimals: int) -> str:
+def expr_unicode(expr: Expr, decimals: int, numbers: Mapping[float, str] | None = None
+                 ) -> str:
+    """An expression in Unicode; ``numbers``: spellings of its numbers made beforehand
+    (:func:`spelled_numbers`)."""
     out = []
     previous: Token | None = None
     for tok in expr:
@@ -216,7 +228,7 @@ def expr_unicode(expr: Expr, decimals: int) -> str:
         elif type(tok) is Sym:
             out.append(_sym_unicode(tuple(tok)))
         elif type(tok) is Num:
-            out.append(_num_unicode(tok, decimals, previous))
+            out.append(_num_unicode(tok, decimals, previous, numbers))
         else:
             out.append(unicode(tok, decimals, previous))
         previous = tok
