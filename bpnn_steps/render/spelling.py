@@ -87,9 +87,10 @@ def _sympy() -> Any:
 # A worked solution spells the same symbols, and many of the same numbers (weights,
 # inputs), again and again.
 @lru_cache(maxsize=65536)
-def _sym_unicode(fields: tuple[Any, ...]) -> str:
-    # Keyed by the plain tuple of the symbol's fields: compared in C on a hit.
-    return Sym(*fields).unicode()
+def _sym_unicode(sym: Sym) -> str:
+    # Keyed by the symbol itself: its hash is the tuple's (C), and the report
+    # passes the same symbol objects again and again, found by identity.
+    return sym.unicode()
 
 
 @lru_cache(maxsize=65536)
@@ -107,7 +108,8 @@ def numbers_unicode(values: Sequence[float], decimals: int) -> list[str]:
 def spelled_numbers(values: Sequence[float], decimals: int) -> dict[float, str]:
     """Each value's :func:`number_unicode`, formatted together: a whole document's
     numbers in one pass (-0.0 and 0.0 share an entry: both are written "0")."""
-    return dict(zip(values, numbers_unicode(values, decimals)))
+    unique = list(dict.fromkeys(values))     # a weight or an input recurs many times
+    return dict(zip(unique, numbers_unicode(unique, decimals)))
 
 
 def _num_unicode(tok: Num, decimals: int, previous: Token | None,
@@ -127,7 +129,7 @@ def unicode(tok: Token, decimals: int, previous: Token | None = None) -> str:
     if type(tok) is Num:
         return _num_unicode(tok, decimals, previous)
     if type(tok) is Sym:
-        return _sym_unicode(tuple(tok))
+        return _sym_unicode(tok)
     if type(tok) is Op:
         return _UNICODE_OPS[tok.kind]
     if isinstance(tok, Sym):
@@ -226,7 +228,7 @@ def expr_unicode(expr: Expr, decimals: int, numbers: Mapping[float, str] | None 
         if type(tok) is Op:
             out.append(_UNICODE_OP_NAMES[tok.kind._name_])
         elif type(tok) is Sym:
-            out.append(_sym_unicode(tuple(tok)))
+            out.append(_sym_unicode(tok))
         elif type(tok) is Num:
             out.append(_num_unicode(tok, decimals, previous, numbers))
         else:

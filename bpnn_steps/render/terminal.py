@@ -6,6 +6,7 @@ rich only adds colour and draws the section rules.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 from collections.abc import Mapping, Sequence
@@ -31,10 +32,15 @@ _ONE_COLUMN = frozenset(c for c in map(chr, range(128)) if _char_width(c) == 1) 
     if _char_width(c) == 1)
 
 
+# Any character not known to take one column (searched for in C: a worked solution
+# measures 10,000s of cells).
+_NOT_ONE_COLUMN = re.compile("[^" + "".join(map(re.escape, sorted(_ONE_COLUMN))) + "]")
+
+
 def width(text: str) -> int:
     """Columns a string takes: combining marks (the bar of J̄, W̄) take none, wide
     characters (CJK, emoji) two."""
-    if text.isascii():
+    if text.isascii() or _NOT_ONE_COLUMN.search(text) is None:
         return len(text)
     unusual = set(text) - _ONE_COLUMN
     if not unusual:
