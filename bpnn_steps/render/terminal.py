@@ -72,16 +72,16 @@ def matrix_lines(mat: Mat, decimals: int, numbers: Mapping[float, str] | None = 
             texts = [numbers.get(v) or number_unicode(v, decimals) for v in values]
     else:
         texts = numbers_unicode(values, decimals)
-    cells = [texts[i:i + cols] for i in range(0, rows * cols, cols)]
-    widths = [max(len(r[j]) for r in cells) for j in range(len(cells[0]))]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
-    n = len(lines)
-    if n == 1:
+    widths = [max(map(len, texts[j::cols])) for j in range(cols)]
+    # One template per matrix, a line in one call: a report draws 1,000s of matrices.
+    template = "{} " + "  ".join(f"{{:>{w}}}" for w in widths) + " {}"
+    if rows == 1:
         left, right = ["["], ["]"]
     else:
-        left = ["⎡"] + ["⎢"] * (n - 2) + ["⎣"]
-        right = ["⎤"] + ["⎥"] * (n - 2) + ["⎦"]
-    return [f"{l} {line} {r}" for l, line, r in zip(left, lines, right)]
+        left = ["⎡"] + ["⎢"] * (rows - 2) + ["⎣"]
+        right = ["⎤"] + ["⎥"] * (rows - 2) + ["⎦"]
+    return [template.format(l, *texts[i:i + cols], r)
+            for l, i, r in zip(left, range(0, rows * cols, cols), right)]
 
 
 def display_lines(block: Display, decimals: int, numbers: Mapping[float, str] | None = None
