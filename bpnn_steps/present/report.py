@@ -93,6 +93,7 @@ class _Names:
         # Every z row names the same weights and units again: made once per report.
         self._units: dict[tuple[int, int, int], Sym] = {}
         self._weights: dict[tuple[int, int, int], Sym] = {}
+        self._sums: dict[tuple[int, int, int, int], tuple[Token, ...]] = {}
 
     def unit(self, n: int, j: int, t: int) -> Sym:
         """a[n]_j of sample t (n = 0: the input x)."""
@@ -110,6 +111,17 @@ class _Names:
         if sym is None:
             sym = self._weights[key] = Sym("w", (i, j), None, n)
         return sym
+
+    def weighted_sum(self, n: int, j: int, t: int, size_in: int) -> tuple[Token, ...]:
+        """w_{0,j} + w_{1,j} a_1 + ... of sample t in layer n: the same in every update."""
+        key = (n, j, t, size_in)
+        formula = self._sums.get(key)
+        if formula is None:
+            terms: list[Token] = [self.weight(0, j, n)]
+            for i in range(1, size_in + 1):
+                terms += [PLUS, self.weight(i, j, n), SPACE, self.unit(n - 1, i, t)]
+            formula = self._sums[key] = tuple(terms)
+        return formula
 
     def vector(self, n: int, t: int) -> Sym:
         """[1; a[n]] of sample t: X, H or H^[n]."""
@@ -133,9 +145,7 @@ def _z_row(step: Step, names: _Names, n: int, j: int, t_index: int, act: str,
     t = f.sample
     w = step.weights_before[n - 1]
     size_in = w.shape[0] - 1
-    formula: list[Token] = [names.weight(0, j, n)]
-    for i in range(1, size_in + 1):
-        formula += [PLUS, names.weight(i, j, n), SPACE, names.unit(n - 1, i, t)]
+    formula = names.weighted_sum(n, j, t, size_in)
     z = float(f.z[n - 1][j - 1])
     rows: list[tuple[Expr, ...]] = []
     spec = ACTIVATIONS[act]
@@ -147,9 +157,9 @@ def _z_row(step: Step, names: _Names, n: int, j: int, t_index: int, act: str,
         numbers: list[Token] = [column[0]]
         for i in range(1, size_in + 1):
             numbers += [PLUS, column[i], TIMES, values[i - 1]]
-        rows.append(((lhs,), tuple(formula), tuple(numbers), (Num(z),)))
+        rows.append(((lhs,), formula, tuple(numbers), (Num(z),)))
     else:
-        rows.append(((lhs,), tuple(formula), (Num(z),)))
+        rows.append(((lhs,), formula, (Num(z),)))
     if not spec.identity:
         a = f.a[n - 1][j - 1]
         if not spec.elementwise:

@@ -220,19 +220,20 @@ def expr_unicode(expr: Expr, decimals: int, numbers: Mapping[float, str] | None 
                  ) -> str:
     """An expression in Unicode; ``numbers``: spellings of its numbers made beforehand
     (:func:`spelled_numbers`)."""
-    out = []
+    out: list[str] = []
+    append, ops, sym_unicode = out.append, _UNICODE_OP_NAMES, _sym_unicode   # locals: faster
     previous: Token | None = None
     for tok in expr:
         # Operators and symbols, the commonest tokens, spelled here: no call, and no
         # (slow) hash of the enum.
         if type(tok) is Op:
-            out.append(_UNICODE_OP_NAMES[tok.kind._name_])
+            append(ops[tok.kind._name_])
         elif type(tok) is Sym:
-            out.append(_sym_unicode(tok))
+            append(sym_unicode(tok))
         elif type(tok) is Num:
-            out.append(_num_unicode(tok, decimals, previous, numbers))
+            append(_num_unicode(tok, decimals, previous, numbers))
         else:
-            out.append(unicode(tok, decimals, previous))
+            append(unicode(tok, decimals, previous))
         previous = tok
     return "".join(out)
 
