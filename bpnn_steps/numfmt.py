@@ -17,6 +17,7 @@ The policy follows the way a lecture writes a hand calculation:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Context, Decimal
 
 DEFAULT_DECIMALS = 3
@@ -31,6 +32,7 @@ _LARGE = 1e9
 # decimals it has at most 15 significant figures, which a float keeps exactly.
 _ROUND_TRIP_DECIMALS = 6
 _FIXED = tuple(f".{d}f" for d in range(_ROUND_TRIP_DECIMALS + 2))
+_PERCENT = tuple(f"%.{d}f\0" for d in range(_ROUND_TRIP_DECIMALS + 2))
 MINUS = "\u2212"
 
 
@@ -59,19 +61,59 @@ def fmt(value: float, decimals: int = DEFAULT_DECIMALS, *, minus: str = "-") -> 
     """Format one number by the policy above; ``minus`` is the sign glyph to use."""
     x = float(value)
     if -_LARGE < x < _LARGE and 0 <= decimals <= _ROUND_TRIP_DECIMALS:
-        # The common case in fewer steps (a worked solution formats 100,000s of
-        # numbers), with the result of the general route below: unless the exact
-        # value is a tie (see round_half_up), formatting rounds it by hand, and a
-        # decimal of at most 15 significant figures survives the trip through a float.
-        text = format(x, _FIXED[decimals])
-        if not format(x, _FIXED[decimals + 1]).endswith("5"):
-            rounded = float(text)
-            if rounded != 0 or x == 0:
-                if abs(x - rounded) <= _EXACT_RTOL * max(1.0, abs(x)) and "." in text:
-                    text = text.rstrip("0").rstrip(".")
-                if text[0] == "-":      # all zeros only for -0.0 (rounded is not 0)
-                    return text[1:] if rounded == 0 else minus + text[1:]
-                return text
+        text = _common(x, format(x, _FIXED[decimals]), format(x, _FIXED[decimals + 1]), minus)
+        if text is not None:
+            return text
+    return _general(x, decimals, minus)
+
+
+def fmt_many(values: Sequence[float], decimals: int = DEFAULT_DECIMALS, *, minus: str = "-"
+             ) -> list[str]:
+    """:func:`fmt` of each value (the same texts), many values at a time: a
+    worked solution formats 100,000s of numbers, most of them plain roundings."""
+    xs = tuple(map(float, values))
+    if not xs or not 0 <= decimals <= _ROUND_TRIP_DECIMALS:
+        return [fmt(x, decimals, minus=minus) for x in xs]
+    import numpy as np
+
+    # "%.3f" % x is format(x, ".3f"), correctly rounded; the only "-" is the sign.
+    texts = (_PERCENT[decimals] * len(xs) % xs).replace("-", minus).split("\0")
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = np.abs(np.array(xs)) * 10.0 ** decimals
+        off = scaled - np.floor(scaled)         # exact: the digits past the last kept
+        slack = 3 * _EXACT_RTOL * np.maximum(10.0 ** decimals, scaled)
+        # Plain: that rounding is all fmt does (besides the minus sign).  The rest
+        # (a possible tie, a value exact at these decimals or rounding to zero, a
+        # huge one, nan) take fmt's own route.  The slack covers _EXACT_RTOL and
+        # the rounding of the product, so nothing that is not plain is counted in.
+        plain = ((scaled >= 1) & (scaled < _LARGE * 10.0 ** decimals)
+                 & (off > slack) & (1 - off > slack) & (np.abs(off - 0.5) > slack))
+    return [text if simple else fmt(x, decimals, minus=minus)
+            for x, text, simple in zip(xs, texts, plain.tolist())]
+
+
+def _common(x: float, text: str, longer: str, minus: str) -> str | None:
+    """The common case in fewer steps, with the result of the general route
+    (None: take that route).  ``text`` and ``longer`` are x formatted with decimals
+    and decimals + 1 places, for x within (-_LARGE, _LARGE) and decimals at most
+    _ROUND_TRIP_DECIMALS."""
+    # Unless the exact value is a tie (see round_half_up), formatting rounds it by
+    # hand, and a decimal of at most 15 significant figures survives the trip
+    # through a float.  A tie's exact value is ``longer`` itself, which then reads
+    # back as x: a 5 that does not is no tie (most of them: 0.12345678).
+    if longer.endswith("5") and float(longer) == x:
+        return None
+    rounded = float(text)
+    if rounded == 0 and x != 0:
+        return None
+    if abs(x - rounded) <= _EXACT_RTOL * max(1.0, abs(x)) and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text[0] == "-":      # all zeros only for -0.0 (rounded is not 0)
+        return text[1:] if rounded == 0 else minus + text[1:]
+    return text
+
+
+def _general(x: float, decimals: int, minus: str) -> str:
     if not math.isfinite(x):
         return "nan" if math.isnan(x) else ("-" if x < 0 else "") + "inf"
     rounded = round_half_up(x, decimals)

@@ -93,6 +93,7 @@ class _Names:
         # Every z row names the same weights and units again: made once per report.
         self._units: dict[tuple[int, int, int], Sym] = {}
         self._weights: dict[tuple[int, int, int], Sym] = {}
+        self._sums: dict[tuple[int, int, int, int], tuple[Token, ...]] = {}
 
     def unit(self, n: int, j: int, t: int) -> Sym:
         """a[n]_j of sample t (n = 0: the input x)."""
@@ -111,6 +112,17 @@ class _Names:
             sym = self._weights[key] = Sym("w", (i, j), None, n)
         return sym
 
+    def weighted_sum(self, n: int, j: int, t: int, size_in: int) -> tuple[Token, ...]:
+        """w_{0,j} + w_{1,j} a_1 + ... of sample t in layer n: the same in every update."""
+        key = (n, j, t, size_in)
+        formula = self._sums.get(key)
+        if formula is None:
+            terms: list[Token] = [self.weight(0, j, n)]
+            for i in range(1, size_in + 1):
+                terms += [PLUS, self.weight(i, j, n), SPACE, self.unit(n - 1, i, t)]
+            formula = self._sums[key] = tuple(terms)
+        return formula
+
     def vector(self, n: int, t: int) -> Sym:
         """[1; a[n]] of sample t: X, H or H^[n]."""
         base, layer = vector_base(n, self.depth)
@@ -127,38 +139,64 @@ def _fnum(v: float) -> Num:
 # --------------------------------------------------------------------------- feed-forward
 
 
-def _z_row(step: Step, names: _Names, n: int, j: int, t_index: int, act: str
-           ) -> list[tuple[Expr, ...]]:
+def _z_row(step: Step, names: _Names, n: int, j: int, t_index: int, act: str,
+           substituted: _Substituted) -> list[tuple[Expr, ...]]:
     f = step.forward[t_index]
     t = f.sample
     w = step.weights_before[n - 1]
-    inputs = f.x if n == 1 else f.a[n - 2]
     size_in = w.shape[0] - 1
-    formula: list[Token] = [names.weight(0, j, n)]
-    for i in range(1, size_in + 1):
-        formula += [PLUS, names.weight(i, j, n), SPACE, names.unit(n - 1, i, t)]
-    z = f.z[n - 1][j - 1]
+    formula = names.weighted_sum(n, j, t, size_in)
+    z = float(f.z[n - 1][j - 1])
     rows: list[tuple[Expr, ...]] = []
     spec = ACTIVATIONS[act]
-    lhs = names.unit(n, j, t) if spec.identity else Sym("z", (j,), t, n)
+    zsym = Sym("z", (j,), t, n)
+    lhs = names.unit(n, j, t) if spec.identity else zsym
     if size_in + 1 <= MAX_SUBSTITUTED_TERMS:
-        column = w[:, j - 1].tolist()
-        values = inputs.tolist()
-        numbers: list[Token] = [Num(column[0])]
+        column = substituted.weights(n, j)
+        values = substituted.inputs(n, t_index)
+        numbers: list[Token] = [column[0]]
         for i in range(1, size_in + 1):
-            numbers += [PLUS, Num(column[i]), TIMES, Num(values[i - 1])]
-        rows.append(((lhs,), tuple(formula), tuple(numbers), (_fnum(z),)))
+            numbers += [PLUS, column[i], TIMES, values[i - 1]]
+        rows.append(((lhs,), formula, tuple(numbers), (Num(z),)))
     else:
-        rows.append(((lhs,), tuple(formula), (_fnum(z),)))
+        rows.append(((lhs,), formula, (Num(z),)))
     if not spec.identity:
         a = f.a[n - 1][j - 1]
-        zsym = Sym("z", (j,), t, n)
         if not spec.elementwise:
             rows.append(((names.unit(n, j, t),), (SoftmaxRatio(zsym),), (_fnum(a),)))
         else:
             rows.append(((names.unit(n, j, t),), (Apply(act, (zsym,)),),
-                         (Apply(act, (Num(float(z), paren=False),)),), (_fnum(a),)))
+                         (Apply(act, (Num(z, False),)),), (_fnum(a),)))
     return rows
+
+
+class _Substituted:
+    """The numbers of one update's z rows, each made once: a weight recurs in the
+    row of every sample, an input in the row of every unit."""
+
+    def __init__(self, step: Step) -> None:
+        self._step = step
+        self._weights: dict[tuple[int, int], list[Num]] = {}
+        self._inputs: dict[tuple[int, int], list[Num]] = {}
+
+    def weights(self, n: int, j: int) -> list[Num]:
+        """Column j of W[n] (bias first)."""
+        key = (n, j)
+        nums = self._weights.get(key)
+        if nums is None:
+            column = self._step.weights_before[n - 1][:, j - 1].tolist()
+            nums = self._weights[key] = [Num(v) for v in column]
+        return nums
+
+    def inputs(self, n: int, t_index: int) -> list[Num]:
+        """a[n - 1] of a sample: the input x for the first layer."""
+        key = (n, t_index)
+        nums = self._inputs.get(key)
+        if nums is None:
+            f = self._step.forward[t_index]
+            nums = self._inputs[key] = [Num(v) for v in
+                                        (f.x if n == 1 else f.a[n - 2]).tolist()]
+        return nums
 
 
 def _loss_row(step: Step, names: _Names, t_index: int, loss: str) -> tuple[Expr, ...]:
@@ -168,7 +206,7 @@ def _loss_row(step: Step, names: _Names, t_index: int, loss: str) -> tuple[Expr,
     numbers: list[Token] = []
     for k in range(1, len(f.y) + 1):
         yh, y = names.unit(names.depth, k, t), Sym("y", (k,), t)
-        vh, vy = Num(float(f.y_hat[k - 1]), paren=False), Num(float(f.y[k - 1]))
+        vh, vy = Num(float(f.y_hat[k - 1]), False), Num(float(f.y[k - 1]))
         sep: list[Token] = [PLUS] if k > 1 else []
         formula += sep + list(LOSSES[loss].row_term(yh, y))
         numbers += sep + list(LOSSES[loss].row_term(vh, vy))
@@ -208,10 +246,12 @@ def _feed_forward(step: Step, names: _Names, activations: Sequence[str], loss: s
     blocks: list[Block] = [Heading("1) Feed-forward", 3)]
     for n in range(1, names.depth + 1):
         rows: list[tuple[Expr, ...]] = []
+        substituted = _Substituted(step)
         for t_index in range(len(step.forward)):
             size = len(step.forward[t_index].z[n - 1])
             for j in range(1, size + 1):
-                rows += _z_row(step, names, n, j, t_index, activations[n - 1])
+                rows += _z_row(step, names, n, j, t_index, activations[n - 1],
+                                substituted)
         blocks += [Text(f"Layer {n} ({names.layer_label(n)}, {activations[n - 1]}):"),
                    Equations(tuple(rows))]
     blocks.append(Text(f"Loss of each sample, J = {LOSSES[loss].formula}, and the cost:"))

@@ -9,7 +9,7 @@ spell exact values.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -23,7 +23,7 @@ from ..model.notation import (GENERIC, Apply, Box, BoxMatrix, CostFormula, Deriv
                               SoftmaxRatio, SumOver, Sym, Token, Transpose, WeightMatrix, Words,
                               sub)
 from ..model.quantities import entry_text
-from ..numfmt import GIVEN_DECIMALS, MINUS, fmt
+from ..numfmt import GIVEN_DECIMALS, MINUS, fmt, fmt_many
 
 # Rough printed width (characters) of a line of a derivation's formula in LaTeX.
 FORMULA_LINE_WIDTH = 72
@@ -87,9 +87,10 @@ def _sympy() -> Any:
 # A worked solution spells the same symbols, and many of the same numbers (weights,
 # inputs), again and again.
 @lru_cache(maxsize=65536)
-def _sym_unicode(fields: tuple[Any, ...]) -> str:
-    # Keyed by the plain tuple of the symbol's fields: compared in C on a hit.
-    return Sym(*fields).unicode()
+def _sym_unicode(sym: Sym) -> str:
+    # Keyed by the symbol itself: its hash is the tuple's (C), and the report
+    # passes the same symbol objects again and again, found by identity.
+    return sym.unicode()
 
 
 @lru_cache(maxsize=65536)
@@ -99,17 +100,36 @@ def number_unicode(value: float, decimals: int) -> str:
     return fmt(value, decimals, minus=MINUS)
 
 
+def numbers_unicode(values: Sequence[float], decimals: int) -> list[str]:
+    """:func:`number_unicode` of each value, formatted together (a whole matrix)."""
+    return fmt_many(values, decimals, minus=MINUS)
+
+
+def spelled_numbers(values: Sequence[float], decimals: int) -> dict[float, str]:
+    """Each value's :func:`number_unicode`, formatted together: a whole document's
+    numbers in one pass (-0.0 and 0.0 share an entry: both are written "0")."""
+    unique = list(dict.fromkeys(values))     # a weight or an input recurs many times
+    return dict(zip(unique, numbers_unicode(unique, decimals)))
+
+
+def _num_unicode(tok: Num, decimals: int, previous: Token | None,
+                 numbers: Mapping[float, str] | None = None) -> str:
+    text = numbers.get(tok.value) if numbers else None
+    if text is None:
+        text = number_unicode(tok.value, decimals)
+    if tok.paren and text[:1] == MINUS and isinstance(previous, Op):
+        return f"({text})"
+    return text
+
+
 def unicode(tok: Token, decimals: int, previous: Token | None = None) -> str:
     """One token in Unicode; ``previous`` decides whether a negative number needs
     parentheses (after an operator)."""
     # The common tokens first, without the isinstance chain.
     if type(tok) is Num:
-        text = number_unicode(tok.value, decimals)
-        if tok.paren and text[:1] == MINUS and isinstance(previous, Op):
-            return f"({text})"
-        return text
+        return _num_unicode(tok, decimals, previous)
     if type(tok) is Sym:
-        return _sym_unicode(tuple(tok))
+        return _sym_unicode(tok)
     if type(tok) is Op:
         return _UNICODE_OPS[tok.kind]
     if isinstance(tok, Sym):
@@ -196,18 +216,24 @@ def unicode(tok: Token, decimals: int, previous: Token | None = None) -> str:
     raise TypeError(f"no Unicode spelling for {tok!r}")
 
 
-def expr_unicode(expr: Expr, decimals: int) -> str:
-    out = []
+def expr_unicode(expr: Expr, decimals: int, numbers: Mapping[float, str] | None = None
+                 ) -> str:
+    """An expression in Unicode; ``numbers``: spellings of its numbers made beforehand
+    (:func:`spelled_numbers`)."""
+    out: list[str] = []
+    append, ops, sym_unicode = out.append, _UNICODE_OP_NAMES, _sym_unicode   # locals: faster
     previous: Token | None = None
     for tok in expr:
         # Operators and symbols, the commonest tokens, spelled here: no call, and no
         # (slow) hash of the enum.
         if type(tok) is Op:
-            out.append(_UNICODE_OP_NAMES[tok.kind._name_])
+            append(ops[tok.kind._name_])
         elif type(tok) is Sym:
-            out.append(_sym_unicode(tuple(tok)))
+            append(sym_unicode(tok))
+        elif type(tok) is Num:
+            append(_num_unicode(tok, decimals, previous, numbers))
         else:
-            out.append(unicode(tok, decimals, previous))
+            append(unicode(tok, decimals, previous))
         previous = tok
     return "".join(out)
 

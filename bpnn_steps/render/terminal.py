@@ -6,17 +6,18 @@ rich only adds colour and draws the section rules.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from typing import Any
 
 from ..files.untrusted import clean_text
-from ..model.notation import Mat, Token
+from ..model.notation import Mat, Num, Token
 from ..present.blocks import (Block, Diagram, Display, Document, Equations, Heading, PageBreak,
                               Table, Text)
-from .spelling import expr_unicode, number_unicode, unicode
+from .spelling import expr_unicode, number_unicode, numbers_unicode, spelled_numbers, unicode
 
 
 @lru_cache(maxsize=None)
@@ -31,10 +32,15 @@ _ONE_COLUMN = frozenset(c for c in map(chr, range(128)) if _char_width(c) == 1) 
     if _char_width(c) == 1)
 
 
+# Any character not known to take one column (searched for in C: a worked solution
+# measures 10,000s of cells).
+_NOT_ONE_COLUMN = re.compile("[^" + "".join(map(re.escape, sorted(_ONE_COLUMN))) + "]")
+
+
 def width(text: str) -> int:
     """Columns a string takes: combining marks (the bar of J̄, W̄) take none, wide
     characters (CJK, emoji) two."""
-    if text.isascii():
+    if text.isascii() or _NOT_ONE_COLUMN.search(text) is None:
         return len(text)
     unusual = set(text) - _ONE_COLUMN
     if not unusual:
@@ -53,21 +59,33 @@ def pad(text: str, columns: int) -> str:
     return text + " " * (columns - width(text))
 
 
-def matrix_lines(mat: Mat, decimals: int) -> list[str]:
-    """A matrix drawn with bracket glyphs, numbers right-aligned per column."""
-    cells = [[number_unicode(v, decimals) for v in row] for row in mat.value.tolist()]
-    widths = [max(len(r[j]) for r in cells) for j in range(len(cells[0]))]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
-    n = len(lines)
-    if n == 1:
+def matrix_lines(mat: Mat, decimals: int, numbers: Mapping[float, str] | None = None
+                 ) -> list[str]:
+    """A matrix drawn with bracket glyphs, numbers right-aligned per column;
+    ``numbers``: spellings made beforehand (:func:`document_numbers`)."""
+    rows, cols = mat.value.shape
+    values = mat.value.ravel().tolist()
+    if numbers:
+        try:
+            texts = [numbers[v] for v in values]
+        except KeyError:        # nan is not equal to itself
+            texts = [numbers.get(v) or number_unicode(v, decimals) for v in values]
+    else:
+        texts = numbers_unicode(values, decimals)
+    widths = [max(map(len, texts[j::cols])) for j in range(cols)]
+    # One template per matrix, a line in one call: a report draws 1,000s of matrices.
+    template = "{} " + "  ".join(f"{{:>{w}}}" for w in widths) + " {}"
+    if rows == 1:
         left, right = ["["], ["]"]
     else:
-        left = ["⎡"] + ["⎢"] * (n - 2) + ["⎣"]
-        right = ["⎤"] + ["⎥"] * (n - 2) + ["⎦"]
-    return [f"{l} {line} {r}" for l, line, r in zip(left, lines, right)]
+        left = ["⎡"] + ["⎢"] * (rows - 2) + ["⎣"]
+        right = ["⎤"] + ["⎥"] * (rows - 2) + ["⎦"]
+    return [template.format(l, *texts[i:i + cols], r)
+            for l, i, r in zip(left, range(0, rows * cols, cols), right)]
 
 
-def display_lines(block: Display, decimals: int) -> list[str]:
+def display_lines(block: Display, decimals: int, numbers: Mapping[float, str] | None = None
+                  ) -> list[str]:
     """Side-by-side cells (text runs and matrices), centred vertically."""
     # Each cell with the width of each of its lines: a matrix's lines are numbers
     # and bracket glyphs, one column per character.
@@ -80,7 +98,7 @@ def display_lines(block: Display, decimals: int) -> list[str]:
                 text = "".join(run)
                 cells.append(([text], [width(text)]))
                 run = []
-            lines = matrix_lines(tok, decimals)
+            lines = matrix_lines(tok, decimals, numbers)
             cells.append((lines, [len(line) for line in lines]))
         else:
             run.append(unicode(tok, decimals, previous))
@@ -102,11 +120,12 @@ def display_lines(block: Display, decimals: int) -> list[str]:
     return ["".join(parts).rstrip() for parts in out]
 
 
-def equations_lines(block: Equations, decimals: int) -> list[str]:
+def equations_lines(block: Equations, decimals: int,
+                    numbers: Mapping[float, str] | None = None) -> list[str]:
     """Rows of lhs = formula = numbers = value, each '=' in its own column."""
     rows = []
     for row in block.rows:
-        segs = [expr_unicode(seg, decimals) for seg in row]
+        segs = [expr_unicode(seg, decimals, numbers) for seg in row]
         middle = segs[1:-1]
         middle += [""] * (2 - len(middle))
         rows.append([segs[0], *middle[:2], segs[-1]])
@@ -158,11 +177,12 @@ def print_report(blocks: Sequence[Block], console: Any, decimals: int) -> None:
                           soft_wrap=True)
 
 
-def block_lines(block: Block, decimals: int) -> list[str]:
+def block_lines(block: Block, decimals: int, numbers: Mapping[float, str] | None = None
+                ) -> list[str]:
     if isinstance(block, Equations):
-        return equations_lines(block, decimals)
+        return equations_lines(block, decimals, numbers)
     if isinstance(block, Display):
-        return display_lines(block, decimals)
+        return display_lines(block, decimals, numbers)
     if isinstance(block, Table):
         return table_lines(block)
     if isinstance(block, Heading) and block.level <= 2:
@@ -179,11 +199,29 @@ def block_lines(block: Block, decimals: int) -> list[str]:
     raise TypeError(f"the terminal cannot write {block!r}")
 
 
+def document_numbers(blocks: Sequence[Block], decimals: int) -> dict[float, str]:
+    """The spelling of every number of the blocks' equations and matrices, made in
+    one pass (a number inside a function's argument is spelled where it stands)."""
+    values: list[float] = []
+    for block in blocks:
+        if isinstance(block, Equations):
+            values += [tok.value for row in block.rows for seg in row for tok in seg
+                       if type(tok) is Num]
+        elif isinstance(block, Display):
+            for tok in block.expr:
+                if isinstance(tok, Mat):
+                    values += tok.value.ravel().tolist()
+                elif type(tok) is Num:
+                    values.append(tok.value)
+    return spelled_numbers(values, decimals)
+
+
 def report_text(blocks: Sequence[Block], decimals: int) -> str:
     """The report as plain text, no colour and no terminal needed (``-o FILE``)."""
+    numbers = document_numbers(blocks, decimals)
     lines: list[str] = []
     for block in blocks:
-        lines += block_lines(block, decimals)
+        lines += block_lines(block, decimals, numbers)
     # The last guard (see print_report): a file's escapes never reach the output.
     return clean_text("\n".join(lines).lstrip("\n") + "\n", lines=True)
 
