@@ -173,14 +173,11 @@ def _reference_fmt(x: float, decimals: int, minus: str) -> str:
     return text
 
 
-def test_fmt_agrees_with_exact_decimal_rounding_on_random_and_tied_values():
-    """The fast route of fmt (formatting, except on exact ties) gives what exact
-    decimal arithmetic gives: random doubles of every magnitude, short decimals,
-    and exact binary ties such as 0.0625 and 2.5 (which must round up)."""
+def _awkward_values() -> list[float]:
+    """Random doubles of every magnitude, short decimals, and exact binary ties
+    such as 0.0625 and 2.5 (which must round up)."""
     import random
     import struct
-
-    from bpnn_steps.numfmt import MINUS, fmt
 
     rng = random.Random(9)
     values = [0.0625, -0.0625, 2.5, -2.5, 0.125, 1.0005, 2.675, 0.30000000000000004,
@@ -192,7 +189,29 @@ def test_fmt_agrees_with_exact_decimal_rounding_on_random_and_tied_values():
         bits = struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0]
         if bits == bits and abs(bits) < 1e300:
             values.append(bits)
-    for x in values:
+    return values
+
+
+def test_fmt_agrees_with_exact_decimal_rounding_on_random_and_tied_values():
+    """The fast route of fmt (formatting, except on exact ties) gives what exact
+    decimal arithmetic gives."""
+    from bpnn_steps.numfmt import MINUS, fmt
+
+    for x in _awkward_values():
         for decimals in range(0, 10):
             assert fmt(x, decimals, minus=MINUS) == _reference_fmt(x, decimals, MINUS), \
                 (x, decimals)
+
+
+def test_many_numbers_at_once_agree_with_exact_decimal_rounding():
+    """fmt_many (a matrix at a time, numpy finding the plain roundings) gives what
+    exact decimal arithmetic gives, zeros, infinities and nan as fmt writes them."""
+    from bpnn_steps.numfmt import MINUS, fmt, fmt_many
+
+    values = _awkward_values()
+    for decimals in range(0, 10):
+        for minus in ("-", MINUS):
+            assert fmt_many(values, decimals, minus=minus) == \
+                [_reference_fmt(x, decimals, minus) for x in values], decimals
+    specials = [0.0, -0.0, float("inf"), float("-inf"), float("nan"), 1e300, -1e-300]
+    assert fmt_many(specials, 3) == [fmt(x, 3) for x in specials]
