@@ -65,45 +65,43 @@ def _columns(layers: Sequence[int]) -> tuple[list[list[_Node]], float, float]:
     return columns, dx, dy
 
 
-def _label_boxes(sources: Sequence[_Node], targets: Sequence[_Node], texts: np.ndarray,
-                 pos: Callable[[int, int], float]) -> np.ndarray:
-    """One row (x, y, width, height) per edge, sources major."""
-    rows = []
-    for i, s in enumerate(sources):
-        for j, t in enumerate(targets):
-            p = pos(i, j)
-            rows.append((s.x + p * (t.x - s.x), s.y + p * (t.y - s.y),
-                         CHAR_WIDTH * len(texts[i][j]) + 0.12, LABEL_HEIGHT))
-    return np.array(rows, dtype=float)
-
-
-def _clearance(boxes: np.ndarray, sources: Sequence[_Node], targets: Sequence[_Node]
-               ) -> float:
-    """The smallest gap (cm) between two labels, a label and a node, or a label and
-    an edge it does not belong to; negative when something overlaps."""
-    x, y, w, h = boxes.T
+def _clearances(positions: np.ndarray, sources: Sequence[_Node], targets: Sequence[_Node],
+                texts: np.ndarray) -> np.ndarray:
+    """For each row of ``positions`` (a candidate: where along its edge each label
+    sits, edges sources major), the smallest gap (cm) between two labels, a label
+    and a node, or a label and an edge it does not belong to; negative when
+    something overlaps.  All candidates at once: a diagram tries hundreds."""
+    edges = [(s, t) for s in sources for t in targets]
+    ax = np.array([s.x for s, _ in edges])
+    ay = np.array([s.y for s, _ in edges])
+    bx = np.array([t.x for _, t in edges])
+    by = np.array([t.y for _, t in edges])
+    ex, ey = bx - ax, by - ay
+    # label boxes: centre (x, y) on the edge, width by the text, one height
+    x = ax + positions * ex
+    y = ay + positions * ey
+    w = np.array([CHAR_WIDTH * len(texts[i][j]) + 0.12
+                  for i in range(len(sources)) for j in range(len(targets))])
+    half_h = LABEL_HEIGHT / 2
     nodes = np.array([(n.x, n.y) for n in (*sources, *targets)], dtype=float)
     # label - node (node as a disc)
-    dx = np.maximum(np.abs(x[:, None] - nodes[None, :, 0]) - w[:, None] / 2, 0.0)
-    dy = np.maximum(np.abs(y[:, None] - nodes[None, :, 1]) - h[:, None] / 2, 0.0)
-    worst = float(np.min(np.hypot(dx, dy))) - NODE_DIAMETER / 2
+    dx = np.maximum(np.abs(x[:, :, None] - nodes[:, 0]) - w[:, None] / 2, 0.0)
+    dy = np.maximum(np.abs(y[:, :, None] - nodes[:, 1]) - half_h, 0.0)
+    worst = np.min(np.hypot(dx, dy), axis=(1, 2)) - NODE_DIAMETER / 2
+    diagonal = np.eye(len(edges), dtype=bool)
     # label - label
-    if len(boxes) > 1:
-        gap = np.maximum(np.abs(x[:, None] - x[None, :]) - (w[:, None] + w[None, :]) / 2,
-                         np.abs(y[:, None] - y[None, :]) - (h[:, None] + h[None, :]) / 2)
-        np.fill_diagonal(gap, np.inf)
-        worst = min(worst, float(np.min(gap)))
+    if len(edges) > 1:
+        gap = np.maximum(np.abs(x[:, :, None] - x[:, None, :]) - (w[:, None] + w[None, :]) / 2,
+                         np.abs(y[:, :, None] - y[:, None, :]) - (half_h + half_h))
+        gap[:, diagonal] = np.inf
+        worst = np.minimum(worst, np.min(gap, axis=(1, 2)))
     # label - other edges: an edge through a label makes the label ambiguous
-    ax = np.array([s.x for s in sources for _ in targets])
-    ay = np.array([s.y for s in sources for _ in targets])
-    bx = np.array([t.x for _ in sources for t in targets])
-    by = np.array([t.y for _ in sources for t in targets])
-    ex, ey = bx - ax, by - ay
-    u = ((x[:, None] - ax[None, :]) * ex + (y[:, None] - ay[None, :]) * ey) / (ex * ex + ey * ey)
+    u = ((x[:, :, None] - ax) * ex + (y[:, :, None] - ay) * ey) / (ex * ex + ey * ey)
     u = np.clip(u, 0.0, 1.0)
-    dist = np.hypot(x[:, None] - ax - u * ex, y[:, None] - ay - u * ey) - h[:, None] / 2
-    np.fill_diagonal(dist, np.inf)
-    return min(worst, 1.5 * float(np.min(dist)))
+    dist = np.hypot(x[:, :, None] - ax - u * ex, y[:, :, None] - ay - u * ey) - half_h
+    dist[:, diagonal] = np.inf
+    result: np.ndarray = np.minimum(worst, 1.5 * np.min(dist, axis=(1, 2)))
+    return result
 
 
 def _everywhere(p: float) -> Callable[[int, int], float]:
@@ -131,11 +129,12 @@ def _choose_position(sources: Sequence[_Node], targets: Sequence[_Node], texts: 
                                _alternating(b, a, by_source=True),
                                _alternating(a, b, by_source=False),
                                _alternating(b, a, by_source=False)]
+    positions = np.array([[pos(i, j) for i in range(len(sources)) for j in range(len(targets))]
+                          for pos in candidates], dtype=float)
     best, best_score = None, MIN_CLEARANCE
-    for pos in candidates:
-        score = _clearance(_label_boxes(sources, targets, texts, pos), sources, targets)
+    for pos, score in zip(candidates, _clearances(positions, sources, targets, texts)):
         if score > best_score + 1e-9:
-            best, best_score = pos, score
+            best, best_score = pos, float(score)
     return best
 
 
