@@ -16,6 +16,26 @@ sys.dont_write_bytecode = False
 import helpers  # noqa: E402
 
 
+def _build_the_command_line_once() -> None:
+    """typer's CliRunner builds the click command from the app on every invoke (10 ms,
+    most of a small command's run in-process); the suite invokes it a thousand
+    times, and the app does not change, so build it once per app."""
+    import typer.testing
+
+    build = typer.testing._get_command
+    built: dict[int, tuple[object, object]] = {}
+
+    def cached(app):  # type: ignore[no-untyped-def]
+        if id(app) not in built:
+            built[id(app)] = (app, build(app))     # the app kept: its id stays its own
+        return built[id(app)][1]
+
+    typer.testing._get_command = cached
+
+
+_build_the_command_line_once()
+
+
 @pytest.fixture
 def cli():
     """Run the real ``bpnn-steps`` console script: ``cli("solve", "x.yaml", cwd=...)``."""
