@@ -55,13 +55,13 @@ def peak_bytes(epochs: int, **kwargs) -> int:
 
 
 def test_memory_grows_with_what_is_shown_not_with_the_updates():
-    """--show none: 40 epochs (2,000 updates) of one sample each take far less than
-    the full trace, and about what 10 epochs take."""
+    """--show none: 20 epochs (1,000 updates) of one sample each take far less than
+    the full trace, and about what 5 epochs take."""
     none = lambda count: ()           # noqa: E731
-    compact_long, compact_short = peak_bytes(40, detailed=none), peak_bytes(10, detailed=none)
-    full_long = peak_bytes(40)
+    compact_long, compact_short = peak_bytes(20, detailed=none), peak_bytes(5, detailed=none)
+    full_long = peak_bytes(20)
     assert compact_long < full_long / 4
     # What is left per update is a few weight-sized arrays, not the samples' detail.
-    per_update = (compact_long - compact_short) / 1500
-    per_update_full = (full_long - peak_bytes(10)) / 1500
+    per_update = (compact_long - compact_short) / 750
+    per_update_full = (full_long - peak_bytes(5)) / 750
     assert per_update < per_update_full / 4
