@@ -180,19 +180,8 @@ def test_the_commands_refuse_before_computing(tmp_path, args, words):
 # --------------------------------------------------------------------------- integers
 
 
-BASE = """\
-network:
-  layers: [1, 2, 2]
-  activations: [sigmoid, linear]
-data:
-  x: [[1], [2]]
-  y: [[3, 4], [6, 5]]
-weights:
-  fill: 0.1
-training:
-  learning_rate: 0.5
-  epochs: 1
-"""
+# The lecture's problem (its epochs on line 13), as test_errors writes it.
+from test_errors import BASE  # noqa: E402
 
 
 @pytest.mark.parametrize("old, new, line, words", [
@@ -201,9 +190,9 @@ training:
     ("[1, 2, 2]", "[1, 1000000000000, 2]", 2, "must be at most 1,000,000, got 1,000,000,000,000"),
     ("[1, 2, 2]", "[1, 100000, 200]", 2, "network.layers [1, 100000, 200] has 20,200,200 weights;"
                                          " at most 10,000,000"),
-    ("epochs: 1", "epochs: .inf", 11, "training.epochs must be a whole number >= 1, got inf"),
-    ("epochs: 1", "epochs: 1000000000000", 11, "training.epochs must be at most 1,000,000,000"),
-    ("epochs: 1", "epochs: 1e3", 11, "got 1000.0 (write it as 1000"),
+    ("epochs: 1", "epochs: .inf", 13, "training.epochs must be a whole number >= 1, got inf"),
+    ("epochs: 1", "epochs: 1000000000000", 13, "training.epochs must be at most 1,000,000,000"),
+    ("epochs: 1", "epochs: 1e3", 13, "got 1000.0 (write it as 1000"),
 ])
 def test_integer_keys_need_integers_within_bounds(old, new, line, words):
     text = BASE.replace(old, new, 1)
