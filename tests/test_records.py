@@ -556,6 +556,10 @@ def _loss_case(name: str) -> Case:
     return next(c for c in CASES if c.id == f"loss-{name}")
 
 
+def _small_loss_case(name: str) -> Case:
+    return next(c for c in SMALL_CASES if c.id == f"loss-{name}")
+
+
 def _replace(record, path: str, value):
     head, _, rest = path.partition(".")
     if not rest:
@@ -639,14 +643,12 @@ MUTATIONS = [
     ("loss", THROUGH, "value", lambda f: lambda z, p, y: f(z, p, y) * 1.01,
      lambda tmp: check_engine_against_finite_differences(_loss_case(THROUGH))),
     ("loss", THROUGH, "exact", lambda f: lambda p, y: 2 * f(p, y),
-     lambda tmp: check_exact_against_engine(next(c for c in SMALL_CASES
-                                                 if c.id == f"loss-{THROUGH}"))),
+     lambda tmp: check_exact_against_engine(_small_loss_case(THROUGH))),
     ("loss", THROUGH, "output.error", lambda f: lambda p, y: f(p, y) * 1.01,
      lambda tmp: check_engine_against_finite_differences(_loss_case(THROUGH))),
     ("loss", THROUGH, "output.exact",
      lambda f: lambda p, y, op: [op(lambda v: 2 * v, v) for v in f(p, y, op)],
-     lambda tmp: check_exact_against_engine(next(c for c in SMALL_CASES
-                                                 if c.id == f"loss-{THROUGH}"))),
+     lambda tmp: check_exact_against_engine(_small_loss_case(THROUGH))),
     ("loss", THROUGH, "output.tree",
      lambda f: lambda p, y: [Prod((Const("2", Fraction(2)), v)) for v in f(p, y)],
      lambda tmp: check_derive_verify(_loss_case(THROUGH))),
@@ -659,14 +661,12 @@ MUTATIONS = [
     ("loss", CANCEL, "value", lambda f: lambda z, p, y: f(z, p, y) * 1.01,
      lambda tmp: check_engine_against_finite_differences(_loss_case(CANCEL))),
     ("loss", CANCEL, "exact", lambda f: lambda p, y: 2 * f(p, y),
-     lambda tmp: check_exact_against_engine(next(c for c in SMALL_CASES
-                                                 if c.id == f"loss-{CANCEL}"))),
+     lambda tmp: check_exact_against_engine(_small_loss_case(CANCEL))),
     ("loss", CANCEL, "output.delta", lambda f: lambda p, y: f(p, y) * 1.01,
      lambda tmp: check_engine_against_finite_differences(_loss_case(CANCEL))),
     ("loss", CANCEL, "output.exact",
      lambda f: lambda p, y, op: [op(lambda v: 2 * v, v) for v in f(p, y, op)],
-     lambda tmp: check_exact_against_engine(next(c for c in SMALL_CASES
-                                                 if c.id == f"loss-{CANCEL}"))),
+     lambda tmp: check_exact_against_engine(_small_loss_case(CANCEL))),
     ("loss", CANCEL, "output.tree",
      lambda f: lambda p, y: [Prod((Const("2", Fraction(2)), v)) for v in f(p, y)],
      lambda tmp: check_derive_verify(_loss_case(CANCEL))),
