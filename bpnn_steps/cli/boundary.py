@@ -87,10 +87,14 @@ def _notes_on_stderr() -> Iterator[None]:
         yield
 
 
-def _fail(message: str) -> NoReturn:
+def _say_error(message: str) -> None:
     from ..files.untrusted import clean_text    # the last guard: files quoted in messages
 
     sys.stderr.write(f"{PROG}: error: {clean_text(message, lines=True)}\n")
+
+
+def _fail(message: str) -> NoReturn:
+    _say_error(message)
     exit_with(ExitCode.BAD_INPUT)
 
 
@@ -132,12 +136,12 @@ def console_boundary() -> Iterator[None]:
             raise
         flush_stdout()
     except ProblemError as err:
-        sys.stderr.write(f"{PROG}: error: {err}\n")
+        _say_error(str(err))
         raise SystemExit(int(ExitCode.BAD_INPUT)) from None
     except BrokenPipeError:
         raise SystemExit(int(ExitCode.READER_GONE)) from None
     except OSError as exc:
-        sys.stderr.write(f"{PROG}: error: {_os_error_message(exc)}\n")
+        _say_error(_os_error_message(exc))
         raise SystemExit(int(ExitCode.BAD_INPUT)) from None
 
 

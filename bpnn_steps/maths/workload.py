@@ -148,7 +148,8 @@ def _traced(problem: Problem, size: RunSize, command: str) -> None:
     if size.traced > MAX_TRACED_VALUES:
         _refuse(problem, f"{_network(problem)}: the run would keep {size.traced:,} "
                 f"intermediate values ({size.weights:,} weights, {size.sample_passes:,} "
-                f"sample pass{'es' if size.sample_passes != 1 else ''}); {command} keeps at most {MAX_TRACED_VALUES:,}; {TRAIN_HINT}")
+                f"sample pass{'es' if size.sample_passes != 1 else ''}); {command} keeps at "
+                f"most {MAX_TRACED_VALUES:,}; {TRAIN_HINT}")
 
 
 def _refuse(problem: Problem, message: str, key: str | None = None) -> None:
