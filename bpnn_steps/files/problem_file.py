@@ -300,12 +300,11 @@ def _training(doc: Doc, root: YamlMapping) -> Training:
 def load_problem(source: str | os.PathLike[str], *, access: ReadAccess = ANYWHERE) -> Problem:
     """Read and validate a problem file (or a bundled problem by name); ``access``
     says where its CSV data may lie (the command line confines them to its folder)."""
-    path, display, text = _read_source(source)
-    return problem_from_tree(parse_yaml(text, display), display, home=path.resolve().parent,
-                             access=access)
+    path, display, text = read_source(source)
+    return parse_problem(text, display, home=path.resolve().parent, access=access)
 
 
-def _read_source(source: str | os.PathLike[str]) -> tuple[Path, str, str]:
+def read_source(source: str | os.PathLike[str]) -> tuple[Path, str, str]:
     """(the file, its name in messages, its text) of a problem file or bundled name."""
     path = resolve_path(source)
     display = shown_name(source, path)
@@ -317,10 +316,11 @@ def _read_source(source: str | os.PathLike[str]) -> tuple[Path, str, str]:
     return path, display, read_text(path, display, "problem file", MAX_FILE_BYTES)
 
 
-def parse_problem(text: str, name: str = "<problem>", *,
+def parse_problem(text: str, name: str = "<problem>", *, home: Path | None = None,
                   access: ReadAccess = ANYWHERE) -> Problem:
-    """Validate the YAML text of a problem file; ``name`` is used in messages."""
-    return problem_from_tree(parse_yaml(text, name), name, access=access)
+    """Validate the YAML text of a problem file; ``name`` is used in messages, and
+    its CSV data is read inside ``home`` (as :func:`problem_from_tree`)."""
+    return problem_from_tree(parse_yaml(text, name), name, home=home, access=access)
 
 
 def problem_from_tree(root: Any, name: str, *, home: Path | None = None,
@@ -431,7 +431,7 @@ def read_problem_document(source: str | os.PathLike[str], *, seed: int | None = 
     shuffling and ``weights.random`` (without a seed of its own) exactly as if the
     file said it.
     """
-    path, display, text = _read_source(source)
+    path, display, text = read_source(source)
     tree = parse_yaml(text, display)
     if seed is not None:
         _set_training_seed(tree, seed)

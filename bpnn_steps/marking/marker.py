@@ -251,17 +251,16 @@ class SolvedProblems:
 
         from ..maths.engine import solve
         from ..maths.workload import check_workload
-        # load_problem's own reading (limits and messages included), split from the
-        # parsing and solving that the cache saves.
-        from ..files.problem_file import _read_source, problem_from_tree
-        from ..files.yamldoc import parse_yaml
+        # load_problem in its two steps: the reading (limits and messages included),
+        # then the parsing that the cache saves with the solving.
+        from ..files.problem_file import parse_problem, read_source
 
-        path, display, text = _read_source(source)
+        path, display, text = read_source(source)
         key = (display, str(path.resolve()),
                hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(), access)
         if key not in self._solved:
-            prob = checkable(problem_from_tree(parse_yaml(text, display), display,
-                                               home=path.resolve().parent, access=access))
+            prob = checkable(parse_problem(text, display, home=path.resolve().parent,
+                                           access=access))
             check_workload(prob)
             self._solved[key] = (prob, solve(prob))
         return self._solved[key]
