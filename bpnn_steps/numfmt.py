@@ -88,8 +88,10 @@ def fmt_many(values: Sequence[float], decimals: int = DEFAULT_DECIMALS, *, minus
         # the rounding of the product, so nothing that is not plain is counted in.
         plain = ((scaled >= 1) & (scaled < _LARGE * 10.0 ** decimals)
                  & (off > slack) & (1 - off > slack) & (np.abs(off - 0.5) > slack))
-    return [text if simple else fmt(x, decimals, minus=minus)
-            for x, text, simple in zip(xs, texts, plain.tolist())]
+    texts.pop()         # the empty text after the last separator
+    for i in np.flatnonzero(~plain).tolist():      # the few that are not plain
+        texts[i] = fmt(xs[i], decimals, minus=minus)
+    return texts
 
 
 def _common(x: float, text: str, longer: str, minus: str) -> str | None:

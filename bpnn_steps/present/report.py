@@ -21,6 +21,7 @@ from ..model.notation import (BRACE_CLOSE, BRACE_OPEN, BRACKET_CLOSE, BRACKET_OP
                               layer_label, unit_base, vector_base, with_one)
 from ..model.quantities import Kind, Quantity, symbol, value_in, value_of
 from ..model.trace import Step, Trace
+from ..model.value import Value
 from ..numfmt import fmt
 from .blocks import Block, Display, Equations, Heading, Table, Text
 
@@ -94,6 +95,7 @@ class _Names:
         self._units: dict[tuple[int, int, int], Sym] = {}
         self._weights: dict[tuple[int, int, int], Sym] = {}
         self._sums: dict[tuple[int, int, int, int], tuple[Token, ...]] = {}
+        self._z_sides: dict[tuple[int, int, int, str], _ZSides] = {}
 
     def unit(self, n: int, j: int, t: int) -> Sym:
         """a[n]_j of sample t (n = 0: the input x)."""
@@ -123,6 +125,26 @@ class _Names:
             formula = self._sums[key] = tuple(terms)
         return formula
 
+    def z_sides(self, n: int, j: int, t: int, act: str, size_in: int) -> _ZSides:
+        """The symbolic side of unit j's rows for sample t in layer n: the same in
+        every update (the same objects, which a renderer spells once)."""
+        key = (n, j, t, act)
+        sides = self._z_sides.get(key)
+        if sides is None:
+            spec = ACTIVATIONS[act]
+            zsym = Sym("z", (j,), t, n)
+            unit = self.unit(n, j, t)
+            value: Expr = (unit if spec.identity else zsym,)
+            if spec.identity:
+                activation: Expr = ()
+            elif spec.elementwise:
+                activation = (Apply(act, (zsym,)),)
+            else:
+                activation = (SoftmaxRatio(zsym),)
+            sides = self._z_sides[key] = _ZSides(value, self.weighted_sum(n, j, t, size_in),
+                                                 (unit,), activation)
+        return sides
+
     def vector(self, n: int, t: int) -> Sym:
         """[1; a[n]] of sample t: X, H or H^[n]."""
         base, layer = vector_base(n, self.depth)
@@ -139,34 +161,40 @@ def _fnum(v: float) -> Num:
 # --------------------------------------------------------------------------- feed-forward
 
 
+class _ZSides(Value):
+    """The symbols of a z row and its activation row: z (or the unit itself, for an
+    identity activation) = formula; unit = activation (empty for the identity)."""
+
+    z: Expr
+    formula: Expr
+    unit: Expr
+    activation: Expr
+
+
 def _z_row(step: Step, names: _Names, n: int, j: int, t_index: int, act: str,
            substituted: _Substituted) -> list[tuple[Expr, ...]]:
     f = step.forward[t_index]
-    t = f.sample
     w = step.weights_before[n - 1]
     size_in = w.shape[0] - 1
-    formula = names.weighted_sum(n, j, t, size_in)
+    sides = names.z_sides(n, j, f.sample, act, size_in)
     z = float(f.z[n - 1][j - 1])
     rows: list[tuple[Expr, ...]] = []
-    spec = ACTIVATIONS[act]
-    zsym = Sym("z", (j,), t, n)
-    lhs = names.unit(n, j, t) if spec.identity else zsym
     if size_in + 1 <= MAX_SUBSTITUTED_TERMS:
         column = substituted.weights(n, j)
         values = substituted.inputs(n, t_index)
         numbers: list[Token] = [column[0]]
         for i in range(1, size_in + 1):
             numbers += [PLUS, column[i], TIMES, values[i - 1]]
-        rows.append(((lhs,), formula, tuple(numbers), (Num(z),)))
+        rows.append((sides.z, sides.formula, tuple(numbers), (Num(z),)))
     else:
-        rows.append(((lhs,), formula, (Num(z),)))
-    if not spec.identity:
+        rows.append((sides.z, sides.formula, (Num(z),)))
+    if sides.activation:
         a = f.a[n - 1][j - 1]
-        if not spec.elementwise:
-            rows.append(((names.unit(n, j, t),), (SoftmaxRatio(zsym),), (_fnum(a),)))
+        if not ACTIVATIONS[act].elementwise:
+            rows.append((sides.unit, sides.activation, (_fnum(a),)))
         else:
-            rows.append(((names.unit(n, j, t),), (Apply(act, (zsym,)),),
-                         (Apply(act, (Num(z, False),)),), (_fnum(a),)))
+            rows.append((sides.unit, sides.activation, (Apply(act, (Num(z, False),)),),
+                         (_fnum(a),)))
     return rows
 
 

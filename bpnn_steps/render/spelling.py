@@ -238,6 +238,74 @@ def expr_unicode(expr: Expr, decimals: int, numbers: Mapping[float, str] | None 
     return "".join(out)
 
 
+class UnicodeSpeller:
+    """Spells the expressions of one document in Unicode, each token object and each
+    expression object once.
+
+    A worked solution repeats the same objects over and over: the z rows of every
+    sample name the same weight symbols, and the rows of the first and the last
+    update shown share their formulas.  Spelled by identity, a repeat costs a
+    lookup, and an expression of symbols and operators is joined in one call.  A
+    number is spelled where it stands (after an operator, a negative one is put in
+    parentheses).  One speller serves one rendering: it keeps every object it has
+    spelled alive, so that no identity it knows is reused by another object.
+    """
+
+    __slots__ = ("decimals", "numbers", "_tokens", "_exprs", "_kept")
+
+    def __init__(self, decimals: int, numbers: Mapping[float, str] | None = None) -> None:
+        self.decimals = decimals
+        self.numbers = numbers
+        self._tokens: dict[int, str] = {}       # id of a token (not a number) -> text
+        self._exprs: dict[int, str] = {}        # id of an expression -> text
+        self._kept: list[object] = []
+
+    def expr(self, expr: Expr) -> str:
+        """:func:`expr_unicode` of ``expr``."""
+        key = id(expr)
+        text = self._exprs.get(key)
+        if text is not None:
+            return text
+        known = self._tokens
+        if len(expr) == 1:         # a row's left-hand side or value: nothing to remember
+            text = known.get(id(expr[0]))
+            return self._spell(expr) if text is None else text
+        first = expr[0]
+        if type(first) is Num or id(first) not in known:
+            text = self._spell(expr)
+        else:
+            try:        # every token known: the join runs in C
+                text = "".join(map(known.__getitem__, map(id, expr)))
+            except KeyError:
+                text = self._spell(expr)
+        self._exprs[key] = text
+        self._kept.append(expr)
+        return text
+
+    def _spell(self, expr: Expr) -> str:
+        out: list[str] = []
+        append = out.append
+        known, kept, decimals, numbers = self._tokens, self._kept, self.decimals, self.numbers
+        previous: Token | None = None
+        for tok in expr:
+            text = known.get(id(tok))
+            if text is None:
+                if type(tok) is Num:        # its spelling depends on what precedes it
+                    text = numbers.get(tok.value) if numbers else None
+                    if text is None:
+                        text = number_unicode(tok.value, decimals)
+                    if text[:1] == MINUS and tok.paren and isinstance(previous, Op):
+                        text = f"({text})"
+                else:
+                    text = unicode(tok, decimals, previous)
+                    if not isinstance(tok, Num):
+                        known[id(tok)] = text
+                        kept.append(tok)
+            append(text)
+            previous = tok
+        return "".join(out)
+
+
 # --------------------------------------------------------------------------- LaTeX
 
 

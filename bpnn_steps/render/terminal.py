@@ -13,11 +13,12 @@ from collections.abc import Mapping, Sequence
 
 from typing import Any
 
-from ..files.untrusted import clean_text
+from ..files.untrusted import clean_text, is_clean
 from ..model.notation import Mat, Num, Token
 from ..present.blocks import (Block, Diagram, Display, Document, Equations, Heading, PageBreak,
                               Table, Text)
-from .spelling import expr_unicode, number_unicode, numbers_unicode, spelled_numbers, unicode
+from .spelling import (UnicodeSpeller, number_unicode, numbers_unicode, spelled_numbers,
+                       unicode)
 
 
 @lru_cache(maxsize=None)
@@ -121,25 +122,46 @@ def display_lines(block: Display, decimals: int, numbers: Mapping[float, str] | 
 
 
 def equations_lines(block: Equations, decimals: int,
-                    numbers: Mapping[float, str] | None = None) -> list[str]:
-    """Rows of lhs = formula = numbers = value, each '=' in its own column."""
-    rows = []
+                    numbers: Mapping[float, str] | None = None,
+                    speller: UnicodeSpeller | None = None) -> list[str]:
+    """Rows of lhs = formula = numbers = value, each '=' in its own column;
+    ``speller``: the document's (:class:`UnicodeSpeller`), which spells a repeated
+    formula once."""
+    spell = (speller or UnicodeSpeller(decimals, numbers)).expr
+    # The columns of the rows: the lhs, the formula and the numbers substituted
+    # (either may be missing: ""), the value.
+    lhs: list[str] = []
+    formulas: list[str] = []
+    substituted: list[str] = []
+    values: list[str] = []
     for row in block.rows:
-        segs = [expr_unicode(seg, decimals, numbers) for seg in row]
-        middle = segs[1:-1]
-        middle += [""] * (2 - len(middle))
-        rows.append([segs[0], *middle[:2], segs[-1]])
-    sizes = [[width(cell) for cell in r] for r in rows]
-    widths = [max(s[i] for s in sizes) for i in range(4)]
+        count = len(row)
+        lhs.append(spell(row[0]))
+        formulas.append(spell(row[1]) if count >= 3 else "")
+        substituted.append(spell(row[2]) if count >= 4 else "")
+        values.append(spell(row[-1]))
+    # A repeated formula is the same string: its width is measured once.
+    widths_of: dict[str, int] = {}
+
+    def measured(cells: list[str]) -> list[int]:
+        sizes = []
+        for cell in cells:
+            w = widths_of.get(cell)
+            if w is None:
+                w = widths_of[cell] = width(cell)
+            sizes.append(w)
+        return sizes
+
+    sizes = [measured(lhs), measured(formulas), measured(substituted)]
+    w0, w1, w2 = (max(column) for column in sizes)
     lines = []
-    for r, size in zip(rows, sizes):
-        parts = [r[0] + " " * (widths[0] - size[0])]
-        for i in (1, 2):
-            if widths[i]:
-                parts.append("= " + r[i] + " " * (widths[i] - size[i]) if r[i]
-                             else " " * (widths[i] + 2))
-        parts.append("= " + r[3])
-        lines.append(" ".join(parts).rstrip())
+    for c0, c1, c2, c3, s0, s1, s2 in zip(lhs, formulas, substituted, values, *sizes):
+        line = c0 + " " * (w0 - s0)
+        if w1:
+            line += " = " + c1 + " " * (w1 - s1) if c1 else " " * (w1 + 3)
+        if w2:
+            line += " = " + c2 + " " * (w2 - s2) if c2 else " " * (w2 + 3)
+        lines.append((line + " = " + c3).rstrip())
     return lines
 
 
@@ -177,10 +199,10 @@ def print_report(blocks: Sequence[Block], console: Any, decimals: int) -> None:
                           soft_wrap=True)
 
 
-def block_lines(block: Block, decimals: int, numbers: Mapping[float, str] | None = None
-                ) -> list[str]:
+def block_lines(block: Block, decimals: int, numbers: Mapping[float, str] | None = None,
+                speller: UnicodeSpeller | None = None) -> list[str]:
     if isinstance(block, Equations):
-        return equations_lines(block, decimals, numbers)
+        return equations_lines(block, decimals, numbers, speller)
     if isinstance(block, Display):
         return display_lines(block, decimals, numbers)
     if isinstance(block, Table):
@@ -203,10 +225,12 @@ def document_numbers(blocks: Sequence[Block], decimals: int) -> dict[float, str]
     """The spelling of every number of the blocks' equations and matrices, made in
     one pass (a number inside a function's argument is spelled where it stands)."""
     values: list[float] = []
+    seen: set[int] = set()      # the segments read: the updates shown share formulas
     for block in blocks:
         if isinstance(block, Equations):
-            values += [tok.value for row in block.rows for seg in row for tok in seg
-                       if type(tok) is Num]
+            fresh = [seg for row in block.rows for seg in row if id(seg) not in seen]
+            seen.update(map(id, fresh))
+            values += [tok.value for seg in fresh for tok in seg if type(tok) is Num]
         elif isinstance(block, Display):
             for tok in block.expr:
                 if isinstance(tok, Mat):
@@ -219,11 +243,14 @@ def document_numbers(blocks: Sequence[Block], decimals: int) -> dict[float, str]
 def report_text(blocks: Sequence[Block], decimals: int) -> str:
     """The report as plain text, no colour and no terminal needed (``-o FILE``)."""
     numbers = document_numbers(blocks, decimals)
+    speller = UnicodeSpeller(decimals, numbers)
     lines: list[str] = []
     for block in blocks:
-        lines += block_lines(block, decimals, numbers)
+        lines += block_lines(block, decimals, numbers, speller)
+    text = "\n".join(lines).lstrip("\n") + "\n"
     # The last guard (see print_report): a file's escapes never reach the output.
-    return clean_text("\n".join(lines).lstrip("\n") + "\n", lines=True)
+    # Line by line, most lines are found clean at once (a report of megabytes).
+    return text if all(map(is_clean, lines)) else clean_text(text, lines=True)
 
 
 class TextRenderer:
