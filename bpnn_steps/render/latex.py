@@ -18,10 +18,10 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 
 from ..model.notation import EQUALS, Mat, Token
-from ..numfmt import DEFAULT_DECIMALS, fmt
+from ..numfmt import DEFAULT_DECIMALS, fmt, fmt_many
 from ..present.blocks import (Block, Diagram, Display, Document, Equations, Heading, PageBreak,
                               Table, Text)
-from .spelling import expr_latex, unicode
+from .spelling import LatexSpeller, UnicodeSpeller, expr_latex, unicode
 
 # Rough printed width (characters of math) of a line on the page.
 LINE_WIDTH = 78
@@ -167,17 +167,47 @@ def tokens_tex(expr: Iterable[Token], decimals: int) -> str:
     return expr_latex(tuple(expr), decimals)
 
 
+class Maths:
+    """The maths of one document: each expression spelled in LaTeX and measured
+    (its printed width, from its Unicode spelling) once; a worked solution repeats
+    the same formulas and symbols many times."""
+
+    __slots__ = ("decimals", "tex", "_unicode", "_widths")
+
+    def __init__(self, decimals: int) -> None:
+        self.decimals = decimals
+        self.tex = LatexSpeller(decimals).expr
+        self._unicode = UnicodeSpeller(decimals)
+        self._widths: dict[str, float] = {}
+
+    def width(self, expr: Sequence[Token]) -> float:
+        """:func:`expr_width` of ``expr``."""
+        if Mat in map(type, expr):
+            return expr_width(expr, self.decimals)
+        text = self._unicode.expr(expr)
+        width = self._widths.get(text)
+        if width is None:
+            width = self._widths[text] = _text_width(text)
+        return width
+
+
 def _token_width(tok: Token, decimals: int, previous: Token | None) -> float:
     if isinstance(tok, Mat):
-        cells = [[fmt(float(v), decimals) for v in row] for row in tok.value]
-        cols = len(cells[0]) if cells else 0
-        return 2.0 + sum(max(len(r[j]) for r in cells) + 1.6 for j in range(cols))
+        rows, cols = tok.value.shape
+        if not rows:
+            return 2.0
+        texts = fmt_many(tok.value.ravel().tolist(), decimals)
+        return 2.0 + sum(max(len(t) for t in texts[j::cols]) + 1.6 for j in range(cols))
     return _text_width(unicode(tok, decimals, previous))
 
 
+# The characters of the report's Unicode that print small in LaTeX.
+_SMALL = re.compile("[" + "".join(map(re.escape, sorted({*_SUBSCRIPTS, *_SUPERSCRIPTS, ","})))
+                    + "]")
+
+
 def _text_width(text: str) -> float:
-    small = sum(1 for c in text if c in _SUBSCRIPTS or c in _SUPERSCRIPTS or c == ",")
-    return len(text) - 0.5 * small
+    return len(text) - 0.5 * len(_SMALL.findall(text))
 
 
 def expr_width(expr: Sequence[Token], decimals: int) -> float:
@@ -206,16 +236,17 @@ def _scaled(tex: str, width: float, limit: float) -> str:
     return rf"\scalebox{{{factor:.2f}}}{{$\displaystyle {tex}$}}"
 
 
-def display_latex(expr: Sequence[Token], decimals: int) -> str:
+def display_latex(expr: Sequence[Token], decimals: int, maths: Maths | None = None) -> str:
     """One displayed equation; too wide for a line, it breaks at its '=' signs, and
-    a part still too wide is scaled down."""
-    if expr_width(expr, decimals) <= LINE_WIDTH:
-        return r"\[" + "\n" + tokens_tex(expr, decimals) + "\n" + r"\]"
+    a part still too wide is scaled down.  ``maths``: the document's (:class:`Maths`)."""
+    maths = maths or Maths(decimals)
+    if maths.width(expr) <= LINE_WIDTH:
+        return r"\[" + "\n" + maths.tex(expr) + "\n" + r"\]"
     parts = _split_equals(expr)
     lines = []
     for k, part in enumerate(parts):
-        width = expr_width(part, decimals)
-        tex = _scaled(tokens_tex(part, decimals), width, LINE_WIDTH - 8)
+        width = maths.width(part)
+        tex = _scaled(maths.tex(part), width, LINE_WIDTH - 8)
         lines.append(tex if k == 0 else "&= " + tex)
     if len(lines) == 1:
         return r"\[" + "\n" + lines[0] + "\n" + r"\]"
@@ -223,15 +254,16 @@ def display_latex(expr: Sequence[Token], decimals: int) -> str:
     return r"\begin{align*}" + "\n" + body + "\n" + r"\end{align*}"
 
 
-def equations_latex(block: Equations, decimals: int) -> str:
+def equations_latex(block: Equations, decimals: int, maths: Maths | None = None) -> str:
     """Rows of lhs = ... = value in one align*; a row too wide for a line puts each
     '=' on its own line."""
+    maths = maths or Maths(decimals)
+    tex, measure = maths.tex, maths.width
     rows = []
     for row in block.rows:
-        segs = [tokens_tex(seg, decimals) for seg in row]
+        segs = [tex(seg) for seg in row]
         broken = any(r"\\" in s for s in segs)
-        width = sum(expr_width(seg, decimals) for seg in row) + 3 * (len(row) - 1)
-        if broken or width <= LINE_WIDTH or len(row) <= 2:
+        if broken or len(row) <= 2 or sum(map(measure, row)) + 3 * (len(row) - 1) <= LINE_WIDTH:
             rows.append(segs[0] + " &= " + " = ".join(segs[1:]))
         else:
             rows.append(segs[0] + " &= " + (r" \\" + "\n" + "&= ").join(segs[1:]))
@@ -263,16 +295,16 @@ def table_latex(block: Table) -> str:
 _SECTIONS = {1: "section", 2: "subsection", 3: "subsubsection"}
 
 
-def block_latex(block: Block, decimals: int) -> str:
+def block_latex(block: Block, decimals: int, maths: Maths | None = None) -> str:
     if isinstance(block, Heading):
         command = _SECTIONS.get(block.level, "paragraph")
         return rf"\{command}*{{{text_latex(block.text)}}}"
     if isinstance(block, Text):
         return text_latex(block.text)
     if isinstance(block, Equations):
-        return equations_latex(block, decimals)
+        return equations_latex(block, decimals, maths)
     if isinstance(block, Display):
-        return display_latex(block.expr, decimals)
+        return display_latex(block.expr, decimals, maths)
     if isinstance(block, Table):
         return table_latex(block)
     if isinstance(block, Diagram):
@@ -285,7 +317,8 @@ def block_latex(block: Block, decimals: int) -> str:
 
 def blocks_latex(blocks: Sequence[Block], decimals: int = DEFAULT_DECIMALS) -> str:
     """The body of a document (no preamble)."""
-    return "\n\n".join(block_latex(b, decimals) for b in blocks) + "\n"
+    maths = Maths(decimals)
+    return "\n\n".join(block_latex(b, decimals, maths) for b in blocks) + "\n"
 
 
 # --------------------------------------------------------------------------- documents

@@ -13,11 +13,13 @@ from typing import Any
 from ..numfmt import DEFAULT_DECIMALS
 from ..present.blocks import (Block, Diagram, Display, Document, Equations, Heading, PageBreak,
                               Table, Text)
-from .spelling import expr_latex
+from .spelling import LatexSpeller
 
 
-def block_markdown(block: Block, decimals: int, escape: bool = True) -> str:
-    """One block as Markdown; ``escape`` False writes prose as it is."""
+def block_markdown(block: Block, decimals: int, escape: bool = True,
+                   speller: LatexSpeller | None = None) -> str:
+    """One block as Markdown; ``escape`` False writes prose as it is; ``speller``:
+    the document's (:class:`LatexSpeller`), which spells a repeated formula once."""
     def text(value: str, heading: bool = False) -> str:
         return escape_markdown(value, heading) if escape else value
 
@@ -25,13 +27,14 @@ def block_markdown(block: Block, decimals: int, escape: bool = True) -> str:
         return "#" * block.level + " " + text(block.text, heading=True)
     if isinstance(block, Text):
         return text(block.text)
+    tex = (speller or LatexSpeller(decimals)).expr
     if isinstance(block, Equations):
-        lines = [" = ".join(expr_latex(seg, decimals) for seg in row) for row in block.rows]
+        lines = [" = ".join(map(tex, row)) for row in block.rows]
         # One aligned environment per group keeps the '=' in a column.
         body = (r" \\" + "\n").join(_align_first_equals(line) for line in lines)
         return "$$\n\\begin{aligned}\n" + body + "\n\\end{aligned}\n$$"
     if isinstance(block, Display):
-        return "$$\n" + expr_latex(block.expr, decimals) + "\n$$"
+        return "$$\n" + tex(block.expr) + "\n$$"
     if isinstance(block, Table):
         out = "| " + " | ".join(text(h) for h in block.headers) + " |"
         out += "\n|" + "---|" * len(block.headers)
@@ -47,7 +50,8 @@ def block_markdown(block: Block, decimals: int, escape: bool = True) -> str:
 
 def blocks_markdown(blocks: Sequence[Block], decimals: int = DEFAULT_DECIMALS,
                     escape: bool = True) -> str:
-    return "\n\n".join(block_markdown(b, decimals, escape) for b in blocks) + "\n"
+    speller = LatexSpeller(decimals)
+    return "\n\n".join(block_markdown(b, decimals, escape, speller) for b in blocks) + "\n"
 
 
 def _align_first_equals(line: str) -> str:

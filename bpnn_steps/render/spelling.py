@@ -260,7 +260,7 @@ class UnicodeSpeller:
         self._exprs: dict[int, str] = {}        # id of an expression -> text
         self._kept: list[object] = []
 
-    def expr(self, expr: Expr) -> str:
+    def expr(self, expr: Sequence[Token]) -> str:
         """:func:`expr_unicode` of ``expr``."""
         key = id(expr)
         text = self._exprs.get(key)
@@ -268,8 +268,14 @@ class UnicodeSpeller:
             return text
         known = self._tokens
         if len(expr) == 1:         # a row's left-hand side or value: nothing to remember
-            text = known.get(id(expr[0]))
-            return self._spell(expr) if text is None else text
+            tok = expr[0]
+            text = known.get(id(tok))
+            if text is None:
+                if type(tok) is Num:    # alone: never in parentheses
+                    text = self.numbers.get(tok.value) if self.numbers else None
+                    return number_unicode(tok.value, self.decimals) if text is None else text
+                return self._spell(expr)
+            return text
         first = expr[0]
         if type(first) is Num or id(first) not in known:
             text = self._spell(expr)
@@ -278,11 +284,12 @@ class UnicodeSpeller:
                 text = "".join(map(known.__getitem__, map(id, expr)))
             except KeyError:
                 text = self._spell(expr)
-        self._exprs[key] = text
-        self._kept.append(expr)
+        if type(expr) is tuple:     # immutable: the same object is the same expression
+            self._exprs[key] = text
+            self._kept.append(expr)
         return text
 
-    def _spell(self, expr: Expr) -> str:
+    def _spell(self, expr: Sequence[Token]) -> str:
         out: list[str] = []
         append = out.append
         known, kept, decimals, numbers = self._tokens, self._kept, self.decimals, self.numbers
@@ -314,10 +321,7 @@ def latex(tok: Token, decimals: int, previous: Token | None = None) -> str:
     if isinstance(tok, Sym):
         return tok.latex()
     if isinstance(tok, Num):
-        text = fmt(tok.value, decimals)
-        if "e" in text:
-            mantissa, exponent = text.split("e")
-            text = rf"{mantissa} \times 10^{{{int(exponent)}}}"
+        text = number_latex(fmt(tok.value, decimals))
         if tok.paren and text.startswith("-") and isinstance(previous, Op):
             return f"({text})"
         return text
@@ -426,9 +430,20 @@ def _regularised(tok: L2Gradient, spell: Callable[[Sym], str], zeroed: str) -> s
     return spell(Sym("W", (), None, tok.layer)) + ("" if tok.l2_bias else zeroed)
 
 
+def number_latex(text: str) -> str:
+    """A formatted number (:func:`bpnn_steps.numfmt.fmt`) in LaTeX: 1.5e-7 as
+    1.5 \\times 10^{-7}."""
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+    return text
+
+
 def matrix_latex(mat: Mat, decimals: int) -> str:
-    return _bmatrix([[latex(Num(float(v), paren=False), decimals) for v in row]
-                     for row in mat.value])
+    rows, cols = mat.value.shape
+    # The numbers of a matrix formatted together (a report writes 10,000s).
+    texts = [number_latex(text) for text in fmt_many(mat.value.ravel().tolist(), decimals)]
+    return _bmatrix([texts[i:i + cols] for i in range(0, rows * cols, cols)])
 
 
 def expr_latex(expr: Expr, decimals: int) -> str:
@@ -444,6 +459,64 @@ def expr_latex(expr: Expr, decimals: int) -> str:
         out.append(text)
         previous = tok
     return "".join(out)
+
+
+class LatexSpeller:
+    """:func:`expr_latex` for the expressions of one document, each token object and
+    each expression object spelled once (see :class:`UnicodeSpeller`)."""
+
+    __slots__ = ("decimals", "_tokens", "_exprs", "_kept")
+
+    def __init__(self, decimals: int) -> None:
+        self.decimals = decimals
+        self._tokens: dict[int, str] = {}
+        self._exprs: dict[int, str] = {}
+        self._kept: list[object] = []
+
+    def expr(self, expr: Sequence[Token]) -> str:
+        """:func:`expr_latex` of ``expr``."""
+        key = id(expr)
+        text = self._exprs.get(key)
+        if text is not None:
+            return text
+        known = self._tokens
+        if not expr or id(expr[0]) not in known:
+            text = self._spell(expr)
+        else:
+            try:        # every token known (none braced): the join runs in C
+                text = "".join(map(known.__getitem__, map(id, expr)))
+            except KeyError:
+                text = self._spell(expr)
+        if type(expr) is tuple:     # immutable: the same object is the same expression
+            self._exprs[key] = text
+            self._kept.append(expr)
+        return text
+
+    def _spell(self, expr: Sequence[Token]) -> str:
+        out: list[str] = []
+        known, kept, decimals = self._tokens, self._kept, self.decimals
+        previous: Token | None = None
+        last = len(expr) - 1
+        for k, tok in enumerate(expr):
+            text = known.get(id(tok))
+            if text is None:
+                text = latex(tok, decimals, previous)
+                # A number's spelling depends on what precedes it, a superscript
+                # operator's on what it follows (never joined blindly).
+                if not isinstance(tok, Num) and not _superscript(tok):
+                    known[id(tok)] = text
+                    kept.append(tok)
+            # H^{[2]} followed by ^{T} would be a double superscript: brace the base.
+            if k < last and "^" in text and _superscript(expr[k + 1]):
+                text = "{" + text + "}"
+            out.append(text)
+            previous = tok
+        return "".join(out)
+
+
+def _superscript(tok: Token) -> bool:
+    """Whether a token is an operator written as a superscript (^{T}, ^{2})."""
+    return isinstance(tok, Op) and _LATEX_OPS[tok.kind].startswith("^")
 
 
 def _weight_matrix(tok: WeightMatrix, spell: Callable[[Sym], str], dotted_unicode: bool
