@@ -95,7 +95,8 @@ class Sym(Value):
         # sample; only the loss keeps it, J₍ₜ₎ (J alone is the cost).
         if self.sample is not None and (self.sample != GENERIC or self.base == "J"):
             parts.append(f"({self.sample})")
-        text = base + (",".join(sub(p) for p in parts) if parts else "")
+        # One translation of the joined indices (the comma is not translated).
+        text = base + sub(",".join(parts)) if parts else base
         if self.layer is not None:
             text += sup(f"({self.layer})")
         if self.suffix and self.suffix != "d":

@@ -151,8 +151,7 @@ def unicode(tok: Token, decimals: int, previous: Token | None = None) -> str:
     if isinstance(tok, L2Term):
         return "½β Σw²" if tok.beta is None else f"½ × {tok.beta:g} × Σw²"
     if isinstance(tok, Apply):
-        return ACTIVATIONS[tok.activation].symbol + "(" + expr_unicode(tok.argument, decimals) \
-            + ")"
+        return apply_unicode(tok, expr_unicode(tok.argument, decimals))
     if isinstance(tok, SoftmaxRatio):
         zk = Sym("z", ("k",), tok.z.sample, tok.z.layer)
         return f"exp({tok.z.unicode()}) / Σₖ exp({zk.unicode()})"
@@ -214,6 +213,11 @@ def unicode(tok: Token, decimals: int, previous: Token | None = None) -> str:
     if isinstance(tok, Mat):
         raise TypeError("a matrix has no inline Unicode form; the terminal draws it")
     raise TypeError(f"no Unicode spelling for {tok!r}")
+
+
+def apply_unicode(tok: Apply, argument: str) -> str:
+    """σ(argument): an activation applied, its argument spelled."""
+    return ACTIVATIONS[tok.activation].symbol + "(" + argument + ")"
 
 
 def expr_unicode(expr: Expr, decimals: int, numbers: Mapping[float, str] | None = None
@@ -303,6 +307,9 @@ class UnicodeSpeller:
                         text = number_unicode(tok.value, decimals)
                     if text[:1] == MINUS and tok.paren and isinstance(previous, Op):
                         text = f"({text})"
+                elif type(tok) is Apply:    # its argument's numbers are the document's
+                    text = known[id(tok)] = apply_unicode(tok, self.expr(tok.argument))
+                    kept.append(tok)
                 else:
                     text = unicode(tok, decimals, previous)
                     if not isinstance(tok, Num):
