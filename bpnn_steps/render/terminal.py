@@ -68,7 +68,7 @@ def matrix_lines(mat: Mat, decimals: int, numbers: Mapping[float, str] | None = 
     values = mat.value.ravel().tolist()
     if numbers:
         try:
-            texts = [numbers[v] for v in values]
+            texts = list(map(numbers.__getitem__, values))
         except KeyError:        # nan is not equal to itself
             texts = [numbers.get(v) or number_unicode(v, decimals) for v in values]
     else:
@@ -100,7 +100,7 @@ def display_lines(block: Display, decimals: int, numbers: Mapping[float, str] | 
                 cells.append(([text], [width(text)]))
                 run = []
             lines = matrix_lines(tok, decimals, numbers)
-            cells.append((lines, [len(line) for line in lines]))
+            cells.append((lines, list(map(len, lines))))
         else:
             run.append(unicode(tok, decimals, previous))
         previous = tok
