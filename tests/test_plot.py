@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import textwrap
 
@@ -46,7 +47,10 @@ COST_ONLY = """\
 """
 
 
+@functools.cache
 def small_run(kind: str):
+    """A short training run of a kind; run once and shared, as the figures of all
+    formats draw the same run (a TrainResult is frozen, its arrays read-only)."""
     if kind == "regression":
         return train(load_problem(REGRESSION).with_training(epochs=200))
     text = {"classification-bce": CLASSIFICATION_BCE, "classification-ce": CLASSIFICATION_CE,

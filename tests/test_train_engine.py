@@ -7,6 +7,7 @@ kernel re-implements the same operations, so it must agree to 1e-12 (relative).
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 
@@ -108,11 +109,18 @@ CASES = {
 SGD_181 = dict(layers=(1, 8, 1), activations=("sigmoid", "linear"), method="sgd")
 
 
+@functools.cache
+def reference_run(case: str):
+    """(problem, the step engine's trace) of a case: both kernels are compared with the
+    same trace, so it is solved once (Problem and Trace are frozen, arrays read-only)."""
+    problem = random_problem(**CASES[case])
+    return problem, solve(problem)
+
+
 @pytest.mark.parametrize("kernel", ["numpy", "compiled"])
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_train_equals_step_engine(case, kernel):
-    problem = random_problem(**CASES[case])
-    trace = solve(problem)
+    problem, trace = reference_run(case)
     result = train(problem, kernel=kernel, cost_every=1)
     assert result.kernel == kernel
     # The numpy path runs the engine's own functions: exactly the same numbers.
