@@ -34,6 +34,8 @@ def template_text(problem: Problem, problem_ref: str, schedule: Sequence[Sequenc
         "student: ~",
         "answers:",
     ]
+    if problem.variant:             # the variant a sheet answers travels with it
+        out.insert(-2, f"variant: {_yaml_scalar(problem.variant)}")
     for u in range(1, count + 1):
         samples = tuple(schedule[u - 1])
         indent = "  "

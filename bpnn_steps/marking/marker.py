@@ -32,8 +32,9 @@ from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 import numpy as np
 
-from ..files.answer_file import (read_answers,
+from ..files.answer_file import (Header, read_answers,
                       read_header, read_root, resolve_problem_ref)
+from ..errors import ProblemError
 from ..files.untrusted import CONFINED, ReadAccess, clean_text
 from .diagnose import (MISTAKES, Mistake, Pattern, Tolerance, degenerate, differs, factors_for,
                        matrix_pattern, scenario_message)
@@ -144,6 +145,7 @@ class CheckResult:
     groups: tuple[GroupResult, ...]
     options: Options
     multi_update: bool = False
+    variant: str = ""              # the variant marked against ("" for a plain problem)
 
     @property
     def entries(self) -> list[EntryResult]:
@@ -181,7 +183,8 @@ class CheckResult:
         return {
             "format": "bpnn-steps check", "version": 1,
             "answers": self.answers, "student": self.student,
-            "problem": {"source": self.problem, "title": self.problem_title},
+            "problem": {"source": self.problem, "title": self.problem_title,
+                        **({"variant": self.variant} if self.variant else {})},
             "score": {"credited": self.credited, "total": self.total,
                       "percent": round(self.percent, 2),
                       **{m: self.count(m) for m in MARKS}},
@@ -284,9 +287,30 @@ def load(answers_path: str | os.PathLike[str], problem: str | os.PathLike[str] |
         prob, trace = solved.get(resolve_problem_ref(header, answers_path, access=access),
                                  access)
         name = header.problem_ref or prob.source
+    same_variant(header, prob, name)
     schedule = [s.samples for s in trace.steps]
     sheet = read_answers(header, prob, schedule)
     return sheet, prob, trace, name
+
+
+def same_variant(header: Header, problem: Problem, name: str) -> None:
+    """An answer file's ``variant:`` must be the variant its problem is: numbers of
+    one variant marked against another would all be wrong for a reason the report
+    could not name."""
+    if not header.variant or header.variant == problem.variant:
+        return
+    if problem.variant:
+        raise ProblemError(f"says {header.variant}, but its problem {clean_text(name)} is "
+                           f"variant {problem.variant}", file=header.name,
+                           line=header.variant_line, key="variant")
+    # HOOK (issue 10): an answer file that names a base problem and a variant id.
+    # Once course.variants.make_variant(base, spec, seed, index) exists, the variant
+    # can be regenerated here from the base's `variants:` block and the id's seed and
+    # index; until then the TA names the folder the variants were written to.
+    raise ProblemError(f"says {header.variant}, but its problem {clean_text(name)} is not "
+                       "a variant; mark it with --variants DIR (the folder 'bpnn-steps "
+                       "variants' wrote)", file=header.name, line=header.variant_line,
+                       key="variant")
 
 
 def check_file(answers_path: str | os.PathLike[str], problem: str | None = None,
@@ -376,7 +400,7 @@ def _check(sheet: AnswerSheet, problem: Problem, trace: Trace, options: Options,
     return CheckResult(answers=sheet.source, student=sheet.student,
                        problem=problem_name or problem.source,
                        problem_title=problem.title, groups=tuple(groups), options=options,
-                       multi_update=len(chain.schedule) > 1)
+                       multi_update=len(chain.schedule) > 1, variant=problem.variant)
 
 
 def _positions(chain: Chain, layers: Sequence[int]) -> dict[Quantity, int]:
