@@ -305,8 +305,13 @@ def same_variant(header: Header, problem: Problem, name: str) -> None:
                            line=header.variant_line, key="variant")
     # HOOK (issue 10): an answer file that names a base problem and a variant id.
     # Once course.variants.make_variant(base, spec, seed, index) exists, the variant
-    # can be regenerated here from the base's `variants:` block and the id's seed and
-    # index; until then the TA names the folder the variants were written to.
+    # can be regenerated instead of refused: VariantId.parse(header.variant) gives
+    # (base name, seed, index), the base name must be the problem file's stem, the
+    # spec is the base file's `variants:` block (course.variant_spec), and the
+    # variant's problem is then made checkable and solved once (SolvedProblems, keyed
+    # by the base's key and the id).  marking may not import course: cli/check.py
+    # would pass that function down to load() as a parameter.  Until then the TA
+    # names the folder the variants were written to.
     raise ProblemError(f"says {header.variant}, but its problem {clean_text(name)} is not "
                        "a variant; mark it with --variants DIR (the folder 'bpnn-steps "
                        "variants' wrote)", file=header.name, line=header.variant_line,

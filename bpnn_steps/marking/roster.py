@@ -26,11 +26,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import ProblemError
 from ..files.answer_file import Header, read_answers, read_header, read_root
 from ..files.untrusted import CONFINED, ReadAccess, clean_text, excerpt
 from ..files.variant_folder import INDEX, read_index
 from ..model.answer_sheet import AnswerSheet
+from ..model.quantities import Quantity
 from ..model.problem import Problem
 from ..model.trace import Trace
 from .gradebook import Gradebook, Row, mark_folder
@@ -207,6 +210,16 @@ def check_variant_file(answers_path: str | os.PathLike[str], variants: VariantFo
     return check(sheet, problem, trace, options or Options(), ident)
 
 
+@dataclass(frozen=True, eq=False)
+class _Numbers:
+    """A sheet's answered numbers: per quantity the flat places answered, then the
+    numbers and their as-written slack (-1: none) in that order."""
+
+    places: tuple[tuple[Quantity, np.ndarray], ...]
+    values: np.ndarray
+    slack: np.ndarray
+
+
 class ClassMarker:
     """Marks the answer files of a class, each against its variant: the roster's
     when there is one, else the file's own ``variant:``."""
@@ -252,32 +265,54 @@ class ClassMarker:
             self.envs[ident] = trace_env(self.variants.solved(ident, solved)[1])
         return self.envs[ident]
 
-    def matches(self, sheet: AnswerSheet, env: Env) -> tuple[int, int]:
-        """(the numbers of ``sheet`` equal to ``env``'s within the tolerance, the
-        numbers compared)."""
+    def numbers(self, sheet: AnswerSheet) -> _Numbers:
+        """The answered numbers of ``sheet``, flat, with the slack each is written with."""
         tol = self.options.tolerance
-        hits = count = 0
+        places: list[tuple[Quantity, np.ndarray]] = []
+        values: list[float] = []
+        slack: list[float] = []
         for g in sheet.entries:
-            values = env.get(g.quantity)
-            if values is None:
-                continue
-            for index, cell in zip(_indices(g.shape), g.cells):
-                if cell.blank or cell.error or not math.isfinite(cell.value):
-                    continue
-                count += 1
-                hits += tol.close(cell.value, float(values[index]), cell.precision)
-        return hits, count
+            kept = [k for k, c in enumerate(g.cells)
+                    if not c.blank and not c.error and math.isfinite(c.value)]
+            places.append((g.quantity, np.array(kept, dtype=int)))
+            for k in kept:
+                c = g.cells[k]
+                values.append(c.value)
+                # as written: half a unit of the last written place (Tolerance.close)
+                slack.append(0.5 * c.precision.ulp * (1 + 1e-9)
+                             if tol.as_written and c.precision is not None
+                             and tol.precise_enough(c.precision) else -1.0)
+        return _Numbers(tuple(places), np.array(values, dtype=float),
+                        np.array(slack, dtype=float))
+
+    def matches(self, numbers: _Numbers, env: Env) -> int:
+        """How many of ``numbers`` equal ``env``'s values within the tolerance (the
+        test of Tolerance.close, for a whole sheet at once)."""
+        if not numbers.values.size:
+            return 0
+        refs = np.concatenate([
+            np.asarray(env[q], dtype=float).ravel()[kept] if q in env else
+            np.full(kept.size, np.nan) for q, kept in numbers.places])
+        tol = self.options.tolerance
+        d = np.abs(numbers.values - refs)
+        with np.errstate(invalid="ignore"):
+            ok = (d <= tol.abs_tol) | (d <= tol.rel_tol * np.abs(refs)) | \
+                ((numbers.slack >= 0) &
+                 (d <= numbers.slack + 1e-12 * np.maximum(1.0, np.abs(refs))))
+        return int(np.count_nonzero(ok & np.isfinite(refs)))
 
     def other_variant(self, sheet: AnswerSheet, ident: str, solved: SolvedProblems) -> str:
         """A flag when most of a poorly marked file's numbers are another variant's:
         the student worked on someone else's numbers (or handed in the wrong file)."""
-        own, count = self.matches(sheet, self.env(ident, solved))
+        numbers = self.numbers(sheet)
+        count = int(numbers.values.size)
+        own = self.matches(numbers, self.env(ident, solved))
         best, best_hits = "", own
         for other in self.variants.ids:
             if other == ident:
                 continue
             try:
-                hits, _ = self.matches(sheet, self.env(other, solved))
+                hits = self.matches(numbers, self.env(other, solved))
             except ProblemError:
                 continue            # a broken variant file is reported where it is used
             if hits > best_hits:
@@ -307,12 +342,6 @@ class ClassMarker:
                 r = replace(r, flag="; ".join(f for f in (r.flag, note) if f))
             out.append(r)
         return out
-
-
-def _indices(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
-    import numpy as np
-
-    return [tuple(int(i) for i in index) for index in np.ndindex(shape)] if shape else [()]
 
 
 def mark_class(folder: str | Path, variants: VariantFolder,
