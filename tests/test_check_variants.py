@@ -312,6 +312,8 @@ def test_two_files_for_one_student_are_flagged(course: Path) -> None:
      f"roster.csv:2: variant '{BASE}-s7-009' is not a variant of variants (see "
      "variants/index.csv)"),
     ("student,variant\nada,\x1b]0;pwned\x07\n", "roster.csv:2: variant is empty"),
+    (f"student,variant\n{'x' * 201},{IDS[0]}\n",
+     "roster.csv:2: student is longer than 200 characters: 'xxxx"),
 ])
 def test_a_bad_roster_is_one_clear_error(course: Path, roster: str, message: str) -> None:
     (course / "roster.csv").write_text(roster, encoding="utf-8")

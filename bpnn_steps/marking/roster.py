@@ -42,6 +42,7 @@ from .recompute import Env, trace_env
 
 MAX_ROSTER_BYTES = 2_000_000
 MAX_STUDENTS = 20_000
+MAX_NAME = 200                  # characters of a student's name (as answer files)
 ROSTER_COLUMNS = ("student", "variant")
 # Look for another variant's numbers only in a file with less than this share right.
 SUSPECT_BELOW = 0.5
@@ -157,6 +158,9 @@ def read_roster(path: str | os.PathLike[str], variants: VariantFolder) -> Roster
             if not student:
                 raise bad("is empty; expected the student's name (as in the answer file's "
                           "name or its student:)", line, "student")
+            if len(student) > MAX_NAME:
+                raise bad(f"is longer than {MAX_NAME} characters: {excerpt(student)}", line,
+                          "student")
             if not variant:
                 raise bad(f"is empty; expected the id of {student}'s variant", line,
                           "variant")
