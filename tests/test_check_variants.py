@@ -234,6 +234,10 @@ def test_one_file_is_marked_against_its_variant_with_the_right_values(course: Pa
     assert wrong.returncode == 1
     marks = [e["mark"] for g in json.loads(wrong.stdout)["groups"] for e in g["entries"]]
     assert marks.count("correct") < len(marks) // 4
+    assert wrong.stderr == (f"bpnn-steps: note: answers/mixed.yaml: these are the numbers of "
+                            f"variant {IDS[1]} (55 of 55 match it, 0 match {ident})\n")
+    assert run_cli("check", "answers/barbara.yaml", "--variants", "variants",
+                   cwd=course).stderr == ""
 
 
 # --------------------------------------------------------------------------- inconsistencies

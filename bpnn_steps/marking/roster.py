@@ -204,14 +204,24 @@ def check_variant_file(answers_path: str | os.PathLike[str], variants: VariantFo
                        options: Options | None = None, solved: SolvedProblems | None = None
                        ) -> CheckResult:
     """Mark one answer file against the variant of ``variants`` that its ``variant:``
-    names (the command ``check ANSWERS --variants DIR``; its ``problem:`` is not read)."""
-    solved = SolvedProblems() if solved is None else solved
+    names (the command ``check ANSWERS --variants DIR``; its ``problem:`` is not read).
+    When most of its numbers are another variant's, a ProblemNote says which."""
+    marker = ClassMarker(variants, None, options)
+    if solved is not None:
+        marker.solved = solved
     root, text = read_root(answers_path)
     header = read_header(root, text, str(answers_path))
     ident, _ = _variant_of(header, None, None)
-    problem, trace = variants.solved(ident, solved)
+    problem, trace = variants.solved(ident, marker.solved)
     sheet = read_answers(header, problem, [s.samples for s in trace.steps])
-    return check(sheet, problem, trace, options or Options(), ident)
+    result = check(sheet, problem, trace, marker.options, ident)
+    note = marker.suspect(result, sheet, ident)
+    if note:
+        import warnings
+
+        from ..errors import ProblemNote
+        warnings.warn(ProblemNote(f"{clean_text(str(answers_path))}: {note}"), stacklevel=2)
+    return result
 
 
 @dataclass(frozen=True, eq=False)
@@ -258,11 +268,16 @@ class ClassMarker:
         except ProblemError as err:
             return Row(name, student, None, clean_text(str(err)), variant=ident)
         result = check(sheet, problem, trace, self.options, ident)
-        # (follow-through credits much of another variant's work: count only the right)
-        if result.count(CORRECT) < SUSPECT_BELOW * result.total:
-            other = self.other_variant(sheet, ident, solved)
-            flag = "; ".join(f for f in (flag, other) if f)
+        flag = "; ".join(f for f in (flag, self.suspect(result, sheet, ident)) if f)
         return Row(name, result.student or stem, result, variant=ident, flag=flag)
+
+    def suspect(self, result: CheckResult, sheet: AnswerSheet, ident: str) -> str:
+        """The flag of a sheet marked against ``ident`` whose numbers are mostly another
+        variant's, else ""."""
+        # (follow-through credits much of another variant's work: count only the right)
+        if result.count(CORRECT) >= SUSPECT_BELOW * result.total:
+            return ""
+        return self.other_variant(sheet, ident, self.solved)
 
     def env(self, ident: str, solved: SolvedProblems) -> Env:
         if ident not in self.envs:
