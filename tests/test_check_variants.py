@@ -263,6 +263,24 @@ def test_a_student_of_the_roster_found_by_student_key(course: Path) -> None:
     assert rows["Ada"]["file"] == "upload-17.yaml" and rows["Ada"]["variant"] == IDS[0]
 
 
+def test_a_file_name_and_a_student_key_naming_two_students_is_flagged(course: Path) -> None:
+    """ada.yaml says student: Alan: the file name decides (Ada's variant), and the row
+    is flagged; Alan's own file is marked as usual."""
+    path = course / "answers" / "ada.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("student: Ada", "student: Alan"),
+                    encoding="utf-8")
+    (course / "answers" / "alan.yaml").rename(course / "answers" / "turing.yaml")
+    result = batch(course)
+    assert result.returncode == 1
+    text = (course / "marks" / "gradebook.csv").read_text(encoding="utf-8")
+    by_file = {r["file"]: r for r in csv.DictReader(io.StringIO(text))}
+    ada, alan = by_file["ada.yaml"], by_file["turing.yaml"]
+    assert ada["variant"] == IDS[0] and ada["score"] == ada["total"]
+    assert ada["status"] == ("flagged: student: 'Alan' is the roster's line 4, the file name "
+                             "its line 2")
+    assert alan["variant"] == IDS[1] and alan["status"] == "all right"
+
+
 def test_a_student_of_the_roster_without_an_answer_file(course: Path) -> None:
     (course / "answers" / "grace.yaml").unlink()
     result = batch(course)

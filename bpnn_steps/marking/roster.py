@@ -261,8 +261,16 @@ class ClassMarker:
                            "student there)", variant=header.variant)
             self.matched.setdefault(assigned.line, []).append(name)
         ident = assigned.variant if assigned is not None else header.variant
+        named = self.roster.find(header.student) if self.roster is not None else None
+        # the file name decides (a platform's export names it); a student: that is
+        # another student of the roster is for the marker to look at
+        other = (f"student: {excerpt(header.student)} is the roster's line {named.line}, "
+                 f"the file name its line {assigned.line}"
+                 if named is not None and assigned is not None and named is not assigned
+                 else "")
         try:
             ident, flag = _variant_of(header, assigned, self.roster)
+            flag = "; ".join(f for f in (flag, other) if f)
             problem, trace = self.variants.solved(ident, solved)
             sheet = read_answers(header, problem, [s.samples for s in trace.steps])
         except ProblemError as err:
