@@ -429,6 +429,21 @@ def test_an_answer_file_whose_problem_is_a_variant_file(course: Path) -> None:
                                      f"variant {IDS[1]}")
 
 
+def test_a_batch_of_files_whose_problems_are_variant_files(course: Path) -> None:
+    """Without --variants, answer files that name their variant file are marked
+    against it as any problem, and the gradebook still shows the variant."""
+    for path in (course / "answers").glob("*.yaml"):
+        ident = ROSTER[path.stem]
+        path.write_text(path.read_text(encoding="utf-8").replace(
+            f"problem: {BASE}", f"problem: variants/{variant_file(ident)}"), encoding="utf-8")
+    result = run_cli("check", "--batch", "answers", "-o", "marks", cwd=course)
+    assert result.returncode == 0, result.stdout + result.stderr
+    header, rows, doc = gradebook(course)
+    assert header[2] == "variant" and "variants" not in doc
+    assert {rows[s.title()]["variant"] for s in ROSTER} == set(IDS)
+    assert "Against 3 variants." in result.stdout
+
+
 def test_a_variant_of_the_base_problem_without_the_folder(course: Path) -> None:
     result = run_cli("check", "answers/ada.yaml", cwd=course)
     assert result.returncode == 2

@@ -204,7 +204,7 @@ def mark_folder(folder: str | Path, problem: str | None = None,
 
     def against_its_problem(path: Path, name: str, stem: str, solved: SolvedProblems) -> Row:
         result = check_file(path, problem, options, access, solved)
-        return Row(name, result.student or stem, result)
+        return Row(name, result.student or stem, result, variant=result.variant)
 
     mark = mark_one or against_its_problem
     for path in answer_files(folder):
