@@ -451,6 +451,38 @@ def test_a_variant_of_the_base_problem_without_the_folder(course: Path) -> None:
         "variant; mark it with --variants DIR" in result.stderr
 
 
+def test_the_regeneration_hook_draws_the_variant_of_the_base_problem(course: Path) -> None:
+    """marker.load's ``regenerate`` (given by the command line once course.variants
+    is merged): an answer file naming the base problem and a variant is marked against
+    the variant drawn again, each variant drawn once per batch."""
+    from bpnn_steps.errors import ProblemError
+    from bpnn_steps.marking.gradebook import mark_folder
+    from bpnn_steps.marking.marker import check_file
+
+    calls = []
+
+    def regenerate(path: Path, ident) -> object:       # a stand-in for make_variant
+        calls.append((path.name, str(ident)))
+        return load_problem(course / "variants" / variant_file(str(ident)))
+
+    answers = course / "answers"
+    result = check_file(answers / "alan.yaml", regenerate=regenerate)
+    assert result.all_right and result.variant == IDS[1]
+    assert calls == [(f"{BASE}.yaml", IDS[1])]
+    calls.clear()
+    book = mark_folder(answers, regenerate=regenerate)
+    assert all(r.done for r in book.rows) and len(book.rows) == 6
+    assert sorted(calls) == sorted((f"{BASE}.yaml", i) for i in IDS)      # once each
+    assert {r.student: r.variant for r in book.rows} == \
+        {s.title(): v for s, v in ROSTER.items()}
+    path = answers / "ada.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        f"variant: {IDS[0]}", "variant: quiz_11-s7-001"), encoding="utf-8")
+    with pytest.raises(ProblemError, match=f"ada.yaml:3: variant says quiz_11-s7-001, a "
+                       f"variant of quiz_11, but its problem is {BASE}"):
+        check_file(path, regenerate=regenerate)
+
+
 @pytest.mark.parametrize("value, message", [
     ("lecture_122", "variant must be a variant id such as lecture_122-s7-003"),
     ("[1, 2]", "variant must be text, got a list"),

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .marker import CheckResult, Options, SolvedProblems, check_file
+from .marker import CheckResult, Options, Regenerate, SolvedProblems, check_file
 from ..files.untrusted import ALLOW_OPTION, CONFINED, ReadAccess, clean_text
 from .diagnose import MISTAKES
 from ..errors import ProblemError
@@ -194,16 +194,18 @@ MarkOne = Callable[[Path, str, str, SolvedProblems], Row]
 
 def mark_folder(folder: str | Path, problem: str | None = None,
                 options: Options | None = None, access: ReadAccess = CONFINED,
-                mark_one: MarkOne | None = None) -> Gradebook:
+                mark_one: MarkOne | None = None,
+                regenerate: Regenerate | None = None) -> Gradebook:
     """Mark every answer file of ``folder``; bad files become error rows.  File
     names and messages are cleaned here: a file name is a student's text too.
-    ``mark_one`` marks a file another way (each against its variant, marking.roster)."""
+    ``mark_one`` marks a file another way (each against its variant, marking.roster);
+    ``regenerate`` draws the variant a file names of its base problem (marker.load)."""
     rows = []
     home = Path(folder)
     solved = SolvedProblems()
 
     def against_its_problem(path: Path, name: str, stem: str, solved: SolvedProblems) -> Row:
-        result = check_file(path, problem, options, access, solved)
+        result = check_file(path, problem, options, access, solved, regenerate)
         return Row(name, result.student or stem, result, variant=result.variant)
 
     mark = mark_one or against_its_problem

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
@@ -43,6 +44,7 @@ from ..model.quantities import (Kind, Quantity, answer_quantities, entry_name, k
                                 key_of)
 from ..numfmt import fmt, round_half_up
 from ..model.problem import Problem
+from ..model.variant import VariantId
 from .recompute import Chain, Env, Scenario, scenarios_for, trace_env
 from ..model.trace import Trace
 
@@ -238,6 +240,12 @@ def checkable(problem: Problem) -> Problem:
     return problem if epochs == problem.training.epochs else problem.with_training(epochs=epochs)
 
 
+# The variant ``id`` of the base problem file ``path``, drawn again: (path, id) -> the
+# variant's problem.  cli/check.py gives one that reads the base's `variants:` block and
+# calls course.variants.make_variant (marking may not import course).
+Regenerate = Callable[[Path, VariantId], Problem]
+
+
 class SolvedProblems:
     """Problem files read, cut to what a hand calculation reaches and solved, once
     per batch run: a class's 200 answer files name the same problem.  Keyed by the
@@ -268,25 +276,51 @@ class SolvedProblems:
             self._solved[key] = (prob, solve(prob))
         return self._solved[key]
 
+    def variant(self, source: str | os.PathLike[str], ident: VariantId,
+                regenerate: Regenerate, access: ReadAccess = CONFINED
+                ) -> tuple[Problem, Trace]:
+        """Variant ``ident`` of the base problem ``source``, regenerated and solved
+        once per batch (drawing variant i draws 1 .. i-1 too: a class shares it)."""
+        import hashlib
+
+        from ..maths.engine import solve
+        from ..maths.workload import check_workload
+        from ..files.problem_file import read_source
+
+        path, display, text = read_source(source)
+        key = (f"{display} {ident}", str(path.resolve()),
+               hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(), access)
+        if key not in self._solved:
+            prob = checkable(regenerate(path.resolve(), ident))
+            check_workload(prob)
+            self._solved[key] = (prob, solve(prob))
+        return self._solved[key]
+
 
 def load(answers_path: str | os.PathLike[str], problem: str | os.PathLike[str] | None = None,
-         access: ReadAccess = CONFINED, solved: SolvedProblems | None = None
-         ) -> tuple[AnswerSheet, Problem, Trace, str]:
+         access: ReadAccess = CONFINED, solved: SolvedProblems | None = None,
+         regenerate: Regenerate | None = None) -> tuple[AnswerSheet, Problem, Trace, str]:
     """Read an answer file and its problem (``problem`` overrides the file's own
     ``problem:``): the sheet, the problem, its exact trace and the problem's name
     for display.  Files are read inside their folders as ``access`` allows;
-    ``solved`` keeps problems solved for earlier files of a batch.  Bad input raises
-    ProblemError."""
+    ``solved`` keeps problems solved for earlier files of a batch; ``regenerate``
+    draws the variant an answer file names when its problem is the base problem.  Bad
+    input raises ProblemError."""
     solved = SolvedProblems() if solved is None else solved
     root, text = read_root(answers_path)
     header = read_header(root, text, str(answers_path))
-    if problem is not None:
-        prob, trace = solved.get(problem, access)
-        name = str(problem)
-    else:
-        prob, trace = solved.get(resolve_problem_ref(header, answers_path, access=access),
-                                 access)
-        name = header.problem_ref or prob.source
+    source = problem if problem is not None else \
+        resolve_problem_ref(header, answers_path, access=access)
+    prob, trace = solved.get(source, access)
+    name = str(problem) if problem is not None else header.problem_ref or prob.source
+    ident = VariantId.parse(header.variant) if header.variant else None
+    if regenerate is not None and ident is not None and not prob.variant:
+        stem = Path(source).stem if Path(str(source)).suffix else str(source)
+        if ident.base != stem:
+            raise ProblemError(f"says {header.variant}, a variant of {ident.base}, but its "
+                               f"problem is {clean_text(name)}", file=header.name,
+                               line=header.variant_line, key="variant")
+        prob, trace = solved.variant(source, ident, regenerate, access)
     same_variant(header, prob, name)
     schedule = [s.samples for s in trace.steps]
     sheet = read_answers(header, prob, schedule)
@@ -303,15 +337,9 @@ def same_variant(header: Header, problem: Problem, name: str) -> None:
         raise ProblemError(f"says {header.variant}, but its problem {clean_text(name)} is "
                            f"variant {problem.variant}", file=header.name,
                            line=header.variant_line, key="variant")
-    # HOOK (issue 10): an answer file that names a base problem and a variant id.
-    # Once course.variants.make_variant(base, spec, seed, index) exists, the variant
-    # can be regenerated instead of refused: VariantId.parse(header.variant) gives
-    # (base name, seed, index), the base name must be the problem file's stem, the
-    # spec is the base file's `variants:` block (course.variant_spec), and the
-    # variant's problem is then made checkable and solved once (SolvedProblems, keyed
-    # by the base's key and the id).  marking may not import course: cli/check.py
-    # would pass that function down to load() as a parameter.  Until then the TA
-    # names the folder the variants were written to.
+    # HOOK (issue 10): with a `regenerate` function (see Regenerate) load() draws the
+    # variant again instead; the command line gives none until course.variants lands,
+    # so the TA names the folder the variants were written to.
     raise ProblemError(f"says {header.variant}, but its problem {clean_text(name)} is not "
                        "a variant; mark it with --variants DIR (the folder 'bpnn-steps "
                        "variants' wrote)", file=header.name, line=header.variant_line,
@@ -320,10 +348,12 @@ def same_variant(header: Header, problem: Problem, name: str) -> None:
 
 def check_file(answers_path: str | os.PathLike[str], problem: str | None = None,
                options: Options | None = None, access: ReadAccess = CONFINED,
-               solved: SolvedProblems | None = None) -> CheckResult:
+               solved: SolvedProblems | None = None,
+               regenerate: Regenerate | None = None) -> CheckResult:
     """Mark one answer file (the command ``bpnn-steps check ANSWERS``); ``solved``
-    shares the problems solved for a batch."""
-    sheet, prob, trace, name = load(answers_path, problem, access, solved)
+    shares the problems solved for a batch, ``regenerate`` draws the variant an
+    answer file names (see :func:`load`)."""
+    sheet, prob, trace, name = load(answers_path, problem, access, solved, regenerate)
     return check(sheet, prob, trace, options or Options(), name)
 
 
