@@ -444,11 +444,34 @@ def test_a_batch_of_files_whose_problems_are_variant_files(course: Path) -> None
     assert "Against 3 variants." in result.stdout
 
 
-def test_a_variant_of_the_base_problem_without_the_folder(course: Path) -> None:
+def test_a_variant_of_the_base_problem_without_the_folder(course: Path, monkeypatch) -> None:
+    """With no way to draw the variant again, the message asks for the folder."""
+    from bpnn_steps.cli import check as check_command
+
+    monkeypatch.setattr(check_command, "_regenerate", lambda: None)
     result = run_cli("check", "answers/ada.yaml", cwd=course)
     assert result.returncode == 2
     assert f"answers/ada.yaml:3: variant says {IDS[0]}, but its problem {BASE} is not a " \
         "variant; mark it with --variants DIR" in result.stderr
+
+
+def test_a_variant_of_the_base_problem_is_drawn_again(tmp_path: Path) -> None:
+    """Once course.variants is merged and cli/check.py's _regenerate gives
+    make_variant: an answer file that names the base problem and its variant is
+    marked against the variant that `bpnn-steps variants` wrote, without the folder."""
+    pytest.importorskip("bpnn_steps.course.variants")
+    made = run_cli("variants", BASE, "--count", "3", "--seed", "7", "-o", "v", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    (tmp_path / "answers").mkdir()
+    for ident in IDS:
+        step = reference(tmp_path / "v" / variant_file(ident))
+        (tmp_path / "answers" / f"{ident}.yaml").write_text(
+            answer_text(right_answers(step), variant=ident), encoding="utf-8")
+    one = run_cli("check", f"answers/{IDS[2]}.yaml", "--format", "json", cwd=tmp_path)
+    assert one.returncode == 0, one.stdout[-500:] + one.stderr
+    assert json.loads(one.stdout)["problem"]["variant"] == IDS[2]
+    batch_result = run_cli("check", "--batch", "answers", "-o", "m", cwd=tmp_path)
+    assert batch_result.returncode == 0, batch_result.stdout + batch_result.stderr
 
 
 def test_the_regeneration_hook_draws_the_variant_of_the_base_problem(course: Path) -> None:
