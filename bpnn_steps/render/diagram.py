@@ -11,6 +11,7 @@ left out and the picture says so; the weights are in the matrices anyway.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -123,6 +124,17 @@ def _choose_position(sources: Sequence[_Node], targets: Sequence[_Node], texts: 
     """The label position along the edges that leaves every label clearest."""
     if len(sources) * len(targets) > MAX_LABELLED_EDGES:
         return None
+    # Only the labels' lengths matter: a course draws the same network hundreds of
+    # times with other weights, mostly of the same lengths.
+    lengths = tuple(tuple(len(str(text)) for text in row) for row in texts)
+    return _best_position(tuple(sources), tuple(targets), lengths)
+
+
+@functools.lru_cache(maxsize=64)
+def _candidates(sources: int, targets: int
+                ) -> tuple[list[Callable[[int, int], float]], np.ndarray]:
+    """The label positions tried, and where each puts every label (a row per
+    candidate, edges sources major)."""
     grid = [round(0.2 + 0.05 * k, 2) for k in range(13)]
     candidates = [_everywhere(p) for p in grid]
     for a in grid:
@@ -132,8 +144,17 @@ def _choose_position(sources: Sequence[_Node], targets: Sequence[_Node], texts: 
                                _alternating(b, a, by_source=True),
                                _alternating(a, b, by_source=False),
                                _alternating(b, a, by_source=False)]
-    positions = np.array([[pos(i, j) for i in range(len(sources)) for j in range(len(targets))]
+    positions = np.array([[pos(i, j) for i in range(sources) for j in range(targets)]
                           for pos in candidates], dtype=float)
+    positions.flags.writeable = False
+    return candidates, positions
+
+
+@functools.lru_cache(maxsize=256)
+def _best_position(sources: tuple[_Node, ...], targets: tuple[_Node, ...],
+                   lengths: tuple[tuple[int, ...], ...]) -> Callable[[int, int], float] | None:
+    texts = np.array([["x" * n for n in row] for row in lengths], dtype=object)
+    candidates, positions = _candidates(len(sources), len(targets))
     best, best_score = None, MIN_CLEARANCE
     for pos, score in zip(candidates, _clearances(positions, sources, targets, texts)):
         if score > best_score + 1e-9:
