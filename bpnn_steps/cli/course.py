@@ -45,8 +45,11 @@ def course(
     paths = output_paths(name, outdir, [Output(o) for o in outputs], tex)
     for path in paths.values():
         check_writable(path)                 # every path before any work
-    write_course(variants, paths, decimals, name, tex=tex,
-                 wrote=lambda path, what: sys.stderr.write(f"wrote {path} ({what})\n"))
+    write_course(variants, paths, decimals, name, tex=tex, wrote=_say)
+
+
+def _say(path: Path, what: str) -> None:
+    sys.stderr.write(f"wrote {path} ({what})\n")
 
 
 def _outputs(only: Optional[str]) -> list[str]:

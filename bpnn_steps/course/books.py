@@ -32,6 +32,7 @@ def book_latex(variants: Sequence[Variant], book: Book, decimals: int) -> str:
     what = "Questions" if book is Book.questions else "Worked solution"
     body = [r"\pagestyle{myheadings}"]
     for v in variants:
+        blocks: Sequence[Block]
         if book is Book.questions:
             blocks = tutorial_sheet(v.problem, Sheet.question, decimals=decimals,
                                     show="all").blocks
@@ -61,14 +62,18 @@ def write_books(variants: Sequence[Variant], targets: dict[Book, Path], decimals
     from ..files.textio import write_atomic
     from ..render.pdf import compile_pdf
 
-    texts = {book: book_latex(variants, book, decimals) for book in targets}
-    if tex:
-        for book, target in targets.items():
-            write_atomic(target, texts[book].encode("utf-8"))
-        return list(targets.values())
+    def write(book: Book, target: Path) -> None:
+        text = book_latex(variants, book, decimals)
+        if tex:
+            write_atomic(target, text.encode("utf-8"))
+        else:
+            compile_pdf(text, target)
+
+    # One thread per book: while one book's pdflatex runs (a process of its own),
+    # the other book's LaTeX is written.
     workers = max(1, min(len(targets), os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        jobs = [pool.submit(compile_pdf, texts[book], target) for book, target in targets.items()]
+        jobs = [pool.submit(write, book, target) for book, target in targets.items()]
         for job in jobs:
             job.result()
     return list(targets.values())

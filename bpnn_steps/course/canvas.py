@@ -69,8 +69,8 @@ def canvas_zip(answers: Sequence[VariantAnswers], decimals: int,
 
 def _xml(root: ET.Element) -> bytes:
     ET.indent(root, space=" ")
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "utf-8",
-                                                                    xml_declaration=False)
+    body: bytes = ET.tostring(root, "utf-8", xml_declaration=False)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
 
 
 def _field(parent: ET.Element, label: str, entry: str) -> None:

@@ -41,13 +41,15 @@ DIAGRAM_FILE = "network.svg"
 _CLOZE_REFERENCES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "{": "&#123;",
                      "}": "&#125;", "#": "&#35;", "~": "&#126;", "/": "&#47;",
                      "\\": "&#92;"}
-_CLOZE_TABLE = str.maketrans(_CLOZE_REFERENCES)
 
 
 def cloze_text(text: str) -> str:
     """Plain text for the HTML of a Cloze question: shows as written, and no
     character of it is one the Cloze parser acts on."""
-    return text.translate(_CLOZE_TABLE)
+    for c, reference in _CLOZE_REFERENCES.items():      # & first
+        if c in text:
+            text = text.replace(c, reference)
+    return text
 
 
 def cloze_feedback(text: str) -> str:
@@ -58,8 +60,11 @@ def cloze_feedback(text: str) -> str:
 
 def cloze_field(entry: AnswerEntry, decimals: int, tolerance: Tolerance | None = None) -> str:
     """One NUMERICAL field (one mark) with feedback for a right and any other answer."""
+    return _field(entry, decimals, tolerance_text(answer_tolerance(decimals, tolerance)))
+
+
+def _field(entry: AnswerEntry, decimals: int, tol: str) -> str:
     answer = answer_text(entry.value, decimals)
-    tol = tolerance_text(answer_tolerance(decimals, tolerance))
     said = f"{entry.symbol} ({entry.name}) = {answer}"
     return (f"{{1:NUMERICAL:={answer}:{tol}#{cloze_feedback('Right: ' + said)}"
             f"~%0%*#{cloze_feedback(said + ', within ' + tol)}}}")
@@ -137,6 +142,7 @@ def question_html(a: VariantAnswers, decimals: int, tolerance: Tolerance | None 
     out.append(f"<p>{cloze_text(_task_text(a, decimals))}</p>")
     depth = len(trace.settings.layers) - 1
     updates = len(trace.steps)
+    tol = tolerance_text(answer_tolerance(decimals, tolerance))
     update = 0
     for q, entries in _by_quantity(a.entries):
         if updates > 1 and q.update != update:
@@ -149,12 +155,12 @@ def question_html(a: VariantAnswers, decimals: int, tolerance: Tolerance | None 
             rows = 1 + max(e.index[0] for e in entries)
             cells = [[""] * (1 + max(e.index[1] for e in entries)) for _ in range(rows)]
             for e in entries:
-                cells[e.index[0]][e.index[1]] = cloze_field(e, decimals, tolerance)
+                cells[e.index[0]][e.index[1]] = _field(e, decimals, tol)
             body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>"
                            for row in cells)
             out.append(f"<p>{whole} ({name}), row 0 = biases:</p><table>{body}</table>")
         else:
-            fields = " &nbsp; ".join(f"{cloze_text(e.symbol)} = {cloze_field(e, decimals, tolerance)}"
+            fields = " &nbsp; ".join(f"{cloze_text(e.symbol)} = {_field(e, decimals, tol)}"
                                      for e in entries)
             out.append(f"<p>{fields}</p>")
     return "\n".join(out)
