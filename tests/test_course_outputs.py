@@ -267,3 +267,13 @@ def test_course_command_bad_options(tmp_path: Path, args: list[str], message: st
 def test_course_command_on_a_folder_without_index(tmp_path: Path) -> None:
     result = run_cli("course", str(tmp_path))
     assert result.returncode == 2 and "has no index.csv" in result.stderr
+
+
+@pytest.mark.parametrize("text", ['}#~/"\\<>&', "&#35;", "a{1:NUMERICAL:=5}b", "x\\}y\\#z"])
+def test_cloze_text_shows_as_written_and_holds_no_syntax(text: str) -> None:
+    from bpnn_steps.course.moodle import cloze_text
+
+    written = cloze_text(text)
+    assert html.unescape(written) == text
+    assert not set(re.sub(r"&#\d+;|&[a-z]+;", "", written)) & set('{}#~/"\\<>&')
+    assert read_cloze(written) == ([], written)

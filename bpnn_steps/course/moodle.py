@@ -38,15 +38,16 @@ from .answer_entries import (AnswerEntry, VariantAnswers, answer_text, answer_to
 
 DIAGRAM_FILE = "network.svg"
 # The characters Moodle's Cloze parser reads, and HTML's, as character references.
-_CLOZE_REFERENCES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "{": "&#123;",
-                     "}": "&#125;", "#": "&#35;", "~": "&#126;", "/": "&#47;",
-                     "\\": "&#92;"}
+# In this order: & and # first, as the references written for the others hold them.
+_CLOZE_REFERENCES = (("&", "&amp;"), ("#", "&#35;"), ("<", "&lt;"), (">", "&gt;"),
+                     ('"', "&quot;"), ("{", "&#123;"), ("}", "&#125;"), ("~", "&#126;"),
+                     ("/", "&#47;"), ("\\", "&#92;"))
 
 
 def cloze_text(text: str) -> str:
     """Plain text for the HTML of a Cloze question: shows as written, and no
     character of it is one the Cloze parser acts on."""
-    for c, reference in _CLOZE_REFERENCES.items():      # & first
+    for c, reference in _CLOZE_REFERENCES:
         if c in text:
             text = text.replace(c, reference)
     return text
