@@ -277,3 +277,28 @@ def test_cloze_text_shows_as_written_and_holds_no_syntax(text: str) -> None:
     assert html.unescape(written) == text
     assert not set(re.sub(r"&#\d+;|&[a-z]+;", "", written)) & set('{}#~/"\\<>&')
     assert read_cloze(written) == ([], written)
+
+
+@pytest.mark.parametrize("name", ["lecture_122", "deep_1221", "softmax_233"])
+def test_the_svg_diagram_draws_every_node_and_weight_inside_its_box(name: str) -> None:
+    from bpnn_steps.files.problem_file import load_problem
+    from bpnn_steps.render.diagram_svg import network_svg
+
+    p = load_problem(name)
+    svg = ET.fromstring(network_svg(p.layers, p.activations, p.initial_weights()))
+    width, height = float(svg.get("width")), float(svg.get("height"))
+    tag = lambda e: e.tag.split("}")[-1]                         # noqa: E731
+    circles = [e for e in svg.iter() if tag(e) == "circle"]
+    lines = [e for e in svg.iter() if tag(e) == "line"]
+    depth = len(p.layers) - 1
+    assert len(circles) == sum(p.layers) + depth                  # units and bias nodes
+    assert len(lines) == sum((p.layers[n] + 1) * p.layers[n + 1] for n in range(depth))
+    texts = [e for e in svg.iter() if tag(e) == "text"]
+    for e in circles:
+        r = float(e.get("r"))
+        assert r <= float(e.get("cx")) <= width - r and r <= float(e.get("cy")) <= height - r
+    for e in texts:
+        half = 3.6 * len(e.text)                                  # 12 px font: ~7 px a char
+        assert half <= float(e.get("x")) + 1 and float(e.get("x")) + half <= width + 1, e.text
+    shown = {e.text for e in texts}
+    assert {"input", f"output ({p.activations[-1]})"} <= shown

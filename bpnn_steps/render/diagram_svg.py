@@ -45,8 +45,12 @@ def layout_svg(layout: Layout) -> str:
     nodes = [n for column in layout.columns for n in column]
     radius = layout.node_size / 2
     caption_depth = 0.5
-    left = min(n.x for n in nodes) - radius - MARGIN
-    right = max(n.x for n in nodes) + radius + MARGIN
+    # A caption may be wider than its column's nodes (about 0.18 cm a character).
+    half = [0.09 * len(text) for _, _, text in layout.captions]
+    left = min(min(n.x for n in nodes) - radius,
+               min(x - h for (x, _, _), h in zip(layout.captions, half))) - MARGIN
+    right = max(max(n.x for n in nodes) + radius,
+                max(x + h for (x, _, _), h in zip(layout.captions, half))) + MARGIN
     top = max(n.y for n in nodes) + radius + MARGIN
     bottom = min(y for _, y, _ in layout.captions) - caption_depth - MARGIN
     width, height = (right - left) * SCALE, (top - bottom) * SCALE
