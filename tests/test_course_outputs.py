@@ -302,3 +302,17 @@ def test_the_svg_diagram_draws_every_node_and_weight_inside_its_box(name: str) -
         assert half <= float(e.get("x")) + 1 and float(e.get("x")) + half <= width + 1, e.text
     shown = {e.text for e in texts}
     assert {"input", f"output ({p.activations[-1]})"} <= shown
+
+
+def test_course_command_without_pdflatex_says_so_before_writing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    folder = write_folder(tmp_path / "v", make_variants("lecture_122", 1))
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent))     # no pdflatex here
+    result = run_cli("course", str(folder), "-o", str(out))
+    assert result.returncode == 2
+    assert "the PDF books need pdflatex" in result.stderr and "--tex" in result.stderr
+    assert list(out.iterdir()) == []

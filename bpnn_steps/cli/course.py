@@ -38,6 +38,12 @@ def course(
     from ..files.variant_folder import read_variants
 
     outputs = _outputs(only)
+    if not tex and {"questions", "solutions"} & set(outputs):
+        from ..render.pdf import INSTALL_HINT, tex_command
+
+        if tex_command() is None:            # before any output is written
+            raise ProblemError(INSTALL_HINT.replace("--pdf needs", "the PDF books need")
+                               + "; or write the books as LaTeX with --tex")
     if not outdir.is_dir():
         raise ProblemError("is not a folder (create it first)", file=str(outdir))
     variants = read_variants(folder)
