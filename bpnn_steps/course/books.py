@@ -19,6 +19,12 @@ from ..model.variant import Variant
 from ..present.blocks import Block, Text
 
 
+# pdflatex's time limit for a book: a sheet takes a fraction of a second on an idle
+# core, many times that on a busy one.
+BOOK_TIMEOUT = 180
+SECONDS_PER_VARIANT = 3
+
+
 class Book(StrEnum):
     questions = "questions"     # every variant's question sheet
     solutions = "solutions"     # every variant's worked solution (the answer key)
@@ -67,7 +73,8 @@ def write_books(variants: Sequence[Variant], targets: dict[Book, Path], decimals
         if tex:
             write_atomic(target, text.encode("utf-8"))
         else:
-            compile_pdf(text, target)
+            limit = BOOK_TIMEOUT + SECONDS_PER_VARIANT * len(variants)
+            compile_pdf(text, target, timeout=limit)
 
     # One thread per book: while one book's pdflatex runs (a process of its own),
     # the other book's LaTeX is written.
