@@ -6,10 +6,10 @@ taken from the variant's trace through the one list of quantities
 (``model.quantities``): nothing here computes a value.  An entry's name is the
 template key followed by the entry's place the way the lecture writes it: a unit
 counts from 1 (``h(1)[2]`` is h₂ of sample 1), a weight matrix row from 0, the
-bias row, and its column from 1 (``grad W[2](1)[0,1]`` is ∂J₍₁₎/∂w₀,₁⁽²⁾).  A run of
-several updates puts ``update U: `` in front.  Every output and every answer key
-names entries by :func:`entry_label`, so a column of the CSV, a Moodle field's
-feedback and a GIFT question's title agree.
+bias row, and its column from 1 (``grad W[2](1)[0,1]`` is ∂J₍₁₎/∂w₀,₁⁽²⁾).
+A run of several updates puts ``update U: `` in front.  Every output and every
+answer key names entries by :func:`entry_label`, so a column of the CSV, a Moodle
+field's feedback and a GIFT question's title agree.
 
 An answer is the value rounded to the sheet's decimals, with a tolerance taken
 from the marking options: "as written" at the sheet's decimals (half a unit of

@@ -90,4 +90,5 @@ def write_course(variants: Sequence[Variant], paths: dict[Output, Path], decimal
 
         write_books(variants, {Book(o.value): p for o, p in books.items()}, decimals, tex=tex)
         for o, p in books.items():
-            say(p, f"{len(variants)} {'question sheets' if o is Output.questions else 'worked solutions'}")
+            what = "question sheets" if o is Output.questions else "worked solutions"
+            say(p, f"{len(variants)} {what}")
