@@ -24,7 +24,7 @@ from bpnn_steps.course.gift import gift
 from bpnn_steps.course.moodle import moodle_xml
 from bpnn_steps.files.variant_folder import read_variants
 from course_folders import make_variants, write_folder
-from course_readers import (assert_answer, read_cloze, read_gift, reference_values)
+from course_readers import NUMBER, assert_answer, read_cloze, read_gift, reference_values
 from helpers import run_cli
 
 HOSTILE = '}#~/"\\ <script>alert(1)</script> {1:NUMERICAL:=5} \\} ::x:: =y ~z'
@@ -115,6 +115,10 @@ def test_moodle_every_number(course: dict, name: str) -> None:
         assert len(fields) == len(a.entries)
         for k, (f, e) in enumerate(zip(fields, a.entries), start=1):
             assert f.kind == "NUMERICAL" and f.mark == "1"
+            # what qtype_multianswer_validate_question asks of a numerical field: a
+            # full-mark answer, and every answer a number or *
+            assert max(x.fraction for x in f.answers) == 1.0
+            assert all(re.fullmatch(NUMBER, x.answer) or x.answer == "*" for x in f.answers)
             right, other = f.answers
             assert right.fraction == 1.0 and right.tolerance == 0.0005
             assert_answer(right.answer, refs[a.variant.id][e.name], 3)
