@@ -320,3 +320,14 @@ def test_course_command_without_pdflatex_says_so_before_writing(
     assert result.returncode == 2
     assert "the PDF books need pdflatex" in result.stderr and "--tex" in result.stderr
     assert list(out.iterdir()) == []
+
+
+def test_answer_key_id_cannot_run_as_a_spreadsheet_formula(course: dict) -> None:
+    from dataclasses import replace
+
+    a = course["lecture_122"][0]
+    evil = "=HYPERLINK(\"x\")-s7-001"
+    answers = [replace(a, variant=replace(a.variant, id=evil))]
+    row = list(csv.reader(io.StringIO(answer_key_csv(answers, 3))))[1]
+    assert row[0] == "'" + evil
+    assert all(re.fullmatch(r"-?\d+\.\d{3}", cell) for cell in row[1:])   # numbers stay numbers
