@@ -18,6 +18,7 @@ import typer
 from .._version import __version__
 from .boundary import PROG, BoundedGroup, console_boundary
 from .check import check
+from .course import course
 from .derive import derive
 from .export import export
 from .problems import list_problems, new
@@ -57,6 +58,7 @@ app.command()(derive)
 app.command()(export)
 app.command()(check)
 app.command()(train)
+app.command()(course)
 
 
 def main() -> None:
