@@ -12,6 +12,7 @@ import csv
 import io
 from collections.abc import Sequence
 
+from ..files.untrusted import csv_cell
 from .answer_entries import VariantAnswers, answer_text
 
 ID_COLUMN = "variant"
@@ -20,8 +21,6 @@ ID_COLUMN = "variant"
 def answer_key_csv(answers: Sequence[VariantAnswers], decimals: int) -> str:
     """The answer key: a header (``variant``, then every entry's name) and a row per
     variant."""
-    from ..marking.gradebook import _safe as csv_cell
-
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     names = answers[0].names if answers else ()

@@ -14,7 +14,6 @@ import csv
 import io
 import json
 import os
-import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .marker import CheckResult, Options, Regenerate, SolvedProblems, check_file
-from ..files.untrusted import ALLOW_OPTION, CONFINED, ReadAccess, clean_text
+from ..files.untrusted import ALLOW_OPTION, CONFINED, ReadAccess, clean_text, csv_cell
 from .diagnose import MISTAKES
 from ..errors import ProblemError
 
@@ -128,13 +127,13 @@ class Gradebook:
                         ["status", "score", "total", "percent"] +
                         [f"{k} [{p}]" for k, p in self.groups])
         for r in self.rows:
-            who = [_safe(r.file), _safe(r.student)] + [_safe(r.variant)] * variant
+            who = [csv_cell(r.file), csv_cell(r.student)] + [csv_cell(r.variant)] * variant
             if r.result is None:
-                writer.writerow(who + [_safe(f"error: {r.error}"),
+                writer.writerow(who + [csv_cell(f"error: {r.error}"),
                                        "", "", ""] + [""] * len(self.groups))
                 continue
             points = {g.column: g.credited for g in r.result.groups}
-            status = _safe(f"flagged: {r.flag}") if r.flag else r.status
+            status = csv_cell(f"flagged: {r.flag}") if r.flag else r.status
             writer.writerow(who + [status, r.result.credited,
                                    r.result.total, f"{r.result.percent:.1f}"] +
                             [points.get(k, "") for k, _ in self.groups])
@@ -155,20 +154,6 @@ def _row_dict(r: Row, by_variant: bool = False) -> dict[str, Any]:
             "groups": {g.column: {"credited": g.credited, "total": len(g.entries)}
                        for g in res.groups},
             "mistakes": res.mistakes()}
-
-
-_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-
-
-def _safe(text: str) -> str:
-    """A CSV cell a spreadsheet will not run as a formula: one clean line, and a
-    leading apostrophe before =, +, -, @ (or a tab or CR) unless it is a plain number
-    such as -0.5, which a spreadsheet reads as the number it is."""
-    raw = str(text)
-    text = clean_text(raw)
-    if _NUMBER.fullmatch(text):
-        return text
-    return "'" + text if text[:1] in ("=", "+", "-", "@") or raw[:1] in ("\t", "\r") else text
 
 
 # --------------------------------------------------------------------------- marking
