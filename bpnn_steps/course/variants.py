@@ -1,0 +1,185 @@
+"""Draw variants of a problem: new hand-friendly numbers that pass the quality test.
+
+Variant ``i`` of a run with seed ``S`` is the first candidate ``a = 0, 1, 2, ...``
+drawn with ``numpy.random.default_rng([S, i, a])`` that passes every test of
+:mod:`.quality` and differs from variants ``1 .. i-1``.  numpy's SeedSequence and
+PCG64 give the same numbers on every machine, and variant ``i`` never depends on
+how many variants are asked for.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..errors import ProblemError
+from ..maths.losses import LOSSES
+from ..model.problem import Problem
+from ..model.variant import Variant, variant_id
+from .quality import Reason, Rejection, Settings, assess, structure
+from .variant_spec import Grid, VariantSpec
+
+# How many generic problems decide which gradient entries are structurally zero.
+GENERIC_DRAWS = 2
+MAX_COUNT = 10_000
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A candidate that failed: which variant it was drawn for, its attempt, why."""
+
+    index: int
+    attempt: int
+    why: Rejection
+
+
+@dataclass(frozen=True)
+class Run:
+    """The variants drawn (in index order), every rejected candidate, and the index
+    that could not be filled within the attempts (None: the run is complete)."""
+
+    base: str
+    seed: int
+    variants: tuple[Variant, ...]
+    rejected: tuple[Rejected, ...]
+    attempts: int
+    failed: int | None = None
+
+    @property
+    def candidates(self) -> int:
+        return len(self.variants) + len(self.rejected)
+
+    def counts(self) -> list[tuple[Reason, int]]:
+        """How many candidates each reason rejected, most first."""
+        counter = Counter(r.why.reason for r in self.rejected)
+        return sorted(counter.items(), key=lambda kv: (-kv[1], list(Reason).index(kv[0])))
+
+    def examples(self, reason: Reason, count: int = 2) -> list[Rejected]:
+        return [r for r in self.rejected if r.why.reason is reason][:count]
+
+    def require_complete(self) -> None:
+        """Raise a ProblemError when a variant could not be drawn."""
+        if self.failed is None:
+            return
+        mine = [r for r in self.rejected if r.index == self.failed]
+        counter = Counter(r.why.reason for r in mine).most_common(1)
+        most = f"; most were rejected as {counter[0][0]} ({counter[0][0].description}), " \
+            f"e.g. {mine[-1].why.detail}" if counter else ""
+        raise ProblemError(f"no candidate for variant {self.failed} passed the quality test "
+                           f"in {self.attempts} attempts{most}. Widen the ranges in the "
+                           "variants: block, or run with --explain for the details",
+                           file=self.base)
+
+
+def base_name(problem: Problem) -> str:
+    """The name variant ids start with: the problem file's stem."""
+    from pathlib import PurePath
+
+    return PurePath(problem.source).stem or "problem"
+
+
+def variants(base: Problem, spec: VariantSpec, count: int, seed: int) -> Run:
+    """Variants 1 .. ``count`` of ``base`` drawn with ``seed`` (see the module)."""
+    if count < 1 or count > MAX_COUNT:
+        raise ValueError(f"count must be 1 .. {MAX_COUNT}, got {count}")
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
+    base.require_for_solving()
+    name = base_name(base)
+    settings = Settings(spec.saturation, spec.decimals)
+    known = structure(list(generic_problems(base, spec)), settings)
+    accepted: list[Variant] = []
+    seen: dict[bytes, int] = {}
+    rejected: list[Rejected] = []
+    for index in range(1, count + 1):
+        for attempt in range(spec.attempts):
+            problem = draw(base, spec, np.random.default_rng([seed, index, attempt]))
+            why = assess(problem, settings, known)
+            key = _numbers(problem)
+            if not why and key in seen:
+                why = [Rejection(Reason.REPEATED, f"the numbers of variant {seen[key]}")]
+            if why:
+                rejected.append(Rejected(index, attempt, why[0]))
+                continue
+            ident = variant_id(name, seed, index)
+            seen[key] = index
+            accepted.append(Variant(ident, replace(problem, variant=ident,
+                                                   source=f"{ident}.yaml"), spec.varied()))
+            break
+        else:
+            return Run(base.source, seed, tuple(accepted), tuple(rejected), spec.attempts,
+                       failed=index)
+    return Run(base.source, seed, tuple(accepted), tuple(rejected), spec.attempts)
+
+
+def make_variant(base: Problem, spec: VariantSpec, seed: int, index: int) -> Variant:
+    """Variant ``index`` of ``base`` drawn with ``seed``, regenerated (variants
+    1 .. index-1 are drawn too: a variant differs from the ones before it).  A
+    ProblemError when it cannot be drawn."""
+    run = variants(base, spec, index, seed)
+    run.require_complete()
+    return run.variants[-1]
+
+
+def draw(base: Problem, spec: VariantSpec, rng: np.random.Generator) -> Problem:
+    """One candidate: ``base`` with new numbers where ``spec`` says, always drawn in
+    the same order (weights layer by layer, inputs, targets, learning rate)."""
+    weights = tuple(w if grid is None else _pick(rng, grid, w.shape)
+                    for w, grid in zip(base.initial_weights(), spec.weights))
+    x, y = base.data()
+    if spec.inputs is not None:
+        x = _pick(rng, spec.inputs, x.shape)
+    if spec.one_hot:
+        y = np.eye(y.shape[1])[rng.integers(0, y.shape[1], size=y.shape[0])]
+    elif spec.targets is not None:
+        y = _pick(rng, spec.targets, y.shape)
+    training = base.training
+    if spec.learning_rates is not None:
+        rate = spec.learning_rates[int(rng.integers(0, len(spec.learning_rates)))]
+        training = replace(training, learning_rate=rate)
+    return replace(base, x=x, y=y, weights=weights, training=training, weights_origin="explicit",
+                   x_test=None, y_test=None, lines={})
+
+
+def generic_problems(base: Problem, spec: VariantSpec) -> Iterator[Problem]:
+    """``base`` at generic numbers (off every grid) where ``spec`` varies them: an
+    entry that is 0 in each of these is 0 whatever the numbers."""
+    for k in range(GENERIC_DRAWS):
+        rng = np.random.default_rng([0x6E6E, k])
+        weights = tuple(w if g is None else _generic(rng, g, w.shape)
+                        for w, g in zip(base.initial_weights(), spec.weights))
+        x, y = base.data()
+        if spec.inputs is not None:
+            x = _generic(rng, spec.inputs, x.shape)
+        if spec.one_hot or spec.targets is not None:
+            y = np.stack([LOSSES[base.loss].draw_targets(rng, y.shape[1])
+                          for _ in range(y.shape[0])])
+        training = base.training
+        if spec.learning_rates is not None:
+            training = replace(training, learning_rate=float(rng.uniform(
+                min(spec.learning_rates), max(spec.learning_rates))) or 0.1)
+        yield replace(base, x=x, y=y, weights=weights, training=training, x_test=None,
+                      y_test=None)
+
+
+def _pick(rng: np.random.Generator, grid: Grid, shape: Sequence[int]) -> np.ndarray:
+    values = np.array(grid.values, dtype=float)
+    return values[rng.integers(0, len(values), size=tuple(shape))]
+
+
+def _generic(rng: np.random.Generator, grid: Grid, shape: Sequence[int]) -> np.ndarray:
+    low, high = grid.low, grid.high
+    if low == high:
+        return np.full(tuple(shape), low)
+    return rng.uniform(low, high, size=tuple(shape))
+
+
+def _numbers(problem: Problem) -> bytes:
+    """Everything a variant draws, as bytes (two variants are equal when these are)."""
+    x, y = problem.data()
+    parts = [w.tobytes() for w in problem.initial_weights()] + [x.tobytes(), y.tobytes(),
+                                                                 repr(problem.learning_rate()).encode()]
+    return b"|".join(parts)
