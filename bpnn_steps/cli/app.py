@@ -23,6 +23,7 @@ from .export import export
 from .problems import list_problems, new
 from .solve import solve
 from .train import train
+from .variants import variants
 
 app = typer.Typer(
     name=PROG,
@@ -57,6 +58,7 @@ app.command()(derive)
 app.command()(export)
 app.command()(check)
 app.command()(train)
+app.command()(variants)
 
 
 def main() -> None:

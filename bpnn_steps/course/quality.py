@@ -318,7 +318,10 @@ class _Assessment:
     def mistakes(self) -> None:
         """Each mistake recomputed through the whole solution, as check does: it
         must show, and no other mistake may give the same number where it acts."""
-        for q, index, first, second in self.coincidences(exact=False):
+        found = self.coincidences(exact=False)
+        if not self.first_only:
+            found = iter(list(found))   # every mistake made: each message names them all
+        for q, index, first, second in found:
             self.reject(Reason.COINCIDING, self.coincide(q, index, (first, second)))
         for s in self.hidden:
             assert s.code is not None

@@ -11,6 +11,7 @@ here, with the file's line in every message.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -157,7 +158,7 @@ def _weights(doc: Doc, block: Any, problem: Problem) -> tuple[Grid | None, ...]:
     line = value_line(block, "weights")
     names = [f"W{n}" for n in range(1, problem.depth + 1)]
     if isinstance(node, bool) or not _is_mapping(node) or \
-            not any(str(k) in names for k in node):
+            not any(re.fullmatch(r"W\d+", str(k)) for k in node):
         kept = _grid_or_kept(doc, block, "weights", DEFAULT_WEIGHTS)
         return (kept,) * problem.depth
     # One entry per matrix; a matrix not named keeps the default draw.

@@ -75,20 +75,26 @@ class Run:
 
 
 def base_name(problem: Problem) -> str:
-    """The name variant ids start with: the problem file's stem."""
+    """The name variant ids start with: the problem file's stem (a bundled problem's
+    source reads ``lecture_122 (lecture_122.yaml)``)."""
     from pathlib import PurePath
 
-    return PurePath(problem.source).stem or "problem"
+    source = problem.source
+    if source.endswith(")") and " (" in source:
+        source = source[source.rindex(" (") + 2:-1]
+    return PurePath(source).stem or "problem"
 
 
-def variants(base: Problem, spec: VariantSpec, count: int, seed: int) -> Run:
-    """Variants 1 .. ``count`` of ``base`` drawn with ``seed`` (see the module)."""
+def variants(base: Problem, spec: VariantSpec, count: int, seed: int,
+             name: str | None = None) -> Run:
+    """Variants 1 .. ``count`` of ``base`` drawn with ``seed`` (see the module); their
+    ids start with ``name`` (default: the stem of the base file's name)."""
     if count < 1 or count > MAX_COUNT:
         raise ValueError(f"count must be 1 .. {MAX_COUNT}, got {count}")
     if seed < 0:
         raise ValueError(f"seed must be >= 0, got {seed}")
     base.require_for_solving()
-    name = base_name(base)
+    name = base_name(base) if name is None else name
     settings = Settings(spec.saturation, spec.decimals)
     known = structure(list(generic_problems(base, spec)), settings)
     accepted: list[Variant] = []
@@ -115,11 +121,12 @@ def variants(base: Problem, spec: VariantSpec, count: int, seed: int) -> Run:
     return Run(base.source, seed, tuple(accepted), tuple(rejected), spec.attempts)
 
 
-def make_variant(base: Problem, spec: VariantSpec, seed: int, index: int) -> Variant:
+def make_variant(base: Problem, spec: VariantSpec, seed: int, index: int,
+                 name: str | None = None) -> Variant:
     """Variant ``index`` of ``base`` drawn with ``seed``, regenerated (variants
     1 .. index-1 are drawn too: a variant differs from the ones before it).  A
     ProblemError when it cannot be drawn."""
-    run = variants(base, spec, index, seed)
+    run = variants(base, spec, index, seed, name)
     run.require_complete()
     return run.variants[-1]
 
@@ -183,3 +190,67 @@ def _numbers(problem: Problem) -> bytes:
     parts = [w.tobytes() for w in problem.initial_weights()] + [x.tobytes(), y.tobytes(),
                                                                  repr(problem.learning_rate()).encode()]
     return b"|".join(parts)
+
+
+# --------------------------------------------------------------------------- texts
+
+
+def variant_text(variant: Variant, base: str) -> str:
+    """A variant as a complete problem file, with a header saying what it is and how
+    to solve it and mark answers against it (``base``: the file it was drawn from,
+    as the command line named it)."""
+    from ..files.problem_writer import problem_text
+    from ..files.variant_folder import variant_file
+
+    parts = variant.parts
+    name = variant_file(variant.id)
+    drawn = "" if parts is None else f" --seed {parts.seed}   (variant {parts.index})"
+    varied = " ".join(variant.varied) or "nothing"
+    return problem_text(variant.problem, [
+        f"Variant {variant.id} of {base}: the same network, loss and settings with new",
+        f"numbers ({varied}), drawn and quality-tested by",
+        f"  bpnn-steps variants {base}{drawn}",
+        f"Worked solution:          bpnn-steps solve {name}",
+        f"Blank answer sheet:       bpnn-steps check --template {name}",
+        f"Mark an answer file:      bpnn-steps check ANSWERS.yaml --problem {name}",
+    ])
+
+
+def explanation(run: Run, own: Sequence[Rejection] | None = None, examples: int = 2) -> str:
+    """Why candidates were rejected (``--explain``): the count per reason, most first,
+    with examples; then, given ``own`` (the base file's own numbers assessed), whether
+    they would pass."""
+    lines = [f"candidates: {run.candidates} drawn, {len(run.variants)} accepted, "
+             f"{len(run.rejected)} rejected"]
+    counts = run.counts()
+    if counts:
+        lines.append("rejected (most first):")
+        width = max(len(str(n)) for _, n in counts)
+        for reason, n in counts:
+            lines.append(f"  {n:>{width}}  {reason}: {reason.description}")
+            for r in run.examples(reason, examples):
+                lines.append(f"  {'':>{width}}    e.g. variant {r.index}, attempt {r.attempt}: "
+                             f"{r.why.detail}")
+    if run.failed is not None:
+        lines.append(f"variant {run.failed}: no candidate passed in {run.attempts} attempts")
+    if own is not None:
+        if not own:
+            lines.append("the file's own numbers: pass")
+        else:
+            lines.append("the file's own numbers: fail")
+            by_reason: dict[Reason, list[Rejection]] = {}
+            for r in own:
+                by_reason.setdefault(r.reason, []).append(r)
+            for reason, found in by_reason.items():
+                more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+                lines.append(f"  {reason}: {found[0].detail}{more}")
+    return "\n".join(lines) + "\n"
+
+
+def assess_own(base: Problem, spec: VariantSpec) -> list[Rejection]:
+    """Every reason the base file's own numbers would be rejected."""
+    from .quality import assess as assess_problem
+
+    settings = Settings(spec.saturation, spec.decimals)
+    known = structure(list(generic_problems(base, spec)), settings)
+    return assess_problem(base, settings, known, first_only=False)
