@@ -187,7 +187,8 @@ def test_explain_shows_reasons_and_the_file_s_own_numbers(tmp_path: Path) -> Non
     assert "rejected (most first):" in out
     assert "e.g. variant 1, attempt" in out
     assert "the file's own numbers: fail" in out
-    assert "missing-lambda, sum-not-mean and missing-1/2 all give W[2] new" in out
+    assert "missing-lambda, sum-not-mean and missing-1/2 all give w₀,₁⁽²⁾ new (W[2] new) = " \
+        "4.388 (right: 2.244)" in out
     assert "wrote 4 variants of lecture_122" in result.stderr
 
 
@@ -385,7 +386,7 @@ def test_the_folder_reads_back(tmp_path: Path) -> None:
     back = read_variants(tmp_path / "v")
     assert [v.id for v in back] == [f"lecture_122-s9-00{i}" for i in (1, 2, 3)]
     head = (tmp_path / "v" / "lecture_122-s9-001.yaml").read_text(encoding="utf-8")
-    assert head.startswith("# Variant lecture_122-s9-001 of lecture_122")
+    assert head.startswith("# Variant lecture_122-s9-001 of lecture_122:\n")
     assert "bpnn-steps solve lecture_122-s9-001.yaml" in head
     solved = run_cli("solve", "lecture_122-s9-001.yaml", cwd=tmp_path / "v")
     assert solved.returncode == 0

@@ -23,7 +23,7 @@ from .export import export
 from .problems import list_problems, new
 from .solve import solve
 from .train import train
-from .variants import variants
+from .variants_command import variants
 
 app = typer.Typer(
     name=PROG,

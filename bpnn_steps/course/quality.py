@@ -36,7 +36,7 @@ from ..marking.diagnose import Mistake, factors_for
 from ..marking.marker import checkable
 from ..marking.recompute import EXACT, Chain, Env, Scenario, scenarios_for, trace_env
 from ..model.problem import Problem
-from ..model.quantities import Kind, Quantity, answer_quantities, key_of
+from ..model.quantities import Kind, Quantity, answer_quantities, entry_name, key_of
 from ..numfmt import fmt
 
 Array = np.ndarray
@@ -311,9 +311,11 @@ class _Assessment:
                 for factor, code, _ in factors_for(q, self.problem, batch) + \
                         [(-1.0, Mistake.SIGN, "")]:
                     if abs(float(other.flat[0]) - factor * float(value.flat[0])) <= apart:
-                        self.reject(Reason.SAMPLES_ALIKE, f"sample {other_t}'s "
-                                    f"{key_of(q, self.depth)} is {factor:g} times sample "
-                                    f"{q.sample}'s: check would say {code}")
+                        theirs = key_of(Quantity(q.update, q.kind, q.layer, other_t),
+                                        self.depth)
+                        self.reject(Reason.SAMPLES_ALIKE, f"{theirs} is {factor:g} times "
+                                    f"{key_of(q, self.depth)}: written for sample "
+                                    f"{q.sample}, check would say {code}")
 
     def mistakes(self) -> None:
         """Each mistake recomputed through the whole solution, as check does: it
@@ -432,8 +434,10 @@ class _Assessment:
         return key if len(self.trace.steps) == 1 else f"update {q.update}: {key}"
 
     def name(self, q: Quantity, index: tuple[int, ...]) -> str:
-        at = "" if not index else "[" + ", ".join(str(i) for i in index) + "]"
-        return f"{self.label(q)}{at}"
+        """An entry as check names it, with its answer-file key."""
+        if not index and q.kind in (Kind.LOSS, Kind.COST):
+            return self.label(q)
+        return f"{entry_name(q, index, self.depth)} ({self.label(q)})"
 
 
 def _differs(a: Array, b: Array) -> Array:

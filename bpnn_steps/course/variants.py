@@ -207,8 +207,9 @@ def variant_text(variant: Variant, base: str) -> str:
     drawn = "" if parts is None else f" --seed {parts.seed}   (variant {parts.index})"
     varied = " ".join(variant.varied) or "nothing"
     return problem_text(variant.problem, [
-        f"Variant {variant.id} of {base}: the same network, loss and settings with new",
-        f"numbers ({varied}), drawn and quality-tested by",
+        f"Variant {variant.id} of {base}:",
+        f"the same network, loss and settings with new numbers ({varied}),",
+        "drawn and quality-tested by",
         f"  bpnn-steps variants {base}{drawn}",
         f"Worked solution:          bpnn-steps solve {name}",
         f"Blank answer sheet:       bpnn-steps check --template {name}",
@@ -239,8 +240,8 @@ def explanation(run: Run, own: Sequence[Rejection] | None = None, examples: int 
         else:
             lines.append("the file's own numbers: fail")
             by_reason: dict[Reason, list[Rejection]] = {}
-            for r in own:
-                by_reason.setdefault(r.reason, []).append(r)
+            for rejection in own:
+                by_reason.setdefault(rejection.reason, []).append(rejection)
             for reason, found in by_reason.items():
                 more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
                 lines.append(f"  {reason}: {found[0].detail}{more}")
