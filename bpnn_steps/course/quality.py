@@ -118,6 +118,9 @@ class Structure:
     # the mistake too, and is not recomputed.  None: not known, work it out.
     acts: dict[tuple[int, Quantity], Array] | None = None
     plan: Plan | None = None
+    # For each mistake, the quantities it changes: where it acts, and what is computed
+    # from those within the update (check starts each update from the right weights).
+    todo: tuple[frozenset[Quantity], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,19 @@ def structure(generic: Sequence[Problem], settings: Settings) -> Structure:
             for q, first in firsts.items():
                 acts[k, q] = acts[k, q] | first if (k, q) in acts else first
         plan = check.plan
-    return Structure(zeros or frozenset(), same or frozenset(), acts, plan)
+    if plan is None:        # no generic problem solved (they all overflow): nothing known
+        return Structure(zeros or frozenset(), same or frozenset())
+    count = 1 + max((k for k, _ in acts), default=-1)
+    todo = []
+    for k in range(count):
+        changed: set[Quantity] = set()
+        for nodes in plan.nodes:
+            for q in nodes:
+                if (k, q) in acts or any(i in changed and i.update == q.update
+                                         for i in plan.inputs[q]):
+                    changed.add(q)
+        todo.append(frozenset(changed))
+    return Structure(zeros or frozenset(), same or frozenset(), acts, plan, tuple(todo))
 
 
 def assess(problem: Problem, settings: Settings, known: Structure = Structure(),
@@ -327,6 +342,10 @@ class _Assessment:
             self.reject(Reason.COINCIDING, self.coincide(q, index, (first, second)))
         for s in self.hidden:
             assert s.code is not None
+            k = self.scenarios.index(s)
+            if self.known.plan is not None and (k >= len(self.known.todo) or
+                                                not self.known.todo[k]):
+                continue        # it shows for no numbers at all: no draw can help
             self.reject(Reason.HIDDEN_MISTAKE, f"{s.code} ({s.code.description}) changes "
                         f"no number by more than {self.settings.apart:g}")
 
@@ -403,13 +422,13 @@ class _Assessment:
         forward).  A quantity the mistake cannot act on, whose inputs are right, is
         right: it is the right value itself (``is``), not a copy."""
         chain, exact, acts, plan = self.chain, self.exact, self.known.acts, self.plan
+        todo = self.known.todo[k] if acts is not None and k < len(self.known.todo) else None
         values: Env = {}
         firsts: dict[Quantity, Array] = {}
         env: Env = {}
         for u, nodes in enumerate(plan.nodes, start=1):
             for q in nodes:
-                if acts is not None and (k, q) not in acts and \
-                        all(env.get(i, exact.get(i)) is exact.get(i) for i in plan.inputs[q]):
+                if todo is not None and q not in todo:
                     env[q] = values[q] = exact[q]
                     continue
                 value = env[q] = values[q] = chain.calc(q, env, s)

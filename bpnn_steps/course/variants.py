@@ -167,7 +167,7 @@ def generic_problems(base: Problem, spec: VariantSpec) -> Iterator[Problem]:
         training = base.training
         if spec.learning_rates is not None:
             training = replace(training, learning_rate=float(rng.uniform(
-                min(spec.learning_rates), max(spec.learning_rates))) or 0.1)
+                min(spec.learning_rates), max(spec.learning_rates))))
         yield replace(base, x=x, y=y, weights=weights, training=training, x_test=None,
                       y_test=None)
 
