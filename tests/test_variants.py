@@ -367,15 +367,23 @@ def test_the_output_folder_is_required_and_must_be_a_folder(tmp_path: Path) -> N
 
 
 def test_no_candidate_passing_is_a_clear_error(tmp_path: Path) -> None:
-    """One input value for two samples: every candidate has two equal samples."""
-    path = write_file(tmp_path, "p.yaml", PROBLEM + "variants:\n  inputs: {range: [1, 1]}\n"
+    """A saturation limit of 0.001: every sigmoid unit counts as saturated."""
+    path = write_file(tmp_path, "p.yaml", PROBLEM + "variants:\n  saturation: 0.001\n"
                       "  attempts: 5\n")
     result = run_cli("variants", str(path), "-n", "2", "-o", str(tmp_path / "o"), "--explain")
     assert result.returncode == 2
     assert "no candidate for variant 1 passed the quality test in 5 attempts" in result.stderr
-    assert "same-samples" in result.stderr and "--explain" in result.stderr
-    assert "5  same-samples" in result.stdout
+    assert "saturated" in result.stderr and "--explain" in result.stderr
+    assert "5  saturated" in result.stdout or "same-samples" in result.stdout
     assert not list((tmp_path / "o").glob("*.yaml"))
+
+
+def test_too_few_input_values_for_the_samples_are_refused_at_once(tmp_path: Path) -> None:
+    path = write_file(tmp_path, "p.yaml", PROBLEM + "variants:\n  inputs: {range: [1, 1]}\n")
+    result = run_cli("variants", str(path), "-n", "2", "-o", str(tmp_path / "o"))
+    assert result.returncode == 2
+    assert "variants.inputs gives 1 different input row (" in result.stderr
+    assert "too few for 2 samples" in result.stderr
 
 
 def test_the_folder_reads_back(tmp_path: Path) -> None:
@@ -397,3 +405,16 @@ def test_a_module_run_matches(tmp_path: Path) -> None:
     result = run_cli("variants", "lecture_122", "-n", "1", "-o", str(tmp_path / "m"),
                      module=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_variant_of_draws_the_variant_an_id_names(tmp_path: Path) -> None:
+    from bpnn_steps.course.variants import variant_of, variant_text
+    from bpnn_steps.errors import ProblemError
+
+    assert run_cli("variants", "lecture_122", "-n", "3", "--seed", "4", "-o",
+                   str(tmp_path / "v")).returncode == 0
+    again = variant_of("lecture_122", "lecture_122-s4-002")
+    written = (tmp_path / "v" / "lecture_122-s4-002.yaml").read_text(encoding="utf-8")
+    assert variant_text(again, "lecture_122") == written
+    with pytest.raises(ProblemError, match="not a variant id of this file"):
+        variant_of("lecture_122", "quiz_11-s4-002")

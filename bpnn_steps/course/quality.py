@@ -33,7 +33,6 @@ import numpy as np
 from ..errors import ProblemError
 from ..maths.activations import ACTIVATIONS, Unitwise
 from ..marking.diagnose import Mistake, factors_for
-from ..marking.marker import checkable
 from ..marking.recompute import EXACT, Chain, Env, Scenario, scenarios_for, trace_env
 from ..model.problem import Problem
 from ..model.quantities import Kind, Quantity, answer_quantities, entry_name, key_of
@@ -96,6 +95,21 @@ class Settings:
     def shows_zero(self) -> float:
         """A number smaller than this in size is written as 0 at the sheet's decimals."""
         return 0.5 * 10.0 ** -self.decimals
+
+
+# The updates a sheet works out in full (solve shows up to four whole): the test looks
+# at these; a training run of thousands of updates is not a hand calculation.
+SHEET_UPDATES = 4
+
+
+def hand_sized(problem: Problem) -> Problem:
+    """``problem`` cut to whole epochs of at most SHEET_UPDATES updates (at least one
+    epoch)."""
+    from ..maths.engine import update_count
+
+    per_epoch = update_count(problem.with_training(epochs=1))
+    epochs = max(1, min(problem.training.epochs, SHEET_UPDATES // max(per_epoch, 1)))
+    return problem if epochs == problem.training.epochs else problem.with_training(epochs=epochs)
 
 
 Entry = tuple[Quantity, tuple[int, ...]]
@@ -184,7 +198,7 @@ class _Stop(Exception):
 class _Assessment:
     def __init__(self, problem: Problem, settings: Settings, known: Structure,
                  first_only: bool) -> None:
-        self.problem = checkable(problem)
+        self.problem = hand_sized(problem)
         self.settings = settings
         self.known = known
         self.first_only = first_only
@@ -299,8 +313,11 @@ class _Assessment:
 
     def other_sample(self) -> None:
         """A student who writes sample t' 's values for sample t: they must differ
-        visibly, and not read as this sample's numbers re-arranged or transposed."""
+        visibly somewhere, and where they differ not read as this sample's numbers
+        re-arranged, transposed or multiplied by another mistake's factor.  (A
+        quantity that two samples share, at the sheet's decimals, is right either way.)"""
         apart = self.settings.apart
+        shown: dict[tuple[int, int], bool] = {}
         for q in self.answered:
             if q.sample is None:
                 continue
@@ -311,10 +328,12 @@ class _Assessment:
             other = self.exact[Quantity(q.update, q.kind, q.layer, other_t)]
             value = self.exact[q]
             what = f"{self.label(q)} and sample {other_t}'s"
+            pair = (q.update, q.sample)
             if np.max(np.abs(other - value)) <= apart:
-                self.reject(Reason.SAMPLES_ALIKE, f"{what} are the same at "
-                            f"{self.settings.decimals} decimals")
-            elif value.size >= 2 and np.max(np.abs(np.sort(other, axis=None) -
+                shown.setdefault(pair, False)
+                continue
+            shown[pair] = True
+            if value.size >= 2 and np.max(np.abs(np.sort(other, axis=None) -
                                                    np.sort(value, axis=None))) <= apart:
                 self.reject(Reason.SAMPLES_ALIKE, f"{what} are the same numbers in other "
                             "places (check would say re-arranged)")
@@ -331,6 +350,10 @@ class _Assessment:
                         self.reject(Reason.SAMPLES_ALIKE, f"{theirs} is {factor:g} times "
                                     f"{key_of(q, self.depth)}: written for sample "
                                     f"{q.sample}, check would say {code}")
+        for (update, t), visible in shown.items():
+            if not visible:
+                self.reject(Reason.SAMPLES_ALIKE, f"every number of sample {t} is the next "
+                            f"sample's at {self.settings.decimals} decimals (update {update})")
 
     def mistakes(self) -> None:
         """Each mistake recomputed through the whole solution, as check does: it
@@ -372,7 +395,9 @@ class _Assessment:
 
     def pair(self, k: int, j: int, exact: bool) -> Iterator[Coincidence]:
         """Where mistake k acts and mistake j gives the same number."""
-        wrong_by = 0.0 if exact else 0.5 * 10.0 ** -self.settings.decimals
+        # Where the mistake shows: an entry it changes by less is near the right value
+        # (and near every other mistake that barely changes it).
+        wrong_by = 0.0 if exact else self.settings.apart
         for q, first in self.firsts[k].items():
             codes = self.codes.get(q)
             if codes is None:

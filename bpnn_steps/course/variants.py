@@ -94,6 +94,7 @@ def variants(base: Problem, spec: VariantSpec, count: int, seed: int,
     if seed < 0:
         raise ValueError(f"seed must be >= 0, got {seed}")
     base.require_for_solving()
+    _enough_inputs(base, spec)
     name = base_name(base) if name is None else name
     settings = Settings(spec.saturation, spec.decimals)
     known = structure(list(generic_problems(base, spec)), settings)
@@ -119,6 +120,21 @@ def variants(base: Problem, spec: VariantSpec, count: int, seed: int,
             return Run(base.source, seed, tuple(accepted), tuple(rejected), spec.attempts,
                        failed=index)
     return Run(base.source, seed, tuple(accepted), tuple(rejected), spec.attempts)
+
+
+def _enough_inputs(base: Problem, spec: VariantSpec) -> None:
+    """Refuse at once a draw whose inputs cannot differ between every two samples."""
+    if spec.inputs is None:
+        return
+    x = base.data()[0]
+    rows = len(spec.inputs.values) ** x.shape[1]
+    if rows < x.shape[0]:
+        raise ProblemError(f"variants.inputs gives {rows} different input "
+                           f"row{'s' if rows != 1 else ''} "
+                           f"({spec.inputs.describe()} for {x.shape[1]} input"
+                           f"{'s' if x.shape[1] != 1 else ''}), too few for {x.shape[0]} "
+                           "samples that must all differ; widen the range or keep the "
+                           "file's inputs (inputs: false)", file=base.source)
 
 
 def make_variant(base: Problem, spec: VariantSpec, seed: int, index: int,
@@ -255,3 +271,26 @@ def assess_own(base: Problem, spec: VariantSpec) -> list[Rejection]:
     settings = Settings(spec.saturation, spec.decimals)
     known = structure(list(generic_problems(base, spec)), settings)
     return assess_problem(base, settings, known, first_only=False)
+
+
+def variant_of(source: str, ident: str) -> Variant:
+    """The variant ``ident`` (e.g. ``lecture_122-s7-003``) of the problem file (or
+    bundled problem) ``source``, drawn again from the file's ``variants:`` block: for
+    an answer file that names its base problem and a variant id.  A ProblemError
+    when the id is not a variant id of that file or cannot be drawn."""
+    from ..files.problem_file import read_problem_document
+    from ..model.variant import VariantId
+    from .variant_spec import read_spec
+
+    parts = VariantId.parse(ident)
+    document = read_problem_document(source)
+    name = document.path.stem
+    if parts is None or parts.base != name:
+        raise ProblemError(f"{ident!r} is not a variant id of this file (expected "
+                           f"{name}-sSEED-INDEX, e.g. {variant_id(name, 1, 1)})",
+                           file=document.problem.source)
+    if parts.index > MAX_COUNT:
+        raise ProblemError(f"variant index {parts.index} is above {MAX_COUNT:,}",
+                           file=document.problem.source)
+    spec = read_spec(document.tree, document.problem)
+    return make_variant(document.problem, spec, parts.seed, parts.index, name)
