@@ -382,6 +382,7 @@ class _Assessment:
         Notes the mistakes that show nowhere in ``self.hidden``."""
         self.made_values, self.firsts, self.hidden = [], [], []
         self.codes: dict[Quantity, list[str]] = {}
+        self.wrong: dict[tuple[int, Quantity], Array] = {}
         for k, s in enumerate(self.scenarios):
             values, firsts = self.made(k, s)
             self.made_values.append(values)
@@ -395,8 +396,8 @@ class _Assessment:
 
     def pair(self, k: int, j: int, exact: bool) -> Iterator[Coincidence]:
         """Where mistake k acts and mistake j gives the same number."""
-        # Where the mistake shows: an entry it changes by less is near the right value
-        # (and near every other mistake that barely changes it).
+        # Only where k's number shows: an entry it changes by less is near the right
+        # value, and so near every other mistake that barely changes it.
         wrong_by = 0.0 if exact else self.settings.apart
         for q, first in self.firsts[k].items():
             codes = self.codes.get(q)
@@ -408,9 +409,17 @@ class _Assessment:
                 self.made_values[j][q]
             if theirs is right:
                 continue
+            wrong = self.wrong.get((k, q))
+            if wrong is None:
+                wrong = self.wrong[k, q] = first & (np.abs(value - right) > wrong_by)
+            if not wrong.any():
+                continue
             near = ~_differs(theirs, value) if exact else \
                 np.abs(theirs - value) <= self.settings.apart
-            hits = first & (np.abs(value - right) > wrong_by) & _differs(theirs, right) & near
+            hits = wrong & near
+            if not hits.any():
+                continue
+            hits &= _differs(theirs, right)
             for hit in np.argwhere(hits):
                 index = tuple(int(i) for i in hit)
                 found = (q, index) + ((codes[k], codes[j]) if k < j else (codes[j], codes[k]))
