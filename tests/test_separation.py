@@ -254,3 +254,49 @@ def test_the_lecture_s_own_numbers_do_not_separate() -> None:
     result = check(sheet(p, solution(*numbers, "missing-lambda")), p, trace)
     also = [e.message for e in result.entries if e.cause == Mistake.MISSING_LAMBDA]
     assert any("also fits" in m for m in also)
+
+
+@pytest.mark.parametrize("name", ["softmax_233", "deep_1221", "classification_121",
+                                  "quiz_11"])
+def test_other_networks_name_each_mistake_too(name: str) -> None:
+    """Beyond the lecture's network (ce and softmax, two hidden layers, bce, one
+    sample, several updates): each mistake check tries, made through a whole answer
+    sheet with check's own recomputation, is the first it names, in every variant."""
+    from bpnn_steps.course.quality import hand_sized
+    from bpnn_steps.course.variant_spec import default_spec
+    from bpnn_steps.course.variants import variants
+    from bpnn_steps.files.problem_file import load_problem
+    from bpnn_steps.marking.diagnose import Mistake
+    from bpnn_steps.marking.marker import check
+    from bpnn_steps.marking.recompute import Chain, scenarios_for, trace_env
+    from bpnn_steps.maths.engine import solve
+    from bpnn_steps.model.answer_sheet import AnswerSheet, Cell, Given, Precision
+    from bpnn_steps.model.quantities import Kind, Quantity, answer_quantities, key_of, shape_of
+
+    base = load_problem(name)
+    run = variants(base, default_spec(base), 3, 3)
+    assert run.failed is None
+    failures = []
+    for v in run.variants:
+        p = hand_sized(v.problem)
+        trace = solve(p)
+        chain, exact = Chain(p, trace), trace_env(trace)
+        for s in scenarios_for(p, chain.schedule):
+            env, made = {}, {}
+            for u in range(1, len(chain.schedule) + 1):
+                for q in chain.nodes(u):
+                    env[q] = made[q] = chain.calc(q, env, s)
+                for n in range(1, p.depth + 1):      # each update from the right weights
+                    env[Quantity(u, Kind.NEW, n)] = exact[Quantity(u, Kind.NEW, n)]
+            entries = []
+            for u, step in enumerate(trace.steps, start=1):
+                for q in answer_quantities(p.layers, step.samples, u):
+                    shape = shape_of(q.kind, q.layer, p.layers)
+                    texts = [_text(x) for x in np.asarray(made[q], dtype=float).ravel()]
+                    entries.append(Given(key_of(q, p.depth), q, None, tuple(
+                        Cell(float(t), t, Precision.of(t), None) for t in texts), tuple(shape)))
+            result = check(AnswerSheet("a.yaml", "s", v.id, None, tuple(entries), ()), p, trace)
+            named = [c for c in result.mistakes() if c != Mistake.CARRIED_FORWARD]
+            if not named or named[0] != s.code:
+                failures.append((v.id, s.code, result.mistakes()))
+    assert not failures, failures
