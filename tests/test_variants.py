@@ -418,3 +418,16 @@ def test_variant_of_draws_the_variant_an_id_names(tmp_path: Path) -> None:
     assert variant_text(again, "lecture_122") == written
     with pytest.raises(ProblemError, match="not a variant id of this file"):
         variant_of("lecture_122", "quiz_11-s4-002")
+
+
+def test_the_numbers_of_one_id_are_pinned() -> None:
+    """numpy's SeedSequence and PCG64 are the same on every machine: variant 1 of
+    seed 7 is these numbers everywhere (a change here changes every course's files)."""
+    from bpnn_steps.course.variants import variant_of
+
+    p = variant_of("lecture_122", "lecture_122-s7-001").problem
+    assert p.data()[0].tolist() == [[-2.0], [-3.0]]
+    assert p.data()[1].tolist() == [[1.0, 1.0], [0.0, 2.0]]
+    assert [w.tolist() for w in p.initial_weights()] == [
+        [[0.4, 0.3], [-0.4, 0.4]], [[0.3, -0.4], [0.5, -0.5], [0.4, -0.3]]]
+    assert p.learning_rate() == 0.4
