@@ -119,17 +119,17 @@ Coincidence = tuple[Quantity, tuple[int, ...], str, str]
 
 @dataclass(frozen=True)
 class Structure:
-    """What holds whatever the numbers (found at generic, non-grid numbers): the
-    gradient entries that are always 0, and the mistakes that always give the same
-    number at an entry (with two samples and the mse's 1/2, "sum instead of mean"
-    and "missing 1/2" both double the mean gradient).  No draw can change these,
-    so they do not reject a candidate."""
+    """What holds whatever the numbers (found once per run, at generic, non-grid
+    numbers): the gradient entries that are always 0, and the mistakes that always
+    give the same number at an entry (with two samples and the mse's 1/2, "sum
+    instead of mean" and "missing 1/2" both double the mean gradient) -- no draw can
+    change these, so they do not reject a candidate; and, for speed, where each
+    mistake acts and what it changes, so that a candidate recomputes only that."""
 
     zeros: frozenset[Entry] = frozenset()
     coincidences: frozenset[Coincidence] = frozenset()
     # Where each mistake (by its place in scenarios_for) acts: (place, quantity) ->
-    # the entries.  A quantity outside it, whose inputs are all right, is right under
-    # the mistake too, and is not recomputed.  None: not known, work it out.
+    # the entries.  None: not known, work it out from the numbers.
     acts: dict[tuple[int, Quantity], Array] | None = None
     plan: Plan | None = None
     # For each mistake, the quantities it changes: where it acts, and what is computed
