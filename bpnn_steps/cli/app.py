@@ -24,6 +24,7 @@ from .export import export
 from .problems import list_problems, new
 from .solve import solve
 from .train import train
+from .variants_command import variants
 
 app = typer.Typer(
     name=PROG,
@@ -58,6 +59,7 @@ app.command()(derive)
 app.command()(export)
 app.command()(check)
 app.command()(train)
+app.command()(variants)
 app.command()(course)
 
 
