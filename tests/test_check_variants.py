@@ -448,7 +448,7 @@ def test_a_variant_of_the_base_problem_without_the_folder(course: Path, monkeypa
     """With no way to draw the variant again, the message asks for the folder."""
     from bpnn_steps.cli import check as check_command
 
-    monkeypatch.setattr(check_command, "_regenerate", lambda: None)
+    monkeypatch.setattr(check_command, "_regenerate", lambda access: None)
     result = run_cli("check", "answers/ada.yaml", cwd=course)
     assert result.returncode == 2
     assert f"answers/ada.yaml:3: variant says {IDS[0]}, but its problem {BASE} is not a " \
@@ -456,10 +456,8 @@ def test_a_variant_of_the_base_problem_without_the_folder(course: Path, monkeypa
 
 
 def test_a_variant_of_the_base_problem_is_drawn_again(tmp_path: Path) -> None:
-    """Once course.variants is merged and cli/check.py's _regenerate gives
-    make_variant: an answer file that names the base problem and its variant is
-    marked against the variant that `bpnn-steps variants` wrote, without the folder."""
-    pytest.importorskip("bpnn_steps.course.variants")
+    """An answer file that names the base problem and its variant is marked against
+    the variant that `bpnn-steps variants` wrote, without the folder."""
     made = run_cli("variants", BASE, "--count", "3", "--seed", "7", "-o", "v", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     (tmp_path / "answers").mkdir()
@@ -475,8 +473,8 @@ def test_a_variant_of_the_base_problem_is_drawn_again(tmp_path: Path) -> None:
 
 
 def test_the_regeneration_hook_draws_the_variant_of_the_base_problem(course: Path) -> None:
-    """marker.load's ``regenerate`` (given by the command line once course.variants
-    is merged): an answer file naming the base problem and a variant is marked against
+    """marker.load's ``regenerate`` (the command line gives course.variants.Regenerator):
+    an answer file naming the base problem and a variant is marked against
     the variant drawn again, each variant drawn once per batch."""
     from bpnn_steps.errors import ProblemError
     from bpnn_steps.marking.gradebook import mark_folder
@@ -583,19 +581,68 @@ def test_a_class_solves_each_variant_once(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_the_example_class_of_the_docs_is_what_it_says() -> None:
-    """examples/class (docs/check.md): a folder of variants that reads back, a roster
+    """examples/class (docs/check.md): the variants of examples/course, a roster
     that names them, and Ada's numbers are her variant's (by the reference)."""
     from bpnn_steps.files.variant_folder import read_variants
 
     folder = helpers.REPO / "examples" / "class"
-    ids = [v.id for v in read_variants(folder / "variants")]
+    variants_folder = helpers.REPO / "examples" / "course"
+    ids = [v.id for v in read_variants(variants_folder)]
     assert ids == IDS
     roster = list(csv.DictReader(io.StringIO((folder / "roster.csv").read_text("utf-8"))))
     assert {r["variant"] for r in roster} <= set(ids)
     ada = helpers.read_yaml(folder / "answers" / "ada.yaml")
     assert ada["variant"] == IDS[0]
-    step = reference(folder / "variants" / variant_file(IDS[0]))
+    step = reference(variants_folder / variant_file(IDS[0]))
     want = right_answers(step)
     for key, value in ada["answers"].items():
         assert np.allclose(np.asarray(value, dtype=float), np.asarray(want[key], dtype=float),
                            atol=5e-4 + 1e-12), key
+
+
+def test_the_example_variants_are_what_the_command_draws(tmp_path: Path) -> None:
+    """examples/course is exactly what `bpnn-steps variants lecture_122 --count 3
+    --seed 7` writes, so its ids can be drawn again (an answer file naming the base
+    problem and an id is marked against the same numbers)."""
+    made = run_cli("variants", BASE, "--count", "3", "--seed", "7", "-o", "v", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    example = helpers.REPO / "examples" / "course"
+    names = sorted(p.name for p in example.iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "v").iterdir())
+    for name in names:
+        assert (example / name).read_bytes() == (tmp_path / "v" / name).read_bytes(), name
+
+
+def test_a_student_cannot_make_check_draw_thousands_of_variants(tmp_path: Path) -> None:
+    """Drawing variant i draws 1 .. i-1 too; an id comes from a student, so check
+    draws at most up to index 1,000 and says to give the folder past it."""
+    (tmp_path / "a.yaml").write_text(
+        f"problem: {BASE}\nvariant: {variant_id(BASE, 7, 1001)}\nanswers:\n  J: 1\n",
+        encoding="utf-8")
+    result = run_cli("check", "a.yaml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "variant index 1001 is above 1,000" in result.stderr
+    assert "--variants DIR" in result.stderr
+
+
+def test_a_class_naming_many_variants_shares_one_draw(monkeypatch) -> None:
+    """The Regenerator extends one run per base file and seed by doubling: variants
+    1 .. 9 asked for in order cost draws of 1, 2, 4, 8 and 16 variants, not 45."""
+    from bpnn_steps.course import variants as module
+    from bpnn_steps.course.variant_spec import default_spec
+    from bpnn_steps.model.variant import VariantId
+
+    drawn: list[int] = []
+    real = module.variants
+    monkeypatch.setattr(module, "variants",
+                        lambda base, spec, count, seed, name=None:
+                        drawn.append(count) or real(base, spec, count, seed, name))
+    regenerate = module.Regenerator()
+    path = helpers.BUNDLED / f"{BASE}.yaml"
+    problems = [regenerate(path, VariantId(BASE, 7, i)) for i in range(1, 10)]
+    assert drawn == [1, 2, 4, 8, 16]
+    whole = real(load_problem(path), default_spec(load_problem(path)), 9, 7, BASE)
+    assert [p.variant for p in problems] == [v.id for v in whole.variants]
+    for p, v in zip(problems, whole.variants):
+        assert all(np.array_equal(a, b) for a, b in zip(p.initial_weights(),
+                                                        v.problem.initial_weights()))

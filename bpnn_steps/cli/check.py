@@ -105,7 +105,7 @@ def check(
     else:
         from ..marking.marker import check_file
 
-        result = check_file(answers, problem, options, access, regenerate=_regenerate())
+        result = check_file(answers, problem, options, access, regenerate=_regenerate(access))
     deliver(MARKING[fmt](Marking(result, decimals, wrong_only)), output)
     exit_with(ExitCode.OK if result.all_right else ExitCode.WRONG_ANSWERS)
 
@@ -126,20 +126,13 @@ def _variant_options(variants: Optional[Path], roster: Optional[Path],
                            "--batch DIR and --variants DIR")
 
 
-def _regenerate() -> "Optional[Regenerate]":
-    """HOOK (issue 10): what draws variant ID of a base problem again, for an answer
-    file that names the base problem and ``variant: ID`` (marker.load).  None until
-    course.variants is merged; then, in a few lines::
+def _regenerate(access: "ReadAccess") -> "Regenerate":
+    """What draws variant ID of a base problem again, for an answer file that names
+    the base problem and ``variant: ID`` (marker.load): the base's ``variants:``
+    block, read as ``bpnn-steps variants`` reads it."""
+    from ..course.variants import Regenerator
 
-        def regenerate(path: Path, ident: VariantId) -> Problem:
-            document = read_problem_document(str(path), access=...)   # as `variants`
-            spec = read_spec(document.tree, document.problem)        # course.variant_spec
-            return make_variant(document.problem, spec, ident.seed, ident.index,
-                                path.stem).problem                   # course.variants
-
-    (SolvedProblems.variant keeps each variant drawn once per batch.)  Without it such
-    a file is bad input that asks for --variants DIR."""
-    return None
+    return Regenerator(access)
 
 
 def _options(abs_tol: float, rel_tol: float, as_written: bool, round_as_you_go: Optional[int],
@@ -205,7 +198,7 @@ def _batch(folder: Path, problem: Optional[str], options: "Options", fmt: Format
     if variants is not None:
         book = mark_class(folder, by_variant, names, options, access)
     else:
-        book = mark_folder(folder, problem, options, access, regenerate=_regenerate())
+        book = mark_folder(folder, problem, options, access, regenerate=_regenerate(access))
     write_atomic(target / "gradebook.csv", book.to_csv())
     write_atomic(target / "gradebook.json", book.to_json())
     deliver(GRADEBOOK[fmt](book), None)

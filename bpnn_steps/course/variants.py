@@ -12,19 +12,24 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
 from ..errors import ProblemError
 from ..maths.losses import LOSSES
 from ..model.problem import Problem
-from ..model.variant import Variant, variant_id
+from ..files.untrusted import CONFINED, ReadAccess, excerpt
+from ..model.variant import Variant, VariantId, variant_id
 from .quality import Reason, Rejection, Settings, assess, structure
 from .variant_spec import Grid, VariantSpec
 
 # How many generic problems decide which gradient entries are structurally zero.
 GENERIC_DRAWS = 2
 MAX_COUNT = 10_000
+# The highest index an answer file may ask check to draw again: drawing variant i
+# draws 1 .. i - 1 too (tens of milliseconds each), and the id comes from a student.
+MAX_REDRAWN_INDEX = 1_000
 
 
 @dataclass(frozen=True)
@@ -279,14 +284,13 @@ def variant_of(source: str, ident: str) -> Variant:
     an answer file that names its base problem and a variant id.  A ProblemError
     when the id is not a variant id of that file or cannot be drawn."""
     from ..files.problem_file import read_problem_document
-    from ..model.variant import VariantId
     from .variant_spec import read_spec
 
     parts = VariantId.parse(ident)
     document = read_problem_document(source)
     name = document.path.stem
     if parts is None or parts.base != name:
-        raise ProblemError(f"{ident!r} is not a variant id of this file (expected "
+        raise ProblemError(f"{excerpt(ident)} is not a variant id of this file (expected "
                            f"{name}-sSEED-INDEX, e.g. {variant_id(name, 1, 1)})",
                            file=document.problem.source)
     if parts.index > MAX_COUNT:
@@ -294,3 +298,37 @@ def variant_of(source: str, ident: str) -> Variant:
                            file=document.problem.source)
     spec = read_spec(document.tree, document.problem)
     return make_variant(document.problem, spec, parts.seed, parts.index, name)
+
+
+class Regenerator:
+    """Draws the variants that answer files name by id from their base problem file,
+    for ``check`` (marking.marker.Regenerate).  One run per base file and seed is kept
+    and extended by doubling, so a class naming variants 1 .. N costs one draw of N,
+    not N draws."""
+
+    def __init__(self, access: ReadAccess = CONFINED) -> None:
+        self._access = access
+        self._runs: dict[tuple[Path, int], tuple[Problem, VariantSpec, str, Run]] = {}
+
+    def __call__(self, path: Path, ident: VariantId) -> Problem:
+        from ..files.problem_file import read_problem_document
+        from .variant_spec import read_spec
+
+        if ident.index > MAX_REDRAWN_INDEX:
+            raise ProblemError(f"variant index {ident.index} is above {MAX_REDRAWN_INDEX:,}, "
+                               "the most check draws again; mark it with --variants DIR (the "
+                               "folder 'bpnn-steps variants' wrote)", file=str(path))
+        key = (path, ident.seed)
+        if key not in self._runs:
+            document = read_problem_document(path, access=self._access)
+            spec = read_spec(document.tree, document.problem)
+            self._runs[key] = (document.problem, spec, path.stem,
+                               Run(document.problem.source, ident.seed, (), (), spec.attempts))
+        base, spec, name, run = self._runs[key]
+        if ident.index > len(run.variants) and run.failed is None:
+            count = min(max(ident.index, 2 * len(run.variants)), MAX_REDRAWN_INDEX)
+            run = variants(base, spec, count, ident.seed, name)
+            self._runs[key] = (base, spec, name, run)
+        if ident.index > len(run.variants):
+            run.require_complete()
+        return run.variants[ident.index - 1].problem

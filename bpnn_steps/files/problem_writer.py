@@ -71,8 +71,8 @@ def problem_text(problem: Problem, comments: Sequence[str] = ()) -> str:
     if p.description:
         lines.append(f"description: {_yaml_scalar(p.description)}")
     lines += _network_lines(p)
-    lines += _data_lines(p)
-    lines += _weight_lines(p.initial_weights())
+    lines += _data_lines(p, whole=True)
+    lines += _weight_lines(p.initial_weights(), whole=True)
     lines += _training_lines(p)
     return "\n".join(lines) + "\n"
 
@@ -84,20 +84,21 @@ def _network_lines(p: Problem) -> list[str]:
             f"loss: {p.loss}"]
 
 
-def _data_lines(p: Problem) -> list[str]:
+def _data_lines(p: Problem, whole: bool = False) -> list[str]:
     x, y = p.data()
-    lines = ["data:", f"  x: {_yaml_flow(x.tolist())}", f"  y: {_yaml_flow(y.tolist())}"]
+    lines = ["data:", f"  x: {_yaml_flow(x.tolist(), whole)}",
+             f"  y: {_yaml_flow(y.tolist(), whole)}"]
     held_out = p.test_data()
     if held_out is not None:
-        lines += ["  test:", f"    x: {_yaml_flow(held_out[0].tolist())}",
-                  f"    y: {_yaml_flow(held_out[1].tolist())}"]
+        lines += ["  test:", f"    x: {_yaml_flow(held_out[0].tolist(), whole)}",
+                  f"    y: {_yaml_flow(held_out[1].tolist(), whole)}"]
     return lines
 
 
-def _weight_lines(weights: Sequence[np.ndarray]) -> list[str]:
+def _weight_lines(weights: Sequence[np.ndarray], whole: bool = False) -> list[str]:
     lines = ["weights:"]
     for n, w in enumerate(weights, start=1):
-        rows = [_yaml_flow([float(v) for v in row]) for row in w]
+        rows = [_yaml_flow([float(v) for v in row], whole) for row in w]
         head = f"  W{n}: ["
         lines.append(head + (",\n" + " " * len(head)).join(rows) + "]")
     return lines
@@ -119,7 +120,7 @@ def _training_lines(p: Problem) -> list[str]:
     return lines
 
 
-def _yaml_scalar(value: Any) -> str:
+def _yaml_scalar(value: Any, whole: bool = False) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -127,6 +128,10 @@ def _yaml_scalar(value: Any) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError("non-finite number")
+        # repr: the shortest text that reads back exactly; ``whole``: a whole number as
+        # a hand calculation writes it (2, not 2.0), which reads back the same.
+        if whole and value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
         return repr(value)
     if value is None:
         return "null"
@@ -134,12 +139,12 @@ def _yaml_scalar(value: Any) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
-def _yaml_flow(value: Any) -> str:
+def _yaml_flow(value: Any, whole: bool = False) -> str:
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_yaml_flow(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k}: {_yaml_flow(v, whole)}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_yaml_flow(v) for v in value) + "]"
-    return _yaml_scalar(value)
+        return "[" + ", ".join(_yaml_flow(v, whole) for v in value) + "]"
+    return _yaml_scalar(value, whole)
 
 
 def _plain(node: Any) -> Any:

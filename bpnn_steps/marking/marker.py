@@ -337,9 +337,8 @@ def same_variant(header: Header, problem: Problem, name: str) -> None:
         raise ProblemError(f"says {header.variant}, but its problem {clean_text(name)} is "
                            f"variant {problem.variant}", file=header.name,
                            line=header.variant_line, key="variant")
-    # HOOK (issue 10): with a `regenerate` function (see Regenerate) load() draws the
-    # variant again instead; the command line gives none until course.variants lands,
-    # so the TA names the folder the variants were written to.
+    # Without a `regenerate` function (see Regenerate) the variant cannot be drawn
+    # again: the TA names the folder the variants were written to.
     raise ProblemError(f"says {header.variant}, but its problem {clean_text(name)} is not "
                        "a variant; mark it with --variants DIR (the folder 'bpnn-steps "
                        "variants' wrote)", file=header.name, line=header.variant_line,
