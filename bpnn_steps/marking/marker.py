@@ -45,7 +45,8 @@ from ..model.quantities import (Kind, Quantity, answer_quantities, entry_name, k
 from ..numfmt import fmt, round_half_up
 from ..model.problem import Problem
 from ..model.variant import VariantId
-from .recompute import Chain, Env, Scenario, scenarios_for, trace_env
+from .recompute import Chain, Env, Scenario
+from .reference import Reference
 from ..model.trace import Trace
 
 if TYPE_CHECKING:
@@ -254,6 +255,15 @@ class SolvedProblems:
 
     def __init__(self) -> None:
         self._solved: dict[tuple[str, str, str, ReadAccess], tuple[Problem, Trace]] = {}
+        self._references: dict[int, Reference] = {}
+
+    def reference(self, problem: Problem, trace: Trace) -> Reference:
+        """What marking needs of a solved problem, kept for every answer file of it
+        (by the trace, which this object keeps alive)."""
+        found = self._references.get(id(trace))
+        if found is None or found.trace is not trace:
+            found = self._references[id(trace)] = Reference(problem, trace)
+        return found
 
     def get(self, source: str | os.PathLike[str],
             access: ReadAccess = CONFINED) -> tuple[Problem, Trace]:
@@ -352,8 +362,9 @@ def check_file(answers_path: str | os.PathLike[str], problem: str | None = None,
     """Mark one answer file (the command ``bpnn-steps check ANSWERS``); ``solved``
     shares the problems solved for a batch, ``regenerate`` draws the variant an
     answer file names (see :func:`load`)."""
+    solved = SolvedProblems() if solved is None else solved
     sheet, prob, trace, name = load(answers_path, problem, access, solved, regenerate)
-    return check(sheet, prob, trace, options or Options(), name)
+    return check(sheet, prob, trace, options or Options(), name, solved.reference(prob, trace))
 
 
 # --------------------------------------------------------------------------- marking
@@ -365,36 +376,41 @@ class _Envs:
 
     acc: Env                       # the student's accepted values, else recomputed
     all: Env                       # all the student's values, else recomputed
-    exact_s: list[Env]             # each mistake made from the exact values
     own_s: list[Env]               # each mistake made from the student's values
     taint: dict[Quantity, frozenset[Quantity]]   # wrong given quantities upstream
 
 
 def check(sheet: AnswerSheet, problem: Problem, trace: Trace,
-          options: Options | None = None, problem_name: str | None = None) -> CheckResult:
-    """Mark every answer of ``sheet`` (loaded for ``problem``, solved as ``trace``)."""
+          options: Options | None = None, problem_name: str | None = None,
+          reference: Reference | None = None) -> CheckResult:
+    """Mark every answer of ``sheet`` (loaded for ``problem``, solved as ``trace``);
+    ``reference``: what marking needs of that solution, kept across the answer files
+    of one problem (see :class:`~bpnn_steps.marking.reference.Reference`)."""
     options = options or Options()
+    if reference is None or reference.trace is not trace:
+        reference = Reference(problem, trace)
     # Students' numbers may overflow a recomputation (h = 1e300): such values become
     # inf/nan, which match nothing; numpy's warnings about them are not for the user.
     with np.errstate(all="ignore"):
-        return _check(sheet, problem, trace, options, problem_name)
+        return _check(sheet, problem, reference, options, problem_name)
 
 
-def _check(sheet: AnswerSheet, problem: Problem, trace: Trace, options: Options,
+def _check(sheet: AnswerSheet, problem: Problem, reference: Reference, options: Options,
            problem_name: str | None) -> CheckResult:
-    chain = Chain(problem, trace)
+    chain = reference.chain
     updates = sheet.max_update
-    exact = trace_env(trace, updates)
-    rounded = _rounded_envs(sheet, problem, options, updates)
-    scenarios = scenarios_for(problem, chain.schedule) if updates else []
+    exact = reference.exact(updates)
+    rounded = _rounded_envs(sheet, reference, options, updates)
+    scenarios = reference.scenarios if updates else []
+    mistaken = reference.mistaken(updates) if updates else []
     given = {g.quantity: g for g in sheet.entries}
-    envs = _Envs({}, {}, [{} for _ in scenarios], [{} for _ in scenarios], {})
+    envs = _Envs({}, {}, [{} for _ in scenarios], {})
     results: dict[Quantity, GroupResult] = {}
     for u in range(1, updates + 1):
         for q in chain.nodes(u):
             acc = chain.calc(q, envs.acc)
             own = chain.calc(q, envs.all)
-            exact_s = [chain.calc(q, env, s) for env, s in zip(envs.exact_s, scenarios)]
+            exact_s = [env[q] for env in mistaken]
             own_s = [chain.calc(q, env, s) for env, s in zip(envs.own_s, scenarios)]
             taint = frozenset().union(*(envs.taint.get(i, frozenset())
                                         for i in chain.inputs(q)))
@@ -416,14 +432,11 @@ def _check(sheet: AnswerSheet, problem: Problem, trace: Trace, options: Options,
                     envs.own_s[i][q] = np.where(known, values, own_s[i])
                 if new_error:
                     taint = taint | {q}
-            for i in range(len(scenarios)):
-                envs.exact_s[i][q] = exact_s[i]
             envs.taint[q] = taint
         # A mistake is tried within one update; the next starts from the main values.
         for n in range(1, chain.depth + 1):
             q = Quantity(u, Kind.NEW, n)
             for i in range(len(scenarios)):
-                envs.exact_s[i][q] = exact[q]
                 envs.own_s[i][q] = envs.all[q]
     positions = _positions(chain, problem.layers)
     groups = [replace(results[g.quantity], order=positions.get(g.quantity, 0))
@@ -446,19 +459,17 @@ def _positions(chain: Chain, layers: Sequence[int]) -> dict[Quantity, int]:
     return positions
 
 
-def _rounded_envs(sheet: AnswerSheet, problem: Problem, options: Options, updates: int
+def _rounded_envs(sheet: AnswerSheet, reference: Reference, options: Options, updates: int
                   ) -> dict[int, Env]:
     """Hand-rounding calculations: to the decimals the student wrote (1..8), to 2
     and 3 (the usual hand precisions, for diagnosis) and to --round-as-you-go."""
-    from ..maths.engine import solve
-
     wanted = {c.precision.decimals for g in sheet.entries for c in g.cells
               if c.precision is not None and 1 <= c.precision.decimals <= 8} | {2, 3}
     if options.round_as_you_go is not None:
         wanted.add(options.round_as_you_go)
     if not updates:
         return {}
-    return {d: trace_env(solve(problem, round_as_you_go=d), updates) for d in sorted(wanted)}
+    return {d: reference.rounded(d, updates) for d in sorted(wanted)}
 
 
 class _NodeMarker:

@@ -214,7 +214,8 @@ def check_variant_file(answers_path: str | os.PathLike[str], variants: VariantFo
     ident, _ = _variant_of(header, None, None)
     problem, trace = variants.solved(ident, marker.solved)
     sheet = read_answers(header, problem, [s.samples for s in trace.steps])
-    result = check(sheet, problem, trace, marker.options, ident)
+    result = check(sheet, problem, trace, marker.options, ident,
+                   marker.solved.reference(problem, trace))
     note = marker.suspect(result, sheet, ident)
     if note:
         import warnings
@@ -275,7 +276,8 @@ class ClassMarker:
             sheet = read_answers(header, problem, [s.samples for s in trace.steps])
         except ProblemError as err:
             return Row(name, student, None, clean_text(str(err)), variant=ident)
-        result = check(sheet, problem, trace, self.options, ident)
+        result = check(sheet, problem, trace, self.options, ident,
+                       solved.reference(problem, trace))
         flag = "; ".join(f for f in (flag, self.suspect(result, sheet, ident)) if f)
         return Row(name, result.student or stem, result, variant=ident, flag=flag)
 
