@@ -16,7 +16,7 @@ from helpers import REPO
 PKG = REPO / "bpnn_steps"
 # Lowest first: a module may import from its own layer and the ones before it.
 LAYERS = ["errors", "numfmt", "_version", "model", "maths", "files", "marking", "present",
-          "render", "cli"]
+          "render", "course", "cli"]
 
 
 def _name(path: Path) -> str:

@@ -18,11 +18,13 @@ import typer
 from .._version import __version__
 from .boundary import PROG, BoundedGroup, console_boundary
 from .check import check
+from .course import course
 from .derive import derive
 from .export import export
 from .problems import list_problems, new
 from .solve import solve
 from .train import train
+from .variants_command import variants
 
 app = typer.Typer(
     name=PROG,
@@ -57,6 +59,8 @@ app.command()(derive)
 app.command()(export)
 app.command()(check)
 app.command()(train)
+app.command()(variants)
+app.command()(course)
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ from .output import deliver, emit, to_stdout
 
 if TYPE_CHECKING:
     from ..files.untrusted import ReadAccess
-    from ..marking.marker import Options
+    from ..marking.marker import Options, Regenerate
 
 
 def check(
@@ -69,6 +69,14 @@ def check(
     force: Annotated[bool, typer.Option(
         "--force", help="Overwrite an existing --template file.")] = False,
     allow_read: Annotated[Optional[list[Path]], allow_read_option()] = None,
+    variants: Annotated[Optional[Path], typer.Option(
+        "--variants", metavar="DIR",
+        help="Mark against the variants in DIR (written by 'bpnn-steps variants'): each "
+             "answer file against the variant its variant: (or the --roster) names.")] = None,
+    roster: Annotated[Optional[Path], typer.Option(
+        "--roster", metavar="FILE",
+        help="With --batch and --variants: a CSV file with the columns student,variant "
+             "that gives each student their variant.")] = None,
 ) -> None:
     """Mark a student's hand calculation entry by entry, with follow-through and diagnosis.
 
@@ -81,19 +89,50 @@ def check(
         raise ProblemError("check needs exactly one of ANSWERS, --template PROBLEM or "
                            "--batch DIR" + (f" (got {' and '.join(chosen)})" if chosen else ""))
     access = read_access(allow_read)
+    _variant_options(variants, roster, template, batch, problem)
     if template is not None:
         _template(template, output, updates, force, access)
         return
     options = _options(abs_tol, rel_tol, as_written, round_as_you_go, follow_through)
     if batch is not None:
-        _batch(batch, problem, options, fmt, output, access)
+        _batch(batch, problem, options, fmt, output, access, variants, roster)
         return
     assert answers is not None
-    from ..marking.marker import check_file
+    if variants is not None:
+        from ..marking.roster import VariantFolder, check_variant_file
 
-    result = check_file(answers, problem, options, access)
+        result = check_variant_file(answers, VariantFolder.read(variants), options)
+    else:
+        from ..marking.marker import check_file
+
+        result = check_file(answers, problem, options, access, regenerate=_regenerate(access))
     deliver(MARKING[fmt](Marking(result, decimals, wrong_only)), output)
     exit_with(ExitCode.OK if result.all_right else ExitCode.WRONG_ANSWERS)
+
+
+def _variant_options(variants: Optional[Path], roster: Optional[Path],
+                     template: Optional[str], batch: Optional[Path],
+                     problem: Optional[str]) -> None:
+    """--variants marks answer files (not --template) and replaces --problem; --roster
+    marks a class against a folder of variants."""
+    if variants is not None and template is not None:
+        raise ProblemError("--variants marks answer files; for a variant's blank sheet run "
+                           "check --template DIR/ID.yaml")
+    if variants is not None and problem is not None:
+        raise ProblemError("give --problem or --variants, not both (with --variants each "
+                           "answer file is marked against its variant)")
+    if roster is not None and (batch is None or variants is None):
+        raise ProblemError("--roster gives each student of a class a variant: it needs "
+                           "--batch DIR and --variants DIR")
+
+
+def _regenerate(access: "ReadAccess") -> "Regenerate":
+    """What draws variant ID of a base problem again, for an answer file that names
+    the base problem and ``variant: ID`` (marker.load): the base's ``variants:``
+    block, read as ``bpnn-steps variants`` reads it."""
+    from ..course.variants import Regenerator
+
+    return Regenerator(access)
 
 
 def _options(abs_tol: float, rel_tol: float, as_written: bool, round_as_you_go: Optional[int],
@@ -137,7 +176,8 @@ def _template(source: str, output: Optional[Path], updates: Optional[int],
 
 
 def _batch(folder: Path, problem: Optional[str], options: "Options", fmt: Format,
-           output: Optional[Path], access: "ReadAccess") -> None:
+           output: Optional[Path], access: "ReadAccess", variants: Optional[Path] = None,
+           roster: Optional[Path] = None) -> None:
     """Mark every answer file of ``folder``; the gradebook goes into the folder -o."""
     from ..files.textio import make_output_folder, write_atomic
     from ..marking.gradebook import mark_folder
@@ -149,11 +189,19 @@ def _batch(folder: Path, problem: Optional[str], options: "Options", fmt: Format
     if target.exists() and not target.is_dir():
         raise ProblemError("is not a folder (with --batch, -o names the folder for the "
                            "gradebook)", file=str(target))
+    if variants is not None:
+        from ..marking.roster import VariantFolder, mark_class, read_roster
+
+        by_variant = VariantFolder.read(variants)      # bad input before any folder is made
+        names = read_roster(roster, by_variant) if roster is not None else None
     make_output_folder(target)        # the gradebook's own folder; not missing parents
-    book = mark_folder(folder, problem, options, access)
+    if variants is not None:
+        book = mark_class(folder, by_variant, names, options, access)
+    else:
+        book = mark_folder(folder, problem, options, access, regenerate=_regenerate(access))
     write_atomic(target / "gradebook.csv", book.to_csv())
     write_atomic(target / "gradebook.json", book.to_json())
     deliver(GRADEBOOK[fmt](book), None)
     sys.stderr.write(f"wrote {target / 'gradebook.csv'} and {target / 'gradebook.json'}\n")
-    bad = any(r.result is None or not r.result.all_right for r in book.rows)
+    bad = any(not r.done for r in book.rows)
     exit_with(ExitCode.WRONG_ANSWERS if bad else ExitCode.OK)

@@ -5,6 +5,7 @@ read like the lecture::
 
     problem: lecture_122            # a bundled problem, or a .yaml file next to this one
     student: Ada Lovelace           # optional
+    variant: lecture_122-s7-003     # optional: the variant (bpnn-steps variants) answered
     answers:
       h(1): [0.55, 0.55]            # hidden values of sample 1
       yhat(2): [0.215, 0.215]
@@ -57,11 +58,12 @@ from .untrusted import ALLOW_OPTION, CONFINED, ReadAccess, clean_text, excerpt
 from .yamldoc import Doc, describe, parse_yaml, reject_tags, yaml_line
 from ..model.answer_sheet import AnswerSheet, Cell, FormulaGiven, Given, Precision
 from ..model.problem import Problem
+from ..model.variant import VariantId
 from ..model.quantities import (UPDATE_KEY, Kind, Quantity, answer_quantities, compact,
                                 describe_shape, key_name, key_of, parse_key, shape_of)
 
 MAX_ANSWER_BYTES = 1_000_000
-TOP_KEYS = ("problem", "student", "answers", "notes")
+TOP_KEYS = ("problem", "student", "variant", "answers", "notes")
 
 
 # --------------------------------------------------------------------------- reading
@@ -308,6 +310,8 @@ class Header:
     problem_ref: str | None
     problem_line: int | None
     student: str
+    variant: str = ""                   # the variant id the file says it answers
+    variant_line: int | None = None
 
 
 def read_header(root: Any, text: str, name: str) -> Header:
@@ -335,10 +339,18 @@ def read_header(root: Any, text: str, name: str) -> Header:
     if root.get("student") is not None:
         student = _text(reader, root["student"], "student", _key_line(root, "student")).strip()
         student = clean_text(student)[:200]
+    variant, variant_line = "", None
+    if root.get("variant") is not None:
+        variant_line = _key_line(root, "variant")
+        variant = _text(reader, root["variant"], "variant", variant_line).strip()
+        if VariantId.parse(variant) is None:
+            raise reader.error("variant", f"must be a variant id such as lecture_122-s7-003 "
+                               f"(as 'bpnn-steps variants' names them), got {excerpt(variant)}",
+                               variant_line)
     if "answers" not in root:
         raise reader.error("answers", "is missing; list the answers under answers: (run "
                            "'bpnn-steps check --template PROBLEM' for a blank sheet)", None)
-    return Header(root, text, name, ref, line, student)
+    return Header(root, text, name, ref, line, student, variant, variant_line)
 
 
 # --------------------------------------------------------------------------- problem reference

@@ -34,6 +34,8 @@ def template_text(problem: Problem, problem_ref: str, schedule: Sequence[Sequenc
         "student: ~",
         "answers:",
     ]
+    if problem.variant:             # the variant a sheet answers travels with it
+        out.insert(-2, f"variant: {_yaml_scalar(problem.variant)}")
     for u in range(1, count + 1):
         samples = tuple(schedule[u - 1])
         indent = "  "
@@ -43,10 +45,7 @@ def template_text(problem: Problem, problem_ref: str, schedule: Sequence[Sequenc
                        f"{shown}")
             indent = "    "
         section = None
-        for q in answer_quantities(layers, samples, u):
-            if q.kind is Kind.Z and q.layer == depth and \
-                    ACTIVATIONS[problem.activations[-1]].identity:
-                continue            # z of a linear output is yhat itself
+        for q in template_quantities(problem, samples, u):
             key = key_of(q, depth)
             heading = _template_heading(q, depth, problem)
             if heading != section:
@@ -70,6 +69,17 @@ def template_text(problem: Problem, problem_ref: str, schedule: Sequence[Sequenc
     out.append(f"# in the symbols x1, ..., y1, ..., yhat1, ..., {hidden} and the weights "
                "w{n}_{i}_{j} (w2_0_1 = w_{0,1}^[2]).")
     return "\n".join(out) + "\n"
+
+
+def template_quantities(problem: Problem, samples: Sequence[int], update: int
+                        ) -> list[Quantity]:
+    """The quantities a student gives for one update, in the lecture's order: those
+    an answer file may give, less z of a linear output (it is yhat itself).  The
+    template, the course outputs and their answer keys ask for exactly these."""
+    depth = len(problem.layers) - 1
+    linear = ACTIVATIONS[problem.activations[-1]].identity
+    return [q for q in answer_quantities(problem.layers, samples, update)
+            if not (linear and q.kind is Kind.Z and q.layer == depth)]
 
 
 def _template_heading(q: Quantity, depth: int, problem: Problem) -> str:

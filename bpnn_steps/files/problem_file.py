@@ -40,7 +40,8 @@ MAX_WEIGHTS = 10_000_000       # every W[n] is built while the file is read: 80 
 MAX_EPOCHS = 1_000_000_000
 MAX_BATCH_SIZE = 1_000_000_000
 
-TOP_KEYS = ("title", "description", "network", "loss", "data", "weights", "training")
+TOP_KEYS = ("title", "description", "network", "loss", "data", "weights", "training",
+            "variant", "variants")
 NETWORK_KEYS = ("layers", "activations")
 TRAINING_KEYS = ("learning_rate", "method", "batch_size", "epochs", "l2", "l2_bias",
                  "shuffle", "seed")
@@ -339,6 +340,12 @@ def problem_from_tree(root: Any, name: str, *, home: Path | None = None,
     description = as_text(doc, root["description"], "description",
                         value_line(root, "description")) \
         if root.get("description") is not None else ""
+    variant = as_text(doc, root["variant"], "variant", value_line(root, "variant")) \
+        if root.get("variant") is not None else ""
+    if root.get("variants") is not None:
+        # What varies is read by `bpnn-steps variants` (course/variant_spec); every
+        # other command only needs it to be a mapping.
+        as_mapping(doc, root["variants"], "variants", value_line(root, "variants"))
     layers, activations = _network(doc, root)
     loss = "mse"
     if "loss" in root:
@@ -362,7 +369,7 @@ def problem_from_tree(root: Any, name: str, *, home: Path | None = None,
                    weights=weights, training=training, title=title,
                    description=description.strip(), source=name,
                    weights_origin=origin, x_test=x_test, y_test=y_test,
-                   lines=_key_lines(root))
+                   lines=_key_lines(root), variant=variant)
 
 
 def _key_lines(root: YamlMapping) -> dict[str, int]:

@@ -15,6 +15,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from ..model.problem import Problem
+
 if TYPE_CHECKING:
     from ..maths.training import TrainResult
     from .problem_file import ProblemDocument
@@ -25,7 +29,6 @@ def saved_problem(result: TrainResult, document: ProblemDocument, target: Path) 
     trained weights as its initial weights.  ``target`` is where it will be written
     (its name goes into the comments, its folder anchors relative CSV paths)."""
     p = result.problem
-    t = p.training
     name = target.name
     lines = [
         f"# Trained by 'bpnn-steps train': {result.epochs_run} epoch"
@@ -39,10 +42,7 @@ def saved_problem(result: TrainResult, document: ProblemDocument, target: Path) 
     if not title.endswith("(trained)"):
         title += " (trained)"
     lines.append(f"title: {_yaml_scalar(title)}")
-    lines.append("network:")
-    lines.append(f"  layers: {_yaml_flow(list(p.layers))}")
-    lines.append(f"  activations: {_yaml_flow(list(p.activations))}")
-    lines.append(f"loss: {p.loss}")
+    lines += _network_lines(p)
     tree = document.tree
     data = _plain(tree.get("data")) if tree is not None else None
     if isinstance(data, dict):
@@ -51,30 +51,76 @@ def saved_problem(result: TrainResult, document: ProblemDocument, target: Path) 
         for key, value in data.items():
             lines.append(f"  {key}: {_yaml_flow(value)}")
     else:
-        assert p.x is not None and p.y is not None     # train refuses a problem without data
-        lines.append("data:")
-        lines.append(f"  x: {_yaml_flow(p.x.tolist())}")
-        lines.append(f"  y: {_yaml_flow(p.y.tolist())}")
-    lines.append("weights:")
-    for n, w in enumerate(result.weights, start=1):
-        rows = [_yaml_flow([float(v) for v in row]) for row in w]
-        head = f"  W{n}: ["
-        lines.append(head + (",\n" + " " * len(head)).join(rows) + "]")
-    lines.append("training:")
-    assert t.learning_rate is not None                 # train refuses a problem without it
-    lines.append(f"  learning_rate: {_yaml_scalar(float(t.learning_rate))}")
-    lines.append(f"  method: {t.method}")
-    if t.method == "minibatch":
-        lines.append(f"  batch_size: {t.batch_size}")
-    lines.append(f"  epochs: {t.epochs}")
-    lines.append(f"  l2: {_yaml_scalar(float(t.l2))}")
-    lines.append(f"  l2_bias: {_yaml_scalar(t.l2_bias)}")
-    lines.append(f"  shuffle: {_yaml_scalar(t.shuffle)}")
-    lines.append(f"  seed: {t.seed}")
+        lines += _data_lines(p)
+    lines += _weight_lines(result.weights)
+    lines += _training_lines(p)
     return "\n".join(lines) + "\n"
 
 
-def _yaml_scalar(value: Any) -> str:
+def problem_text(problem: Problem, comments: Sequence[str] = ()) -> str:
+    """A complete problem file for ``problem``: every key written out (explicit
+    weights and data, every training setting), so that it reads back as the same
+    problem whatever defaults a later version has.  ``comments`` go first, one
+    ``#`` line each."""
+    p = problem
+    lines = [f"# {c}" if c else "#" for c in comments]
+    if p.title:
+        lines.append(f"title: {_yaml_scalar(p.title)}")
+    if p.variant:
+        lines.append(f"variant: {_yaml_scalar(p.variant)}")
+    if p.description:
+        lines.append(f"description: {_yaml_scalar(p.description)}")
+    lines += _network_lines(p)
+    lines += _data_lines(p, whole=True)
+    lines += _weight_lines(p.initial_weights(), whole=True)
+    lines += _training_lines(p)
+    return "\n".join(lines) + "\n"
+
+
+def _network_lines(p: Problem) -> list[str]:
+    return ["network:",
+            f"  layers: {_yaml_flow(list(p.layers))}",
+            f"  activations: {_yaml_flow(list(p.activations))}",
+            f"loss: {p.loss}"]
+
+
+def _data_lines(p: Problem, whole: bool = False) -> list[str]:
+    x, y = p.data()
+    lines = ["data:", f"  x: {_yaml_flow(x.tolist(), whole)}",
+             f"  y: {_yaml_flow(y.tolist(), whole)}"]
+    held_out = p.test_data()
+    if held_out is not None:
+        lines += ["  test:", f"    x: {_yaml_flow(held_out[0].tolist(), whole)}",
+                  f"    y: {_yaml_flow(held_out[1].tolist(), whole)}"]
+    return lines
+
+
+def _weight_lines(weights: Sequence[np.ndarray], whole: bool = False) -> list[str]:
+    lines = ["weights:"]
+    for n, w in enumerate(weights, start=1):
+        rows = [_yaml_flow([float(v) for v in row], whole) for row in w]
+        head = f"  W{n}: ["
+        lines.append(head + (",\n" + " " * len(head)).join(rows) + "]")
+    return lines
+
+
+def _training_lines(p: Problem) -> list[str]:
+    t = p.training
+    lines = ["training:"]
+    if t.learning_rate is not None:
+        lines.append(f"  learning_rate: {_yaml_scalar(float(t.learning_rate))}")
+    lines.append(f"  method: {t.method}")
+    if t.method == "minibatch":
+        lines.append(f"  batch_size: {t.batch_size}")
+    lines += [f"  epochs: {t.epochs}",
+              f"  l2: {_yaml_scalar(float(t.l2))}",
+              f"  l2_bias: {_yaml_scalar(t.l2_bias)}",
+              f"  shuffle: {_yaml_scalar(t.shuffle)}",
+              f"  seed: {t.seed}"]
+    return lines
+
+
+def _yaml_scalar(value: Any, whole: bool = False) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -82,6 +128,10 @@ def _yaml_scalar(value: Any) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError("non-finite number")
+        # repr: the shortest text that reads back exactly; ``whole``: a whole number as
+        # a hand calculation writes it (2, not 2.0), which reads back the same.
+        if whole and value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
         return repr(value)
     if value is None:
         return "null"
@@ -89,12 +139,12 @@ def _yaml_scalar(value: Any) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
-def _yaml_flow(value: Any) -> str:
+def _yaml_flow(value: Any, whole: bool = False) -> str:
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_yaml_flow(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k}: {_yaml_flow(v, whole)}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_yaml_flow(v) for v in value) + "]"
-    return _yaml_scalar(value)
+        return "[" + ", ".join(_yaml_flow(v, whole) for v in value) + "]"
+    return _yaml_scalar(value, whole)
 
 
 def _plain(node: Any) -> Any:

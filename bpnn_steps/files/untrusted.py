@@ -200,3 +200,17 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         return exc.strerror or type(exc).__name__
     return "the path cannot be resolved (a loop of symbolic links?)"
+
+
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def csv_cell(text: str) -> str:
+    """A CSV cell a spreadsheet will not run as a formula: one clean line, and a
+    leading apostrophe before =, +, -, @ (or a tab or CR) unless it is a plain number
+    such as -0.5, which a spreadsheet reads as the number it is."""
+    raw = str(text)
+    text = clean_text(raw)
+    if _NUMBER.fullmatch(text):
+        return text
+    return "'" + text if text[:1] in ("=", "+", "-", "@") or raw[:1] in ("\t", "\r") else text

@@ -14,15 +14,14 @@ import csv
 import io
 import json
 import os
-import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .marker import CheckResult, Options, SolvedProblems, check_file
-from ..files.untrusted import ALLOW_OPTION, CONFINED, ReadAccess, clean_text
+from .marker import CheckResult, Options, Regenerate, SolvedProblems, check_file
+from ..files.untrusted import ALLOW_OPTION, CONFINED, ReadAccess, clean_text, csv_cell
 from .diagnose import MISTAKES
 from ..errors import ProblemError
 
@@ -33,16 +32,25 @@ MAX_FILES = 5000
 class Row:
     """One answer file of the batch: its result, or why it could not be marked."""
 
-    file: str
+    file: str                      # "" for a student of the roster with no answer file
     student: str
     result: CheckResult | None
     error: str | None = None
+    variant: str = ""              # the variant marked against (check --variants)
+    flag: str = ""                 # what the marker must look at (marked all the same)
 
     @property
     def status(self) -> str:
         if self.result is None:
             return "error"
+        if self.flag:
+            return "flagged"
         return "all right" if self.result.all_right else "marked"
+
+    @property
+    def done(self) -> bool:
+        """Marked all right and nothing to look at."""
+        return self.result is not None and self.result.all_right and not self.flag
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,12 @@ class Gradebook:
     folder: str
     rows: tuple[Row, ...]
     groups: tuple[tuple[str, int], ...]          # (column, points) in the lecture's order
+    variants: str = ""             # the folder of variants marked against (a variant column)
+    roster: str = ""               # the roster that gave each student a variant
+
+    @property
+    def by_variant(self) -> bool:
+        return bool(self.variants) or any(r.variant for r in self.rows)
 
     @property
     def marked(self) -> list[Row]:
@@ -92,10 +106,11 @@ class Gradebook:
     # ------------------------------------------------------------------ outputs
 
     def to_dict(self) -> dict[str, Any]:
+        where = {k: v for k, v in (("variants", self.variants), ("roster", self.roster)) if v}
         return {
-            "format": "bpnn-steps gradebook", "version": 1, "folder": self.folder,
+            "format": "bpnn-steps gradebook", "version": 1, "folder": self.folder, **where,
             "groups": [{"key": k, "points": p} for k, p in self.groups],
-            "students": [_row_dict(r) for r in self.rows],
+            "students": [_row_dict(r, self.by_variant) for r in self.rows],
             "mistakes": [{"cause": c, "description": MISTAKES.get(c, c), "students": s,
                           "entries": e, "where": [{"key": k, "students": n} for k, n in w]}
                          for c, s, e, w in self.mistakes()],
@@ -107,43 +122,38 @@ class Gradebook:
     def to_csv(self) -> str:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["file", "student", "status", "score", "total", "percent"] +
+        variant = self.by_variant
+        writer.writerow(["file", "student"] + ["variant"] * variant +
+                        ["status", "score", "total", "percent"] +
                         [f"{k} [{p}]" for k, p in self.groups])
         for r in self.rows:
+            who = [csv_cell(r.file), csv_cell(r.student)] + [csv_cell(r.variant)] * variant
             if r.result is None:
-                writer.writerow([_safe(r.file), _safe(r.student), _safe(f"error: {r.error}"),
-                                 "", "", ""] + [""] * len(self.groups))
+                writer.writerow(who + [csv_cell(f"error: {r.error}"),
+                                       "", "", ""] + [""] * len(self.groups))
                 continue
             points = {g.column: g.credited for g in r.result.groups}
-            writer.writerow([_safe(r.file), _safe(r.student), r.status, r.result.credited,
-                             r.result.total, f"{r.result.percent:.1f}"] +
+            status = csv_cell(f"flagged: {r.flag}") if r.flag else r.status
+            writer.writerow(who + [status, r.result.credited,
+                                   r.result.total, f"{r.result.percent:.1f}"] +
                             [points.get(k, "") for k, _ in self.groups])
         return buffer.getvalue()
 
 
-def _row_dict(r: Row) -> dict[str, Any]:
+def _row_dict(r: Row, by_variant: bool = False) -> dict[str, Any]:
+    who: dict[str, Any] = {"file": r.file, "student": r.student}
+    if by_variant:
+        who["variant"] = r.variant
     if r.result is None:
-        return {"file": r.file, "student": r.student, "status": "error", "error": r.error}
+        return {**who, "status": "error", "error": r.error}
     res = r.result
-    return {"file": r.file, "student": r.student, "status": r.status,
+    if r.flag:
+        who["flag"] = r.flag
+    return {**who, "status": r.status,
             "score": res.credited, "total": res.total, "percent": round(res.percent, 2),
             "groups": {g.column: {"credited": g.credited, "total": len(g.entries)}
                        for g in res.groups},
             "mistakes": res.mistakes()}
-
-
-_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-
-
-def _safe(text: str) -> str:
-    """A CSV cell a spreadsheet will not run as a formula: one clean line, and a
-    leading apostrophe before =, +, -, @ (or a tab or CR) unless it is a plain number
-    such as -0.5, which a spreadsheet reads as the number it is."""
-    raw = str(text)
-    text = clean_text(raw)
-    if _NUMBER.fullmatch(text):
-        return text
-    return "'" + text if text[:1] in ("=", "+", "-", "@") or raw[:1] in ("\t", "\r") else text
 
 
 # --------------------------------------------------------------------------- marking
@@ -163,13 +173,27 @@ def answer_files(folder: str | Path) -> list[Path]:
     return files
 
 
+# Marks one answer file of a batch: (path, file name, stem, the problems solved so far).
+MarkOne = Callable[[Path, str, str, SolvedProblems], Row]
+
+
 def mark_folder(folder: str | Path, problem: str | None = None,
-                options: Options | None = None, access: ReadAccess = CONFINED) -> Gradebook:
+                options: Options | None = None, access: ReadAccess = CONFINED,
+                mark_one: MarkOne | None = None,
+                regenerate: Regenerate | None = None) -> Gradebook:
     """Mark every answer file of ``folder``; bad files become error rows.  File
-    names and messages are cleaned here: a file name is a student's text too."""
+    names and messages are cleaned here: a file name is a student's text too.
+    ``mark_one`` marks a file another way (each against its variant, marking.roster);
+    ``regenerate`` draws the variant a file names of its base problem (marker.load)."""
     rows = []
     home = Path(folder)
     solved = SolvedProblems()
+
+    def against_its_problem(path: Path, name: str, stem: str, solved: SolvedProblems) -> Row:
+        result = check_file(path, problem, options, access, solved, regenerate)
+        return Row(name, result.student or stem, result, variant=result.variant)
+
+    mark = mark_one or against_its_problem
     for path in answer_files(folder):
         name, stem = clean_text(path.name), clean_text(path.stem)
         if not access.allows(Path(os.path.realpath(path)), home):
@@ -177,7 +201,7 @@ def mark_folder(folder: str | Path, problem: str | None = None,
                             f"the folder (allow its target's folder with {ALLOW_OPTION} DIR)"))
             continue
         try:
-            result = check_file(path, problem, options, access, solved)
+            rows.append(mark(path, name, stem, solved))
         except ProblemError as err:
             rows.append(Row(name, stem, None, clean_text(str(err))))
             continue
@@ -185,7 +209,6 @@ def mark_folder(folder: str | Path, problem: str | None = None,
             rows.append(Row(name, stem, None, f"{clean_text(str(path))}: cannot be marked "
                             f"({type(err).__name__})"))
             continue
-        rows.append(Row(name, result.student or stem, result))
     return Gradebook(str(folder), tuple(rows), _groups(rows))
 
 
@@ -206,10 +229,19 @@ def _groups(rows: Sequence[Row]) -> tuple[tuple[str, int], ...]:
 def summary_lines(book: Gradebook, top: int = 8) -> list[str]:
     """The class summary: counts, then the most common mistakes."""
     marked = book.marked
-    errors = [r for r in book.rows if r.result is None]
-    lines = [f"Marked {len(marked)} of {len(book.rows)} answer file"
-             f"{'s' if len(book.rows) != 1 else ''} in {book.folder}"
+    files = [r for r in book.rows if r.file]
+    errors = [r for r in files if r.result is None]
+    absent = [r for r in book.rows if not r.file]
+    lines = [f"Marked {len(marked)} of {len(files)} answer file"
+             f"{'s' if len(files) != 1 else ''} in {book.folder}"
              + (f"; {len(errors)} could not be read" if errors else "") + "."]
+    if book.by_variant:
+        used = len({r.variant for r in marked if r.variant})
+        lines.append(f"Against {used} variant{'s' if used != 1 else ''}"
+                     + (f" of {book.variants}" if book.variants else "")
+                     + (f", as {book.roster} assigns them" if book.roster else "")
+                     + (f"; {len(absent)} student{'s' if len(absent) != 1 else ''} of the "
+                        "roster handed in no answer file" if absent else "") + ".")
     if marked:
         percents = sorted(r.percent for r in book.results)
         mean = sum(percents) / len(percents)
@@ -227,4 +259,9 @@ def summary_lines(book: Gradebook, top: int = 8) -> list[str]:
                          f"[{entries} entr{'y' if entries == 1 else 'ies'}] in {keys}")
     for r in errors:
         lines.append(f"  could not mark {r.file}: {r.error}")
+    for r in book.rows:
+        if r.flag:
+            lines.append(f"  flagged {r.file}: {r.flag}")
+    for r in absent:
+        lines.append(f"  {r.student}: {r.error}")
     return lines

@@ -25,15 +25,17 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 import numpy as np
 
-from ..files.answer_file import (read_answers,
+from ..files.answer_file import (Header, read_answers,
                       read_header, read_root, resolve_problem_ref)
+from ..errors import ProblemError
 from ..files.untrusted import CONFINED, ReadAccess, clean_text
 from .diagnose import (MISTAKES, Mistake, Pattern, Tolerance, degenerate, differs, factors_for,
                        matrix_pattern, scenario_message)
@@ -42,7 +44,9 @@ from ..model.quantities import (Kind, Quantity, answer_quantities, entry_name, k
                                 key_of)
 from ..numfmt import fmt, round_half_up
 from ..model.problem import Problem
-from .recompute import Chain, Env, Scenario, scenarios_for, trace_env
+from ..model.variant import VariantId
+from .recompute import Chain, Env, Scenario
+from .reference import Reference
 from ..model.trace import Trace
 
 if TYPE_CHECKING:
@@ -144,6 +148,7 @@ class CheckResult:
     groups: tuple[GroupResult, ...]
     options: Options
     multi_update: bool = False
+    variant: str = ""              # the variant marked against ("" for a plain problem)
 
     @property
     def entries(self) -> list[EntryResult]:
@@ -181,7 +186,8 @@ class CheckResult:
         return {
             "format": "bpnn-steps check", "version": 1,
             "answers": self.answers, "student": self.student,
-            "problem": {"source": self.problem, "title": self.problem_title},
+            "problem": {"source": self.problem, "title": self.problem_title,
+                        **({"variant": self.variant} if self.variant else {})},
             "score": {"credited": self.credited, "total": self.total,
                       "percent": round(self.percent, 2),
                       **{m: self.count(m) for m in MARKS}},
@@ -235,6 +241,12 @@ def checkable(problem: Problem) -> Problem:
     return problem if epochs == problem.training.epochs else problem.with_training(epochs=epochs)
 
 
+# The variant ``id`` of the base problem file ``path``, drawn again: (path, id) -> the
+# variant's problem.  cli/check.py gives one that reads the base's `variants:` block and
+# calls course.variants.make_variant (marking may not import course).
+Regenerate = Callable[[Path, VariantId], Problem]
+
+
 class SolvedProblems:
     """Problem files read, cut to what a hand calculation reaches and solved, once
     per batch run: a class's 200 answer files name the same problem.  Keyed by the
@@ -243,6 +255,15 @@ class SolvedProblems:
 
     def __init__(self) -> None:
         self._solved: dict[tuple[str, str, str, ReadAccess], tuple[Problem, Trace]] = {}
+        self._references: dict[int, Reference] = {}
+
+    def reference(self, problem: Problem, trace: Trace) -> Reference:
+        """What marking needs of a solved problem, kept for every answer file of it
+        (by the trace, which this object keeps alive)."""
+        found = self._references.get(id(trace))
+        if found is None or found.trace is not trace:
+            found = self._references[id(trace)] = Reference(problem, trace)
+        return found
 
     def get(self, source: str | os.PathLike[str],
             access: ReadAccess = CONFINED) -> tuple[Problem, Trace]:
@@ -265,37 +286,85 @@ class SolvedProblems:
             self._solved[key] = (prob, solve(prob))
         return self._solved[key]
 
+    def variant(self, source: str | os.PathLike[str], ident: VariantId,
+                regenerate: Regenerate, access: ReadAccess = CONFINED
+                ) -> tuple[Problem, Trace]:
+        """Variant ``ident`` of the base problem ``source``, regenerated and solved
+        once per batch (drawing variant i draws 1 .. i-1 too: a class shares it)."""
+        import hashlib
+
+        from ..maths.engine import solve
+        from ..maths.workload import check_workload
+        from ..files.problem_file import read_source
+
+        path, display, text = read_source(source)
+        key = (f"{display} {ident}", str(path.resolve()),
+               hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(), access)
+        if key not in self._solved:
+            prob = checkable(regenerate(path.resolve(), ident))
+            check_workload(prob)
+            self._solved[key] = (prob, solve(prob))
+        return self._solved[key]
+
 
 def load(answers_path: str | os.PathLike[str], problem: str | os.PathLike[str] | None = None,
-         access: ReadAccess = CONFINED, solved: SolvedProblems | None = None
-         ) -> tuple[AnswerSheet, Problem, Trace, str]:
+         access: ReadAccess = CONFINED, solved: SolvedProblems | None = None,
+         regenerate: Regenerate | None = None) -> tuple[AnswerSheet, Problem, Trace, str]:
     """Read an answer file and its problem (``problem`` overrides the file's own
     ``problem:``): the sheet, the problem, its exact trace and the problem's name
     for display.  Files are read inside their folders as ``access`` allows;
-    ``solved`` keeps problems solved for earlier files of a batch.  Bad input raises
-    ProblemError."""
+    ``solved`` keeps problems solved for earlier files of a batch; ``regenerate``
+    draws the variant an answer file names when its problem is the base problem.  Bad
+    input raises ProblemError."""
     solved = SolvedProblems() if solved is None else solved
     root, text = read_root(answers_path)
     header = read_header(root, text, str(answers_path))
-    if problem is not None:
-        prob, trace = solved.get(problem, access)
-        name = str(problem)
-    else:
-        prob, trace = solved.get(resolve_problem_ref(header, answers_path, access=access),
-                                 access)
-        name = header.problem_ref or prob.source
+    source = problem if problem is not None else \
+        resolve_problem_ref(header, answers_path, access=access)
+    prob, trace = solved.get(source, access)
+    name = str(problem) if problem is not None else header.problem_ref or prob.source
+    ident = VariantId.parse(header.variant) if header.variant else None
+    if regenerate is not None and ident is not None and not prob.variant:
+        stem = Path(source).stem if Path(str(source)).suffix else str(source)
+        if ident.base != stem:
+            raise ProblemError(f"says {header.variant}, a variant of {ident.base}, but its "
+                               f"problem is {clean_text(name)}", file=header.name,
+                               line=header.variant_line, key="variant")
+        prob, trace = solved.variant(source, ident, regenerate, access)
+    same_variant(header, prob, name)
     schedule = [s.samples for s in trace.steps]
     sheet = read_answers(header, prob, schedule)
     return sheet, prob, trace, name
 
 
+def same_variant(header: Header, problem: Problem, name: str) -> None:
+    """An answer file's ``variant:`` must be the variant its problem is: numbers of
+    one variant marked against another would all be wrong for a reason the report
+    could not name."""
+    if not header.variant or header.variant == problem.variant:
+        return
+    if problem.variant:
+        raise ProblemError(f"says {header.variant}, but its problem {clean_text(name)} is "
+                           f"variant {problem.variant}", file=header.name,
+                           line=header.variant_line, key="variant")
+    # Without a `regenerate` function (see Regenerate) the variant cannot be drawn
+    # again: the TA names the folder the variants were written to.
+    raise ProblemError(f"says {header.variant}, but its problem {clean_text(name)} is not "
+                       "a variant; mark it with --variants DIR (the folder 'bpnn-steps "
+                       "variants' wrote)", file=header.name, line=header.variant_line,
+                       key="variant")
+
+
 def check_file(answers_path: str | os.PathLike[str], problem: str | None = None,
                options: Options | None = None, access: ReadAccess = CONFINED,
-               solved: SolvedProblems | None = None) -> CheckResult:
+               solved: SolvedProblems | None = None,
+               regenerate: Regenerate | None = None) -> CheckResult:
     """Mark one answer file (the command ``bpnn-steps check ANSWERS``); ``solved``
-    shares the problems solved for a batch."""
-    sheet, prob, trace, name = load(answers_path, problem, access, solved)
-    return check(sheet, prob, trace, options or Options(), name)
+    shares the problems solved for a batch, ``regenerate`` draws the variant an
+    answer file names (see :func:`load`)."""
+    solved = SolvedProblems() if solved is None else solved
+    sheet, prob, trace, name = load(answers_path, problem, access, solved, regenerate)
+    return check(sheet, prob, trace, options or Options(), name, solved.reference(prob, trace))
 
 
 # --------------------------------------------------------------------------- marking
@@ -307,36 +376,41 @@ class _Envs:
 
     acc: Env                       # the student's accepted values, else recomputed
     all: Env                       # all the student's values, else recomputed
-    exact_s: list[Env]             # each mistake made from the exact values
     own_s: list[Env]               # each mistake made from the student's values
     taint: dict[Quantity, frozenset[Quantity]]   # wrong given quantities upstream
 
 
 def check(sheet: AnswerSheet, problem: Problem, trace: Trace,
-          options: Options | None = None, problem_name: str | None = None) -> CheckResult:
-    """Mark every answer of ``sheet`` (loaded for ``problem``, solved as ``trace``)."""
+          options: Options | None = None, problem_name: str | None = None,
+          reference: Reference | None = None) -> CheckResult:
+    """Mark every answer of ``sheet`` (loaded for ``problem``, solved as ``trace``);
+    ``reference``: what marking needs of that solution, kept across the answer files
+    of one problem (see :class:`~bpnn_steps.marking.reference.Reference`)."""
     options = options or Options()
+    if reference is None or reference.trace is not trace:
+        reference = Reference(problem, trace)
     # Students' numbers may overflow a recomputation (h = 1e300): such values become
     # inf/nan, which match nothing; numpy's warnings about them are not for the user.
     with np.errstate(all="ignore"):
-        return _check(sheet, problem, trace, options, problem_name)
+        return _check(sheet, problem, reference, options, problem_name)
 
 
-def _check(sheet: AnswerSheet, problem: Problem, trace: Trace, options: Options,
+def _check(sheet: AnswerSheet, problem: Problem, reference: Reference, options: Options,
            problem_name: str | None) -> CheckResult:
-    chain = Chain(problem, trace)
+    chain = reference.chain
     updates = sheet.max_update
-    exact = trace_env(trace, updates)
-    rounded = _rounded_envs(sheet, problem, options, updates)
-    scenarios = scenarios_for(problem, chain.schedule) if updates else []
+    exact = reference.exact(updates)
+    rounded = _rounded_envs(sheet, reference, options, updates)
+    scenarios = reference.scenarios if updates else []
+    mistaken = reference.mistaken(updates) if updates else []
     given = {g.quantity: g for g in sheet.entries}
-    envs = _Envs({}, {}, [{} for _ in scenarios], [{} for _ in scenarios], {})
+    envs = _Envs({}, {}, [{} for _ in scenarios], {})
     results: dict[Quantity, GroupResult] = {}
     for u in range(1, updates + 1):
         for q in chain.nodes(u):
             acc = chain.calc(q, envs.acc)
             own = chain.calc(q, envs.all)
-            exact_s = [chain.calc(q, env, s) for env, s in zip(envs.exact_s, scenarios)]
+            exact_s = [env[q] for env in mistaken]
             own_s = [chain.calc(q, env, s) for env, s in zip(envs.own_s, scenarios)]
             taint = frozenset().union(*(envs.taint.get(i, frozenset())
                                         for i in chain.inputs(q)))
@@ -358,14 +432,11 @@ def _check(sheet: AnswerSheet, problem: Problem, trace: Trace, options: Options,
                     envs.own_s[i][q] = np.where(known, values, own_s[i])
                 if new_error:
                     taint = taint | {q}
-            for i in range(len(scenarios)):
-                envs.exact_s[i][q] = exact_s[i]
             envs.taint[q] = taint
         # A mistake is tried within one update; the next starts from the main values.
         for n in range(1, chain.depth + 1):
             q = Quantity(u, Kind.NEW, n)
             for i in range(len(scenarios)):
-                envs.exact_s[i][q] = exact[q]
                 envs.own_s[i][q] = envs.all[q]
     positions = _positions(chain, problem.layers)
     groups = [replace(results[g.quantity], order=positions.get(g.quantity, 0))
@@ -376,7 +447,7 @@ def _check(sheet: AnswerSheet, problem: Problem, trace: Trace, options: Options,
     return CheckResult(answers=sheet.source, student=sheet.student,
                        problem=problem_name or problem.source,
                        problem_title=problem.title, groups=tuple(groups), options=options,
-                       multi_update=len(chain.schedule) > 1)
+                       multi_update=len(chain.schedule) > 1, variant=problem.variant)
 
 
 def _positions(chain: Chain, layers: Sequence[int]) -> dict[Quantity, int]:
@@ -388,19 +459,17 @@ def _positions(chain: Chain, layers: Sequence[int]) -> dict[Quantity, int]:
     return positions
 
 
-def _rounded_envs(sheet: AnswerSheet, problem: Problem, options: Options, updates: int
+def _rounded_envs(sheet: AnswerSheet, reference: Reference, options: Options, updates: int
                   ) -> dict[int, Env]:
     """Hand-rounding calculations: to the decimals the student wrote (1..8), to 2
     and 3 (the usual hand precisions, for diagnosis) and to --round-as-you-go."""
-    from ..maths.engine import solve
-
     wanted = {c.precision.decimals for g in sheet.entries for c in g.cells
               if c.precision is not None and 1 <= c.precision.decimals <= 8} | {2, 3}
     if options.round_as_you_go is not None:
         wanted.add(options.round_as_you_go)
     if not updates:
         return {}
-    return {d: trace_env(solve(problem, round_as_you_go=d), updates) for d in sorted(wanted)}
+    return {d: reference.rounded(d, updates) for d in sorted(wanted)}
 
 
 class _NodeMarker:

@@ -59,6 +59,8 @@ class Problem:
     y_test: np.ndarray | None = None
     # Line of each top-level and training key in the problem file, for errors found later.
     lines: Mapping[str, int] = field(default_factory=dict)
+    # The variant id, when the file is a variant written by `bpnn-steps variants`.
+    variant: str = ""
 
     def __post_init__(self) -> None:
         for name in ("x", "y", "x_test", "y_test"):

@@ -124,15 +124,23 @@ def score_line(result: CheckResult) -> str:
 GRADEBOOK_COLUMNS = ("file", "student", "score", "%", "mistakes")
 
 
-def gradebook_rows(book: Gradebook) -> tuple[tuple[str, str, str, str, str], ...]:
-    """One row per answer file of a batch, in :data:`GRADEBOOK_COLUMNS`."""
+def gradebook_columns(book: Gradebook) -> tuple[str, ...]:
+    """:data:`GRADEBOOK_COLUMNS`, with the variant after the student when the class
+    answered variants."""
+    return GRADEBOOK_COLUMNS[:2] + ("variant",) * book.by_variant + GRADEBOOK_COLUMNS[2:]
+
+
+def gradebook_rows(book: Gradebook) -> tuple[tuple[str, ...], ...]:
+    """One row per answer file of a batch, in :func:`gradebook_columns`."""
     rows = []
     for r in book.rows:
+        who = (r.file, r.student) + (r.variant,) * book.by_variant
         if r.result is None:
-            rows.append((r.file, r.student, "", "", f"error: {r.error}"))
+            rows.append(who + ("", "", f"error: {r.error}"))
             continue
         res = r.result
         causes = ", ".join(f"{c} ×{n}" for c, n in res.mistakes().items())
-        rows.append((r.file, r.student, f"{res.credited}/{res.total}", f"{res.percent:.1f}",
-                     causes))
+        if r.flag:              # the reason is in the summary below the table
+            causes = "flagged" + (f"; {causes}" if causes else "")
+        rows.append(who + (f"{res.credited}/{res.total}", f"{res.percent:.1f}", causes))
     return tuple(rows)

@@ -188,12 +188,13 @@ def question_blocks(trace: Trace, *, decimals: int = DEFAULT_DECIMALS, show: str
 
 
 def solution_blocks(trace: Trace, *, show: str = "auto", statement: bool = True,
-                    report: list[Block] | None = None) -> list[Block]:
-    """The worked solution, preceded by the problem statement (with its diagram)."""
+                    report: list[Block] | None = None, diagram: bool = True) -> list[Block]:
+    """The worked solution, preceded by the problem statement (with its diagram,
+    unless ``diagram`` is False)."""
     report = build_report(trace, show=show) if report is None else report
     blocks: list[Block] = [report[0]]
     if statement:
-        blocks += statement_blocks(trace)
+        blocks += statement_blocks(trace, diagram=diagram)
         blocks.append(Heading("Worked solution", 2))
     # The report's own header lines follow its title: keep them (conventions).
     blocks += report[1:]

@@ -11,6 +11,7 @@ left out and the picture says so; the weights are in the matrices anyway.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -37,6 +38,7 @@ class _Node:
     y: float
     label: str
     bias: bool
+    text: str = ""              # the label in Unicode (for SVG)
 
 
 def _unit_label(n: int, j: int, depth: int) -> str:
@@ -56,11 +58,13 @@ def _columns(layers: Sequence[int]) -> tuple[list[list[_Node]], float, float]:
         top = (count - 1) * dy / 2
         k = 0
         if n < depth:
-            nodes.append(_Node(f"b{n}", n * dx, top, "1", True))
+            nodes.append(_Node(f"b{n}", n * dx, top, "1", True, "1"))
             k = 1
         for j in range(1, size + 1):
+            base, layer = unit_base(n, depth)
             nodes.append(_Node(f"n{n}u{j}", n * dx, top - (k + j - 1) * dy,
-                               _unit_label(n, j, depth), False))
+                               _unit_label(n, j, depth), False,
+                               Sym(base, (j,), None, layer).unicode()))
         columns.append(nodes)
     return columns, dx, dy
 
@@ -120,6 +124,17 @@ def _choose_position(sources: Sequence[_Node], targets: Sequence[_Node], texts: 
     """The label position along the edges that leaves every label clearest."""
     if len(sources) * len(targets) > MAX_LABELLED_EDGES:
         return None
+    # Only the labels' lengths matter: a course draws the same network hundreds of
+    # times with other weights, mostly of the same lengths.
+    lengths = tuple(tuple(len(str(text)) for text in row) for row in texts)
+    return _best_position(tuple(sources), tuple(targets), lengths)
+
+
+@functools.lru_cache(maxsize=64)
+def _candidates(sources: int, targets: int
+                ) -> tuple[list[Callable[[int, int], float]], np.ndarray]:
+    """The label positions tried, and where each puts every label (a row per
+    candidate, edges sources major)."""
     grid = [round(0.2 + 0.05 * k, 2) for k in range(13)]
     candidates = [_everywhere(p) for p in grid]
     for a in grid:
@@ -129,8 +144,17 @@ def _choose_position(sources: Sequence[_Node], targets: Sequence[_Node], texts: 
                                _alternating(b, a, by_source=True),
                                _alternating(a, b, by_source=False),
                                _alternating(b, a, by_source=False)]
-    positions = np.array([[pos(i, j) for i in range(len(sources)) for j in range(len(targets))]
+    positions = np.array([[pos(i, j) for i in range(sources) for j in range(targets)]
                           for pos in candidates], dtype=float)
+    positions.flags.writeable = False
+    return candidates, positions
+
+
+@functools.lru_cache(maxsize=256)
+def _best_position(sources: tuple[_Node, ...], targets: tuple[_Node, ...],
+                   lengths: tuple[tuple[int, ...], ...]) -> Callable[[int, int], float] | None:
+    texts = np.array([["x" * n for n in row] for row in lengths], dtype=object)
+    candidates, positions = _candidates(len(sources), len(targets))
     best, best_score = None, MIN_CLEARANCE
     for pos, score in zip(candidates, _clearances(positions, sources, targets, texts)):
         if score > best_score + 1e-9:
@@ -138,25 +162,50 @@ def _choose_position(sources: Sequence[_Node], targets: Sequence[_Node], texts: 
     return best
 
 
-def network_tikz(layers: Sequence[int], activations: Sequence[str],
-                 weights: Sequence[np.ndarray] | None = None, decimals: int = 3) -> str:
-    """The TikZ code (a ``tikzpicture``, centred) of the network."""
+@dataclass(frozen=True)
+class Edge:
+    """One weight's arrow: its ends, its colour (by source), its label and where
+    along the arrow the label sits (None: no label)."""
+
+    source: _Node
+    target: _Node
+    colour: int
+    label: str | None
+    pos: float | None
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where everything of the picture goes (cm, y up): the nodes column by column,
+    the arrows, the captions under the columns, and which weight layers' labels
+    were left out.  TikZ and SVG both draw this."""
+
+    columns: list[list[_Node]]
+    edges: list[Edge]
+    captions: list[tuple[float, float, str]]
+    node_size: float
+    small: bool
+    omitted: list[int]
+
+    @property
+    def note(self) -> str | None:
+        """The sentence saying which weight labels were left out, if any."""
+        if not self.omitted and not self.small:
+            return None
+        which = "all layers" if self.small else ", ".join(f"W[{n}]" for n in self.omitted)
+        return (f"Weight labels of {which} left out to keep the picture legible; the "
+                "values are in the matrices below.")
+
+
+def network_layout(layers: Sequence[int], activations: Sequence[str],
+                   weights: Sequence[np.ndarray] | None = None, decimals: int = 3) -> Layout:
+    """The layout of the network's picture (labels placed so that none collide)."""
     depth = len(layers) - 1
     columns, dx, dy = _columns(layers)
     small = dy < 1.0
     node_size = NODE_DIAMETER if not small else max(0.45, dy * 0.8)
-    out = [r"\begin{center}",
-           r"\begin{tikzpicture}[>=stealth,",
-           rf"  unit/.style={{circle, draw, thick, minimum size={node_size:.2f}cm, inner sep=0pt"
-           + (r", font=\scriptsize" if small else "") + "},",
-           r"  bias/.style={unit, fill=black!10},",
-           r"  weight/.style={fill=white, inner sep=1pt, font=\footnotesize}]"]
-    for column in columns:
-        for node in column:
-            style = "bias" if node.bias else "unit"
-            out.append(rf"\node[{style}] ({node.name}) at ({node.x:.3f},{node.y:.3f}) "
-                       rf"{{${node.label}$}};")
     omitted = []
+    edges = []
     for n in range(1, depth + 1):
         sources, targets = columns[n - 1], [t for t in columns[n] if not t.bias]
         texts = None
@@ -168,14 +217,13 @@ def network_tikz(layers: Sequence[int], activations: Sequence[str],
             if pos is None:
                 omitted.append(n)
         for i, s in enumerate(sources):
-            colour = COLOURS[i % len(COLOURS)]
             for j, t in enumerate(targets):
-                label = ""
-                if pos is not None and texts is not None:
-                    label = (rf" node[weight, pos={pos(i, j):.2f}, text={colour}] "
-                             rf"{{${texts[i][j]}$}}")
-                out.append(rf"\draw[->, {colour}] ({s.name}) --{label} ({t.name});")
+                labelled = pos is not None and texts is not None
+                edges.append(Edge(s, t, i % len(COLOURS),
+                                  str(texts[i][j]) if labelled and texts is not None else None,
+                                  pos(i, j) if labelled and pos is not None else None))
     bottom = min(node.y for column in columns for node in column) - node_size / 2 - 0.35
+    captions = []
     for n, column in enumerate(columns):
         if n == 0:
             caption = "input"
@@ -183,14 +231,41 @@ def network_tikz(layers: Sequence[int], activations: Sequence[str],
             caption = f"output ({activations[n - 1]})"
         else:
             caption = ("hidden" if depth == 2 else f"hidden {n}") + f" ({activations[n - 1]})"
+        captions.append((column[0].x, bottom, caption))
+    return Layout(columns, edges, captions, node_size, small,
+                  omitted if weights is not None else [])
+
+
+def network_tikz(layers: Sequence[int], activations: Sequence[str],
+                 weights: Sequence[np.ndarray] | None = None, decimals: int = 3) -> str:
+    """The TikZ code (a ``tikzpicture``, centred) of the network."""
+    layout = network_layout(layers, activations, weights, decimals)
+    small, node_size = layout.small, layout.node_size
+    out = [r"\begin{center}",
+           r"\begin{tikzpicture}[>=stealth,",
+           rf"  unit/.style={{circle, draw, thick, minimum size={node_size:.2f}cm, inner sep=0pt"
+           + (r", font=\scriptsize" if small else "") + "},",
+           r"  bias/.style={unit, fill=black!10},",
+           r"  weight/.style={fill=white, inner sep=1pt, font=\footnotesize}]"]
+    for column in layout.columns:
+        for node in column:
+            style = "bias" if node.bias else "unit"
+            out.append(rf"\node[{style}] ({node.name}) at ({node.x:.3f},{node.y:.3f}) "
+                       rf"{{${node.label}$}};")
+    for e in layout.edges:
+        colour = COLOURS[e.colour]
+        label = ""
+        if e.label is not None and e.pos is not None:
+            label = (rf" node[weight, pos={e.pos:.2f}, text={colour}] "
+                     rf"{{${e.label}$}}")
+        out.append(rf"\draw[->, {colour}] ({e.source.name}) --{label} ({e.target.name});")
+    for x, y, caption in layout.captions:
         caption = caption.replace("_", r"\_")     # leaky_relu: _ is special in TeX
-        out.append(rf"\node[font=\small, anchor=north] at ({column[0].x:.3f},{bottom:.3f}) "
+        out.append(rf"\node[font=\small, anchor=north] at ({x:.3f},{y:.3f}) "
                    rf"{{{caption}}};")
     out.append(r"\end{tikzpicture}")
-    if weights is not None and (omitted or small):
-        which = "all layers" if small else ", ".join(f"W[{n}]" for n in omitted)
+    if weights is not None and layout.note is not None:
         out.append("")
-        out.append(rf"{{\small (Weight labels of {which} left out to keep the picture "
-                   r"legible; the values are in the matrices below.)}")
+        out.append(rf"{{\small ({layout.note})}}")
     out.append(r"\end{center}")
     return "\n".join(out)

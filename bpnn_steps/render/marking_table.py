@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..marking.marker import BLANK, CORRECT, FOLLOW_THROUGH, INVALID, WRONG
-from ..present.marking_report import (GRADEBOOK_COLUMNS, MarkingReport, gradebook_rows,
+from ..present.marking_report import (MarkingReport, gradebook_columns, gradebook_rows,
                                       marking_report)
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ def marking_text(result: CheckResult, decimals: int = 3, wrong_only: bool = Fals
 def gradebook_table(book: Gradebook) -> Table:
     """One row per answer file of a batch: file, student, score, %, mistakes."""
     table = _table()
-    for name in GRADEBOOK_COLUMNS:
+    for name in gradebook_columns(book):
         table.add_column(name, justify="right" if name in ("score", "%") else "left",
                          overflow="fold")
     for row in gradebook_rows(book):

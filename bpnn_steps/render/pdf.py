@@ -34,9 +34,10 @@ def tex_command() -> list[str] | None:
     return None
 
 
-def compile_pdf(tex: str, target: str | os.PathLike[str]) -> None:
+def compile_pdf(tex: str, target: str | os.PathLike[str],
+                timeout: float = TIMEOUT_SECONDS) -> None:
     """Write the PDF of ``tex`` to ``target``; ProblemError with the first LaTeX
-    error (or the install hint) when it cannot."""
+    error (or the install hint) when it cannot (or within ``timeout`` seconds)."""
     command = tex_command()
     if command is None:
         raise ProblemError(INSTALL_HINT)
@@ -47,9 +48,9 @@ def compile_pdf(tex: str, target: str | os.PathLike[str]) -> None:
         try:
             result = subprocess.run([*command, source.name], cwd=tmp, env=env,
                                     stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                                    errors="replace", timeout=TIMEOUT_SECONDS)
+                                    errors="replace", timeout=timeout)
         except subprocess.TimeoutExpired:
-            raise ProblemError(f"{command[0]} did not finish within {TIMEOUT_SECONDS} s",
+            raise ProblemError(f"{command[0]} did not finish within {timeout:.0f} s",
                                file=str(target)) from None
         except OSError as exc:
             raise ProblemError(f"cannot run {command[0]}: {exc.strerror or exc}",

@@ -1,0 +1,70 @@
+"""``bpnn-steps variants FILE --count N --seed S -o DIR``: N variants of a problem,
+each a complete problem file named by its id, and an index.
+
+Only typer is imported at module level (this module is imported on every start);
+numpy and the course code when the command runs.
+"""
+
+# No `from __future__ import annotations`: typer reads the command's annotations,
+# and as strings it would evaluate them (re-running every typer.Option) on each start.
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .options import allow_read_option, problem_argument, read_access
+
+MAX_COUNT = 10_000
+
+
+def variants(
+    problem: Annotated[str, problem_argument("Problem file, or a bundled problem's name; "
+                                             "its variants: block says what varies.")],
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", metavar="DIR",
+        help="Folder to write the variants and index.csv to (created if missing; its "
+             "parent must exist).")],
+    count: Annotated[int, typer.Option(
+        "--count", "-n", min=1, max=MAX_COUNT, help="How many variants.")] = 10,
+    seed: Annotated[int, typer.Option(
+        "--seed", min=0, max=2**63 - 1,
+        help="Seed of the draw: the same file, seed and index give the same variant "
+             "on every machine.")] = 1,
+    explain: Annotated[bool, typer.Option(
+        "--explain", help="Say why candidates were rejected (counts per reason, with "
+                          "examples) and whether the file's own numbers pass.")] = False,
+    allow_read: Annotated[Optional[list[Path]], allow_read_option()] = None,
+) -> None:
+    """Write variants of a problem: the same network, loss and settings with new
+    hand-friendly numbers, each passing the quality test (well-posed, and every
+    mistake check diagnoses shows and names itself)."""
+    from ..course.variant_spec import read_spec
+    from ..course.variants import assess_own, explanation, variant_text
+    from ..course.variants import variants as draw_variants
+    from ..files.problem_file import read_problem_document
+    from ..files.textio import make_output_folder, write_atomic
+    from ..files.variant_folder import INDEX, index_text, variant_file
+    from .output import write_stdout
+
+    document = read_problem_document(problem, access=read_access(allow_read))
+    base = document.problem
+    spec = read_spec(document.tree, base)
+    base.require_for_solving()
+    make_output_folder(output)
+    run = draw_variants(base, spec, count, seed, document.path.stem)
+    if explain:
+        write_stdout(explanation(run, assess_own(base, spec)))
+    run.require_complete()
+    for v in run.variants:
+        write_atomic(output / variant_file(v.id), variant_text(v, problem))
+    write_atomic(output / INDEX, index_text(run.variants))
+    first, last = run.variants[0].id, run.variants[-1].id
+    span = variant_file(first) if first == last else \
+        f"{variant_file(first)} .. {variant_file(last)}"
+    rejected = len(run.rejected)
+    why = "" if explain or not rejected else " (--explain says why)"
+    sys.stderr.write(f"wrote {len(run.variants)} variant{'s' if len(run.variants) != 1 else ''}"
+                     f" of {problem} to {output}: {span} and {INDEX}; {run.candidates} "
+                     f"candidates drawn, {rejected} rejected{why}\n")

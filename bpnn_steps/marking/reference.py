@@ -1,0 +1,71 @@
+"""What marking needs of a problem's exact solution, whatever the answers.
+
+Marking an answer file compares it with the traced values, with each diagnosable
+mistake made consistently from those values, and with hand calculations rounded
+to a few decimals.  None of these depends on the student's numbers, so a
+:class:`Reference` computes each the first time it is needed and keeps it: a
+class's 200 answer files for one problem (or the quality test's mistaken sheets)
+compute them once.
+"""
+
+from __future__ import annotations
+
+from .recompute import Chain, Env, Scenario, scenarios_for, trace_env
+from ..model.problem import Problem
+from ..model.quantities import Kind, Quantity
+from ..model.trace import Trace
+
+
+class Reference:
+    """The exact values, the mistaken ones and the hand-rounded ones of one solved
+    problem, computed when first asked for (an object, not a frozen record: it
+    fills its caches as marking goes)."""
+
+    def __init__(self, problem: Problem, trace: Trace) -> None:
+        self.problem = problem
+        self.trace = trace
+        self.chain = Chain(problem, trace)
+        self.scenarios: list[Scenario] = scenarios_for(problem, self.chain.schedule)
+        self._exact: dict[int, Env] = {}
+        self._mistaken: dict[int, list[Env]] = {}
+        self._rounded: dict[tuple[int, int], Env] = {}
+
+    def exact(self, updates: int) -> Env:
+        """Every quantity of the first ``updates`` updates, as traced."""
+        if updates not in self._exact:
+            self._exact[updates] = trace_env(self.trace, updates)
+        return self._exact[updates]
+
+    def mistaken(self, updates: int) -> list[Env]:
+        """For each of :attr:`scenarios`, every quantity of the first ``updates``
+        updates with that mistake made from the exact values; each update starts
+        again from the exact weights (a mistake is tried within one update), and its
+        new weights are those the mistake gives."""
+        if updates not in self._mistaken:
+            chain, exact = self.chain, self.exact(updates)
+            # Two environments per mistake: what marking compares with (an update's
+            # new weights as the mistake makes them), and what the next update is
+            # computed from (the exact new weights).
+            marked: list[Env] = [{} for _ in self.scenarios]
+            working: list[Env] = [{} for _ in self.scenarios]
+            for u in range(1, updates + 1):
+                for q in chain.nodes(u):
+                    for seen, env, s in zip(marked, working, self.scenarios):
+                        seen[q] = env[q] = chain.calc(q, env, s)
+                for n in range(1, chain.depth + 1):
+                    q = Quantity(u, Kind.NEW, n)
+                    for env in working:
+                        env[q] = exact[q]
+            self._mistaken[updates] = marked
+        return self._mistaken[updates]
+
+    def rounded(self, decimals: int, updates: int) -> Env:
+        """The first ``updates`` updates of a calculation that rounds every step to
+        ``decimals`` decimals."""
+        from ..maths.engine import solve
+
+        key = (decimals, updates)
+        if key not in self._rounded:
+            self._rounded[key] = trace_env(solve(self.problem, round_as_you_go=decimals),
+                                           updates)
+        return self._rounded[key]
