@@ -7,8 +7,9 @@ The commands of one code block run in order, in one folder, so an example may us
 a file that an earlier one wrote (``bpnn-steps new p.yaml`` then ``bpnn-steps solve
 p.yaml``); ``$ head -N FILE`` shows the first lines of such a file.
 
-Commands that compile PDFs, draw plots, train (their timings vary) or name files
-that exist only in the page's story are not run.
+Commands that compile PDFs (``--pdf``, and ``course`` writing its books), draw
+plots, train (their timings vary) or name files that exist only in the page's story
+are not run.
 """
 
 from __future__ import annotations
@@ -71,7 +72,16 @@ def _examples(page: Path) -> list[Example]:
 
 
 def _runs(command: str) -> bool:
-    return not any(flag in command + " " for flag in NOT_RUN)
+    return not any(flag in command + " " for flag in NOT_RUN) and not _compiles_pdf(command)
+
+
+def _compiles_pdf(command: str) -> bool:
+    """`course` writes its two books as PDF unless --tex, or --only leaves them out."""
+    words = shlex.split(command)
+    if words[:2] != ["bpnn-steps", "course"] or "--tex" in words:
+        return False
+    only = words[words.index("--only") + 1].split(",") if "--only" in words else None
+    return only is None or bool({"questions", "solutions"} & set(only))
 
 
 def _runnable(example: Example) -> bool:
