@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
 
@@ -34,6 +33,7 @@ from ..errors import ProblemError
 from ..maths.activations import ACTIVATIONS, Unitwise
 from ..marking.diagnose import Mistake, factors_for
 from ..marking.recompute import EXACT, Chain, Env, Scenario, scenarios_for, trace_env
+from ..model.coded import Coded
 from ..model.problem import Problem
 from ..model.quantities import Kind, Quantity, answer_quantities, entry_name, key_of
 from ..numfmt import fmt
@@ -43,16 +43,8 @@ Array = np.ndarray
 WINDOW = 1.5
 
 
-class Reason(StrEnum):
+class Reason(Coded):
     """Why a candidate was rejected: its code (``--explain`` counts by it) and words."""
-
-    description: str
-
-    def __new__(cls, code: str, description: str) -> "Reason":
-        member = str.__new__(cls, code)
-        member._value_ = code
-        member.description = description
-        return member
 
     DIVERGES = "diverges", "the calculation overflows"
     SAME_SAMPLES = "same-samples", "two samples are the same"

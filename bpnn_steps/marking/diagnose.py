@@ -15,10 +15,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
 
+from ..model.coded import Coded
 from ..model.answer_sheet import Precision
 from ..model.quantities import Kind, Quantity
 from ..maths.activations import ACTIVATIONS
@@ -26,17 +26,10 @@ from ..maths.losses import LOSSES
 from ..numfmt import fmt
 from ..model.problem import Problem
 
-class Mistake(StrEnum):
+
+class Mistake(Coded):
     """A diagnosed cause of a wrong entry: its code (what the JSON reports) and its
     description."""
-
-    description: str
-
-    def __new__(cls, code: str, description: str) -> "Mistake":
-        member = str.__new__(cls, code)
-        member._value_ = code
-        member.description = description
-        return member
 
     TRANSPOSED = "transposed", "transposed matrix (rows and columns swapped)"
     REARRANGED = "rearranged", "right numbers in the wrong places"

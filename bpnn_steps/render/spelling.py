@@ -242,7 +242,39 @@ def expr_unicode(expr: Expr, decimals: int, numbers: Mapping[float, str] | None 
     return "".join(out)
 
 
-class UnicodeSpeller:
+class _Speller:
+    """What the document spellers share: each token object and each expression
+    object spelled once, by identity (see :class:`UnicodeSpeller`)."""
+
+    __slots__ = ("decimals", "_tokens", "_exprs", "_kept")
+
+    def __init__(self, decimals: int) -> None:
+        self.decimals = decimals
+        self._tokens: dict[int, str] = {}       # id of a token (not a number) -> text
+        self._exprs: dict[int, str] = {}        # id of an expression -> text
+        self._kept: list[object] = []
+
+    def _spell(self, expr: Sequence[Token]) -> str:
+        raise NotImplementedError
+
+    def _remembered(self, expr: Sequence[Token]) -> str:
+        """``expr`` spelled: joined from its tokens' spellings when every one is
+        known, else token by token; remembered when it cannot change (a tuple)."""
+        known = self._tokens
+        if not expr or id(expr[0]) not in known:
+            text = self._spell(expr)
+        else:
+            try:        # every token known: the join runs in C
+                text = "".join(map(known.__getitem__, map(id, expr)))
+            except KeyError:
+                text = self._spell(expr)
+        if type(expr) is tuple:     # immutable: the same object is the same expression
+            self._exprs[id(expr)] = text
+            self._kept.append(expr)
+        return text
+
+
+class UnicodeSpeller(_Speller):
     """Spells the expressions of one document in Unicode, each token object and each
     expression object once.
 
@@ -255,43 +287,27 @@ class UnicodeSpeller:
     spelled alive, so that no identity it knows is reused by another object.
     """
 
-    __slots__ = ("decimals", "numbers", "_tokens", "_exprs", "_kept")
+    __slots__ = ("numbers",)
 
     def __init__(self, decimals: int, numbers: Mapping[float, str] | None = None) -> None:
-        self.decimals = decimals
+        super().__init__(decimals)
         self.numbers = numbers
-        self._tokens: dict[int, str] = {}       # id of a token (not a number) -> text
-        self._exprs: dict[int, str] = {}        # id of an expression -> text
-        self._kept: list[object] = []
 
     def expr(self, expr: Sequence[Token]) -> str:
         """:func:`expr_unicode` of ``expr``."""
-        key = id(expr)
-        text = self._exprs.get(key)
+        text = self._exprs.get(id(expr))
         if text is not None:
             return text
-        known = self._tokens
         if len(expr) == 1:         # a row's left-hand side or value: nothing to remember
             tok = expr[0]
-            text = known.get(id(tok))
+            text = self._tokens.get(id(tok))
             if text is None:
                 if type(tok) is Num:    # alone: never in parentheses
                     text = self.numbers.get(tok.value) if self.numbers else None
                     return number_unicode(tok.value, self.decimals) if text is None else text
                 return self._spell(expr)
             return text
-        first = expr[0]
-        if type(first) is Num or id(first) not in known:
-            text = self._spell(expr)
-        else:
-            try:        # every token known: the join runs in C
-                text = "".join(map(known.__getitem__, map(id, expr)))
-            except KeyError:
-                text = self._spell(expr)
-        if type(expr) is tuple:     # immutable: the same object is the same expression
-            self._exprs[key] = text
-            self._kept.append(expr)
-        return text
+        return self._remembered(expr)
 
     def _spell(self, expr: Sequence[Token]) -> str:
         out: list[str] = []
@@ -468,36 +484,17 @@ def expr_latex(expr: Expr, decimals: int) -> str:
     return "".join(out)
 
 
-class LatexSpeller:
+class LatexSpeller(_Speller):
     """:func:`expr_latex` for the expressions of one document, each token object and
-    each expression object spelled once (see :class:`UnicodeSpeller`)."""
+    each expression object spelled once (see :class:`UnicodeSpeller`); a token that
+    is braced or braces its neighbour is never remembered, so a join is safe."""
 
-    __slots__ = ("decimals", "_tokens", "_exprs", "_kept")
-
-    def __init__(self, decimals: int) -> None:
-        self.decimals = decimals
-        self._tokens: dict[int, str] = {}
-        self._exprs: dict[int, str] = {}
-        self._kept: list[object] = []
+    __slots__ = ()
 
     def expr(self, expr: Sequence[Token]) -> str:
         """:func:`expr_latex` of ``expr``."""
-        key = id(expr)
-        text = self._exprs.get(key)
-        if text is not None:
-            return text
-        known = self._tokens
-        if not expr or id(expr[0]) not in known:
-            text = self._spell(expr)
-        else:
-            try:        # every token known (none braced): the join runs in C
-                text = "".join(map(known.__getitem__, map(id, expr)))
-            except KeyError:
-                text = self._spell(expr)
-        if type(expr) is tuple:     # immutable: the same object is the same expression
-            self._exprs[key] = text
-            self._kept.append(expr)
-        return text
+        text = self._exprs.get(id(expr))
+        return text if text is not None else self._remembered(expr)
 
     def _spell(self, expr: Sequence[Token]) -> str:
         out: list[str] = []
