@@ -8,6 +8,12 @@ Issue 9 measured:
 * memory: 50 samples x 10,000 updates with `--show none` kept 0.41 MB per update
   (4.1 GB); solve's memory should grow with what is shown, not with the updates.
 
+Now (2026-12-01, quiet two-core machine): the speed case takes 0.78 s wall, 0.89 s
+CPU (imports 0.26, load 0.10, solve 0.04, build 0.13, render 0.41): the 0.5 s
+target is not met.  Imports and the YAML load alone take 0.36 s; of the 4.5 MB of
+text about 1.7 MB is padding that aligns the h rows with the 600-column z rows of
+the 16-unit layer.  Memory: about 1 MB per 1,000 updates with --show none.
+
 Run:  python benchmarks/solve_speed.py [--runs 5] [--updates 2000] [--against REF]
 
 Every figure comes from a fresh process (nothing cached from an earlier run).
