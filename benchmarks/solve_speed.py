@@ -10,9 +10,10 @@ Issue 9 measured:
 
 Now (2026-12-01, quiet two-core machine): the speed case takes 0.78 s wall, 0.89 s
 CPU (imports 0.26, load 0.10, solve 0.04, build 0.13, render 0.41): the 0.5 s
-target is not met.  Imports and the YAML load alone take 0.36 s; of the 4.5 MB of
-text about 1.7 MB is padding that aligns the h rows with the 600-column z rows of
-the 16-unit layer.  Memory: about 1 MB per 1,000 updates with --show none.
+target is not met.  Imports and the YAML load alone take 0.36 s.  The text was
+4.5 MB, 1.7 MB of it padding that aligned the h rows with the 600-column z rows of
+the 16-unit layer; a cell over 72 columns no longer sets its column's width, and
+the text is 3.7 MB.  Memory: about 1 MB per 1,000 updates with --show none.
 
 Run:  python benchmarks/solve_speed.py [--runs 5] [--updates 2000] [--against REF]
 

@@ -121,6 +121,10 @@ def display_lines(block: Display, decimals: int, numbers: Mapping[float, str] | 
     return ["".join(parts).rstrip() for parts in out]
 
 
+# The widest cell of an equation's column that the other rows are padded to.
+ALIGN_COLUMNS = 72
+
+
 def equations_lines(block: Equations, decimals: int,
                     numbers: Mapping[float, str] | None = None,
                     speller: UnicodeSpeller | None = None) -> list[str]:
@@ -153,13 +157,18 @@ def equations_lines(block: Equations, decimals: int,
         return sizes
 
     sizes = [measured(lhs), measured(formulas), measured(substituted)]
-    w0, w1, w2 = (max(column) for column in sizes)
+    # A cell wider than ALIGN_COLUMNS sets no column's width: it runs on, and the
+    # rows beside it stay aligned among themselves (padding every h row to the
+    # 600 columns of a 16-input z row would bury its value).
+    w0, w1, w2 = (max((w for w in column if w <= ALIGN_COLUMNS), default=0)
+                  for column in sizes)
+    has1, has2 = any(formulas), any(substituted)
     lines = []
     for c0, c1, c2, c3, s0, s1, s2 in zip(lhs, formulas, substituted, values, *sizes):
         line = c0 + " " * (w0 - s0)
-        if w1:
+        if has1:
             line += " = " + c1 + " " * (w1 - s1) if c1 else " " * (w1 + 3)
-        if w2:
+        if has2:
             line += " = " + c2 + " " * (w2 - s2) if c2 else " " * (w2 + 3)
         lines.append((line + " = " + c3).rstrip())
     return lines
