@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from enum import StrEnum
@@ -370,13 +370,42 @@ def check_file(answers_path: str | os.PathLike[str], problem: str | None = None,
 # --------------------------------------------------------------------------- marking
 
 
+class _OwnMistake(dict[Quantity, np.ndarray]):
+    """One typical mistake made from the student's own values: each quantity is
+    worked out the first time a diagnosis needs it, from the values before it (the
+    student's where given, else worked out the same way).  Most entries of most
+    sheets are right or explained without it, so most quantities never are."""
+
+    def __init__(self, chain: Chain, scenario: Scenario,
+                 given: Mapping[Quantity, np.ndarray]) -> None:
+        super().__init__()
+        self.chain, self.scenario, self.given = chain, scenario, given
+        self._made: dict[Quantity, np.ndarray] = {}
+
+    def made(self, q: Quantity) -> np.ndarray:
+        """``q`` computed with the mistake from the values before it."""
+        found = self._made.get(q)
+        if found is None:
+            found = self._made[q] = self.chain.calc(q, self, self.scenario)
+        return found
+
+    def __missing__(self, q: Quantity) -> np.ndarray:
+        # Asked for as the input of a later quantity: the student's value where given.
+        value = self.made(q)
+        given = self.given.get(q)
+        if given is not None:
+            value = np.where(np.isfinite(given), given, value)
+        self[q] = value
+        return value
+
+
 @dataclass(frozen=True)
 class _Envs:
     """The environments the marking walks through, quantity by quantity."""
 
     acc: Env                       # the student's accepted values, else recomputed
     all: Env                       # all the student's values, else recomputed
-    own_s: list[Env]               # each mistake made from the student's values
+    own_s: list[_OwnMistake]       # each mistake made from the student's values
     taint: dict[Quantity, frozenset[Quantity]]   # wrong given quantities upstream
 
 
@@ -404,32 +433,28 @@ def _check(sheet: AnswerSheet, problem: Problem, reference: Reference, options: 
     scenarios = reference.scenarios if updates else []
     mistaken = reference.mistaken(updates) if updates else []
     given = {g.quantity: g for g in sheet.entries}
-    envs = _Envs({}, {}, [{} for _ in scenarios], {})
+    values_given = {q: g.values for q, g in given.items()}
+    envs = _Envs({}, {}, [_OwnMistake(chain, s, values_given) for s in scenarios], {})
     results: dict[Quantity, GroupResult] = {}
     for u in range(1, updates + 1):
         for q in chain.nodes(u):
             acc = chain.calc(q, envs.acc)
             own = chain.calc(q, envs.all)
             exact_s = [env[q] for env in mistaken]
-            own_s = [chain.calc(q, env, s) for env, s in zip(envs.own_s, scenarios)]
             taint = frozenset().union(*(envs.taint.get(i, frozenset())
                                         for i in chain.inputs(q)))
             g = given.get(q)
             if g is None:
                 envs.acc[q], envs.all[q] = acc, own
-                for i in range(len(scenarios)):
-                    envs.own_s[i][q] = own_s[i]
             else:
                 marker = _NodeMarker(q, g, problem, chain, options, exact, rounded, acc, own,
-                                     scenarios, exact_s, own_s, taint, envs, given)
+                                     scenarios, exact_s, envs.own_s, taint, envs, given)
                 group, accepted, new_error = marker.run()
                 results[q] = group
-                values = g.values
+                values = values_given[q]
                 known = np.isfinite(values)
                 envs.acc[q] = np.where(accepted, values, acc)
                 envs.all[q] = np.where(known, values, own)
-                for i in range(len(scenarios)):
-                    envs.own_s[i][q] = np.where(known, values, own_s[i])
                 if new_error:
                     taint = taint | {q}
             envs.taint[q] = taint
@@ -472,13 +497,19 @@ def _rounded_envs(sheet: AnswerSheet, reference: Reference, options: Options, up
     return {d: reference.rounded(d, updates) for d in sorted(wanted)}
 
 
+def _lazily(*values: Callable[[], float]) -> Iterator[float]:
+    """Each value, computed when the loop asks for it."""
+    for value in values:
+        yield value()
+
+
 class _NodeMarker:
     """Marks the entries of one given quantity."""
 
     def __init__(self, q: Quantity, g: Given, problem: Problem, chain: Chain, options: Options,
                  exact: Env, rounded: dict[int, Env], acc: np.ndarray, own: np.ndarray,
                  scenarios: Sequence[Scenario], exact_s: Sequence[np.ndarray],
-                 own_s: Sequence[np.ndarray], taint: frozenset[Quantity], envs: _Envs,
+                 own_s: Sequence[_OwnMistake], taint: frozenset[Quantity], envs: _Envs,
                  given: dict[Quantity, Given]) -> None:
         self.q, self.g, self.problem, self.chain = q, g, problem, chain
         self.tol = options.tolerance
@@ -677,7 +708,9 @@ class _NodeMarker:
         for s, xs, os_ in zip(self.scenarios, self.exact_s, self.own_s):
             if s.code is None:          # the exact calculation: no mistake to name
                 continue
-            for ref in (float(xs[index]), float(os_[index])):
+            # The mistake made from the student's values only when the one made from
+            # the exact values does not explain the number (it is worked out lazily).
+            for ref in _lazily(lambda: float(xs[index]), lambda: float(os_.made(q)[index])):
                 if differs(ref, e) and differs(ref, own) and self.tol.close(v, ref, p, 1.0):
                     code = Mistake.MISSING_1_T if s.sum_not_mean and q.kind is Kind.COST else s.code
                     found.append((code, scenario_message(
