@@ -423,3 +423,22 @@ def test_the_numbers_of_one_id_are_pinned() -> None:
     assert [w.tolist() for w in p.initial_weights()] == [
         [[0.4, 0.3], [-0.4, 0.4]], [[0.3, -0.4], [0.5, -0.5], [0.4, -0.3]]]
     assert p.learning_rate() == 0.4
+
+
+def test_a_folder_of_variants_is_replaced_only_with_force(tmp_path: Path) -> None:
+    """The quiz and the sheets were made from a folder's variants: writing others
+    over them needs --force, which also removes the replaced run's files."""
+    first = run_cli("variants", "lecture_122", "--count", "3", "--seed", "7", "-o", "v",
+                    cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    before = sorted(p.name for p in (tmp_path / "v").iterdir())
+    again = run_cli("variants", "lecture_122", "--count", "2", "--seed", "8", "-o", "v",
+                    cwd=tmp_path)
+    assert again.returncode == 2
+    assert "v: already holds variants (index.csv); give --force" in again.stderr
+    assert sorted(p.name for p in (tmp_path / "v").iterdir()) == before
+    forced = run_cli("variants", "lecture_122", "--count", "2", "--seed", "8", "-o", "v",
+                     "--force", cwd=tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert sorted(p.name for p in (tmp_path / "v").iterdir()) == \
+        ["index.csv", "lecture_122-s8-001.yaml", "lecture_122-s8-002.yaml"]

@@ -35,6 +35,9 @@ def variants(
     explain: Annotated[bool, typer.Option(
         "--explain", help="Say why candidates were rejected (counts per reason, with "
                           "examples) and whether the file's own numbers pass.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace the variants DIR already holds (its index.csv and the "
+                        "files it lists).")] = False,
     allow_read: Annotated[Optional[list[Path]], allow_read_option()] = None,
 ) -> None:
     """Write variants of a problem: the same network, loss and settings with new
@@ -45,13 +48,22 @@ def variants(
     from ..course.variants import variants as draw_variants
     from ..files.problem_file import read_problem_document
     from ..files.textio import make_output_folder, write_atomic
-    from ..files.variant_folder import INDEX, index_text, variant_file
+    from ..errors import ProblemError
+    from ..files.variant_folder import INDEX, index_text, read_index, variant_file
     from .output import write_stdout
 
     document = read_problem_document(problem, access=read_access(allow_read))
     base = document.problem
     spec = read_spec(document.tree, base)
     base.require_for_solving()
+    # A course's variants are not replaced by accident (the quiz and the sheets were
+    # made from them): a folder that holds an index needs --force.
+    earlier: list[str] = []
+    if (output / INDEX).exists():
+        if not force:
+            raise ProblemError(f"already holds variants ({INDEX}); give --force to replace "
+                               "them, or write to another folder", file=str(output))
+        earlier = [name for _, name, _ in read_index(output)]
     make_output_folder(output)
     run = draw_variants(base, spec, count, seed, document.path.stem)
     if explain:
@@ -60,6 +72,10 @@ def variants(
     for v in run.variants:
         write_atomic(output / variant_file(v.id), variant_text(v, problem))
     write_atomic(output / INDEX, index_text(run.variants))
+    kept = {variant_file(v.id) for v in run.variants}
+    for name in earlier:                # the replaced run's files, not this run's
+        if name not in kept:
+            (output / name).unlink(missing_ok=True)
     first, last = run.variants[0].id, run.variants[-1].id
     span = variant_file(first) if first == last else \
         f"{variant_file(first)} .. {variant_file(last)}"
