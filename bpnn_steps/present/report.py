@@ -461,9 +461,9 @@ def build_report(trace: Trace, *, show: str = "auto", after_update: AfterUpdate 
     the others summarised per epoch, then the result."""
     s = trace.settings
     names = _Names(s.layers)
-    blocks: list[Block] = [Heading(report_title(trace), 1)]
+    blocks: list[Block] = [Heading(report_title(trace), 1, literal=True)]
     if s.description:
-        blocks.append(Text(s.description))
+        blocks.append(Text(s.description, literal=True))
     acts = ", ".join(s.activations)
     blocks.append(Text(f"Network {list(s.layers)} ({acts}), loss {s.loss}, T = {s.samples} sample{'s' if s.samples != 1 else ''}, "
                        f"initial weights: {s.weights_origin}."))

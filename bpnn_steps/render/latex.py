@@ -406,9 +406,10 @@ _SECTIONS = {1: "section", 2: "subsection", 3: "subsubsection"}
 def block_latex(block: Block, decimals: int, maths: Maths | None = None) -> str:
     if isinstance(block, Heading):
         command = _SECTIONS.get(block.level, "paragraph")
-        return rf"\{command}*{{{text_latex(block.text)}}}"
+        text = escape_text(block.text) if block.literal else text_latex(block.text)
+        return rf"\{command}*{{{text}}}"
     if isinstance(block, Text):
-        return text_latex(block.text)
+        return escape_text(block.text) if block.literal else text_latex(block.text)
     if isinstance(block, Equations):
         return equations_latex(block, decimals, maths)
     if isinstance(block, Display):
