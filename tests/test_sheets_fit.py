@@ -121,3 +121,27 @@ def test_the_description_prints_literally(tmp_path):
                                           "described")
     assert code == 0, error
     assert _printed(description).search("\n".join(pages))
+
+
+@pytest.mark.parametrize("name", ["deep_1221", "classification_121", "line_1101_gd"])
+def test_a_row_of_answer_boxes_never_mixes_samples_that_do_not_all_fit(name):
+    """More samples than fit in a row: one sample per row, so a column of boxes never
+    puts sample 3 under sample 1."""
+    from bpnn_steps.model.notation import Box
+    from bpnn_steps.model.quantities import Kind
+    from bpnn_steps.present.blocks import Equations
+    from bpnn_steps.present.sheet import BOXES_PER_ROW, sheet_blocks
+
+    trace = solve(sheet_problem(load_problem(name))[0])
+    rows = [row for block in sheet_blocks(trace, "question") if isinstance(block, Equations)
+            for row in block.rows]
+    checked = 0
+    for row in rows:
+        boxes = [tok.quantity for seg in row for tok in seg if isinstance(tok, Box)]
+        if boxes and boxes[0].kind in (Kind.Z, Kind.A):
+            samples = {q.sample for q in boxes}
+            # mixed only when every sample of the update is in the row
+            assert len(samples) == 1 or samples == set(trace.steps[0].samples), row
+            assert len(boxes) <= BOXES_PER_ROW
+            checked += 1
+    assert checked

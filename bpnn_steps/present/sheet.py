@@ -150,12 +150,20 @@ def _question_step(trace: Trace, step: Step, decimals: int) -> list[Block]:
         act = s.activations[n - 1]
         rows: list[tuple[Expr, ...]] = []
         for j in range(s.layers[n]):
-            items: list[Answer] = []
+            per_sample: list[list[Answer]] = []
             for t in step.samples:
+                items: list[Answer] = []
                 if not ACTIVATIONS[act].identity:
                     items.append(entry(Quantity(u, Kind.Z, n, t), (j,)))
                 items.append(entry(Quantity(u, Kind.A, n, t), (j,)))
-            rows += _box_rows(items, decimals)
+                per_sample.append(items)
+            # A unit's boxes share a row when every sample's fit in it; else each
+            # sample gets its own row(s), so a column never mixes samples.
+            if sum(map(len, per_sample)) <= BOXES_PER_ROW:
+                rows += _box_rows([a for items in per_sample for a in items], decimals)
+            else:
+                for items in per_sample:
+                    rows += _box_rows(items, decimals)
         blocks.append(Text(f"Layer {n} ({layer_label(n, depth)}, {act}):"))
         blocks.append(Equations(tuple(rows)))
     losses = [entry(Quantity(u, Kind.LOSS, None, t)) for t in step.samples]
