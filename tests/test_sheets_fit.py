@@ -145,3 +145,17 @@ def test_a_row_of_answer_boxes_never_mixes_samples_that_do_not_all_fit(name):
             assert len(boxes) <= BOXES_PER_ROW
             checked += 1
     assert checked
+
+
+def test_a_single_output_bce_loss_has_one_pair_of_parentheses():
+    """-([y ln yhat + (1 - y) ln(1 - yhat)]) wrapped one term twice; it reads
+    -(y ln yhat + (1 - y) ln(1 - yhat)), balanced."""
+    from helpers import run_cli
+
+    out = run_cli("solve", "classification_121").stdout
+    rows = [line for line in out.splitlines() if line.startswith("J₍")]
+    assert rows
+    for row in rows:
+        assert "−([" not in row and "[" not in row, row
+        assert row.count("(") == row.count(")"), row
+        assert "−(y₁" in row and "ln(1 − ŷ₁" in row, row
