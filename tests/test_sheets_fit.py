@@ -159,3 +159,16 @@ def test_a_single_output_bce_loss_has_one_pair_of_parentheses():
         assert "−([" not in row and "[" not in row, row
         assert row.count("(") == row.count(")"), row
         assert "−(y₁" in row and "ln(1 − ŷ₁" in row, row
+
+
+def test_the_note_quotes_a_command_as_typed():
+    """A cut training run's note names 'bpnn-steps train': straight quotes, as typed
+    (text_latex would set two closing quotes)."""
+    from bpnn_steps.present.sheet import sheet_document as sheet_doc
+    from bpnn_steps.render.registry import render
+
+    prob = load_problem("sine_181_sgd")
+    cut, note = sheet_problem(prob)
+    assert note and "'bpnn-steps train'" in note
+    tex = render(sheet_doc(solve(cut), "question", note=note), "latex")
+    assert r"{\ttfamily\char13}bpnn-{}steps train{\ttfamily\char13}" in tex

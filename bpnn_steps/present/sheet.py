@@ -247,5 +247,5 @@ def sheet_document(trace: Trace, sheet: str = "solution", *, decimals: int = DEF
     title."""
     blocks = sheet_blocks(trace, sheet, decimals=decimals, show=show)
     if note:
-        blocks.insert(1, Text(note))
+        blocks.insert(1, Text(note, literal=True))   # a command is quoted as typed
     return Document(report_title(trace), tuple(blocks))
