@@ -198,19 +198,46 @@ def _question_step(trace: Trace, step: Step, decimals: int) -> list[Block]:
     return blocks
 
 
+def question_updates(count: int, show: str = "auto") -> list[int]:
+    """The updates a question sheet asks for (1-based).  ``auto``: every update when
+    ``solve`` would show them all (a short run), else the first only: by hand each
+    update starts from the weights the one before leaves, so a sheet asks for the run's
+    start and says what follows.  Any other ``show`` is taken as given."""
+    if show.strip().lower() == "auto" and select_steps(count, "auto") != \
+            list(range(1, count + 1)):
+        return [1]
+    return select_steps(count, show)
+
+
+def _rest_of_the_run(count: int, shown: list[int]) -> Text | None:
+    """The sentence saying what a question sheet does not ask for."""
+    if not shown or len(shown) == count:
+        return None
+    asked = (f"update {shown[0]}" if len(shown) == 1
+             else f"updates {', '.join(map(str, shown))}")
+    return Text(f"The run has {count} updates; this sheet asks for {asked} in full. The "
+                "other updates repeat the same steps, each from the weights the update "
+                "before it leaves; the worked solution summarises them by their costs.")
+
+
 def question_blocks(trace: Trace, *, decimals: int = DEFAULT_DECIMALS, show: str = "auto",
                     title: str | None = None, diagram: bool = True) -> list[Block]:
-    """The question sheet: the problem, then an answer box for every quantity."""
+    """The question sheet: the problem, then an answer box for every quantity of the
+    updates it asks for (:func:`question_updates`)."""
     blocks: list[Block] = [Heading(title or report_title(trace), 1, literal=True)]
     blocks += statement_blocks(trace, diagram=diagram)
-    shown = select_steps(len(trace.steps), show)
+    shown = question_updates(len(trace.steps), show)
     blocks.append(Heading("Tasks", 2))
-    what = "the update" if len(shown) == 1 else f"updates {', '.join(map(str, shown))}"
+    what = "the update" if len(trace.steps) == 1 else (
+        f"update {shown[0]}" if len(shown) == 1 else f"updates {', '.join(map(str, shown))}")
     blocks.append(Text(f"Carry out {what} by hand: the feed-forward, the back-propagated "
                        f"gradients and the new weights. Round to {decimals} decimals. Each "
                        "group of boxes is labelled with its key in an answer file "
                        "('bpnn-steps check --template' writes one), so the answers copy "
                        "into it as they are.", literal=True))
+    rest = _rest_of_the_run(len(trace.steps), shown)
+    if rest is not None:
+        blocks.append(rest)
     for index in shown:
         blocks += _question_step(trace, trace.steps[index - 1], decimals)
     return blocks
@@ -256,7 +283,9 @@ def sheet_blocks(trace: Trace, sheet: str = "solution", *, decimals: int = DEFAU
     if sheet == "solution":
         return solution_blocks(trace, show=show)
     if sheet == "both":
-        key = solution_blocks(trace, show=show, statement=False)
+        # The key works the updates the questions ask for, and summarises the rest.
+        asked = ",".join(map(str, question_updates(len(trace.steps), show))) or "none"
+        key = solution_blocks(trace, show=asked, statement=False)
         key[0] = Heading(f"Answer key: {report_title(trace)}", 1, literal=True)
         return question_blocks(trace, decimals=decimals, show=show) + [PageBreak()] + key
     raise ValueError(f"unknown sheet {sheet!r}; expected {', '.join(SHEETS)}")
