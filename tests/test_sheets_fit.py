@@ -200,3 +200,28 @@ def test_a_short_run_question_sheet_asks_for_every_update():
 
     for count in range(1, 5):
         assert question_updates(count) == list(range(1, count + 1))
+
+
+def test_answer_box_rows_fit_at_every_number_of_decimals(tmp_path):
+    """boxes_per_row's rule, checked by pdflatex: rows of boxes after the longest keys
+    (delta[3](t) of a 4-layer net, z and h of shallower ones) at every --decimals and
+    at samples 9, 100 and 1000 put nothing past the edge."""
+    from bpnn_steps.model.quantities import Kind, Quantity, entry_symbol
+    from bpnn_steps.present.blocks import Equations, Heading
+    from bpnn_steps.present.sheet import _box_rows, key_label
+
+    needs_tex()
+    blocks = []
+    for t in (9, 100, 1000):
+        for decimals in range(16):
+            blocks.append(Heading(f"sample {t}, {decimals} decimals", 3))
+            rows = []
+            for depth, n in ((4, 3), (3, 2), (2, 1)):
+                for kind in (Kind.Z, Kind.A, Kind.DELTA):
+                    q = Quantity(1, kind, n, t)
+                    items = [(entry_symbol(q, (j,), depth), q, (j,)) for j in range(8)]
+                    rows += _box_rows(items, decimals, key_label(q, depth))
+            blocks.append(Equations(tuple(rows)))
+    code, error, _, overfull = compile_sheet(blocks_document(blocks, "rows"), tmp_path, "rows")
+    assert code == 0, error
+    assert overfull == []

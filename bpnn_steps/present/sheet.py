@@ -110,8 +110,20 @@ def statement_blocks(trace: Trace, *, diagram: bool = True) -> list[Block]:
     return blocks
 
 
-# Three boxes and their symbols fit a line after the longest key (delta[n](t):).
-BOXES_PER_ROW = 3
+# Boxes to a row after a quantity's key: as many as fit a line, checked with
+# pdflatex for keys and symbols up to layer 3 of 4 and sample 1000 (a box widens
+# with the decimals asked for, a symbol with its sample's digits).
+BOXES_PER_ROW = 4
+
+
+def boxes_per_row(decimals: int, largest_sample: int) -> int:
+    """The rule: four boxes of up to 3 decimals (1 once samples reach 100), three of
+    up to 7, else two."""
+    if decimals <= (1 if largest_sample >= 100 else 3):
+        return BOXES_PER_ROW
+    return 3 if decimals <= 7 else 2
+
+
 Answer = tuple[Token, Quantity, tuple[int, ...]]     # an entry's symbol and where it belongs
 
 
@@ -120,8 +132,9 @@ def _box_rows(items: list[Answer], decimals: int, label: Token | None = None
     """Rows of 'symbol = box', a few to a row; ``label`` (a quantity's key) leads the
     first row."""
     rows: list[tuple[Expr, ...]] = []
-    for start in range(0, len(items), BOXES_PER_ROW):
-        chunk = items[start:start + BOXES_PER_ROW]
+    per_row = boxes_per_row(decimals, max((q.sample or 0 for _, q, _ in items), default=0))
+    for start in range(0, len(items), per_row):
+        chunk = items[start:start + per_row]
         first, q, index = chunk[0]
         rest: list[Token] = [Box(q, index, decimals)]
         for sym, q_k, index_k in chunk[1:]:
