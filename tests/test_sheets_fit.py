@@ -172,3 +172,56 @@ def test_the_note_quotes_a_command_as_typed():
     assert note and "'bpnn-steps train'" in note
     tex = render(sheet_doc(solve(cut), "question", note=note), "latex")
     assert r"{\ttfamily\char13}bpnn-{}steps train{\ttfamily\char13}" in tex
+
+
+@pytest.mark.parametrize("name, pages", [("sine_181_sgd", 6), ("line_1101_gd", 25)])
+def test_a_training_question_sheet_asks_for_the_first_update_and_says_so(fitted, name, pages):
+    """A run longer than solve shows in full: the question sheet asks for update 1
+    (by hand each update starts from the one before), says that the rest are not
+    asked, and stays a sheet, not a book (line_1101_gd's one update is a batch of 21
+    samples through ten hidden units: most of its pages are that update's boxes)."""
+    from bpnn_steps.present.sheet import question_updates
+
+    trace = solve(sheet_problem(load_problem(name))[0])
+    assert len(trace.steps) > 4
+    assert question_updates(len(trace.steps)) == [1]
+    assert question_updates(len(trace.steps), "1-3") == [1, 2, 3]     # as asked
+    (code, error, texts, _), _ = fitted[f"{name}-question"]
+    assert code == 0, error
+    text = " ".join(" ".join(texts).split())
+    assert f"The run has {len(trace.steps)} updates; this sheet asks for update 1 in full" \
+        in text
+    assert "Update 1 of" in text and "Update 2 of" not in text
+    assert len(texts) <= pages
+
+
+def test_a_short_run_question_sheet_asks_for_every_update():
+    from bpnn_steps.present.sheet import question_updates
+
+    for count in range(1, 5):
+        assert question_updates(count) == list(range(1, count + 1))
+
+
+def test_answer_box_rows_fit_at_every_number_of_decimals(tmp_path):
+    """boxes_per_row's rule, checked by pdflatex: rows of boxes after the longest keys
+    (delta[3](t) of a 4-layer net, z and h of shallower ones) at every --decimals and
+    at samples 9, 100 and 1000 put nothing past the edge."""
+    from bpnn_steps.model.quantities import Kind, Quantity, entry_symbol
+    from bpnn_steps.present.blocks import Equations, Heading
+    from bpnn_steps.present.sheet import _box_rows, key_label
+
+    needs_tex()
+    blocks = []
+    for t in (9, 100, 1000):
+        for decimals in range(16):
+            blocks.append(Heading(f"sample {t}, {decimals} decimals", 3))
+            rows = []
+            for depth, n in ((4, 3), (3, 2), (2, 1)):
+                for kind in (Kind.Z, Kind.A, Kind.DELTA):
+                    q = Quantity(1, kind, n, t)
+                    items = [(entry_symbol(q, (j,), depth), q, (j,)) for j in range(8)]
+                    rows += _box_rows(items, decimals, key_label(q, depth))
+            blocks.append(Equations(tuple(rows)))
+    code, error, _, overfull = compile_sheet(blocks_document(blocks, "rows"), tmp_path, "rows")
+    assert code == 0, error
+    assert overfull == []

@@ -76,9 +76,16 @@ def template_quantities(problem: Problem, samples: Sequence[int], update: int
     """The quantities a student gives for one update, in the lecture's order: those
     an answer file may give, less z of a linear output (it is yhat itself).  The
     template, the course outputs and their answer keys ask for exactly these."""
-    depth = len(problem.layers) - 1
-    linear = ACTIVATIONS[problem.activations[-1]].identity
-    return [q for q in answer_quantities(problem.layers, samples, update)
+    return asked_quantities(problem.layers, problem.activations, samples, update)
+
+
+def asked_quantities(layers: Sequence[int], activations: Sequence[str], samples: Sequence[int],
+                     update: int) -> list[Quantity]:
+    """:func:`template_quantities` of a network (the question sheet's answer boxes are
+    exactly these, so a sheet copies into an answer file key for key)."""
+    depth = len(layers) - 1
+    linear = ACTIVATIONS[activations[-1]].identity
+    return [q for q in answer_quantities(layers, samples, update)
             if not (linear and q.kind is Kind.Z and q.layer == depth)]
 
 

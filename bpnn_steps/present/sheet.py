@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..maths.activations import ACTIVATIONS
+from ..files.answer_template import asked_quantities
 from ..maths.losses import LOSSES
-from ..model.notation import (EQUALS, GAP, Box, BoxMatrix, Expr, Given, Sym, Token,
-                              layer_label, sub)
+from ..model.notation import (EQUALS, GAP, Box, BoxMatrix, Expr, Given, Sym, Token, Words,
+                              layer_label, sub, sup)
 from ..model.problem import Problem
-from ..model.quantities import Kind, Quantity, entry_symbol, shape_of, symbol
+from ..model.quantities import Kind, Quantity, entry_symbol, key_of, shape_of, symbol
 from ..model.trace import Step, Trace
 from ..numfmt import DEFAULT_DECIMALS, GIVEN_DECIMALS, fmt
 from .blocks import (Block, Diagram, Display, Document, Equations, Heading, PageBreak, Table,
@@ -110,86 +110,147 @@ def statement_blocks(trace: Trace, *, diagram: bool = True) -> list[Block]:
     return blocks
 
 
+# Boxes to a row after a quantity's key: as many as fit a line, checked with
+# pdflatex for keys and symbols up to layer 3 of 4 and sample 1000 (a box widens
+# with the decimals asked for, a symbol with its sample's digits).
 BOXES_PER_ROW = 4
+
+
+def boxes_per_row(decimals: int, largest_sample: int) -> int:
+    """The rule: four boxes of up to 3 decimals (1 once samples reach 100), three of
+    up to 7, else two."""
+    if decimals <= (1 if largest_sample >= 100 else 3):
+        return BOXES_PER_ROW
+    return 3 if decimals <= 7 else 2
+
+
 Answer = tuple[Token, Quantity, tuple[int, ...]]     # an entry's symbol and where it belongs
 
 
-def _box_rows(items: list[Answer], decimals: int) -> list[tuple[Expr, ...]]:
-    """Rows of 'symbol = box', a few to a row."""
+def _box_rows(items: list[Answer], decimals: int, label: Token | None = None
+              ) -> list[tuple[Expr, ...]]:
+    """Rows of 'symbol = box', a few to a row; ``label`` (a quantity's key) leads the
+    first row."""
     rows: list[tuple[Expr, ...]] = []
-    for start in range(0, len(items), BOXES_PER_ROW):
-        chunk = items[start:start + BOXES_PER_ROW]
+    per_row = boxes_per_row(decimals, max((q.sample or 0 for _, q, _ in items), default=0))
+    for start in range(0, len(items), per_row):
+        chunk = items[start:start + per_row]
         first, q, index = chunk[0]
         rest: list[Token] = [Box(q, index, decimals)]
         for sym, q_k, index_k in chunk[1:]:
             rest += [GAP, sym, EQUALS, Box(q_k, index_k, decimals)]
-        rows.append(((first,), tuple(rest)))
+        lead: Expr = (label, GAP, first) if label is not None and not start else (first,)
+        rows.append((lead, tuple(rest)))
     return rows
 
 
+def key_label(q: Quantity, depth: int) -> Words:
+    """The label of a quantity's answer boxes: its key in an answer file."""
+    return Words(f"{key_of(q, depth)}:")
+
+
+def _section(q: Quantity, depth: int) -> tuple[str, str | None]:
+    """The heading and the line introducing a quantity's group of boxes."""
+    if q.kind in (Kind.Z, Kind.A, Kind.LOSS):
+        return "1) Feed-forward", f"Sample {q.sample}:"
+    if q.kind is Kind.COST:
+        return "1) Feed-forward", "The cost of the update:"
+    if q.kind in (Kind.DELTA, Kind.GRAD):
+        n = q.n
+        return ("2) Backward propagation",
+                f"Layer {n} ({layer_label(n, depth)}, W{sup(f'({n})')}): δ of each sample, "
+                "then the gradient of its loss with respect to the weights:")
+    return "3) Gradient-descent update", None
+
+
 def _question_step(trace: Trace, step: Step, decimals: int) -> list[Block]:
+    """An update's answer boxes: one group per quantity of the check template, in its
+    order, each labelled with its key."""
     s = trace.settings
     depth = len(s.layers) - 1
     u = step.index
     samples = ", ".join(str(t) for t in step.samples)
-
-    def entry(q: Quantity, index: tuple[int, ...] = ()) -> Answer:
-        return entry_symbol(q, index, depth), q, index
-
-    def matrix(q: Quantity) -> Display:
-        rows, cols = shape_of(q.kind, q.layer, s.layers)
-        return Display((*symbol(q, depth), EQUALS, BoxMatrix(q, rows, cols, decimals)))
-
     blocks: list[Block] = [
         Heading(f"Update {step.index} of {len(trace.steps)}: epoch {step.epoch}, "
                 f"sample{'s' if len(step.samples) > 1 else ''} {samples}", 2)]
     if step.index > 1:
         blocks.append(Text("Start from the weights after the previous update."))
-    blocks.append(Heading("1) Feed-forward", 3))
-    for n in range(1, depth + 1):
-        act = s.activations[n - 1]
-        rows: list[tuple[Expr, ...]] = []
-        for j in range(s.layers[n]):
-            per_sample: list[list[Answer]] = []
-            for t in step.samples:
-                items: list[Answer] = []
-                if not ACTIVATIONS[act].identity:
-                    items.append(entry(Quantity(u, Kind.Z, n, t), (j,)))
-                items.append(entry(Quantity(u, Kind.A, n, t), (j,)))
-                per_sample.append(items)
-            # A unit's boxes share a row when every sample's fit in it; else each
-            # sample gets its own row(s), so a column never mixes samples.
-            if sum(map(len, per_sample)) <= BOXES_PER_ROW:
-                rows += _box_rows([a for items in per_sample for a in items], decimals)
-            else:
-                for items in per_sample:
-                    rows += _box_rows(items, decimals)
-        blocks.append(Text(f"Layer {n} ({layer_label(n, depth)}, {act}):"))
-        blocks.append(Equations(tuple(rows)))
-    losses = [entry(Quantity(u, Kind.LOSS, None, t)) for t in step.samples]
-    rows = _box_rows(losses + [entry(Quantity(u, Kind.COST))], decimals)
-    blocks.append(Text("Loss of each sample and the cost:"))
-    blocks.append(Equations(tuple(rows)))
-    blocks.append(Heading("2) Backward propagation", 3))
-    blocks.append(Text("The gradient of each sample's loss with respect to every weight "
-                       "matrix:"))
-    for n in range(depth, 0, -1):
-        blocks += [matrix(Quantity(u, Kind.GRAD, n, t)) for t in step.samples]
-    blocks.append(Heading("3) Gradient-descent update", 3))
-    blocks += [matrix(Quantity(u, Kind.NEW, n)) for n in range(depth, 0, -1)]
+    heading: str | None = None
+    intro: str | None = None
+    rows: list[tuple[Expr, ...]] = []
+
+    def flush() -> None:
+        if rows:
+            blocks.append(Equations(tuple(rows)))
+            rows.clear()
+
+    for q in asked_quantities(s.layers, s.activations, step.samples, u):
+        section = _section(q, depth)
+        if section[0] != heading:
+            flush()
+            heading = section[0]
+            blocks.append(Heading(heading, 3))
+            intro = None
+        if section[1] != intro:
+            flush()
+            intro = section[1]
+            if intro:
+                blocks.append(Text(intro))
+        shape = shape_of(q.kind, q.layer, s.layers)
+        if len(shape) == 2:
+            # A row of its own: an equation's row is set smaller by the width of its
+            # left side (label and symbol), a display's only by a symbol's.
+            flush()
+            blocks.append(Equations((((key_label(q, depth), GAP, *symbol(q, depth)),
+                                      (BoxMatrix(q, shape[0], shape[1], decimals),)),)))
+            continue
+        indices: list[tuple[int, ...]] = [(j,) for j in range(shape[0])] if shape else [()]
+        rows += _box_rows([(entry_symbol(q, index, depth), q, index) for index in indices],
+                          decimals, key_label(q, depth))
+    flush()
     return blocks
+
+
+def question_updates(count: int, show: str = "auto") -> list[int]:
+    """The updates a question sheet asks for (1-based).  ``auto``: every update when
+    ``solve`` would show them all (a short run), else the first only: by hand each
+    update starts from the weights the one before leaves, so a sheet asks for the run's
+    start and says what follows.  Any other ``show`` is taken as given."""
+    if show.strip().lower() == "auto" and select_steps(count, "auto") != \
+            list(range(1, count + 1)):
+        return [1]
+    return select_steps(count, show)
+
+
+def _rest_of_the_run(count: int, shown: list[int]) -> Text | None:
+    """The sentence saying what a question sheet does not ask for."""
+    if not shown or len(shown) == count:
+        return None
+    asked = (f"update {shown[0]}" if len(shown) == 1
+             else f"updates {', '.join(map(str, shown))}")
+    return Text(f"The run has {count} updates; this sheet asks for {asked} in full. The "
+                "other updates repeat the same steps, each from the weights the update "
+                "before it leaves; the worked solution summarises them by their costs.")
 
 
 def question_blocks(trace: Trace, *, decimals: int = DEFAULT_DECIMALS, show: str = "auto",
                     title: str | None = None, diagram: bool = True) -> list[Block]:
-    """The question sheet: the problem, then an answer box for every quantity."""
+    """The question sheet: the problem, then an answer box for every quantity of the
+    updates it asks for (:func:`question_updates`)."""
     blocks: list[Block] = [Heading(title or report_title(trace), 1, literal=True)]
     blocks += statement_blocks(trace, diagram=diagram)
-    shown = select_steps(len(trace.steps), show)
+    shown = question_updates(len(trace.steps), show)
     blocks.append(Heading("Tasks", 2))
-    what = "the update" if len(shown) == 1 else f"updates {', '.join(map(str, shown))}"
+    what = "the update" if len(trace.steps) == 1 else (
+        f"update {shown[0]}" if len(shown) == 1 else f"updates {', '.join(map(str, shown))}")
     blocks.append(Text(f"Carry out {what} by hand: the feed-forward, the back-propagated "
-                       f"gradients and the new weights. Round to {decimals} decimals."))
+                       f"gradients and the new weights. Round to {decimals} decimals. Each "
+                       "group of boxes is labelled with its key in an answer file "
+                       "('bpnn-steps check --template' writes one), so the answers copy "
+                       "into it as they are.", literal=True))
+    rest = _rest_of_the_run(len(trace.steps), shown)
+    if rest is not None:
+        blocks.append(rest)
     for index in shown:
         blocks += _question_step(trace, trace.steps[index - 1], decimals)
     return blocks
@@ -236,7 +297,9 @@ def sheet_blocks(trace: Trace, sheet: str = "solution", *, decimals: int = DEFAU
     if sheet == "solution":
         return solution_blocks(trace, show=show)
     if sheet == "both":
-        key = solution_blocks(trace, show=show, statement=False)
+        # The key works the updates the questions ask for, and summarises the rest.
+        asked = ",".join(map(str, question_updates(len(trace.steps), show))) or "none"
+        key = solution_blocks(trace, show=asked, statement=False)
         key[0] = Heading(f"Answer key: {report_title(trace)}", 1, literal=True)
         return question_blocks(trace, decimals=decimals, show=show) + [PageBreak()] + key
     raise ValueError(f"unknown sheet {sheet!r}; expected {', '.join(SHEETS)}")

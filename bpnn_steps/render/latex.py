@@ -17,8 +17,8 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-from ..model.notation import (EQUALS, BoxMatrix, Exact, ExactMatrix, Formula, Given, Mat, Op,
-                              OpKind, Token)
+from ..model.notation import (EQUALS, BoxMatrix, Exact, ExactMatrix, Formula, FormulaMatrix,
+                              Given, Mat, Op, OpKind, Token)
 from ..numfmt import DEFAULT_DECIMALS, GIVEN_DECIMALS, fmt, fmt_many
 from ..present.blocks import (Block, Diagram, Display, Document, Equations, Heading, PageBreak,
                               Table, Text)
@@ -207,6 +207,7 @@ class Maths:
 # entry in each column, not of their Unicode spelling (all rows on one line).
 _MEASURED_BY_COLUMN = frozenset({Mat, Given, BoxMatrix})
 _COLUMN_GAP = 1.6
+_FORMULA_SPREAD = 1.25
 # An answer box is its phantom number plus the box's padding and rules.
 _BOX_PADDING = 1.2
 
@@ -232,6 +233,15 @@ def _token_width(tok: Token, decimals: int, previous: Token | None) -> float:
     if isinstance(tok, BoxMatrix):
         box = len("-0.") + tok.decimals + _BOX_PADDING
         return 2.0 + tok.cols * (box + _COLUMN_GAP)
+    if isinstance(tok, FormulaMatrix):      # a derivation's column of chain-rule terms
+        # its subscripts, (t) and [n], print wider than the half a character the
+        # Unicode estimate gives them: measured against pdflatex, a quarter more.
+        cells = [[_FORMULA_SPREAD * _text_width(unicode(Formula(cell), decimals, None))
+                  for cell in row] for row in tok.rows]
+        if not cells or not cells[0]:
+            return 2.0
+        return 2.0 + sum(max(row[j] for row in cells) + _COLUMN_GAP
+                         for j in range(len(cells[0])))
     return _text_width(unicode(tok, decimals, previous))
 
 
@@ -298,6 +308,10 @@ def _side_lines(side: Sequence[Token], limit: float, maths: Maths) -> list[str]:
         return [maths.tex(side)]
     terms = _terms(side)
     if len(terms) == 1 or width * SLIGHT_SCALE <= limit:
+        # A derivation's matrix of formulas is set as wide as its columns, not as its
+        # Unicode (every row on one line): scaled by that, a column stays legible.
+        if any(isinstance(tok, FormulaMatrix) for tok in side):
+            width = expr_width(side, maths.decimals)
         return [_scaled(maths.tex(side), width, limit)]
     lines: list[list[Token]] = []
     current: list[Token] = []
