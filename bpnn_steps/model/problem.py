@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .conventions import LECTURE, Conventions
+
 if TYPE_CHECKING:
     from ..errors import ProblemError
 
@@ -61,6 +63,8 @@ class Problem:
     lines: Mapping[str, int] = field(default_factory=dict)
     # The variant id, when the file is a variant written by `bpnn-steps variants`.
     variant: str = ""
+    # The conventions the calculation follows (CONTRACT section 5).
+    conventions: Conventions = LECTURE
 
     def __post_init__(self) -> None:
         for name in ("x", "y", "x_test", "y_test"):
