@@ -294,16 +294,28 @@ CE = Loss(
 LOSSES: Registry[Loss] = Registry("loss", (MSE, BCE, CE), lambda loss: loss.name)
 
 
-def loss_scale(loss: Loss, conventions: Conventions, outputs: int) -> float:
+def loss_factor(loss: Loss, conventions: Conventions, outputs: int) -> tuple[int, int]:
     """J_(t) under ``conventions`` over the lecture's J_(t), and so also its dJ/dz at
-    the output: 2 without the ½ of the squared error, 1/K for the mean over the K
-    outputs (CONTRACT section 5)."""
-    scale = 1.0
-    if loss.half and not conventions.mse_half:
-        scale *= 2.0
+    the output, as (numerator, denominator): 2 without the ½ of the squared error,
+    1/K for the mean over the K outputs (CONTRACT section 5)."""
+    numerator = 2 if loss.half and not conventions.mse_half else 1
+    per_output = loss.per_output and conventions.output_reduction is Combine.MEAN
+    return numerator, outputs if per_output else 1
+
+
+def loss_scale(loss: Loss, conventions: Conventions, outputs: int) -> float:
+    """:func:`loss_factor` as a number."""
+    numerator, denominator = loss_factor(loss, conventions, outputs)
+    return numerator / denominator
+
+
+def loss_formula(loss: Loss, conventions: Conventions) -> str:
+    """J_(t) as the conventions define it, in Unicode: the record's formula without
+    its ½ (``mse_half`` false), over the K outputs' mean (``output_reduction``)."""
+    formula = loss.formula if conventions.mse_half else loss.formula.replace("½", "")
     if loss.per_output and conventions.output_reduction is Combine.MEAN:
-        scale /= outputs
-    return scale
+        return f"(1/K) {formula}"
+    return formula
 
 
 def sample_latex(loss: Loss, outputs: int) -> str:
