@@ -43,6 +43,7 @@ def derive(
     document = read_problem_document(problem, access=read_access(allow_read))
     prob = document.problem
     derive_workload(prob, verify=verify)
+    prob.require_lecture_conventions("derive")
     if verify:
         from ..maths.symbolic import check_with_sympy
 

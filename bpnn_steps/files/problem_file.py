@@ -21,6 +21,8 @@ import numpy as np
 from ..maths.activations import ACTIVATIONS, hidden_names
 from ..errors import ProblemError, ProblemNote
 from ..maths.losses import LOSSES
+from ..model.conventions import (KEY_CHOICES, PRESET_L2_BIAS, Combine, Conventions,
+                                 UpdateOrder, preset_conventions)
 from ..model.problem import METHODS, Problem, Training
 from .bundled import resolve_path, shown_name
 from .problem_data import data_section, generator_section
@@ -41,7 +43,7 @@ MAX_EPOCHS = 1_000_000_000
 MAX_BATCH_SIZE = 1_000_000_000
 
 TOP_KEYS = ("title", "description", "network", "loss", "data", "weights", "training",
-            "variant", "variants")
+            "conventions", "variant", "variants")
 NETWORK_KEYS = ("layers", "activations")
 TRAINING_KEYS = ("learning_rate", "method", "batch_size", "epochs", "l2", "l2_bias",
                  "shuffle", "seed")
@@ -295,6 +297,34 @@ def _training(doc: Doc, root: YamlMapping) -> Training:
     return Training(**values)
 
 
+def _conventions(doc: Doc, root: YamlMapping) -> Conventions:
+    """The ``conventions:`` block (CONTRACT section 5): a preset, and keys that win
+    over it."""
+    if root.get("conventions") is None:
+        return preset_conventions("lecture")
+    node = as_mapping(doc, root["conventions"], "conventions", value_line(root, "conventions"))
+    check_keys(doc, node, tuple(KEY_CHOICES), "conventions")
+
+    def at(key: str) -> tuple[Any, str, int | None]:
+        return node[key], f"conventions.{key}", value_line(node, key)
+
+    def choice(key: str) -> str:
+        return as_choice(doc, *at(key), KEY_CHOICES[key])
+
+    written: dict[str, Any] = {}
+    if "cost" in node:
+        written["cost"] = Combine(choice("cost"))
+    if "output_reduction" in node:
+        written["output_reduction"] = Combine(choice("output_reduction"))
+    if "update_order" in node:
+        written["update_order"] = UpdateOrder(choice("update_order"))
+    for key in ("mse_half", "update_biases"):
+        if key in node:
+            written[key] = as_boolean(doc, *at(key))
+    preset = choice("preset") if "preset" in node else "lecture"
+    return preset_conventions(preset, **written)
+
+
 # --------------------------------------------------------------------------- entry points
 
 
@@ -356,6 +386,12 @@ def problem_from_tree(root: Any, name: str, *, home: Path | None = None,
                         f"(network.activations[{len(activations) - 1}]), got {activations[-1]}",
                         value_line(root, "loss"))
     training = _training(doc, root)
+    conventions = _conventions(doc, root)
+    preset_l2_bias = PRESET_L2_BIAS.get(conventions.preset)
+    written = root.get("training")
+    if preset_l2_bias is not None and not (isinstance(written, Mapping)
+                                           and "l2_bias" in written):
+        training = replace(training, l2_bias=preset_l2_bias)
     if training.method != "minibatch" and training.batch_size is not None:
         # CONTRACT section 2 writes batch_size beside method: batch: accepted, with a note.
         node = root["training"]
@@ -369,7 +405,7 @@ def problem_from_tree(root: Any, name: str, *, home: Path | None = None,
                    weights=weights, training=training, title=title,
                    description=description.strip(), source=name,
                    weights_origin=origin, x_test=x_test, y_test=y_test,
-                   lines=_key_lines(root), variant=variant)
+                   lines=_key_lines(root), variant=variant, conventions=conventions)
 
 
 def _key_lines(root: YamlMapping) -> dict[str, int]:

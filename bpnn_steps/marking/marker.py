@@ -283,6 +283,7 @@ class SolvedProblems:
             prob = checkable(parse_problem(text, display, home=path.resolve().parent,
                                            access=access))
             check_workload(prob)
+            prob.require_lecture_conventions("check")
             self._solved[key] = (prob, solve(prob))
         return self._solved[key]
 
@@ -303,6 +304,7 @@ class SolvedProblems:
         if key not in self._solved:
             prob = checkable(regenerate(path.resolve(), ident))
             check_workload(prob)
+            prob.require_lecture_conventions("check")
             self._solved[key] = (prob, solve(prob))
         return self._solved[key]
 

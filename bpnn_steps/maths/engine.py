@@ -15,7 +15,8 @@ import numpy as np
 
 from .activations import ACTIVATIONS, Unitwise, zero_snapped
 from ..errors import ProblemError
-from .losses import LOSSES, Cancels
+from .losses import LOSSES, Cancels, loss_scale
+from ..model.conventions import Combine, Conventions, UpdateOrder
 from ..numfmt import round_half_up
 from ..model.problem import Problem, Training
 from ..model.trace import SampleBackward, SampleForward, Settings, Step, Trace
@@ -66,9 +67,18 @@ def feed_forward(weights: Sequence[Array], x: Array, activations: Sequence[str],
     return zs, acts
 
 
-def sample_losses(z_out: Array, y_hat: Array, y: Array, loss: str) -> Array:
-    """J_(t) for each sample of the batch."""
-    return LOSSES[loss].value(z_out, y_hat, y)
+def sample_losses(z_out: Array, y_hat: Array, y: Array, loss: str, scale: float = 1.0
+                  ) -> Array:
+    """J_(t) for each sample of the batch (``scale``: the conventions' factor on the
+    lecture's J, :func:`~.losses.loss_scale`)."""
+    losses: Array = LOSSES[loss].value(z_out, y_hat, y)
+    return losses if scale == 1.0 else losses * scale
+
+
+def combined(values: Array, how: Combine) -> Array:
+    """The mean (the lecture's 1/|B| sum) or the sum over the samples, axis 0."""
+    result: Array = np.mean(values, axis=0) if how is Combine.MEAN else np.sum(values, axis=0)
+    return result
 
 
 def l2_penalty(weights: Sequence[Array], beta: float, l2_bias: bool
@@ -88,20 +98,25 @@ def l2_penalty(weights: Sequence[Array], beta: float, l2_bias: bool
 
 def cost(problem: Problem, weights: Sequence[Array], x: Array | None = None,
          y: Array | None = None) -> float:
-    """The cost of a data set (default: the training data): mean J_(t) + L2 term."""
+    """The cost of a data set (default: the training data): mean (or, by the
+    conventions, sum) of J_(t), plus the L2 term."""
     if x is None or y is None:
         train_x, train_y = problem.data()
         x = train_x if x is None else x
         y = train_y if y is None else y
     zs, acts = feed_forward(weights, x, problem.activations)
-    data = float(np.mean(sample_losses(zs[-1], acts[-1], y, problem.loss)))
+    conventions = problem.conventions
+    scale = loss_scale(LOSSES[problem.loss], conventions, problem.layers[-1])
+    data = float(combined(sample_losses(zs[-1], acts[-1], y, problem.loss, scale),
+                          conventions.cost))
     t = problem.training
     return data + l2_penalty(weights, t.l2, t.l2_bias)[0]
 
 
-def output_delta(z_out: Array, y_hat: Array, y: Array, activation: str, loss: str
-                 ) -> tuple[Array | None, Array | None, Array]:
-    """(dJ/dy-hat, f'(z), dJ/dz) at the output layer.
+def output_delta(z_out: Array, y_hat: Array, y: Array, activation: str, loss: str,
+                 scale: float = 1.0) -> tuple[Array | None, Array | None, Array]:
+    """(dJ/dy-hat, f'(z), dJ/dz) at the output layer; ``scale`` is the conventions'
+    factor on J (2 without the ½ of mse, 1/K for a mean over the outputs).
 
     bce with a sigmoid output and ce with a softmax output simplify to
     dJ/dz = y-hat - y (the activation's derivative cancels), so the first two
@@ -111,8 +126,11 @@ def output_delta(z_out: Array, y_hat: Array, y: Array, activation: str, loss: st
     if isinstance(rule, Cancels):
         if rule.activation != activation:
             raise ValueError(f"{loss} needs a {rule.activation} output layer, got {activation}")
-        return None, None, rule.delta(y_hat, y)
+        delta = rule.delta(y_hat, y)
+        return None, None, delta if scale == 1.0 else scale * delta
     error = rule.error(y_hat, y)
+    if scale != 1.0:
+        error = scale * error
     form = ACTIVATIONS[activation].form
     if not isinstance(form, Unitwise):  # softmax under mse: multiply by the Jacobian
         return error, None, form.jacobian_product(y_hat, error)
@@ -137,7 +155,8 @@ def hidden_delta(w_next: Array, delta_next: Array, z: Array, a: Array, activatio
 
 def back_propagate(weights: Sequence[Array], x: Array, y: Array, zs: Sequence[Array],
                    acts: Sequence[Array], activations: Sequence[str], loss: str,
-                   rnd: Rounder = _keep
+                   rnd: Rounder = _keep, *, scale: float = 1.0,
+                   through: Callable[[int, Array], Array] | None = None
                    ) -> tuple[list[Array | None], list[Array | None], list[Array], list[Array]]:
     """Per-sample errors, f'(z), deltas and gradient matrices of every layer.
 
@@ -145,13 +164,16 @@ def back_propagate(weights: Sequence[Array], x: Array, y: Array, zs: Sequence[Ar
     Hidden layer:  delta[n] from delta[n+1] by :func:`hidden_delta`;
                    grad W[n] = [1, a[n-1]]^T delta[n].
     Gradients come back as (B, size_in + 1, size_out) arrays, one matrix per sample.
+    ``scale`` multiplies J (conventions); ``through(n, grads)``, given a layer's
+    index and its gradients, gives the weights the error goes back through (the
+    conventions' update order: default the old weights).
     """
     depth = len(weights)
     errors: list[Array | None] = [None] * depth
     derivatives: list[Array | None] = [None] * depth
     deltas: list[Array] = [np.empty(0)] * depth
     grads: list[Array] = [np.empty(0)] * depth
-    error, derivative, delta = output_delta(zs[-1], acts[-1], y, activations[-1], loss)
+    error, derivative, delta = output_delta(zs[-1], acts[-1], y, activations[-1], loss, scale)
     errors[-1] = None if error is None else rnd(error)
     derivatives[-1] = None if derivative is None else rnd(derivative)
     deltas[-1] = rnd(delta)
@@ -159,7 +181,8 @@ def back_propagate(weights: Sequence[Array], x: Array, y: Array, zs: Sequence[Ar
         grads[n] = rnd(layer_gradient(x if n == 0 else acts[n - 1], deltas[n]))
         if n == 0:
             break
-        error, derivative, _ = hidden_delta(weights[n], deltas[n], zs[n - 1], acts[n - 1],
+        above = weights[n] if through is None else through(n, grads[n])
+        error, derivative, _ = hidden_delta(above, deltas[n], zs[n - 1], acts[n - 1],
                                             activations[n - 1])
         # Rounded factors give the rounded product, as a hand calculation has it.
         rounded_error, rounded_derivative = rnd(error), rnd(derivative)
@@ -168,15 +191,20 @@ def back_propagate(weights: Sequence[Array], x: Array, y: Array, zs: Sequence[Ar
     return errors, derivatives, deltas, grads
 
 
-def mean_gradient(grads: Array) -> Array:
-    """(1/|B|) sum over the batch of the per-sample gradient matrices."""
-    mean: Array = np.mean(grads, axis=0)
-    return mean
+def mean_gradient(grads: Array, how: Combine = Combine.MEAN) -> Array:
+    """(1/|B|) sum over the batch of the per-sample gradient matrices (the sum with
+    the conventions' ``cost: sum``)."""
+    return combined(grads, how)
 
 
-def updated_weights(w: Array, mean_grad: Array, l2_grad: Array, learning_rate: float) -> Array:
-    """W[n] - lambda (mean gradient + beta R[n])."""
-    return w - learning_rate * (mean_grad + l2_grad)
+def updated_weights(w: Array, mean_grad: Array, l2_grad: Array, learning_rate: float,
+                    update_biases: bool = True) -> Array:
+    """W[n] - lambda (mean gradient + beta R[n]); row 0 (the biases) kept as it was
+    when the conventions do not update biases."""
+    after = w - learning_rate * (mean_grad + l2_grad)
+    if not update_biases:
+        after[0] = w[0]
+    return after
 
 
 def update_schedule(samples: int, training: Training, rng: np.random.Generator | None
@@ -198,16 +226,27 @@ def gradient_step(problem: Problem, weights: Sequence[Array], batch: Indices, *,
     x = train_x[batch]
     y = train_y[batch]
     t = problem.training
+    conventions = problem.conventions
+    scale = loss_scale(LOSSES[problem.loss], conventions, problem.layers[-1])
     zs, acts = feed_forward(weights, x, problem.activations, rnd)
-    losses = rnd(sample_losses(zs[-1], acts[-1], y, problem.loss))
-    data_cost = float(rnd(np.asarray(np.mean(losses))))
+    losses = rnd(sample_losses(zs[-1], acts[-1], y, problem.loss, scale))
+    data_cost = float(rnd(np.asarray(combined(losses, conventions.cost))))
     l2_cost, l2_grad = l2_penalty(weights, t.l2, t.l2_bias)
-    errors, derivatives, deltas, grads = back_propagate(
-        weights, x, y, zs, acts, problem.activations, problem.loss, rnd)
-    mean_grad = [rnd(mean_gradient(g)) for g in grads]
     learning_rate = problem.learning_rate()
-    after = [rnd(updated_weights(w, g, r, learning_rate))
-             for w, g, r in zip(weights, mean_grad, l2_grad)]
+
+    def mean_of(grads: Array) -> Array:
+        return rnd(mean_gradient(grads, conventions.cost))
+
+    def new_weights(n: int, grads: Array) -> Array:
+        return rnd(updated_weights(weights[n], mean_of(grads), l2_grad[n], learning_rate,
+                                   conventions.update_biases))
+
+    output_first = conventions.update_order is UpdateOrder.OUTPUT_FIRST
+    errors, derivatives, deltas, grads = back_propagate(
+        weights, x, y, zs, acts, problem.activations, problem.loss, rnd, scale=scale,
+        through=new_weights if output_first else None)
+    mean_grad = [mean_of(g) for g in grads]
+    after = [new_weights(n, g) for n, g in enumerate(grads)]
     if not detail:
         return Step(index=index, epoch=epoch, samples=tuple(int(s) + 1 for s in batch),
                     weights_before=tuple(weights), forward=(), data_cost=data_cost,
@@ -237,7 +276,7 @@ def settings_of(problem: Problem) -> Settings:
                     shuffle=t.shuffle, seed=t.seed, samples=problem.samples,
                     title=problem.title, source=problem.source,
                     description=problem.description,
-                    weights_origin=problem.weights_origin)
+                    weights_origin=problem.weights_origin, conventions=problem.conventions)
 
 
 def check_finite(problem: Problem, step: Step) -> None:

@@ -20,6 +20,7 @@ import numpy as np
 from .activations import kernel_max, lazy_sympy, log_softmax
 from ..model.notation import (BRACKET_OPEN, CLOSE_PAREN_BRACKET, HALF, LN, LN_ONE, LP, MINUS, ONE,
                               PLUS, RP, SQUARED, Token)
+from ..model.conventions import Combine, Conventions
 from .record import Record, Registry
 
 if TYPE_CHECKING:
@@ -70,7 +71,9 @@ class Loss(Record):
     as printed; ``sample_latex`` the derivation's J_(t) with {K} for the number of
     outputs; ``row_term(yhat, y)`` the tokens of output k's term in the worked
     solution's J row (``row_negated``: the row is −( ... )); ``half``: J carries the ½
-    of the squared error (a missing ½ doubles every answer); ``output`` how dJ/dz is
+    of the squared error (a missing ½ doubles every answer; conventions' ``mse_half``);
+    ``per_output``: J sums a term per output, which conventions'
+    ``output_reduction: mean`` turns into their mean; ``output`` how dJ/dz is
     formed; ``kernel_value(z, a, y, K, target)`` statements setting target = J;
     targets: their kind, ``bad_targets(y)`` (one flag per row) with
     ``targets_message``, ``draw_targets(rng, K)`` (random valid targets),
@@ -88,6 +91,7 @@ class Loss(Record):
     row_term: Callable[[Token, Token], tuple[Token, ...]]
     row_negated: bool
     half: bool
+    per_output: bool
     output: ThroughActivation | Cancels
     kernel_value: Callable[[Index, Index, Index, int, str], str]
     targets: Targets
@@ -167,7 +171,7 @@ MSE = Loss(
     "Σₖ ½(ŷₖ − yₖ)²", r"\sum_{k} \tfrac{1}{2}(\hat{y}_{k} - y_{k})^{2}",
     r"\sum_{k=1}^{{K}} \tfrac{1}{2}(\hat{y}_{k,(t)} - y_{k,(t)})^{2}",
     lambda yh, y: (HALF, LP, yh, MINUS, y, RP, SQUARED),
-    False, True,
+    False, True, True,
     ThroughActivation(lambda yhat, y: yhat - y, _exact_difference, _difference,
                       lambda a, y: f"{a} - {y}"),
     _mse_kernel, Targets.REAL, _no_rows, "",
@@ -213,7 +217,7 @@ BCE = Loss(
     r"(1 - y_{k,(t)}) \ln(1 - \hat{y}_{k,(t)}) \right]",
     lambda yh, y: (BRACKET_OPEN, y, LN, yh, PLUS, LP, ONE, MINUS, y, RP, LN_ONE, MINUS, yh,
                    CLOSE_PAREN_BRACKET),
-    True, False,
+    True, False, True,
     Cancels("sigmoid", lambda yhat, y: yhat - y, _exact_difference, _difference,
             lambda a, y, d, size: f"for j in range({size}):\n    {d('j')} = {a('j')} - {y('j')}",
             "σ′ cancels against bce", "σ′ of the sigmoid output"),
@@ -273,7 +277,7 @@ CE = Loss(
     "−Σₖ yₖ ln ŷₖ", r"-\sum_{k} y_{k} \ln \hat{y}_{k}",
     r"-\sum_{k=1}^{{K}} y_{k,(t)} \ln \hat{y}_{k,(t)}",
     lambda yh, y: (y, LN, yh),
-    True, False,
+    True, False, False,
     # d/dz of -sum y ln softmax(z) is yhat * sum(y) - y; sum(y) = 1 for targets
     # that are probabilities, which validation enforces.
     Cancels("softmax", lambda yhat, y: yhat * np.sum(y, axis=1, keepdims=True) - y,
@@ -288,6 +292,30 @@ CE = Loss(
 
 
 LOSSES: Registry[Loss] = Registry("loss", (MSE, BCE, CE), lambda loss: loss.name)
+
+
+def loss_factor(loss: Loss, conventions: Conventions, outputs: int) -> tuple[int, int]:
+    """J_(t) under ``conventions`` over the lecture's J_(t), and so also its dJ/dz at
+    the output, as (numerator, denominator): 2 without the ½ of the squared error,
+    1/K for the mean over the K outputs (CONTRACT section 5)."""
+    numerator = 2 if loss.half and not conventions.mse_half else 1
+    per_output = loss.per_output and conventions.output_reduction is Combine.MEAN
+    return numerator, outputs if per_output else 1
+
+
+def loss_scale(loss: Loss, conventions: Conventions, outputs: int) -> float:
+    """:func:`loss_factor` as a number."""
+    numerator, denominator = loss_factor(loss, conventions, outputs)
+    return numerator / denominator
+
+
+def loss_formula(loss: Loss, conventions: Conventions) -> str:
+    """J_(t) as the conventions define it, in Unicode: the record's formula without
+    its ½ (``mse_half`` false), over the K outputs' mean (``output_reduction``)."""
+    formula = loss.formula if conventions.mse_half else loss.formula.replace("½", "")
+    if loss.per_output and conventions.output_reduction is Combine.MEAN:
+        return f"(1/K) {formula}"
+    return formula
 
 
 def sample_latex(loss: Loss, outputs: int) -> str:

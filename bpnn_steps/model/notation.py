@@ -206,15 +206,20 @@ class Grad(Value):
 
 
 class MeanOver(Value):
-    """(1/B) Σₜ: the mean over the B samples of an update, before a gradient."""
+    """(1/B) Σₜ: the mean over the B samples of an update, before a gradient (``mean``
+    False: their sum, Σₜ, as with the conventions' ``cost: sum``)."""
 
     size: int
+    mean: bool = True
 
 
 class OneOver(Value):
-    """1/B, before the bracketed sum of the losses in the cost."""
+    """1/B, before the bracketed sum of the losses in the cost; with a
+    ``numerator`` n > 1, the factor n/B (n alone when B is 1): the conventions' 2 of a
+    squared error without its ½, or its 1/K over the outputs."""
 
     size: int
+    numerator: int = 1
 
 
 class L2Term(Value):

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .conventions import LECTURE, Conventions
+
 if TYPE_CHECKING:
     from ..errors import ProblemError
 
@@ -61,6 +63,8 @@ class Problem:
     lines: Mapping[str, int] = field(default_factory=dict)
     # The variant id, when the file is a variant written by `bpnn-steps variants`.
     variant: str = ""
+    # The conventions the calculation follows (CONTRACT section 5).
+    conventions: Conventions = LECTURE
 
     def __post_init__(self) -> None:
         for name in ("x", "y", "x_test", "y_test"):
@@ -131,6 +135,16 @@ class Problem:
         if self.training.learning_rate is None:
             raise self._missing("training.learning_rate")
         return self.training.learning_rate
+
+    def require_lecture_conventions(self, what: str) -> None:
+        """Refuse conventions other than the lecture's in ``what``, a part of
+        bpnn-steps that does not follow them yet (solve does)."""
+        if self.conventions.is_lecture:
+            return
+        keys = ", ".join(f"{key}: {str(value).lower()}"
+                         for key, value in self.conventions.differences())
+        raise self.error("conventions", f"sets {keys}; {what} follows only the lecture's "
+                         "conventions so far ('bpnn-steps solve' follows these)")
 
     def _missing(self, key: str) -> "ProblemError":
         from ..errors import ProblemError

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from .conventions import LECTURE, Conventions, conventions_from_dict
+
 Array = np.ndarray
 
 
@@ -129,6 +131,7 @@ class Settings:
     source: str = ""
     description: str = ""
     weights_origin: str = "explicit"
+    conventions: Conventions = LECTURE
 
     def to_dict(self) -> dict[str, Any]:
         """The ``problem`` block of the JSON outputs."""
@@ -166,6 +169,7 @@ class Trace:
             "format": "bpnn-steps trace",
             "version": 1,
             "problem": self.settings.to_dict(),
+            "conventions": self.settings.conventions.to_dict(),
             "steps": [_step_dict(st) for st in self.steps],
             "epoch_costs": list(self.epoch_costs),
             "final": {"weights": _weights_dict(self.final_weights), "cost": self.final_cost},
@@ -186,7 +190,8 @@ class Trace:
             epochs=p["epochs"], l2=p["l2"], l2_bias=p["l2_bias"], shuffle=p["shuffle"],
             seed=p["seed"], samples=p["samples"], title=p.get("title", ""),
             source=p.get("source", ""), weights_origin=p.get("weights_origin", "explicit"),
-            description=p.get("description", ""))
+            description=p.get("description", ""),
+            conventions=conventions_from_dict(d.get("conventions")))
         steps = tuple(_step_from_dict(s, len(settings.layers) - 1) for s in d["steps"])
         return cls(settings=settings, steps=steps,
                    final_weights=_weights_from_dict(d["final"]["weights"]),

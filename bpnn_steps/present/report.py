@@ -8,14 +8,16 @@ nothing here) computes a number: every value is read from the trace.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from ..maths.activations import ACTIVATIONS
-from ..maths.losses import LOSSES
+from ..maths.losses import LOSSES, loss_factor, loss_formula
+from ..model.conventions import Combine, Conventions, UpdateOrder
 from ..model.notation import (BRACE_CLOSE, BRACE_OPEN, BRACKET_CLOSE, BRACKET_OPEN, CLOSE,
-                              CLOSE_PAREN_BRACKET,
+                              CLOSE_PAREN_BRACKET, HALF,
                               EQUALS, HADAMARD, LP, MINUS, NEGATED_OPEN, PLUS, RP, SPACE, T_SUP, TIMES, Apply, DerivativeInValue,
                               Expr, L2Term, Mat, MeanOver, Note, Num, OneOver,
                               SoftmaxJacobianT, SoftmaxRatio, Sym, Token, Words, column,
@@ -274,49 +276,66 @@ def _negated(terms: list[Token]) -> list[Token]:
     return [NEGATED_OPEN, *terms, CLOSE]
 
 
-def _loss_row(step: Step, names: _Names, t_index: int, loss: str) -> tuple[Expr, ...]:
+def _loss_row(step: Step, names: _Names, t_index: int, loss: str, conventions: Conventions
+              ) -> tuple[Expr, ...]:
     f = step.forward[t_index]
     t = f.sample
+    record = LOSSES[loss]
     formula: list[Token] = []
     numbers: list[Token] = []
+
+    def term(yh: Token, y: Token) -> list[Token]:
+        # mse without its ½ (conventions): the record's term less its ½ token.
+        tokens = record.row_term(yh, y)
+        return [tok for tok in tokens if tok != HALF] if not conventions.mse_half \
+            else list(tokens)
+
     for k in range(1, len(f.y) + 1):
         yh, y = names.unit(names.depth, k, t), Sym("y", (k,), t)
         vh, vy = Num(float(f.y_hat[k - 1]), False), Num(float(f.y[k - 1]))
         sep: list[Token] = [PLUS] if k > 1 else []
-        formula += sep + list(LOSSES[loss].row_term(yh, y))
-        numbers += sep + list(LOSSES[loss].row_term(vh, vy))
-    if LOSSES[loss].row_negated:
+        formula += sep + term(yh, y)
+        numbers += sep + term(vh, vy)
+    if record.row_negated:
         formula, numbers = _negated(formula), _negated(numbers)
+    _, outputs = loss_factor(record, conventions, len(f.y))
+    if outputs != 1:            # the mean over the K outputs (conventions)
+        formula = [OneOver(outputs), LP, *formula, RP]
+        numbers = [OneOver(outputs), LP, *numbers, RP]
     return ((Sym("J", (), t),), tuple(formula), tuple(numbers), (_fnum(f.loss),))
 
 
-def _cost_rows(step: Step, beta: float) -> list[tuple[Expr, ...]]:
+def _cost_rows(step: Step, beta: float, how: Combine = Combine.MEAN) -> list[tuple[Expr, ...]]:
     b = len(step.forward)
-    frac = OneOver(b)
-    formula: list[Token] = [frac, LP]
-    numbers: list[Token] = [frac, LP]
+    # The sum of the losses (conventions' cost: sum) has no 1/b and is written J.
+    mean = how is Combine.MEAN
+    opening: list[Token] = [OneOver(b), LP] if mean else []
+    cost = Sym("Jbar") if mean else Sym("J")
+    formula: list[Token] = list(opening)
+    numbers: list[Token] = list(opening)
     for i, f in enumerate(step.forward):
         if i:
             formula.append(PLUS)
             numbers.append(PLUS)
         formula.append(Sym("J", (), f.sample))
         numbers.append(_fnum(f.loss))
-    formula.append(RP)
-    numbers.append(RP)
+    if mean:
+        formula.append(RP)
+        numbers.append(RP)
     rows: list[tuple[Expr, ...]] = []
     if beta > 0:
         rows.append(((L2Term(),), (L2Term(beta),), (_fnum(step.l2_cost),)))
         formula += [PLUS, L2Term()]
         numbers += [PLUS, _fnum(step.l2_cost)]
     if b == 1 and beta == 0:
-        rows.append(((Sym("Jbar"),), (formula[2],), (_fnum(step.cost),)))
+        rows.append(((cost,), (Sym("J", (), step.forward[0].sample),), (_fnum(step.cost),)))
     else:
-        rows.append(((Sym("Jbar"),), tuple(formula), tuple(numbers), (_fnum(step.cost),)))
+        rows.append(((cost,), tuple(formula), tuple(numbers), (_fnum(step.cost),)))
     return rows
 
 
 def _feed_forward(step: Step, names: _Names, activations: Sequence[str], loss: str,
-                  beta: float, full: Sequence[int]) -> list[Block]:
+                  beta: float, full: Sequence[int], conventions: Conventions) -> list[Block]:
     blocks: list[Block] = [Heading("1) Feed-forward", 3)]
     shown = [step.samples.index(t) for t in full]
     for n in range(1, names.depth + 1):
@@ -329,9 +348,10 @@ def _feed_forward(step: Step, names: _Names, activations: Sequence[str], loss: s
                                 substituted)
         blocks += [Text(f"Layer {n} ({names.layer_label(n)}, {activations[n - 1]}):"),
                    Equations(tuple(rows))]
-    blocks.append(Text(f"Loss of each sample, J = {LOSSES[loss].formula}, and the cost:"))
-    rows = [_loss_row(step, names, i, loss) for i in shown]
-    rows += _cost_rows(step, beta)
+    blocks.append(Text(f"Loss of each sample, J = {loss_formula(LOSSES[loss], conventions)}, "
+                       "and the cost:"))
+    rows = [_loss_row(step, names, i, loss, conventions) for i in shown]
+    rows += _cost_rows(step, beta, conventions.cost)
     blocks.append(Equations(tuple(rows)))
     return blocks
 
@@ -340,15 +360,24 @@ def _feed_forward(step: Step, names: _Names, activations: Sequence[str], loss: s
 
 
 def _backward(step: Step, names: _Names, activations: Sequence[str], loss: str,
-              full: Sequence[int]) -> list[Block]:
+              full: Sequence[int], conventions: Conventions) -> list[Block]:
     L = names.depth
     u = step.index
+    numerator, denominator = loss_factor(LOSSES[loss], conventions,
+                                         step.weights_before[-1].shape[1])
+    common = math.gcd(numerator, denominator)          # 2/2 (Ŷ − Y) is Ŷ − Y
+    numerator, denominator = numerator // common, denominator // common
+    output_first = conventions.update_order is UpdateOrder.OUTPUT_FIRST
 
     def value(kind: Kind, n: int, t: int) -> np.ndarray:
         return value_of(step, Quantity(u, kind, n, t))
 
     def sym(kind: Kind, n: int, t: int) -> Expr:
-        return symbol(Quantity(u, kind, n, t), L)
+        symbols = symbol(Quantity(u, kind, n, t), L)
+        if kind is Kind.ERROR and n == L and (numerator, denominator) != (1, 1):
+            # The conventions' factor on J is a factor on its output error too.
+            return (OneOver(denominator, numerator), LP, *symbols, RP)
+        return symbols
 
     blocks: list[Block] = [Heading("2) Backward propagation", 3)]
     out_act = ACTIVATIONS[activations[-1]]
@@ -395,8 +424,12 @@ def _backward(step: Step, names: _Names, activations: Sequence[str], loss: str,
                            f"∇J({Sym('W', (), None, n).unicode()}), "
                            f"{step.weights_before[n - 1].shape[0]} x "
                            f"{step.weights_before[n - 1].shape[1]} per sample "
-                           f"(W̄ is W without its bias row; old weights are used):"))
-        blocks.append(Display((wbar, EQUALS, Mat(step.weights_before[n][1:]))))
+                           + ("(W̄ is W without its bias row; the update order is output "
+                              "first, so the layer above's new weights are used):"
+                              if output_first else
+                              "(W̄ is W without its bias row; old weights are used):")))
+        above = step.weights_after[n] if output_first else step.weights_before[n]
+        blocks.append(Display((wbar, EQUALS, Mat(above[1:]))))
         h_base, h_layer = unit_base(n, L)
         hname = Sym(h_base, (), None, h_layer)
         for t in full:
@@ -433,16 +466,21 @@ def _inputs(step: Step, n: int, t: int) -> np.ndarray:
 # --------------------------------------------------------------------------- update
 
 
-def _update(step: Step, names: _Names, learning_rate: float, beta: float) -> list[Block]:
+def _update(step: Step, names: _Names, learning_rate: float, beta: float,
+            conventions: Conventions) -> list[Block]:
     b = len(step.samples)
     u = step.index
     blocks: list[Block] = [Heading("3) Gradient-descent update", 3)]
+    if not conventions.update_biases:
+        blocks.append(Text("Row 0 (the biases) keeps its values: these conventions do not "
+                           "update biases."))
     lam = Num(learning_rate)
     for n in range(names.depth, 0, -1):
         mean_q, new_q = Quantity(u, Kind.MEAN, n), Quantity(u, Kind.NEW, n)
         mean = Mat(value_of(step, mean_q))
         after = Mat(value_of(step, new_q))
-        mean_label = (MeanOver(b), *symbol(mean_q, names.depth))
+        mean_label = (MeanOver(b, conventions.cost is Combine.MEAN),
+                      *symbol(mean_q, names.depth))
         old = Sym("W", (), None, n, "old")
         new = symbol(new_q, names.depth)
         blocks.append(Display((*mean_label, EQUALS, mean)))
@@ -464,9 +502,17 @@ def _update(step: Step, names: _Names, learning_rate: float, beta: float) -> lis
 
 def conventions(trace: Trace) -> str:
     s = trace.settings
+    c = s.conventions
     loss = LOSSES[s.loss]
-    parts = [f"J₍ₜ₎ = {loss.formula}",
-             "cost J̄ = mean of J₍ₜ₎ over the samples of each update"]
+    parts = [f"J₍ₜ₎ = {loss_formula(loss, c)}",
+             "cost J̄ = mean of J₍ₜ₎ over the samples of each update"
+             if c.cost is Combine.MEAN else
+             "cost J = sum of J₍ₜ₎ over the samples of each update"]
+    if not c.update_biases:
+        parts.append("biases not updated")
+    if c.update_order is UpdateOrder.OUTPUT_FIRST:
+        parts.append("output layer updated first, lower layers back-propagate through its "
+                     "new weights")
     if s.l2 > 0:
         parts.append(f"+ ½β Σw² with β = {s.l2:g} "
                      + ("(biases included)" if s.l2_bias else "(biases excluded)"))
@@ -479,7 +525,17 @@ def conventions(trace: Trace) -> str:
                  + (", shuffled each epoch (seed %d)" % s.seed if s.shuffle else ""))
     parts += [c for c in dict.fromkeys(ACTIVATIONS[a].convention for a in s.activations) if c]
     parts.append("W[n] is (inputs + 1) x outputs, row 0 = biases")
-    return "Conventions: " + "; ".join(parts) + "."
+    return "Conventions" + _preset_words(c) + ": " + "; ".join(parts) + "."
+
+
+def _preset_words(c: Conventions) -> str:
+    """" (pytorch preset: mse_half false, output_reduction mean)": the preset and the
+    keys that differ from the lecture's; nothing for the lecture's own."""
+    differences = c.differences()
+    if c.preset == "lecture" and not differences:
+        return ""
+    keys = ", ".join(f"{key} {str(value).lower()}" for key, value in differences)
+    return f" ({c.preset} preset{': ' + keys if keys else ''})"
 
 
 # Blocks to add after an update shown in full (exact values, say).
@@ -520,9 +576,9 @@ def build_report(trace: Trace, *, show: str = "auto", after_update: AfterUpdate 
         full = select_samples(step.samples, samples)
         if len(full) < len(step.samples):
             blocks.append(Text(_samples_left_out(full, len(step.samples))))
-        blocks += _feed_forward(step, names, s.activations, s.loss, s.l2, full)
-        blocks += _backward(step, names, s.activations, s.loss, full)
-        blocks += _update(step, names, s.learning_rate, s.l2)
+        blocks += _feed_forward(step, names, s.activations, s.loss, s.l2, full, s.conventions)
+        blocks += _backward(step, names, s.activations, s.loss, full, s.conventions)
+        blocks += _update(step, names, s.learning_rate, s.l2, s.conventions)
         if after_update is not None:
             blocks += after_update(step)
     if hidden_epochs:

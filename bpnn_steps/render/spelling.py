@@ -145,9 +145,10 @@ def unicode(tok: Token, decimals: int, previous: Token | None = None) -> str:
         w = Sym("W", (), None, tok.layer)
         return f"∇J{_grad_sample(tok.sample, tok.bound)}({w.unicode()})"
     if isinstance(tok, MeanOver):
-        return f"(1/{tok.size}) Σₜ "
+        return f"(1/{tok.size}) Σₜ " if tok.mean else "Σₜ "
     if isinstance(tok, OneOver):
-        return f"1/{tok.size} "
+        return f"{tok.numerator}" if tok.size == 1 < tok.numerator \
+            else f"{tok.numerator}/{tok.size} "
     if isinstance(tok, L2Term):
         return "½β Σw²" if tok.beta is None else f"½ × {tok.beta:g} × Σw²"
     if isinstance(tok, Apply):
@@ -357,9 +358,10 @@ def latex(tok: Token, decimals: int, previous: Token | None = None) -> str:
         sample = f"_{{({tok.sample})}}" if tok.sample is not None else ""
         return r"\nabla J_{" + w.latex() + sample + "}"
     if isinstance(tok, MeanOver):
-        return rf"\frac{{1}}{{{tok.size}}}\sum_{{t}} "
+        return rf"\frac{{1}}{{{tok.size}}}\sum_{{t}} " if tok.mean else r"\sum_{t} "
     if isinstance(tok, OneOver):
-        return rf"\tfrac{{1}}{{{tok.size}}}"
+        return str(tok.numerator) if tok.size == 1 < tok.numerator \
+            else rf"\tfrac{{{tok.numerator}}}{{{tok.size}}}"
     if isinstance(tok, L2Term):
         if tok.beta is None:
             return r"\tfrac{1}{2}\beta \sum w^{2}"

@@ -1,0 +1,103 @@
+"""Every number Mazur's "A Step by Step Backpropagation Example" publishes, as the
+post prints it (rounded to the digits shown there), from bpnn-steps' trace.
+
+The post rounds to nine significant digits and sometimes drops a trailing zero
+(0.75136507 for 0.7513650696); a computed value passes when it rounds to the
+published digits.  His w1 ... w8 sit in the lecture's matrices as
+W1 = [[b1, b1], [w1, w3], [w2, w4]] and W2 = [[b2, b2], [w5, w7], [w6, w8]].
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pytest
+
+from bpnn_steps.files.problem_file import load_problem
+from bpnn_steps.maths.engine import solve
+from bpnn_steps.model.conventions import UpdateOrder
+from bpnn_steps.model.trace import Trace
+
+MAZUR = Path(__file__).resolve().parent.parent / "examples" / "conventions" / "mazur_222.yaml"
+
+
+def printed(value: float, published: str) -> str:
+    """``value`` rounded as the post rounds ``published`` (to its decimals)."""
+    places = len(published.split(".")[1])
+    return str(Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP))
+
+
+def first_step() -> Trace:
+    return solve(load_problem(MAZUR))
+
+
+# (what the post calls it, where the trace keeps it, the published value)
+FIRST_ROUND = [
+    ("out_h1", lambda s: s.forward[0].a[0][0], "0.593269992"),
+    ("out_h2", lambda s: s.forward[0].a[0][1], "0.596884378"),
+    ("net_h1", lambda s: s.forward[0].z[0][0], "0.3775"),
+    ("net_o1", lambda s: s.forward[0].z[1][0], "1.105905967"),
+    ("out_o1", lambda s: s.forward[0].a[1][0], "0.75136507"),
+    ("out_o2", lambda s: s.forward[0].a[1][1], "0.772928465"),
+    ("E_total", lambda s: s.cost, "0.298371109"),
+    ("dE_total/dout_o1", lambda s: s.backward[0].error[1][0], "0.74136507"),
+    ("dout_o1/dnet_o1", lambda s: s.backward[0].derivative[1][0], "0.186815602"),
+    ("dE_total/dw5", lambda s: s.backward[0].grad[1][1][0], "0.082167041"),
+    ("w5+", lambda s: s.weights_after[1][1][0], "0.35891648"),
+    ("w6+", lambda s: s.weights_after[1][2][0], "0.408666186"),
+    ("w7+", lambda s: s.weights_after[1][1][1], "0.511301270"),
+    ("w8+", lambda s: s.weights_after[1][2][1], "0.561370121"),
+    ("dE_total/dout_h1", lambda s: s.backward[0].error[0][0], "0.036350306"),
+    ("dout_h1/dnet_h1", lambda s: s.backward[0].derivative[0][0], "0.241300709"),
+    ("dE_total/dw1", lambda s: s.backward[0].grad[0][1][0], "0.000438568"),
+    ("w1+", lambda s: s.weights_after[0][1][0], "0.149780716"),
+    ("w2+", lambda s: s.weights_after[0][2][0], "0.19956143"),
+    ("w3+", lambda s: s.weights_after[0][1][1], "0.24975114"),
+    ("w4+", lambda s: s.weights_after[0][2][1], "0.29950229"),
+]
+
+
+@pytest.mark.parametrize("name, where, published", FIRST_ROUND, ids=[r[0] for r in FIRST_ROUND])
+def test_the_first_round_as_published(name: str, where, published: str) -> None:
+    step = first_step().steps[0]
+    assert printed(float(where(step)), published) == published, name
+
+
+def test_the_biases_are_not_updated() -> None:
+    trace = first_step()
+    for before, after in zip(trace.steps[0].weights_before, trace.steps[0].weights_after):
+        assert list(after[0]) == list(before[0])
+
+
+def with_order(order: UpdateOrder, epochs: int = 1) -> Trace:
+    problem = load_problem(MAZUR)
+    problem = replace(problem, conventions=replace(problem.conventions, update_order=order))
+    return solve(problem.with_training(epochs=epochs))
+
+
+# "the error after the first round": the output-first order reproduces it; the
+# simultaneous order (whose new weights the post prints) gives 0.291027774.
+@pytest.mark.parametrize("order, published", [(UpdateOrder.OUTPUT_FIRST, "0.291027924"),
+                                              (UpdateOrder.SIMULTANEOUS, "0.291027774")])
+def test_the_error_after_the_first_round(order: UpdateOrder, published: str) -> None:
+    assert printed(with_order(order).final_cost, published) == published
+
+
+def test_ten_thousand_rounds() -> None:
+    # The outputs after 10,000 rounds are the output-first order's.
+    trace = with_order(UpdateOrder.OUTPUT_FIRST, epochs=10_000)
+    from bpnn_steps.maths.engine import feed_forward
+
+    _, acts = feed_forward(trace.final_weights, load_problem(MAZUR).data()[0],
+                           ("sigmoid", "sigmoid"))
+    assert printed(float(acts[-1][0][0]), "0.015912196") == "0.015912196"
+    assert printed(float(acts[-1][0][1]), "0.984065734") == "0.984065734"
+    # The error the post quotes beside them, 0.0000351085, is neither order's error
+    # after 10,000 rounds (output first 0.0000350848, simultaneous 0.0000351019):
+    # it is the simultaneous order's error in round 10,000, before its update.
+    assert printed(trace.final_cost, "0.0000350848") == "0.0000350848"
+    simultaneous = with_order(UpdateOrder.SIMULTANEOUS, epochs=10_000)
+    assert printed(simultaneous.final_cost, "0.0000351019") == "0.0000351019"
+    assert printed(simultaneous.steps[-1].cost, "0.0000351085") == "0.0000351085"
