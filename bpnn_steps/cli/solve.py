@@ -5,7 +5,7 @@
 
 from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -14,6 +14,9 @@ from .options import (Format, allow_read_option, decimals_option, epochs_option,
                       output_option, problem_argument, read_access, round_as_you_go_option,
                       samples_option, samples_spec, show_option, show_spec, shown_updates)
 from .output import deliver
+
+if TYPE_CHECKING:
+    from ..model.trace import Trace
 
 
 def solve(
@@ -33,6 +36,10 @@ def solve(
                         "the decimals they are written as (0.1 = 1/10) and exact values are "
                         "shown beside the decimals.")] = False,
     allow_read: Annotated[Optional[list[Path]], allow_read_option()] = None,
+    verify: Annotated[bool, typer.Option(
+        "--verify", help="Gradient check: beside each gradient entry, the central "
+                         "difference of the cost; exit 1 when the largest relative "
+                         "difference exceeds 1e-6.")] = False,
 ) -> None:
     """Solve a problem and show every step: feed-forward, back-propagation, update."""
     from ..files.problem_file import load_problem
@@ -49,10 +56,28 @@ def solve(
         prob.require_lecture_conventions("solve --exact")
     trace = run(prob, round_as_you_go=round_as_you_go,
                 detailed=None if fmt is Format.json or exact else _detailed(
-                    show, prob.training.epochs, standalone(fmt)))
+                    show, prob.training.epochs, standalone(fmt)), verify=verify)
     with show_spec(show):
         select_steps(len(trace.steps), show)
     deliver(solution(Solution(prob, trace, decimals, show, exact, samples), fmt), output)
+    if verify:
+        _gradient_check_verdict(trace)
+
+
+def _gradient_check_verdict(trace: "Trace") -> None:
+    """Exit 1, naming the worst entry, when a gradient fails its check."""
+    from ..maths.gradient_check import TOLERANCE
+
+    checks = [(s.gradient_check.worst(), s.index) for s in trace.steps
+              if s.gradient_check is not None]
+    if not checks:
+        return
+    (worst, layer, (i, j)), update = max(checks)
+    if worst > TOLERANCE:
+        typer.echo(f"bpnn-steps: gradient check failed: update {update}, W{layer + 1}[{i},{j}] "
+                   f"differs from the central difference of the cost by {worst:.1e} "
+                   f"(relative; at most {TOLERANCE:g} passes)", err=True)
+        raise typer.Exit(1)
 
 
 def _detailed(show: str, epochs: int, statement: bool) -> Callable[[int], Collection[int]]:

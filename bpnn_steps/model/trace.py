@@ -85,6 +85,32 @@ class SampleBackward:
 
 
 @dataclass(frozen=True, eq=False)
+class GradientCheck:
+    """``solve --verify``: the central differences of one update's cost, one matrix
+    per layer, and which layers they check (under the output-first order a lower
+    layer's gradient is taken through the new weights above it, so it is no
+    derivative of the cost and is not checked)."""
+
+    gradient: tuple[Array, ...]      # what the update descends: mean_grad + l2_grad
+    differences: tuple[Array, ...]   # central differences of the update's cost
+    relative: tuple[Array, ...]      # their relative differences, entry by entry
+    checked: tuple[bool, ...]
+
+    def __post_init__(self) -> None:
+        for name in ("gradient", "differences", "relative"):
+            object.__setattr__(self, name, _ro_tuple(getattr(self, name)))
+
+    def worst(self) -> tuple[float, int, tuple[int, int]]:
+        """(largest relative difference, 0-based layer, entry) over the layers checked."""
+        found = (0.0, len(self.relative) - 1, (0, 0))
+        for n, (rel, checked) in enumerate(zip(self.relative, self.checked)):
+            if checked and rel.size and float(rel.max()) >= found[0]:
+                i, j = np.unravel_index(int(rel.argmax()), rel.shape)
+                found = (float(rel.max()), n, (int(i), int(j)))
+        return found
+
+
+@dataclass(frozen=True, eq=False)
 class Step:
     """One weight update: W <- W - lambda (mean_t grad_(t) + beta R).
 
@@ -104,6 +130,7 @@ class Step:
     mean_grad: tuple[Array, ...]     # (1/|B|) sum_t grad_(t) W[n]
     l2_grad: tuple[Array, ...]       # beta R[n] (zeros without L2)
     weights_after: tuple[Array, ...]
+    gradient_check: GradientCheck | None = None     # solve --verify
 
     def __post_init__(self) -> None:
         for name in ("weights_before", "mean_grad", "l2_grad", "weights_after"):
@@ -248,6 +275,9 @@ def _step_dict(st: Step) -> dict[str, Any]:
         "mean_gradient": _weights_dict(st.mean_grad),
         "l2_gradient": _weights_dict(st.l2_grad),
         "weights_after": _weights_dict(st.weights_after),
+        **({} if st.gradient_check is None else {"central_differences": {
+            f"W{n + 1}": d.tolist() for n, d in enumerate(st.gradient_check.differences)
+            if st.gradient_check.checked[n]}}),
     }
 
 

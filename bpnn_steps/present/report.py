@@ -14,6 +14,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from ..maths.activations import ACTIVATIONS
+from ..maths.gradient_check import FLOOR as CHECK_FLOOR
+from ..maths.gradient_check import STEP as CHECK_STEP
+from ..maths.gradient_check import TOLERANCE as CHECK_TOLERANCE
 from ..maths.losses import LOSSES, loss_factor, loss_formula
 from ..model.conventions import Combine, Conventions, UpdateOrder
 from ..model.notation import (BRACE_CLOSE, BRACE_OPEN, BRACKET_CLOSE, BRACKET_OPEN, CLOSE,
@@ -23,7 +26,7 @@ from ..model.notation import (BRACE_CLOSE, BRACE_OPEN, BRACKET_CLOSE, BRACKET_OP
                               SoftmaxJacobianT, SoftmaxRatio, Sym, Token, Words, column,
                               layer_label, unit_base, vector_base, with_one)
 from ..model.quantities import Kind, Quantity, symbol, value_in, value_of
-from ..model.trace import Step, Trace
+from ..model.trace import GradientCheck, Step, Trace
 from ..model.value import Value
 from ..numfmt import fmt
 from .blocks import Block, Display, Equations, Heading, Table, Text
@@ -497,6 +500,32 @@ def _update(step: Step, names: _Names, learning_rate: float, beta: float,
     return blocks
 
 
+def _gradient_check(step: Step, names: _Names, check: GradientCheck) -> list[Block]:
+    """``solve --verify``: the gradient each layer descends beside the central
+    differences of the cost, and their largest relative difference."""
+    blocks: list[Block] = [
+        Heading("4) Gradient check", 3),
+        Text(f"The gradient of the update's cost from back-propagation (∇, with the L2 "
+             f"term when there is one) beside its central differences (cost(w + h) − "
+             f"cost(w − h)) / 2h with h = {CHECK_STEP:g}, and their relative difference "
+             f"|∇ − d| / max(|∇|, |d|, {CHECK_FLOOR:g} × max(1, cost)); at most "
+             f"{CHECK_TOLERANCE:g} passes.")]
+    for n in range(names.depth, 0, -1):
+        w = Sym("W", (), None, n)
+        if not check.checked[n - 1]:
+            blocks.append(Text(f"W{n}: not checked: under the output-first order this "
+                               "layer's error goes back through the new weights above it, "
+                               "so its gradient is not a derivative of the cost."))
+            continue
+        worst = float(check.relative[n - 1].max())
+        blocks.append(Display((Words("∇"), w, EQUALS, Mat(check.gradient[n - 1]), SPACE,
+                               Words("central differences"), EQUALS,
+                               Mat(check.differences[n - 1]))))
+        verdict = "passes" if worst <= CHECK_TOLERANCE else "FAILS"
+        blocks.append(Text(f"W{n}: largest relative difference {worst:.1e}: {verdict}."))
+    return blocks
+
+
 # --------------------------------------------------------------------------- whole report
 
 
@@ -579,6 +608,8 @@ def build_report(trace: Trace, *, show: str = "auto", after_update: AfterUpdate 
         blocks += _feed_forward(step, names, s.activations, s.loss, s.l2, full, s.conventions)
         blocks += _backward(step, names, s.activations, s.loss, full, s.conventions)
         blocks += _update(step, names, s.learning_rate, s.l2, s.conventions)
+        if step.gradient_check is not None:
+            blocks += _gradient_check(step, names, step.gradient_check)
         if after_update is not None:
             blocks += after_update(step)
     if hidden_epochs:
