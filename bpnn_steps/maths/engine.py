@@ -231,6 +231,7 @@ def gradient_step(problem: Problem, weights: Sequence[Array], batch: Indices, *,
     zs, acts = feed_forward(weights, x, problem.activations, rnd)
     losses = rnd(sample_losses(zs[-1], acts[-1], y, problem.loss, scale))
     data_cost = float(rnd(np.asarray(combined(losses, conventions.cost))))
+    loss_sum = float(rnd(np.asarray(np.sum(losses))))
     l2_cost, l2_grad = l2_penalty(weights, t.l2, t.l2_bias)
     learning_rate = problem.learning_rate()
 
@@ -250,6 +251,7 @@ def gradient_step(problem: Problem, weights: Sequence[Array], batch: Indices, *,
     if not detail:
         return Step(index=index, epoch=epoch, samples=tuple(int(s) + 1 for s in batch),
                     weights_before=tuple(weights), forward=(), data_cost=data_cost,
+                    loss_sum=loss_sum,
                     l2_cost=l2_cost, cost=data_cost + l2_cost, backward=(), mean_grad=(),
                     l2_grad=(), weights_after=tuple(after))
     forward = tuple(
@@ -264,6 +266,7 @@ def gradient_step(problem: Problem, weights: Sequence[Array], batch: Indices, *,
         for i, s in enumerate(batch))
     return Step(index=index, epoch=epoch, samples=tuple(int(s) + 1 for s in batch),
                 weights_before=tuple(weights), forward=forward, data_cost=data_cost,
+                loss_sum=loss_sum,
                 l2_cost=l2_cost, cost=data_cost + l2_cost, backward=backward,
                 mean_grad=tuple(mean_grad), l2_grad=tuple(l2_grad), weights_after=tuple(after))
 

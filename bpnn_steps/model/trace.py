@@ -123,7 +123,7 @@ class Step:
     samples: tuple[int, ...]         # 1-based sample numbers, in the order used
     weights_before: tuple[Array, ...]
     forward: tuple[SampleForward, ...]
-    data_cost: float                 # mean of J_(t) over the samples
+    data_cost: float                 # mean of J_(t) over the samples (sum: conventions)
     l2_cost: float                   # 1/2 beta sum w^2 (0 without L2)
     cost: float                      # data_cost + l2_cost
     backward: tuple[SampleBackward, ...]
@@ -131,6 +131,9 @@ class Step:
     l2_grad: tuple[Array, ...]       # beta R[n] (zeros without L2)
     weights_after: tuple[Array, ...]
     gradient_check: GradientCheck | None = None     # solve --verify
+    # Σ J_(t) over the samples: the cost J(W) as the lecture's classification
+    # section defines it (a sum), beside the mean the update descends.
+    loss_sum: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("weights_before", "mean_grad", "l2_grad", "weights_after"):
@@ -263,6 +266,7 @@ def _step_dict(st: Step) -> dict[str, Any]:
             for f in st.forward
         ],
         "data_cost": st.data_cost,
+        "loss_sum": st.loss_sum,
         "l2_cost": st.l2_cost,
         "cost": st.cost,
         "gradients": [
@@ -294,6 +298,7 @@ def _step_from_dict(d: dict[str, Any], depth: int) -> Step:
     return Step(index=d["index"], epoch=d["epoch"], samples=tuple(d["samples"]),
                 weights_before=_weights_from_dict(d["weights_before"]), forward=forward,
                 data_cost=d["data_cost"], l2_cost=d["l2_cost"], cost=d["cost"],
+                loss_sum=d.get("loss_sum", 0.0),
                 backward=backward, mean_grad=_weights_from_dict(d["mean_gradient"]),
                 l2_grad=_weights_from_dict(d["l2_gradient"]),
                 weights_after=_weights_from_dict(d["weights_after"]))

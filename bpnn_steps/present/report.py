@@ -308,7 +308,8 @@ def _loss_row(step: Step, names: _Names, t_index: int, loss: str, conventions: C
     return ((Sym("J", (), t),), tuple(formula), tuple(numbers), (_fnum(f.loss),))
 
 
-def _cost_rows(step: Step, beta: float, how: Combine = Combine.MEAN) -> list[tuple[Expr, ...]]:
+def _cost_rows(step: Step, beta: float, how: Combine = Combine.MEAN,
+               sum_in_notes: bool = False) -> list[tuple[Expr, ...]]:
     b = len(step.forward)
     # The sum of the losses (conventions' cost: sum) has no 1/b and is written J.
     mean = how is Combine.MEAN
@@ -334,7 +335,23 @@ def _cost_rows(step: Step, beta: float, how: Combine = Combine.MEAN) -> list[tup
         rows.append(((cost,), (Sym("J", (), step.forward[0].sample),), (_fnum(step.cost),)))
     else:
         rows.append(((cost,), tuple(formula), tuple(numbers), (_fnum(step.cost),)))
+    if sum_in_notes and mean and b > 1:
+        # The lecture's classification section defines J(W) as the sum over the
+        # samples, while its update takes the mean gradient: show both.
+        losses = [Sym("J", (), f.sample) for f in step.forward]
+        rows.append(((Sym("J"),), tuple(_plus_between(losses)),
+                     tuple(_plus_between([_fnum(f.loss) for f in step.forward])),
+                     (_fnum(step.loss_sum), Note(f"J(W) as the notes define it for "
+                                                 f"classification: {b} × J̄, the mean the "
+                                                 f"update descends"))))
     return rows
+
+
+def _plus_between(terms: Sequence[Token]) -> list[Token]:
+    out: list[Token] = []
+    for term in terms:
+        out += [PLUS, term] if out else [term]
+    return out
 
 
 def _feed_forward(step: Step, names: _Names, activations: Sequence[str], loss: str,
@@ -354,7 +371,7 @@ def _feed_forward(step: Step, names: _Names, activations: Sequence[str], loss: s
     blocks.append(Text(f"Loss of each sample, J = {loss_formula(LOSSES[loss], conventions)}, "
                        "and the cost:"))
     rows = [_loss_row(step, names, i, loss, conventions) for i in shown]
-    rows += _cost_rows(step, beta, conventions.cost)
+    rows += _cost_rows(step, beta, conventions.cost, LOSSES[loss].classification)
     blocks.append(Equations(tuple(rows)))
     return blocks
 
