@@ -510,26 +510,6 @@ def latex_lines(node: Node, width: int, sample: str | None = "t",
 # --------------------------------------------------------------------------- checking
 
 
-def direct_cost(layers: Sequence[int], activations: Sequence[str], loss: str,
-                symbols: dict[str, "sympy.Symbol"]) -> tuple["sympy.Expr", list[list["sympy.Expr"]]]:
-    """J_(t) written directly as a function of x, y and the weights (no chain rule),
-    and each layer's unit values, for checking the derivation with sympy's diff."""
-    import sympy
-
-    depth = len(layers) - 1
-    a: list["sympy.Expr"] = [symbols[f"x{i}"] for i in range(1, layers[0] + 1)]
-    values = []
-    for n in range(1, depth + 1):
-        z = [symbols[f"w{n}_0_{j}"] + sympy.Add(*(symbols[f"w{n}_{i}_{j}"] * a[i - 1]
-                                                 for i in range(1, layers[n - 1] + 1)))
-             for j in range(1, layers[n] + 1)]
-        form = ACTIVATIONS[activations[n - 1]].form
-        a = [form.sympy(zj) for zj in z] if isinstance(form, Unitwise) else form.sympy(z)
-        values.append(a)
-    y = [symbols[f"y{k}"] for k in range(1, layers[-1] + 1)]
-    return LOSSES[loss].exact(a, y), values
-
-
 # derive --verify compares at random rational points in this many digits (mpmath):
 # the central difference's own error, about h^2 J''' + 10^-DIGITS |J| / h, is
 # near 1e-30, far below the tolerance; a wrong formula is off by far more.
