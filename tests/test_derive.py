@@ -167,6 +167,68 @@ def test_derive_json_and_verify():
     assert "verified" in result.stderr
 
 
+def rational(p, q):
+    import sympy
+
+    return sympy.Rational(p, q)
+
+
+def _injected(mistake):
+    """symbolic.gradient_entries with entry (1, 1, 1) replaced by mistake(entry)."""
+    from bpnn_steps.maths import symbolic
+
+    right = symbolic.gradient_entries
+
+    def entries(layers, activations, loss):
+        out = dict(right(layers, activations, loss))
+        out[(1, 1, 1)] = mistake(out[(1, 1, 1)], symbolic.answer_symbols(layers))
+        return out
+    return entries
+
+
+def test_derive_verify_fails_on_an_injected_wrong_formula(monkeypatch):
+    from bpnn_steps.maths import symbolic
+
+    # the lecture's slip: the hidden unit's derivative h(1 - h) left out
+    monkeypatch.setattr(symbolic, "gradient_entries",
+                        _injected(lambda e, s: e / (s["h1"] * (1 - s["h1"]))))
+    result = runner.invoke(app, ["derive", "quiz_11", "--verify"])
+    assert result.exit_code == 1, result.output
+    assert "1 of 12 derived entries disagree" in result.stderr and "w1,1[1]" in result.stderr
+    assert "verified" not in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize("layers, acts, loss", [
+    ((2, 2, 2), ("sigmoid", "sigmoid"), "mse"),
+    ((3, 4, 3), ("relu", "softmax"), "ce"),
+    ((2, 3, 3, 1), ("tanh", "leaky_relu", "sigmoid"), "bce"),
+])
+@pytest.mark.parametrize("mistake", [
+    pytest.param(lambda e, s: 2 * e, id="doubled"),
+    pytest.param(lambda e, s: e * (1 + rational(1, 10 ** 9)), id="off-by-1e-9"),
+    pytest.param(lambda e, s: e + s["w1_0_1"] * rational(1, 10 ** 6), id="extra-term"),
+])
+def test_the_verify_check_finds_a_wrong_entry_and_only_it(monkeypatch, layers, acts, loss,
+                                                          mistake):
+    import numpy as np
+    from bpnn_steps.maths import symbolic
+
+    checked, bad = symbolic.check_with_sympy(layers, acts, loss, rng=np.random.default_rng(5))
+    assert checked > 0 and bad == []
+    monkeypatch.setattr(symbolic, "gradient_entries", _injected(mistake))
+    checked, bad = symbolic.check_with_sympy(layers, acts, loss, rng=np.random.default_rng(5))
+    assert bad == [(1, 1, 1)]
+
+
+def test_derive_verify_4_8_8_4_is_accepted_and_agrees(tmp_path):
+    net = tmp_path / "deep.yaml"
+    net.write_text("network: {layers: [4, 8, 8, 4], activations: [sigmoid, tanh, sigmoid]}\n"
+                   "loss: mse\n")
+    result = runner.invoke(app, ["derive", str(net), "--verify", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert "verified: all 148 entries agree" in result.stderr
+
+
 def test_derive_bad_input(tmp_path):
     result = runner.invoke(app, ["derive", str(tmp_path / "missing.yaml")])
     assert result.exit_code == 2

@@ -123,9 +123,9 @@ def test_derived_weights_boundary():
 
 
 def test_verify_boundary():
-    # the cost written out in full: K outputs, each a copy of the layer below per input
+    # the cost evaluated twice per weight, a forward pass through every weight each time
     def work(w: int) -> int:
-        return weights_of([2, w, 1]) * 1 * (w + 1) * (2 + 1)
+        return weights_of([2, w, 1]) * weights_of([2, w, 1])
 
     w = widest(workload.MAX_VERIFY_WORK, work)
     workload.derive_workload(net([2, w, 1], 1), verify=True)

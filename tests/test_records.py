@@ -7,7 +7,7 @@ names), so a new record is tested by adding it:
   independent numpy forward pass (helpers.np_sample_loss, which does not import
   bpnn_steps);
 * ``solve --exact`` against the engine;
-* ``derive --verify``: the chain-rule derivation against sympy's derivative of the
+* ``derive --verify``: the chain-rule derivation against the central difference of the
   cost written directly;
 * the compiled kernel (one sample per update, and large batches in blocks)
   against the step engine, to 1e-12;

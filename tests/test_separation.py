@@ -126,8 +126,8 @@ def sheet(problem, answers: dict[str, np.ndarray]):
             np.asarray(value, dtype=float)
         transposed = len(shape) == 2 and value.shape != tuple(shape)
         placed = value.T if transposed else value
-        cells = tuple(Cell(float(_text(v)), _text(v), Precision.of(_text(v)), None)
-                      for v in placed.ravel())
+        texts = [_text(v) for v in placed.ravel()]
+        cells = tuple(Cell(float(t), t, Precision.of(t), None) for t in texts)
         entries.append(Given(key, q, None, cells, tuple(shape), transposed=transposed))
     return AnswerSheet("answers.yaml", "s", "variant", None, tuple(entries), ())
 

@@ -113,7 +113,7 @@ class Unitwise(Record):
     ``exact(z, z_float, op)`` the exact a from the exact z (the engine's z decides a
                               step when z is not rational); ``op`` as in exact.py;
     ``exact_derivative(a, z, z_float, op)`` the exact f'(z), as the lecture writes it;
-    ``sympy(z)``              f of a symbol (``direct_cost``, ``derive --verify``);
+    ``sympy(z)``              f of a symbol (``derive --verify``);
     ``tree(a, n, j)``         f' of unit j of layer n in the chain rule, written in
                               the unit's value ``a``; None when f' = 1 (left out);
     ``text``, ``latex``       f' with {h} for the unit's value: '{h}(1 − {h})';

@@ -25,9 +25,9 @@ delta_k = yhat_k [(yhat_k - y_k) - sum_m (yhat_m - y_m) yhat_m]).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .activations import ACTIVATIONS, Unitwise
 from .losses import LOSSES
@@ -36,6 +36,7 @@ from .tree import (Const, Diff, NegExp, Node, One, Prod, Ref, Square, Step, Sum,
 from ..model.notation import Sym
 
 if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
     import sympy
 
 __all__ = [
@@ -509,62 +510,177 @@ def latex_lines(node: Node, width: int, sample: str | None = "t",
 # --------------------------------------------------------------------------- checking
 
 
-def direct_cost(layers: Sequence[int], activations: Sequence[str], loss: str,
-                symbols: dict[str, "sympy.Symbol"]) -> tuple["sympy.Expr", list[list["sympy.Expr"]]]:
-    """J_(t) written directly as a function of x, y and the weights (no chain rule),
-    and each layer's unit values, for checking the derivation with sympy's diff."""
+# derive --verify compares at random rational points in this many digits (mpmath):
+# the central difference's own error, about h^2 J''' + 10^-DIGITS |J| / h, is
+# near 1e-30, far below the tolerance; a wrong formula is off by far more.
+VERIFY_DIGITS = 50
+VERIFY_STEP_EXPONENT = -20          # h = 10^-20
+# The tolerance: relu's and leaky relu's numeric form (``_imp_``) holds the slope as
+# a double (0.01 is off by 2e-17), so the comparison cannot be tighter than that.
+VERIFY_RTOL = 1e-12
+# A point with a pre-activation this close to 0 is drawn again: a step's kink must not
+# lie between w - h and w + h (a rational point can put z exactly at 0).
+VERIFY_MIN_Z = 1e-9
+VERIFY_DENOMINATOR = 1000           # the points' coordinates are k / 1000
+
+
+def evaluate(exprs: Sequence["sympy.Expr"], point: dict["sympy.Symbol", Any]) -> list[Any]:
+    """The values of sympy expressions in mpmath at ``point`` (a value for every
+    symbol), each distinct subexpression evaluated once: lambdify would print the
+    expressions as code (seconds for a 4-8-8-4 network's entries, with or without
+    its common-subexpression pass). Heaviside(v, 0) is 0 at 0, as the engine's step."""
+    import mpmath  # type: ignore[import-untyped]
     import sympy
 
-    depth = len(layers) - 1
-    a: list["sympy.Expr"] = [symbols[f"x{i}"] for i in range(1, layers[0] + 1)]
-    values = []
-    for n in range(1, depth + 1):
-        z = [symbols[f"w{n}_0_{j}"] + sympy.Add(*(symbols[f"w{n}_{i}_{j}"] * a[i - 1]
-                                                 for i in range(1, layers[n - 1] + 1)))
-             for j in range(1, layers[n] + 1)]
-        form = ACTIVATIONS[activations[n - 1]].form
-        a = [form.sympy(zj) for zj in z] if isinstance(form, Unitwise) else form.sympy(z)
-        values.append(a)
-    y = [symbols[f"y{k}"] for k in range(1, layers[-1] + 1)]
-    return LOSSES[loss].exact(a, y), values
+    memo: dict[Any, Any] = dict(point)
+
+    def value(e: Any) -> Any:
+        if e in memo:
+            return memo[e]
+        if e.is_Rational:
+            result = mpmath.mpf(int(e.p)) / int(e.q)
+        elif e.is_Add:
+            result = mpmath.fsum(value(t) for t in e.args)
+        elif e.is_Mul:
+            result = mpmath.fprod(value(f) for f in e.args)
+        elif e.is_Pow:
+            power = e.exp
+            result = value(e.base) ** (int(power) if power.is_Integer else value(power))
+        elif isinstance(e, sympy.Heaviside):
+            result = mpmath.mpf(1) if value(e.args[0]) > 0 else mpmath.mpf(0)
+        elif e.is_Function and hasattr(mpmath, e.func.__name__):
+            result = getattr(mpmath, e.func.__name__)(*(value(a) for a in e.args))
+        else:
+            raise ValueError(f"cannot evaluate {e.func.__name__} in mpmath")
+        memo[e] = result
+        return result
+
+    return [value(e) for e in exprs]
+
+
+@dataclass(frozen=True)
+class _DirectCost:
+    """J_(t) evaluated directly in mpmath, layer by layer, from the records' sympy
+    forms of each activation and of the loss (no chain rule): z = w_0 + sum w_i a_i,
+    a = f(z), J = loss(yhat, y)."""
+
+    layers: tuple[int, ...]
+    activations: tuple[Callable[..., Any], ...]     # z_1..z_m -> [a_1..a_m]
+    loss: Callable[..., Any]                        # yhat_1..yhat_K, y_1..y_K -> J
+
+    def forward(self, w: list[list[list[Any]]], below: list[Any], start: int
+                ) -> tuple[list[list[Any]], list[list[Any]]]:
+        """The pre-activations and values of layers ``start``..L, from the values of
+        layer start - 1; ``w[n - 1][i][j - 1]`` = w_{i,j}^[n]."""
+        import mpmath
+
+        zs, values = [], []
+        a = below
+        for n in range(start, len(self.layers)):
+            wn = w[n - 1]
+            z = [wn[0][j] + mpmath.fdot(a, [row[j] for row in wn[1:]])
+                 for j in range(self.layers[n])]
+            a = list(self.activations[n - 1](*z))
+            zs.append(z)
+            values.append(a)
+        return zs, values
+
+    def cost(self, w: list[list[list[Any]]], below: list[Any], start: int,
+             y: list[Any]) -> Any:
+        return self.loss(*self.forward(w, below, start)[1][-1], *y)
+
+
+def _direct_cost(layers: tuple[int, ...], activations: Sequence[str], loss: str
+                 ) -> _DirectCost:
+    import sympy
+
+    modules = "mpmath"
+    fns = []
+    for n, name in enumerate(activations, start=1):
+        z = [sympy.Symbol(f"z{j}", real=True) for j in range(1, layers[n] + 1)]
+        form = ACTIVATIONS[name].form
+        a = [form.sympy(v) for v in z] if isinstance(form, Unitwise) else form.sympy(z)
+        fns.append(sympy.lambdify(z, a, modules=modules))
+    yhat = [sympy.Symbol(f"yhat{k}", real=True) for k in range(1, layers[-1] + 1)]
+    y = [sympy.Symbol(f"y{k}", real=True) for k in range(1, layers[-1] + 1)]
+    return _DirectCost(layers, tuple(fns),
+                       sympy.lambdify(yhat + y, LOSSES[loss].exact(yhat, y), modules=modules))
 
 
 def check_with_sympy(layers: Sequence[int], activations: Sequence[str], loss: str, *,
-                     seed: int = 0, points: int = 2, rtol: float = 1e-8
-                     ) -> tuple[int, list[tuple[int, int, int]]]:
-    """Compare every derived entry with sympy's diff of :func:`direct_cost` at
-    random points; returns (entries checked, entries that disagree)."""
+                     rng: "np.random.Generator | None" = None, points: int = 2,
+                     rtol: float = VERIFY_RTOL) -> tuple[int, list[tuple[int, int, int]]]:
+    """Compare every derived entry (its sympy form, :func:`gradient_entries`) with the
+    central finite difference of the cost written directly (:class:`_DirectCost`, no
+    chain rule) at ``points`` random rational points, in ``VERIFY_DIGITS`` digits;
+    returns (entries checked, entries that disagree by more than ``rtol`` relative).
+
+    Neither side is simplified or expanded: the entries are evaluated by
+    :func:`evaluate` (each distinct subexpression once), the cost by a forward pass
+    per perturbed weight from the perturbed layer up, so the work grows with
+    weights x weights.
+    """
+    import mpmath
     import numpy as np
     import sympy
 
     layers = tuple(int(n) for n in layers)
-    derivation = derive(layers, activations, loss)
+    rng = np.random.default_rng(0) if rng is None else rng
+    depth = len(layers) - 1
     symbols = answer_symbols(layers)
-    cost, values = direct_cost(layers, activations, loss, symbols)
     entries = gradient_entries(layers, activations, loss)
     keys = sorted(entries)
-    depth = derivation.depth
-    inputs = [symbols[f"x{i}"] for i in range(1, layers[0] + 1)] + \
-        [symbols[f"y{k}"] for k in range(1, layers[-1] + 1)] + \
-        [s for name, s in symbols.items() if name.startswith("w")]
+    xs = [symbols[f"x{i}"] for i in range(1, layers[0] + 1)]
+    ys = [symbols[f"y{k}"] for k in range(1, layers[-1] + 1)]
     units = [symbols[symbol_name(unit(n, j, depth), depth)]
              for n in range(1, depth + 1) for j in range(1, layers[n] + 1)]
-    # "math": a steps's Piecewise becomes a plain conditional (numpy's select refuses
-    # the nested conditions that Max and Heaviside differentiate into).
-    derivatives = sympy.lambdify(inputs, [sympy.diff(cost, symbols[f"w{n}_{i}_{j}"])
-                                          for n, i, j in keys], modules="math")
-    forward = sympy.lambdify(inputs, [v for layer in values for v in layer], modules="math")
-    derived = sympy.lambdify(inputs + units, [entries[k] for k in keys], modules="math")
-    rng = np.random.default_rng(seed)
+    ws = [symbols[f"w{n}_{i}_{j}"] for n, i, j in keys]
+    direct = _direct_cost(layers, activations, loss)
     bad: set[tuple[int, int, int]] = set()
-    for _ in range(points):
-        x = rng.normal(size=layers[0])
-        y = LOSSES[loss].draw_targets(rng, layers[-1])
-        w = rng.normal(scale=0.8, size=len(inputs) - len(x) - len(y))
-        point = [float(v) for v in (*x, *y, *w)]
-        want = derivatives(*point)
-        got = derived(*point, *forward(*point))
-        for key, a, b in zip(keys, want, got):
-            if not abs(float(a) - float(b)) <= rtol * max(1.0, abs(float(a))):
-                bad.add(key)
+    with mpmath.workdps(VERIFY_DIGITS):
+        step = mpmath.mpf(10) ** VERIFY_STEP_EXPONENT
+        for _ in range(points):
+            x, y, w, zs, values = _verify_point(direct, loss, rng)
+            flat = [w[n - 1][i][j - 1] for n, i, j in keys]
+            got = evaluate([entries[k] for k in keys],
+                           dict(zip(xs + ys + ws + units,
+                                    [*x, *y, *flat, *(v for layer in values for v in layer)])))
+            for key, b in zip(keys, got):
+                n, i, j = key
+                below = x if n == 1 else values[n - 2]
+                saved = w[n - 1][i][j - 1]
+                w[n - 1][i][j - 1] = saved + step
+                up = direct.cost(w, below, n, y)
+                w[n - 1][i][j - 1] = saved - step
+                down = direct.cost(w, below, n, y)
+                w[n - 1][i][j - 1] = saved
+                a = (up - down) / (2 * step)
+                if not abs(a - b) <= rtol * max(1, abs(a)):
+                    bad.add(key)
     return len(keys), sorted(bad)
+
+
+def _verify_point(direct: _DirectCost, loss: str, rng: "np.random.Generator"
+                  ) -> tuple[list[Any], list[Any], list[list[list[Any]]], list[list[Any]],
+                             list[list[Any]]]:
+    """A random rational point (x, y, W) away from every step's kink, with its forward
+    pass (pre-activations and values of every layer)."""
+    import mpmath
+
+    layers = direct.layers
+    q = VERIFY_DENOMINATOR
+
+    def rational(v: float) -> Any:
+        return mpmath.mpf(int(round(v * q))) / q
+
+    for _ in range(100):
+        x = [rational(v) for v in rng.normal(size=layers[0])]
+        y = [mpmath.mpf(float(v)) for v in LOSSES[loss].draw_targets(rng, layers[-1])]
+        w = [[[rational(v) for v in row] for row in rng.normal(scale=0.8,
+                                                               size=(layers[n - 1] + 1,
+                                                                     layers[n]))]
+             for n in range(1, len(layers))]
+        zs, values = direct.forward(w, x, 1)
+        if all(abs(v) >= VERIFY_MIN_Z for layer in zs for v in layer):
+            return x, y, w, zs, values
+    raise ValueError("no random point away from the steps' kinks")  # pragma: no cover
