@@ -179,8 +179,8 @@ def _injected(mistake):
 
     right = symbolic.gradient_entries
 
-    def entries(layers, activations, loss):
-        out = dict(right(layers, activations, loss))
+    def entries(layers, activations, loss, *conventions):
+        out = dict(right(layers, activations, loss, *conventions))
         out[(1, 1, 1)] = mistake(out[(1, 1, 1)], symbolic.answer_symbols(layers))
         return out
     return entries

@@ -44,15 +44,20 @@ def derive(
     document = read_problem_document(problem, access=read_access(allow_read))
     prob = document.problem
     derive_workload(prob, verify=verify)
-    prob.require_lecture_conventions("derive")
     if verify:
         import numpy as np
 
         from ..maths.symbolic import VERIFY_DIGITS, check_with_sympy
+        from ..model.conventions import UpdateOrder
 
         # seeded: the same points every run, so a failure can be reproduced
         checked, bad = check_with_sympy(prob.layers, prob.activations, prob.loss,
-                                        rng=np.random.default_rng(0))
+                                        rng=np.random.default_rng(0),
+                                        conventions=prob.conventions)
+        if prob.conventions.update_order is UpdateOrder.OUTPUT_FIRST and len(prob.layers) > 2:
+            sys.stderr.write("update_order output_first: the entries below the output layer "
+                             "go back through the output layer's new weights, so they are "
+                             "not derivatives of the cost and are not checked\n")
         if bad:
             sys.stderr.write(f"{len(bad)} of {checked} derived entries disagree with the "
                              "central difference of the cost: "

@@ -321,3 +321,25 @@ def loss_formula(loss: Loss, conventions: Conventions) -> str:
 def sample_latex(loss: Loss, outputs: int) -> str:
     """The derivation's J_(t) for ``outputs`` outputs."""
     return loss.sample_latex.replace("{K}", str(outputs))
+
+
+def loss_latex(loss: Loss, conventions: Conventions, outputs: int) -> str:
+    """:func:`sample_latex` as the conventions define J_(t), the LaTeX counterpart of
+    :func:`loss_formula`: without the ½ (``mse_half`` false), over the K outputs'
+    mean (``output_reduction``)."""
+    formula = sample_latex(loss, outputs)
+    if not conventions.mse_half:
+        formula = formula.replace(r"\tfrac{1}{2}", "")
+    if loss.per_output and conventions.output_reduction is Combine.MEAN:
+        return rf"\frac{{1}}{{{outputs}}} {formula}"
+    return formula
+
+
+def exact_loss(loss: Loss, conventions: Conventions, yhat: list[Expr], y: list[Expr]) -> Expr:
+    """J_(t) of one sample in sympy as the conventions define it: the record's exact
+    J times :func:`loss_factor` (``solve --exact``, ``derive --verify``)."""
+    sympy = lazy_sympy()
+
+    numerator, denominator = loss_factor(loss, conventions, len(yhat))
+    value = loss.exact(yhat, y)
+    return value if numerator == denominator else sympy.Rational(numerator, denominator) * value

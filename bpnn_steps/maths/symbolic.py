@@ -27,12 +27,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from .activations import ACTIVATIONS, Unitwise
-from .losses import LOSSES
+from .losses import LOSSES, exact_loss, loss_factor
 from .tree import (Const, Diff, NegExp, Node, One, Prod, Ref, Square, Step, Sum, Var, prod,
                    total)
+from ..model.conventions import LECTURE, Conventions, UpdateOrder
 from ..model.notation import Sym
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -120,10 +122,24 @@ class Derivation:
     activations: tuple[str, ...]
     loss: str
     layer: tuple[LayerDerivation, ...]     # layer[n - 1] is weight layer n
+    conventions: Conventions = LECTURE
 
     @property
     def depth(self) -> int:
         return len(self.layers) - 1
+
+    @property
+    def factor(self) -> tuple[int, int]:
+        """The conventions' factor on J_(t) and on its output error, (numerator,
+        denominator): :func:`~.losses.loss_factor`."""
+        return loss_factor(LOSSES[self.loss], self.conventions, self.layers[-1])
+
+    @property
+    def through_new_weights(self) -> bool:
+        """``update_order: output_first``: the error of every layer below the output
+        is passed back through the already updated weights of the layer above, so
+        those layers' entries are not derivatives of the cost."""
+        return self.conventions.update_order is UpdateOrder.OUTPUT_FIRST
 
 
 def _check_network(layers: Sequence[int], activations: Sequence[str], loss: str) -> None:
@@ -152,8 +168,25 @@ def activation_derivative(name: str, value: Var, n: int, j: int) -> Node | None:
     return form.tree(value, n, j) if isinstance(form, Unitwise) else None
 
 
-def derive(layers: Sequence[int], activations: Sequence[str], loss: str = "mse") -> Derivation:
-    """The chain rule for every weight of the network, layer by layer from the output."""
+def factor_node(numerator: int, denominator: int) -> Const | None:
+    """The conventions' factor on the output error as a node: 2, (1/K) or (2/K);
+    None when it is 1."""
+    value = Fraction(numerator, denominator)        # 2/2 is 1, 2/4 is 1/2
+    if value == 1:
+        return None
+    if value.denominator == 1:
+        return Const(str(value.numerator), value)
+    return Const(f"({value.numerator}/{value.denominator})", value,
+                 rf"\tfrac{{{value.numerator}}}{{{value.denominator}}}")
+
+
+def derive(layers: Sequence[int], activations: Sequence[str], loss: str = "mse",
+           conventions: Conventions = LECTURE) -> Derivation:
+    """The chain rule for every weight of the network, layer by layer from the output.
+    Under ``conventions`` the output error carries their factor on J_(t) (2 without
+    mse's ½, 1/K over the outputs), and so does every entry; with ``update_order:
+    output_first`` the weights w^[n+1] in a lower layer's error stand for the new
+    ones (:attr:`Derivation.through_new_weights`)."""
     layers = tuple(int(n) for n in layers)
     activations = tuple(activations)
     _check_network(layers, activations, loss)
@@ -165,6 +198,9 @@ def derive(layers: Sequence[int], activations: Sequence[str], loss: str = "mse")
     yhat = [unit(depth, k, depth) for k in range(1, k_out + 1)]
     rule = LOSSES[loss].output
     err = rule.tree(yhat, [Var("y", (k + 1,)) for k in range(k_out)])
+    factor = factor_node(*loss_factor(LOSSES[loss], conventions, k_out))
+    if factor is not None:
+        err = [prod(factor, e) for e in err]
     derivs = [activation_derivative(act, yhat[k], depth, k + 1) for k in range(k_out)]
     spec = LOSSES[loss]
     cancels = spec.cancels
@@ -196,7 +232,7 @@ def derive(layers: Sequence[int], activations: Sequence[str], loss: str = "mse")
         out.append(_layer(n, act, error, error_short, derivs, delta, delta_short, layers,
                           depth, False))
     return Derivation(layers=layers, activations=activations, loss=loss,
-                      layer=tuple(reversed(out)))
+                      layer=tuple(reversed(out)), conventions=conventions)
 
 
 def _layer(n: int, act: str, error: Sequence[Node], error_short: Sequence[Node],
@@ -287,7 +323,8 @@ def to_sympy(node: Node, symbols: dict[str, "sympy.Symbol"], depth: int,
 
 
 def gradient_entry(layers: Sequence[int], activations: Sequence[str], loss: str,
-                   n: int, i: int, j: int) -> "sympy.Expr":
+                   n: int, i: int, j: int, conventions: Conventions = LECTURE
+                   ) -> "sympy.Expr":
     """dJ_(t)/dw_{i,j}^[n] of one generic sample (data term only), in the symbols of
     :func:`answer_symbols`: substituting a sample's x, y, h, yhat and the weights
     gives the engine's per-sample gradient entry ``grad[n-1][i, j-1]``.
@@ -295,16 +332,17 @@ def gradient_entry(layers: Sequence[int], activations: Sequence[str], loss: str,
     ``n`` is the weight layer (1..L), ``i`` the input node (0 = bias), ``j`` the
     output node (1-based).
     """
-    derivation = derive(layers, activations, loss)
+    derivation = derive(layers, activations, loss, conventions)
     _check_entry(derivation, n, i, j)
     return to_sympy(derivation.layer[n - 1].entries[i][j - 1], answer_symbols(layers),
                     derivation.depth)
 
 
-def gradient_entries(layers: Sequence[int], activations: Sequence[str], loss: str
+def gradient_entries(layers: Sequence[int], activations: Sequence[str], loss: str,
+                     conventions: Conventions = LECTURE
                      ) -> dict[tuple[int, int, int], "sympy.Expr"]:
     """Every entry at once, keyed (n, i, j) as in :func:`gradient_entry`."""
-    derivation = derive(layers, activations, loss)
+    derivation = derive(layers, activations, loss, conventions)
     symbols = answer_symbols(layers)
     cache: SympyCache = {}
     out = {}
@@ -398,7 +436,7 @@ def _pieces(node: Node, sample: str | None, memo: dict[int, int]) -> list[Piece]
     if isinstance(node, One):
         return [Piece("1", "1")]
     if isinstance(node, Const):
-        return [Piece(node.text, node.text)]
+        return [Piece(node.tex or node.text, node.text)]
     if isinstance(node, Step):
         z = Sym("z", (node.j,), sample, node.layer)
         rel, rel_tex = (">", ">") if node.above else ("≤", r"\le")
@@ -590,8 +628,8 @@ class _DirectCost:
         return self.loss(*self.forward(w, below, start)[1][-1], *y)
 
 
-def _direct_cost(layers: tuple[int, ...], activations: Sequence[str], loss: str
-                 ) -> _DirectCost:
+def _direct_cost(layers: tuple[int, ...], activations: Sequence[str], loss: str,
+                 conventions: Conventions = LECTURE) -> _DirectCost:
     import sympy
 
     modules = "mpmath"
@@ -604,16 +642,24 @@ def _direct_cost(layers: tuple[int, ...], activations: Sequence[str], loss: str
     yhat = [sympy.Symbol(f"yhat{k}", real=True) for k in range(1, layers[-1] + 1)]
     y = [sympy.Symbol(f"y{k}", real=True) for k in range(1, layers[-1] + 1)]
     return _DirectCost(layers, tuple(fns),
-                       sympy.lambdify(yhat + y, LOSSES[loss].exact(yhat, y), modules=modules))
+                       sympy.lambdify(yhat + y, exact_loss(LOSSES[loss], conventions, yhat, y),
+                                      modules=modules))
 
 
 def check_with_sympy(layers: Sequence[int], activations: Sequence[str], loss: str, *,
                      rng: "np.random.Generator | None" = None, points: int = 2,
-                     rtol: float = VERIFY_RTOL) -> tuple[int, list[tuple[int, int, int]]]:
+                     rtol: float = VERIFY_RTOL, conventions: Conventions = LECTURE
+                     ) -> tuple[int, list[tuple[int, int, int]]]:
     """Compare every derived entry (its sympy form, :func:`gradient_entries`) with the
     central finite difference of the cost written directly (:class:`_DirectCost`, no
     chain rule) at ``points`` random rational points, in ``VERIFY_DIGITS`` digits;
     returns (entries checked, entries that disagree by more than ``rtol`` relative).
+
+    The cost is J_(t) as ``conventions`` define it (:func:`~.losses.exact_loss`);
+    the cost of an update, its mean or sum over the samples, has the mean or sum of
+    these entries as its gradient.  With ``update_order: output_first`` only the
+    output layer's entries are derivatives of the cost (the lower layers' go back
+    through the new weights), so only they are checked.
 
     Neither side is simplified or expanded: the entries are evaluated by
     :func:`evaluate` (each distinct subexpression once), the cost by a forward pass
@@ -628,20 +674,22 @@ def check_with_sympy(layers: Sequence[int], activations: Sequence[str], loss: st
     rng = np.random.default_rng(0) if rng is None else rng
     depth = len(layers) - 1
     symbols = answer_symbols(layers)
-    entries = gradient_entries(layers, activations, loss)
-    keys = sorted(entries)
+    entries = gradient_entries(layers, activations, loss, conventions)
+    output_only = conventions.update_order is UpdateOrder.OUTPUT_FIRST
+    keys = sorted(key for key in entries if not output_only or key[0] == depth)
     xs = [symbols[f"x{i}"] for i in range(1, layers[0] + 1)]
     ys = [symbols[f"y{k}"] for k in range(1, layers[-1] + 1)]
     units = [symbols[symbol_name(unit(n, j, depth), depth)]
              for n in range(1, depth + 1) for j in range(1, layers[n] + 1)]
-    ws = [symbols[f"w{n}_{i}_{j}"] for n, i, j in keys]
-    direct = _direct_cost(layers, activations, loss)
+    weights = sorted(entries)       # every weight has a value at the point
+    ws = [symbols[f"w{n}_{i}_{j}"] for n, i, j in weights]
+    direct = _direct_cost(layers, activations, loss, conventions)
     bad: set[tuple[int, int, int]] = set()
     with mpmath.workdps(VERIFY_DIGITS):
         step = mpmath.mpf(10) ** VERIFY_STEP_EXPONENT
         for _ in range(points):
             x, y, w, zs, values = _verify_point(direct, loss, rng)
-            flat = [w[n - 1][i][j - 1] for n, i, j in keys]
+            flat = [w[n - 1][i][j - 1] for n, i, j in weights]
             got = evaluate([entries[k] for k in keys],
                            dict(zip(xs + ys + ws + units,
                                     [*x, *y, *flat, *(v for layer in values for v in layer)])))

@@ -31,10 +31,12 @@ class One:
 
 @dataclass(frozen=True)
 class Const:
-    """A constant other than 1, printed as ``text`` (0.01) and exact as ``value``."""
+    """A constant other than 1, printed as ``text`` (0.01) and exact as ``value``;
+    ``tex``: its LaTeX when that differs from ``text`` (a fraction)."""
 
     text: str
     value: Fraction
+    tex: str = ""
 
 
 @dataclass(frozen=True, eq=False)

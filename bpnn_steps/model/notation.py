@@ -20,6 +20,7 @@ from typing import Any, Union
 import numpy as np
 
 from .value import Value
+from .conventions import LECTURE, Conventions
 
 _SUB = str.maketrans("0123456789()+-=aehijklmnoprstuvx",
                      "₀₁₂₃₄₅₆₇₈₉₍₎₊₋₌ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
@@ -405,10 +406,12 @@ class DownTo(Value):
 
 class BatchMean(Value):
     """1/T Σₜ (the mean over the data set) or 1/|B| Σₜ∈B (over a mini-batch) before
-    a per-sample gradient; ``count`` is T, |B| or their value."""
+    a per-sample gradient; ``count`` is T, |B| or their value.  ``mean`` False: the
+    sum alone, Σₜ or Σₜ∈B (the conventions' ``cost: sum``)."""
 
     size: int | str
     over_batch: bool = False
+    mean: bool = True
 
 
 class L2Gradient(Value):
@@ -421,18 +424,22 @@ class L2Gradient(Value):
 
 
 class LossFormula(Value):
-    """J₍ₜ₎ of one generic sample written out, summed over the K outputs."""
+    """J₍ₜ₎ of one generic sample written out, summed over the K outputs, as the
+    ``conventions`` define it."""
 
     loss: str
     outputs: int
+    conventions: Conventions = LECTURE
 
 
 class CostFormula(Value):
-    """J̄ = 1/T Σₜ J₍ₜ₎ (+ the L2 term with β's value)."""
+    """J̄ = 1/T Σₜ J₍ₜ₎ (+ the L2 term with β's value); ``mean`` False: J = Σₜ J₍ₜ₎
+    (the conventions' ``cost: sum``)."""
 
     samples: int | str
     beta: float | None = None
     l2_bias: bool = True
+    mean: bool = True
 
 
 Token = Union[Sym, Num, Mat, Op, Grad, MeanOver, OneOver, L2Term, Apply, SoftmaxRatio,

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from ..maths.activations import ACTIVATIONS
-from ..maths.losses import LOSSES
+from ..maths.losses import LOSSES, loss_formula
 from ..maths.symbolic import (Derivation, LayerDerivation, Node, One, derive, size,
                               text_width, to_unicode, unit)
+from ..model.conventions import LECTURE, Combine, Conventions
 from ..model.notation import (BRACE_CLOSE, BRACE_OPEN, BRACKET_CLOSE, BRACKET_OPEN, CLOSE,
                               EQUALS, GENERIC, HADAMARD, LP, MINUS, OPEN, PLUS, RP,
                               SIZED_BRACKET_CLOSE, SIZED_BRACKET_OPEN, SPACE, T_SUP, TIMES,
                               WORD_SPACE, Apply, BatchMean, Component, CostFormula, DownTo,
                               Expr, Formula, FormulaMatrix, Grad, L2Gradient, LossFormula, Num,
-                              Partial, PartialOutputs, PartialZ, SoftmaxJacobianT,
+                              OneOver, Partial, PartialOutputs, PartialZ, SoftmaxJacobianT,
                               SoftmaxRatio, SumOver, Sym, Token, Transpose, WeightMatrix, sup,
                               layer_label, unit_base, vector_base)
 from ..numfmt import fmt
@@ -49,6 +51,7 @@ class Setting:
     l2_bias: bool = True
     method: str = "batch"
     batch_size: int | None = None
+    conventions: Conventions = LECTURE
 
 
 def _column(items: Sequence[Node]) -> FormulaMatrix:
@@ -82,16 +85,32 @@ def _rows(rows: Any) -> tuple[tuple[Expr, ...], ...]:
                  for row in rows)
 
 
-def _output_error(depth: int, plain: bool) -> Expr:
+def _factor(d: Derivation) -> Fraction:
+    """The conventions' factor on J_(t) and its output error (2/2 is 1)."""
+    return Fraction(*d.factor)
+
+
+def _error_name(d: Derivation) -> Expr:
+    """Ŷ − Y, or with the conventions' factor 2(Ŷ − Y), 1/K (Ŷ − Y)."""
+    err: Expr = (Sym("Yhat", (), T), MINUS, Sym("Y", (), T))
+    factor = _factor(d)
+    if factor == 1:
+        return err
+    return (OneOver(factor.denominator, factor.numerator), LP, *err, RP)
+
+
+def _output_error(d: Derivation, plain: bool) -> Expr:
     """(Ŷ − Y) when the output delta is the plain error, δ^[L] otherwise."""
     if plain:
-        return (OPEN, Sym("Yhat", (), T), MINUS, Sym("Y", (), T), CLOSE)
-    return (Sym("delta", (), T, depth),)
+        err = _error_name(d)
+        return (OPEN, *err, CLOSE) if _factor(d) == 1 else err
+    return (Sym("delta", (), T, d.depth),)
 
 
-def _upstream(n: int, depth: int, plain_output: bool) -> Expr:
+def _upstream(d: Derivation, n: int, plain_output: bool) -> Expr:
     """[(δ^[n+1])ᵀ(W̄^[n+1])ᵀ]ᵀ, the error arriving at layer n's units."""
-    upper = _output_error(depth, plain_output) if n + 1 == depth else \
+    depth = d.depth
+    upper = _output_error(d, plain_output) if n + 1 == depth else \
         (Sym("delta", (), T, n + 1),)
     wbar = Sym("Wbar", (), None, n + 1)
     return (BRACKET_OPEN, *upper, T_SUP, OPEN, wbar, CLOSE, T_SUP, BRACKET_CLOSE, T_SUP)
@@ -101,8 +120,8 @@ def derivation_report(layers: Sequence[int], activations: Sequence[str], loss: s
                       title: str = "", setting: Setting | None = None,
                       derivation: Derivation | None = None) -> list[Block]:
     """The derivation of every weight's gradient, as blocks."""
-    d = derivation or derive(layers, activations, loss)
     setting = setting or Setting()
+    d = derivation or derive(layers, activations, loss, setting.conventions)
     depth = d.depth
     layers = d.layers
     blocks: list[Block] = []
@@ -110,6 +129,7 @@ def derivation_report(layers: Sequence[int], activations: Sequence[str], loss: s
     blocks.append(Heading(title, 1, literal=True) if title
                   else Heading(f"Back-propagation of the {arch} network, derived", 1))
     blocks += _network_text(d)
+    blocks += _conventions_text(d)
     blocks += _cost_blocks(d, setting)
     blocks += _forward_blocks(d)
     letters = "abcdefghijklmnopqrstuvwxyz"
@@ -130,8 +150,9 @@ def derivation_document(layers: Sequence[int], activations: Sequence[str], loss:
                         *, title: str = "", setting: Setting | None = None) -> Document:
     """``derive``: the derivation as a document; its JSON form lists every entry."""
     blocks = derivation_report(layers, activations, loss, title=title, setting=setting)
+    conventions = (setting or Setting()).conventions
     return Document(title, tuple(blocks),
-                    data=lambda: derivation_entries(layers, activations, loss))
+                    data=lambda: derivation_entries(layers, activations, loss, conventions))
 
 
 def _network_text(d: Derivation) -> list[Block]:
@@ -149,14 +170,38 @@ def _network_text(d: Derivation) -> list[Block]:
                  "(inputs + 1) x outputs; its row 0 holds the bias weights w₀,ⱼ.")]
 
 
+def _conventions_text(d: Derivation) -> list[Block]:
+    """What the conventions change, when they are not the lecture's."""
+    c = d.conventions
+    if c.is_lecture and c.preset == "lecture":
+        return []
+    keys = ", ".join(f"{key} {str(value).lower()}" for key, value in c.differences())
+    parts = [f"J₍ₜ₎ = {loss_formula(LOSSES[d.loss], c)}"]
+    if _factor(d) != 1:
+        parts.append(f"so its output error carries the factor {_factor(d)}")
+    if c.cost is Combine.SUM:
+        parts.append("the cost is the sum of J₍ₜ₎ over the samples of an update (no 1/T)")
+    if not c.update_biases:
+        parts.append("the biases (row 0) are not updated")
+    if d.through_new_weights:
+        parts.append("the output layer is updated first and every lower layer's error goes "
+                     "back through the new weights of the layer above")
+    return [Text(f"Conventions ({c.preset} preset{': ' + keys if keys else ''}): "
+                 + "; ".join(parts) + ".")]
+
+
 def _cost_blocks(d: Derivation, s: Setting) -> list[Block]:
     loss = LOSSES[d.loss]
     samples: int | str = "T" if s.samples is None else s.samples
+    mean = d.conventions.cost is Combine.MEAN
     rows = [
-        (Sym("J", (), T), LossFormula(d.loss, d.layers[-1])),
-        (Sym("Jbar"), CostFormula(samples, s.l2 if s.l2 > 0 else None, s.l2_bias)),
+        (Sym("J", (), T), LossFormula(d.loss, d.layers[-1], d.conventions)),
+        (Sym("Jbar") if mean else Sym("J"),
+         CostFormula(samples, s.l2 if s.l2 > 0 else None, s.l2_bias, mean)),
     ]
-    return [Text(f"Cost ({loss.description}), the mean over the samples"
+    # the record's description is the lecture's J (a half squared error, say)
+    what = loss.description if _factor(d) == 1 else f"{loss.name}, as the conventions define it"
+    return [Text(f"Cost ({what}), the {'mean' if mean else 'sum'} over the samples"
                  + (" plus the L2 term:" if s.l2 > 0 else ":")),
             Equations(_rows(rows))]
 
@@ -226,7 +271,7 @@ def _output_layer_blocks(d: Derivation, layer: LayerDerivation, letter: str,
              "matrix:"),
         Display((Sym("W", (), None, n), EQUALS, _weight_matrix(n, rows_w, cols_w))),
     ]
-    err_name: Expr = (Sym("Yhat", (), T), MINUS, Sym("Y", (), T))
+    err_name = _error_name(d)
     out_act = d.activations[-1]
     if not LOSSES[d.loss].cancels:
         blocks.append(Display((PartialOutputs(), EQUALS, *err_name, EQUALS,
@@ -234,11 +279,13 @@ def _output_layer_blocks(d: Derivation, layer: LayerDerivation, letter: str,
     delta_sym = Sym("delta", (), T, depth)
     delta_name: Expr
     if plain:
-        delta_name = (OPEN, *err_name, CLOSE)
+        delta_name = _output_error(d, plain)
     elif layer.cancels:
         what = LOSSES[d.loss].cancellation.what
+        factor = _factor(d)
+        simply = "ŷ − y" if factor == 1 else f"{factor} × (ŷ − y)"
         blocks.append(Text(f"With {d.loss}, {what} cancels against the loss's derivative, "
-                           "so the error at the output's z is simply ŷ − y:"))
+                           f"so the error at the output's z is simply {simply}:"))
         blocks.append(Display((delta_sym, EQUALS, PartialZ(depth), EQUALS, *err_name, EQUALS,
                                _column(layer.delta))))
         delta_name = (delta_sym,)
@@ -281,9 +328,15 @@ def _hidden_layer_blocks(d: Derivation, layer: LayerDerivation, letter: str, pla
         Display((Sym("Wbar", (), None, n + 1), EQUALS,
                  _weight_matrix(n + 1, d.layers[n] + 1, d.layers[n + 1], first_row=1))),
     ]
-    upstream = _upstream(n, depth, plain)
+    if d.through_new_weights:
+        blocks.append(Text(f"Update order output_first: W{sup(f'({n + 1})')} has already been "
+                           f"updated, so the error goes back through its new weights (every "
+                           f"w{sup(f'({n + 1})')} below is the new one, W̄{sup(f'({n + 1})')} "
+                           "new). These entries are what the update uses, not derivatives of "
+                           "the cost at the old weights."))
+    upstream = _upstream(d, n, plain)
     wbar = Sym("Wbar", (), None, n + 1)
-    upper = _output_error(depth, plain) if n + 1 == depth else (Sym("delta", (), T, n + 1),)
+    upper = _output_error(d, plain) if n + 1 == depth else (Sym("delta", (), T, n + 1),)
     expand = all(size(e) <= MAX_ENTRY_SYMBOLS for e in layer.error)
     if n + 1 == depth or not expand:
         shown = layer.error if n + 1 == depth else layer.error_short
@@ -331,7 +384,7 @@ def _recursion_blocks(d: Derivation, plain: bool) -> list[Block]:
     """The general recursion, for any depth."""
     L = d.depth
     out_act = d.activations[-1]
-    err: Expr = (Sym("Yhat", (), T), MINUS, Sym("Y", (), T))
+    err = _error_name(d)
     dl = Sym("delta", (), T, L)
     first: tuple[Token | Expr, ...]
     if plain or (d.layer[-1].cancels):
@@ -378,18 +431,19 @@ def _update_rule(n: int, rate: Token | None, mean: BatchMean | None, beta: float
 def _update_blocks(d: Derivation, s: Setting) -> list[Block]:
     mean: BatchMean | None
     mean_n: BatchMean | None
+    by_mean = d.conventions.cost is Combine.MEAN     # cost sum: Σₜ without 1/T
     if s.method == "batch":
         how = "batch gradient descent: one update per epoch, over all samples"
-        mean = BatchMean("T")
-        mean_n = BatchMean("T" if s.samples is None else s.samples)
+        mean = BatchMean("T", mean=by_mean)
+        mean_n = BatchMean("T" if s.samples is None else s.samples, mean=by_mean)
     elif s.method == "sgd":
         how = "stochastic gradient descent: one update per sample t"
         mean = mean_n = None
     else:
         b = s.batch_size or 1
         how = f"mini-batch gradient descent: one update per batch B of {b} samples"
-        mean = BatchMean("|B|", over_batch=True)
-        mean_n = BatchMean(b, over_batch=True)
+        mean = BatchMean("|B|", over_batch=True, mean=by_mean)
+        mean_n = BatchMean(b, over_batch=True, mean=by_mean)
     rate = None if s.learning_rate is None else Num(s.learning_rate, paren=False)
     l2 = s.l2 > 0
     rows = []
@@ -411,11 +465,23 @@ def _update_blocks(d: Derivation, s: Setting) -> list[Block]:
         values.append(f"β = {fmt(s.l2)}" + ("" if s.l2_bias else ", biases not regularised"))
     if values:
         text += " (" + ", ".join(values) + ")"
-    return [Heading("3) Gradient-descent update", 3), Text(text + ":"), Equations(_rows(rows))]
+    if d.conventions.cost is Combine.SUM:
+        text += ", with the sum of the per-sample gradients (cost sum: no 1/T)"
+    if d.through_new_weights:
+        text += f", W{sup(f'({d.depth})')} first, then each lower layer from the error passed " \
+                "back through the new weights above"
+    blocks: list[Block] = [Heading("3) Gradient-descent update", 3), Text(text + ":"),
+                           Equations(_rows(rows))]
+    if not d.conventions.update_biases:
+        stays = Sym("w", (0, "j"), None, "n").unicode()
+        blocks.append(Text(f"Row 0 (the biases) is not updated: {stays} stays at its value in "
+                           "every layer (its gradient above is computed all the same)."))
+    return blocks
 
 
 def setting_of(problem: Any) -> Setting:
     """The training settings a derivation shows, from a Problem."""
     t = problem.training
     return Setting(samples=problem.samples or None, learning_rate=t.learning_rate, l2=t.l2,
-                   l2_bias=t.l2_bias, method=t.method, batch_size=t.batch_size)
+                   l2_bias=t.l2_bias, method=t.method, batch_size=t.batch_size,
+                   conventions=problem.conventions)

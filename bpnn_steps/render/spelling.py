@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..maths.activations import ACTIVATIONS
-from ..maths.losses import LOSSES, sample_latex
+from ..maths.losses import LOSSES, loss_formula, loss_latex
 from ..model.notation import (GENERIC, Apply, Box, BoxMatrix, CostFormula, DerivativeInValue,
                               Entry, EntryForm, Exact, ExactMatrix, Expr, Formula,
                               FormulaMatrix, Given, Grad, L2Term, LossFormula, Mat, MeanOver,
@@ -194,13 +194,13 @@ def unicode(tok: Token, decimals: int, previous: Token | None = None) -> str:
     if isinstance(tok, SumOver):
         return f"Σ{sub(tok.variable)} " + expr_unicode(tok.body, decimals)
     if isinstance(tok, LossFormula):
-        return LOSSES[tok.loss].formula
+        return loss_formula(LOSSES[tok.loss], tok.conventions)
     if isinstance(tok, CostFormula):
         reg = ""
         if tok.beta is not None:
             scope = "" if tok.l2_bias else " (bias rows excluded)"
             reg = f" + ½ × {fmt(tok.beta)} × Σw²{scope}"
-        return f"1/{tok.samples} Σₜ J₍ₜ₎{reg}"
+        return f"{f'1/{tok.samples} ' if tok.mean else ''}Σₜ J₍ₜ₎{reg}"
     if isinstance(tok, Component):
         return "(" + str(_symbolic().to_unicode(tok.written)) + ")"
     if isinstance(tok, Transpose):
@@ -208,7 +208,8 @@ def unicode(tok: Token, decimals: int, previous: Token | None = None) -> str:
     if isinstance(tok, DownTo):
         return f", {tok.variable} = {tok.start.replace('-', ' − ')}, …, {tok.end}"
     if isinstance(tok, BatchMean):
-        return f"1/{tok.size} Σₜ{'∈B' if tok.over_batch else ''} "
+        mean = f"1/{tok.size} " if tok.mean else ""
+        return f"{mean}Σₜ{'∈B' if tok.over_batch else ''} "
     if isinstance(tok, L2Gradient):
         return f"{_beta_text(tok.beta)} {_regularised(tok, Sym.unicode, ' (row 0 zeroed)')}"
     if isinstance(tok, Mat):
@@ -423,10 +424,11 @@ def latex(tok: Token, decimals: int, previous: Token | None = None) -> str:
     if isinstance(tok, SumOver):
         return rf"\sum_{{{tok.variable}=1}}^{{{tok.upper}}} " + expr_latex(tok.body, decimals)
     if isinstance(tok, LossFormula):
-        return sample_latex(LOSSES[tok.loss], tok.outputs)
+        return loss_latex(LOSSES[tok.loss], tok.conventions, tok.outputs)
     if isinstance(tok, CostFormula):
         count = tok.samples
-        text = rf"\frac{{1}}{{{count}}} \sum_{{t=1}}^{{{count}}} J_{{(t)}}"
+        text = (rf"\frac{{1}}{{{count}}} " if tok.mean else "") + \
+            rf"\sum_{{t=1}}^{{{count}}} J_{{(t)}}"
         if tok.beta is not None:
             text += rf" + \tfrac{{1}}{{2}} \times {fmt(tok.beta)} \sum w^{{2}}" + \
                 (r"\ \text{(bias rows excluded)}" if not tok.l2_bias else "")
@@ -439,7 +441,8 @@ def latex(tok: Token, decimals: int, previous: Token | None = None) -> str:
         return rf", \quad {tok.variable} = {tok.start}, \dots, {tok.end}"
     if isinstance(tok, BatchMean):
         over = r"t \in B" if tok.over_batch else f"t=1}}^{{{tok.size}"
-        return rf"\frac{{1}}{{{tok.size}}} \sum_{{{over}}} "
+        mean = rf"\frac{{1}}{{{tok.size}}} " if tok.mean else ""
+        return rf"{mean}\sum_{{{over}}} "
     if isinstance(tok, L2Gradient):
         beta = r"\beta" if tok.beta is None else _beta_text(tok.beta)
         return beta + r"\, " + _regularised(tok, Sym.latex, r"_{\text{row 0 zeroed}}")
