@@ -52,8 +52,6 @@ def solve(
     if epochs is not None:
         prob = prob.with_training(epochs=epochs)
     solve_workload(prob, shown_updates(show))
-    if exact:
-        prob.require_lecture_conventions("solve --exact")
     trace = run(prob, round_as_you_go=round_as_you_go,
                 detailed=None if fmt is Format.json or exact else _detailed(
                     show, prob.training.epochs, standalone(fmt)), verify=verify)

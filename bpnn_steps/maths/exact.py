@@ -22,7 +22,8 @@ import numpy as np
 import sympy
 
 from .activations import ACTIVATIONS, Unitwise
-from .losses import LOSSES, Cancels
+from .losses import LOSSES, Cancels, exact_loss, loss_factor
+from ..model.conventions import Combine, UpdateOrder
 from ..model.problem import Problem
 from ..model.trace import SampleForward, Trace
 
@@ -108,16 +109,27 @@ def _derivative(name: str, a: list[Value], z: list[Value], z_float: np.ndarray) 
     return [form.exact_derivative(h, v, float(zf), _op) for h, v, zf in zip(a, z, z_float)]
 
 
-def _loss(loss: str, yhat: list[Value], y: list[Value]) -> Value:
+def _loss(problem: Problem, yhat: list[Value], y: list[Value]) -> Value:
     if any(v is None for v in yhat + y):
         return None
-    return _keep(LOSSES[loss].exact(yhat, y))
+    return _keep(exact_loss(LOSSES[problem.loss], problem.conventions, yhat, y))
 
 
-def _sample(problem: Problem, weights: list[list[list[Value]]], x: list[Value], y: list[Value],
-            sample: int, floats: SampleForward) -> ExactSample:
+@dataclass(frozen=True)
+class _Forward:
+    """One sample's exact forward pass and its dJ/dz at the output."""
+
+    x: list[Value]
+    z: list[list[Value]]
+    a: list[list[Value]]
+    loss: Value
+    delta: list[Value]
+    floats: SampleForward
+
+
+def _forward(problem: Problem, weights: list[list[list[Value]]], x: list[Value],
+             y: list[Value], floats: SampleForward) -> _Forward:
     acts = problem.activations
-    depth = len(weights)
     zs: list[list[Value]] = []
     avals: list[list[Value]] = []
     a = x
@@ -132,70 +144,100 @@ def _sample(problem: Problem, weights: list[list[list[Value]]], x: list[Value], 
         avals.append(a)
     yhat = avals[-1]
     out_act, loss = acts[-1], problem.loss
+    # the conventions' factor on J_(t) is a factor on its error (as the engine has it)
+    numerator, denominator = loss_factor(LOSSES[loss], problem.conventions, len(yhat))
+    scale = sympy.Rational(numerator, denominator)
     # dJ/dz at the output, as the engine forms it
     rule = LOSSES[loss].output
     if isinstance(rule, Cancels):                   # f' cancels against the loss
-        delta = rule.exact(yhat, y, _op)
+        delta = [_op(lambda d: scale * d, d) for d in rule.exact(yhat, y, _op)]
     else:
-        err = rule.exact(yhat, y, _op)
+        err = [_op(lambda e: scale * e, e) for e in rule.exact(yhat, y, _op)]
         form = ACTIVATIONS[out_act].form
         if isinstance(form, Unitwise):
             der = _derivative(out_act, yhat, zs[-1], floats.z[-1])
             delta = [_op(lambda e, d: e * d, e, d) for e, d in zip(err, der)]
         else:                                       # through the Jacobian (softmax)
             delta = form.exact_product(yhat, err, _op)
-    grads: list[tuple[tuple[Value, ...], ...]] = [()] * depth    # each set below
-    for n in range(depth - 1, -1, -1):
-        inputs = [sympy.Integer(1)] + (x if n == 0 else avals[n - 1])
-        grads[n] = tuple(tuple(_op(lambda p, q: p * q, i, d) for d in delta) for i in inputs)
-        if n == 0:
-            break
-        w = weights[n]
-        error = [_op(lambda *t: sympy.Add(*t),
-                     *[_op(lambda p, q: p * q, delta[k], w[j + 1][k]) for k in range(len(delta))])
-                 for j in range(len(w) - 1)]
-        der = _derivative(acts[n - 1], avals[n - 1], zs[n - 1], floats.z[n - 1])
-        delta = [_op(lambda e, d: e * d, e, d) for e, d in zip(error, der)]
-    return ExactSample(sample=sample, z=tuple(map(tuple, zs)), a=tuple(map(tuple, avals)),
-                       loss=_loss(loss, yhat, y), grad=tuple(grads))
+    return _Forward(x, zs, avals, _loss(problem, yhat, y), delta, floats)
+
+
+def _layer_gradient(f: _Forward, n: int, delta: list[Value]) -> tuple[tuple[Value, ...], ...]:
+    """grad W[n+1] of one sample (n 0-based): [1, a[n]]^T delta."""
+    inputs = [sympy.Integer(1)] + (f.x if n == 0 else f.a[n - 1])
+    return tuple(tuple(_op(lambda p, q: p * q, i, d) for d in delta) for i in inputs)
+
+
+def _hidden_delta(problem: Problem, f: _Forward, n: int, w: list[list[Value]],
+                  delta: list[Value]) -> list[Value]:
+    """delta of 0-based layer n - 1 from the delta of layer n through the weights ``w``
+    of layer n (the old ones, or the new ones under output_first)."""
+    error = [_op(lambda *t: sympy.Add(*t),
+                 *[_op(lambda p, q: p * q, delta[k], w[j + 1][k]) for k in range(len(delta))])
+             for j in range(len(w) - 1)]
+    act = problem.activations[n - 1]
+    der = _derivative(act, f.a[n - 1], f.z[n - 1], f.floats.z[n - 1])
+    return [_op(lambda e, d: e * d, e, d) for e, d in zip(error, der)]
 
 
 def exact_steps(problem: Problem, trace: Trace, upto: int) -> list[ExactStep]:
-    """The first ``upto`` updates, exactly (values None where not exact or too long)."""
+    """The first ``upto`` updates, exactly (values None where not exact or too long),
+    under the problem's conventions: J_(t) with their factor, the mean or the sum
+    over the samples, biases kept or updated, the layers updated together or the
+    output layer first (lower layers back-propagating through its new weights)."""
     t = problem.training
+    conventions = problem.conventions
+    output_first = conventions.update_order is UpdateOrder.OUTPUT_FIRST
     lam = exact_decimal(problem.learning_rate())
     beta = exact_decimal(t.l2)
     weights = [_matrix(w) for w in problem.initial_weights()]
     out = []
     for step in trace.steps[:upto]:
-        samples = []
-        for f in step.forward:
-            samples.append(_sample(problem, weights, _vector(f.x), _vector(f.y), f.sample, f))
-        b = len(samples)
-        cost = _op(lambda *v: sympy.Add(*v) / b, *[s.loss for s in samples])
+        forwards = [_forward(problem, weights, _vector(f.x), _vector(f.y), f)
+                    for f in step.forward]
+        b = len(forwards)
+        # the cost: the mean of J_(t) over the update's samples, or their sum
+        size = b if conventions.cost is Combine.MEAN else 1
+        cost = _op(lambda *v: sympy.Add(*v) / size, *[f.loss for f in forwards])
         reg_cost = sympy.Integer(0)
-        means, after = [], []
-        for n, w in enumerate(weights):
-            rows = []
-            new_rows = []
+        depth = len(weights)
+        deltas = [f.delta for f in forwards]
+        grads: list[list[tuple[tuple[Value, ...], ...]]] = [[()] * depth for _ in forwards]
+        means: list[tuple[tuple[Value, ...], ...]] = [()] * depth
+        after: list[list[list[Value]]] = [[] for _ in weights]
+        for n in range(depth - 1, -1, -1):
+            w = weights[n]
+            for s, f in enumerate(forwards):
+                grads[s][n] = _layer_gradient(f, n, deltas[s])
+            rows, new_rows = [], []
             for i in range(len(w)):
                 row, new_row = [], []
                 for j in range(len(w[0])):
-                    mean = _op(lambda *v: sympy.Add(*v) / b, *[s.grad[n][i][j] for s in samples])
+                    mean = _op(lambda *v: sympy.Add(*v) / size, *[g[n][i][j] for g in grads])
                     reg = w[i][j] if (t.l2_bias or i > 0) else sympy.Integer(0)
                     if t.l2 > 0:
                         reg_cost = _op(lambda c, r: c + r ** 2, reg_cost, reg)
-                    new = _op(lambda p, lm, m, bt, r: p - lm * (m + bt * r),
-                              w[i][j], lam, mean, beta, reg)
+                    if i == 0 and not conventions.update_biases:
+                        new = w[i][j]                   # the conventions keep the biases
+                    else:
+                        new = _op(lambda p, lm, m, bt, r: p - lm * (m + bt * r),
+                                  w[i][j], lam, mean, beta, reg)
                     row.append(mean)
                     new_row.append(new)
                 rows.append(tuple(row))
                 new_rows.append(new_row)
-            means.append(tuple(rows))
-            after.append(new_rows)
+            means[n] = tuple(rows)
+            after[n] = new_rows
+            if n > 0:
+                through = new_rows if output_first else w
+                deltas = [_hidden_delta(problem, f, n, through, d)
+                          for f, d in zip(forwards, deltas)]
         if t.l2 > 0:
             cost = _op(lambda c, r, bt: c + bt * r / 2, cost, reg_cost, beta)
-        out.append(ExactStep(index=step.index, samples=tuple(samples), cost=cost,
+        samples = tuple(ExactSample(sample=f.floats.sample, z=tuple(map(tuple, f.z)),
+                                    a=tuple(map(tuple, f.a)), loss=f.loss, grad=tuple(g))
+                        for f, g in zip(forwards, grads))
+        out.append(ExactStep(index=step.index, samples=samples, cost=cost,
                              mean_grad=tuple(means),
                              weights_after=tuple(tuple(map(tuple, w)) for w in after)))
         weights = after
