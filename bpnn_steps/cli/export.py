@@ -49,7 +49,7 @@ def export(
     from ..present.tutorial_sheet import tutorial_sheet
 
     if pdf and fmt is not Format.latex:
-        raise ProblemError("--pdf makes a PDF from LaTeX; leave out --format markdown")
+        raise ProblemError(f"--pdf makes a PDF from LaTeX; leave out --format {fmt.value}")
     if output is not None and str(output) != "-":
         check_writable(output)         # before the work (pdflatex), not after it
     document = read_problem_document(problem, access=read_access(allow_read))
@@ -57,6 +57,17 @@ def export(
     if epochs is not None:
         prob = prob.with_training(epochs=epochs)
     export_workload(prob, shown_updates(show), derivation=sheet is Sheet.derivation)
+    if fmt is Format.html:
+        # The practice page: the worked solution and an input for every number.
+        from ..course.practice_page import practice_page
+        from ..files.bundled import problem_reference
+
+        target = output if output is not None else Path(f"{document.path.stem}-practice.html")
+        ref = problem_reference(problem, document.path, None if to_stdout(target) else target)
+        with show_spec(show):
+            page = practice_page(prob, ref, decimals=decimals, show=show)
+        emit(page, None if to_stdout(target) else target)
+        return
     with show_spec(show):
         content = tutorial_sheet(prob, sheet, decimals=decimals, show=show)
     from ..render.registry import renderer
