@@ -108,12 +108,15 @@ def practice_page(problem: Problem, problem_ref: str, *, decimals: int = 3,
                   show: str = "auto", tolerance: Tolerance | None = None) -> str:
     """The whole page as one HTML document."""
     from ..maths.engine import solve
-    from ..present.sheet import sheet_problem, solution_blocks
+    from ..present.sheet import sheet_problem, solution_blocks, statement_blocks
 
     shown, note = sheet_problem(checkable(problem))
     trace = solve(shown)
     writer = BlocksHtml(decimals)
-    solution = writer.blocks(solution_blocks(trace, show=show, statement=True))
+    title = problem.title or problem_ref
+    statement = BlocksHtml(decimals, collapse=False).blocks(statement_blocks(trace))
+    # Its first block is the title, which the page writes once, at its top.
+    solution = writer.blocks(solution_blocks(trace, show=show, statement=False)[1:])
     entries = practice_entries(shown, trace, writer.steps)
     template = template_text(shown, problem_ref, [s.samples for s in trace.steps])
     parts = template_parts(template, len(entries))
@@ -125,10 +128,10 @@ def practice_page(problem: Problem, problem_ref: str, *, decimals: int = 3,
         "template": parts,
         "file": f"{problem_ref.rsplit('/', 1)[-1].removesuffix('.yaml')}-answers.yaml",
     }
-    title = problem.title or problem_ref
     body = [f"<h1>{_text(title)}</h1>"]
     if note:
         body.append(f"<p>{_text(note)}</p>")
+    body.append(statement)
     body.append('<nav class="modes" aria-label="Parts of the page">'
                 '<a class="button" href="#practice">Practice</a>'
                 '<a class="button" href="#solution">Worked solution</a></nav>')

@@ -48,12 +48,15 @@ def _lhs(expr: Expr) -> Expr:
 class BlocksHtml:
     """Writes blocks as HTML, numbering the steps it collapses."""
 
-    def __init__(self, decimals: int) -> None:
+    def __init__(self, decimals: int, collapse: bool = True) -> None:
         self.decimals = decimals
+        self.collapse = collapse      # False: a problem statement, shown whole
         self.steps: list[Step] = []
         self.update = 0
 
     def _step(self, lhs: Expr, body: str) -> str:
+        if not self.collapse:
+            return body
         ident = f"step{len(self.steps) + 1}"
         self.steps.append(Step(ident, self.update, lhs))
         summary = expr_mathml(lhs, self.decimals) if lhs else "the next step"
@@ -117,7 +120,9 @@ STYLE = """
 body { margin: 0 auto; max-width: 72rem; padding: 1rem; font: 16px/1.5 system-ui, sans-serif;
   color: var(--fg); background: var(--bg); }
 h1 { font-size: 1.5rem; } h2 { font-size: 1.25rem; margin-top: 2rem; } h3 { font-size: 1.1rem; }
-.scroll, .row, .display { overflow-x: auto; max-width: 100%; }
+.scroll, .row, .display { overflow-x: auto; overflow-y: hidden; max-width: 100%; }
+.row, .display { padding: .3rem 0; }
+figure.diagram { margin: 1rem 0; } figure.diagram svg { max-width: 100%; height: auto; }
 table { border-collapse: collapse; } th, td { border: 1px solid var(--line); padding: .2rem .6rem; }
 details.step { border-left: 3px solid var(--line); margin: .3rem 0; padding: .1rem .6rem; }
 details.step[open] { border-left-color: var(--accent); }
