@@ -125,3 +125,9 @@ def test_typing_marks_and_steps_reveal(browser, tmp_path):
         overflow = browser.execute_script(
             "return document.documentElement.scrollWidth - window.innerWidth;")
         assert overflow <= 0, f"the page scrolls sideways at {width} px"
+        browser.execute_script("document.getElementById('practice').scrollIntoView();")
+        browser.save_screenshot(str(SCREENSHOTS / f"lecture_122-{width}-practice.png"))
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {
+        "features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+    browser.execute_script("window.scrollTo(0, 0);")
+    browser.save_screenshot(str(SCREENSHOTS / "lecture_122-1280-dark.png"))

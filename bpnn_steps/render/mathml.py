@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
-from ..model.notation import Mat, Num, Op, Sym, Token
-from ..numfmt import MINUS, fmt_many
+from ..model.notation import Given, Mat, Num, Op, Sym, Token
+from ..numfmt import GIVEN_DECIMALS, MINUS, fmt, fmt_many
 from .spelling import number_unicode, unicode
 
 # Plain-text spellings of the bases whose Unicode form is a composed glyph.
@@ -49,10 +49,13 @@ def sym_mathml(sym: Sym) -> str:
     return text
 
 
-def mat_mathml(mat: Mat, decimals: int) -> str:
-    """A matrix in square brackets, its numbers formatted together."""
+def mat_mathml(mat: Mat | Given, decimals: int) -> str:
+    """A matrix in square brackets, its numbers formatted together (a given matrix
+    as the Unicode and LaTeX spellings write it)."""
     rows, cols = mat.value.shape
-    texts = fmt_many(mat.value.ravel().tolist(), decimals, minus=MINUS)
+    values = mat.value.ravel().tolist()
+    texts = ([fmt(float(v), GIVEN_DECIMALS, minus=MINUS) for v in values]
+             if isinstance(mat, Given) else fmt_many(values, decimals, minus=MINUS))
     body = "".join("<mtr>" + "".join(f"<mtd><mn>{escape(texts[r * cols + c])}</mn></mtd>"
                                      for c in range(cols)) + "</mtr>" for r in range(rows))
     return f'<mrow><mo>[</mo><mtable columnalign="right">{body}</mtable><mo>]</mo></mrow>'
@@ -69,7 +72,7 @@ def token_mathml(tok: Token, decimals: int, previous: Token | None = None) -> st
     if isinstance(tok, Op):
         text = unicode(tok, decimals).strip()
         return f"<mo>{escape(text)}</mo>" if text else '<mspace width="0.3em"/>'
-    if isinstance(tok, Mat):
+    if isinstance(tok, (Mat, Given)):
         return mat_mathml(tok, decimals)
     # Every other token: its one Unicode spelling, as text of the formula.
     return f"<mtext>{escape(unicode(tok, decimals, previous))}</mtext>"
