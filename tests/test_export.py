@@ -59,7 +59,14 @@ def needs_tex() -> None:
 
 
 def compile_tex(tex: str, folder: Path, name: str) -> tuple[int, str, list[str]]:
-    """(return code, first error, text of each page).
+    """(return code, first error, text of each page)."""
+    code, error, pages, _ = compile_sheet(tex, folder, name)
+    return code, error, pages
+
+
+def compile_sheet(tex: str, folder: Path, name: str
+                  ) -> tuple[int, str, list[str], list[str]]:
+    """(return code, first error, text of each page, the log's Overfull \\hbox lines).
 
     A compile's result is kept in the test cache under the hash of the source and
     of the TeX installation, so a run after the first compiles only the sheets whose
@@ -67,8 +74,10 @@ def compile_tex(tex: str, folder: Path, name: str) -> tuple[int, str, list[str]]
     key = hashlib.sha256(f"{_tex_version()}\n{tex}".encode()).hexdigest()
     cached = TEST_CACHE / "tex" / f"{key}.json"
     if cached.exists():
-        code, error, pages = json.loads(cached.read_text(encoding="utf-8"))
-        return code, error, pages
+        found = json.loads(cached.read_text(encoding="utf-8"))
+        if len(found) == 4:         # older entries lack the overfull boxes
+            code, error, pages, overfull = found
+            return code, error, pages, overfull
     result = _compile_tex(tex, folder, name)
     if result[0] == 0:
         cached.parent.mkdir(parents=True, exist_ok=True)
@@ -86,7 +95,8 @@ def _tex_version() -> str:
     return "\n".join(run.stdout + run.stderr for run in found)
 
 
-def _compile_tex(tex: str, folder: Path, name: str) -> tuple[int, str, list[str]]:
+def _compile_tex(tex: str, folder: Path, name: str
+                 ) -> tuple[int, str, list[str], list[str]]:
     source = folder / f"{name}.tex"
     source.write_text(tex, encoding="utf-8")
     result = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
@@ -95,10 +105,12 @@ def _compile_tex(tex: str, folder: Path, name: str) -> tuple[int, str, list[str]
     errors = [line for line in result.stdout.splitlines() if line.startswith("!")]
     pdf = folder / f"{name}.pdf"
     if result.returncode != 0 or not pdf.exists():
-        return result.returncode or 1, errors[0] if errors else "no PDF", []
+        return result.returncode or 1, errors[0] if errors else "no PDF", [], []
+    log = (folder / f"{name}.log").read_text(encoding="utf-8", errors="replace")
+    overfull = [line for line in log.splitlines() if line.startswith("Overfull \\hbox")]
     text = subprocess.run(["pdftotext", "-layout", pdf.name, "-"], cwd=folder,
                           capture_output=True, text=True, errors="replace").stdout
-    return 0, "", text.split("\f")
+    return 0, "", text.split("\f"), overfull
 
 
 def _random_problem(layers, activations, loss, method="batch", epochs=1, batch_size=None,

@@ -19,14 +19,20 @@ from ..model.value import Value
 
 
 class Heading(Value):
+    """A heading; ``literal``: text a user wrote (a title), printed exactly as
+    written (no typographic quotes, no maths)."""
+
     text: str
     level: int = 2
+    literal: bool = False
 
 
 class Text(Value):
-    """A paragraph of prose (Unicode; the lecture's symbols may appear in it)."""
+    """A paragraph of prose (Unicode; the lecture's symbols may appear in it);
+    ``literal``: text a user wrote (a description), printed exactly as written."""
 
     text: str
+    literal: bool = False
 
 
 class Equations(Value):

@@ -107,7 +107,8 @@ def derivation_report(layers: Sequence[int], activations: Sequence[str], loss: s
     layers = d.layers
     blocks: list[Block] = []
     arch = "-".join(str(n) for n in layers)
-    blocks.append(Heading(title or f"Back-propagation of the {arch} network, derived", 1))
+    blocks.append(Heading(title, 1, literal=True) if title
+                  else Heading(f"Back-propagation of the {arch} network, derived", 1))
     blocks += _network_text(d)
     blocks += _cost_blocks(d, setting)
     blocks += _forward_blocks(d)

@@ -15,6 +15,7 @@ import numpy as np
 from ..maths.activations import ACTIVATIONS
 from ..maths.losses import LOSSES
 from ..model.notation import (BRACE_CLOSE, BRACE_OPEN, BRACKET_CLOSE, BRACKET_OPEN, CLOSE,
+                              CLOSE_PAREN_BRACKET,
                               EQUALS, HADAMARD, LP, MINUS, NEGATED_OPEN, PLUS, RP, SPACE, T_SUP, TIMES, Apply, DerivativeInValue,
                               Expr, L2Term, Mat, MeanOver, Note, Num, OneOver,
                               SoftmaxJacobianT, SoftmaxRatio, Sym, Token, Words, column,
@@ -238,6 +239,15 @@ class _Substituted:
         return nums
 
 
+def _negated(terms: list[Token]) -> list[Token]:
+    """-(...) around a loss's terms; a single bracketed term, [... ln(1 - y)], has the
+    parentheses instead of its brackets: -(... ln(1 - y)), not -([... ln(1 - y)])."""
+    if terms[0] == BRACKET_OPEN and terms[-1] == CLOSE_PAREN_BRACKET \
+            and BRACKET_OPEN not in terms[1:]:
+        return [NEGATED_OPEN, *terms[1:-1], CLOSE, CLOSE]
+    return [NEGATED_OPEN, *terms, CLOSE]
+
+
 def _loss_row(step: Step, names: _Names, t_index: int, loss: str) -> tuple[Expr, ...]:
     f = step.forward[t_index]
     t = f.sample
@@ -250,8 +260,7 @@ def _loss_row(step: Step, names: _Names, t_index: int, loss: str) -> tuple[Expr,
         formula += sep + list(LOSSES[loss].row_term(yh, y))
         numbers += sep + list(LOSSES[loss].row_term(vh, vy))
     if LOSSES[loss].row_negated:
-        formula = [NEGATED_OPEN, *formula, CLOSE]
-        numbers = [NEGATED_OPEN, *numbers, CLOSE]
+        formula, numbers = _negated(formula), _negated(numbers)
     return ((Sym("J", (), t),), tuple(formula), tuple(numbers), (_fnum(f.loss),))
 
 
@@ -461,9 +470,9 @@ def build_report(trace: Trace, *, show: str = "auto", after_update: AfterUpdate 
     the others summarised per epoch, then the result."""
     s = trace.settings
     names = _Names(s.layers)
-    blocks: list[Block] = [Heading(report_title(trace), 1)]
+    blocks: list[Block] = [Heading(report_title(trace), 1, literal=True)]
     if s.description:
-        blocks.append(Text(s.description))
+        blocks.append(Text(s.description, literal=True))
     acts = ", ".join(s.activations)
     blocks.append(Text(f"Network {list(s.layers)} ({acts}), loss {s.loss}, T = {s.samples} sample{'s' if s.samples != 1 else ''}, "
                        f"initial weights: {s.weights_origin}."))

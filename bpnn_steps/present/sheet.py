@@ -79,7 +79,7 @@ def statement_blocks(trace: Trace, *, diagram: bool = True) -> list[Block]:
     parts.append(f"{s.layers[-1]} {s.activations[-1]} output{'s' if s.layers[-1] != 1 else ''}")
     blocks: list[Block] = [Heading("The problem", 2)]
     if s.description:
-        blocks.append(Text(s.description))
+        blocks.append(Text(s.description, literal=True))
     blocks += [
         Text(f"A {'-'.join(str(n) for n in s.layers)} network: " + ", ".join(parts)
              + ". Each layer also receives a bias node with the constant value 1; weight "
@@ -150,12 +150,20 @@ def _question_step(trace: Trace, step: Step, decimals: int) -> list[Block]:
         act = s.activations[n - 1]
         rows: list[tuple[Expr, ...]] = []
         for j in range(s.layers[n]):
-            items: list[Answer] = []
+            per_sample: list[list[Answer]] = []
             for t in step.samples:
+                items: list[Answer] = []
                 if not ACTIVATIONS[act].identity:
                     items.append(entry(Quantity(u, Kind.Z, n, t), (j,)))
                 items.append(entry(Quantity(u, Kind.A, n, t), (j,)))
-            rows += _box_rows(items, decimals)
+                per_sample.append(items)
+            # A unit's boxes share a row when every sample's fit in it; else each
+            # sample gets its own row(s), so a column never mixes samples.
+            if sum(map(len, per_sample)) <= BOXES_PER_ROW:
+                rows += _box_rows([a for items in per_sample for a in items], decimals)
+            else:
+                for items in per_sample:
+                    rows += _box_rows(items, decimals)
         blocks.append(Text(f"Layer {n} ({layer_label(n, depth)}, {act}):"))
         blocks.append(Equations(tuple(rows)))
     losses = [entry(Quantity(u, Kind.LOSS, None, t)) for t in step.samples]
@@ -175,7 +183,7 @@ def _question_step(trace: Trace, step: Step, decimals: int) -> list[Block]:
 def question_blocks(trace: Trace, *, decimals: int = DEFAULT_DECIMALS, show: str = "auto",
                     title: str | None = None, diagram: bool = True) -> list[Block]:
     """The question sheet: the problem, then an answer box for every quantity."""
-    blocks: list[Block] = [Heading(title or report_title(trace), 1)]
+    blocks: list[Block] = [Heading(title or report_title(trace), 1, literal=True)]
     blocks += statement_blocks(trace, diagram=diagram)
     shown = select_steps(len(trace.steps), show)
     blocks.append(Heading("Tasks", 2))
@@ -196,8 +204,11 @@ def solution_blocks(trace: Trace, *, show: str = "auto", statement: bool = True,
     if statement:
         blocks += statement_blocks(trace, diagram=diagram)
         blocks.append(Heading("Worked solution", 2))
-    # The report's own header lines follow its title: keep them (conventions).
-    blocks += report[1:]
+    # The report's own header lines follow its title: keep them (conventions), but
+    # not its description, which the statement (here or on the question sheet the
+    # answer key follows) has printed already.
+    description = Text(trace.settings.description, literal=True)
+    blocks += [b for b in report[1:2] if b != description] + report[2:]
     return blocks
 
 
@@ -225,7 +236,7 @@ def sheet_blocks(trace: Trace, sheet: str = "solution", *, decimals: int = DEFAU
         return solution_blocks(trace, show=show)
     if sheet == "both":
         key = solution_blocks(trace, show=show, statement=False)
-        key[0] = Heading(f"Answer key: {report_title(trace)}", 1)
+        key[0] = Heading(f"Answer key: {report_title(trace)}", 1, literal=True)
         return question_blocks(trace, decimals=decimals, show=show) + [PageBreak()] + key
     raise ValueError(f"unknown sheet {sheet!r}; expected {', '.join(SHEETS)}")
 
@@ -236,5 +247,5 @@ def sheet_document(trace: Trace, sheet: str = "solution", *, decimals: int = DEF
     title."""
     blocks = sheet_blocks(trace, sheet, decimals=decimals, show=show)
     if note:
-        blocks.insert(1, Text(note))
+        blocks.insert(1, Text(note, literal=True))   # a command is quoted as typed
     return Document(report_title(trace), tuple(blocks))

@@ -25,7 +25,9 @@ COLOURS = ("blue!70!black", "red!75!black", "green!45!black", "orange!85!black",
 NODE_DIAMETER = 0.9          # cm
 LABEL_HEIGHT = 0.38          # cm, \footnotesize with inner sep
 CHAR_WIDTH = 0.17            # cm per character at \footnotesize
-MAX_WIDTH = 15.5             # cm
+# cm between the first and the last column's centres: the layer names under them
+# (up to ~2.5 cm wide, centred) must stay inside the sheet's 17 cm text width.
+MAX_WIDTH = 14.5
 MAX_HEIGHT = 10.0            # cm
 MIN_CLEARANCE = 0.05         # cm between a label and anything else
 MAX_LABELLED_EDGES = 48      # more edges than this in a layer: no labels

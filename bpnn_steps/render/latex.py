@@ -17,15 +17,27 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-from ..model.notation import EQUALS, Mat, Token
-from ..numfmt import DEFAULT_DECIMALS, fmt, fmt_many
+from ..model.notation import (EQUALS, BoxMatrix, Exact, ExactMatrix, Formula, Given, Mat, Op,
+                              OpKind, Token)
+from ..numfmt import DEFAULT_DECIMALS, GIVEN_DECIMALS, fmt, fmt_many
 from ..present.blocks import (Block, Diagram, Display, Document, Equations, Heading, PageBreak,
                               Table, Text)
 from .spelling import LatexSpeller, UnicodeSpeller, expr_latex, unicode
 
 # Rough printed width (characters of math) of a line on the page.
 LINE_WIDTH = 78
+# The layout rule for maths wider than a line (LINE_WIDTH):
+# 1. a chain a = b = c puts each '=' on its own line, the '=' signs aligned;
+# 2. a side at most 1/SLIGHT_SCALE times too wide is set a little smaller (at least
+#    SLIGHT_SCALE) to stay on its line; a side still too wide (a long sum) breaks before a + or - sign outside sized
+#    brackets (\left( ... \right) cannot span lines), as many terms on a line as fit,
+#    each continuation line indented by BREAK_INDENT under the first term;
+# 3. a single term still too wide (a matrix) is scaled down to fit, never below
+#    MIN_SCALE (matrices are split into column blocks by the content before that).
 MIN_SCALE = 0.35
+SLIGHT_SCALE = 0.9
+BREAK_INDENT = r"\quad"
+_BREAK_INDENT_WIDTH = 2.0
 
 # --------------------------------------------------------------------------- text
 
@@ -182,7 +194,7 @@ class Maths:
 
     def width(self, expr: Sequence[Token]) -> float:
         """:func:`expr_width` of ``expr``."""
-        if Mat in map(type, expr):
+        if not _MEASURED_BY_COLUMN.isdisjoint(map(type, expr)):
             return expr_width(expr, self.decimals)
         text = self._unicode.expr(expr)
         width = self._widths.get(text)
@@ -191,13 +203,35 @@ class Maths:
         return width
 
 
+# Matrices print as columns side by side: their width is that of their widest
+# entry in each column, not of their Unicode spelling (all rows on one line).
+_MEASURED_BY_COLUMN = frozenset({Mat, Given, BoxMatrix})
+_COLUMN_GAP = 1.6
+# An answer box is its phantom number plus the box's padding and rules.
+_BOX_PADDING = 1.2
+
+
+def _number_width(text: str) -> float:
+    """Printed width of a formatted number: 1.5e-05 prints as 1.5 × 10⁻⁵, its
+    " × 10" about 5 characters wide."""
+    mantissa, e, exponent = text.partition("e")
+    if not e:
+        return len(text)
+    return len(mantissa) + 5 + 0.6 * len(exponent.lstrip("+0").replace("-0", "-"))
+
+
 def _token_width(tok: Token, decimals: int, previous: Token | None) -> float:
-    if isinstance(tok, Mat):
+    if isinstance(tok, (Mat, Given)):
         rows, cols = tok.value.shape
         if not rows:
             return 2.0
-        texts = fmt_many(tok.value.ravel().tolist(), decimals)
-        return 2.0 + sum(max(len(t) for t in texts[j::cols]) + 1.6 for j in range(cols))
+        texts = (fmt_many(tok.value.ravel().tolist(), decimals) if isinstance(tok, Mat)
+                 else [fmt(float(v), GIVEN_DECIMALS) for v in tok.value.ravel()])
+        return 2.0 + sum(max(map(_number_width, texts[j::cols])) + _COLUMN_GAP
+                         for j in range(cols))
+    if isinstance(tok, BoxMatrix):
+        box = len("-0.") + tok.decimals + _BOX_PADDING
+        return 2.0 + tok.cols * (box + _COLUMN_GAP)
     return _text_width(unicode(tok, decimals, previous))
 
 
@@ -236,37 +270,111 @@ def _scaled(tex: str, width: float, limit: float) -> str:
     return rf"\scalebox{{{factor:.2f}}}{{$\displaystyle {tex}$}}"
 
 
+# \left( ... \right) and \left[ ... \right] are one box each: no break inside them.
+_SIZED_DEPTH = {OpKind.LEFT: 1, OpKind.RIGHT: -1, OpKind.SIZED_BRACKET_OPEN: 1,
+                OpKind.SIZED_BRACKET_CLOSE: -1}
+_BREAKS_BEFORE = frozenset({OpKind.PLUS, OpKind.MINUS})
+
+
+def _terms(side: Sequence[Token]) -> list[list[Token]]:
+    """``side`` cut before each + or - sign outside sized brackets (a sign that
+    starts the side, or follows nothing, is the sign of the first term)."""
+    terms: list[list[Token]] = [[]]
+    depth = 0
+    for tok in side:
+        if isinstance(tok, Op):
+            if tok.kind in _BREAKS_BEFORE and depth == 0 and terms[-1]:
+                terms.append([])
+            depth += _SIZED_DEPTH.get(tok.kind, 0)
+        terms[-1].append(tok)
+    return terms
+
+
+def _side_lines(side: Sequence[Token], limit: float, maths: Maths) -> list[str]:
+    """One side of an equation as the lines it takes (rule 2 and 3 above): as many
+    terms on a line as fit in ``limit``; a line after the first starts with its sign."""
+    width = maths.width(side)
+    if width <= limit:
+        return [maths.tex(side)]
+    terms = _terms(side)
+    if len(terms) == 1 or width * SLIGHT_SCALE <= limit:
+        return [_scaled(maths.tex(side), width, limit)]
+    lines: list[list[Token]] = []
+    current: list[Token] = []
+    for term in terms:
+        room = limit - (_BREAK_INDENT_WIDTH if lines else 0.0)
+        if current and maths.width(current + term) > room:
+            lines.append(current)
+            current = []
+        current = current + term
+    lines.append(current)
+    out = []
+    for k, line in enumerate(lines):
+        # {} makes the leading sign binary (spaced as in the unbroken sum).
+        tex = ("{}" if k else "") + maths.tex(line)
+        out.append(_scaled(tex, maths.width(line), limit - (_BREAK_INDENT_WIDTH if k else 0.0)))
+    return out
+
+
+def _unmeasured(side: Sequence[Token]) -> bool:
+    """Whether ``side`` holds maths the width estimate cannot measure, laid out as
+    written: a formula that breaks its own lines (a derivation's), or an exact value
+    (sympy's fractions print far narrower than their text)."""
+    return any(isinstance(tok, (Exact, ExactMatrix)) or (isinstance(tok, Formula) and tok.wrap)
+               for tok in side)
+
+
+def _continued(lines: Sequence[str], first: str) -> list[str]:
+    """Align rows of one side: ``first`` (e.g. '&= ') before its first line, the
+    break indent before the others."""
+    return [first + lines[0]] + ["&" + BREAK_INDENT + " " + line for line in lines[1:]]
+
+
 def display_latex(expr: Sequence[Token], decimals: int, maths: Maths | None = None) -> str:
-    """One displayed equation; too wide for a line, it breaks at its '=' signs, and
-    a part still too wide is scaled down.  ``maths``: the document's (:class:`Maths`)."""
+    """One displayed equation; too wide for a line, it breaks at its '=' signs, then
+    before + and - signs, and a term still too wide is scaled down (the rule above).
+    ``maths``: the document's (:class:`Maths`)."""
     maths = maths or Maths(decimals)
     if maths.width(expr) <= LINE_WIDTH:
         return r"\[" + "\n" + maths.tex(expr) + "\n" + r"\]"
     parts = _split_equals(expr)
-    lines = []
-    for k, part in enumerate(parts):
-        width = maths.width(part)
-        tex = _scaled(maths.tex(part), width, LINE_WIDTH - 8)
-        lines.append(tex if k == 0 else "&= " + tex)
-    if len(lines) == 1:
-        return r"\[" + "\n" + lines[0] + "\n" + r"\]"
-    body = lines[0] + " " + lines[1] + "".join(r" \\" + "\n" + line for line in lines[2:])
+    if len(parts) == 1:
+        lines = _side_lines(parts[0], LINE_WIDTH - 8, maths)
+        if len(lines) == 1:
+            return r"\[" + "\n" + lines[0] + "\n" + r"\]"
+        rows = _continued(lines, "& ")
+    else:
+        first = parts[0]
+        rows = [_scaled(maths.tex(first), maths.width(first), LINE_WIDTH - 8)]
+        for part in parts[1:]:
+            rows += _continued(_side_lines(part, LINE_WIDTH - 8, maths), "&= ")
+        rows[:2] = [rows[0] + " " + rows[1]]
+    body = (r" \\" + "\n").join(rows)
     return r"\begin{align*}" + "\n" + body + "\n" + r"\end{align*}"
 
 
 def equations_latex(block: Equations, decimals: int, maths: Maths | None = None) -> str:
     """Rows of lhs = ... = value in one align*; a row too wide for a line puts each
-    '=' on its own line."""
+    '=' on its own line, and breaks a side still too wide (the rule above)."""
     maths = maths or Maths(decimals)
     tex, measure = maths.tex, maths.width
     rows = []
     for row in block.rows:
-        segs = [tex(seg) for seg in row]
-        broken = any(r"\\" in s for s in segs)
-        if broken or len(row) <= 2 or sum(map(measure, row)) + 3 * (len(row) - 1) <= LINE_WIDTH:
-            rows.append(segs[0] + " &= " + " = ".join(segs[1:]))
-        else:
-            rows.append(segs[0] + " &= " + (r" \\" + "\n" + "&= ").join(segs[1:]))
+        widths = [measure(seg) for seg in row]
+        fits = sum(widths) + 3 * (len(row) - 1) <= LINE_WIDTH
+        if any(map(_unmeasured, row)):
+            segs = [tex(seg) for seg in row]
+            joint = " = " if fits or len(row) <= 2 or r"\\" in "".join(segs) else r" \\" + "\n&= "
+            rows.append(segs[0] + " &= " + joint.join(segs[1:]))
+            continue
+        if fits:
+            rows.append(tex(row[0]) + " &= " + " = ".join(tex(seg) for seg in row[1:]))
+            continue
+        room = max(LINE_WIDTH - widths[0] - 3, LINE_WIDTH / 2)
+        lines: list[str] = []
+        for seg in row[1:]:
+            lines += _continued(_side_lines(seg, room, maths), "&= ")
+        rows.append(tex(row[0]) + " " + (r" \\" + "\n").join(lines))
     return r"\begin{align*}" + "\n" + (r" \\" + "\n").join(rows) + "\n" + r"\end{align*}"
 
 
@@ -298,9 +406,10 @@ _SECTIONS = {1: "section", 2: "subsection", 3: "subsubsection"}
 def block_latex(block: Block, decimals: int, maths: Maths | None = None) -> str:
     if isinstance(block, Heading):
         command = _SECTIONS.get(block.level, "paragraph")
-        return rf"\{command}*{{{text_latex(block.text)}}}"
+        text = escape_text(block.text) if block.literal else text_latex(block.text)
+        return rf"\{command}*{{{text}}}"
     if isinstance(block, Text):
-        return text_latex(block.text)
+        return escape_text(block.text) if block.literal else text_latex(block.text)
     if isinstance(block, Equations):
         return equations_latex(block, decimals, maths)
     if isinstance(block, Display):
