@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -126,3 +127,22 @@ def test_blank_answer_file_is_the_template(tmp_path):
     blank = answer_file(page.data, [""] * len(page.data["entries"]))
     result = helpers.run_cli("check", "--template", "lecture_122", cwd=tmp_path)
     assert blank == result.stdout
+
+
+def test_title_and_description_print_literally(tmp_path):
+    """What a user wrote is shown exactly as written (escaped, never markup or TeX),
+    once: quotes straight, -- as two hyphens, spaces kept."""
+    title = "It's <b>x</b> -- \"y\" & \\textbf{z}  100%"
+    description = "Line one -- a 'quote'\n  <i>indented</i> $x$"
+    text = (helpers.BUNDLED / "lecture_122.yaml").read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^title: .*$", lambda _: "title: " + json.dumps(title)
+                  + "\ndescription: " + json.dumps(description), text)
+    (tmp_path / "mine.yaml").write_text(text, encoding="utf-8")
+    result = helpers.run_cli("export", "mine.yaml", "--format", "html", "-o", "page.html",
+                             cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "page.html").read_text(encoding="utf-8")
+    assert "<b>x</b>" not in page and "<i>indented</i>" not in page
+    assert page.count(f'<h1 class="literal">{escape(title)}</h1>') == 1
+    assert page.count(f'<p class="literal">{escape(description)}</p>') == 1
+    assert page.count(escape(description)) == 1

@@ -75,15 +75,84 @@ def _requests(driver) -> list[str]:
     return urls
 
 
+def _wait_for(path: Path, seconds: float = 20.0) -> str:
+    """The text of a file the browser downloads, once it is complete."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if path.exists() and path.stat().st_size:
+            return path.read_text(encoding="utf-8")
+        time.sleep(0.1)
+    raise AssertionError(f"the browser saved no {path.name}")
+
+
+# One browser session serves every problem (starting Chromium is the slow part).
 @pytest.mark.parametrize("name", NAMES)
 def test_page_loads_with_no_error_and_no_request(browser, name, tmp_path):
-    export_page(name, tmp_path)
+    """Every bundled problem's page in the browser: it loads with no console error
+    and no request; a right number is marked right and a wrong one wrong; a step
+    opens; the answers the download button saves pass check."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    _, page = export_page(name, tmp_path)
+    entries = page.data["entries"]
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    browser.execute_cdp_cmd("Page.setDownloadBehavior",
+                            {"behavior": "allow", "downloadPath": str(downloads)})
+    browser.set_window_size(1280, 900)
     browser.get((tmp_path / "page.html").as_uri())
     errors = [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
     assert not errors, errors[:3]
     assert not _requests(browser)
     score = browser.find_element("id", "score").text
     assert score.startswith("0 of "), score
+    for width in (390, 1280):            # wide maths scrolls in its own box, not the page
+        browser.set_window_size(width, 900)
+        overflow = browser.execute_script(
+            "return document.documentElement.scrollWidth - window.innerWidth;")
+        assert overflow <= 0, f"the page scrolls sideways at {width} px"
+
+    # the expected numbers come from the independent calculation, not the page
+    reference = reference_values(shown_problem(name))
+    answers = [repr(reference[e["label"]]) for e in entries]
+    right, wrong = 0, 1
+    ref = reference[entries[wrong]["label"]]
+    a_right = browser.find_element(By.ID, f"a{right}")
+    a_wrong = browser.find_element(By.ID, f"a{wrong}")
+    a_right.send_keys(answers[right])
+    a_wrong.send_keys(repr(ref + 0.5 + abs(ref) / 10))
+    assert "right" in a_right.get_attribute("class").split(), entries[right]
+    assert "wrong" in a_wrong.get_attribute("class").split(), entries[wrong]
+    assert "right" in browser.find_element(By.ID, f"m{right}").text
+    assert "not yet" in browser.find_element(By.ID, f"m{wrong}").text
+
+    # revealing a step: folded until opened (by keyboard), then its numbers show
+    step = browser.find_element(By.CSS_SELECTOR, "details.step")
+    body = step.find_element(By.CSS_SELECTOR, ".body")
+    assert not step.get_attribute("open") and not body.is_displayed()
+    step.find_element(By.TAG_NAME, "summary").send_keys(Keys.ENTER)
+    assert step.get_attribute("open") and body.is_displayed()
+    assert body.find_elements(By.TAG_NAME, "math")
+
+    # every entry answered (set at once: typing thousands of numbers takes minutes),
+    # then the download button: check marks the saved file all right
+    browser.execute_script(
+        "var inputs = document.querySelectorAll('input[data-k]');"
+        "arguments[0].forEach(function (v, k) { inputs[k].value = v; });"
+        "inputs[0].dispatchEvent(new Event('input'));", answers)
+    score = browser.find_element("id", "score").text
+    assert score.startswith(f"{len(entries)} of {len(entries)} right"), score
+    browser.find_element(By.ID, "download").click()
+    saved = _wait_for(downloads / page.data["file"])
+    (tmp_path / "answers.yaml").write_text(saved, encoding="utf-8")
+    result = helpers.run_cli("check", "answers.yaml", "--format", "json", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr
+    marks = json.loads(result.stdout)
+    assert marks["all_right"] and marks["score"]["total"] == len(entries), marks["score"]
+    assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
 
 
 def test_typing_marks_and_steps_reveal(browser, tmp_path):

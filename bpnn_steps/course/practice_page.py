@@ -13,7 +13,7 @@ formula.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,13 +48,16 @@ class PracticeEntry:
     hint: str | None
 
 
-def practice_entries(problem: Problem, trace: Trace, steps: Sequence[Step]
-                     ) -> list[PracticeEntry]:
-    """Every entry of every quantity of the check template, in its order."""
+def practice_entries(problem: Problem, trace: Trace, steps: Sequence[Step],
+                     worked: Collection[int] | None = None) -> list[PracticeEntry]:
+    """Every entry of every quantity of the check template, in its order; ``worked``:
+    the 1-based updates practised (None: all)."""
     depth = len(problem.layers) - 1
     updates = len(trace.steps)
     out: list[PracticeEntry] = []
     for u, step in enumerate(trace.steps, start=1):
+        if worked is not None and u not in worked:
+            continue
         shown = [s for s in steps if s.update == u]
         for q in template_quantities(problem, step.samples, u):
             value = value_in(step, q)
@@ -110,15 +113,22 @@ def practice_page(problem: Problem, problem_ref: str, *, decimals: int = 3,
     from ..maths.engine import solve
     from ..present.sheet import sheet_problem, solution_blocks, statement_blocks
 
+    from ..present.report import select_steps
+
     shown, note = sheet_problem(checkable(problem))
     trace = solve(shown)
+    # The practice covers the updates the worked solution shows in full (solve's
+    # --show; auto: all of a short run, the first and last of a long one): a long
+    # training run's page stays a page, not 100 updates of boxes.
+    worked = select_steps(len(trace.steps), show)
     writer = BlocksHtml(decimals)
     title = problem.title or problem_ref
     statement = BlocksHtml(decimals, collapse=False).blocks(statement_blocks(trace))
     # Its first block is the title, which the page writes once, at its top.
     solution = writer.blocks(solution_blocks(trace, show=show, statement=False)[1:])
-    entries = practice_entries(shown, trace, writer.steps)
-    template = template_text(shown, problem_ref, [s.samples for s in trace.steps])
+    entries = practice_entries(shown, trace, writer.steps, worked)
+    template = template_text(shown, problem_ref, [s.samples for s in trace.steps],
+                             only=worked)
     parts = template_parts(template, len(entries))
     tol = Tolerance() if tolerance is None else tolerance
     data = {
@@ -128,14 +138,18 @@ def practice_page(problem: Problem, problem_ref: str, *, decimals: int = 3,
         "template": parts,
         "file": f"{problem_ref.rsplit('/', 1)[-1].removesuffix('.yaml')}-answers.yaml",
     }
-    body = [f"<h1>{_text(title)}</h1>"]
+    body = [f'<h1 class="literal">{_text(title)}</h1>']
     if note:
         body.append(f"<p>{_text(note)}</p>")
     body.append(statement)
     body.append('<nav class="modes" aria-label="Parts of the page">'
                 '<a class="button" href="#practice">Practice</a>'
                 '<a class="button" href="#solution">Worked solution</a></nav>')
-    body.append(_practice_html(entries, decimals))
+    cut = (f"This run has {len(trace.steps)} updates: the page works updates "
+           f"{_and(worked)} in full (as <code>bpnn-steps solve --show {_text(show)}</code> "
+           f"does) and practises those; a later update starts from the weights "
+           f"substituted in its worked steps." if len(worked) < len(trace.steps) else "")
+    body.append(_practice_html(entries, decimals, cut))
     body.append(f'<section id="solution" aria-labelledby="solution-title">'
                 f'<h2 id="solution-title">Worked solution</h2>'
                 f"<p>Every step is folded: open one (Enter or Space) to compare it with "
@@ -149,7 +163,12 @@ def _text(text: str) -> str:
     return escape(text)
 
 
-def _practice_html(entries: Sequence[PracticeEntry], decimals: int) -> str:
+def _and(numbers: Sequence[int]) -> str:
+    words = [str(n) for n in numbers]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _practice_html(entries: Sequence[PracticeEntry], decimals: int, cut: str = "") -> str:
     out = ['<section id="practice" class="practice" aria-labelledby="practice-title">',
            '<h2 id="practice-title">Practice</h2>',
            "<p>Work each number out by hand and type it in: it is marked as you type, "
@@ -157,6 +176,7 @@ def _practice_html(entries: Sequence[PracticeEntry], decimals: int) -> str:
            "as written: 0.550 stands for anything from 0.5495 to 0.5505). A hint shows "
            "the step with its numbers. When you are done, download your answers and mark "
            "them with <code>bpnn-steps check FILE</code>.</p>",
+           f'<p class="note">{cut}</p>' if cut else "",
            '<p class="score" role="status" aria-live="polite" id="score"></p>',
            '<p><button type="button" id="download">Download my answers</button> '
            '<label>Your name (optional) <input id="student" autocomplete="name"></label>'

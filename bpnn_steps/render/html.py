@@ -25,6 +25,9 @@ from .diagram_svg import network_svg
 from .mathml import expr_mathml
 
 _UPDATE = re.compile(r"Update (\d+)\b")
+# Text a user wrote (a title, a description) prints exactly as written: escaped,
+# never read as markup, its spaces and line breaks kept.
+_LITERAL = ' class="literal"'
 
 
 @dataclass(frozen=True)
@@ -71,9 +74,9 @@ class BlocksHtml:
             found = _UPDATE.match(block.text)
             if found:
                 self.update = int(found.group(1))
-            return f"<h{level}>{escape(block.text)}</h{level}>"
+            return f"<h{level}{_LITERAL if block.literal else ''}>{escape(block.text)}</h{level}>"
         if isinstance(block, Text):
-            return f"<p>{escape(block.text)}</p>"
+            return f"<p{_LITERAL if block.literal else ''}>{escape(block.text)}</p>"
         if isinstance(block, Equations):
             out = []
             for row in block.rows:
@@ -138,13 +141,16 @@ button, .button { font: inherit; padding: .45rem .9rem; border-radius: 6px; curs
 .practice fieldset { border: 1px solid var(--line); border-radius: 6px; margin: .8rem 0; }
 .entry { display: grid; grid-template-columns: minmax(8rem, 14rem) minmax(6rem, 10rem) 1fr;
   gap: .2rem .6rem; align-items: center; padding: .25rem 0; border-bottom: 1px dotted var(--line); }
-.entry input { font: inherit; width: 100%; padding: .3rem; color: var(--fg); background: var(--bg);
-  border: 1px solid var(--line); border-radius: 4px; }
+.entry input, #student { font: inherit; width: 100%; padding: .3rem; color: var(--fg);
+  background: var(--bg); border: 1px solid var(--line); border-radius: 4px; }
+#student { width: min(100%, 16rem); }
+math { color: var(--fg); }
 .entry input.right { border-color: var(--right); } .entry input.wrong { border-color: var(--wrong); }
 .mark.right { color: var(--right); } .mark.wrong { color: var(--wrong); }
 .entry details { grid-column: 1 / -1; }
 .hint-body { background: var(--panel); padding: .3rem .6rem; border-radius: 4px; overflow-x: auto; }
 .score { font-weight: 600; }
+.literal { white-space: pre-wrap; overflow-wrap: anywhere; }
 @media (max-width: 600px) {
   body { padding: .6rem; font-size: 15px; }
   .entry { grid-template-columns: 1fr 1fr; } .entry .mark { grid-column: 1 / -1; }
