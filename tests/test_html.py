@@ -146,3 +146,16 @@ def test_title_and_description_print_literally(tmp_path):
     assert page.count(f'<h1 class="literal">{escape(title)}</h1>') == 1
     assert page.count(f'<p class="literal">{escape(description)}</p>') == 1
     assert page.count(escape(description)) == 1
+
+
+def test_long_run_practises_the_updates_a_hand_calculation_reaches(tmp_path):
+    """line_1101_gd (100 updates on a sheet): the worked solution shows updates 1
+    and 100 (solve --show auto); the practice and the downloaded file cover update 1,
+    and the page says why."""
+    text, page = export_page("line_1101_gd", tmp_path)
+    labels = [e["label"] for e in page.data["entries"]]
+    assert labels and all(label.startswith("update 1: ") for label in labels)
+    assert "Update 100 of 100" in text
+    assert "the practice covers update 1: a later update starts from the weights" in text
+    template = "".join(page.data["template"])
+    assert "update 1:" in template and "update 2:" not in template

@@ -117,10 +117,13 @@ def practice_page(problem: Problem, problem_ref: str, *, decimals: int = 3,
 
     shown, note = sheet_problem(checkable(problem))
     trace = solve(shown)
-    # The practice covers the updates the worked solution shows in full (solve's
-    # --show; auto: all of a short run, the first and last of a long one): a long
-    # training run's page stays a page, not 100 updates of boxes.
-    worked = select_steps(len(trace.steps), show)
+    # The worked solution shows solve's --show updates in full (auto: all of a short
+    # run, the first and last of a long one).  The practice covers those a hand
+    # calculation can reach from the statement: the shown updates from update 1 on
+    # with none skipped (a later one starts from weights only a machine has), so a
+    # long run's page stays a page and check marks its file in moments.
+    full = select_steps(len(trace.steps), show)
+    worked = [u for k, u in enumerate(full, start=1) if u == k] or full
     writer = BlocksHtml(decimals)
     title = problem.title or problem_ref
     statement = BlocksHtml(decimals, collapse=False).blocks(statement_blocks(trace))
@@ -145,10 +148,13 @@ def practice_page(problem: Problem, problem_ref: str, *, decimals: int = 3,
     body.append('<nav class="modes" aria-label="Parts of the page">'
                 '<a class="button" href="#practice">Practice</a>'
                 '<a class="button" href="#solution">Worked solution</a></nav>')
-    cut = (f"This run has {len(trace.steps)} updates: the page works updates "
-           f"{_and(worked)} in full (as <code>bpnn-steps solve --show {_text(show)}</code> "
-           f"does) and practises those; a later update starts from the weights "
-           f"substituted in its worked steps." if len(worked) < len(trace.steps) else "")
+    cut = ""
+    if len(worked) < len(trace.steps):
+        cut = (f"This run has {len(trace.steps)} updates: the worked solution shows "
+               f"{_updates(full)} in full (as <code>bpnn-steps solve --show "
+               f"{_text(show)}</code> does) and the practice covers {_updates(worked)}")
+        cut += (": a later update starts from the weights of every update before it."
+                if worked != full else ".")
     body.append(_practice_html(entries, decimals, cut))
     body.append(f'<section id="solution" aria-labelledby="solution-title">'
                 f'<h2 id="solution-title">Worked solution</h2>'
@@ -163,9 +169,11 @@ def _text(text: str) -> str:
     return escape(text)
 
 
-def _and(numbers: Sequence[int]) -> str:
+def _updates(numbers: Sequence[int]) -> str:
     words = [str(n) for n in numbers]
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    if len(words) == 1:
+        return f"update {words[0]}"
+    return "updates " + ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _practice_html(entries: Sequence[PracticeEntry], decimals: int, cut: str = "") -> str:

@@ -17,8 +17,8 @@ from .untrusted import ALLOW_OPTION, clean_text
 def template_text(problem: Problem, problem_ref: str, schedule: Sequence[Sequence[int]],
                   updates: int | None = None, only: Collection[int] | None = None) -> str:
     """A blank answer sheet with every key of the problem (``~`` = not answered);
-    ``only``: the 1-based updates it asks for (None: all), as a page that works
-    some updates in full asks for those."""
+    ``only``: the 1-based updates it asks for (None: all), those a practice page
+    practises."""
     layers = problem.layers
     depth = len(layers) - 1
     count = len(schedule) if updates is None else min(updates, len(schedule))
@@ -68,8 +68,8 @@ def template_text(problem: Problem, problem_ref: str, schedule: Sequence[Sequenc
     if count < len(schedule):
         out.append(f"  # ... updates {count + 1}..{len(schedule)} left out (--updates)")
     elif only is not None and len(only) < count:
-        out.append(f"  # only updates {', '.join(map(str, sorted(only)))} of {count} "
-                   "(those the page works in full)")
+        out.append(f"  # only update{'s' if len(only) != 1 else ''} "
+                   f"{', '.join(map(str, sorted(only)))} of {count} (those the page practises)")
     out.append("# Formulas of a generic sample t (checked for algebraic equivalence), e.g.")
     out.append(f"#   grad W[{depth}](t): [[\"yhat1 - y1\", ...], ...]")
     hidden = "h1, h2, ..." if depth == 2 else "h1_1 (layer 1, unit 1), ..."
