@@ -8,12 +8,16 @@ Issue 9 measured:
 * memory: 50 samples x 10,000 updates with `--show none` kept 0.41 MB per update
   (4.1 GB); solve's memory should grow with what is shown, not with the updates.
 
-Now (2026-12-01, quiet two-core machine): the speed case takes 0.78 s wall, 0.89 s
-CPU (imports 0.26, load 0.10, solve 0.04, build 0.13, render 0.41): the 0.5 s
-target is not met.  Imports and the YAML load alone take 0.36 s.  The text was
-4.5 MB, 1.7 MB of it padding that aligned the h rows with the 600-column z rows of
-the 16-unit layer; a cell over 72 columns no longer sets its column's width, and
-the text is 3.7 MB.  Memory: about 1 MB per 1,000 updates with --show none.
+Then (2026-12-01, quiet two-core machine): the speed case took 0.78 s wall, 0.89 s
+CPU (imports 0.26, load 0.10, solve 0.04, build 0.13, render 0.41), 3.7 MB of text.
+
+Now: an update of more than 25 samples shows its first 3 worked in full
+(``--samples auto``; ``--samples all`` shows every one), and a file in plain YAML is
+read by libyaml instead of ruamel.yaml's pure-Python parser (same tree, same line
+numbers).  The speed case prints 0.3 MB and takes about 0.42 s of CPU (imports 0.21,
+load 0.04, solve 0.05, build 0.01, render 0.03) measured while other jobs ran; see
+the figures this script prints.  Memory: about 1 MB per 1,000 updates with --show
+none.
 
 Run:  python benchmarks/solve_speed.py [--runs 5] [--updates 2000] [--against REF]
 

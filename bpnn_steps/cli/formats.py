@@ -61,6 +61,7 @@ class Solution(NamedTuple):
     decimals: int
     show: str
     exact: bool                 # exact values (sympy) beside the decimals
+    samples: str = "auto"       # the samples of an update shown in full
 
 
 SOLUTION = (Format.text, Format.json, Format.markdown, Format.latex)
@@ -71,11 +72,13 @@ def solution(s: Solution, fmt: Format) -> Rendered:
     if s.exact:
         from ..present.exact_values import exact_document
 
-        document = exact_document(s.problem, s.trace, show=s.show, statement=standalone(fmt))
+        document = exact_document(s.problem, s.trace, show=s.show, statement=standalone(fmt),
+                                  samples=s.samples)
     else:
         from ..present.sheet import worked_solution
 
-        document = worked_solution(s.trace, show=s.show, statement=standalone(fmt))
+        document = worked_solution(s.trace, show=s.show, statement=standalone(fmt),
+                                   samples=s.samples)
     return document_view(document, fmt, s.decimals)
 
 

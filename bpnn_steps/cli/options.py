@@ -67,6 +67,25 @@ def show_option() -> Any:
                              "get a one-line summary per epoch.")
 
 
+def samples_option() -> Any:
+    return typer.Option("--samples",
+                        help="Samples of each update shown in full: auto (all if at most 25, "
+                             "else the first 3), all, or a number N (the first N). The cost "
+                             "and the mean gradient always use every sample.")
+
+
+def samples_spec(samples: str) -> str:
+    """``--samples`` checked (a bad one is bad input naming the option)."""
+    from ..present.report import select_samples
+
+    try:
+        select_samples((), samples)
+    except ValueError as err:
+        raise ProblemError(f"--samples {samples!r}: {err}; expected auto, all or a whole "
+                           "number such as 3") from None
+    return samples
+
+
 def round_as_you_go_option(help: str) -> Any:
     return typer.Option("--round-as-you-go", min=0, max=MAX_DECIMALS, metavar="D", help=help)
 

@@ -12,7 +12,7 @@ import typer
 from .formats import SOLUTION, Solution, solution, standalone
 from .options import (Format, allow_read_option, decimals_option, epochs_option, format_option,
                       output_option, problem_argument, read_access, round_as_you_go_option,
-                      show_option, show_spec, shown_updates)
+                      samples_option, samples_spec, show_option, show_spec, shown_updates)
 from .output import deliver
 
 
@@ -20,6 +20,7 @@ def solve(
     problem: Annotated[str, problem_argument()],
     decimals: Annotated[int, decimals_option()] = 3,
     show: Annotated[str, show_option()] = "auto",
+    samples: Annotated[str, samples_option()] = "auto",
     fmt: Annotated[Format, format_option(SOLUTION, "text (tables), json (the full trace, "
                                          "double precision), markdown ($$ maths), "
                                          "latex.")] = Format.text,
@@ -39,6 +40,7 @@ def solve(
     from ..maths.workload import solve_workload
     from ..present.report import select_steps
 
+    samples_spec(samples)
     prob = load_problem(problem, access=read_access(allow_read))
     if epochs is not None:
         prob = prob.with_training(epochs=epochs)
@@ -48,7 +50,7 @@ def solve(
                     show, prob.training.epochs, standalone(fmt)))
     with show_spec(show):
         select_steps(len(trace.steps), show)
-    deliver(solution(Solution(prob, trace, decimals, show, exact), fmt), output)
+    deliver(solution(Solution(prob, trace, decimals, show, exact, samples), fmt), output)
 
 
 def _detailed(show: str, epochs: int, statement: bool) -> Callable[[int], Collection[int]]:

@@ -4,7 +4,8 @@ value of a problem or answer file goes through.
 ruamel.yaml's round-trip loader keeps the line of every key and item, reads
 ``1e-3`` as a number and refuses duplicate keys.  It never constructs Python
 objects: tags such as ``!!python/object`` stay inert nodes, and
-:func:`reject_tags` refuses them.
+:func:`reject_tags` refuses them.  A file in plain YAML takes a fast path
+(:mod:`.yaml_fast`) that gives the same tree.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 
 from ..errors import ProblemError
 from .untrusted import clean_text, excerpt, shown_key
+from .yaml_fast import NotPlain, plain_tree
 
 
 # A mapping of a parsed file: keys and values are whatever the YAML holds, to be
@@ -261,10 +263,14 @@ def _has_comment(line: str) -> bool:
 
 def parse_yaml(text: str, name: str) -> Any:
     """Parse YAML 1.2 text with line numbers kept; syntax errors become ProblemError."""
+    check_comment_lines(text, name)
+    try:
+        return plain_tree(text)
+    except NotPlain:
+        pass
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-    check_comment_lines(text, name)
     yaml = YAML(typ="rt", pure=True)
     try:
         return yaml.load(text)

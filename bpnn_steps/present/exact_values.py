@@ -154,11 +154,11 @@ def exact_data(problem: Problem, trace: Trace, show: str = "auto") -> dict[str, 
 
 
 def exact_document(problem: Problem, trace: Trace, *, show: str = "auto",
-                   statement: bool = False) -> Document:
+                   statement: bool = False, samples: str = "auto") -> Document:
     """``solve --exact``: the report with exact values after each update shown (and,
     for a LaTeX document, the problem statement before it)."""
     def build() -> list[Block]:
-        report = build_report(trace, show=show,
+        report = build_report(trace, show=show, samples=samples,
                               after_update=exact_sections(problem, trace, show))
         return solution_blocks(trace, show=show, report=report) if statement else report
 

@@ -76,6 +76,32 @@ def select_steps(count: int, show: str) -> list[int]:
     return sorted(chosen)
 
 
+# An update of more samples than this shows only its first SAMPLES_WHEN_MANY in full
+# (``--samples auto``): the lecture works two to four samples by hand, and fifty
+# samples of a 16-unit network would be megabytes of tables nobody reads.
+MAX_SAMPLES_IN_FULL = 25
+SAMPLES_WHEN_MANY = 3
+
+
+def select_samples(samples: Sequence[int], spec: str) -> list[int]:
+    """The samples of an update whose feed-forward and gradients are shown in full.
+
+    ``spec`` is ``auto`` (all when there are at most MAX_SAMPLES_IN_FULL, else the
+    first SAMPLES_WHEN_MANY), ``all``, or a whole number N (the first N).  A bad
+    spec raises ValueError with the reason.
+    """
+    spec = spec.strip().lower()
+    if spec == "all":
+        return list(samples)
+    if spec == "auto":
+        many = len(samples) > MAX_SAMPLES_IN_FULL
+        return list(samples[:SAMPLES_WHEN_MANY] if many else samples)
+    count = _whole(spec, spec)
+    if count < 1:
+        raise ValueError("needs at least 1 sample")
+    return list(samples[:count])
+
+
 def _whole(text: str, part: str) -> int:
     try:
         return int(text)
@@ -290,12 +316,13 @@ def _cost_rows(step: Step, beta: float) -> list[tuple[Expr, ...]]:
 
 
 def _feed_forward(step: Step, names: _Names, activations: Sequence[str], loss: str,
-                  beta: float) -> list[Block]:
+                  beta: float, full: Sequence[int]) -> list[Block]:
     blocks: list[Block] = [Heading("1) Feed-forward", 3)]
+    shown = [step.samples.index(t) for t in full]
     for n in range(1, names.depth + 1):
         rows: list[tuple[Expr, ...]] = []
         substituted = _Substituted(step)
-        for t_index in range(len(step.forward)):
+        for t_index in shown:
             size = len(step.forward[t_index].z[n - 1])
             for j in range(1, size + 1):
                 rows += _z_row(step, names, n, j, t_index, activations[n - 1],
@@ -303,7 +330,7 @@ def _feed_forward(step: Step, names: _Names, activations: Sequence[str], loss: s
         blocks += [Text(f"Layer {n} ({names.layer_label(n)}, {activations[n - 1]}):"),
                    Equations(tuple(rows))]
     blocks.append(Text(f"Loss of each sample, J = {LOSSES[loss].formula}, and the cost:"))
-    rows = [_loss_row(step, names, i, loss) for i in range(len(step.forward))]
+    rows = [_loss_row(step, names, i, loss) for i in shown]
     rows += _cost_rows(step, beta)
     blocks.append(Equations(tuple(rows)))
     return blocks
@@ -312,8 +339,8 @@ def _feed_forward(step: Step, names: _Names, activations: Sequence[str], loss: s
 # --------------------------------------------------------------------------- backward
 
 
-def _backward(step: Step, names: _Names, activations: Sequence[str], loss: str
-              ) -> list[Block]:
+def _backward(step: Step, names: _Names, activations: Sequence[str], loss: str,
+              full: Sequence[int]) -> list[Block]:
     L = names.depth
     u = step.index
 
@@ -328,7 +355,7 @@ def _backward(step: Step, names: _Names, activations: Sequence[str], loss: str
     blocks.append(Text(f"a) Output layer gradient, ∇J({Sym('W', (), None, L).unicode()}), "
                        f"{step.weights_before[-1].shape[0]} x {step.weights_before[-1].shape[1]} "
                        "per sample:"))
-    for t in step.samples:
+    for t in full:
         blocks.append(Text(f"Sample t = {t}:"))
         err = value_in(step, Quantity(u, Kind.ERROR, L, t))
         deriv = value_in(step, Quantity(u, Kind.DERIVATIVE, L, t))
@@ -372,7 +399,7 @@ def _backward(step: Step, names: _Names, activations: Sequence[str], loss: str
         blocks.append(Display((wbar, EQUALS, Mat(step.weights_before[n][1:]))))
         h_base, h_layer = unit_base(n, L)
         hname = Sym(h_base, (), None, h_layer)
-        for t in step.samples:
+        for t in full:
             blocks.append(Text(f"Sample t = {t}:"))
             upstream: Expr
             plain_output = value_in(step, Quantity(u, Kind.ERROR, L, t)) is not None
@@ -464,10 +491,11 @@ def report_title(trace: Trace) -> str:
     return s.title or f"Network {'-'.join(str(n) for n in s.layers)}"
 
 
-def build_report(trace: Trace, *, show: str = "auto", after_update: AfterUpdate | None = None
-                 ) -> list[Block]:
+def build_report(trace: Trace, *, show: str = "auto", after_update: AfterUpdate | None = None,
+                 samples: str = "auto") -> list[Block]:
     """The worked solution of every update shown (``show``: see :func:`select_steps`),
-    the others summarised per epoch, then the result."""
+    the others summarised per epoch, then the result; in each update shown, the
+    samples ``samples`` selects (:func:`select_samples`) in full."""
     s = trace.settings
     names = _Names(s.layers)
     blocks: list[Block] = [Heading(report_title(trace), 1, literal=True)]
@@ -486,11 +514,14 @@ def build_report(trace: Trace, *, show: str = "auto", after_update: AfterUpdate 
         if hidden_epochs:
             blocks.append(_epoch_summary(trace, hidden_epochs))
             hidden_epochs = {}
-        samples = ", ".join(str(t) for t in step.samples)
+        listed = ", ".join(str(t) for t in step.samples)
         blocks.append(Heading(f"Update {step.index} of {len(trace.steps)}: epoch {step.epoch}, "
-                              f"sample{'s' if len(step.samples) > 1 else ''} {samples}", 2))
-        blocks += _feed_forward(step, names, s.activations, s.loss, s.l2)
-        blocks += _backward(step, names, s.activations, s.loss)
+                              f"sample{'s' if len(step.samples) > 1 else ''} {listed}", 2))
+        full = select_samples(step.samples, samples)
+        if len(full) < len(step.samples):
+            blocks.append(Text(_samples_left_out(full, len(step.samples))))
+        blocks += _feed_forward(step, names, s.activations, s.loss, s.l2, full)
+        blocks += _backward(step, names, s.activations, s.loss, full)
         blocks += _update(step, names, s.learning_rate, s.l2)
         if after_update is not None:
             blocks += after_update(step)
@@ -502,6 +533,15 @@ def build_report(trace: Trace, *, show: str = "auto", after_update: AfterUpdate 
     blocks.append(Equations((((Words("cost of all data under the final weights"),),
                               (_fnum(trace.final_cost),)),)))
     return blocks
+
+
+def _samples_left_out(full: Sequence[int], batch: int) -> str:
+    listed = ", ".join(str(t) for t in full)
+    left = batch - len(full)
+    others = "the other sample is" if left == 1 else f"the other {left} are"
+    return (f"Sample{'s' if len(full) > 1 else ''} {listed} of {batch} "
+            f"{'are' if len(full) > 1 else 'is'} worked in full; {others} worked the same "
+            f"way (--samples all shows them). The cost and the mean gradient use all {batch}.")
 
 
 MAX_SUMMARY_ROWS = 40

@@ -212,11 +212,12 @@ def solution_blocks(trace: Trace, *, show: str = "auto", statement: bool = True,
     return blocks
 
 
-def worked_solution(trace: Trace, *, show: str = "auto", statement: bool = False) -> Document:
+def worked_solution(trace: Trace, *, show: str = "auto", statement: bool = False,
+                    samples: str = "auto") -> Document:
     """``solve``'s worked solution (after the problem statement, for a standalone
     document); its JSON form is the trace."""
     def build() -> list[Block]:
-        report = build_report(trace, show=show)
+        report = build_report(trace, show=show, samples=samples)
         return solution_blocks(trace, show=show, report=report) if statement else report
 
     return Document(report_title(trace), build=build, data=trace.to_dict, json_indent=None,
