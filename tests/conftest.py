@@ -36,32 +36,6 @@ def _build_the_command_line_once() -> None:
 _build_the_command_line_once()
 
 
-def _parse_each_yaml_text_once() -> None:
-    """ruamel's round-trip parser takes 10-20 ms for a one-kilobyte problem file, and the
-    suite parses the same few files (the bundled problems, the example answers) nearly
-    two thousand times: a tenth of its time.  The same text always parses to the same
-    tree, so each text is parsed once per process and every caller gets its own copy
-    (a pickle round trip, which keeps line numbers, comments and flow styles, in a
-    fiftieth of the time).  A text that fails to parse is parsed, and fails, every time."""
-    import pickle
-
-    from bpnn_steps.files import answer_file, problem_file, yamldoc
-
-    parse = yamldoc.parse_yaml
-    trees: dict[str, bytes] = {}
-
-    def parse_yaml(text: str, name: str) -> object:
-        if text not in trees:
-            trees[text] = pickle.dumps(parse(text, name))
-        return pickle.loads(trees[text])
-
-    for module in (yamldoc, problem_file, answer_file):
-        module.parse_yaml = parse_yaml  # type: ignore[assignment]
-
-
-_parse_each_yaml_text_once()
-
-
 @pytest.fixture
 def cli():
     """Run the real ``bpnn-steps`` console script: ``cli("solve", "x.yaml", cwd=...)``."""

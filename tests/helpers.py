@@ -330,11 +330,16 @@ def ref_forward(weights, x, acts):
     return zs, as_
 
 
-def ref_gradients(weights, x, y, acts, loss):
-    """Per-sample gradient matrices by the chain rule, one scalar at a time."""
+def ref_gradients(weights, x, y, acts, loss, factor: float = 1.0, through=None):
+    """Per-sample gradient matrices by the chain rule, one scalar at a time.
+
+    ``factor`` multiplies J (conventions: 2 without mse's ½, 1/K for the mean over
+    the outputs); ``through(n, grads)`` gives the weights of layer n (0-based) that
+    the error goes back through (default: ``weights[n]``; the output-first order
+    passes the layer's new weights)."""
     zs, as_ = ref_forward(weights, x, acts)
     depth = len(weights)
-    upstream = _loss_grad(loss, as_[-1], y)              # dJ/da[L]
+    upstream = [factor * g for g in _loss_grad(loss, as_[-1], y)]     # dJ/da[L]
     grads = [None] * depth
     for n in range(depth - 1, -1, -1):
         jac = _jacobian(acts[n], zs[n], as_[n])
@@ -343,7 +348,7 @@ def ref_gradients(weights, x, y, acts, loss):
         inputs = [1.0] + (list(x) if n == 0 else as_[n - 1])
         grads[n] = [[inputs[i] * delta[j] for j in range(size)] for i in range(len(inputs))]
         if n > 0:
-            w = weights[n]
+            w = weights[n] if through is None else through(n, grads[n])
             upstream = [sum(w[i + 1][j] * delta[j] for j in range(size))
                         for i in range(len(as_[n - 1]))]
     return zs, as_, grads
@@ -353,10 +358,12 @@ def _reg(w, l2_bias: bool):
     return [[0.0 if (i == 0 and not l2_bias) else v for v in row] for i, row in enumerate(w)]
 
 
-def ref_cost(weights, xs, ys, acts, loss, l2=0.0, l2_bias=True) -> float:
-    losses = [_loss(loss, ref_forward(weights, x, acts)[1][-1], y) for x, y in zip(xs, ys)]
+def ref_cost(weights, xs, ys, acts, loss, l2=0.0, l2_bias=True, factor: float = 1.0,
+             cost_sum: bool = False) -> float:
+    losses = [factor * _loss(loss, ref_forward(weights, x, acts)[1][-1], y)
+              for x, y in zip(xs, ys)]
     penalty = 0.5 * l2 * sum(v * v for w in weights for row in _reg(w, l2_bias) for v in row)
-    return sum(losses) / len(losses) + penalty
+    return sum(losses) / (1 if cost_sum else len(losses)) + penalty
 
 
 def schedule(T: int, method: str, batch_size: int | None, epochs: int, orders=None):
@@ -374,16 +381,44 @@ def _wdict(ws):
     return {f"W{n + 1}": [list(r) for r in w] for n, w in enumerate(ws)}
 
 
+def conventions_factor(loss: str, outputs: int, mse_half: bool = True,
+                       output_mean: bool = False) -> float:
+    """J under CONTRACT section 5's keys over the lecture's J: no ½ doubles mse, the
+    mean over the K outputs divides mse and bce by K (ce keeps its sum)."""
+    factor = 2.0 if loss == "mse" and not mse_half else 1.0
+    return factor / outputs if output_mean and loss in ("mse", "bce") else factor
+
+
 def ref_solve(layers, acts, loss, x, y, weights, lr, method="batch", batch_size=None,
-              epochs=1, l2=0.0, l2_bias=True, orders=None) -> dict:
-    """The whole trace as a dict shaped like the JSON output (CONTRACT section 3)."""
+              epochs=1, l2=0.0, l2_bias=True, orders=None, *, mse_half=True,
+              output_mean=False, cost_sum=False, update_biases=True,
+              output_first=False) -> dict:
+    """The whole trace as a dict shaped like the JSON output (CONTRACT section 3),
+    under the conventions' keys (CONTRACT section 5; default: the lecture's)."""
     ws = [[list(map(float, r)) for r in w] for w in weights]
+    factor = conventions_factor(loss, layers[-1], mse_half, output_mean)
     steps = []
     for epoch, batch in schedule(len(x), method, batch_size, epochs, orders):
         forward, gradients, losses, sums = [], [], [], None
+        b = len(batch)
+        regs = [_reg(w, l2_bias) for w in ws]
+        divisor = 1 if cost_sum else b
+
+        def new_layer(n, grad_sum):
+            return [[w_ij - (0.0 if i == 0 and not update_biases
+                             else lr * (s_ij / divisor + l2 * r_ij))
+                     for w_ij, s_ij, r_ij in zip(wr, sr, rr)]
+                    for i, (wr, sr, rr) in enumerate(zip(ws[n], grad_sum, regs[n]))]
+
+        through = None
+        if output_first:
+            # Only one sample per update makes "the new weights above" the same for
+            # every sample; a batch would need the batch's sum first.
+            assert b == 1, "the scalar output-first reference handles one sample per update"
+            through = new_layer
         for t in batch:
-            zs, as_, grads = ref_gradients(ws, x[t], y[t], acts, loss)
-            j = _loss(loss, as_[-1], y[t])
+            zs, as_, grads = ref_gradients(ws, x[t], y[t], acts, loss, factor, through)
+            j = factor * _loss(loss, as_[-1], y[t])
             losses.append(j)
             forward.append({"sample": t + 1, "z": zs, "a": as_, "y_hat": as_[-1], "loss": j})
             gradients.append({"sample": t + 1, **_wdict(grads)})
@@ -392,23 +427,18 @@ def ref_solve(layers, acts, loss, x, y, weights, lr, method="batch", batch_size=
             else:
                 sums = [[[s + v for s, v in zip(sr, gr)] for sr, gr in zip(sg, g)]
                         for sg, g in zip(sums, grads)]
-        b = len(batch)
-        regs = [_reg(w, l2_bias) for w in ws]
         penalty = 0.5 * l2 * sum(v * v for r in regs for row in r for v in row)
-        after = [[[w_ij - lr * (s_ij / b + l2 * r_ij)
-                   for w_ij, s_ij, r_ij in zip(wr, sr, rr)]
-                  for wr, sr, rr in zip(w, s, r)]
-                 for w, s, r in zip(ws, sums, regs)]
+        after = [new_layer(n, s) for n, s in enumerate(sums)]
         steps.append({
             "epoch": epoch, "samples": [t + 1 for t in batch],
             "weights_before": _wdict(ws), "forward": forward,
-            "cost": sum(losses) / b + penalty, "gradients": gradients,
+            "cost": sum(losses) / divisor + penalty, "gradients": gradients,
             "weights_after": _wdict(after),
         })
         ws = after
     return {"steps": steps,
             "final": {"weights": _wdict(ws),
-                      "cost": ref_cost(ws, x, y, acts, loss, l2, l2_bias)}}
+                      "cost": ref_cost(ws, x, y, acts, loss, l2, l2_bias, factor, cost_sum)}}
 
 
 # --------------------------------------------------------------------------- comparing

@@ -205,3 +205,61 @@ def test_a_bad_conventions_block_is_bad_input(tmp_path: Path, block: str, key: s
     assert result.returncode == 2
     assert re.search(rf"p\.yaml:\d+: {re.escape(key)} ", result.stderr), result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --------------------------------------------------------------------------- every method
+
+
+PRESET_KEYS = {   # the scalar reference's keyword arguments for each preset
+    "lecture": {},
+    "mazur": {"update_biases": False},
+    "pytorch": {"mse_half": False, "output_mean": True},
+    "sklearn": {"l2_bias": False},
+}
+
+
+@pytest.mark.parametrize("preset", list(PRESET_KEYS))
+@pytest.mark.parametrize("case", range(len(CASES)))
+@pytest.mark.parametrize("method, batch_size", [("batch", None), ("sgd", None),
+                                                ("minibatch", 2)])
+def test_every_preset_loss_and_method_against_the_scalar_reference(
+        preset: str, case: int, method: str, batch_size: int | None) -> None:
+    from helpers import assert_close_tree, ref_solve
+
+    layers, acts, loss = CASES[case]
+    rng = np.random.default_rng([case, len(preset)])
+    weights, xs, ys = random_case(rng, layers, loss)
+    text = problem_text(layers, acts, loss, xs, ys, weights, {"preset": preset}, l2=0.05,
+                        epochs=2)
+    text = text.replace("  epochs: 2\n", f"  epochs: 2\n  method: {method}\n"
+                        + (f"  batch_size: {batch_size}\n" if batch_size else ""))
+    trace = solve(parse_problem(text)).to_dict()
+    keys = PRESET_KEYS[preset]
+    expected = ref_solve(layers, acts, loss, xs, ys, weights, 0.5, method, batch_size, 2,
+                         l2=0.05, l2_bias=keys.get("l2_bias", True),
+                         **{k: v for k, v in keys.items() if k != "l2_bias"})
+    for got, want in zip(trace["steps"], expected["steps"], strict=True):
+        for key in ("cost", "weights_after"):
+            assert_close_tree(want[key], got[key], f"$.{key}", rel=1e-10)
+    assert_close_tree(expected["final"], trace["final"], "$.final", rel=1e-10)
+
+
+@pytest.mark.parametrize("keys", [{"cost": "sum"}, {"update_order": "output_first"},
+                                  {"update_order": "output_first", "update_biases": False,
+                                   "mse_half": False}])
+def test_the_other_keys_under_sgd_against_the_scalar_reference(keys: dict) -> None:
+    from helpers import assert_close_tree, ref_solve
+
+    layers, acts, loss = [1, 3, 2, 2], ["tanh", "sigmoid", "linear"], "mse"
+    weights, xs, ys = random_case(np.random.default_rng(7), layers, loss)
+    text = problem_text(layers, acts, loss, xs, ys, weights, keys, epochs=2)
+    text = text.replace("  epochs: 2\n", "  epochs: 2\n  method: sgd\n")
+    trace = solve(parse_problem(text)).to_dict()
+    expected = ref_solve(layers, acts, loss, xs, ys, weights, 0.5, "sgd", None, 2,
+                         mse_half=keys.get("mse_half", True),
+                         cost_sum=keys.get("cost") == "sum",
+                         update_biases=keys.get("update_biases", True),
+                         output_first=keys.get("update_order") == "output_first")
+    for got, want in zip(trace["steps"], expected["steps"], strict=True):
+        for key in ("cost", "weights_after"):
+            assert_close_tree(want[key], got[key], f"$.{key}", rel=1e-10)

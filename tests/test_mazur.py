@@ -101,3 +101,39 @@ def test_ten_thousand_rounds() -> None:
     simultaneous = with_order(UpdateOrder.SIMULTANEOUS, epochs=10_000)
     assert printed(simultaneous.final_cost, "0.0000351019") == "0.0000351019"
     assert printed(simultaneous.steps[-1].cost, "0.0000351085") == "0.0000351085"
+
+
+@pytest.mark.parametrize("page", ["docs/conventions.md", "README.md"])
+def test_the_docs_table_is_real(page: str) -> None:
+    """The tables of Mazur's numbers: each computed value is the engine's, written
+    with the table's digits, and rounds to the published one."""
+    import re
+
+    text = (Path(__file__).resolve().parent.parent / page).read_text(encoding="utf-8")
+    rows = {cells[0]: cells[1:] for cells in
+            (re.split(r"\s*\|\s*", line.strip(" |")) for line in text.splitlines()
+             if line.startswith("| ") and not line.startswith("| ---"))}
+    step = first_step().steps[0]
+    after = {order: with_order(order, epochs=10_000) for order in UpdateOrder}
+    from bpnn_steps.maths.engine import feed_forward
+
+    x = load_problem(MAZUR).data()[0]
+    outputs = feed_forward(after[UpdateOrder.OUTPUT_FIRST].final_weights, x,
+                           ("sigmoid", "sigmoid"))[1][-1][0]
+    computed = {
+        "out_h1": step.forward[0].a[0][0], "out_o1": step.forward[0].a[1][0],
+        "out_o2": step.forward[0].a[1][1], "E_total": step.cost,
+        "∂E_total/∂w5": step.backward[0].grad[1][1][0],
+        "w5+": step.weights_after[1][1][0], "w8+": step.weights_after[1][2][1],
+        "w1+": step.weights_after[0][1][0], "w4+": step.weights_after[0][2][1],
+        "error after the first round": with_order(UpdateOrder.OUTPUT_FIRST).final_cost,
+        "out_o1 after 10,000 rounds": outputs[0], "out_o2 after 10,000 rounds": outputs[1],
+        "error after 10,000 rounds": after[UpdateOrder.SIMULTANEOUS].steps[-1].cost,
+    }
+    shown_here = [name for name in computed if name in rows]
+    assert len(shown_here) >= 6
+    for name in shown_here:
+        value = computed[name]
+        published, shown = rows[name][0], rows[name][1]
+        assert printed(float(value), shown) == shown, name
+        assert printed(float(value), published) == published, name

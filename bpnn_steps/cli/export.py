@@ -29,27 +29,32 @@ def export(
         "--sheet", help="question (answer boxes), solution (worked solution), both "
                         "(question sheet, then the answer key on a new page) or derivation "
                         "(symbolic).")] = Sheet.both,
-    fmt: Annotated[Format, format_option(SHEET, "latex (a complete document) or markdown "
-                                         "($$ maths).")] = Format.latex,
+    fmt: Annotated[Format, format_option(SHEET, "latex (a complete document), markdown "
+                                         "($$ maths) or html (a practice page that works "
+                                         "offline: the worked solution folded step by "
+                                         "step, an input for every number marked as you "
+                                         "type like check, and a button that downloads "
+                                         "the answers as a file check marks; --sheet is "
+                                         "not used).")] = Format.latex,
     pdf: Annotated[bool, typer.Option("--pdf", help="Compile the LaTeX to PDF (needs "
                                                     "pdflatex).")] = False,
     output: Annotated[Optional[Path], output_option(
-        "File to write (default NAME-SHEET.tex, .md or .pdf in the current folder; '-' for "
-        "standard output).")] = None,
+        "File to write (default NAME-SHEET.tex, .md or .pdf, or NAME-practice.html, in the "
+        "current folder; '-' for standard output).")] = None,
     decimals: Annotated[int, decimals_option()] = 3,
     show: Annotated[str, show_option()] = "auto",
     epochs: Annotated[Optional[int], epochs_option()] = None,
     allow_read: Annotated[Optional[list[Path]], allow_read_option()] = None,
 ) -> None:
     """Write a tutorial sheet (question, worked solution or both) as LaTeX, PDF or
-    Markdown."""
+    Markdown, or a practice page for students as one offline HTML file."""
     from ..files.problem_file import read_problem_document
     from ..files.textio import check_writable
     from ..maths.workload import export_workload
     from ..present.tutorial_sheet import tutorial_sheet
 
     if pdf and fmt is not Format.latex:
-        raise ProblemError("--pdf makes a PDF from LaTeX; leave out --format markdown")
+        raise ProblemError(f"--pdf makes a PDF from LaTeX; leave out --format {fmt.value}")
     if output is not None and str(output) != "-":
         check_writable(output)         # before the work (pdflatex), not after it
     document = read_problem_document(problem, access=read_access(allow_read))
@@ -58,6 +63,17 @@ def export(
         prob = prob.with_training(epochs=epochs)
     export_workload(prob, shown_updates(show), derivation=sheet is Sheet.derivation)
     prob.require_lecture_conventions("export")
+    if fmt is Format.html:
+        # The practice page: the worked solution and an input for every number.
+        from ..course.practice_page import practice_page
+        from ..files.bundled import problem_reference
+
+        target = output if output is not None else Path(f"{document.path.stem}-practice.html")
+        ref = problem_reference(problem, document.path, None if to_stdout(target) else target)
+        with show_spec(show):
+            page = practice_page(prob, ref, decimals=decimals, show=show)
+        emit(page, None if to_stdout(target) else target)
+        return
     with show_spec(show):
         content = tutorial_sheet(prob, sheet, decimals=decimals, show=show)
     from ..render.registry import renderer

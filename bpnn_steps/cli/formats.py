@@ -85,7 +85,7 @@ def solution(s: Solution, fmt: Format) -> Rendered:
 # --------------------------------------------------------------------------- derive and export
 
 DERIVATION = (Format.text, Format.markdown, Format.latex, Format.json)
-SHEET = (Format.latex, Format.markdown)
+SHEET = (Format.latex, Format.markdown, Format.html)
 
 
 # --------------------------------------------------------------------------- check

@@ -27,6 +27,7 @@ class Format(StrEnum):
     json = "json"
     markdown = "markdown"
     latex = "latex"
+    html = "html"
 
 
 def problem_argument(help: str = "Problem file, or the name of a bundled problem (see "

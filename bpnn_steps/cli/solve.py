@@ -54,7 +54,11 @@ def solve(
     solve_workload(prob, shown_updates(show))
     trace = run(prob, round_as_you_go=round_as_you_go,
                 detailed=None if fmt is Format.json or exact else _detailed(
-                    show, prob.training.epochs, standalone(fmt)), verify=verify)
+                    show, prob.training.epochs, standalone(fmt)))
+    if verify:
+        from ..maths.gradient_check import with_gradient_checks
+
+        trace = with_gradient_checks(prob, trace)
     with show_spec(show):
         select_steps(len(trace.steps), show)
     deliver(solution(Solution(prob, trace, decimals, show, exact, samples), fmt), output)

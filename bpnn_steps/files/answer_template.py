@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from ..maths.activations import ACTIVATIONS
@@ -15,8 +15,10 @@ from .untrusted import ALLOW_OPTION, clean_text
 
 
 def template_text(problem: Problem, problem_ref: str, schedule: Sequence[Sequence[int]],
-                  updates: int | None = None) -> str:
-    """A blank answer sheet with every key of the problem (``~`` = not answered)."""
+                  updates: int | None = None, only: Collection[int] | None = None) -> str:
+    """A blank answer sheet with every key of the problem (``~`` = not answered);
+    ``only``: the 1-based updates it asks for (None: all), those a practice page
+    practises."""
     layers = problem.layers
     depth = len(layers) - 1
     count = len(schedule) if updates is None else min(updates, len(schedule))
@@ -37,6 +39,8 @@ def template_text(problem: Problem, problem_ref: str, schedule: Sequence[Sequenc
     if problem.variant:             # the variant a sheet answers travels with it
         out.insert(-2, f"variant: {_yaml_scalar(problem.variant)}")
     for u in range(1, count + 1):
+        if only is not None and u not in only:
+            continue
         samples = tuple(schedule[u - 1])
         indent = "  "
         if nested:
@@ -63,6 +67,9 @@ def template_text(problem: Problem, problem_ref: str, schedule: Sequence[Sequenc
                 out.append(f"{entry:<40}# {comment}" if comment else entry)
     if count < len(schedule):
         out.append(f"  # ... updates {count + 1}..{len(schedule)} left out (--updates)")
+    elif only is not None and len(only) < count:
+        out.append(f"  # only update{'s' if len(only) != 1 else ''} "
+                   f"{', '.join(map(str, sorted(only)))} of {count} (those the page practises)")
     out.append("# Formulas of a generic sample t (checked for algebraic equivalence), e.g.")
     out.append(f"#   grad W[{depth}](t): [[\"yhat1 - y1\", ...], ...]")
     hidden = "h1, h2, ..." if depth == 2 else "h1_1 (layer 1, unit 1), ..."

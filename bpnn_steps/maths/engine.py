@@ -282,15 +282,6 @@ def settings_of(problem: Problem) -> Settings:
                     weights_origin=problem.weights_origin, conventions=problem.conventions)
 
 
-def _with_gradient_check(problem: Problem, step: Step, batch: Indices) -> Step:
-    from dataclasses import replace
-
-    from .gradient_check import gradient_check
-
-    x, y = problem.data()
-    return replace(step, gradient_check=gradient_check(problem, step, x[batch], y[batch]))
-
-
 def check_finite(problem: Problem, step: Step) -> None:
     """Stop with a clear message once a run diverges (a value overflows to inf/nan)."""
     values = [np.asarray(step.cost), *step.weights_after]
@@ -339,8 +330,7 @@ def update_count(problem: Problem) -> int:
 
 def solve(problem: Problem, *, round_as_you_go: int | None = None,
           max_updates: int = MAX_TRACED_UPDATES,
-          detailed: Callable[[int], Collection[int]] | None = None,
-          verify: bool = False) -> Trace:
+          detailed: Callable[[int], Collection[int]] | None = None) -> Trace:
     """Run the problem's training settings and trace every update.
 
     ``round_as_you_go=D`` rounds every intermediate value to D decimals, as a
@@ -349,8 +339,7 @@ def solve(problem: Problem, *, round_as_you_go: int | None = None,
     ``detailed(count)``, given the number of updates, names the (1-based) updates
     to keep in full; the others keep a compact record (weights and cost, see
     :func:`gradient_step`), so that memory grows with what is shown, not with the
-    number of updates (None: all in full).  ``verify`` adds to every update kept in
-    full the central differences of its cost (:mod:`.gradient_check`).
+    number of updates (None: all in full).
     """
     problem.require_for_solving()
     count = update_count(problem)
@@ -372,12 +361,9 @@ def solve(problem: Problem, *, round_as_you_go: int | None = None,
             if steps and epoch != steps[-1].epoch:
                 epoch_costs.append(cost(problem, weights))
             index = len(steps) + 1
-            detail = full is None or index in full
             step = gradient_step(problem, weights, batch, index=index, epoch=epoch, rnd=rnd,
-                                 detail=detail)
+                                 detail=full is None or index in full)
             check_finite(problem, step)
-            if verify and detail:
-                step = _with_gradient_check(problem, step, batch)
             steps.append(step)
             weights = step.weights_after
         final_cost = cost(problem, weights)

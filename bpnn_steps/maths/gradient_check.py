@@ -14,7 +14,7 @@ import numpy as np
 
 from ..model.conventions import UpdateOrder
 from ..model.problem import Problem
-from ..model.trace import GradientCheck, Step
+from ..model.trace import GradientCheck, Step, Trace
 from .engine import combined, feed_forward, l2_penalty, sample_losses
 from .losses import LOSSES, loss_scale
 
@@ -83,3 +83,18 @@ def relative_differences(gradient: Array, differences: Array, cost: float) -> Ar
     scale = np.maximum(np.maximum(np.abs(gradient), np.abs(differences)), floor)
     result: Array = np.abs(gradient - differences) / scale
     return result
+
+
+def with_gradient_checks(problem: Problem, trace: Trace) -> Trace:
+    """The trace with a gradient check on every update it keeps in full."""
+    from dataclasses import replace
+
+    x, y = problem.data()
+    steps = []
+    for step in trace.steps:
+        if step.forward:
+            batch = np.array(step.samples) - 1
+            step = replace(step, gradient_check=gradient_check(problem, step, x[batch],
+                                                               y[batch]))
+        steps.append(step)
+    return replace(trace, steps=tuple(steps))

@@ -35,6 +35,7 @@ FORMATS: dict[str, tuple[str, str]] = {
     "markdown": ("markdown", "MarkdownRenderer"),
     "latex": ("latex", "LatexRenderer"),
     "json": ("jsondoc", "JsonRenderer"),
+    "html": ("html", "HtmlRenderer"),
 }
 
 
