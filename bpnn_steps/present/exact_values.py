@@ -14,7 +14,8 @@ import sympy
 
 from ..maths.activations import ACTIVATIONS
 from ..maths.exact import MAX_EXACT_UPDATES, ExactStep, Value, exact_steps
-from ..model.notation import APPROX, EQUALS, Exact, ExactMatrix, Expr, Mat, Num
+from ..model.conventions import Combine
+from ..model.notation import APPROX, EQUALS, Exact, ExactMatrix, Expr, Mat, MeanOver, Num, Sym
 from ..model.quantities import Kind, Quantity, entry_symbol, symbol
 from ..model.problem import Problem
 from ..model.trace import Step, Trace
@@ -38,18 +39,29 @@ def _text(value: Value) -> str | None:
 
 
 def exact_blocks(exact: ExactStep, step: Step, depth: int,
-                 activations: Sequence[str] = ()) -> list[Block]:
-    """The exact values of one update, each with the engine's decimal."""
+                 activations: Sequence[str] = (), cost: Combine = Combine.MEAN
+                 ) -> list[Block]:
+    """The exact values of one update, each with the engine's decimal; ``cost``
+    sum (conventions): the cost is J, the sum of the J_(t), and the update's
+    gradient the sum Σₜ of the samples' (as the worked solution names them)."""
     u = step.index
     rows: list[tuple[Expr, ...]] = []
     skipped = 0
+    by_sum = cost is Combine.SUM
+
+    def label(q: Quantity, name: Expr) -> Expr:
+        if by_sum and q.kind is Kind.COST:
+            return (Sym("J"),)
+        if by_sum and q.kind is Kind.MEAN:
+            return (MeanOver(len(step.samples), mean=False), *name)
+        return name
 
     def add(q: Quantity, index: tuple[int, ...], value: Value, approx: float) -> None:
         nonlocal skipped
         if _text(value) is None:
             skipped += 1
             return
-        rows.append(((entry_symbol(q, index, depth),),
+        rows.append((label(q, (entry_symbol(q, index, depth),)),
                      (Exact(value), APPROX, Num(float(approx), paren=False))))
 
     for ex, f in zip(exact.samples, step.forward):
@@ -85,7 +97,7 @@ def exact_blocks(exact: ExactStep, step: Step, depth: int,
     for q, exact_rows, approx in matrices:
         texts = [[_text(v) for v in row] for row in exact_rows]
         if all(c is not None and len(c) <= SHORT_ENTRY for row in texts for c in row):
-            blocks.append(Display((*symbol(q, depth), EQUALS,
+            blocks.append(Display((*label(q, symbol(q, depth)), EQUALS,
                                    ExactMatrix(tuple(map(tuple, exact_rows))), APPROX,
                                    Mat(approx))))
             continue
@@ -95,7 +107,7 @@ def exact_blocks(exact: ExactStep, step: Step, depth: int,
                 if text is None:
                     skipped += 1
                     continue
-                entry_rows.append(((entry_symbol(q, (i, j), depth),),
+                entry_rows.append((label(q, (entry_symbol(q, (i, j), depth),)),
                                    (Exact(exact_rows[i][j]), APPROX,
                                     Num(float(approx[i, j]), paren=False))))
         if entry_rows:
@@ -118,7 +130,8 @@ def exact_sections(problem: Problem, trace: Trace, show: str = "auto") -> AfterU
             return [Heading(f"Exact values, update {step.index}", 3),
                     Text(f"Exact values are carried through the first {MAX_EXACT_UPDATES} "
                          "updates only.")]
-        return exact_blocks(exact[step.index - 1], step, depth, trace.settings.activations)
+        return exact_blocks(exact[step.index - 1], step, depth, trace.settings.activations,
+                            trace.settings.conventions.cost)
 
     return section
 
