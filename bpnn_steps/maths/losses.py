@@ -330,7 +330,7 @@ def loss_latex(loss: Loss, conventions: Conventions, outputs: int) -> str:
     formula = sample_latex(loss, outputs)
     if not conventions.mse_half:
         formula = formula.replace(r"\tfrac{1}{2}", "")
-    if loss.per_output and conventions.output_reduction is Combine.MEAN:
+    if loss.per_output and conventions.output_reduction is Combine.MEAN and outputs > 1:
         return rf"\frac{{1}}{{{outputs}}} {formula}"
     return formula
 

@@ -102,8 +102,7 @@ def _error_name(d: Derivation) -> Expr:
 def _output_error(d: Derivation, plain: bool) -> Expr:
     """(Ŷ − Y) when the output delta is the plain error, δ^[L] otherwise."""
     if plain:
-        err = _error_name(d)
-        return (OPEN, *err, CLOSE) if _factor(d) == 1 else err
+        return (OPEN, *_error_name(d), CLOSE)
     return (Sym("delta", (), T, d.depth),)
 
 
