@@ -33,7 +33,8 @@ from bpnn_steps.model.conventions import (LECTURE, PRESETS, Combine, Conventions
 ATOL = 1e-12
 
 SHAPES = {  # loss: (layers, activations)
-    "mse": ((2, 3, 2), ("tanh", "linear")),
+    # K = 3 outputs: without the ½ and over the K outputs, J is 2/3 of the lecture's
+    "mse": ((2, 3, 3), ("tanh", "linear")),
     "bce": ((2, 3, 2), ("tanh", "sigmoid")),
     "ce": ((2, 3, 3), ("sigmoid", "softmax")),
 }
@@ -58,13 +59,14 @@ CONVENTIONS = {
 
 
 def problem_under(conventions: Conventions, loss: str, method: str, batch_size: int | None,
-                  *, samples: int = 7, epochs: int = 4, seed: int = 0):
+                  *, samples: int = 7, epochs: int = 4, seed: int = 0,
+                  learning_rate: float = 0.3):
     layers, acts = SHAPES[loss]
     # l2 with and without the biases, shuffled or not: every path of the update
     problem = random_problem(layers, acts, loss, samples=samples, method=method,
                              batch_size=batch_size, epochs=epochs, l2=0.05,
                              l2_bias=seed % 2 == 0, shuffle=method != "batch",
-                             learning_rate=0.3, seed=seed, test_samples=3)
+                             learning_rate=learning_rate, seed=seed, test_samples=3)
     return dataclasses.replace(problem, conventions=conventions)
 
 
@@ -118,8 +120,11 @@ def test_softmax_under_mse_scales_the_jacobian_product() -> None:
 
 @pytest.mark.parametrize("name", ["preset pytorch", "cost sum", "update_biases false"])
 def test_blocked_kernel_follows_the_conventions(name) -> None:
-    problem = problem_under(CONVENTIONS[name], "mse", "batch", None,
-                            samples=BLOCKED_MIN_BATCH + 37, epochs=2)
+    samples = BLOCKED_MIN_BATCH + 37
+    # cost: sum descends the sum over the samples: a step size for it
+    rate = 0.3 / samples if CONVENTIONS[name].cost is Combine.SUM else 0.3
+    problem = problem_under(CONVENTIONS[name], "mse", "batch", None, samples=samples,
+                            epochs=2, learning_rate=rate)
     assert kernel_mode(problem) == "blocked"
     assert_as_solve(problem, "compiled")
 
