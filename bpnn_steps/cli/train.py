@@ -97,7 +97,6 @@ def train(
     document = read_problem_document(problem, seed=seed, access=read_access(allow_read))
     prob = _with_overrides(document.problem, epochs=epochs, learning_rate=learning_rate,
                            method=method, batch_size=batch_size, beta=beta, shuffle=shuffle)
-    prob.require_lecture_conventions("train")
     show_progress = progress if progress is not None else sys.stderr.isatty()
     if show_progress:
         result = _train_with_bar(prob, kernel, cost_every)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..model.conventions import preset_conventions
 from ..model.problem import Problem
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ def saved_problem(result: TrainResult, document: ProblemDocument, target: Path) 
         lines += _data_lines(p)
     lines += _weight_lines(result.weights)
     lines += _training_lines(p)
+    lines += _conventions_lines(p)
     return "\n".join(lines) + "\n"
 
 
@@ -74,6 +76,7 @@ def problem_text(problem: Problem, comments: Sequence[str] = ()) -> str:
     lines += _data_lines(p, whole=True)
     lines += _weight_lines(p.initial_weights(), whole=True)
     lines += _training_lines(p)
+    lines += _conventions_lines(p)
     return "\n".join(lines) + "\n"
 
 
@@ -118,6 +121,20 @@ def _training_lines(p: Problem) -> list[str]:
               f"  shuffle: {_yaml_scalar(t.shuffle)}",
               f"  seed: {t.seed}"]
     return lines
+
+
+def _conventions_lines(p: Problem) -> list[str]:
+    """The ``conventions:`` block: the preset and every key that differs from it
+    (nothing for the lecture's, which a file without the block means)."""
+    c = p.conventions
+    preset = preset_conventions(c.preset).to_dict()
+    keys = [(key, value) for key, value in c.to_dict().items()
+            if key != "preset" and value != preset[key]]
+    if c.preset == "lecture" and not keys:
+        return []
+    return ["conventions:", f"  preset: {c.preset}",
+            *(f"  {key}: {value if isinstance(value, str) else _yaml_scalar(value)}"
+              for key, value in keys)]
 
 
 def _yaml_scalar(value: Any, whole: bool = False) -> str:

@@ -22,6 +22,16 @@ The generated code mirrors :mod:`bpnn_steps.engine` operation by operation:
   batch order and divided by |B|, as ``numpy.mean`` does;
 * cost:     mean J over the training set + 1/2 beta sum R^2.
 
+The conventions (CONTRACT section 5) change the generated code only where they
+differ from the lecture's, so the lecture's kernels are the same source (the same
+cached module) as before: ``scale`` (mse without its ½, a mean over the K outputs)
+multiplies J and the output delta as the engine's ``sample_losses`` and
+``output_delta`` do; ``cost: sum`` drops the division by |B| in the update (and
+the cost is the sum of J); ``update_biases: false`` leaves the bias rows alone;
+``update_order: output_first`` updates each layer before the error goes back
+through it (a batch then keeps every sample's z, a and delta in row buffers, see
+:func:`_emit_output_first_batch`; such runs never use the blocked mode).
+
 Weights live in one flat float64 array: W[n] (shape (size_in + 1) x size_out,
 row 0 = biases) starts at ``woff[n]``, row-major.  z, a and delta of layer n
 (n = 1 .. L) live in flat buffers at ``aoff[n]``.  No fast-math: results agree
@@ -46,7 +56,8 @@ from typing import TYPE_CHECKING, Protocol, cast
 import numpy as np
 
 from .activations import ACTIVATIONS, RELU_ZERO_RTOL, Activation, Unitwise
-from .losses import LOSSES, Cancels
+from .losses import LOSSES, Cancels, loss_scale
+from ..model.conventions import LECTURE, Combine, Conventions, UpdateOrder
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -157,25 +168,40 @@ class _Net:
     """
 
     def __init__(self, layers: tuple[int, ...], activations: tuple[str, ...], loss: str,
-                 blocked: bool = False) -> None:
+                 blocked: bool = False, conventions: Conventions = LECTURE) -> None:
         self.layers = layers
         self.acts = activations
         self.loss = loss
         self.depth = len(layers) - 1
         self.woff, self.aoff = layout(layers)
         self.blocked = blocked
+        # The conventions, as what the generated code does differently.
+        self.scale = loss_scale(LOSSES[loss], conventions, layers[-1])
+        self.summed = conventions.cost is Combine.SUM
+        self.update_biases = conventions.update_biases
+        self.output_first = conventions.update_order is UpdateOrder.OUTPUT_FIRST
+        # Row buffers (row s of zb, ab, db: sample s of the batch), output_first batches.
+        self.rows = False
 
     def size(self, n: int) -> int:           # units of layer n (0 = inputs)
         return self.layers[n]
 
+    def _flat(self, buffer: str, n: int, i: str) -> str:
+        row = "s, " if self.rows else ""
+        return f"{buffer}[{row}{self.aoff[n]} + {i}]"
+
     def z(self, n: int, i: str) -> str:
-        return f"Z{n}[s, {i}]" if self.blocked else f"zb[{self.aoff[n]} + {i}]"
+        return f"Z{n}[s, {i}]" if self.blocked else self._flat("zb", n, i)
 
     def a(self, n: int, i: str) -> str:
-        return f"A{n}[s, {i}]" if self.blocked else f"ab[{self.aoff[n]} + {i}]"
+        return f"A{n}[s, {i}]" if self.blocked else self._flat("ab", n, i)
 
     def d(self, n: int, i: str) -> str:
-        return f"db[{self.aoff[n]} + {i}]"
+        return self._flat("db", n, i)
+
+    def scaled(self, value: str) -> str:
+        """``value`` times the conventions' factor on J (the engine's ``scale * x``)."""
+        return value if self.scale == 1.0 else f"{self.scale!r} * ({value})"
 
     def input(self, n: int, i: str) -> str:  # value i feeding weight layer n
         return f"X[t, {i}]" if n == 1 else self.a(n - 1, i)
@@ -250,6 +276,8 @@ def _emit_loss(c: _Code, net: _Net, target: str) -> None:
     L = net.depth
     c(LOSSES[net.loss].kernel_value(lambda j: net.z(L, j), lambda j: net.a(L, j), _y,
                                     net.size(L), target))
+    if net.scale != 1.0:
+        c(f"{target} = {target} * {net.scale!r}")
 
 
 def _emit_output_delta(c: _Code, net: _Net) -> None:
@@ -259,14 +287,17 @@ def _emit_output_delta(c: _Code, net: _Net) -> None:
     form = ACTIVATIONS[act].form
     if isinstance(rule, Cancels):
         c(rule.kernel(lambda j: net.a(L, j), _y, lambda j: net.d(L, j), k))
+        if net.scale != 1.0:
+            with c.block(f"for j in range({k}):"):
+                c(f"{net.d(L, 'j')} = {net.scaled(net.d(L, 'j'))}")
     elif isinstance(form, Unitwise):
         with c.block(f"for j in range({k}):"):
             c(f"a = {net.a(L, 'j')}")
-            c(f"{net.d(L, 'j')} = ({rule.kernel('a', _y('j'))}) * "
+            c(f"{net.d(L, 'j')} = ({net.scaled(rule.kernel('a', _y('j')))}) * "
               f"({_derivative(act, net.z(L, 'j'), 'a')})")
     else:   # through the Jacobian (softmax under mse)
         c(form.kernel.jacobian_product(lambda j: net.a(L, j),
-                                       lambda j: rule.kernel(net.a(L, j), _y(j)),
+                                       lambda j: net.scaled(rule.kernel(net.a(L, j), _y(j))),
                                        lambda j: net.d(L, j), k))
 
 
@@ -287,6 +318,8 @@ def _emit_sample_update(c: _Code, net: _Net, n: int) -> None:
     n_in, n_out = net.size(n - 1), net.size(n)
     base = net.woff[n - 1]
     for decay in (True, False):
+        if not net.update_biases:
+            break               # the conventions keep row 0 (the biases) as it is
         cond = "if beta != 0.0 and l2_bias:" if decay else "else:"
         with c.block(cond):
             with c.block(f"for j in range({n_out}):"):
@@ -314,17 +347,21 @@ def _emit_accumulate(c: _Code, net: _Net, n: int) -> None:
             c(f"gsum[{base + n_out} + i * {n_out} + j] += ai * {net.d(n, 'j')}")
 
 
-def _emit_batch_update(c: _Code, net: _Net) -> None:
-    for n in range(1, net.depth + 1):
+def _emit_batch_update(c: _Code, net: _Net, layers: Sequence[int] | None = None) -> None:
+    """W[n] <- W[n] - lambda (gsum / |B| + beta R) for the layers n (default all)."""
+    # cost: sum (conventions) descends the sum of the gradients, not their mean
+    mean = "gsum[q]" if net.summed else "gsum[q] / size"
+    for n in range(1, net.depth + 1) if layers is None else layers:
         base, end, n_out = net.woff[n - 1], net.woff[n], net.size(n)
-        for lo_q, hi_q, cond in ((base, base + n_out, "beta != 0.0 and l2_bias"),
-                                 (base + n_out, end, "beta != 0.0")):
+        parts = ((base, base + n_out, "beta != 0.0 and l2_bias"),
+                 (base + n_out, end, "beta != 0.0"))
+        for lo_q, hi_q, cond in parts if net.update_biases else parts[1:]:
             with c.block(f"if {cond}:"):
                 with c.block(f"for q in range({lo_q}, {hi_q}):"):
-                    c("w[q] = w[q] - lr * (gsum[q] / size + beta * w[q])")
+                    c(f"w[q] = w[q] - lr * ({mean} + beta * w[q])")
             with c.block("else:"):
                 with c.block(f"for q in range({lo_q}, {hi_q}):"):
-                    c("w[q] = w[q] - lr * (gsum[q] / size)")
+                    c(f"w[q] = w[q] - lr * ({mean})")
 
 
 def _emit_compensated_add(c: _Code, total: str, comp: str, value: str) -> None:
@@ -337,15 +374,79 @@ def _emit_compensated_add(c: _Code, total: str, comp: str, value: str) -> None:
     c(f"{total} = u")
 
 
+def _conventions_note(conventions: Conventions) -> str:
+    """The conventions' keys that differ from the lecture's, for the generated
+    docstring (nothing for the lecture's, whose source stays as it was)."""
+    keys = [f"{key} {value}" for key, value in conventions.differences()]
+    return f" Conventions: {', '.join(keys)}." if keys else ""
+
+
+def _emit_output_first_batch(c: _Code, net: _Net) -> None:
+    """One update over samples order[start:stop] in the output_first order: every
+    sample forward and its output delta (rows of zb, ab, db), then layer by layer
+    from the output: the layer's gradients summed and the layer updated, and only
+    then the error sent back through its new weights (engine.back_propagate's
+    ``through``)."""
+    L = net.depth
+    net.rows = True
+    with c.block("for p in range(start, stop):"):
+        c("s = p - start")
+        c("t = order[p]")
+        _emit_forward(c, net)
+        with c.block("if fused and e > 0:"):
+            _emit_loss(c, net, "v")
+            _emit_compensated_add(c, "total", "comp", "v")
+        _emit_output_delta(c, net)
+    _emit_fused_cost(c, net)
+    for n in range(L, 0, -1):
+        with c.block("for p in range(start, stop):"):
+            c("s = p - start")
+            c("t = order[p]")
+            if n < L:
+                _emit_hidden_delta(c, net, n + 1)
+            _emit_accumulate(c, net, n)
+        _emit_batch_update(c, net, (n,))
+    net.rows = False
+
+
+def _emit_simultaneous_batch(c: _Code, net: _Net) -> None:
+    """One update over samples order[start:stop]: every sample's gradients summed
+    (each layer's error from the weights before the update), then the update."""
+    with c.block("for p in range(start, stop):"):
+        c("t = order[p]")
+        _emit_forward(c, net)
+        with c.block("if fused and e > 0:"):
+            _emit_loss(c, net, "v")
+            _emit_compensated_add(c, "total", "comp", "v")
+        _emit_output_delta(c, net)
+        for n in range(net.depth, 0, -1):
+            if n > 1:
+                _emit_hidden_delta(c, net, n)
+            _emit_accumulate(c, net, n)
+    _emit_fused_cost(c, net)
+    _emit_batch_update(c, net)
+
+
+def _emit_fused_cost(c: _Code, net: _Net) -> None:
+    with c.block("if fused and e > 0:"):
+        c("# all epochs are recorded in this mode")
+        c(f"costs[e - 1] = (total + comp){'' if net.summed else ' / T'} + "
+          "l2_cost(w, beta, l2_bias)")
+        with c.block("if not math.isfinite(costs[e - 1]):"):
+            c("return e")
+
+
 def generate_source(layers: tuple[int, ...], activations: tuple[str, ...], loss: str,
-                    per_sample: bool) -> str:
+                    per_sample: bool, conventions: Conventions = LECTURE) -> str:
     """The kernel module for one network shape (see the module docstring)."""
-    net = _Net(tuple(int(n) for n in layers), tuple(activations), loss)
+    net = _Net(tuple(int(n) for n in layers), tuple(activations), loss,
+               conventions=conventions)
     width = net.aoff[-1]
     c = _Code()
     c(f'"""bpnn-steps training kernel (generated, version {GENERATOR_VERSION}): layers '
       f'{list(net.layers)}, {", ".join(net.acts)}, {loss}, '
-      f'{"one sample" if per_sample else "batches"} per update."""')
+      f'{"one sample" if per_sample else "batches"} per update.'
+      f'{_conventions_note(conventions)}"""')
     c("import math")
     c("import numpy as np")
     c("from numba import njit")
@@ -395,6 +496,9 @@ def generate_source(layers: tuple[int, ...], activations: tuple[str, ...], loss:
         c("shuffled = orders.shape[0] > 1")
         if not per_sample:
             c(f"gsum = np.zeros({net.woff[-1]})")
+            if net.output_first:
+                for buffer in ("zb", "ab", "db"):
+                    c(f"{buffer} = np.zeros((min(batch, T), {width}))")
             c("# One update over all samples (batch GD): the losses of an epoch's forward")
             c("# pass give the cost after the previous epoch, with no second pass.")
             c("fused = batch >= T and T > 1")
@@ -406,9 +510,12 @@ def generate_source(layers: tuple[int, ...], activations: tuple[str, ...], loss:
                     _emit_forward(c, net)
                     _emit_output_delta(c, net)
                     for n in range(net.depth, 0, -1):
+                        if net.output_first:     # the error goes back through new W[n]
+                            _emit_sample_update(c, net, n)
                         if n > 1:
                             _emit_hidden_delta(c, net, n)
-                        _emit_sample_update(c, net, n)
+                        if not net.output_first:
+                            _emit_sample_update(c, net, n)
                 c("fused = False")
             else:
                 c("start = 0")
@@ -419,26 +526,15 @@ def generate_source(layers: tuple[int, ...], activations: tuple[str, ...], loss:
                         c("gsum[q] = 0.0")
                     c("total = 0.0")
                     c("comp = 0.0")
-                    with c.block("for p in range(start, stop):"):
-                        c("t = order[p]")
-                        _emit_forward(c, net)
-                        with c.block("if fused and e > 0:"):
-                            _emit_loss(c, net, "v")
-                            _emit_compensated_add(c, "total", "comp", "v")
-                        _emit_output_delta(c, net)
-                        for n in range(net.depth, 0, -1):
-                            if n > 1:
-                                _emit_hidden_delta(c, net, n)
-                            _emit_accumulate(c, net, n)
-                    with c.block("if fused and e > 0:"):
-                        c("# all epochs are recorded in this mode")
-                        c("costs[e - 1] = (total + comp) / T + l2_cost(w, beta, l2_bias)")
-                        with c.block("if not math.isfinite(costs[e - 1]):"):
-                            c("return e")
-                    _emit_batch_update(c, net)
+                    if net.output_first:
+                        _emit_output_first_batch(c, net)
+                    else:
+                        _emit_simultaneous_batch(c, net)
                     c("start = stop")
+            # data_cost is the mean J; cost: sum (conventions) is T times it
+            data = "data_cost(w, X, Y) * T" if net.summed else "data_cost(w, X, Y)"
             with c.block("if record_cost[e] and (not fused or e == epochs - 1):"):
-                c("costs[e] = data_cost(w, X, Y) + l2_cost(w, beta, l2_bias)")
+                c(f"costs[e] = {data} + l2_cost(w, beta, l2_bias)")
                 with c.block("if not math.isfinite(costs[e]):"):
                     c("return e + 1")
             with c.block("if record_test[e]:"):
@@ -476,15 +572,21 @@ def _emit_finish(c: _Code, net: _Net, n: int) -> None:
 
 
 def generate_blocked_source(layers: tuple[int, ...], activations: tuple[str, ...],
-                            loss: str) -> str:
+                            loss: str, conventions: Conventions = LECTURE) -> str:
     """Stages for blocks of samples: stage_n(w, X, order, start, count, Zs, Es, As)
-    for each layer n, then back(...); see :func:`run_blocks`."""
-    net = _Net(tuple(int(n) for n in layers), tuple(activations), loss, blocked=True)
+    for each layer n, then back(...); see :func:`run_blocks`.  Not for
+    ``update_order: output_first`` (its batches use the "batch" mode)."""
+    if conventions.update_order is UpdateOrder.OUTPUT_FIRST:
+        raise ValueError("the blocked kernel updates every layer at once: use mode 'batch' "
+                         "for update_order output_first")
+    net = _Net(tuple(int(n) for n in layers), tuple(activations), loss, blocked=True,
+               conventions=conventions)
     L = net.depth
     width = net.aoff[-1]
     c = _Code()
     c(f'"""bpnn-steps training kernel (generated, version {GENERATOR_VERSION}): layers '
-      f'{list(net.layers)}, {", ".join(net.acts)}, {loss}, blocks of samples."""')
+      f'{list(net.layers)}, {", ".join(net.acts)}, {loss}, blocks of samples.'
+      f'{_conventions_note(conventions)}"""')
     c("import math")
     c("import numpy as np")
     c("from numba import njit")
@@ -621,17 +723,17 @@ def _module_name(source: str) -> str:
 
 
 def _source(layers: tuple[int, ...], activations: tuple[str, ...], loss: str,
-            mode: str) -> str:
+            mode: str, conventions: Conventions) -> str:
     if mode == "blocked":
-        return generate_blocked_source(layers, activations, loss)
-    return generate_source(layers, activations, loss, mode == "sample")
+        return generate_blocked_source(layers, activations, loss, conventions)
+    return generate_source(layers, activations, loss, mode == "sample", conventions)
 
 
 def is_cached(layers: tuple[int, ...], activations: tuple[str, ...], loss: str,
-              mode: str) -> bool:
+              mode: str, conventions: Conventions = LECTURE) -> bool:
     """Whether this shape's kernel was compiled before (loading it takes well under a
     second; compiling it takes a few).  Cheap: looks for files, imports nothing."""
-    name = _module_name(_source(layers, activations, loss, mode))
+    name = _module_name(_source(layers, activations, loss, mode, conventions))
     if name in _LOADED:
         return True
     folder = cache_dir()
@@ -656,15 +758,16 @@ def compiled_functions(layers: tuple[int, ...], mode: str) -> tuple[str, ...]:
 
 
 def kernel(layers: tuple[int, ...], activations: tuple[str, ...], loss: str,
-           mode: str) -> KernelModule:
-    """The compiled kernel module for one network shape (generated, cached).
+           mode: str, conventions: Conventions = LECTURE) -> KernelModule:
+    """The compiled kernel module for one network shape (generated, cached) under
+    ``conventions``.
 
     mode: "sample" (one sample per update), "batch" (batches, scalar loops) or
     "blocked" (large batches in blocks, see :func:`run_blocks`).
     """
     import numba  # noqa: F401  (fails here, not later, when numba is missing)
 
-    source = _source(layers, activations, loss, mode)
+    source = _source(layers, activations, loss, mode, conventions)
     name = _module_name(source)
     with _LOCK:
         if name in _LOADED:

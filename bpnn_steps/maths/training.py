@@ -34,11 +34,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .losses import LOSSES
-from .engine import (back_propagate, cost, divergence_error, feed_forward, l2_penalty,
-                     mean_gradient, overflow_error, sample_losses, settings_of, shuffle_rng,
-                     update_schedule, updated_weights)
+from .losses import LOSSES, loss_scale
+from .engine import (back_propagate, cost, divergence_error, feed_forward,
+                     l2_penalty, mean_gradient, overflow_error, sample_losses, settings_of,
+                     shuffle_rng, update_schedule, updated_weights)
 from ..errors import ProblemError
+from ..model.conventions import Combine, UpdateOrder
 from ..model.problem import Problem
 
 if TYPE_CHECKING:
@@ -171,6 +172,10 @@ class TrainResult:
             "sample_updates": self.sample_updates,
             "seconds": self.seconds,
             "kernel": self.kernel,
+            # the conventions in force (CONTRACT section 5), written when they are not
+            # the lecture's: a lecture run's document is as it always was
+            **({} if p.conventions.is_lecture and p.conventions.preset == "lecture"
+               else {"conventions": p.conventions.to_dict()}),
             "cost_history": {"epochs": self.cost_epochs.tolist(), "costs": self.costs.tolist()},
             "test_error_history": {"epochs": self.test_epochs.tolist(),
                                    "errors": self.test_errors.tolist()},
@@ -203,10 +208,16 @@ def epoch_orders(rng: np.random.Generator | None, samples: int, epochs: int) -> 
     return orders
 
 
+def j_scale(problem: Problem) -> float:
+    """The conventions' factor on the lecture's J_(t) (:func:`losses.loss_scale`)."""
+    return loss_scale(LOSSES[problem.loss], problem.conventions, problem.layers[-1])
+
+
 def mean_loss(problem: Problem, weights: Sequence[Array], x: Array, y: Array) -> float:
-    """Mean J_(t) over (x, y): the data term of the cost, no L2 term."""
+    """Mean J_(t) (as the conventions define J_(t)) over (x, y), no L2 term: the
+    data term of the cost, or 1/T of it under the conventions' ``cost: sum``."""
     zs, acts = feed_forward(weights, x, problem.activations)
-    return float(np.mean(sample_losses(zs[-1], acts[-1], y, problem.loss)))
+    return float(np.mean(sample_losses(zs[-1], acts[-1], y, problem.loss, j_scale(problem))))
 
 
 def predict(problem: Problem, weights: Sequence[Array], x: Array) -> Array:
@@ -253,16 +264,20 @@ def choose_kernel(problem: Problem, kernel: str = "auto") -> str:
         from .kernels import is_cached
     except ImportError:  # pragma: no cover
         return "numpy"
-    warm = is_cached(problem.layers, problem.activations, problem.loss, kernel_mode(problem))
+    warm = is_cached(problem.layers, problem.activations, problem.loss, kernel_mode(problem),
+                     problem.conventions)
     return "compiled" if warm else "numpy"
 
 
 def kernel_mode(problem: Problem) -> str:
-    """The compiled kernel's mode: "sample", "batch" or "blocked" (see kernels.kernel)."""
+    """The compiled kernel's mode: "sample", "batch" or "blocked" (see kernels.kernel).
+    The conventions' ``update_order: output_first`` updates layer by layer, which
+    the blocked mode cannot: its large batches use the "batch" mode."""
     size = problem.training.batch_length(problem.samples)
     if size == 1:
         return "sample"
-    return "blocked" if size >= BLOCKED_MIN_BATCH else "batch"
+    output_first = problem.conventions.update_order is UpdateOrder.OUTPUT_FIRST
+    return "blocked" if size >= BLOCKED_MIN_BATCH and not output_first else "batch"
 
 
 def record_schedule(problem: Problem, cost_every: int | None = None
@@ -392,7 +407,7 @@ def train(problem: Problem, *, kernel: str = "auto", progress: ProgressFn | None
         try:
             from . import kernels
             kmod = kernels.kernel(problem.layers, problem.activations, problem.loss,
-                                  kernel_mode(problem))
+                                  kernel_mode(problem), problem.conventions)
         except ImportError:         # numba missing or broken: same numbers, slower
             chosen = "numpy"
     cost_epochs, test_epochs = record_schedule(problem, cost_every)
@@ -453,6 +468,9 @@ def _run_numpy(problem: Problem, record_cost: History, record_test: History,
     x, y = problem.data()
     test = problem.test_data()
     lr = problem.learning_rate()
+    conventions = problem.conventions
+    scale = j_scale(problem)
+    output_first = conventions.update_order is UpdateOrder.OUTPUT_FIRST
     schedule = update_schedule(problem.samples, t, shuffle_rng(t))
     pending = next(schedule, None)
     while pending is not None:
@@ -460,12 +478,18 @@ def _run_numpy(problem: Problem, record_cost: History, record_test: History,
         while pending is not None and pending[0] == epoch:
             batch = pending[1]
             xb, yb = x[batch], y[batch]
-            zs, acts = feed_forward(weights, xb, problem.activations)
-            grads = back_propagate(weights, xb, yb, zs, acts, problem.activations,
-                                   problem.loss)[3]
-            l2_grad = l2_penalty(weights, t.l2, t.l2_bias)[1]
-            weights = [updated_weights(w, mean_gradient(g), r, lr)
-                       for w, g, r in zip(weights, grads, l2_grad)]
+            before = weights
+            l2_grad = l2_penalty(before, t.l2, t.l2_bias)[1]
+
+            def new_weights(n: int, grads: Array) -> Array:
+                return updated_weights(before[n], mean_gradient(grads, conventions.cost),
+                                       l2_grad[n], lr, conventions.update_biases)
+
+            zs, acts = feed_forward(before, xb, problem.activations)
+            grads = back_propagate(before, xb, yb, zs, acts, problem.activations,
+                                   problem.loss, scale=scale,
+                                   through=new_weights if output_first else None)[3]
+            weights = [new_weights(n, g) for n, g in enumerate(grads)]
             updates += 1
             pending = next(schedule, None)
         done = epoch
@@ -573,11 +597,23 @@ def _run_blocked(problem: Problem, record_cost: History, record_test: History,
     data_order = np.arange(samples, dtype=np.int64)
     fused = batch >= samples                    # one update per epoch
 
-    def mean_j(xs: Array, ys: Array) -> float:
+    summed = problem.conventions.cost is Combine.SUM
+
+    def data_term(total: float, count: int) -> float:
+        # the cost's data term: the mean of J_(t), or their sum (conventions)
+        return total if summed else total / count
+
+    def sum_j(xs: Array, ys: Array) -> float:
         sums[:] = 0.0
         run_blocks(kmod, w, xs, ys, np.arange(xs.shape[0], dtype=np.int64), 0, xs.shape[0],
                    buffers, None, sums)
-        return float((sums[0] + sums[1]) / xs.shape[0])
+        return float(sums[0] + sums[1])
+
+    def mean_j(xs: Array, ys: Array) -> float:
+        return float(sum_j(xs, ys) / xs.shape[0])
+
+    def data_cost(xs: Array, ys: Array) -> float:
+        return data_term(sum_j(xs, ys), xs.shape[0])
 
     def l2_term() -> float:
         return l2_penalty(unflatten(w, layers), beta, l2_bias)[0] if beta else 0.0
@@ -597,7 +633,7 @@ def _run_blocked(problem: Problem, record_cost: History, record_test: History,
             run_blocks(kmod, w, x, y, order, lo, hi, buffers, gsum, sums)
             if fused and epoch > 1:
                 # the cost under these weights: the cost after the previous epoch
-                last_cost = (sums[0] + sums[1]) / samples + l2_term()
+                last_cost = data_term(sums[0] + sums[1], samples) + l2_term()
                 record_cost.put(epoch - 1, last_cost)
             kmod.update(w, gsum, hi - lo, lr, beta, l2_bias)
         done = epoch
@@ -606,7 +642,7 @@ def _run_blocked(problem: Problem, record_cost: History, record_test: History,
             break
         stopping = interrupt.flag or epoch == epochs
         if record_cost.recorded(epoch) and (not fused or stopping):
-            last_cost = mean_j(x, y) + l2_term()
+            last_cost = data_cost(x, y) + l2_term()
             record_cost.put(epoch, last_cost)
             if not math.isfinite(last_cost):
                 break

@@ -342,8 +342,8 @@ def _cost_rows(step: Step, beta: float, how: Combine = Combine.MEAN,
         rows.append(((Sym("J"),), tuple(_plus_between(losses)),
                      tuple(_plus_between([_fnum(f.loss) for f in step.forward])),
                      (_fnum(step.loss_sum), Note(f"J(W) as the notes define it for "
-                                                 f"classification: {b} × J̄, the mean the "
-                                                 f"update descends"))))
+                                                 f"classification: {b} times the mean "
+                                                 f"cost the update descends"))))
     return rows
 
 
