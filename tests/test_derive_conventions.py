@@ -325,3 +325,15 @@ def test_solve_exact_is_no_longer_refused(tmp_path) -> None:
     # the cost is the sum J, the update's gradient the sum Σₜ (as the worked solution has it)
     assert "\nJ         = " in exact and "J̄" not in exact
     assert "Σₜ ∇J(W⁽²⁾) = [" in exact and "\n∇J(W⁽²⁾) = [" not in exact
+
+
+@pytest.mark.skipif(__import__("shutil").which("pdflatex") is None, reason="needs pdflatex")
+def test_the_derivation_with_every_convention_compiles(tmp_path) -> None:
+    """The conventions' words (W̄ new, w₀,ⱼ stays, 2/3) reach pdflatex as LaTeX."""
+    conventions = {"preset": "pytorch", "cost": "sum", "update_biases": False,
+                   "update_order": "output_first"}
+    target = tmp_path / "d.pdf"
+    result = runner.invoke(app, ["derive", _written(tmp_path, "deep_2222", conventions),
+                                 "--pdf", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes().startswith(b"%PDF")
