@@ -195,3 +195,38 @@ def test_a_student_following_other_conventions_is_told_which(
     assert wrong, [(e.mark, e.message) for e in group(result, key).entries]
     assert {e.cause for e in wrong} == {cause}, [(e.cause, e.message) for e in wrong]
     assert words in wrong[0].message, wrong[0].message
+
+
+# --------------------------------------------------------------------------- export
+
+
+def test_export_sheets_state_and_follow_the_conventions(tmp_path: Path) -> None:
+    # pytorch preset with a summed cost: J(t) = (1/K) sum_k (yhat_k - y_k)^2, no 1/2.
+    text = with_conventions(LECTURE, preset="pytorch", cost="sum")
+    path = tmp_path / "p.yaml"
+    path.write_text(text, encoding="utf-8")
+    question = run_cli("export", str(path), "-f", "markdown", "--sheet", "question", "-o", "-")
+    assert question.returncode == 0, question.stderr
+    assert "J₍ₜ₎ = (1/K) Σₖ (ŷₖ − yₖ)²;" in question.stdout          # no ½, no lecture words
+    assert "the cost J is the sum of J₍ₜ₎" in question.stdout
+    assert "Conventions (pytorch preset: cost sum" in question.stdout.replace("\\_", "_")
+    # The solution sheet's new weights are the conventions' (the engine's, checked
+    # against finite differences in test_conventions): W[2]'s bias after the step.
+    solution = run_cli("export", str(path), "-f", "markdown", "--sheet", "solution", "-o", "-")
+    assert solution.returncode == 0, solution.stderr
+    new_w2 = answers_of(text)[1]["W[2] new"]
+    lecture_w2 = answers_of(LECTURE)[1]["W[2] new"]
+    assert f"{new_w2[0, 0]:.3f}" in solution.stdout
+    assert f"{new_w2[0, 0]:.3f}" != f"{lecture_w2[0, 0]:.3f}"
+    # The lecture's own sheet states no conventions line.
+    plain = run_cli("export", "lecture_122", "-f", "markdown", "--sheet", "question", "-o", "-")
+    assert "Conventions" not in plain.stdout
+
+
+def test_export_refuses_only_the_derivation_sheet(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(with_conventions(LECTURE, preset="mazur"), encoding="utf-8")
+    result = run_cli("export", str(path), "--sheet", "derivation", "-o", "-")
+    assert result.returncode == 2
+    assert "export --sheet derivation follows only the lecture's conventions" in result.stderr
+    assert run_cli("export", str(path), "--sheet", "both", "-o", "-").returncode == 0

@@ -57,7 +57,9 @@ def export(
     if epochs is not None:
         prob = prob.with_training(epochs=epochs)
     export_workload(prob, shown_updates(show), derivation=sheet is Sheet.derivation)
-    prob.require_lecture_conventions("export")
+    if sheet is Sheet.derivation:
+        # The derivation is symbolic and written for the lecture's conventions.
+        prob.require_lecture_conventions("export --sheet derivation")
     with show_spec(show):
         content = tutorial_sheet(prob, sheet, decimals=decimals, show=show)
     from ..render.registry import renderer
