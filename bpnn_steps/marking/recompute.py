@@ -261,8 +261,8 @@ def scenarios_for(problem: Problem, schedule: Sequence[Sequence[int]],
     spec = LOSSES[problem.loss]
     simplified = spec.cancels
     # Another value of a conventions key, followed consistently (one per key).
-    slips = {CONVENTION_SLIPS[code].key: Scenario(code, sum_not_mean=code is Mistake.SUM_NOT_MEAN,
-                                                  conventions=other)
+    slips = {CONVENTION_SLIPS[code].key:
+             Scenario(code, sum_not_mean=code is Mistake.SUM_NOT_MEAN, conventions=other)
              for code, other in convention_slips(problem.conventions)}
     for n in range(L, 0, -1):
         act = problem.activations[n - 1]
