@@ -20,7 +20,7 @@ from bpnn_steps.maths.engine import solve
 from bpnn_steps.model.conventions import UpdateOrder
 from bpnn_steps.model.trace import Trace
 
-MAZUR = Path(__file__).resolve().parent.parent / "examples" / "conventions" / "mazur_222.yaml"
+MAZUR = Path(__file__).resolve().parent.parent / "problems" / "mazur_222.yaml"
 
 
 def printed(value: float, published: str) -> str:

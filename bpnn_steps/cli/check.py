@@ -164,7 +164,6 @@ def _template(source: str, output: Optional[Path], updates: Optional[int],
     document = read_problem_document(source, access=access)
     prob = checkable(document.problem)
     check_workload(prob)
-    prob.require_lecture_conventions("check")
     trace = solve(prob)
     ref = problem_reference(source, document.path, output)
     emit(template_text(prob, ref, [s.samples for s in trace.steps], updates), output)

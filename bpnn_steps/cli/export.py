@@ -62,7 +62,6 @@ def export(
     if epochs is not None:
         prob = prob.with_training(epochs=epochs)
     export_workload(prob, shown_updates(show), derivation=sheet is Sheet.derivation)
-    prob.require_lecture_conventions("export")
     if fmt is Format.html:
         # The practice page: the worked solution and an input for every number.
         from ..course.practice_page import practice_page

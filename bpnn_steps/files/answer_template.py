@@ -120,15 +120,16 @@ def _template_comment(q: Quantity, depth: int, problem: Problem) -> str:
         return "" if q.layer == depth else f"{problem.activations[q.n - 1]} values"
     if q.kind is Kind.LOSS:
         return "loss of this sample"
+    combine = problem.conventions.cost.value     # mean, or sum (conventions' cost)
     if q.kind is Kind.COST:
-        return "mean of J(t) over the update's samples"
+        return f"{combine} of J(t) over the update's samples"
     if q.kind is Kind.DELTA:
         return "dJ/dz"
     rows, cols = shape_of(q.kind, q.layer, layers)
     if q.kind is Kind.GRAD:
         return f"{rows} x {cols}, row 0 = biases"
     if q.kind is Kind.MEAN:
-        return f"{rows} x {cols}, mean over the update's samples"
+        return f"{rows} x {cols}, {combine} over the update's samples"
     return f"{rows} x {cols}, W[{q.layer}] - lambda * grad W[{q.layer}]"
 
 

@@ -13,12 +13,14 @@ Diagnoses name the likely cause of a wrong entry; :data:`MISTAKES` lists them.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
 from ..model.coded import Coded
+from ..model.conventions import LECTURE, PRESETS, Combine, Conventions, UpdateOrder
 from ..model.answer_sheet import Precision
 from ..model.quantities import Kind, Quantity
 from ..maths.activations import ACTIVATIONS
@@ -46,6 +48,17 @@ class Mistake(Coded):
     MISSING_LAMBDA = "missing-lambda", "learning rate left out of the update"
     MISSING_BIAS = "missing-bias", "bias weight left out"
     MISSING_ACTIVATION = "missing-activation", "activation function not applied"
+    # Another value of a conventions key followed (CONVENTION_SLIPS), beside the
+    # missing 1/2, the sum over the samples and the new weights used too early above.
+    EXTRA_HALF = "extra-1/2", "a 1/2 of the squared error that the conventions do not have"
+    OUTPUT_MEAN = "mean-over-outputs", "mean over the outputs instead of their sum"
+    OUTPUT_SUM = "sum-over-outputs", "sum over the outputs instead of their mean"
+    MEAN_NOT_SUM = "mean-not-sum", "mean instead of sum over the samples"
+    BIASES_KEPT = "biases-not-updated", "biases (row 0) left unchanged by the update"
+    BIASES_UPDATED = "biases-updated", "biases (row 0) updated, which the conventions keep"
+    OLD_WEIGHTS = ("old-weights-in-backward-pass",
+                   "old weights used in the backward pass (the conventions update the output "
+                   "layer first)")
     CONSTANT_FACTOR = "constant-factor", "off by a constant factor"
     FORMULA = "formula", "answer cannot be read"
     UNEVALUATED = "unevaluated", "formula could not be evaluated (too large or undefined)"
@@ -54,6 +67,72 @@ class Mistake(Coded):
 
 # Descriptions by code (a code read back from JSON is a plain string).
 MISTAKES: dict[str, str] = {m.value: m.description for m in Mistake}
+
+
+@dataclass(frozen=True)
+class ConventionSlip:
+    """Following another value of one conventions key (CONTRACT section 5)
+    consistently: the key, the value followed, and what that means in words."""
+
+    key: str
+    value: Any
+    words: str
+
+
+CONVENTION_SLIPS: Mapping[Mistake, ConventionSlip] = {
+    Mistake.MISSING_HALF: ConventionSlip(
+        "mse_half", False, "you left out the ½ of the squared error, as PyTorch's MSELoss "
+        "does"),
+    Mistake.EXTRA_HALF: ConventionSlip(
+        "mse_half", True, "you kept a ½ of the squared error that these conventions do not "
+        "have"),
+    Mistake.OUTPUT_MEAN: ConventionSlip(
+        "output_reduction", Combine.MEAN, "you took the mean over the outputs instead of "
+        "their sum, as PyTorch's MSELoss and BCELoss do"),
+    Mistake.OUTPUT_SUM: ConventionSlip(
+        "output_reduction", Combine.SUM, "you summed over the outputs; these conventions take "
+        "their mean"),
+    Mistake.SUM_NOT_MEAN: ConventionSlip(
+        "cost", Combine.SUM, "you summed over the samples instead of taking their mean"),
+    Mistake.MEAN_NOT_SUM: ConventionSlip(
+        "cost", Combine.MEAN, "you took the mean over the samples; these conventions sum them"),
+    Mistake.BIASES_KEPT: ConventionSlip(
+        "update_biases", False, "you left the biases (row 0) unchanged, as Mazur's example "
+        "does"),
+    Mistake.BIASES_UPDATED: ConventionSlip(
+        "update_biases", True, "you updated the biases (row 0); these conventions keep them"),
+    Mistake.NEW_WEIGHTS_TOO_EARLY: ConventionSlip(
+        "update_order", UpdateOrder.OUTPUT_FIRST, "you updated the output layer first, the "
+        "order behind Mazur's \"error after the first round\""),
+    Mistake.OLD_WEIGHTS: ConventionSlip(
+        "update_order", UpdateOrder.SIMULTANEOUS, "you back-propagated through the old "
+        "weights; these conventions update the output layer first and back-propagate "
+        "through its new weights"),
+}
+
+
+def convention_slips(conventions: Conventions) -> list[tuple[Mistake, Conventions]]:
+    """For each key, the mistake of following its other value and the conventions
+    that mistake follows (in CONVENTION_SLIPS order)."""
+    out = []
+    for code, slip in CONVENTION_SLIPS.items():
+        if getattr(conventions, slip.key) != slip.value:
+            out.append((code, replace(conventions, **{slip.key: slip.value})))
+    return out
+
+
+def convention_note(code: Mistake) -> str:
+    """The words of a conventions slip with the key, its value and the presets that
+    have it: "... (conventions: mse_half false; preset pytorch)"."""
+    slip = CONVENTION_SLIPS[code]
+    plain = slip.value.value if isinstance(slip.value, Combine | UpdateOrder) else slip.value
+    value = str(plain).lower() if isinstance(plain, bool) else str(plain)
+    if getattr(LECTURE, slip.key) == slip.value:
+        who = ", the lecture's"
+    else:
+        presets = [name for name, keys in PRESETS.items() if keys.get(slip.key) == slip.value]
+        who = "; preset " + ", ".join(presets) if presets else ""
+    return f"{slip.words} (conventions: {slip.key} {value}{who})"
 
 
 @dataclass(frozen=True)
@@ -215,9 +294,13 @@ def scenario_message(code: Mistake, q: Quantity, problem: Problem, value: float,
         return f"missing activation derivative: without {factor} of layer {layer} this is {v}"
     if code == Mistake.NEW_WEIGHTS_TOO_EARLY:
         return (f"back-propagated through the updated W[{(q.layer or 0) + 1}] instead of the "
-                f"old one: that gives {v}")
+                f"old one: that gives {v}; {convention_note(code)}")
     if code == Mistake.MISSING_HALF:
-        return f"missing 1/2: without the 1/2 of the squared error this is {v}"
+        return f"missing 1/2: twice the expected value, {v}: {convention_note(code)}"
+    if code in CONVENTION_SLIPS and code != Mistake.SUM_NOT_MEAN:
+        times = _slip_factor(code, q, problem, batch)
+        lead = f"{times} the expected value, {v}" if times else f"this gives {v}"
+        return f"{lead}: {convention_note(code)}"
     if code == Mistake.SUM_NOT_MEAN:
         return f"sum over the {batch} samples instead of their mean (1/T left out): {v}"
     if code == Mistake.MISSING_1_T:
@@ -235,11 +318,40 @@ def scenario_message(code: Mistake, q: Quantity, problem: Problem, value: float,
     return MISTAKES.get(code, code)
 
 
+# The quantities a factor on J_(t) multiplies (the new weights are not a multiple).
+_SCALED = (Kind.LOSS, Kind.COST, Kind.DELTA, Kind.GRAD, Kind.MEAN)
+
+
+def _slip_factors(code: Mistake, q: Quantity, problem: Problem, batch: int
+                  ) -> tuple[float, str] | None:
+    """(factor, its words) a conventions slip multiplies ``q`` by, or None."""
+    outputs = problem.layers[-1]
+    if code is Mistake.EXTRA_HALF and q.kind in _SCALED:
+        return 0.5, "half"
+    if code is Mistake.OUTPUT_MEAN and q.kind in _SCALED and outputs > 1:
+        return 1.0 / outputs, f"1/{outputs} of"
+    if code is Mistake.OUTPUT_SUM and q.kind in _SCALED and outputs > 1:
+        return float(outputs), f"{outputs} times"
+    if code is Mistake.MEAN_NOT_SUM and q.kind in (Kind.COST, Kind.MEAN) and batch > 1:
+        return 1.0 / batch, f"1/{batch} of"
+    return None
+
+
+def _slip_factor(code: Mistake, q: Quantity, problem: Problem, batch: int) -> str | None:
+    found = _slip_factors(code, q, problem, batch)
+    return None if found is None else found[1]
+
+
 def factors_for(q: Quantity, problem: Problem, batch: int
                 ) -> list[tuple[float, Mistake, str]]:
     """(factor, code, message) for answers that are a multiple of the right value."""
-    mse = LOSSES[problem.loss].half      # J has the ½ of the squared error
+    conventions = problem.conventions
+    # J has the ½ of the squared error
+    mse = LOSSES[problem.loss].half and conventions.mse_half
     out: list[tuple[float, Mistake, str]] = []
+    samples = batch
+    if conventions.cost is Combine.SUM:
+        batch = 1                        # no 1/T to leave out (MEAN_NOT_SUM below)
     if q.kind is Kind.COST and batch > 1:
         out.append((float(batch), Mistake.MISSING_1_T, f"missing 1/T: {batch} times the cost (the "
                     "sum of the J(t), not their mean)"))
@@ -249,6 +361,11 @@ def factors_for(q: Quantity, problem: Problem, batch: int
     if q.kind is Kind.MEAN and batch > 1:
         out.append((float(batch), Mistake.SUM_NOT_MEAN, f"sum instead of mean: {batch} times the "
                     "mean gradient (1/T left out)"))
-    if mse and q.kind in (Kind.LOSS, Kind.COST, Kind.DELTA, Kind.GRAD, Kind.MEAN):
+    if mse and q.kind in _SCALED:
         out.append((2.0, Mistake.MISSING_HALF, "missing 1/2: twice the right value"))
+    for code, _ in convention_slips(conventions):
+        found = _slip_factors(code, q, problem, samples)
+        if found is not None:
+            factor, words = found
+            out.append((factor, code, f"{words} the right value: {convention_note(code)}"))
     return out

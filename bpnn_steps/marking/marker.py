@@ -37,8 +37,8 @@ from ..files.answer_file import (Header, read_answers,
                       read_header, read_root, resolve_problem_ref)
 from ..errors import ProblemError
 from ..files.untrusted import CONFINED, ReadAccess, clean_text
-from .diagnose import (MISTAKES, Mistake, Pattern, Tolerance, degenerate, differs, factors_for,
-                       matrix_pattern, scenario_message)
+from .diagnose import (MISTAKES, Mistake, Pattern, Tolerance, convention_note, degenerate,
+                       differs, factors_for, matrix_pattern, scenario_message)
 from ..model.answer_sheet import AnswerSheet, FormulaGiven, Given, Precision
 from ..model.quantities import (Kind, Quantity, answer_quantities, entry_name, key_name,
                                 key_of)
@@ -283,7 +283,6 @@ class SolvedProblems:
             prob = checkable(parse_problem(text, display, home=path.resolve().parent,
                                            access=access))
             check_workload(prob)
-            prob.require_lecture_conventions("check")
             self._solved[key] = (prob, solve(prob))
         return self._solved[key]
 
@@ -304,7 +303,6 @@ class SolvedProblems:
         if key not in self._solved:
             prob = checkable(regenerate(path.resolve(), ident))
             check_workload(prob)
-            prob.require_lecture_conventions("check")
             self._solved[key] = (prob, solve(prob))
         return self._solved[key]
 
@@ -762,7 +760,20 @@ def mark_formulas(formulas: Sequence[FormulaGiven], problem: Problem, options: O
     except (ImportError, AttributeError):
         return [_unavailable(f, "symbolic checking is not available in this installation",
                              len(problem.layers) - 1) for f in formulas]
+    from ..maths.losses import LOSSES, loss_factor
+    from ..model.conventions import UpdateOrder
+
+    conventions = problem.conventions
+    if conventions.update_order is UpdateOrder.OUTPUT_FIRST:
+        # A sample's gradient then rests on the layer above's new weights: no formula
+        # of the sample alone.
+        return [_unavailable(f, "the output-first order has no formula of a generic sample",
+                             len(problem.layers) - 1) for f in formulas]
+    # The conventions multiply J_(t), so its gradient, by a constant (CONTRACT section 5).
+    numerator, denominator = loss_factor(LOSSES[problem.loss], conventions, problem.layers[-1])
     symbols = answer_symbols(problem.layers)
+    import sympy
+
     from ..maths.formula import ExpectedCache
 
     cache = ExpectedCache()          # the points and the gradient's values there
@@ -771,8 +782,10 @@ def mark_formulas(formulas: Sequence[FormulaGiven], problem: Problem, options: O
         expected: dict[tuple[int, int], sympy.Expr] = {}
         for i in range(f.shape[0]):
             for j in range(f.shape[1]):
-                expected[(i, j)] = gradient_entry(problem.layers, problem.activations,
-                                                  problem.loss, f.layer, i, j + 1)
+                entry = gradient_entry(problem.layers, problem.activations,
+                                       problem.loss, f.layer, i, j + 1)
+                expected[(i, j)] = entry if (numerator, denominator) == (1, 1) else \
+                    sympy.Rational(numerator, denominator) * entry
         entries = [_mark_formula(f, (i, j), text, line, expected, symbols, problem, cache)
                    for (i, j), (text, line) in zip(np.ndindex(f.shape), f.cells)]
         groups.append(GroupResult(f.key, None, f.line, None, tuple(entries),
@@ -849,8 +862,11 @@ def _formula_diagnosis(result: Comparison, student: Formula, index: tuple[int, i
         factor = result.factor
         if factor == -1:
             return Mistake.SIGN, "sign slip: the negative of the gradient (y − ŷ instead of ŷ − y?)"
-        if factor == 2 and LOSSES[problem.loss].half:
+        if factor == 2 and LOSSES[problem.loss].half and problem.conventions.mse_half:
             return Mistake.MISSING_HALF, "missing 1/2: twice the gradient"
+        if factor * 2 == 1 and LOSSES[problem.loss].half and \
+                not problem.conventions.mse_half:
+            return Mistake.EXTRA_HALF, f"half the gradient: {convention_note(Mistake.EXTRA_HALF)}"
         if factor != 0:
             return Mistake.CONSTANT_FACTOR, f"off by a constant factor: {factor} times the gradient"
     act_name = problem.activations[f.layer - 1]

@@ -25,13 +25,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..maths.activations import ACTIVATIONS, LINEAR
-from ..maths.losses import LOSSES
+from ..maths.losses import LOSSES, loss_scale
+from ..model.conventions import Conventions, UpdateOrder
 from ..model.quantities import Kind, Quantity, inputs, update_quantities, value_in
 from ..maths import engine
 from ..maths.engine import feed_forward, l2_penalty, output_delta, sample_losses
 from ..model.problem import Problem
 from ..model.trace import Trace
-from .diagnose import Mistake
+from .diagnose import CONVENTION_SLIPS, Mistake, convention_slips
 
 Array = np.ndarray
 Env = dict[Quantity, Array]
@@ -46,12 +47,13 @@ class Scenario:
     linear_at: int | None = None        # the activation derivative of this layer left out
     no_bias: bool = False               # z computed without the bias weights
     no_activation: bool = False         # h = z (the hidden activation not applied)
-    double_loss: bool = False           # J without its 1/2 (so dJ/dyhat = 2 (yhat - y))
     sum_not_mean: bool = False          # sum over the batch instead of the mean
     sign_error: bool = False            # y - yhat instead of yhat - y
     sign_update: bool = False           # W + lambda grad instead of W - lambda grad
     no_lambda: bool = False             # W - grad (learning rate left out)
-    new_weights_early: bool = False     # the updated W[n+1] used to back-propagate
+    # Other conventions followed consistently (a missing 1/2, a sum over the samples,
+    # the updated W[n+1] used to back-propagate, ... are each one key changed).
+    conventions: Conventions | None = None
 
 
 EXACT = Scenario(None)
@@ -99,8 +101,21 @@ class Chain:
 
     def inputs(self, q: Quantity) -> list[Quantity]:
         """The quantities ``q`` is computed from (the weights before an update are
-        the previous update's new weights)."""
-        return inputs(q, self.schedule, self.depth)
+        the previous update's new weights; in the output-first order a hidden delta
+        also rests on the layer above's new weights)."""
+        found = inputs(q, self.schedule, self.depth)
+        if q.kind is Kind.DELTA and q.n < self.depth and \
+                self.problem.conventions.update_order is UpdateOrder.OUTPUT_FIRST:
+            found.append(Quantity(q.update, Kind.NEW, q.n + 1))
+        return found
+
+    def conventions(self, s: Scenario) -> Conventions:
+        """The conventions a calculation with mistake ``s`` follows."""
+        return self.problem.conventions if s.conventions is None else s.conventions
+
+    def scale(self, s: Scenario) -> float:
+        """The conventions' factor on the lecture's J_(t) (and its dJ/dz)."""
+        return loss_scale(LOSSES[self.problem.loss], self.conventions(s), self.layers[-1])
 
     def weights_before(self, env: Env, update: int) -> list[Array]:
         if update == 1:
@@ -148,13 +163,13 @@ class Chain:
     def _J(self, q: Quantity, env: Env, s: Scenario) -> Array:
         z, a = self._loss_inputs(env, q.update, q.t)
         y = self.problem.data()[1][q.t - 1]
-        value = sample_losses(_row(z), _row(a), _row(y), self.problem.loss)[0]
-        return np.asarray(2.0 * value if s.double_loss else value)
+        value = sample_losses(_row(z), _row(a), _row(y), self.problem.loss, self.scale(s))[0]
+        return np.asarray(value)
 
     def _cost(self, q: Quantity, env: Env, s: Scenario) -> Array:
         losses = np.array([float(env[Quantity(q.update, Kind.LOSS, None, t)])
                            for t in self.schedule[q.update - 1]])
-        data = np.sum(losses) if s.sum_not_mean else np.mean(losses)
+        data = engine.combined(losses, self.conventions(s).cost)
         t = self.problem.training
         penalty, _ = l2_penalty(self.weights_before(env, q.update), t.l2, t.l2_bias)
         return np.asarray(data + penalty)
@@ -166,16 +181,16 @@ class Chain:
         if n == L:
             y = self.problem.data()[1][t - 1]
             error, _, delta = output_delta(_row(z), _row(a), _row(y), self.activations[-1],
-                                           self.problem.loss)
+                                           self.problem.loss, self.scale(s))
             if s.linear_at == L and error is not None:
                 delta = error
-            if s.double_loss:
-                delta = 2.0 * delta
             if s.sign_error:
                 delta = -delta
             return np.asarray(delta[0], dtype=float)
         weights = self.weights_before(env, u)
-        w_next = env[Quantity(u, Kind.NEW, n + 1)] if s.new_weights_early else weights[n]
+        # The output-first order back-propagates through the layer above's new weights.
+        output_first = self.conventions(s).update_order is UpdateOrder.OUTPUT_FIRST
+        w_next = env[Quantity(u, Kind.NEW, n + 1)] if output_first else weights[n]
         activation = LINEAR.name if s.linear_at == n else self.activations[n - 1]
         return hidden_delta(weights[n - 1], w_next, self._input(env, u, n, t), z, a,
                             activation, env[Quantity(u, Kind.DELTA, n + 1, t)])
@@ -188,7 +203,7 @@ class Chain:
     def _mean(self, q: Quantity, env: Env, s: Scenario) -> Array:
         grads = np.stack([env[Quantity(q.update, Kind.GRAD, q.layer, t)]
                           for t in self.schedule[q.update - 1]])
-        return np.sum(grads, axis=0) if s.sum_not_mean else engine.mean_gradient(grads)
+        return engine.mean_gradient(grads, self.conventions(s).cost)
 
     def _new(self, q: Quantity, env: Env, s: Scenario) -> Array:
         t = self.problem.training
@@ -197,7 +212,8 @@ class Chain:
         rate = 1.0 if s.no_lambda else self.problem.learning_rate()
         # A sign slip in the update is the engine's rule with -lambda.
         return engine.updated_weights(before[q.n - 1], env[Quantity(q.update, Kind.MEAN, q.n)],
-                                      reg[q.n - 1], -rate if s.sign_update else rate)
+                                      reg[q.n - 1], -rate if s.sign_update else rate,
+                                      self.conventions(s).update_biases)
 
 
 # --------------------------------------------------------------------------- engine pieces
@@ -229,29 +245,44 @@ def trace_env(trace: Trace, updates: int | None = None) -> Env:
     return env
 
 
-def scenarios_for(problem: Problem, schedule: Sequence[Sequence[int]]) -> list[Scenario]:
+def scenarios_for(problem: Problem, schedule: Sequence[Sequence[int]],
+                  every_convention: bool = False) -> list[Scenario]:
     """The mistakes worth trying for this problem, most specific first (when two
     explain the same number, e.g. W - grad is both "lambda left out" and "missing
-    1/2" when lambda = 1/2, the first is named and the other mentioned)."""
+    1/2" when lambda = 1/2, the first is named and the other mentioned).
+
+    ``every_convention``: also another value of the keys that are no hand
+    calculation's slip (the outputs' mean, biases kept or updated), last: check
+    names them, but variants need not keep them apart from the slips (a bias
+    update is often too small to tell from a left-out bias).
+    """
     L = len(problem.layers) - 1
     out: list[Scenario] = []
     spec = LOSSES[problem.loss]
     simplified = spec.cancels
+    # Another value of a conventions key, followed consistently (one per key).
+    slips = {CONVENTION_SLIPS[code].key:
+             Scenario(code, sum_not_mean=code is Mistake.SUM_NOT_MEAN, conventions=other)
+             for code, other in convention_slips(problem.conventions)}
     for n in range(L, 0, -1):
         act = problem.activations[n - 1]
         if ACTIVATIONS[act].identity or (n == L and simplified):
             continue
         out.append(Scenario(Mistake.MISSING_DERIVATIVE, linear_at=n))
     if L > 1:
-        out.append(Scenario(Mistake.NEW_WEIGHTS_TOO_EARLY, new_weights_early=True))
+        out.append(slips["update_order"])
     out.append(Scenario(Mistake.SIGN, sign_update=True))
     out.append(Scenario(Mistake.MISSING_LAMBDA, no_lambda=True))
     if any(len(s) > 1 for s in schedule):
-        out.append(Scenario(Mistake.SUM_NOT_MEAN, sum_not_mean=True))
+        out.append(slips["cost"])
     if spec.half:
-        out.append(Scenario(Mistake.MISSING_HALF, double_loss=True))
+        out.append(slips["mse_half"])
     out.append(Scenario(Mistake.SIGN, sign_error=True))
     out.append(Scenario(Mistake.MISSING_BIAS, no_bias=True))
     if L > 1:
         out.append(Scenario(Mistake.MISSING_ACTIVATION, no_activation=True))
+    if every_convention:
+        if spec.per_output and problem.layers[-1] > 1:
+            out.append(slips["output_reduction"])
+        out.append(slips["update_biases"])
     return out

@@ -25,7 +25,8 @@ class Reference:
         self.problem = problem
         self.trace = trace
         self.chain = Chain(problem, trace)
-        self.scenarios: list[Scenario] = scenarios_for(problem, self.chain.schedule)
+        self.scenarios: list[Scenario] = scenarios_for(problem, self.chain.schedule,
+                                                       every_convention=True)
         self._exact: dict[int, Env] = {}
         self._mistaken: dict[int, list[Env]] = {}
         self._rounded: dict[tuple[int, int], Env] = {}

@@ -136,16 +136,6 @@ class Problem:
             raise self._missing("training.learning_rate")
         return self.training.learning_rate
 
-    def require_lecture_conventions(self, what: str) -> None:
-        """Refuse conventions other than the lecture's in ``what``, a part of
-        bpnn-steps that does not follow them yet (solve does)."""
-        if self.conventions.is_lecture:
-            return
-        keys = ", ".join(f"{key}: {str(value).lower()}"
-                         for key, value in self.conventions.differences())
-        raise self.error("conventions", f"sets {keys}; {what} follows only the lecture's "
-                         "conventions so far ('bpnn-steps solve' follows these)")
-
     def _missing(self, key: str) -> "ProblemError":
         from ..errors import ProblemError
         return ProblemError(_MISSING[key], file=self.source, key=key)

@@ -297,8 +297,9 @@ def _output_layer_blocks(d: Derivation, layer: LayerDerivation, letter: str,
                            "(here with ŷ):"))
         blocks.append(Display((_hd(depth, depth), EQUALS, _column(
             [x for x in layer.derivative if x is not None]))))
-        blocks.append(Display((delta_sym, EQUALS, *err_name, HADAMARD, _hd(depth, depth),
-                               EQUALS, _column(layer.delta))))
+        # (Ŷ − Y) ⊙ H_d: the difference bracketed, as ⊙ binds before −.
+        blocks.append(Display((delta_sym, EQUALS, OPEN, *err_name, CLOSE, HADAMARD,
+                               _hd(depth, depth), EQUALS, _column(layer.delta))))
         delta_name = (delta_sym,)
     hname = _vector_name(n - 1, depth)
     blocks.append(Display((hname, EQUALS, _bias_column(n - 1, depth, d.layers[n - 1]))))

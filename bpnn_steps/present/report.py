@@ -26,7 +26,7 @@ from ..model.notation import (BRACE_CLOSE, BRACE_OPEN, BRACKET_CLOSE, BRACKET_OP
                               SoftmaxJacobianT, SoftmaxRatio, Sym, Token, Words, column,
                               layer_label, unit_base, vector_base, with_one)
 from ..model.quantities import Kind, Quantity, symbol, value_in, value_of
-from ..model.trace import GradientCheck, Step, Trace
+from ..model.trace import GradientCheck, Settings, Step, Trace
 from ..model.value import Value
 from ..numfmt import fmt
 from .blocks import Block, Display, Equations, Heading, Table, Text
@@ -546,8 +546,8 @@ def _gradient_check(step: Step, names: _Names, check: GradientCheck) -> list[Blo
 # --------------------------------------------------------------------------- whole report
 
 
-def conventions(trace: Trace) -> str:
-    s = trace.settings
+def _convention_parts(s: Settings) -> list[str]:
+    """What the conventions in force make of J, the cost and the update."""
     c = s.conventions
     loss = LOSSES[s.loss]
     parts = [f"J₍ₜ₎ = {loss_formula(loss, c)}",
@@ -559,6 +559,23 @@ def conventions(trace: Trace) -> str:
     if c.update_order is UpdateOrder.OUTPUT_FIRST:
         parts.append("output layer updated first, lower layers back-propagate through its "
                      "new weights")
+    return parts
+
+
+def stated_conventions(trace: Trace) -> str | None:
+    """The conventions line of a problem's statement: the preset, the keys that
+    differ from the lecture's and what they make of J and the update, in the words
+    of :func:`conventions`; None for the lecture's own."""
+    c = trace.settings.conventions
+    if not _preset_words(c):
+        return None
+    return "Conventions" + _preset_words(c) + ": " + "; ".join(_convention_parts(trace.settings)) \
+        + "."
+
+
+def conventions(trace: Trace) -> str:
+    s = trace.settings
+    parts = _convention_parts(s)
     if s.l2 > 0:
         parts.append(f"+ ½β Σw² with β = {s.l2:g} "
                      + ("(biases included)" if s.l2_bias else "(biases excluded)"))
@@ -571,7 +588,7 @@ def conventions(trace: Trace) -> str:
                  + (", shuffled each epoch (seed %d)" % s.seed if s.shuffle else ""))
     parts += [c for c in dict.fromkeys(ACTIVATIONS[a].convention for a in s.activations) if c]
     parts.append("W[n] is (inputs + 1) x outputs, row 0 = biases")
-    return "Conventions" + _preset_words(c) + ": " + "; ".join(parts) + "."
+    return "Conventions" + _preset_words(s.conventions) + ": " + "; ".join(parts) + "."
 
 
 def _preset_words(c: Conventions) -> str:

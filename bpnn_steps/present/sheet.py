@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..files.answer_template import asked_quantities
-from ..maths.losses import LOSSES
+from ..maths.losses import LOSSES, loss_factor, loss_formula
+from ..model.conventions import Combine
 from ..model.notation import (EQUALS, GAP, Box, BoxMatrix, Expr, Given, Sym, Token, Words,
                               layer_label, sub, sup)
 from ..model.problem import Problem
@@ -19,7 +20,7 @@ from ..model.trace import Step, Trace
 from ..numfmt import DEFAULT_DECIMALS, GIVEN_DECIMALS, fmt
 from .blocks import (Block, Diagram, Display, Document, Equations, Heading, PageBreak, Table,
                      Text)
-from .report import build_report, report_title, select_steps
+from .report import build_report, report_title, select_steps, stated_conventions
 
 # A sheet covers at most this many updates (whole epochs; at least one epoch):
 # longer runs are for `bpnn-steps train`.
@@ -101,12 +102,19 @@ def statement_blocks(trace: Trace, *, diagram: bool = True) -> list[Block]:
     for n, w in enumerate(first, start=1):
         blocks.append(Display((Sym("W", (), None, n), EQUALS, Given(w))))
     loss = LOSSES[s.loss]
-    cost = f"Loss of sample t: J₍ₜ₎ = {loss.formula} ({loss.description}); the cost J̄ is " \
-           "the mean of J₍ₜ₎ over the samples of an update"
+    c = s.conventions
+    # The record's description names the lecture's J; other conventions change it.
+    words = f" ({loss.description})" if loss_factor(loss, c, s.layers[-1]) == (1, 1) else ""
+    cost = f"Loss of sample t: J₍ₜ₎ = {loss_formula(loss, c)}{words}; " + \
+        ("the cost J̄ is the mean" if c.cost is Combine.MEAN else "the cost J is the sum") + \
+        " of J₍ₜ₎ over the samples of an update"
     if s.l2 > 0:
         cost += " plus ½β Σw²"
     blocks.append(Text(cost + "."))
     blocks.append(Text(_method_text(trace)))
+    stated = stated_conventions(trace)
+    if stated is not None:
+        blocks.append(Text(stated))
     return blocks
 
 
