@@ -223,10 +223,11 @@ def test_export_sheets_state_and_follow_the_conventions(tmp_path: Path) -> None:
     assert "Conventions" not in plain.stdout
 
 
-def test_export_refuses_only_the_derivation_sheet(tmp_path: Path) -> None:
+def test_export_writes_every_sheet_under_other_conventions(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
     path.write_text(with_conventions(LECTURE, preset="mazur"), encoding="utf-8")
-    result = run_cli("export", str(path), "--sheet", "derivation", "-o", "-")
-    assert result.returncode == 2
-    assert "export --sheet derivation follows only the lecture's conventions" in result.stderr
+    derivation = run_cli("export", str(path), "--sheet", "derivation", "-o", "-")
+    assert derivation.returncode == 0, derivation.stderr
+    assert "(mazur preset: update{\\ttfamily\\char95}biases false)" in derivation.stdout
+    assert "stays at its value in every layer" in derivation.stdout
     assert run_cli("export", str(path), "--sheet", "both", "-o", "-").returncode == 0

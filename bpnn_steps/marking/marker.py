@@ -760,7 +760,6 @@ def mark_formulas(formulas: Sequence[FormulaGiven], problem: Problem, options: O
     except (ImportError, AttributeError):
         return [_unavailable(f, "symbolic checking is not available in this installation",
                              len(problem.layers) - 1) for f in formulas]
-    from ..maths.losses import LOSSES, loss_factor
     from ..model.conventions import UpdateOrder
 
     conventions = problem.conventions
@@ -769,8 +768,6 @@ def mark_formulas(formulas: Sequence[FormulaGiven], problem: Problem, options: O
         # of the sample alone.
         return [_unavailable(f, "the output-first order has no formula of a generic sample",
                              len(problem.layers) - 1) for f in formulas]
-    # The conventions multiply J_(t), so its gradient, by a constant (CONTRACT section 5).
-    numerator, denominator = loss_factor(LOSSES[problem.loss], conventions, problem.layers[-1])
     symbols = answer_symbols(problem.layers)
     import sympy
 
@@ -782,10 +779,10 @@ def mark_formulas(formulas: Sequence[FormulaGiven], problem: Problem, options: O
         expected: dict[tuple[int, int], sympy.Expr] = {}
         for i in range(f.shape[0]):
             for j in range(f.shape[1]):
-                entry = gradient_entry(problem.layers, problem.activations,
-                                       problem.loss, f.layer, i, j + 1)
-                expected[(i, j)] = entry if (numerator, denominator) == (1, 1) else \
-                    sympy.Rational(numerator, denominator) * entry
+                # The derivation's entry under the conventions (their factor on J).
+                expected[(i, j)] = gradient_entry(problem.layers, problem.activations,
+                                                  problem.loss, f.layer, i, j + 1,
+                                                  conventions)
         entries = [_mark_formula(f, (i, j), text, line, expected, symbols, problem, cache)
                    for (i, j), (text, line) in zip(np.ndindex(f.shape), f.cells)]
         groups.append(GroupResult(f.key, None, f.line, None, tuple(entries),
