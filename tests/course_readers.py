@@ -208,6 +208,15 @@ def _alternatives_of(m: re.Match[str]) -> list[ClozeAnswer]:
 # --------------------------------------------------------------------------- reference
 
 
+def conventions_keys(conventions) -> dict:
+    """helpers.ref_solve's keyword arguments for a problem's conventions."""
+    return {"mse_half": conventions.mse_half,
+            "output_mean": conventions.output_reduction.value == "mean",
+            "cost_sum": conventions.cost.value == "sum",
+            "update_biases": conventions.update_biases,
+            "output_first": conventions.update_order.value == "output_first"}
+
+
 def reference_values(problem) -> dict[str, float]:
     """Every entry of a problem's worked solution by its documented name
     (docs/course.md), from helpers.ref_solve: units count from 1, weight rows from
@@ -218,7 +227,7 @@ def reference_values(problem) -> dict[str, float]:
                     [list(map(float, r)) for r in xs], [list(map(float, r)) for r in ys],
                     [[list(map(float, r)) for r in w] for w in problem.initial_weights()],
                     t.learning_rate, t.method, getattr(t, "batch_size", None), t.epochs,
-                    t.l2, t.l2_bias)
+                    t.l2, t.l2_bias, **conventions_keys(problem.conventions))
     depth = len(problem.layers) - 1
     out: dict[str, float] = {}
     steps = ref["steps"]

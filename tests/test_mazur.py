@@ -9,6 +9,7 @@ W1 = [[b1, b1], [w1, w3], [w2, w4]] and W2 = [[b2, b2], [w5, w7], [w6, w8]].
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -71,6 +72,7 @@ def test_the_biases_are_not_updated() -> None:
         assert list(after[0]) == list(before[0])
 
 
+@functools.cache       # 10,000 rounds take seconds: once per order for the module
 def with_order(order: UpdateOrder, epochs: int = 1) -> Trace:
     problem = load_problem(MAZUR)
     problem = replace(problem, conventions=replace(problem.conventions, update_order=order))
