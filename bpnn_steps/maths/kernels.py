@@ -392,11 +392,7 @@ def _emit_output_first_batch(c: _Code, net: _Net) -> None:
     with c.block("for p in range(start, stop):"):
         c("s = p - start")
         c("t = order[p]")
-        _emit_forward(c, net)
-        with c.block("if fused and e > 0:"):
-            _emit_loss(c, net, "v")
-            _emit_compensated_add(c, "total", "comp", "v")
-        _emit_output_delta(c, net)
+        _emit_sample_forward(c, net)
     _emit_fused_cost(c, net)
     for n in range(L, 0, -1):
         with c.block("for p in range(start, stop):"):
@@ -409,16 +405,21 @@ def _emit_output_first_batch(c: _Code, net: _Net) -> None:
     net.rows = False
 
 
+def _emit_sample_forward(c: _Code, net: _Net) -> None:
+    """Sample t forward, its loss added to the fused cost, and its output delta."""
+    _emit_forward(c, net)
+    with c.block("if fused and e > 0:"):
+        _emit_loss(c, net, "v")
+        _emit_compensated_add(c, "total", "comp", "v")
+    _emit_output_delta(c, net)
+
+
 def _emit_simultaneous_batch(c: _Code, net: _Net) -> None:
     """One update over samples order[start:stop]: every sample's gradients summed
     (each layer's error from the weights before the update), then the update."""
     with c.block("for p in range(start, stop):"):
         c("t = order[p]")
-        _emit_forward(c, net)
-        with c.block("if fused and e > 0:"):
-            _emit_loss(c, net, "v")
-            _emit_compensated_add(c, "total", "comp", "v")
-        _emit_output_delta(c, net)
+        _emit_sample_forward(c, net)
         for n in range(net.depth, 0, -1):
             if n > 1:
                 _emit_hidden_delta(c, net, n)
