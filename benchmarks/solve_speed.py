@@ -14,10 +14,11 @@ CPU (imports 0.26, load 0.10, solve 0.04, build 0.13, render 0.41), 3.7 MB of te
 Now: an update of more than 25 samples shows its first 3 worked in full
 (``--samples auto``; ``--samples all`` shows every one), and a file in plain YAML is
 read by libyaml instead of ruamel.yaml's pure-Python parser (same tree, same line
-numbers).  The speed case prints 0.3 MB and takes about 0.42 s of CPU (imports 0.21,
-load 0.04, solve 0.05, build 0.01, render 0.03) measured while other jobs ran; see
-the figures this script prints.  Memory: about 1 MB per 1,000 updates with --show
-none.
+numbers).  The speed case prints 0.3 MB.  On a quiet two-core machine
+(2026-12-01, 20:48): 0.41 s wall in-process (imports 0.32, load 0.06, solve 0.07,
+build 0.01, render 0.05 s of CPU), and 0.38-0.46 s (median of 7: 0.46 s) for the
+whole `bpnn-steps solve` process installed with `pip install .`: the 0.5 s target
+is met.  Memory: about 1 MB per 1,000 updates with --show none.
 
 Run:  python benchmarks/solve_speed.py [--runs 5] [--updates 2000] [--against REF]
 
