@@ -271,7 +271,10 @@ def solution_blocks(trace: Trace, *, show: str = "auto", statement: bool = True,
     report = build_report(trace, show=show) if report is None else report
     blocks: list[Block] = [report[0]]
     if statement:
-        blocks += statement_blocks(trace, diagram=diagram)
+        # The report's own conventions line follows: the statement's is not repeated.
+        stated = stated_conventions(trace)
+        blocks += [b for b in statement_blocks(trace, diagram=diagram)
+                   if stated is None or b != Text(stated)]
         blocks.append(Heading("Worked solution", 2))
     # The report's own header lines follow its title: keep them (conventions), but
     # not its description, which the statement (here or on the question sheet the
