@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from ..model.coded import Coded
-from ..model.conventions import LECTURE, PRESETS, Combine, Conventions, UpdateOrder
+from ..model.conventions import (LECTURE, PRESETS, Combine, Conventions, UpdateOrder,
+                                 value_text)
 from ..model.answer_sheet import Precision
 from ..model.quantities import Kind, Quantity
 from ..maths.activations import ACTIVATIONS
@@ -125,8 +126,7 @@ def convention_note(code: Mistake) -> str:
     """The words of a conventions slip with the key, its value and the presets that
     have it: "... (conventions: mse_half false; preset pytorch)"."""
     slip = CONVENTION_SLIPS[code]
-    plain = slip.value.value if isinstance(slip.value, Combine | UpdateOrder) else slip.value
-    value = str(plain).lower() if isinstance(plain, bool) else str(plain)
+    value = value_text(slip.value)
     if getattr(LECTURE, slip.key) == slip.value:
         who = ", the lecture's"
     else:

@@ -174,8 +174,7 @@ class TrainResult:
             "kernel": self.kernel,
             # the conventions in force (CONTRACT section 5), written when they are not
             # the lecture's: a lecture run's document is as it always was
-            **({} if p.conventions.is_lecture and p.conventions.preset == "lecture"
-               else {"conventions": p.conventions.to_dict()}),
+            **({"conventions": p.conventions.to_dict()} if p.conventions.stated else {}),
             "cost_history": {"epochs": self.cost_epochs.tolist(), "costs": self.costs.tolist()},
             "test_error_history": {"epochs": self.test_epochs.tolist(),
                                    "errors": self.test_errors.tolist()},

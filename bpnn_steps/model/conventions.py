@@ -55,9 +55,27 @@ class Conventions:
     def is_lecture(self) -> bool:
         return not self.differences()
 
+    @property
+    def stated(self) -> bool:
+        """Whether outputs name these conventions: not for the lecture preset with
+        nothing changed (its outputs read as they always have)."""
+        return self.preset != "lecture" or not self.is_lecture
+
+    def summary(self) -> str:
+        """"pytorch preset: mse_half false, output_reduction mean": the preset and the
+        keys that differ from the lecture's, as every output names them."""
+        keys = ", ".join(f"{key} {value_text(value)}" for key, value in self.differences())
+        return f"{self.preset} preset" + (f": {keys}" if keys else "")
+
 
 def _plain(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
+
+
+def value_text(value: Any) -> str:
+    """A key's value as a problem file writes it: ``false``, ``mean``, ``output_first``."""
+    plain = _plain(value)
+    return str(plain).lower() if isinstance(plain, bool) else str(plain)
 
 
 LECTURE = Conventions()

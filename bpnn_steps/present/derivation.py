@@ -172,9 +172,8 @@ def _network_text(d: Derivation) -> list[Block]:
 def _conventions_text(d: Derivation) -> list[Block]:
     """What the conventions change, when they are not the lecture's."""
     c = d.conventions
-    if c.is_lecture and c.preset == "lecture":
+    if not c.stated:
         return []
-    keys = ", ".join(f"{key} {str(value).lower()}" for key, value in c.differences())
     parts = [f"J₍ₜ₎ = {loss_formula(LOSSES[d.loss], c)}"]
     if _factor(d) != 1:
         parts.append(f"so its output error carries the factor {_factor(d)}")
@@ -185,7 +184,7 @@ def _conventions_text(d: Derivation) -> list[Block]:
     if d.through_new_weights:
         parts.append("the output layer is updated first and every lower layer's error goes "
                      "back through the new weights of the layer above")
-    return [Text(f"Conventions ({c.preset} preset{': ' + keys if keys else ''}): "
+    return [Text(f"Conventions ({c.summary()}): "
                  + "; ".join(parts) + ".")]
 
 

@@ -30,6 +30,6 @@ def derivation_entries(layers: Sequence[int], activations: Sequence[str], loss: 
                 entries.append(entry)
     out = {"layers": list(d.layers), "activations": list(d.activations), "loss": d.loss,
            "entries": entries}
-    if not (conventions.is_lecture and conventions.preset == "lecture"):
+    if conventions.stated:
         out["conventions"] = conventions.to_dict()    # the lecture's: as before
     return out

@@ -594,11 +594,7 @@ def conventions(trace: Trace) -> str:
 def _preset_words(c: Conventions) -> str:
     """" (pytorch preset: mse_half false, output_reduction mean)": the preset and the
     keys that differ from the lecture's; nothing for the lecture's own."""
-    differences = c.differences()
-    if c.preset == "lecture" and not differences:
-        return ""
-    keys = ", ".join(f"{key} {str(value).lower()}" for key, value in differences)
-    return f" ({c.preset} preset{': ' + keys if keys else ''})"
+    return f" ({c.summary()})" if c.stated else ""
 
 
 # Blocks to add after an update shown in full (exact values, say).

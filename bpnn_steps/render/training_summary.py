@@ -44,10 +44,8 @@ def training_summary(result: TrainResult, decimals: int = 4, *, chart: bool = Tr
                  + (f", l2_bias {str(t.l2_bias).lower()}" if t.l2 else "")
                  + (f", shuffled (seed {t.seed})" if t.shuffle else ""))
     conventions = p.conventions
-    if conventions.preset != "lecture" or not conventions.is_lecture:
-        keys = ", ".join(f"{key} {str(value).lower()}" for key, value in
-                         conventions.differences())
-        lines.append(f"conventions {conventions.preset} preset" + (f": {keys}" if keys else ""))
+    if conventions.stated:
+        lines.append(f"conventions {conventions.summary()}")
     rate = result.updates_per_second
     lines.append(f"ran      {result.epochs_run} of {_plural(t.epochs, 'epoch')}, "
                  f"{_plural(result.updates, 'update')}, "
