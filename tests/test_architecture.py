@@ -5,6 +5,7 @@ output format writes every kind of block."""
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -24,8 +25,10 @@ def _name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _imports() -> dict[str, set[str]]:
-    """Every module's imports of bpnn_steps modules, lazy ones (inside functions) too."""
+@functools.cache
+def _imports() -> dict[str, frozenset[str]]:
+    """Every module's imports of bpnn_steps modules, lazy ones (inside functions) too
+    (parsed once: the source does not change while the tests run)."""
     modules = {_name(p): p for p in PKG.rglob("*.py")}
     graph: dict[str, set[str]] = {m: set() for m in modules}
     for name, path in modules.items():
@@ -43,7 +46,7 @@ def _imports() -> dict[str, set[str]]:
             else:
                 continue
             graph[name].update(c for c in candidates if c in modules and c != name)
-    return graph
+    return {m: frozenset(deps) for m, deps in graph.items()}
 
 
 def _layer(module: str) -> str | None:

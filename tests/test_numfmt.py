@@ -5,6 +5,7 @@ fixed-decimal form would lose the value (too small) or get unwieldy (too large).
 
 from __future__ import annotations
 
+import functools
 import re
 
 import pytest
@@ -173,7 +174,8 @@ def _reference_fmt(x: float, decimals: int, minus: str) -> str:
     return text
 
 
-def _awkward_values() -> list[float]:
+@functools.cache
+def _awkward_values() -> tuple[float, ...]:
     """Random doubles of every magnitude, short decimals, and exact binary ties
     such as 0.0625 and 2.5 (which must round up)."""
     import random
@@ -189,7 +191,14 @@ def _awkward_values() -> list[float]:
         bits = struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0]
         if bits == bits and abs(bits) < 1e300:
             values.append(bits)
-    return values
+    return tuple(values)
+
+
+@functools.cache
+def _reference_table(minus: str) -> dict[int, list[str]]:
+    """Exact decimal rounding of every awkward value at 0..9 decimals (worked out once
+    for the two tests that compare with it)."""
+    return {d: [_reference_fmt(x, d, minus) for x in _awkward_values()] for d in range(10)}
 
 
 def test_fmt_agrees_with_exact_decimal_rounding_on_random_and_tied_values():
@@ -197,10 +206,10 @@ def test_fmt_agrees_with_exact_decimal_rounding_on_random_and_tied_values():
     decimal arithmetic gives."""
     from bpnn_steps.numfmt import MINUS, fmt
 
-    for x in _awkward_values():
+    reference = _reference_table(MINUS)
+    for i, x in enumerate(_awkward_values()):
         for decimals in range(0, 10):
-            assert fmt(x, decimals, minus=MINUS) == _reference_fmt(x, decimals, MINUS), \
-                (x, decimals)
+            assert fmt(x, decimals, minus=MINUS) == reference[decimals][i], (x, decimals)
 
 
 def test_many_numbers_at_once_agree_with_exact_decimal_rounding():
@@ -208,10 +217,10 @@ def test_many_numbers_at_once_agree_with_exact_decimal_rounding():
     exact decimal arithmetic gives, zeros, infinities and nan as fmt writes them."""
     from bpnn_steps.numfmt import MINUS, fmt, fmt_many
 
-    values = _awkward_values()
+    values = list(_awkward_values())
+    reference = _reference_table(MINUS)
     for decimals in range(0, 10):
-        assert fmt_many(values, decimals, minus=MINUS) == \
-            [_reference_fmt(x, decimals, MINUS) for x in values], decimals
+        assert fmt_many(values, decimals, minus=MINUS) == reference[decimals], decimals
     assert fmt_many(values[:200], 3) == [_reference_fmt(x, 3, "-") for x in values[:200]]
     specials = [0.0, -0.0, float("inf"), float("-inf"), float("nan"), 1e300, -1e-300]
     assert fmt_many(specials, 3) == [fmt(x, 3) for x in specials]
