@@ -143,12 +143,13 @@ def test_page_loads_with_no_error_and_no_request(browser, name, tmp_path):
     assert step.get_attribute("open") and body.is_displayed()
     assert body.find_elements(By.TAG_NAME, "math")
 
-    # every entry answered (set at once: typing thousands of numbers takes minutes),
-    # then the download button: check marks the saved file all right
+    # every entry answered (set at once, each with the input event typing sends:
+    # typing thousands of numbers takes minutes), then the download button: check
+    # marks the saved file all right
     browser.execute_script(
         "var inputs = document.querySelectorAll('input[data-k]');"
-        "arguments[0].forEach(function (v, k) { inputs[k].value = v; });"
-        "inputs[0].dispatchEvent(new Event('input'));", answers)
+        "arguments[0].forEach(function (v, k) {"
+        "  inputs[k].value = v; inputs[k].dispatchEvent(new Event('input')); });", answers)
     score = browser.find_element("id", "score").text
     assert score.startswith(f"{len(entries)} of {len(entries)} right"), score
     browser.find_element(By.ID, "download").click()

@@ -276,13 +276,18 @@ SCRIPT = r"""
     input.classList.add(ok ? "right" : "wrong");
     return ok;
   }
+  // Each input's mark, kept: typing re-marks only the input typed in (re-marking
+  // every input made each key take a tenth of a second on a page of 1,400 entries).
+  var marks = inputs.map(function () { return null; });
   function score() {
     var right = 0, given = 0;
-    inputs.forEach(function (i) { var m = mark(i); if (m !== null) given++; if (m) right++; });
+    marks.forEach(function (m) { if (m !== null) given++; if (m) right++; });
     document.getElementById("score").textContent =
       right + " of " + inputs.length + " right (" + given + " answered)";
   }
-  inputs.forEach(function (i) { i.addEventListener("input", score); });
+  inputs.forEach(function (i, k) {
+    i.addEventListener("input", function () { marks[k] = mark(i); score(); });
+  });
   document.querySelectorAll("details.hint").forEach(function (d) {
     d.addEventListener("toggle", function () {
       var body = d.querySelector(".hint-body");
@@ -312,6 +317,7 @@ SCRIPT = r"""
     a.download = data.file;
     document.body.appendChild(a); a.click(); a.remove();
   });
+  inputs.forEach(function (i, k) { marks[k] = mark(i); });
   score();
 })();
 """
