@@ -143,6 +143,30 @@ EXTRA = {
 }
 
 
+@functools.cache
+def bundled_trace(name: str):
+    """The trace of a bundled problem's sheets (test_export, test_sheets_fit and
+    test_sheet_text read the same ones): solved once per test process."""
+    return solve(sheet_problem(load_problem(name))[0])
+
+
+@functools.cache
+def bundled_sheet(name: str, sheet: str) -> str:
+    """The LaTeX of a bundled problem's sheet, rendered once per test process."""
+    return sheet_document(bundled_trace(name), sheet)
+
+
+@functools.cache
+def bundled_derivation(name: str) -> str:
+    """The LaTeX of a bundled problem's derivation, rendered once per test process."""
+    from bpnn_steps.present.derivation import derivation_report, setting_of
+
+    prob = load_problem(name)
+    return blocks_document(derivation_report(prob.layers, prob.activations, prob.loss,
+                                             title=prob.title, setting=setting_of(prob)),
+                           prob.title)
+
+
 @pytest.fixture(scope="session")
 def compiled(tmp_path_factory):
     """Every bundled problem in every sheet, the derivations, and a few generated
@@ -151,15 +175,10 @@ def compiled(tmp_path_factory):
     folder = tmp_path_factory.mktemp("pdf")
     jobs: dict[str, str] = {}
     for name in BUNDLED:
-        trace = solve(sheet_problem(load_problem(name))[0])
         for sheet in SHEETS:
-            jobs[f"{name}-{sheet}"] = sheet_document(trace, sheet)
-    from bpnn_steps.present.derivation import derivation_report, setting_of
+            jobs[f"{name}-{sheet}"] = bundled_sheet(name, sheet)
     for name in BUNDLED:
-        prob = load_problem(name)
-        jobs[f"{name}-derivation"] = blocks_document(
-            derivation_report(prob.layers, prob.activations, prob.loss, title=prob.title,
-                              setting=setting_of(prob)), prob.title)
+        jobs[f"{name}-derivation"] = bundled_derivation(name)
     for name, prob in EXTRA.items():
         jobs[f"{name}-both"] = sheet_document(solve(prob), "both")
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -211,7 +230,7 @@ def test_question_sheet_holds_no_answers_and_key_starts_a_new_page(compiled):
 
 @pytest.mark.parametrize("name", BUNDLED)
 def test_solution_pdf_shows_the_final_weights(compiled, name):
-    trace = solve(sheet_problem(load_problem(name))[0])
+    trace = bundled_trace(name)
     text = _norm(_text(compiled, f"{name}-solution"))
     for w in trace.final_weights:
         for v in w.ravel():

@@ -4,8 +4,10 @@ calculation) and whose downloaded answer file `check` marks all right."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import tempfile
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -59,9 +61,22 @@ class PageReader(HTMLParser):
 
 
 def export_page(name: str, folder: Path) -> tuple[str, PageReader]:
-    result = helpers.run_cli("export", name, "--format", "html", "-o", "page.html", cwd=folder)
-    assert result.returncode == 0, result.stderr
-    text = (folder / "page.html").read_text(encoding="utf-8")
+    """A bundled problem's page, written to ``folder``/page.html, and what it holds.
+
+    Exported and read once per test process (the page of a bundled problem is the
+    same whatever the folder; line_1101_gd's is 1.8 MB and three tests read it)."""
+    text, reader = _exported_page(name)
+    (folder / "page.html").write_text(text, encoding="utf-8")
+    return text, reader
+
+
+@functools.cache
+def _exported_page(name: str) -> tuple[str, PageReader]:
+    with tempfile.TemporaryDirectory() as folder:
+        result = helpers.run_cli("export", name, "--format", "html", "-o", "page.html",
+                                 cwd=folder)
+        assert result.returncode == 0, result.stderr
+        text = (Path(folder) / "page.html").read_text(encoding="utf-8")
     reader = PageReader()
     reader.feed(text)
     assert reader.data is not None
@@ -76,6 +91,13 @@ def answer_file(data: dict, answers: list[str]) -> str:
     for k, part in enumerate(parts[1:]):
         out += (answers[k].strip() or "~") + part
     return out
+
+
+@functools.cache
+def reference_of(name: str) -> dict[str, float]:
+    """reference_values of a bundled problem's page, computed once per test process
+    (the tests only read it)."""
+    return reference_values(shown_problem(name))
 
 
 def shown_problem(name: str):
@@ -96,7 +118,7 @@ def test_page_values_are_the_reference(name, tmp_path):
     assert len(page.inputs) == len(entries) == len(page.data["template"]) - 1
     assert {i["id"] for i in page.inputs} <= page.labels, "an input has no label"
     assert page.steps > 0
-    reference = reference_values(shown_problem(name))
+    reference = reference_of(name)
     assert [e["label"] for e in entries if e["label"] in reference] == \
         [e["label"] for e in entries], "entries with no reference value"
     for e in entries:
@@ -112,7 +134,7 @@ def test_page_values_are_the_reference(name, tmp_path):
                                   "deep_1221", "sine_181_sgd"])
 def test_downloaded_answers_pass_check(name, tmp_path):
     _, page = export_page(name, tmp_path)
-    reference = reference_values(shown_problem(name))
+    reference = reference_of(name)
     answers = [repr(reference[e["label"]]) for e in page.data["entries"]]
     (tmp_path / "answers.yaml").write_text(answer_file(page.data, answers), encoding="utf-8")
     result = helpers.run_cli("check", "answers.yaml", "--format", "json", cwd=tmp_path)

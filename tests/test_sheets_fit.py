@@ -17,8 +17,8 @@ from bpnn_steps.files.problem_file import load_problem
 from bpnn_steps.maths.engine import solve
 from bpnn_steps.present.derivation import derivation_report, setting_of
 from bpnn_steps.present.sheet import sheet_problem
-from test_export import (BUNDLED, SHEETS, _random_problem, blocks_document, compile_sheet,
-                         needs_tex, sheet_document)
+from test_export import (BUNDLED, SHEETS, _random_problem, blocks_document, bundled_derivation,
+                         bundled_sheet, bundled_trace, compile_sheet, needs_tex, sheet_document)
 
 # The sweep: the largest network the issue names, each loss, and every activation;
 # four samples each (_random_problem).  A title with what TeX would otherwise
@@ -49,11 +49,10 @@ def fitted(tmp_path_factory):
     folder = tmp_path_factory.mktemp("fit")
     jobs: dict[str, tuple[str, str]] = {}       # key -> (LaTeX, title)
     for name in BUNDLED:
-        prob = load_problem(name)
-        trace = solve(sheet_problem(prob)[0])
+        title = load_problem(name).title
         for sheet in SHEETS:
-            jobs[f"{name}-{sheet}"] = (sheet_document(trace, sheet), prob.title)
-        jobs[f"{name}-derivation"] = (_derivation(prob), prob.title)
+            jobs[f"{name}-{sheet}"] = (bundled_sheet(name, sheet), title)
+        jobs[f"{name}-derivation"] = (bundled_derivation(name), title)
     for name, prob in SWEEP.items():
         jobs[f"{name}-both"] = (sheet_document(solve(prob), "both"), prob.title)
     jobs["sweep_4_8_8_4_mse-derivation"] = (_derivation(SWEEP["sweep_4_8_8_4_mse"]),
@@ -132,7 +131,7 @@ def test_a_row_of_answer_boxes_never_mixes_samples_that_do_not_all_fit(name):
     from bpnn_steps.present.blocks import Equations
     from bpnn_steps.present.sheet import BOXES_PER_ROW, sheet_blocks
 
-    trace = solve(sheet_problem(load_problem(name))[0])
+    trace = bundled_trace(name)
     rows = [row for block in sheet_blocks(trace, "question") if isinstance(block, Equations)
             for row in block.rows]
     checked = 0
@@ -182,7 +181,7 @@ def test_a_training_question_sheet_asks_for_the_first_update_and_says_so(fitted,
     samples through ten hidden units: most of its pages are that update's boxes)."""
     from bpnn_steps.present.sheet import question_updates
 
-    trace = solve(sheet_problem(load_problem(name))[0])
+    trace = bundled_trace(name)
     assert len(trace.steps) > 4
     assert question_updates(len(trace.steps)) == [1]
     assert question_updates(len(trace.steps), "1-3") == [1, 2, 3]     # as asked
