@@ -236,27 +236,29 @@ def test_progress_bar_when_asked_goes_to_stderr():
     assert "epoch" in result.stderr and "updates/s" in result.stderr
 
 
-def _modules_after(code: str) -> set[str]:
-    out = subprocess.run([sys.executable, "-c", code + "\nimport sys\n"
-                          "print(' '.join(sorted(sys.modules)))"],
+def _modules_after(code: str) -> list[set[str]]:
+    """The modules imported after each part of ``code`` (parts separated by "#--")."""
+    report = "\nimport sys\nprint(' '.join(sorted(sys.modules)))\n"
+    out = subprocess.run([sys.executable, "-c", report.join(code.split("#--")) + report],
                          capture_output=True, text=True, check=True)
-    return set(out.stdout.split())
+    return [set(line.split()) for line in out.stdout.splitlines()]
 
 
 def test_small_runs_and_solve_never_import_numba_or_matplotlib():
-    small = _modules_after("from bpnn_steps.cli import app\n"
-                           "from typer.testing import CliRunner\n"
-                           "r = CliRunner().invoke(app, ['train', 'lecture_122', "
-                           "'--epochs', '20'])\nassert r.exit_code == 0, r.output")
+    # One process for both: neither may import numba or matplotlib, so the modules
+    # after the small run and then after solve as well answer for each of them.
+    small, solved = _modules_after("from bpnn_steps.cli import app\n"
+                                   "from typer.testing import CliRunner\n"
+                                   "r = CliRunner().invoke(app, ['train', 'lecture_122', "
+                                   "'--epochs', '20'])\nassert r.exit_code == 0, r.output\n"
+                                   "#--"
+                                   "r = CliRunner().invoke(app, ['solve', 'lecture_122'])\n"
+                                   "assert r.exit_code == 0")
     assert "numba" not in small and "matplotlib" not in small and "sympy" not in small
-    solved = _modules_after("from bpnn_steps.cli import app\n"
-                            "from typer.testing import CliRunner\n"
-                            "r = CliRunner().invoke(app, ['solve', 'lecture_122'])\n"
-                            "assert r.exit_code == 0")
     assert "numba" not in solved and "matplotlib" not in solved
-    big = _modules_after("from bpnn_steps.files.problem_file import load_problem\n"
-                         "from bpnn_steps.maths.training import train\n"
-                         "train(load_problem('sine_181_sgd').with_training(epochs=2000))")
+    [big] = _modules_after("from bpnn_steps.files.problem_file import load_problem\n"
+                           "from bpnn_steps.maths.training import train\n"
+                           "train(load_problem('sine_181_sgd').with_training(epochs=2000))")
     assert "numba" in big and "matplotlib" not in big
 
 
