@@ -207,7 +207,7 @@ def check_derive_verify(case: Case) -> None:
 def check_kernel_against_engine(case: Case, mode: str) -> None:
     """train --kernel compiled vs the step engine over whole runs."""
     from bpnn_steps.maths.training import kernel_mode, train
-    from test_train_engine import assert_same_run
+    from test_train_engine import assert_same_run, compact_solve
 
     if mode == "sample":
         p = random_problem(case, samples=8, method="sgd", epochs=3, seed=3)
@@ -216,7 +216,7 @@ def check_kernel_against_engine(case: Case, mode: str) -> None:
     assert kernel_mode(p) == mode
     result = train(p, kernel="compiled", cost_every=1)
     assert result.kernel == "compiled"
-    assert_same_run(result, engine.solve(p), p, RTOL)
+    assert_same_run(result, compact_solve(p), p, RTOL)
 
 
 def grammar(node: Node, depth: int) -> str:

@@ -5,6 +5,7 @@ only which modules get imported; benchmarks/startup.py measures the time.)"""
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -28,12 +29,26 @@ else:
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in {"sympy", "matplotlib"})
 sys.stderr.write("\\nHEAVY=" + repr(heavy) + " CODE=" + repr(code) + "\\n")
 sys.stderr.write("NUMPY=" + repr("numpy" in sys.modules) + "\\n")
+sys.stderr.write("TREE=" + repr("bpnn_steps.maths.tree" in sys.modules) + "\\n")
 """
 
 
 def run_probe(*args, cwd=REPO):
+    if cwd == REPO:
+        return _probe_in_the_repository(args)
+    return _probe(args, cwd)
+
+
+def _probe(args, cwd):
     return subprocess.run([sys.executable, "-c", PROBE, *args], cwd=cwd, env=cli_env(),
                           capture_output=True, text=True, encoding="utf-8", timeout=60)
+
+
+@functools.cache
+def _probe_in_the_repository(args):
+    """One process per command line, whoever asks about it: a process reports every
+    module it imported (heavy ones, numpy, the chain rule's tree) at once."""
+    return _probe(args, REPO)
 
 
 @pytest.mark.parametrize("args", [
@@ -97,17 +112,13 @@ def test_light_commands_do_not_import_numpy(args, tmp_path):
 
 def test_solve_imports_numpy_as_it_must():
     """The probe above can see numpy: solve loads it."""
-    out = run_probe("solve", "lecture_122", "--format", "json")
+    out = run_probe("solve", "problems/lecture_122.yaml", "--format", "json")
     assert "NUMPY=True" in out.stderr and "CODE=0" in out.stderr, out.stderr[-2000:]
 
 
 def test_solve_builds_no_chain_rule_tree():
     """The activation records import the chain rule's tree nodes only inside the
     callables that build a tree (derive, check): solve never loads them."""
-    code = ("import sys\nfrom bpnn_steps.cli import main\n"
-            "sys.argv = ['bpnn-steps', 'solve', 'lecture_122']\n"
-            "try:\n    main()\nexcept SystemExit:\n    pass\n"
-            "sys.stderr.write('TREE=' + repr('bpnn_steps.maths.tree' in sys.modules))\n")
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=cli_env(),
-                         capture_output=True, text=True, encoding="utf-8", timeout=60)
+    out = run_probe("solve", "problems/lecture_122.yaml")
+    assert "CODE=0" in out.stderr, out.stderr[-2000:]
     assert "TREE=False" in out.stderr, out.stderr[-2000:]

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from test_train_engine import random_problem
+from test_train_engine import compact_solve, random_problem
 
 from helpers import run_cli
 
@@ -71,7 +71,7 @@ def problem_under(conventions: Conventions, loss: str, method: str, batch_size: 
 
 
 def assert_as_solve(problem, kernel: str) -> None:
-    trace = solve(problem)
+    trace = compact_solve(problem)
     result = train(problem, kernel=kernel, cost_every=1, catch_interrupt=False)
     assert result.kernel == kernel
     for got, ref in zip(result.weights, trace.final_weights, strict=True):

@@ -109,12 +109,19 @@ CASES = {
 SGD_181 = dict(layers=(1, 8, 1), activations=("sigmoid", "linear"), method="sgd")
 
 
+def compact_solve(problem: Problem):
+    """The step engine's trace with every update kept compact: the same weights and
+    costs (tests/test_solve_memory.py), without the per-sample detail that nothing
+    here reads (over 1,000 samples per update in the blocked cases)."""
+    return solve(problem, detailed=lambda count: ())
+
+
 @functools.cache
 def reference_run(case: str):
     """(problem, the step engine's trace) of a case: both kernels are compared with the
     same trace, so it is solved once (Problem and Trace are frozen, arrays read-only)."""
     problem = random_problem(**CASES[case])
-    return problem, solve(problem)
+    return problem, compact_solve(problem)
 
 
 @pytest.mark.parametrize("kernel", ["numpy", "compiled"])
@@ -132,7 +139,7 @@ def test_train_equals_step_engine(case, kernel):
                                          ("lecture_122", 30)])
 def test_bundled_problems_equal_step_engine(name, epochs):
     problem = load_problem(name).with_training(epochs=epochs)
-    trace = solve(problem)
+    trace = compact_solve(problem)
     for kernel in ("numpy", "compiled"):
         result = train(problem, kernel=kernel, cost_every=1)
         assert_same_run(result, trace, problem, 0.0 if kernel == "numpy" else RTOL)
@@ -306,38 +313,34 @@ def test_result_arrays_are_read_only():
 BLOCKED_SHAPE = "((2, 5, 1), ('tanh', 'linear'), 'mse', 'blocked')"
 
 
-def test_is_cached_sees_a_compiled_blocked_kernel(tmp_path):
+def test_is_cached_sees_a_compiled_blocked_kernel(tmp_path, monkeypatch):
     """Full batches of 1,024+ samples run the blocked kernel, which has no train_chunk;
-    once it has run, --kernel auto must see it as cached (fresh processes, empty
-    cache folders, so nothing compiled earlier on this machine counts)."""
-    import subprocess
-    import sys
+    once it has run, --kernel auto must see it as cached (empty cache folders, so
+    nothing compiled earlier on this machine counts).  In this process, with the
+    loaded kernels forgotten before each question: what a fresh process knows is
+    the files, which is all that is_cached may go by then."""
+    import numba
 
-    env = {**os.environ, "BPNN_STEPS_KERNEL_DIR": str(tmp_path / "kernels"),
-           "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
-    check = ("from bpnn_steps.maths import kernels\n"
-             f"print(kernels.is_cached(*{BLOCKED_SHAPE}))")
-    compile_it = (
-        "import numpy as np\n"
-        "from bpnn_steps.model.problem import Problem, Training\n"
-        "from bpnn_steps.maths.training import kernel_mode, train\n"
-        "rng = np.random.default_rng(0)\n"
-        "p = Problem(layers=(2, 5, 1), activations=('tanh', 'linear'), loss='mse',\n"
-        "            x=rng.normal(size=(1100, 2)), y=rng.normal(size=(1100, 1)),\n"
-        "            weights=(rng.normal(size=(3, 5)), rng.normal(size=(6, 1))),\n"
-        "            training=Training(learning_rate=0.01, method='batch', epochs=2))\n"
-        "assert kernel_mode(p) == 'blocked'\n"
-        "train(p, kernel='compiled')\n")
+    from bpnn_steps.maths import kernels
+    from bpnn_steps.maths.training import kernel_mode
 
-    def run(code: str) -> str:
-        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                              text=True, timeout=300)
-        assert done.returncode == 0, done.stderr
-        return done.stdout.strip()
-
-    assert run(check) == "False"
-    run(compile_it)
-    assert run(check) == "True"
+    monkeypatch.setenv("BPNN_STEPS_KERNEL_DIR", str(tmp_path / "kernels"))
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "numba"))
+    # numba read NUMBA_CACHE_DIR when it was imported; it writes where its config says
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path / "numba"))
+    shape = eval(BLOCKED_SHAPE)
+    rng = np.random.default_rng(0)
+    p = Problem(layers=(2, 5, 1), activations=("tanh", "linear"), loss="mse",
+                x=rng.normal(size=(1100, 2)), y=rng.normal(size=(1100, 1)),
+                weights=(rng.normal(size=(3, 5)), rng.normal(size=(6, 1))),
+                training=Training(learning_rate=0.01, method="batch", epochs=2))
+    assert kernel_mode(p) == "blocked"
+    monkeypatch.setattr(kernels, "_LOADED", {})
+    assert not kernels.is_cached(*shape)
+    train(p, kernel="compiled")
+    monkeypatch.setattr(kernels, "_LOADED", {})
+    assert kernels.is_cached(*shape)
+    assert any((tmp_path / "numba").rglob("*.nbi"))        # numba's files, where we put them
 
 
 def test_record_schedule_does_not_grow_with_the_epoch_count():

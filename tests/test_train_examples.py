@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+from types import SimpleNamespace
 
 os.environ.setdefault("_TYPER_FORCE_DISABLE_TERMINAL", "1")
 
@@ -12,9 +14,38 @@ from typer.testing import CliRunner
 
 from bpnn_steps.cli import app
 from bpnn_steps.files.problem_file import load_problem
-from bpnn_steps.maths.training import train
 
 runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory):
+    """``example(NAME)``: ``bpnn-steps train NAME --plot NAME.png --format json``, one
+    command per example, run once for the module (each trains for up to 100,000
+    epochs), whose figure and JSON document the tests below read.  The JSON is the
+    run's result written out exactly (floats round-trip), given as ``result`` here:
+    (exit code, stderr, the figure's path, the run's weights, errors and costs)."""
+    folder = tmp_path_factory.mktemp("examples")
+    runs = {}
+
+    def run(name: str):
+        if name not in runs:
+            runs[name] = _run_example(name, folder)
+        return runs[name]
+
+    return run
+
+
+def _run_example(name, folder):
+    target = folder / f"{name}.png"
+    command = runner.invoke(app, ["train", name, "--plot", str(target), "--format", "json"])
+    doc = json.loads(command.stdout) if command.exit_code == 0 else None
+    result = None if doc is None else SimpleNamespace(
+        epochs_run=doc["epochs_run"], initial_cost=doc["cost_history"]["costs"][0],
+        final_cost=doc["final"]["cost"], train_error=doc["final"]["train_error"],
+        test_error=doc["final"]["test_error"],
+        weights=[np.array(doc["final"]["weights"][f"W{n}"]) for n in (1, 2)])
+    return command.exit_code, command.stderr, target, result
 
 
 def sigmoid_net(weights, x):
@@ -24,7 +55,7 @@ def sigmoid_net(weights, x):
     return h @ w2[1:] + w2[0]
 
 
-def test_l2_with_beta_0_001_lowers_the_test_error_of_the_over_fitting_example():
+def test_l2_with_beta_0_001_lowers_the_test_error_of_the_over_fitting_example(example):
     overfit_problem = load_problem("sine_1101_overfit")
     l2_problem = load_problem("sine_1101_l2")
     # the two files differ only in beta
@@ -33,8 +64,8 @@ def test_l2_with_beta_0_001_lowers_the_test_error_of_the_over_fitting_example():
     assert np.array_equal(overfit_problem.x_test, l2_problem.x_test)
     for a, b in zip(overfit_problem.weights, l2_problem.weights):
         assert np.array_equal(a, b)
-    overfit = train(overfit_problem)
-    regular = train(l2_problem)
+    overfit = example("sine_1101_overfit")[3]
+    regular = example("sine_1101_l2")[3]
 
     def errors(result, problem):
         # mean of 1/2 (yhat - y)^2, by hand, on the training data and against the
@@ -57,9 +88,9 @@ def test_l2_with_beta_0_001_lowers_the_test_error_of_the_over_fitting_example():
 
 
 @pytest.mark.parametrize("name,limit", [("line_1101_gd", 0.01), ("sine_181_sgd", 1e-4)])
-def test_the_fitting_examples_fit(name, limit):
+def test_the_fitting_examples_fit(example, name, limit):
     problem = load_problem(name)
-    result = train(problem)
+    result = example(name)[3]
     assert result.epochs_run == problem.training.epochs
     err = np.mean(0.5 * (sigmoid_net(result.weights, problem.x) - problem.y) ** 2)
     assert err < limit
@@ -69,8 +100,8 @@ def test_the_fitting_examples_fit(name, limit):
 
 @pytest.mark.parametrize("name", ["line_1101_gd", "sine_181_sgd", "sine_1101_overfit",
                                   "sine_1101_l2"])
-def test_one_command_per_example_draws_its_figure(tmp_path, name):
-    target = tmp_path / f"{name}.png"
-    result = runner.invoke(app, ["train", name, "--plot", str(target)])
-    assert result.exit_code == 0, result.stderr
+def test_one_command_per_example_draws_its_figure(example, name):
+    exit_code, stderr, target, _ = example(name)
+    assert exit_code == 0, stderr
+    assert f"wrote {target}" in stderr
     assert target.stat().st_size > 20_000

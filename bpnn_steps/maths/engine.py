@@ -76,22 +76,25 @@ def sample_losses(z_out: Array, y_hat: Array, y: Array, loss: str, scale: float 
 
 
 def combined(values: Array, how: Combine) -> Array:
-    """The mean (the lecture's 1/|B| sum) or the sum over the samples, axis 0."""
-    result: Array = np.mean(values, axis=0) if how is Combine.MEAN else np.sum(values, axis=0)
-    return result
+    """The mean (the lecture's 1/|B| sum) or the sum over the samples, axis 0.
+
+    The mean is numpy.mean's own sum-then-divide, bit for bit, without its
+    bookkeeping (a third of a small update's time went into it)."""
+    total: Array = np.add.reduce(values, axis=0)
+    return total / len(values) if how is Combine.MEAN else total
 
 
 def l2_penalty(weights: Sequence[Array], beta: float, l2_bias: bool
                ) -> tuple[float, list[Array]]:
     """(1/2 beta sum w^2, [beta R[n]]) where R[n] is W[n], row 0 zeroed without l2_bias."""
+    if beta == 0:
+        return 0.0, [np.zeros(np.shape(w)) for w in weights]
     regs = []
     for w in weights:
         r = np.array(w, dtype=float, copy=True)
         if not l2_bias:
             r[0] = 0.0
         regs.append(r)
-    if beta == 0:
-        return 0.0, [np.zeros_like(r) for r in regs]
     cost = 0.5 * beta * sum(float(np.sum(r * r)) for r in regs)
     return cost, [beta * r for r in regs]
 
