@@ -71,7 +71,7 @@ COMMAND = r"""
 import json, resource, sys, time
 wall, cpu = time.perf_counter(), time.process_time()
 sys.argv = ["bpnn-steps", *sys.argv[1:]]
-from bpnn_steps.cli.app import main
+from bpnn_steps.cli import main
 code = 0
 try:
     main()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+PROG = "bpnn-steps"         # the command's name, in every message it writes
+
 
 class ExitCode(IntEnum):
     """What ``bpnn-steps`` exits with (CONTRACT section 4)."""

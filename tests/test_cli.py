@@ -58,6 +58,22 @@ def test_help_lists_every_command(module):
     assert "--version" in out.stdout
 
 
+def test_ctrl_c_while_the_command_line_loads_is_a_note(monkeypatch, capsys):
+    """The console script's imports (typer, rich, numpy) take a moment: a Ctrl-C
+    then ends the command as one during it does, with a note and 130, not a
+    traceback."""
+    import bpnn_steps.cli as cli
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_load", interrupted)
+    with pytest.raises(SystemExit) as stop:
+        cli.main()
+    assert stop.value.code == 130
+    assert capsys.readouterr().err == "bpnn-steps: interrupted\n"
+
+
 def test_no_arguments_shows_help():
     out = run_cli()
     assert "Usage" in out.stdout + out.stderr

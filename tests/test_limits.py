@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from helpers import BUNDLED, REPO
 
-from bpnn_steps.cli.app import app
+from bpnn_steps.cli import app
 from bpnn_steps.errors import ProblemError, ProblemNote
 from bpnn_steps.files import problem_file, yamldoc
 from bpnn_steps.files.problem_file import load_problem, parse_problem

@@ -16,9 +16,7 @@ from typing import Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
-from ..errors import ExitCode, ProblemError, ProblemNote
-
-PROG = "bpnn-steps"
+from ..errors import PROG, ExitCode, ProblemError, ProblemNote
 
 
 def exit_with(code: ExitCode) -> NoReturn:
