@@ -415,6 +415,7 @@ class _Envs:
     taint: dict[Quantity, frozenset[Quantity]]   # wrong given quantities upstream
     # Whether a taint blocks follow-through credit (the same for every node it reaches).
     blocks: dict[frozenset[Quantity], tuple[str | None, str]] = field(default_factory=dict)
+    complete: frozenset[Quantity] = frozenset()  # the quantities given in full
 
 
 def check(sheet: AnswerSheet, problem: Problem, trace: Trace,
@@ -442,7 +443,9 @@ def _check(sheet: AnswerSheet, problem: Problem, reference: Reference, options: 
     mistaken = reference.mistaken(updates) if updates else []
     given = {g.quantity: g for g in sheet.entries}
     values_given = {q: g.values for q, g in given.items()}
-    envs = _Envs({}, {}, [_OwnMistake(chain, s, values_given) for s in scenarios], {})
+    envs = _Envs({}, {}, [_OwnMistake(chain, s, values_given) for s in scenarios], {},
+                 complete=frozenset(q for q, v in values_given.items()
+                                    if bool(np.isfinite(v).all())))
     results: dict[Quantity, GroupResult] = {}
     for u in range(1, updates + 1):
         for q in chain.nodes(u):
@@ -726,12 +729,21 @@ class _NodeMarker:
         e = float(self.expected[index])
         own = float(self.own[index])
         found: list[tuple[Mistake, Callable[[], str]]] = []
+        chain = self.chain
+        # From the student's own inputs (each given in full, or the weights before the
+        # update, which every calculation shares), a mistake that does not act on q
+        # gives their own value, which explains nothing: it is not worked out.
+        own_inputs = all(i in self.envs.complete or i.update < q.update
+                         for i in chain.inputs(q))
         for s, xs, os_ in zip(self.scenarios, self.exact_s, self.own_s):
             if s.code is None:          # the exact calculation: no mistake to name
                 continue
+            tries: tuple[Callable[[], float], ...] = (lambda: float(xs[index]),)
+            if not own_inputs or chain.acts_on(q.kind, s):
+                tries += (lambda: float(os_.made(q)[index]),)
             # The mistake made from the student's values only when the one made from
             # the exact values does not explain the number (it is worked out lazily).
-            for ref in _lazily(lambda: float(xs[index]), lambda: float(os_.made(q)[index])):
+            for ref in _lazily(*tries):
                 if differs(ref, e) and differs(ref, own) and self.tol.close(v, ref, p, 1.0):
                     code = Mistake.MISSING_1_T if s.sum_not_mean and q.kind is Kind.COST else s.code
                     found.append((code, partial(

@@ -57,6 +57,14 @@ class Scenario:
 
 
 EXACT = Scenario(None)
+# What of a mistake each rule of Chain reads: Chain.calc hands a rule only these
+# fields (the others as in EXACT), so a mistake that changes none of them cannot act
+# on the quantity (see Chain.acts_on).
+READS: dict[Kind, tuple[str, ...]] = {
+    Kind.Z: ("no_bias",), Kind.A: ("no_activation",), Kind.LOSS: ("conventions",),
+    Kind.COST: ("conventions",), Kind.DELTA: ("linear_at", "sign_error", "conventions"),
+    Kind.GRAD: (), Kind.MEAN: ("conventions",),
+    Kind.NEW: ("no_lambda", "sign_update", "conventions")}
 # The quantities follow-through marking recomputes (the error and H_d are part of δ).
 COMPUTED = frozenset(k for k in Kind if k not in (Kind.ERROR, Kind.DERIVATIVE))
 
@@ -78,6 +86,7 @@ class Chain:
             Kind.Z: self._z, Kind.A: self._a, Kind.LOSS: self._J, Kind.COST: self._cost,
             Kind.DELTA: self._delta, Kind.GRAD: self._grad, Kind.MEAN: self._mean,
             Kind.NEW: self._new}
+        self._seen: dict[tuple[Kind, int], tuple[Scenario, Scenario]] = {}
 
     # ------------------------------------------------------------------ structure
 
@@ -126,7 +135,26 @@ class Chain:
 
     def calc(self, q: Quantity, env: Env, s: Scenario = EXACT) -> Array:
         """``q`` computed from the values in ``env``, with mistake ``s`` made."""
-        return self._rules[q.kind](q, env, s)
+        return self._rules[q.kind](q, env, self.seen(q.kind, s))
+
+    def seen(self, kind: Kind, s: Scenario) -> Scenario:
+        """What the rule of ``kind`` sees of mistake ``s``: the fields it reads (READS),
+        the others as in EXACT, and the problem's own conventions as none changed."""
+        # Keyed by identity (a scenario's hash walks its conventions), kept with the
+        # scenario itself so that a recycled id is never mistaken for it.
+        found = self._seen.get((kind, id(s)))
+        if found is None or found[0] is not s:
+            fields = {f: getattr(s, f) for f in READS[kind]}
+            if fields.get("conventions") == self.problem.conventions:
+                fields["conventions"] = None
+            found = self._seen[(kind, id(s))] = (s, Scenario(None, **fields))
+        return found[1]
+
+    def acts_on(self, kind: Kind, s: Scenario) -> bool:
+        """Whether mistake ``s`` changes how a quantity of ``kind`` is computed from
+        its inputs (a quantity it does not act on is the exact rule's, from the same
+        inputs)."""
+        return self.seen(kind, s) != EXACT
 
     def _input(self, env: Env, u: int, n: int, t: int) -> Array:
         """a[n - 1] of sample t: the input x for the first layer."""
