@@ -86,11 +86,21 @@ class Chain:
             Kind.Z: self._z, Kind.A: self._a, Kind.LOSS: self._J, Kind.COST: self._cost,
             Kind.DELTA: self._delta, Kind.GRAD: self._grad, Kind.MEAN: self._mean,
             Kind.NEW: self._new}
+        self._nodes: dict[int, tuple[Quantity, ...]] = {}
+        self._inputs: dict[Quantity, list[Quantity]] = {}
         self._seen: dict[tuple[Kind, int], tuple[Scenario, Scenario]] = {}
 
     # ------------------------------------------------------------------ structure
 
-    def nodes(self, update: int) -> Iterator[Quantity]:
+    def nodes(self, update: int) -> tuple[Quantity, ...]:
+        """The quantities of an update in the order they are computed (kept: every
+        answer file of the problem walks them)."""
+        found = self._nodes.get(update)
+        if found is None:
+            found = self._nodes[update] = tuple(self._ordered(update))
+        return found
+
+    def _ordered(self, update: int) -> Iterator[Quantity]:
         """The quantities of an update in the order they are computed: the lecture's
         order, except that each layer's mean gradient and new weights come right
         after its gradients (a mistake that uses the new weights too early needs
@@ -112,6 +122,12 @@ class Chain:
         """The quantities ``q`` is computed from (the weights before an update are
         the previous update's new weights; in the output-first order a hidden delta
         also rests on the layer above's new weights)."""
+        found = self._inputs.get(q)
+        if found is None:
+            found = self._inputs[q] = self._find_inputs(q)
+        return list(found)
+
+    def _find_inputs(self, q: Quantity) -> list[Quantity]:
         found = inputs(q, self.schedule, self.depth)
         if q.kind is Kind.DELTA and q.n < self.depth and \
                 self.problem.conventions.update_order is UpdateOrder.OUTPUT_FIRST:

@@ -78,13 +78,22 @@ class Reference:
             # computed from (the exact new weights).
             marked: list[Env] = [{} for _ in self.scenarios]
             working: list[Env] = [{} for _ in self.scenarios]
+            # The calculation without a mistake, by the same rules: a mistake that does
+            # not act on a quantity whose inputs are this calculation's (the same
+            # arrays) gives its value, which is shared rather than worked out again.
+            plain: Env = {}
             for u in range(1, updates + 1):
                 for q in chain.nodes(u):
-                    for seen, env, s in zip(marked, working, self.scenarios):
-                        seen[q] = env[q] = chain.calc(q, env, s)
+                    plain[q] = chain.calc(q, plain)
+                    ins = [i for i in chain.inputs(q) if i.update == u]  # the weights
+                    for seen, env, s in zip(marked, working, self.scenarios):  # are exact
+                        if not chain.acts_on(q.kind, s) and all(env[i] is plain[i] for i in ins):
+                            seen[q] = env[q] = plain[q]
+                        else:
+                            seen[q] = env[q] = chain.calc(q, env, s)
                 for n in range(1, chain.depth + 1):
                     q = Quantity(u, Kind.NEW, n)
-                    for env in working:
+                    for env in working + [plain]:
                         env[q] = exact[q]
             self._mistaken[updates] = marked
         return self._mistaken[updates]
