@@ -88,7 +88,7 @@ class Chain:
             Kind.NEW: self._new}
         self._nodes: dict[int, tuple[Quantity, ...]] = {}
         self._inputs: dict[Quantity, list[Quantity]] = {}
-        self._seen: dict[tuple[Kind, int], tuple[Scenario, Scenario]] = {}
+        self._seen: dict[tuple[Kind, int], tuple[Scenario, Scenario, bool]] = {}
 
     # ------------------------------------------------------------------ structure
 
@@ -158,19 +158,24 @@ class Chain:
         the others as in EXACT, and the problem's own conventions as none changed."""
         # Keyed by identity (a scenario's hash walks its conventions), kept with the
         # scenario itself so that a recycled id is never mistaken for it.
-        found = self._seen.get((kind, id(s)))
-        if found is None or found[0] is not s:
-            fields = {f: getattr(s, f) for f in READS[kind]}
-            if fields.get("conventions") == self.problem.conventions:
-                fields["conventions"] = None
-            found = self._seen[(kind, id(s))] = (s, Scenario(None, **fields))
-        return found[1]
+        return self._view(kind, s)[1]
 
     def acts_on(self, kind: Kind, s: Scenario) -> bool:
         """Whether mistake ``s`` changes how a quantity of ``kind`` is computed from
         its inputs (a quantity it does not act on is the exact rule's, from the same
         inputs)."""
-        return self.seen(kind, s) != EXACT
+        return self._view(kind, s)[2]
+
+    def _view(self, kind: Kind, s: Scenario) -> tuple[Scenario, Scenario, bool]:
+        """(s, what the rule of ``kind`` sees of it, whether that is a mistake)."""
+        found = self._seen.get((kind, id(s)))
+        if found is None or found[0] is not s:
+            fields = {f: getattr(s, f) for f in READS[kind]}
+            if fields.get("conventions") == self.problem.conventions:
+                fields["conventions"] = None
+            view = Scenario(None, **fields)
+            found = self._seen[(kind, id(s))] = (s, view, view != EXACT)
+        return found
 
     def _input(self, env: Env, u: int, n: int, t: int) -> Array:
         """a[n - 1] of sample t: the input x for the first layer."""
