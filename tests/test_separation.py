@@ -10,6 +10,7 @@ file reader, which must give the same result."""
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from pathlib import Path
 
@@ -107,21 +108,27 @@ def _text(v: float) -> str:
     return "0.000" if text == "-0.000" else text
 
 
+@functools.lru_cache(maxsize=None)
+def _key(key: str, layers: tuple[int, ...]):
+    """The quantity a key of the 1-2-2 sheet names and its shape (every sheet has the
+    same keys: read once)."""
+    from bpnn_steps.model.quantities import Quantity, parse_key, shape_of
+
+    spec = parse_key(key, 2)
+    assert not isinstance(spec, str), spec
+    sample = spec.sample if isinstance(spec.sample, int) else None
+    q = Quantity(1, spec.kind, spec.layer, sample)
+    return q, tuple(shape_of(q.kind, q.layer, layers))
+
+
 def sheet(problem, answers: dict[str, np.ndarray]):
     """The AnswerSheet the answer file with these numbers reads as (matrices in the
     transposed shape are read back into place, flagged transposed, as the reader does)."""
     from bpnn_steps.model.answer_sheet import AnswerSheet, Cell, Given, Precision
-    from bpnn_steps.model.quantities import parse_key, shape_of
 
     entries = []
     for key, value in answers.items():
-        spec = parse_key(key, 2)
-        assert not isinstance(spec, str), spec
-        sample = spec.sample if isinstance(spec.sample, int) else None
-        from bpnn_steps.model.quantities import Quantity
-
-        q = Quantity(1, spec.kind, spec.layer, sample)
-        shape = shape_of(q.kind, q.layer, problem.layers)
+        q, shape = _key(key, tuple(problem.layers))
         value = np.atleast_1d(np.asarray(value, dtype=float)) if shape else \
             np.asarray(value, dtype=float)
         transposed = len(shape) == 2 and value.shape != tuple(shape)
