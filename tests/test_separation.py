@@ -10,6 +10,7 @@ file reader, which must give the same result."""
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from pathlib import Path
 
@@ -107,21 +108,27 @@ def _text(v: float) -> str:
     return "0.000" if text == "-0.000" else text
 
 
+@functools.lru_cache(maxsize=None)
+def _key(key: str, layers: tuple[int, ...]):
+    """The quantity a key of the 1-2-2 sheet names and its shape (every sheet has the
+    same keys: read once)."""
+    from bpnn_steps.model.quantities import Quantity, parse_key, shape_of
+
+    spec = parse_key(key, 2)
+    assert not isinstance(spec, str), spec
+    sample = spec.sample if isinstance(spec.sample, int) else None
+    q = Quantity(1, spec.kind, spec.layer, sample)
+    return q, tuple(shape_of(q.kind, q.layer, layers))
+
+
 def sheet(problem, answers: dict[str, np.ndarray]):
     """The AnswerSheet the answer file with these numbers reads as (matrices in the
     transposed shape are read back into place, flagged transposed, as the reader does)."""
     from bpnn_steps.model.answer_sheet import AnswerSheet, Cell, Given, Precision
-    from bpnn_steps.model.quantities import parse_key, shape_of
 
     entries = []
     for key, value in answers.items():
-        spec = parse_key(key, 2)
-        assert not isinstance(spec, str), spec
-        sample = spec.sample if isinstance(spec.sample, int) else None
-        from bpnn_steps.model.quantities import Quantity
-
-        q = Quantity(1, spec.kind, spec.layer, sample)
-        shape = shape_of(q.kind, q.layer, problem.layers)
+        q, shape = _key(key, tuple(problem.layers))
         value = np.atleast_1d(np.asarray(value, dtype=float)) if shape else \
             np.asarray(value, dtype=float)
         transposed = len(shape) == 2 and value.shape != tuple(shape)
@@ -223,17 +230,22 @@ def test_the_file_reader_gives_the_same_marks(lecture_variants, tmp_path: Path) 
     """Answer files written and marked through check_file mark exactly as the sheets
     built in-process above."""
     from bpnn_steps.course.variants import variant_text
-    from bpnn_steps.marking.marker import check, check_file
+    from bpnn_steps.marking.marker import SolvedProblems, check, check_file
+    from bpnn_steps.marking.reference import Reference
 
     for v, trace in lecture_variants[:3]:
         (tmp_path / f"{v.id}.yaml").write_text(variant_text(v, "lecture_122"),
                                                encoding="utf-8")
+        # Each side solves the variant once for its 12 files, as a batch does (every
+        # file is still read, and its problem file found and read, by the reader).
+        solved, reference = SolvedProblems(), Reference(v.problem, trace)
         for mistake in [None, *MISTAKES]:
             answers = solution(*_numbers(v), mistake)
             path = tmp_path / "answers.yaml"
             path.write_text(answer_file(f"{v.id}.yaml", answers), encoding="utf-8")
-            from_file = check_file(path)
-            in_process = check(sheet(v.problem, answers), v.problem, trace)
+            from_file = check_file(path, solved=solved)
+            in_process = check(sheet(v.problem, answers), v.problem, trace,
+                               reference=reference)
             assert [(e.key, e.index, e.mark, e.cause) for e in from_file.entries] == \
                 [(e.key, e.index, e.mark, e.cause) for e in in_process.entries], (v.id, mistake)
 
@@ -279,6 +291,7 @@ def test_other_networks_name_each_mistake_too(name: str) -> None:
     from bpnn_steps.marking.diagnose import Mistake
     from bpnn_steps.marking.marker import check
     from bpnn_steps.marking.recompute import Chain, scenarios_for, trace_env
+    from bpnn_steps.marking.reference import Reference
     from bpnn_steps.maths.engine import solve
     from bpnn_steps.model.answer_sheet import AnswerSheet, Cell, Given, Precision
     from bpnn_steps.model.quantities import Kind, Quantity, answer_quantities, key_of, shape_of
@@ -291,6 +304,7 @@ def test_other_networks_name_each_mistake_too(name: str) -> None:
         p = hand_sized(v.problem)
         trace = solve(p)
         chain, exact = Chain(p, trace), trace_env(trace)
+        reference = Reference(p, trace)     # shared by the variant's sheets, as in a batch
         for s in scenarios_for(p, chain.schedule):
             env, made = {}, {}
             for u in range(1, len(chain.schedule) + 1):
@@ -305,7 +319,8 @@ def test_other_networks_name_each_mistake_too(name: str) -> None:
                     texts = [_text(x) for x in np.asarray(made[q], dtype=float).ravel()]
                     entries.append(Given(key_of(q, p.depth), q, None, tuple(
                         Cell(float(t), t, Precision.of(t), None) for t in texts), tuple(shape)))
-            result = check(AnswerSheet("a.yaml", "s", v.id, None, tuple(entries), ()), p, trace)
+            result = check(AnswerSheet("a.yaml", "s", v.id, None, tuple(entries), ()), p, trace,
+                           reference=reference)
             named = [c for c in result.mistakes() if c != Mistake.CARRIED_FORWARD]
             if not named or named[0] != s.code:
                 failures.append((v.id, s.code, result.mistakes()))

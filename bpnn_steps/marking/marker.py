@@ -26,7 +26,9 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from functools import cached_property, partial
+from itertools import product
 from pathlib import Path
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
@@ -38,9 +40,9 @@ from ..files.answer_file import (Header, read_answers,
 from ..errors import ProblemError
 from ..files.untrusted import CONFINED, ReadAccess, clean_text
 from .diagnose import (MISTAKES, Mistake, Pattern, Tolerance, convention_note, degenerate,
-                       differs, factors_for, matrix_pattern, scenario_message)
-from ..model.answer_sheet import AnswerSheet, FormulaGiven, Given, Precision
-from ..model.quantities import (Kind, Quantity, answer_quantities, entry_name, key_name,
+                       differs, matrix_pattern, scenario_message)
+from ..model.answer_sheet import AnswerSheet, Cell, FormulaGiven, Given, Precision
+from ..model.quantities import (Kind, Quantity, entry_name, key_name,
                                 key_of)
 from ..numfmt import fmt, round_half_up
 from ..model.problem import Problem
@@ -390,11 +392,15 @@ class _OwnMistake(dict[Quantity, np.ndarray]):
         return found
 
     def __missing__(self, q: Quantity) -> np.ndarray:
-        # Asked for as the input of a later quantity: the student's value where given.
-        value = self.made(q)
+        # Asked for as the input of a later quantity: the student's value where given
+        # (a quantity given in full is not worked out: none of its value would be used).
         given = self.given.get(q)
-        if given is not None:
-            value = np.where(np.isfinite(given), given, value)
+        if given is not None and bool(np.isfinite(given).all()):
+            value = np.array(given, dtype=float)
+        else:
+            value = self.made(q)
+            if given is not None:
+                value = np.where(np.isfinite(given), given, value)
         self[q] = value
         return value
 
@@ -407,6 +413,9 @@ class _Envs:
     all: Env                       # all the student's values, else recomputed
     own_s: list[_OwnMistake]       # each mistake made from the student's values
     taint: dict[Quantity, frozenset[Quantity]]   # wrong given quantities upstream
+    # Whether a taint blocks follow-through credit (the same for every node it reaches).
+    blocks: dict[frozenset[Quantity], tuple[str | None, str]] = field(default_factory=dict)
+    complete: frozenset[Quantity] = frozenset()  # the quantities given in full
 
 
 def check(sheet: AnswerSheet, problem: Problem, trace: Trace,
@@ -434,27 +443,32 @@ def _check(sheet: AnswerSheet, problem: Problem, reference: Reference, options: 
     mistaken = reference.mistaken(updates) if updates else []
     given = {g.quantity: g for g in sheet.entries}
     values_given = {q: g.values for q, g in given.items()}
-    envs = _Envs({}, {}, [_OwnMistake(chain, s, values_given) for s in scenarios], {})
+    envs = _Envs({}, {}, [_OwnMistake(chain, s, values_given) for s in scenarios], {},
+                 complete=frozenset(q for q, v in values_given.items()
+                                    if bool(np.isfinite(v).all())))
     results: dict[Quantity, GroupResult] = {}
     for u in range(1, updates + 1):
         for q in chain.nodes(u):
-            acc = chain.calc(q, envs.acc)
-            own = chain.calc(q, envs.all)
             exact_s = [env[q] for env in mistaken]
             taint = frozenset().union(*(envs.taint.get(i, frozenset())
                                         for i in chain.inputs(q)))
             g = given.get(q)
             if g is None:
-                envs.acc[q], envs.all[q] = acc, own
+                envs.acc[q], envs.all[q] = chain.calc(q, envs.acc), chain.calc(q, envs.all)
             else:
-                marker = _NodeMarker(q, g, problem, chain, options, exact, rounded, acc, own,
-                                     scenarios, exact_s, envs.own_s, taint, envs, given)
+                marker = _NodeMarker(q, g, problem, reference, options, exact, rounded,
+                                     scenarios, exact_s, envs.own_s, taint, envs, given,
+                                     values_given)
                 group, accepted, new_error = marker.run()
                 results[q] = group
                 values = values_given[q]
                 known = np.isfinite(values)
-                envs.acc[q] = np.where(accepted, values, acc)
-                envs.all[q] = np.where(known, values, own)
+                # Where every entry is the student's, the recomputed values are not
+                # needed (and are worked out only when an entry's marking asked).
+                envs.acc[q] = np.array(values, dtype=float) if accepted.all() else \
+                    np.where(accepted, values, marker.acc)
+                envs.all[q] = np.array(values, dtype=float) if known.all() else \
+                    np.where(known, values, marker.own)
                 if new_error:
                     taint = taint | {q}
             envs.taint[q] = taint
@@ -463,9 +477,7 @@ def _check(sheet: AnswerSheet, problem: Problem, reference: Reference, options: 
             q = Quantity(u, Kind.NEW, n)
             for i in range(len(scenarios)):
                 envs.own_s[i][q] = envs.all[q]
-    positions = _positions(chain, problem.layers)
-    groups = [replace(results[g.quantity], order=positions.get(g.quantity, 0))
-              for g in sheet.entries]
+    groups = [results[g.quantity] for g in sheet.entries]
     if sheet.formulas:
         groups += mark_formulas(sheet.formulas, problem, options)
     groups.sort(key=lambda g: g.line or 0)          # the order of the answer file
@@ -473,15 +485,6 @@ def _check(sheet: AnswerSheet, problem: Problem, reference: Reference, options: 
                        problem=problem_name or problem.source,
                        problem_title=problem.title, groups=tuple(groups), options=options,
                        multi_update=len(chain.schedule) > 1, variant=problem.variant)
-
-
-def _positions(chain: Chain, layers: Sequence[int]) -> dict[Quantity, int]:
-    """The place of every quantity in a worked solution (the lecture's order)."""
-    positions: dict[Quantity, int] = {}
-    for u, samples in enumerate(chain.schedule, start=1):
-        for q in answer_quantities(layers, samples, u):
-            positions[q] = len(positions)
-    return positions
 
 
 def _rounded_envs(sheet: AnswerSheet, reference: Reference, options: Options, updates: int
@@ -506,23 +509,38 @@ def _lazily(*values: Callable[[], float]) -> Iterator[float]:
 class _NodeMarker:
     """Marks the entries of one given quantity."""
 
-    def __init__(self, q: Quantity, g: Given, problem: Problem, chain: Chain, options: Options,
-                 exact: Env, rounded: dict[int, Env], acc: np.ndarray, own: np.ndarray,
+    def __init__(self, q: Quantity, g: Given, problem: Problem, reference: Reference,
+                 options: Options, exact: Env, rounded: dict[int, Env],
                  scenarios: Sequence[Scenario], exact_s: Sequence[np.ndarray],
                  own_s: Sequence[_OwnMistake], taint: frozenset[Quantity], envs: _Envs,
-                 given: dict[Quantity, Given]) -> None:
-        self.q, self.g, self.problem, self.chain = q, g, problem, chain
+                 given: dict[Quantity, Given], values_given: Mapping[Quantity, np.ndarray]
+                 ) -> None:
+        self.q, self.g, self.problem = q, g, problem
+        self.reference = reference
+        self.chain = chain = reference.chain
         self.tol = options.tolerance
         self.options = options
         self.expected = exact[q]
         self.exact = exact
         self.rounded = rounded
-        self.acc, self.own = acc, own
         self.scenarios, self.exact_s, self.own_s = scenarios, exact_s, own_s
         self.taint = taint
         self.envs = envs
         self.given = given
+        self.values_given = values_given
         self.samples = chain.schedule[q.update - 1]
+        self.order = reference.positions().get(q, 0)
+
+    # The values recomputed from the student's accepted numbers and from all their
+    # numbers: worked out the first time an entry needs them (a right entry does not).
+
+    @cached_property
+    def acc(self) -> np.ndarray:
+        return self.chain.calc(self.q, self.envs.acc)
+
+    @cached_property
+    def own(self) -> np.ndarray:
+        return self.chain.calc(self.q, self.envs.all)
 
     # ------------------------------------------------------------------ node level
 
@@ -538,21 +556,26 @@ class _NodeMarker:
                 other = Quantity(self.q.update, self.q.kind, self.q.layer, t)
                 others[t] = self.exact[other]
         what = f"W[{self.q.layer}]"
-        return matrix_pattern(self.tol, g.values, self.expected,
+        return matrix_pattern(self.tol, self.values_given[self.q], self.expected,
                               [c.precision for c in g.cells], g.transposed, others, what)
 
     def follow_through_block(self) -> tuple[str | None, str]:
         """(reason no follow-through credit is due or None, the wrong keys relied on)."""
+        found = self.envs.blocks.get(self.taint)
+        if found is None:
+            found = self.envs.blocks[self.taint] = self._follow_through_block()
+        return found
+
+    def _follow_through_block(self) -> tuple[str | None, str]:
         keys = sorted(self.taint, key=lambda q: (q.update, q.kind, q.layer or 0, q.sample or 0))
         names = ", ".join(self._label(k) for k in keys)
         if not self.options.follow_through:
             return "follow-through marking is off", names
         for k in keys:
-            g = self.given[k]
             before = None
             if k.kind is Kind.NEW:
                 before = self.chain.weights_before(self.envs.all, k.update)[k.n - 1]
-            reason = degenerate(k, g.values, self.exact[k], self.problem, before)
+            reason = degenerate(k, self.values_given[k], self.exact[k], self.problem, before)
             if reason:
                 return f"your {self._label(k)} is degenerate ({reason})", names
         return None, names
@@ -568,29 +591,28 @@ class _NodeMarker:
         q, g = self.q, self.g
         pattern = self.pattern()
         block, relied = self.follow_through_block() if self.taint else (None, "")
-        accepted = np.zeros(g.shape, dtype=bool)
         entries = []
         new_error = False
-        for index in (np.ndindex(g.shape) if g.shape else [()]):
-            entry = self.entry(tuple(int(i) for i in index), pattern, block, relied)
-            accepted[index] = entry.mark == CORRECT
+        # The cells are row-major over the shape, as product() walks it.
+        for index, cell in zip(product(*map(range, g.shape)), g.cells):
+            entry = self.entry(index, cell, pattern, block, relied)
             if entry.mark == WRONG and entry.cause != Mistake.CARRIED_FORWARD:
                 new_error = True
             entries.append(entry)
+        accepted = np.array([e.mark == CORRECT for e in entries], dtype=bool).reshape(g.shape)
         note = pattern.message if pattern is not None else None
         canonical = key_of(q, self.chain.depth)
         return GroupResult(g.key, q.update, g.line, note, tuple(entries),
-                           canonical=canonical), accepted, new_error
+                           order=self.order, canonical=canonical), accepted, new_error
 
-    def entry(self, index: tuple[int, ...], pattern: Pattern | None, block: str | None,
-              relied: str) -> EntryResult:
+    def entry(self, index: tuple[int, ...], cell: Cell, pattern: Pattern | None,
+              block: str | None, relied: str) -> EntryResult:
         q, g = self.q, self.g
-        cell = g.cell(index)
         e = float(self.expected[index])
         depth = self.chain.depth
         decimals = max(3, cell.precision.decimals if cell.precision else 3)
         base = _Place(key=g.key, update=q.update, index=index,
-                      name=entry_name(q, index, depth), given=None if cell.blank else
+                      name=self.reference.entry_name(q, index), given=None if cell.blank else
                       _finite_or_none(cell.value), given_text=cell.text, expected=e,
                       expected_text=None, line=cell.line or g.line, decimals=min(decimals, 8))
         if cell.blank:
@@ -664,7 +686,8 @@ class _NodeMarker:
             return self._pattern_message(pattern, index)
         found = self.explanations(index, v, p, decimals)
         if found:
-            code, message = found[0]
+            code, words = found[0]
+            message = words()
             others = []
             for other, _ in found[1:]:
                 if other != code and other not in others:
@@ -699,38 +722,50 @@ class _NodeMarker:
         return Mistake.UNKNOWN, f"expected {fmt(e, decimals)}{extra}"
 
     def explanations(self, index: tuple[int, ...], v: float, p: Precision | None,
-                     decimals: int) -> list[tuple[Mistake, str]]:
-        """Every typical mistake that produces the given number, most specific first."""
+                     decimals: int) -> list[tuple[Mistake, Callable[[], str]]]:
+        """Every typical mistake that produces the given number, most specific first,
+        each with its message (written when asked for: only the first one is)."""
         q = self.q
         e = float(self.expected[index])
         own = float(self.own[index])
-        found: list[tuple[Mistake, str]] = []
+        found: list[tuple[Mistake, Callable[[], str]]] = []
+        chain = self.chain
+        # From the student's own inputs (each given in full, or the weights before the
+        # update, which every calculation shares), a mistake that does not act on q
+        # gives their own value, which explains nothing: it is not worked out.
+        own_inputs = all(i in self.envs.complete or i.update < q.update
+                         for i in chain.inputs(q))
         for s, xs, os_ in zip(self.scenarios, self.exact_s, self.own_s):
             if s.code is None:          # the exact calculation: no mistake to name
                 continue
+            tries: tuple[Callable[[], float], ...] = (lambda: float(xs[index]),)
+            if not own_inputs or chain.acts_on(q.kind, s):
+                tries += (lambda: float(os_.made(q)[index]),)
             # The mistake made from the student's values only when the one made from
             # the exact values does not explain the number (it is worked out lazily).
-            for ref in _lazily(lambda: float(xs[index]), lambda: float(os_.made(q)[index])):
+            for ref in _lazily(*tries):
                 if differs(ref, e) and differs(ref, own) and self.tol.close(v, ref, p, 1.0):
                     code = Mistake.MISSING_1_T if s.sum_not_mean and q.kind is Kind.COST else s.code
-                    found.append((code, scenario_message(
-                        code, q, self.problem, ref, sign_update=s.sign_update,
+                    found.append((code, partial(
+                        scenario_message, code, q, self.problem, ref, sign_update=s.sign_update,
                         layer=s.linear_at, batch=len(self.samples), decimals=decimals)))
                     break
-        for factor, code, message in factors_for(q, self.problem, len(self.samples)):
+        for factor, code, message in self.reference.factors(q, len(self.samples)):
             if any(abs(ref) > 1e-12 and self.tol.close(v, factor * ref, p, 1.0)
                    for ref in (e, own)):
-                found.append((code, message))
+                found.append((code, partial(str, message)))
         if any(abs(ref) > 1e-12 and self.tol.close(v, -ref, p) for ref in (e, own)):
-            found.append((Mistake.SIGN, f"sign slip: the right value is {fmt(e, decimals)}"))
+            found.append((Mistake.SIGN, lambda: f"sign slip: the right value is "
+                          f"{fmt(e, decimals)}"))
         if q.sample is not None:
             for t in self.samples:
                 if t == q.sample:
                     continue
                 other = float(self.exact[Quantity(q.update, q.kind, q.layer, t)][index])
                 if differs(other, e) and self.tol.close(v, other, p):
-                    found.append((Mistake.WRONG_SAMPLE, f"this is sample {t}'s value; sample "
-                                  f"{q.sample}'s is {fmt(e, decimals)}"))
+                    found.append((Mistake.WRONG_SAMPLE, partial(
+                        "this is sample {}'s value; sample {}'s is {}".format, t, q.sample,
+                        fmt(e, decimals))))
         return found
 
     def _pattern_message(self, pattern: Pattern, index: tuple[int, ...]

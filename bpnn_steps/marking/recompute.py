@@ -57,6 +57,14 @@ class Scenario:
 
 
 EXACT = Scenario(None)
+# What of a mistake each rule of Chain reads: Chain.calc hands a rule only these
+# fields (the others as in EXACT), so a mistake that changes none of them cannot act
+# on the quantity (see Chain.acts_on).
+READS: dict[Kind, tuple[str, ...]] = {
+    Kind.Z: ("no_bias",), Kind.A: ("no_activation",), Kind.LOSS: ("conventions",),
+    Kind.COST: ("conventions",), Kind.DELTA: ("linear_at", "sign_error", "conventions"),
+    Kind.GRAD: (), Kind.MEAN: ("conventions",),
+    Kind.NEW: ("no_lambda", "sign_update", "conventions")}
 # The quantities follow-through marking recomputes (the error and H_d are part of δ).
 COMPUTED = frozenset(k for k in Kind if k not in (Kind.ERROR, Kind.DERIVATIVE))
 
@@ -78,10 +86,21 @@ class Chain:
             Kind.Z: self._z, Kind.A: self._a, Kind.LOSS: self._J, Kind.COST: self._cost,
             Kind.DELTA: self._delta, Kind.GRAD: self._grad, Kind.MEAN: self._mean,
             Kind.NEW: self._new}
+        self._nodes: dict[int, tuple[Quantity, ...]] = {}
+        self._inputs: dict[Quantity, list[Quantity]] = {}
+        self._seen: dict[tuple[Kind, int], tuple[Scenario, Scenario, bool]] = {}
 
     # ------------------------------------------------------------------ structure
 
-    def nodes(self, update: int) -> Iterator[Quantity]:
+    def nodes(self, update: int) -> tuple[Quantity, ...]:
+        """The quantities of an update in the order they are computed (kept: every
+        answer file of the problem walks them)."""
+        found = self._nodes.get(update)
+        if found is None:
+            found = self._nodes[update] = tuple(self._ordered(update))
+        return found
+
+    def _ordered(self, update: int) -> Iterator[Quantity]:
         """The quantities of an update in the order they are computed: the lecture's
         order, except that each layer's mean gradient and new weights come right
         after its gradients (a mistake that uses the new weights too early needs
@@ -103,6 +122,12 @@ class Chain:
         """The quantities ``q`` is computed from (the weights before an update are
         the previous update's new weights; in the output-first order a hidden delta
         also rests on the layer above's new weights)."""
+        found = self._inputs.get(q)
+        if found is None:
+            found = self._inputs[q] = self._find_inputs(q)
+        return list(found)
+
+    def _find_inputs(self, q: Quantity) -> list[Quantity]:
         found = inputs(q, self.schedule, self.depth)
         if q.kind is Kind.DELTA and q.n < self.depth and \
                 self.problem.conventions.update_order is UpdateOrder.OUTPUT_FIRST:
@@ -126,7 +151,31 @@ class Chain:
 
     def calc(self, q: Quantity, env: Env, s: Scenario = EXACT) -> Array:
         """``q`` computed from the values in ``env``, with mistake ``s`` made."""
-        return self._rules[q.kind](q, env, s)
+        return self._rules[q.kind](q, env, self.seen(q.kind, s))
+
+    def seen(self, kind: Kind, s: Scenario) -> Scenario:
+        """What the rule of ``kind`` sees of mistake ``s``: the fields it reads (READS),
+        the others as in EXACT, and the problem's own conventions as none changed."""
+        # Keyed by identity (a scenario's hash walks its conventions), kept with the
+        # scenario itself so that a recycled id is never mistaken for it.
+        return self._view(kind, s)[1]
+
+    def acts_on(self, kind: Kind, s: Scenario) -> bool:
+        """Whether mistake ``s`` changes how a quantity of ``kind`` is computed from
+        its inputs (a quantity it does not act on is the exact rule's, from the same
+        inputs)."""
+        return self._view(kind, s)[2]
+
+    def _view(self, kind: Kind, s: Scenario) -> tuple[Scenario, Scenario, bool]:
+        """(s, what the rule of ``kind`` sees of it, whether that is a mistake)."""
+        found = self._seen.get((kind, id(s)))
+        if found is None or found[0] is not s:
+            fields = {f: getattr(s, f) for f in READS[kind]}
+            if fields.get("conventions") == self.problem.conventions:
+                fields["conventions"] = None
+            view = Scenario(None, **fields)
+            found = self._seen[(kind, id(s))] = (s, view, view != EXACT)
+        return found
 
     def _input(self, env: Env, u: int, n: int, t: int) -> Array:
         """a[n - 1] of sample t: the input x for the first layer."""

@@ -10,9 +10,10 @@ compute them once.
 
 from __future__ import annotations
 
+from .diagnose import Mistake, factors_for
 from .recompute import Chain, Env, Scenario, scenarios_for, trace_env
 from ..model.problem import Problem
-from ..model.quantities import Kind, Quantity
+from ..model.quantities import Kind, Quantity, answer_quantities, entry_name
 from ..model.trace import Trace
 
 
@@ -30,6 +31,34 @@ class Reference:
         self._exact: dict[int, Env] = {}
         self._mistaken: dict[int, list[Env]] = {}
         self._rounded: dict[tuple[int, int], Env] = {}
+        self._positions: dict[Quantity, int] | None = None
+        self._names: dict[tuple[Quantity, tuple[int, ...]], str] = {}
+        self._factors: dict[tuple[Quantity, int], list[tuple[float, Mistake, str]]] = {}
+
+    def positions(self) -> dict[Quantity, int]:
+        """The place of every quantity in a worked solution (the lecture's order)."""
+        if self._positions is None:
+            self._positions = {}
+            for u, samples in enumerate(self.chain.schedule, start=1):
+                for q in answer_quantities(self.problem.layers, samples, u):
+                    self._positions[q] = len(self._positions)
+        return self._positions
+
+    def entry_name(self, q: Quantity, index: tuple[int, ...]) -> str:
+        """The lecture's name of one entry (every answer file names the same ones)."""
+        key = (q, index)
+        name = self._names.get(key)
+        if name is None:
+            name = self._names[key] = entry_name(q, index, self.chain.depth)
+        return name
+
+    def factors(self, q: Quantity, batch: int) -> list[tuple[float, Mistake, str]]:
+        """:func:`~bpnn_steps.marking.diagnose.factors_for` of ``q``, kept."""
+        key = (q, batch)
+        found = self._factors.get(key)
+        if found is None:
+            found = self._factors[key] = factors_for(q, self.problem, batch)
+        return found
 
     def exact(self, updates: int) -> Env:
         """Every quantity of the first ``updates`` updates, as traced."""
@@ -49,13 +78,22 @@ class Reference:
             # computed from (the exact new weights).
             marked: list[Env] = [{} for _ in self.scenarios]
             working: list[Env] = [{} for _ in self.scenarios]
+            # The calculation without a mistake, by the same rules: a mistake that does
+            # not act on a quantity whose inputs are this calculation's (the same
+            # arrays) gives its value, which is shared rather than worked out again.
+            plain: Env = {}
             for u in range(1, updates + 1):
                 for q in chain.nodes(u):
-                    for seen, env, s in zip(marked, working, self.scenarios):
-                        seen[q] = env[q] = chain.calc(q, env, s)
+                    plain[q] = chain.calc(q, plain)
+                    ins = [i for i in chain.inputs(q) if i.update == u]  # the weights
+                    for seen, env, s in zip(marked, working, self.scenarios):  # are exact
+                        if not chain.acts_on(q.kind, s) and all(env[i] is plain[i] for i in ins):
+                            seen[q] = env[q] = plain[q]
+                        else:
+                            seen[q] = env[q] = chain.calc(q, env, s)
                 for n in range(1, chain.depth + 1):
                     q = Quantity(u, Kind.NEW, n)
-                    for env in working:
+                    for env in working + [plain]:
                         env[q] = exact[q]
             self._mistaken[updates] = marked
         return self._mistaken[updates]
