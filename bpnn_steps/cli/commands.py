@@ -16,7 +16,8 @@ from typing import Annotated
 import typer
 
 from .._version import __version__
-from .boundary import PROG, BoundedGroup, console_boundary
+from ..errors import PROG
+from .boundary import BoundedGroup, console_boundary
 from .check import check
 from .course import course
 from .derive import derive
