@@ -309,7 +309,7 @@ def test_ctrl_c_writes_what_training_has_and_says_so(tmp_path):
     command = [sys.executable, "-m", "bpnn_steps", "train", "sine_181_sgd", "--epochs",
                "100000000", "--kernel", "numpy", "-f", "json", "-o", str(out), "--save",
                str(saved), "--plot", str(plot), "--no-progress"]
-    for wait in (3, 8, 20, 40):
+    for wait in (1.5, 4, 10, 20, 40):
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, cwd=tmp_path)
         time.sleep(wait)
