@@ -49,7 +49,7 @@ import re
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from ..maths.activations import ACTIVATIONS, FormulaFunction
 
@@ -716,10 +716,62 @@ def _agree(a: Value, b: Value) -> bool:
         return bool(abs(x - y) <= _inexact(AGREEMENT) * scale)
 
 
+class _NotRational(Exception):
+    """The expression has a node that :func:`_rational_value` leaves to sympy."""
+
+
+def _rational_value(expr: "sympy.Expr", point: dict["sympy.Symbol", Fraction]) -> Fraction:
+    """The exact value of a trusted expression made of rationals, the point's
+    symbols, +, *, whole powers and Heaviside steps, in Fractions: the number
+    sympy's substitution gives (:func:`value_at`), without building sympy numbers at
+    every node (most of a marking run's time).  Raises ZeroDivisionError where it
+    is undefined, _NotRational for any other node (exp, log, a root, ...)."""
+    import sympy
+
+    memo: dict[Any, Fraction] = dict(point)
+
+    def value(e: Any) -> Fraction:
+        if e in memo:
+            return memo[e]
+        if e.is_Rational:
+            result = Fraction(int(e.p), int(e.q))
+        elif e.is_Symbol:               # (the point's own symbols are in memo)
+            raise _NotRational(e.name)
+        elif e.is_Add:
+            result = sum((value(t) for t in e.args), Fraction(0))
+        elif e.is_Mul:
+            result = Fraction(1)
+            for f in e.args:
+                result *= value(f)
+        elif e.is_Pow and e.exp.is_Integer:
+            result = value(e.base) ** int(e.exp)
+        elif isinstance(e, sympy.Heaviside) and len(e.args) == 2 and e.args[1].is_Rational:
+            z = value(e.args[0])        # Heaviside(z, H0): 1 above 0, 0 below, H0 at 0
+            result = Fraction(1) if z > 0 else Fraction(0) if z < 0 else value(e.args[1])
+        else:
+            raise _NotRational(type(e).__name__)
+        memo[e] = result
+        return result
+
+    return value(expr)
+
+
 def _expected_value(expr: "sympy.Expr", symbols: dict[str, "sympy.Symbol"],
                     point: dict[str, Fraction]) -> Value | None:
     import sympy
 
+    try:
+        exact = _rational_value(expr, {symbols[n]: f for n, f in point.items()
+                                       if n in symbols})
+    except ZeroDivisionError:
+        return None
+    except _NotRational:
+        pass
+    else:
+        try:
+            return _checked(exact)
+        except Undefined:
+            return None
     v = value_at(expr, {symbols[n]: sympy.Rational(f.numerator, f.denominator)
                         for n, f in point.items() if n in symbols})
     if v is None:

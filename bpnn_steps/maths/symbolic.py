@@ -25,13 +25,14 @@ delta_k = yhat_k [(yhat_k - y_k) - sum_m (yhat_m - y_m) yhat_m]).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from .activations import ACTIVATIONS, Unitwise
-from .losses import LOSSES, exact_loss, loss_factor
+from .activations import ACTIVATIONS, Layerwise, Unitwise
+from .losses import LOSSES, Loss, exact_loss, loss_factor
 from .tree import (Const, Diff, NegExp, Node, One, Prod, Ref, Square, Step, Sum, Var, prod,
                    total)
 from ..model.conventions import LECTURE, Conventions, UpdateOrder
@@ -630,20 +631,35 @@ class _DirectCost:
 
 def _direct_cost(layers: tuple[int, ...], activations: Sequence[str], loss: str,
                  conventions: Conventions = LECTURE) -> _DirectCost:
+    return _DirectCost(layers, tuple(_layer_function(ACTIVATIONS[name].form, layers[n])
+                                     for n, name in enumerate(activations, start=1)),
+                       _loss_function(LOSSES[loss], conventions, layers[-1]))
+
+
+# lambdify prints and compiles code (tens of ms each); the functions depend on the
+# record (the key itself, not its name: a changed record is a new key), the layer's
+# width and the conventions only, so each is made once.
+@functools.lru_cache(maxsize=256)
+def _layer_function(form: Unitwise | Layerwise, width: int) -> Callable[..., Any]:
+    """A layer of ``width`` units with the activation ``form`` in mpmath:
+    z_1..z_m -> [a_1..a_m], from the record's sympy form."""
     import sympy
 
-    modules = "mpmath"
-    fns = []
-    for n, name in enumerate(activations, start=1):
-        z = [sympy.Symbol(f"z{j}", real=True) for j in range(1, layers[n] + 1)]
-        form = ACTIVATIONS[name].form
-        a = [form.sympy(v) for v in z] if isinstance(form, Unitwise) else form.sympy(z)
-        fns.append(sympy.lambdify(z, a, modules=modules))
-    yhat = [sympy.Symbol(f"yhat{k}", real=True) for k in range(1, layers[-1] + 1)]
-    y = [sympy.Symbol(f"y{k}", real=True) for k in range(1, layers[-1] + 1)]
-    return _DirectCost(layers, tuple(fns),
-                       sympy.lambdify(yhat + y, exact_loss(LOSSES[loss], conventions, yhat, y),
-                                      modules=modules))
+    z = [sympy.Symbol(f"z{j}", real=True) for j in range(1, width + 1)]
+    a = [form.sympy(v) for v in z] if isinstance(form, Unitwise) else form.sympy(z)
+    return cast(Callable[..., Any], sympy.lambdify(z, a, modules="mpmath"))
+
+
+@functools.lru_cache(maxsize=256)
+def _loss_function(loss: Loss, conventions: Conventions, width: int) -> Callable[..., Any]:
+    """J_(t) in mpmath: yhat_1..yhat_K, y_1..y_K -> J (:func:`~.losses.exact_loss`)."""
+    import sympy
+
+    yhat = [sympy.Symbol(f"yhat{k}", real=True) for k in range(1, width + 1)]
+    y = [sympy.Symbol(f"y{k}", real=True) for k in range(1, width + 1)]
+    return cast(Callable[..., Any],
+                sympy.lambdify(yhat + y, exact_loss(loss, conventions, yhat, y),
+                               modules="mpmath"))
 
 
 def check_with_sympy(layers: Sequence[int], activations: Sequence[str], loss: str, *,
