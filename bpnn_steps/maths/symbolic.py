@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, cast
 
@@ -428,7 +428,25 @@ class Piece:
     prefix_text: str = ""
 
 
-def _pieces(node: Node, sample: str | None, memo: dict[int, int]) -> list[Piece]:
+@dataclass(frozen=True)
+class _PrintMemo:
+    """What one printing of an expression computes once per shared subtree (an
+    entry of a deep network repeats each upper layer's delta many times), by id;
+    the node is kept with its pieces so that its id cannot be reused."""
+
+    levels: dict[int, int] = field(default_factory=dict)
+    pieces: dict[int, tuple[Node, tuple[Piece, ...]]] = field(default_factory=dict)
+
+
+def _pieces(node: Node, sample: str | None, memo: _PrintMemo) -> list[Piece]:
+    """The pieces of ``node`` (a new list: callers change its ends)."""
+    key = id(node)
+    if key not in memo.pieces:
+        memo.pieces[key] = (node, tuple(_pieces_of(node, sample, memo)))
+    return list(memo.pieces[key][1])
+
+
+def _pieces_of(node: Node, sample: str | None, memo: _PrintMemo) -> list[Piece]:
     if isinstance(node, (Var, Ref)):
         s = _sym(node, sample)
         text = s.unicode() if isinstance(node, Ref) or node.kind == "w" else \
@@ -487,11 +505,11 @@ def _pieces(node: Node, sample: str | None, memo: dict[int, int]) -> list[Piece]
     raise TypeError(f"cannot print {node!r}")
 
 
-def _bracketed(node: Node, sample: str | None, memo: dict[int, int]) -> list[Piece]:
+def _bracketed(node: Node, sample: str | None, memo: _PrintMemo) -> list[Piece]:
     ps = _pieces(node, sample, memo)
     if not _needs_bracket(node):
         return ps
-    level = min(_level(node, memo) + 1, 4)
+    level = min(_level(node, memo.levels) + 1, 4)
     ot, ct = _TEX_BRACKETS[level]
     ou, cu = _UNI_BRACKETS[level]
     ps[0] = Piece(ot + ps[0].tex, ou + ps[0].text, ps[0].breakable, ps[0].prefix_tex,
@@ -511,12 +529,12 @@ def _join_text(ps: Sequence[Piece]) -> str:
 
 def to_latex(node: Node, sample: str | None = "t") -> str:
     """LaTeX of an expression, with the sample index ``(t)`` on x, y, yhat and h."""
-    return _join_tex(_pieces(node, sample, {}))
+    return _join_tex(_pieces(node, sample, _PrintMemo()))
 
 
 def to_unicode(node: Node) -> str:
     """Unicode of an expression, without sample indices: '(ŷ₁ − y₁) h₁'."""
-    return _join_text(_pieces(node, None, {}))
+    return _join_text(_pieces(node, None, _PrintMemo()))
 
 
 def text_width(text: str) -> int:
@@ -530,7 +548,7 @@ def latex_lines(node: Node, width: int, sample: str | None = "t",
     """LaTeX of an expression broken into lines of at most about ``width``
     characters (the first line ``first_width``), breaking before a '+', '−' or
     between factors (a continued product starts with ×)."""
-    pieces = _pieces(node, sample, {})
+    pieces = _pieces(node, sample, _PrintMemo())
     lines: list[list[str]] = [[]]
     used = 0
     limit = width if first_width is None else first_width
