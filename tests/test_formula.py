@@ -190,3 +190,48 @@ def test_sympy_form_is_built_from_constructors(monkeypatch):
     double = to_sympy(parse("2 (yhat1 - y1) h1 (1 - h1) x1", NAMES), symbols)
     result = compare(double, got, symbols)
     assert not result.equivalent and result.factor == 2
+
+
+# --------------------------------------------------------------------------- expected values
+
+
+def test_the_gradients_values_are_sympys_values():
+    """The derivation's entries are valued node by node (Fractions, exp in mpmath):
+    the same numbers as sympy's own substitution and evalf, exact exactly where
+    sympy's are, for every activation and loss (relu's steps, softplus' e^-h)."""
+    sympy = pytest.importorskip("sympy")
+    import mpmath
+
+    from bpnn_steps.maths import formula, symbolic
+    from bpnn_steps.maths.activations import ACTIVATIONS
+    from bpnn_steps.maths.losses import LOSSES
+
+    hidden = [n for n, a in ACTIVATIONS.items() if not a.output_only]
+    networks = [((2, 2, 2), (h, "linear"), "mse") for h in hidden]
+    networks += [((2, 2, 3), ("tanh", LOSSES[loss].output_activation or "sigmoid"), loss)
+                 for loss in LOSSES]
+    kinds = set()
+    for layers, acts, loss in networks:
+        symbols = symbolic.answer_symbols(layers)
+        entries = symbolic.gradient_entries(layers, acts, loss)
+        for point in formula.probe_points(sorted(symbols), count=3) + [
+                {n: Fraction(0) for n in symbols}]:           # exp(0), the steps at 0
+            for key, expr in entries.items():
+                got = formula._expected_value(expr, symbols, point)
+                want = formula.value_at(expr, {symbols[n]: sympy.Rational(v.numerator,
+                                                                          v.denominator)
+                                               for n, v in point.items()})
+                if want is None or not want.is_Rational:
+                    assert not isinstance(got, Fraction), (acts, loss, key, point)
+                kinds.add("undefined" if want is None else "exact" if want.is_Rational
+                          else "inexact")
+                if want is None:
+                    assert got is None, (acts, loss, key)
+                elif want.is_Rational:
+                    assert got == Fraction(int(want.p), int(want.q)), (acts, loss, key)
+                else:
+                    with mpmath.workdps(formula.WORKING_DIGITS):
+                        exact = mpmath.mpf(want)
+                        assert abs(got - exact) <= abs(exact) * mpmath.mpf(10) ** -140, \
+                            (acts, loss, key)
+    assert {"exact", "inexact"} <= kinds

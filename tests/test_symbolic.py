@@ -166,11 +166,14 @@ def test_entries_match_sympy_diff_of_the_cost(layers, activations, loss):
     for n, a in enumerate(acts, start=1):
         for j, expr in enumerate(a, start=1):
             name = f"yhat{j}" if n == depth else (f"h{j}" if depth == 2 else f"h{n}_{j}")
-            point[symbols[name]] = float(expr.subs(point))
+            point[symbols[name]] = float(expr.xreplace(point))
     entries = gradient_entries(layers, activations, loss)
+    # The values by xreplace (put the numbers in, let sympy evaluate): the same
+    # numbers as subs, which spent most of this test's seconds on its substitution
+    # machinery.
     for (n, i, j), entry in entries.items():
-        want = float(sympy.diff(cost, symbols[f"w{n}_{i}_{j}"]).subs(point))
-        got = float(entry.subs(point))
+        want = float(sympy.diff(cost, symbols[f"w{n}_{i}_{j}"]).xreplace(point))
+        got = float(entry.xreplace(point))
         assert got == pytest.approx(want, rel=1e-9, abs=1e-12), (n, i, j)
 
 

@@ -792,6 +792,7 @@ def mark_formulas(formulas: Sequence[FormulaGiven], problem: Problem, options: O
         from ..maths import symbolic
         answer_symbols = symbolic.answer_symbols
         gradient_entry = symbolic.gradient_entry
+        gradient_entries = symbolic.gradient_entries
     except (ImportError, AttributeError):
         return [_unavailable(f, "symbolic checking is not available in this installation",
                              len(problem.layers) - 1) for f in formulas]
@@ -803,21 +804,26 @@ def mark_formulas(formulas: Sequence[FormulaGiven], problem: Problem, options: O
         # of the sample alone.
         return [_unavailable(f, "the output-first order has no formula of a generic sample",
                              len(problem.layers) - 1) for f in formulas]
+    if not formulas:
+        return []
     symbols = answer_symbols(problem.layers)
     import sympy
 
     from ..maths.formula import ExpectedCache
 
     cache = ExpectedCache()          # the points and the gradient's values there
+    # The derivation's entries under the conventions (their factor on J), derived
+    # once for every formula of the file.
+    derived = gradient_entries(problem.layers, problem.activations, problem.loss, conventions)
     groups = []
     for f in formulas:
         expected: dict[tuple[int, int], sympy.Expr] = {}
         for i in range(f.shape[0]):
             for j in range(f.shape[1]):
-                # The derivation's entry under the conventions (their factor on J).
-                expected[(i, j)] = gradient_entry(problem.layers, problem.activations,
-                                                  problem.loss, f.layer, i, j + 1,
-                                                  conventions)
+                key = (f.layer, i, j + 1)
+                expected[(i, j)] = derived[key] if key in derived else gradient_entry(
+                    problem.layers, problem.activations, problem.loss, f.layer, i, j + 1,
+                    conventions)        # (not an entry: gradient_entry says why)
         entries = [_mark_formula(f, (i, j), text, line, expected, symbols, problem, cache)
                    for (i, j), (text, line) in zip(np.ndindex(f.shape), f.cells)]
         groups.append(GroupResult(f.key, None, f.line, None, tuple(entries),

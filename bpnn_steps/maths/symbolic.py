@@ -25,13 +25,14 @@ delta_k = yhat_k [(yhat_k - y_k) - sum_m (yhat_m - y_m) yhat_m]).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from .activations import ACTIVATIONS, Unitwise
-from .losses import LOSSES, exact_loss, loss_factor
+from .activations import ACTIVATIONS, Layerwise, Unitwise
+from .losses import LOSSES, Loss, exact_loss, loss_factor
 from .tree import (Const, Diff, NegExp, Node, One, Prod, Ref, Square, Step, Sum, Var, prod,
                    total)
 from ..model.conventions import LECTURE, Conventions, UpdateOrder
@@ -427,7 +428,25 @@ class Piece:
     prefix_text: str = ""
 
 
-def _pieces(node: Node, sample: str | None, memo: dict[int, int]) -> list[Piece]:
+@dataclass(frozen=True)
+class _PrintMemo:
+    """What one printing of an expression computes once per shared subtree (an
+    entry of a deep network repeats each upper layer's delta many times), by id;
+    the node is kept with its pieces so that its id cannot be reused."""
+
+    levels: dict[int, int] = field(default_factory=dict)
+    pieces: dict[int, tuple[Node, tuple[Piece, ...]]] = field(default_factory=dict)
+
+
+def _pieces(node: Node, sample: str | None, memo: _PrintMemo) -> list[Piece]:
+    """The pieces of ``node`` (a new list: callers change its ends)."""
+    key = id(node)
+    if key not in memo.pieces:
+        memo.pieces[key] = (node, tuple(_pieces_of(node, sample, memo)))
+    return list(memo.pieces[key][1])
+
+
+def _pieces_of(node: Node, sample: str | None, memo: _PrintMemo) -> list[Piece]:
     if isinstance(node, (Var, Ref)):
         s = _sym(node, sample)
         text = s.unicode() if isinstance(node, Ref) or node.kind == "w" else \
@@ -486,11 +505,11 @@ def _pieces(node: Node, sample: str | None, memo: dict[int, int]) -> list[Piece]
     raise TypeError(f"cannot print {node!r}")
 
 
-def _bracketed(node: Node, sample: str | None, memo: dict[int, int]) -> list[Piece]:
+def _bracketed(node: Node, sample: str | None, memo: _PrintMemo) -> list[Piece]:
     ps = _pieces(node, sample, memo)
     if not _needs_bracket(node):
         return ps
-    level = min(_level(node, memo) + 1, 4)
+    level = min(_level(node, memo.levels) + 1, 4)
     ot, ct = _TEX_BRACKETS[level]
     ou, cu = _UNI_BRACKETS[level]
     ps[0] = Piece(ot + ps[0].tex, ou + ps[0].text, ps[0].breakable, ps[0].prefix_tex,
@@ -510,12 +529,12 @@ def _join_text(ps: Sequence[Piece]) -> str:
 
 def to_latex(node: Node, sample: str | None = "t") -> str:
     """LaTeX of an expression, with the sample index ``(t)`` on x, y, yhat and h."""
-    return _join_tex(_pieces(node, sample, {}))
+    return _join_tex(_pieces(node, sample, _PrintMemo()))
 
 
 def to_unicode(node: Node) -> str:
     """Unicode of an expression, without sample indices: '(ŷ₁ − y₁) h₁'."""
-    return _join_text(_pieces(node, None, {}))
+    return _join_text(_pieces(node, None, _PrintMemo()))
 
 
 def text_width(text: str) -> int:
@@ -529,7 +548,7 @@ def latex_lines(node: Node, width: int, sample: str | None = "t",
     """LaTeX of an expression broken into lines of at most about ``width``
     characters (the first line ``first_width``), breaking before a '+', '−' or
     between factors (a continued product starts with ×)."""
-    pieces = _pieces(node, sample, {})
+    pieces = _pieces(node, sample, _PrintMemo())
     lines: list[list[str]] = [[]]
     used = 0
     limit = width if first_width is None else first_width
@@ -630,20 +649,35 @@ class _DirectCost:
 
 def _direct_cost(layers: tuple[int, ...], activations: Sequence[str], loss: str,
                  conventions: Conventions = LECTURE) -> _DirectCost:
+    return _DirectCost(layers, tuple(_layer_function(ACTIVATIONS[name].form, layers[n])
+                                     for n, name in enumerate(activations, start=1)),
+                       _loss_function(LOSSES[loss], conventions, layers[-1]))
+
+
+# lambdify prints and compiles code (tens of ms each); the functions depend on the
+# record (the key itself, not its name: a changed record is a new key), the layer's
+# width and the conventions only, so each is made once.
+@functools.lru_cache(maxsize=256)
+def _layer_function(form: Unitwise | Layerwise, width: int) -> Callable[..., Any]:
+    """A layer of ``width`` units with the activation ``form`` in mpmath:
+    z_1..z_m -> [a_1..a_m], from the record's sympy form."""
     import sympy
 
-    modules = "mpmath"
-    fns = []
-    for n, name in enumerate(activations, start=1):
-        z = [sympy.Symbol(f"z{j}", real=True) for j in range(1, layers[n] + 1)]
-        form = ACTIVATIONS[name].form
-        a = [form.sympy(v) for v in z] if isinstance(form, Unitwise) else form.sympy(z)
-        fns.append(sympy.lambdify(z, a, modules=modules))
-    yhat = [sympy.Symbol(f"yhat{k}", real=True) for k in range(1, layers[-1] + 1)]
-    y = [sympy.Symbol(f"y{k}", real=True) for k in range(1, layers[-1] + 1)]
-    return _DirectCost(layers, tuple(fns),
-                       sympy.lambdify(yhat + y, exact_loss(LOSSES[loss], conventions, yhat, y),
-                                      modules=modules))
+    z = [sympy.Symbol(f"z{j}", real=True) for j in range(1, width + 1)]
+    a = [form.sympy(v) for v in z] if isinstance(form, Unitwise) else form.sympy(z)
+    return cast(Callable[..., Any], sympy.lambdify(z, a, modules="mpmath"))
+
+
+@functools.lru_cache(maxsize=256)
+def _loss_function(loss: Loss, conventions: Conventions, width: int) -> Callable[..., Any]:
+    """J_(t) in mpmath: yhat_1..yhat_K, y_1..y_K -> J (:func:`~.losses.exact_loss`)."""
+    import sympy
+
+    yhat = [sympy.Symbol(f"yhat{k}", real=True) for k in range(1, width + 1)]
+    y = [sympy.Symbol(f"y{k}", real=True) for k in range(1, width + 1)]
+    return cast(Callable[..., Any],
+                sympy.lambdify(yhat + y, exact_loss(loss, conventions, yhat, y),
+                               modules="mpmath"))
 
 
 def check_with_sympy(layers: Sequence[int], activations: Sequence[str], loss: str, *,
