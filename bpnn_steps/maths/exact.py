@@ -13,6 +13,7 @@ sympy is imported here only; nothing else in a plain ``solve`` imports this modu
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -35,6 +36,23 @@ MAX_NODES = 60
 MAX_EXACT_UPDATES = 10
 
 Value = Any   # a sympy expression, or None when not exact / too long
+
+
+# Printing an exact value is sympy's slowest part (ordering a sum's terms evaluates
+# each term numerically), and a document prints each value several times: its
+# length is checked, then a format spells it (text and LaTeX, and the text again to
+# measure its width), and the JSON writes both.  Each value's text and LaTeX are
+# made once; typed=True keeps values of different types that compare equal apart.
+@functools.lru_cache(maxsize=16384, typed=True)
+def exact_text(value: Value) -> str:
+    """An exact value as sympy writes it as text: ``exp(-1/10)/(1 + exp(-1/10))``."""
+    return str(sympy.sstr(value))
+
+
+@functools.lru_cache(maxsize=16384, typed=True)
+def exact_latex(value: Value) -> str:
+    """An exact value as sympy writes it in LaTeX."""
+    return str(sympy.latex(value))
 
 
 def exact_decimal(value: float) -> sympy.Rational | None:

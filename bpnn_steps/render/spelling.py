@@ -76,9 +76,10 @@ def _symbolic() -> Any:
     return symbolic
 
 
-def _sympy() -> Any:
-    import sympy
-    return sympy
+def _exact() -> Any:
+    # sympy's printing, each value printed once (maths.exact imports sympy).
+    from ..maths import exact
+    return exact
 
 
 # --------------------------------------------------------------------------- Unicode
@@ -172,9 +173,9 @@ def unicode(tok: Token, decimals: int, previous: Token | None = None) -> str:
     if isinstance(tok, BoxMatrix):
         return _bracketed([["□"] * tok.cols for _ in range(tok.rows)])
     if isinstance(tok, Exact):
-        return str(_sympy().sstr(tok.value))
+        return str(_exact().exact_text(tok.value))
     if isinstance(tok, ExactMatrix):
-        sstr = _sympy().sstr
+        sstr = _exact().exact_text
         return _bracketed([[sstr(v) for v in row] for row in tok.rows])
     if isinstance(tok, Entry):
         return entry_text(tok)
@@ -393,9 +394,9 @@ def latex(tok: Token, decimals: int, previous: Token | None = None) -> str:
         box = _box_tex(tok.decimals)
         return _bmatrix([[box] * tok.cols for _ in range(tok.rows)], r" \\[6pt] ")
     if isinstance(tok, Exact):
-        return str(_sympy().latex(tok.value))
+        return str(_exact().exact_latex(tok.value))
     if isinstance(tok, ExactMatrix):
-        to_tex = _sympy().latex
+        to_tex = _exact().exact_latex
         return _bmatrix([[to_tex(v) for v in row] for row in tok.rows])
     if isinstance(tok, Entry):
         w = Sym("w", (tok.i, tok.j), None, tok.layer)
