@@ -100,14 +100,14 @@ def exact_decimal(value: float) -> sympy.Rational | None:
 
 
 def _small(expr: Value) -> bool:
-    if expr is None:
-        return False
-    count = 0
-    for _ in sympy.preorder_traversal(expr):
-        count += 1
-        if count > MAX_NODES:
-            return False
-    return True
+    return expr is not None and _nodes(expr) <= MAX_NODES
+
+
+@functools.lru_cache(maxsize=65536, typed=True)
+def _nodes(expr: Value) -> int:
+    """The nodes of ``expr``'s tree (as sympy.preorder_traversal visits them): the
+    values are built from each other, so each part is counted once."""
+    return 1 + sum(map(_nodes, expr.args))
 
 
 def _keep(expr: Value) -> Value:
