@@ -19,10 +19,10 @@ from collections.abc import Iterable, Sequence
 
 from ..model.notation import (EQUALS, BoxMatrix, Exact, ExactMatrix, Formula, FormulaMatrix,
                               Given, Mat, Op, OpKind, Token)
-from ..numfmt import DEFAULT_DECIMALS, GIVEN_DECIMALS, fmt, fmt_many
+from ..numfmt import DEFAULT_DECIMALS, GIVEN_DECIMALS, fmt
 from ..present.blocks import (Block, Diagram, Display, Document, Equations, Heading, PageBreak,
                               Table, Text)
-from .spelling import LatexSpeller, UnicodeSpeller, expr_latex, unicode
+from .spelling import LatexSpeller, UnicodeSpeller, expr_latex, matrix_numbers, unicode
 
 # Rough printed width (characters of math) of a line on the page.
 LINE_WIDTH = 78
@@ -244,7 +244,7 @@ def _token_width(tok: Token, decimals: int, previous: Token | None) -> float:
         rows, cols = tok.value.shape
         if not rows:
             return 2.0
-        texts = (fmt_many(tok.value.ravel().tolist(), decimals) if isinstance(tok, Mat)
+        texts = (matrix_numbers(tok.value, decimals) if isinstance(tok, Mat)
                  else [fmt(float(v), GIVEN_DECIMALS) for v in tok.value.ravel()])
         return 2.0 + sum(max(map(_number_width, texts[j::cols])) + _COLUMN_GAP
                          for j in range(cols))

@@ -468,10 +468,25 @@ def number_latex(text: str) -> str:
     return text
 
 
+def matrix_numbers(value: Any, decimals: int) -> Sequence[str]:
+    """:func:`fmt` of each entry of a matrix, row by row, formatted together (a
+    report writes 10,000s); remembered by the matrix's bytes, since a document (and
+    every format of it) shows the same weights again and again, and a LaTeX page
+    formats a matrix once to write it and once to measure it."""
+    if value.dtype.kind != "f":
+        return fmt_many(value.ravel().tolist(), decimals)
+    return _matrix_numbers(value.dtype.str, value.tobytes(), decimals)
+
+
+@lru_cache(maxsize=8192)
+def _matrix_numbers(dtype: str, raw: bytes, decimals: int) -> tuple[str, ...]:
+    import numpy as np
+    return tuple(fmt_many(np.frombuffer(raw, dtype=dtype).tolist(), decimals))
+
+
 def matrix_latex(mat: Mat, decimals: int) -> str:
     rows, cols = mat.value.shape
-    # The numbers of a matrix formatted together (a report writes 10,000s).
-    texts = [number_latex(text) for text in fmt_many(mat.value.ravel().tolist(), decimals)]
+    texts = [number_latex(text) for text in matrix_numbers(mat.value, decimals)]
     return _bmatrix([texts[i:i + cols] for i in range(0, rows * cols, cols)])
 
 
