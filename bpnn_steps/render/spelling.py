@@ -344,10 +344,12 @@ class UnicodeSpeller(_Speller):
 
 def latex(tok: Token, decimals: int, previous: Token | None = None) -> str:
     """One token in LaTeX (maths mode)."""
+    if type(tok) is Sym:
+        return _sym_latex(tok)
     if isinstance(tok, Sym):
         return tok.latex()
     if isinstance(tok, Num):
-        text = number_latex(fmt(tok.value, decimals))
+        text = _number_tex(tok.value, decimals)
         if tok.paren and text.startswith("-") and isinstance(previous, Op):
             return f"({text})"
         return text
@@ -457,6 +459,19 @@ def _beta_text(beta: float | None) -> str:
 def _regularised(tok: L2Gradient, spell: Callable[[Sym], str], zeroed: str) -> str:
     """R[n]: W[n], or W[n] with its bias row zeroed when biases are not regularised."""
     return spell(Sym("W", (), None, tok.layer)) + ("" if tok.l2_bias else zeroed)
+
+
+# As in Unicode (see _sym_unicode, number_unicode): the same symbols and numbers
+# again and again.
+@lru_cache(maxsize=65536)
+def _sym_latex(sym: Sym) -> str:
+    return sym.latex()
+
+
+@lru_cache(maxsize=65536)
+def _number_tex(value: float, decimals: int) -> str:
+    # -0.0 and 0.0 share an entry: both are written "0".
+    return number_latex(fmt(value, decimals))
 
 
 def number_latex(text: str) -> str:
