@@ -13,6 +13,7 @@ sympy is imported here only; nothing else in a plain ``solve`` imports this modu
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -20,6 +21,8 @@ from typing import Any
 
 import numpy as np
 import sympy
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
 
 from .activations import ACTIVATIONS, Unitwise
 from .losses import LOSSES, Cancels, exact_loss, loss_factor
@@ -37,6 +40,52 @@ MAX_EXACT_UPDATES = 10
 Value = Any   # a sympy expression, or None when not exact / too long
 
 
+# Printing an exact value is sympy's slowest part: ordering a sum's terms evaluates
+# each term numerically.  A document prints each value several times (its length
+# is checked, then a format spells it, text and LaTeX, and the text again to
+# measure its width; the JSON writes both), and the values share their sums
+# (1 + exp(-1/10) is in every value after it).  So each value's text and LaTeX
+# are made once, and each sum's terms ordered once for both; typed=True keeps
+# values of different types that compare equal apart.
+@functools.lru_cache(maxsize=16384, typed=True)
+def _ordered_terms(expr: Value) -> tuple[Value, ...]:
+    """sympy's order of the terms of a sum (as its printers ask for it)."""
+    return tuple(expr.as_ordered_terms())
+
+
+class _TermsOrderedOnce:
+    """A sympy printer whose sums' terms come from :func:`_ordered_terms`: the same
+    order, found once (printers ask with no order of their own, the default)."""
+
+    order: Any
+
+    def _as_ordered_terms(self, expr: Value, order: Any = None) -> list[Value]:
+        if (order or self.order) is None:
+            return list(_ordered_terms(expr))
+        return list(super()._as_ordered_terms(expr, order=order))  # type: ignore[misc]
+
+
+class _TextPrinter(_TermsOrderedOnce, StrPrinter):     # type: ignore[misc]
+    pass
+
+
+class _LatexPrinter(_TermsOrderedOnce, LatexPrinter):  # type: ignore[misc]
+    pass
+
+
+@functools.lru_cache(maxsize=16384, typed=True)
+def exact_text(value: Value) -> str:
+    """An exact value as text, as ``sympy.sstr`` writes it:
+    ``exp(-1/10)/(1 + exp(-1/10))``."""
+    return str(_TextPrinter().doprint(value))
+
+
+@functools.lru_cache(maxsize=16384, typed=True)
+def exact_latex(value: Value) -> str:
+    """An exact value in LaTeX, as ``sympy.latex`` writes it."""
+    return str(_LatexPrinter().doprint(value))
+
+
 def exact_decimal(value: float) -> sympy.Rational | None:
     """The fraction a decimal input denotes: 0.1 -> 1/10; None when the float is
     not a short decimal (a random weight, say)."""
@@ -51,14 +100,14 @@ def exact_decimal(value: float) -> sympy.Rational | None:
 
 
 def _small(expr: Value) -> bool:
-    if expr is None:
-        return False
-    count = 0
-    for _ in sympy.preorder_traversal(expr):
-        count += 1
-        if count > MAX_NODES:
-            return False
-    return True
+    return expr is not None and _nodes(expr) <= MAX_NODES
+
+
+@functools.lru_cache(maxsize=65536, typed=True)
+def _nodes(expr: Value) -> int:
+    """The nodes of ``expr``'s tree (as sympy.preorder_traversal visits them): the
+    values are built from each other, so each part is counted once."""
+    return 1 + sum(map(_nodes, expr.args))
 
 
 def _keep(expr: Value) -> Value:

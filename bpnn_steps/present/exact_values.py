@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import sympy
-
 from ..maths.activations import ACTIVATIONS
-from ..maths.exact import MAX_EXACT_UPDATES, ExactStep, Value, exact_steps
+from ..maths.exact import (MAX_EXACT_UPDATES, ExactStep, Value, exact_latex, exact_steps,
+                           exact_text)
 from ..model.conventions import Combine
 from ..model.notation import APPROX, EQUALS, Exact, ExactMatrix, Expr, Mat, MeanOver, Num, Sym
 from ..model.quantities import Kind, Quantity, entry_symbol, symbol
@@ -34,7 +33,7 @@ def _text(value: Value) -> str | None:
     """The exact value as text (sympy's), None when not exact or too long."""
     if value is None:
         return None
-    text = str(sympy.sstr(value))
+    text = exact_text(value)
     return None if len(text) > MAX_TEXT else text
 
 
@@ -139,7 +138,7 @@ def exact_sections(problem: Problem, trace: Trace, show: str = "auto") -> AfterU
 def _json_value(value: Value) -> dict[str, str] | None:
     if value is None:
         return None
-    return {"text": sympy.sstr(value), "latex": sympy.latex(value)}
+    return {"text": exact_text(value), "latex": exact_latex(value)}
 
 
 def exact_data(problem: Problem, trace: Trace, show: str = "auto") -> dict[str, Any]:

@@ -19,10 +19,10 @@ from collections.abc import Iterable, Sequence
 
 from ..model.notation import (EQUALS, BoxMatrix, Exact, ExactMatrix, Formula, FormulaMatrix,
                               Given, Mat, Op, OpKind, Token)
-from ..numfmt import DEFAULT_DECIMALS, GIVEN_DECIMALS, fmt, fmt_many
+from ..numfmt import DEFAULT_DECIMALS, GIVEN_DECIMALS, fmt
 from ..present.blocks import (Block, Diagram, Display, Document, Equations, Heading, PageBreak,
                               Table, Text)
-from .spelling import LatexSpeller, UnicodeSpeller, expr_latex, unicode
+from .spelling import LatexSpeller, UnicodeSpeller, expr_latex, matrix_numbers, unicode
 
 # Rough printed width (characters of math) of a line on the page.
 LINE_WIDTH = 78
@@ -117,14 +117,32 @@ def _escape_char(c: str) -> str:
     return r"{\ttfamily [U+%04X]}" % ord(c)
 
 
+# What text_latex makes of an ASCII character: never maths (the maths characters,
+# scripts and combining accents are all beyond ASCII), so a run of them is escaped
+# in one call; the prose apostrophe (the layer's) is typographic.
+_ASCII_TEXT = {i: "'{}" if chr(i) == "'" else _escape_char(chr(i)) for i in range(128)}
+_ASCII_RUN = re.compile(r"[\x00-\x7f]+")
+
+
 def text_latex(text: str) -> str:
     """Report text (with Unicode maths such as J₍ₜ₎, ŷₖ, W̄⁽²⁾, λ) as LaTeX text:
     maths characters become inline maths, everything else is escaped."""
-    items: list[tuple[bool, str]] = []     # (is maths, LaTeX)
     text = unicodedata.normalize("NFC", text)
+    if text.isascii():
+        return text.translate(_ASCII_TEXT)
+    items: list[tuple[bool, str]] = []     # (is maths, LaTeX)
     i = 0
     while i < len(text):
         c = text[i]
+        if c.isascii():
+            # All but the run's last character at once: the last may carry an
+            # accent or a subscript (ŵ, J₍ₜ₎), which makes it maths.
+            run_end = _ASCII_RUN.match(text, i)
+            end = run_end.end() - 1 if run_end else i
+            if end > i:
+                items.append((False, text[i:end].translate(_ASCII_TEXT)))
+                i = end
+                c = text[i]
         nxt = text[i + 1] if i + 1 < len(text) else ""
         if nxt in _COMBINING_MATH and c.isascii() and c.isalpha():
             items.append((True, _COMBINING_MATH[nxt] + "{" + c + "}"))
@@ -226,7 +244,7 @@ def _token_width(tok: Token, decimals: int, previous: Token | None) -> float:
         rows, cols = tok.value.shape
         if not rows:
             return 2.0
-        texts = (fmt_many(tok.value.ravel().tolist(), decimals) if isinstance(tok, Mat)
+        texts = (matrix_numbers(tok.value, decimals) if isinstance(tok, Mat)
                  else [fmt(float(v), GIVEN_DECIMALS) for v in tok.value.ravel()])
         return 2.0 + sum(max(map(_number_width, texts[j::cols])) + _COLUMN_GAP
                          for j in range(cols))

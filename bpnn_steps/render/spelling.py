@@ -76,9 +76,10 @@ def _symbolic() -> Any:
     return symbolic
 
 
-def _sympy() -> Any:
-    import sympy
-    return sympy
+def _exact() -> Any:
+    # sympy's printing, each value printed once (maths.exact imports sympy).
+    from ..maths import exact
+    return exact
 
 
 # --------------------------------------------------------------------------- Unicode
@@ -172,9 +173,9 @@ def unicode(tok: Token, decimals: int, previous: Token | None = None) -> str:
     if isinstance(tok, BoxMatrix):
         return _bracketed([["□"] * tok.cols for _ in range(tok.rows)])
     if isinstance(tok, Exact):
-        return str(_sympy().sstr(tok.value))
+        return str(_exact().exact_text(tok.value))
     if isinstance(tok, ExactMatrix):
-        sstr = _sympy().sstr
+        sstr = _exact().exact_text
         return _bracketed([[sstr(v) for v in row] for row in tok.rows])
     if isinstance(tok, Entry):
         return entry_text(tok)
@@ -343,10 +344,12 @@ class UnicodeSpeller(_Speller):
 
 def latex(tok: Token, decimals: int, previous: Token | None = None) -> str:
     """One token in LaTeX (maths mode)."""
+    if type(tok) is Sym:
+        return _sym_latex(tok)
     if isinstance(tok, Sym):
         return tok.latex()
     if isinstance(tok, Num):
-        text = number_latex(fmt(tok.value, decimals))
+        text = _number_tex(tok.value, decimals)
         if tok.paren and text.startswith("-") and isinstance(previous, Op):
             return f"({text})"
         return text
@@ -393,9 +396,9 @@ def latex(tok: Token, decimals: int, previous: Token | None = None) -> str:
         box = _box_tex(tok.decimals)
         return _bmatrix([[box] * tok.cols for _ in range(tok.rows)], r" \\[6pt] ")
     if isinstance(tok, Exact):
-        return str(_sympy().latex(tok.value))
+        return str(_exact().exact_latex(tok.value))
     if isinstance(tok, ExactMatrix):
-        to_tex = _sympy().latex
+        to_tex = _exact().exact_latex
         return _bmatrix([[to_tex(v) for v in row] for row in tok.rows])
     if isinstance(tok, Entry):
         w = Sym("w", (tok.i, tok.j), None, tok.layer)
@@ -458,6 +461,19 @@ def _regularised(tok: L2Gradient, spell: Callable[[Sym], str], zeroed: str) -> s
     return spell(Sym("W", (), None, tok.layer)) + ("" if tok.l2_bias else zeroed)
 
 
+# As in Unicode (see _sym_unicode, number_unicode): the same symbols and numbers
+# again and again.
+@lru_cache(maxsize=65536)
+def _sym_latex(sym: Sym) -> str:
+    return sym.latex()
+
+
+@lru_cache(maxsize=65536)
+def _number_tex(value: float, decimals: int) -> str:
+    # -0.0 and 0.0 share an entry: both are written "0".
+    return number_latex(fmt(value, decimals))
+
+
 def number_latex(text: str) -> str:
     """A formatted number (:func:`bpnn_steps.numfmt.fmt`) in LaTeX: 1.5e-7 as
     1.5 \\times 10^{-7}."""
@@ -467,10 +483,25 @@ def number_latex(text: str) -> str:
     return text
 
 
+def matrix_numbers(value: Any, decimals: int) -> Sequence[str]:
+    """:func:`fmt` of each entry of a matrix, row by row, formatted together (a
+    report writes 10,000s); remembered by the matrix's bytes, since a document (and
+    every format of it) shows the same weights again and again, and a LaTeX page
+    formats a matrix once to write it and once to measure it."""
+    if value.dtype.kind != "f":
+        return fmt_many(value.ravel().tolist(), decimals)
+    return _matrix_numbers(value.dtype.str, value.tobytes(), decimals)
+
+
+@lru_cache(maxsize=8192)
+def _matrix_numbers(dtype: str, raw: bytes, decimals: int) -> tuple[str, ...]:
+    import numpy as np
+    return tuple(fmt_many(np.frombuffer(raw, dtype=dtype).tolist(), decimals))
+
+
 def matrix_latex(mat: Mat, decimals: int) -> str:
     rows, cols = mat.value.shape
-    # The numbers of a matrix formatted together (a report writes 10,000s).
-    texts = [number_latex(text) for text in fmt_many(mat.value.ravel().tolist(), decimals)]
+    texts = [number_latex(text) for text in matrix_numbers(mat.value, decimals)]
     return _bmatrix([texts[i:i + cols] for i in range(0, rows * cols, cols)])
 
 
