@@ -518,6 +518,8 @@ class _Assessment:
                     continue
                 value = env[q] = values[q] = chain.calc(q, env, s)
                 if acts is None:
+                    if not chain.acts_on(q.kind, s):
+                        continue    # the right rule itself: it acts nowhere here
                     first = _differs(value, exact[q]) & _differs(value,
                                                                  chain.calc(q, env, EXACT))
                 elif (k, q) in acts:
