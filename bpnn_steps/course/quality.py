@@ -427,16 +427,22 @@ class _Assessment:
         layout = self.known.layout
         screen = None if exact or layout is None else _Screen(self, layout)
         for k, s in enumerate(self.scenarios):
-            values, firsts = self.made(k, s)
-            self.made_values.append(values)
-            self.firsts.append(firsts)
             if screen is None or k >= len(self.known.order):
+                values, firsts = self.made(k, s)
+                self.made_values.append(values)
+                self.firsts.append(firsts)
                 others: Sequence[int] = range(k)
                 shows = any(np.any(first & (np.abs(values[q] - self.exact[q]) >
                                             self.settings.apart))
                             for q, first in firsts.items())
             else:
+                # Where it acts is read off the screen, and only for pair's sake.
+                values = self._made_known(k, s, {})[0]
+                self.made_values.append(values)
+                self.firsts.append({})
                 others, shows = screen.add(k, values)
+                for i in (*others, k) if others else ():
+                    self.firsts[i] = screen.firsts(i)
             for j in others:
                 yield from self.pair(j, k, exact)
                 yield from self.pair(k, j, exact)
@@ -584,6 +590,22 @@ class _Screen:
         self.table = np.tile(self.right, (len(layout.acts), 1))
         self.wrong = np.zeros(layout.acts.shape, dtype=bool)
         self.off = np.zeros(layout.acts.shape, dtype=bool)
+
+    def firsts(self, k: int) -> dict[Quantity, Array]:
+        """Where mistake k acts, as :meth:`_Assessment.made` gives it (quantities in
+        the order they are computed)."""
+        acts, layout = self.check.known.acts or {}, self.layout
+        found: dict[Quantity, Array] = {}
+        for todo in self.check.known.order[k]:
+            for q in todo:
+                where = acts.get((k, q))
+                if where is not None:
+                    entries = layout.slices[q]
+                    first = (layout.acts[k, entries] & self.off[k, entries]).reshape(
+                        np.shape(where))
+                    if first.any():
+                        found[q] = first
+        return found
 
     def add(self, k: int, values: Env) -> tuple[list[int], bool]:
         """Mistake k made: the earlier mistakes that may coincide with it somewhere,
