@@ -127,6 +127,47 @@ class Structure:
     # For each mistake, the quantities it changes: where it acts, and what is computed
     # from those within the update (check starts each update from the right weights).
     todo: tuple[frozenset[Quantity], ...] = ()
+    # For each mistake, update by update, the quantities of ``todo`` in the order
+    # check computes them (the rest of the update is the right values).
+    order: tuple[tuple[tuple[Quantity, ...], ...], ...] = ()
+    # The mistakes (scenarios_for: the same for every variant) and where they act,
+    # laid out for :class:`_Screen`.
+    layout: Layout | None = None
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The entries where some mistake acts, in one line (each quantity's entries at
+    its slice), with, for each mistake, where it acts and the code check names there
+    (as a number: equal codes, equal numbers)."""
+
+    scenarios: tuple[Scenario, ...]
+    acting: tuple[Quantity, ...]
+    slices: dict[Quantity, slice]
+    acts: Array
+    codes: Array
+
+    @staticmethod
+    def of(scenarios: Sequence[Scenario], acts: dict[tuple[int, Quantity], Array],
+           count: int) -> Layout:
+        """The layout of the first ``count`` of ``scenarios`` acting at ``acts``."""
+        acting = tuple(dict.fromkeys(q for _, q in acts))
+        slices: dict[Quantity, slice] = {}
+        start = 0
+        for q in acting:
+            size = int(np.size(next(v for (_, r), v in acts.items() if r == q)))
+            slices[q] = slice(start, start + size)
+            start += size
+        where = np.zeros((count, start), dtype=bool)
+        for (k, q), entries in acts.items():
+            if k < count:
+                where[k, slices[q]] = np.ravel(entries)
+        names = {c: i for i, c in enumerate(dict.fromkeys(
+            str(_code(s, q)) for s in scenarios for q in acting))}
+        codes = np.array([[names[str(_code(s, q))] for q in acting
+                           for _ in range(slices[q].stop - slices[q].start)]
+                          for s in scenarios[:count]], dtype=int).reshape(count, start)
+        return Layout(tuple(scenarios), acting, slices, where, codes)
 
 
 @dataclass(frozen=True)
@@ -146,6 +187,7 @@ def structure(generic: Sequence[Problem], settings: Settings) -> Structure:
     same: frozenset[Coincidence] | None = None
     acts: dict[tuple[int, Quantity], Array] = {}
     plan = None
+    scenarios: list[Scenario] = []
     for problem in generic:
         check = _Assessment(problem, settings, Structure(), first_only=False)
         if not check.prepare():
@@ -161,6 +203,7 @@ def structure(generic: Sequence[Problem], settings: Settings) -> Structure:
             for q, first in firsts.items():
                 acts[k, q] = acts[k, q] | first if (k, q) in acts else first
         plan = check.plan
+        scenarios = check.scenarios
     if plan is None:        # no generic problem solved (they all overflow): nothing known
         return Structure(zeros or frozenset(), same or frozenset())
     count = 1 + max((k for k, _ in acts), default=-1)
@@ -173,7 +216,10 @@ def structure(generic: Sequence[Problem], settings: Settings) -> Structure:
                                          for i in plan.inputs[q]):
                     changed.add(q)
         todo.append(frozenset(changed))
-    return Structure(zeros or frozenset(), same or frozenset(), acts, plan, tuple(todo))
+    order = tuple(tuple(tuple(q for q in nodes if q in changed) for nodes in plan.nodes)
+                  for changed in todo)
+    return Structure(zeros or frozenset(), same or frozenset(), acts, plan, tuple(todo), order,
+                     Layout.of(scenarios, acts, count))
 
 
 def assess(problem: Problem, settings: Settings, known: Structure = Structure(),
@@ -227,7 +273,10 @@ class _Assessment:
                               for q in answer_quantities(self.problem.layers, samples, u)))
         self.plan = plan
         self.answered = plan.answered
-        self.scenarios = scenarios_for(self.problem, self.chain.schedule)
+        layout = self.known.layout
+        # The same network, conventions and schedule: the same mistakes to try.
+        self.scenarios = list(layout.scenarios) if layout is not None else \
+            scenarios_for(self.problem, self.chain.schedule)
         return True
 
     def run(self) -> list[Rejection]:
@@ -319,12 +368,12 @@ class _Assessment:
             other_t = samples[(samples.index(q.sample) + 1) % len(samples)]
             other = self.exact[Quantity(q.update, q.kind, q.layer, other_t)]
             value = self.exact[q]
-            what = f"{self.label(q)} and sample {other_t}'s"
             pair = (q.update, q.sample)
             if np.max(np.abs(other - value)) <= apart:
                 shown.setdefault(pair, False)
                 continue
             shown[pair] = True
+            what = f"{self.label(q)} and sample {other_t}'s"
             if value.size >= 2 and np.max(np.abs(np.sort(other, axis=None) -
                                                    np.sort(value, axis=None))) <= apart:
                 self.reject(Reason.SAMPLES_ALIKE, f"{what} are the same numbers in other "
@@ -375,15 +424,29 @@ class _Assessment:
         self.made_values, self.firsts, self.hidden = [], [], []
         self.codes: dict[Quantity, list[str]] = {}
         self.wrong: dict[tuple[int, Quantity], Array] = {}
+        layout = self.known.layout
+        screen = None if exact or layout is None else _Screen(self, layout)
         for k, s in enumerate(self.scenarios):
-            values, firsts = self.made(k, s)
-            self.made_values.append(values)
-            self.firsts.append(firsts)
-            for j in range(k):
+            if screen is None or k >= len(self.known.order):
+                values, firsts = self.made(k, s)
+                self.made_values.append(values)
+                self.firsts.append(firsts)
+                others: Sequence[int] = range(k)
+                shows = any(np.any(first & (np.abs(values[q] - self.exact[q]) >
+                                            self.settings.apart))
+                            for q, first in firsts.items())
+            else:
+                # Where it acts is read off the screen, and only for pair's sake.
+                values = self._made_known(k, s, {})[0]
+                self.made_values.append(values)
+                self.firsts.append({})
+                others, shows = screen.add(k, values)
+                for i in (*others, k) if others else ():
+                    self.firsts[i] = screen.firsts(i)
+            for j in others:
                 yield from self.pair(j, k, exact)
                 yield from self.pair(k, j, exact)
-            if not any(np.any(first & (np.abs(values[q] - self.exact[q]) >
-                                       self.settings.apart)) for q, first in firsts.items()):
+            if not shows:
                 self.hidden.append(s)
 
     def pair(self, k: int, j: int, exact: bool) -> Iterator[Coincidence]:
@@ -448,6 +511,8 @@ class _Assessment:
         forward).  A quantity the mistake cannot act on, whose inputs are right, is
         right: it is the right value itself (``is``), not a copy."""
         chain, exact, acts, plan = self.chain, self.exact, self.known.acts, self.plan
+        if acts is not None and k < len(self.known.order):
+            return self._made_known(k, s, acts)
         todo = self.known.todo[k] if acts is not None and k < len(self.known.todo) else None
         values: Env = {}
         firsts: dict[Quantity, Array] = {}
@@ -459,6 +524,8 @@ class _Assessment:
                     continue
                 value = env[q] = values[q] = chain.calc(q, env, s)
                 if acts is None:
+                    if not chain.acts_on(q.kind, s):
+                        continue    # the right rule itself: it acts nowhere here
                     first = _differs(value, exact[q]) & _differs(value,
                                                                  chain.calc(q, env, EXACT))
                 elif (k, q) in acts:
@@ -472,6 +539,29 @@ class _Assessment:
                 env[q] = exact[q]
         return values, firsts
 
+    def _made_known(self, k: int, s: Scenario, acts: dict[tuple[int, Quantity], Array]
+                    ) -> tuple[Env, dict[Quantity, Array]]:
+        """:meth:`made` where the structure says what mistake k changes: only those
+        quantities are computed; every other one is the right value itself."""
+        chain, exact = self.chain, self.exact
+        computed: Env = {}
+        firsts: dict[Quantity, Array] = {}
+        env: Env = dict(exact)
+        for todo in self.known.order[k]:
+            for q in todo:
+                value = env[q] = computed[q] = chain.calc(q, env, s)
+                where = acts.get((k, q))
+                if where is not None:
+                    first = where & _differs(value, exact[q])
+                    if first.any():
+                        firsts[q] = first
+            for q in todo:      # the next update starts from the right weights
+                if q.kind is Kind.NEW:
+                    env[q] = exact[q]
+        values = dict(exact)
+        values.update(computed)
+        return values, firsts
+
     # ------------------------------------------------------------------ names
 
     def label(self, q: Quantity) -> str:
@@ -483,6 +573,57 @@ class _Assessment:
         if not index and q.kind in (Kind.LOSS, Kind.COST):
             return self.label(q)
         return f"{entry_name(q, index, self.depth)} ({self.label(q)})"
+
+
+class _Screen:
+    """Every mistake made so far side by side, at every entry where some mistake acts
+    (one row per mistake, the entries of those quantities in one line), so that a few
+    whole-table comparisons per mistake find the earlier mistakes it may coincide
+    with; :meth:`_Assessment.pair` then looks only at those, in its order.  The same
+    element-wise tests as ``pair``, so it never misses a pair that yields."""
+
+    def __init__(self, check: _Assessment, layout: Layout) -> None:
+        self.check = check
+        self.layout = layout
+        self.right: Array = np.concatenate([np.ravel(check.exact[q]) for q in layout.acting]) \
+            if layout.acting else np.zeros(0)
+        self.table = np.tile(self.right, (len(layout.acts), 1))
+        self.wrong = np.zeros(layout.acts.shape, dtype=bool)
+        self.off = np.zeros(layout.acts.shape, dtype=bool)
+
+    def firsts(self, k: int) -> dict[Quantity, Array]:
+        """Where mistake k acts, as :meth:`_Assessment.made` gives it (quantities in
+        the order they are computed)."""
+        acts, layout = self.check.known.acts or {}, self.layout
+        found: dict[Quantity, Array] = {}
+        for todo in self.check.known.order[k]:
+            for q in todo:
+                where = acts.get((k, q))
+                if where is not None:
+                    entries = layout.slices[q]
+                    first = (layout.acts[k, entries] & self.off[k, entries]).reshape(
+                        np.shape(where))
+                    if first.any():
+                        found[q] = first
+        return found
+
+    def add(self, k: int, values: Env) -> tuple[list[int], bool]:
+        """Mistake k made: the earlier mistakes that may coincide with it somewhere,
+        and whether it shows anywhere."""
+        apart, exact, layout = self.check.settings.apart, self.check.exact, self.layout
+        row, right = self.table[k], self.right
+        for q in layout.acting:
+            value = values[q]
+            if value is not exact[q]:
+                row[layout.slices[q]] = np.ravel(value)
+        off = self.off[k] = _differs(row, right)
+        wrong = self.wrong[k] = layout.acts[k] & off & (np.abs(row - right) > apart)
+        if k == 0:
+            return [], bool(wrong.any())
+        hits = (self.wrong[:k] & off) | (wrong & self.off[:k])
+        hits &= np.abs(self.table[:k] - row) <= apart
+        hits &= layout.codes[:k] != layout.codes[k]
+        return [int(j) for j in np.flatnonzero(hits.any(axis=1))], bool(wrong.any())
 
 
 def _differs(a: Array, b: Array) -> Array:
