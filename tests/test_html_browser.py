@@ -128,8 +128,10 @@ def test_page_loads_with_no_error_and_no_request(browser, name, tmp_path):
     ref = reference[entries[wrong]["label"]]
     a_right = browser.find_element(By.ID, f"a{right}")
     a_wrong = browser.find_element(By.ID, f"a{wrong}")
-    a_right.send_keys(answers[right])
-    a_wrong.send_keys(repr(ref + 0.5 + abs(ref) / 10))
+    # typed with 10 significant figures (far inside the tolerance): chromedriver
+    # sends a key at a time, about 13 ms each, and repr() is up to 19 characters
+    a_right.send_keys(format(reference[entries[right]["label"]], ".10g"))
+    a_wrong.send_keys(format(ref + 0.5 + abs(ref) / 10, ".6g"))
     assert "right" in a_right.get_attribute("class").split(), entries[right]
     assert "wrong" in a_wrong.get_attribute("class").split(), entries[wrong]
     assert "right" in browser.find_element(By.ID, f"m{right}").text
