@@ -274,7 +274,7 @@ def test_mutated_problem_files(tmp_path_factory: pytest.TempPathFactory,
                                data: st.DataObject) -> None:
     box = _box(tmp_path_factory.mktemp("fuzz"))
     source = data.draw(st.sampled_from(PROBLEMS), label="problem")
-    doc = read_yaml(source)
+    doc = _read(source)
     if data.draw(st.booleans(), label="data from a file"):
         doc["data"] = copy.deepcopy(data.draw(st.sampled_from(STEALING_DATA), label="data"))
     doc = _mutate(doc, data)
@@ -285,6 +285,15 @@ def test_mutated_problem_files(tmp_path_factory: pytest.TempPathFactory,
 
 
 _TEMPLATES: dict[str, Any] = {}
+_READ: dict[Path, Any] = {}
+
+
+def _read(path: Path) -> Any:
+    """A problem file as data, read once per file (ruamel's reader is the slow part
+    of an example); each caller gets its own copy to mutate."""
+    if path not in _READ:
+        _READ[path] = read_yaml(path)
+    return copy.deepcopy(_READ[path])
 
 
 def _answer_template(problem: str, box: Path) -> Any:
@@ -338,7 +347,7 @@ def test_mutated_answer_files(tmp_path_factory: pytest.TempPathFactory,
             doc["problem"] = data.draw(st.sampled_from(STEALING_PATHS + ["p.yaml"]),
                                        label="problem path")
         (box / "p.yaml").write_text(
-            _dump({**read_yaml(BUNDLED / "lecture_122.yaml"),
+            _dump({**_read(BUNDLED / "lecture_122.yaml"),
                    "data": copy.deepcopy(data.draw(st.sampled_from(STEALING_DATA),
                                                     label="data"))}),
             encoding="utf-8")
