@@ -67,13 +67,19 @@ def problem_text(network: str, conventions: dict, seed: int = 3) -> str:
     weights = [np.round(rng.uniform(-1, 1, (a + 1, b)), 2).tolist()
                for a, b in zip(layers, layers[1:])]
     xs = np.round(rng.uniform(-1, 1, (3, layers[0])), 2).tolist()
+    return _problem_yaml(layers, acts, loss, xs, _targets(loss, rng, layers[-1]), weights,
+                         "  learning_rate: 0.5\n  epochs: 1\n", conventions)
+
+
+def _problem_yaml(layers, acts, loss: str, xs, ys, weights, training: str,
+                  conventions: dict) -> str:
+    """A problem file of these numbers, with a conventions: block when any are given."""
     block = "".join(f"  {k}: {str(v).lower() if isinstance(v, bool) else v}\n"
                     for k, v in conventions.items())
     return (f"network:\n  layers: {layers}\n  activations: [{', '.join(acts)}]\n"
-            f"loss: {loss}\ndata:\n  x: {xs}\n  y: {_targets(loss, rng, layers[-1])}\n"
+            f"loss: {loss}\ndata:\n  x: {xs}\n  y: {ys}\n"
             "weights:\n" + "".join(f"  W{n + 1}: {w}\n" for n, w in enumerate(weights))
-            + "training:\n  learning_rate: 0.5\n  epochs: 1\n"
-            + (f"conventions:\n{block}" if block else ""))
+            + "training:\n" + training + (f"conventions:\n{block}" if block else ""))
 
 
 def _symbol_values(layers, x, y, a, weights) -> dict[str, float]:
@@ -279,13 +285,8 @@ def _exact_text(network: str, conventions: dict) -> str:
                for n, (a, b) in enumerate(zip(layers, layers[1:]))]
     xs = [[0.5, 0.3], [0.2, 0.9], [0.7, 0.4]]
     ys = [[round(0.1 * (k + t), 2) for k in range(layers[-1])] for t in range(3)]
-    block = "".join(f"  {k}: {str(v).lower() if isinstance(v, bool) else v}\n"
-                    for k, v in conventions.items())
-    return (f"network:\n  layers: {layers}\n  activations: [{', '.join(acts)}]\n"
-            f"loss: {loss}\ndata:\n  x: {xs}\n  y: {ys}\n"
-            "weights:\n" + "".join(f"  W{n + 1}: {w}\n" for n, w in enumerate(weights))
-            + "training:\n  learning_rate: 0.5\n  epochs: 2\n  l2: 0.1\n"
-            + (f"conventions:\n{block}" if block else ""))
+    return _problem_yaml(layers, acts, loss, xs, ys, weights,
+                         "  learning_rate: 0.5\n  epochs: 2\n  l2: 0.1\n", conventions)
 
 
 @pytest.mark.parametrize("network", EXACT_NETWORKS)
