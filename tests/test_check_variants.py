@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -104,20 +105,29 @@ def answer_text(answers: dict[str, object], *, student: str | None = None,
     return "\n".join(lines) + "\n"
 
 
-@pytest.fixture
-def course(tmp_path: Path) -> Path:
-    """tmp_path/variants (3 variants), tmp_path/answers (6 students, each right for
-    their own variant, with variant: written), tmp_path/roster.csv."""
-    make_variants(tmp_path / "variants")
-    answers = tmp_path / "answers"
+@pytest.fixture(scope="module")
+def _course_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The class of ``course``, written once per module (each test gets its own copy:
+    many change it)."""
+    folder = tmp_path_factory.mktemp("course")
+    make_variants(folder / "variants")
+    answers = folder / "answers"
     answers.mkdir()
     for student, ident in ROSTER.items():
-        step = reference(tmp_path / "variants" / variant_file(ident))
+        step = reference(folder / "variants" / variant_file(ident))
         (answers / f"{student}.yaml").write_text(
             answer_text(right_answers(step), student=student.title(), variant=ident),
             encoding="utf-8")
     roster = "student,variant\n" + "".join(f"{s},{v}\n" for s, v in ROSTER.items())
-    (tmp_path / "roster.csv").write_text(roster, encoding="utf-8")
+    (folder / "roster.csv").write_text(roster, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def course(tmp_path: Path, _course_built: Path) -> Path:
+    """tmp_path/variants (3 variants), tmp_path/answers (6 students, each right for
+    their own variant, with variant: written), tmp_path/roster.csv."""
+    shutil.copytree(_course_built, tmp_path, dirs_exist_ok=True)
     return tmp_path
 
 
