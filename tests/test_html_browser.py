@@ -7,8 +7,10 @@ for a developer to look at."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import pkgutil
 import shutil
 from pathlib import Path
 
@@ -102,19 +104,19 @@ function answer(k, text) {   // what typing leaves: the value and its input even
   input.value = text; input.dispatchEvent(new Event("input"));
 }
 var out = {score: document.getElementById("score").innerText,
-           overflow: document.documentElement.scrollWidth - window.innerWidth,
-           width: window.innerWidth};
+           overflow: document.documentElement.scrollWidth - window.innerWidth};
 """
+
+
+@functools.cache
+def _is_displayed() -> str:
+    """The script selenium's WebElement.is_displayed runs (its visibility rules)."""
+    return pkgutil.get_data("selenium.webdriver.remote", "isDisplayed.js").decode("utf-8")
 
 
 def _script(browser, body: str, *args):
     """Run ``body`` after _READ's helpers; it fills and returns ``out``."""
-    from selenium.webdriver.remote import webelement
-
-    if webelement.isDisplayed_js is None:
-        webelement._load_js()
-    return browser.execute_script(_READ % webelement.isDisplayed_js + body + "return out;",
-                                  *args)
+    return browser.execute_script(_READ % _is_displayed() + body + "return out;", *args)
 
 
 @pytest.fixture(scope="module")
@@ -145,9 +147,9 @@ def test_page_loads_with_no_error_and_no_request(browser, downloads, name, tmp_p
     # other, kept for the rest (typing and marking do not depend on the width).  One
     # resize with the page shown: a resize lays the page out again, which for the
     # 1,407 entries of line_1101_gd takes as long as loading it.
+    shown = browser.get_window_size()["width"]
     first = _script(browser, "")
     assert first["score"].startswith("0 of "), first["score"]
-    shown = first["width"]
     other = 1280 if shown == 390 else 390
     assert first["overflow"] <= 0, f"the page scrolls sideways at {shown} px"
     browser.set_window_size(other, 900)
@@ -159,7 +161,8 @@ def test_page_loads_with_no_error_and_no_request(browser, downloads, name, tmp_p
     ref = reference[entries[wrong]["label"]]
     # a right number with 10 significant figures (far inside the tolerance), a wrong
     # one with 6, each set with the input event typing sends (test_typing_marks_and_
-    # steps_reveal types with the keyboard; here a key at a time would take seconds)
+    # steps_reveal types key by key: each key is a round trip that waits for the page
+    # to render, a second on line_1101_gd)
     second = _script(browser, """
         answer(arguments[0], arguments[1]); answer(arguments[2], arguments[3]);
         out.right = marked(arguments[0]); out.wrong = marked(arguments[2]);
