@@ -7,8 +7,10 @@ for a developer to look at."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import pkgutil
 import shutil
 from pathlib import Path
 
@@ -82,79 +84,114 @@ def _wait_for(path: Path, seconds: float = 20.0) -> str:
     while time.monotonic() < deadline:
         if path.exists() and path.stat().st_size:
             return path.read_text(encoding="utf-8")
-        time.sleep(0.1)
+        time.sleep(0.02)
     raise AssertionError(f"the browser saved no {path.name}")
 
 
-# One browser session serves every problem (starting Chromium is the slow part).
+# One browser session serves every problem (starting Chromium is the slow part).  A
+# WebDriver command is a round trip that waits for the page to render (tens of ms, and
+# a second on line_1101_gd's 150,000 nodes), so each step of the test reads all it
+# asserts in one script; the page's own handlers do the work.
+_READ = """
+var displayed = %s;
+var step = document.querySelector("details.step"), body = step.querySelector(".body");
+function marked(k) {
+  return {input: document.getElementById("a" + k).className.split(/\\s+/),
+          mark: document.getElementById("m" + k).innerText};
+}
+function answer(k, text) {   // what typing leaves: the value and its input event
+  var input = document.getElementById("a" + k);
+  input.value = text; input.dispatchEvent(new Event("input"));
+}
+var out = {score: document.getElementById("score").innerText,
+           overflow: document.documentElement.scrollWidth - window.innerWidth};
+"""
+
+
+@functools.cache
+def _is_displayed() -> str:
+    """The script selenium's WebElement.is_displayed runs (its visibility rules)."""
+    return pkgutil.get_data("selenium.webdriver.remote", "isDisplayed.js").decode("utf-8")
+
+
+def _script(browser, body: str, *args):
+    """Run ``body`` after _READ's helpers; it fills and returns ``out``."""
+    return browser.execute_script(_READ % _is_displayed() + body + "return out;", *args)
+
+
+@pytest.fixture(scope="module")
+def downloads(browser, tmp_path_factory):
+    """Where the browser saves a download (each page's file has its problem's name)."""
+    folder = tmp_path_factory.mktemp("downloads")
+    browser.execute_cdp_cmd("Page.setDownloadBehavior",
+                            {"behavior": "allow", "downloadPath": str(folder)})
+    return folder
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_page_loads_with_no_error_and_no_request(browser, name, tmp_path):
+def test_page_loads_with_no_error_and_no_request(browser, downloads, name, tmp_path):
     """Every bundled problem's page in the browser: it loads with no console error
     and no request; a right number is marked right and a wrong one wrong; a step
     opens; the answers the download button saves pass check."""
-    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
 
     _, page = export_page(name, tmp_path)
     entries = page.data["entries"]
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
-    browser.execute_cdp_cmd("Page.setDownloadBehavior",
-                            {"behavior": "allow", "downloadPath": str(downloads)})
     browser.get((tmp_path / "page.html").as_uri())
     errors = [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
     assert not errors, errors[:3]
     assert not _requests(browser)
-    score = browser.find_element("id", "score").text
-    assert score.startswith("0 of "), score
     # Wide maths scrolls in its own box, not the page, at 390 px and at 1280 px: first
     # at the width the page was loaded at (the one the test before left), then at the
     # other, kept for the rest (typing and marking do not depend on the width).  One
     # resize with the page shown: a resize lays the page out again, which for the
     # 1,407 entries of line_1101_gd takes as long as loading it.
     shown = browser.get_window_size()["width"]
-    for width in (390, 1280) if shown == 390 else (1280, 390):
-        if width != shown:
-            browser.set_window_size(width, 900)
-            shown = width
-        overflow = browser.execute_script(
-            "return document.documentElement.scrollWidth - window.innerWidth;")
-        assert overflow <= 0, f"the page scrolls sideways at {width} px"
+    first = _script(browser, "")
+    assert first["score"].startswith("0 of "), first["score"]
+    other = 1280 if shown == 390 else 390
+    assert first["overflow"] <= 0, f"the page scrolls sideways at {shown} px"
+    browser.set_window_size(other, 900)
 
     # the expected numbers come from the independent calculation, not the page
     reference = reference_of(name)
     answers = [repr(reference[e["label"]]) for e in entries]
     right, wrong = 0, 1
     ref = reference[entries[wrong]["label"]]
-    a_right = browser.find_element(By.ID, f"a{right}")
-    a_wrong = browser.find_element(By.ID, f"a{wrong}")
-    # typed with 10 significant figures (far inside the tolerance): chromedriver
-    # sends a key at a time, about 13 ms each, and repr() is up to 19 characters
-    a_right.send_keys(format(reference[entries[right]["label"]], ".10g"))
-    a_wrong.send_keys(format(ref + 0.5 + abs(ref) / 10, ".6g"))
-    assert "right" in a_right.get_attribute("class").split(), entries[right]
-    assert "wrong" in a_wrong.get_attribute("class").split(), entries[wrong]
-    assert "right" in browser.find_element(By.ID, f"m{right}").text
-    assert "not yet" in browser.find_element(By.ID, f"m{wrong}").text
+    # a right number with 10 significant figures (far inside the tolerance), a wrong
+    # one with 6, each set with the input event typing sends (test_typing_marks_and_
+    # steps_reveal types key by key: each key is a round trip that waits for the page
+    # to render, a second on line_1101_gd)
+    second = _script(browser, """
+        answer(arguments[0], arguments[1]); answer(arguments[2], arguments[3]);
+        out.right = marked(arguments[0]); out.wrong = marked(arguments[2]);
+        out.folded = [step.open, displayed(body)];
+        step.querySelector("summary").focus();""",
+        right, format(reference[entries[right]["label"]], ".10g"),
+        wrong, format(ref + 0.5 + abs(ref) / 10, ".6g"))
+    assert second["overflow"] <= 0, f"the page scrolls sideways at {other} px"
+    assert "right" in second["right"]["input"], entries[right]
+    assert "wrong" in second["wrong"]["input"], entries[wrong]
+    assert "right" in second["right"]["mark"]
+    assert "not yet" in second["wrong"]["mark"]
 
-    # revealing a step: folded until opened (by keyboard), then its numbers show
-    step = browser.find_element(By.CSS_SELECTOR, "details.step")
-    body = step.find_element(By.CSS_SELECTOR, ".body")
-    assert not step.get_attribute("open") and not body.is_displayed()
-    step.find_element(By.TAG_NAME, "summary").send_keys(Keys.ENTER)
-    assert step.get_attribute("open") and body.is_displayed()
-    assert body.find_elements(By.TAG_NAME, "math")
-
+    # revealing a step: folded until opened (by keyboard: Enter on its summary, which
+    # has the focus), then its numbers show
+    assert second["folded"] == [False, False]
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
     # every entry answered (set at once, each with the input event typing sends:
     # typing thousands of numbers takes minutes), then the download button: check
     # marks the saved file all right
-    browser.execute_script(
-        "var inputs = document.querySelectorAll('input[data-k]');"
-        "arguments[0].forEach(function (v, k) {"
-        "  inputs[k].value = v; inputs[k].dispatchEvent(new Event('input')); });", answers)
-    score = browser.find_element("id", "score").text
+    third = _script(browser, """
+        out.opened = [step.open, displayed(body), body.getElementsByTagName("math").length];
+        arguments[0].forEach(function (v, k) { answer(k, v); });
+        // the text the script wrote (innerText would lay out the marked page first)
+        out.score = document.getElementById("score").textContent;
+        document.getElementById("download").click();""", answers)
+    assert third["opened"][:2] == [True, True] and third["opened"][2], third["opened"]
+    score = third["score"]
     assert score.startswith(f"{len(entries)} of {len(entries)} right"), score
-    browser.find_element(By.ID, "download").click()
     saved = _wait_for(downloads / page.data["file"])
     (tmp_path / "answers.yaml").write_text(saved, encoding="utf-8")
     result = helpers.run_cli("check", "answers.yaml", "--format", "json", cwd=tmp_path)
@@ -165,13 +202,17 @@ def test_page_loads_with_no_error_and_no_request(browser, name, tmp_path):
 
 
 def test_typing_marks_and_steps_reveal(browser, tmp_path):
+    """Real typing, key by key: the marks, a hint and a step opened by keyboard, the
+    file check marks, and screenshots at a phone's width and a laptop's."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
     _, page = export_page("lecture_122", tmp_path)
     reference = reference_of("lecture_122")
+    # Loaded at the phone's width (typed there), then widened once for the 1280 px
+    # screenshots: each resize of a shown page lays it out again.
     browser.get("about:blank")           # resized with no page to lay out again
-    browser.set_window_size(1280, 900)
+    browser.set_window_size(390, 1100)
     browser.get((tmp_path / "page.html").as_uri())
     first, second = page.data["entries"][:2]
     right = f"{reference[first['label']]:.3f}"                 # as written: 3 decimals
@@ -179,27 +220,34 @@ def test_typing_marks_and_steps_reveal(browser, tmp_path):
     a0, a1 = browser.find_element(By.ID, "a0"), browser.find_element(By.ID, "a1")
     a0.send_keys(right)
     a1.send_keys(wrong)
-    assert "right" in a0.get_attribute("class").split()
-    assert "wrong" in a1.get_attribute("class").split()
-    assert "right" in browser.find_element(By.ID, "m0").text
-    assert "not yet" in browser.find_element(By.ID, "m1").text
     # a hint shows the step's numbers; a step opens by keyboard alone
-    hint = browser.find_element(By.CSS_SELECTOR, ".entry details.hint summary")
-    hint.send_keys(Keys.ENTER)
-    body = browser.find_element(By.CSS_SELECTOR, ".entry details.hint .hint-body")
-    assert body.find_elements(By.TAG_NAME, "math")
-    step = browser.find_element(By.CSS_SELECTOR, "details.step summary")
-    step.send_keys(Keys.ENTER)
-    assert browser.find_element(By.CSS_SELECTOR, "details.step").get_attribute("open")
+    browser.find_element(By.CSS_SELECTOR, ".entry details.hint summary").send_keys(Keys.ENTER)
+    browser.find_element(By.CSS_SELECTOR, "details.step summary").send_keys(Keys.ENTER)
+    # what the typing and the keys left, read at once (a command is a round trip)
+    seen = browser.execute_script("""
+        function text(id) { return document.getElementById(id).innerText; }
+        var body = document.querySelector(".entry details.hint .hint-body");
+        return {a0: document.getElementById("a0").className.split(/\\s+/),
+                a1: document.getElementById("a1").className.split(/\\s+/),
+                m0: text("m0"), m1: text("m1"),
+                hint: body.getElementsByTagName("math").length,
+                step: document.querySelector("details.step").open,
+                file: window.bpnnAnswerFile()};""")
+    assert "right" in seen["a0"]
+    assert "wrong" in seen["a1"]
+    assert "right" in seen["m0"]
+    assert "not yet" in seen["m1"]
+    assert seen["hint"]
+    assert seen["step"]
     # the file the download button saves: check marks the right number right
-    text = browser.execute_script("return window.bpnnAnswerFile();")
-    (tmp_path / "answers.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / "answers.yaml").write_text(seen["file"], encoding="utf-8")
     result = helpers.run_cli("check", "answers.yaml", "--format", "json", cwd=tmp_path)
     marks = json.loads(result.stdout)
     assert marks["score"]["correct"] == 1 and marks["score"]["wrong"] == 1, marks["score"]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for width in (390, 1280):
-        browser.set_window_size(width, 1100)
+        if width != 390:
+            browser.set_window_size(width, 1100)
         browser.execute_script("window.scrollTo(0, 0);")
         browser.save_screenshot(str(SCREENSHOTS / f"lecture_122-{width}.png"))
         overflow = browser.execute_script(

@@ -77,8 +77,9 @@ class _Hints:
     """The step of the worked solution that computes an entry: its own row (z, h,
     ŷ, J), else the displayed equation of its quantity (δ, gradients, updates).
 
-    The first such step, looked up in a table built once per update: a scan of
-    every step for every entry took seconds on a 21-sample page (1,407 entries)."""
+    The first such step, looked up in a table built once per update (rows) and once
+    per length of a quantity's symbol (heads): a scan of every step for every entry
+    took seconds on a 21-sample page (1,407 entries)."""
 
     def __init__(self, steps: Sequence[Step]) -> None:
         self.steps = steps
@@ -88,7 +89,8 @@ class _Hints:
                 self.rows.setdefault(s.lhs, s.ident)
         except TypeError:          # a left-hand side that cannot be a key: scan instead
             self.rows = None
-        self.wholes: dict[object, str | None] = {}
+        # per length n: the first step of each n-long start of a left-hand side
+        self.heads: dict[int, dict[object, str]] = {}
 
     def of(self, q: Quantity, index: tuple[int, ...], depth: int) -> str | None:
         entry = (entry_symbol(q, index, depth),)
@@ -97,10 +99,14 @@ class _Hints:
         if row is not None:
             return row
         whole = tuple(symbol(q, depth))
-        if whole not in self.wholes:
-            self.wholes[whole] = next((s.ident for s in self.steps
-                                       if s.lhs[:len(whole)] == whole), None)
-        return self.wholes[whole]
+        if self.rows is None:
+            return next((s.ident for s in self.steps if s.lhs[:len(whole)] == whole), None)
+        if len(whole) not in self.heads:
+            heads: dict[object, str] = {}
+            for s in self.steps:
+                heads.setdefault(s.lhs[:len(whole)], s.ident)
+            self.heads[len(whole)] = heads
+        return self.heads[len(whole)].get(whole)
 
 
 def template_parts(template: str, count: int) -> list[str]:
