@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from typer.testing import CliRunner  # noqa: E402
 import helpers  # noqa: E402
 from bpnn_steps.cli import app  # noqa: E402
 from bpnn_steps.marking.marker import check_file  # noqa: E402
+from bpnn_steps.maths import formula as formula_module  # noqa: E402
 from bpnn_steps.maths.formula import FormulaError, compare, parse  # noqa: E402
 
 runner = CliRunner()
@@ -94,24 +94,29 @@ WILD = {
 }
 
 
+@pytest.fixture
+def no_clock(monkeypatch):
+    """The marker's wall-clock backstop out of reach: "quickly" is then a matter of
+    the formula limits alone (length, depth, size, evaluation steps), which bound
+    the work on any machine, where a time limit in a test would only measure the
+    machine.  A formula that needed the backstop would hang the test."""
+    monkeypatch.setattr(formula_module, "MAX_SECONDS", math.inf)
+
+
 @pytest.mark.parametrize("text", WILD.values(), ids=WILD.keys())
-def test_wild_formulas_are_refused_quickly(text):
+def test_wild_formulas_are_refused_quickly(text, no_clock):
     # None of these is the gradient (even "huge times zero" is not: 0 * exp(1000) is
     # 0, but a mark for it would rest on a number no hand calculation can reach).
-    start = time.perf_counter()
     assert not accepted(text, W1_ENTRY)
-    assert time.perf_counter() - start < 1.0
 
 
-def test_wild_formulas_in_an_answer_file_are_wrong_with_a_note(tmp_path):
+def test_wild_formulas_in_an_answer_file_are_wrong_with_a_note(tmp_path, no_clock):
     cells = ['"exp(1000)"', '"exp(100000)"', '"exp(exp(exp(100)))"', '"x1**x1**x1**99999"',
              '"' + "(" * 10_000 + "h1" + ")" * 10_000 + '"', '"exp(1000) - exp(1000)"']
     body = ("  grad W[1](t):\n"
             f"    - [{cells[0]}, {cells[1]}]\n    - [{cells[2]}, {cells[3]}]\n"
             f"    - [{cells[4]}, {cells[5]}]\n")
-    start = time.perf_counter()
     result = check_file(sheet(tmp_path, body, problem="quiz_11"))
-    assert time.perf_counter() - start < 20        # the whole file: solve and derive too
     got = [(e.mark, e.cause) for e in group_entries(result, "grad W[1](t)")]
     assert got == [("wrong", "unevaluated")] * 3 + [("invalid", "formula")] * 2 + \
         [("wrong", "unevaluated")]
@@ -121,11 +126,9 @@ def test_wild_formulas_in_an_answer_file_are_wrong_with_a_note(tmp_path):
     assert result.credited == 0
 
 
-def test_a_one_megabyte_formula_is_refused_in_an_answer_file(tmp_path):
+def test_a_one_megabyte_formula_is_refused_in_an_answer_file(tmp_path, no_clock):
     body = '  grad W[2](t): [["' + "h1+" * 300_000 + 'h1", ~], [~, ~], [~, ~]]\n'
-    start = time.perf_counter()
     result = check_file(sheet(tmp_path, body, problem="quiz_11"))
-    assert time.perf_counter() - start < 20
     first = group_entries(result, "grad W[2](t)")[0]
     assert first.mark == "invalid" and "too long" in first.message
 
