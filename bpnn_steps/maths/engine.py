@@ -361,11 +361,15 @@ def solve(problem: Problem, *, round_as_you_go: int | None = None,
     # Overflow is detected below and reported as divergence, not as numpy warnings.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch, batch in update_schedule(problem.samples, problem.training, rng):
-            if steps and epoch != steps[-1].epoch:
-                epoch_costs.append(cost(problem, weights))
             index = len(steps) + 1
             step = gradient_step(problem, weights, batch, index=index, epoch=epoch, rnd=rnd,
                                  detail=full is None or index in full)
+            if steps and epoch != steps[-1].epoch:
+                # An update over all the data, in order and unrounded, has just
+                # computed the cost of these weights, bit for bit as cost() does.
+                whole = rng is None and len(batch) == problem.samples and \
+                    round_as_you_go is None
+                epoch_costs.append(step.cost if whole else cost(problem, weights))
             check_finite(problem, step)
             steps.append(step)
             weights = step.weights_after
