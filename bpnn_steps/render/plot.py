@@ -95,6 +95,10 @@ def save_plot(result: TrainResult, path: str | os.PathLike[str],
         fig.suptitle(f"{heading}\n{describe_run(result)}" if heading else describe_run(result),
                      fontsize=10)
         fig.tight_layout()
+        # tight_layout leaves a placeholder layout engine, and savefig draws the whole
+        # figure once more (text and ticks laid out again) for any engine before it
+        # draws it for real; the layout is final here, so drop the engine.
+        fig.set_layout_engine(None)
         metadata = {"Date": None} if suffix in (".svg", ".pdf") else {}
         buffer = io.BytesIO()
         fig.savefig(buffer, dpi=110, metadata=metadata, format=suffix[1:])
