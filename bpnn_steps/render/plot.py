@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 FORMATS = (".png", ".svg", ".pdf")
+DPI = 110               # of the PNG (and of the images inside SVG and PDF)
 Array = np.ndarray
 
 
@@ -74,16 +75,19 @@ def save_plot(result: TrainResult, path: str | os.PathLike[str],
         raise ProblemError(f"cannot write: folder {str(folder)!r} does not exist",
                            file=str(path))
     import matplotlib
-    matplotlib.use("Agg", force=False)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     kind = plot_kind(result)
     with matplotlib.rc_context({"svg.hashsalt": "bpnn-steps", "font.size": 9}):
+        # The figure is laid out at the dpi it is saved at, on its own Agg canvas: the
+        # PNG is then drawn with the renderer tight_layout measured the text with, so
+        # every label (and the mathtext of the log axis) is laid out once, not twice.
         if kind == "cost":
-            fig = Figure(figsize=(5.5, 4.0))
+            fig = Figure(figsize=(5.5, 4.0), dpi=DPI)
             ax_cost = fig.add_subplot(1, 1, 1)
         else:
-            fig = Figure(figsize=(10.0, 4.0))
+            fig = Figure(figsize=(10.0, 4.0), dpi=DPI)
             ax_data = fig.add_subplot(1, 2, 1)
             ax_cost = fig.add_subplot(1, 2, 2)
             if kind == "regression":
@@ -94,10 +98,15 @@ def save_plot(result: TrainResult, path: str | os.PathLike[str],
         heading = title if title is not None else (result.problem.title or "")
         fig.suptitle(f"{heading}\n{describe_run(result)}" if heading else describe_run(result),
                      fontsize=10)
+        FigureCanvasAgg(fig)
         fig.tight_layout()
+        # tight_layout leaves a placeholder layout engine, and savefig draws the whole
+        # figure once more (text and ticks laid out again) for any engine before it
+        # draws it for real; the layout is final here, so drop the engine.
+        fig.set_layout_engine(None)
         metadata = {"Date": None} if suffix in (".svg", ".pdf") else {}
         buffer = io.BytesIO()
-        fig.savefig(buffer, dpi=110, metadata=metadata, format=suffix[1:])
+        fig.savefig(buffer, dpi=DPI, metadata=metadata, format=suffix[1:])
         write_atomic(path, buffer.getvalue())
     return kind
 
