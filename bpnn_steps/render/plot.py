@@ -104,7 +104,9 @@ def save_plot(result: TrainResult, path: str | os.PathLike[str],
         # figure once more (text and ticks laid out again) for any engine before it
         # draws it for real; the layout is final here, so drop the engine.
         fig.set_layout_engine(None)
-        metadata = {"Date": None} if suffix in (".svg", ".pdf") else {}
+        # No time stamp, so that the same run gives the same file (each format names
+        # it its own way).
+        metadata = {".svg": {"Date": None}, ".pdf": {"CreationDate": None}}.get(suffix, {})
         buffer = io.BytesIO()
         fig.savefig(buffer, dpi=DPI, metadata=metadata, format=suffix[1:])
         write_atomic(path, buffer.getvalue())
