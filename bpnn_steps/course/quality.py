@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import ProblemError
 from ..maths.activations import ACTIVATIONS, Unitwise
 from ..marking.diagnose import Mistake, factors_for
-from ..marking.recompute import EXACT, Chain, Env, Scenario, scenarios_for, trace_env
+from ..marking.recompute import EXACT, Chain, Env, Scenario, Views, scenarios_for, trace_env
 from ..model.coded import Coded
 from ..model.problem import Problem
 from ..model.quantities import Kind, Quantity, answer_quantities, entry_name, key_of
@@ -146,6 +146,8 @@ class Layout:
     slices: dict[Quantity, slice]
     acts: Array
     codes: Array
+    # What each rule sees of each mistake, shared by the candidates' chains.
+    views: Views = field(default_factory=Views, compare=False, repr=False)
 
     @staticmethod
     def of(scenarios: Sequence[Scenario], acts: dict[tuple[int, Quantity], Array],
@@ -264,7 +266,9 @@ class _Assessment:
             self.found.append(Rejection(Reason.DIVERGES, str(err)))
             return False
         self.exact = trace_env(self.trace)
-        self.chain = chain = Chain(self.problem, self.trace)
+        layout = self.known.layout
+        self.chain = chain = Chain(self.problem, self.trace,
+                                   None if layout is None else layout.views)
         plan = self.known.plan
         if plan is None:
             nodes = tuple(tuple(chain.nodes(u)) for u in range(1, len(chain.schedule) + 1))
@@ -273,7 +277,6 @@ class _Assessment:
                               for q in answer_quantities(self.problem.layers, samples, u)))
         self.plan = plan
         self.answered = plan.answered
-        layout = self.known.layout
         # The same network, conventions and schedule: the same mistakes to try.
         self.scenarios = list(layout.scenarios) if layout is not None else \
             scenarios_for(self.problem, self.chain.schedule)

@@ -450,8 +450,8 @@ def _check(sheet: AnswerSheet, problem: Problem, reference: Reference, options: 
     for u in range(1, updates + 1):
         for q in chain.nodes(u):
             exact_s = [env[q] for env in mistaken]
-            taint = frozenset().union(*(envs.taint.get(i, frozenset())
-                                        for i in chain.inputs(q)))
+            upstream = [t for i in chain.inputs(q) if (t := envs.taint.get(i))]
+            taint = frozenset().union(*upstream) if upstream else frozenset()
             g = given.get(q)
             if g is None:
                 envs.acc[q], envs.all[q] = chain.calc(q, envs.acc), chain.calc(q, envs.all)
@@ -462,13 +462,12 @@ def _check(sheet: AnswerSheet, problem: Problem, reference: Reference, options: 
                 group, accepted, new_error = marker.run()
                 results[q] = group
                 values = values_given[q]
-                known = np.isfinite(values)
                 # Where every entry is the student's, the recomputed values are not
                 # needed (and are worked out only when an entry's marking asked).
-                envs.acc[q] = np.array(values, dtype=float) if accepted.all() else \
+                envs.acc[q] = np.array(values, dtype=float) if accepted is None else \
                     np.where(accepted, values, marker.acc)
-                envs.all[q] = np.array(values, dtype=float) if known.all() else \
-                    np.where(known, values, marker.own)
+                envs.all[q] = np.array(values, dtype=float) if q in envs.complete else \
+                    np.where(np.isfinite(values), values, marker.own)
                 if new_error:
                     taint = taint | {q}
             envs.taint[q] = taint
@@ -521,6 +520,9 @@ class _NodeMarker:
         self.tol = options.tolerance
         self.options = options
         self.expected = exact[q]
+        # Each array's entries as Python floats, row-major (an entry's flat place):
+        # the same numbers as float() of each, converted once per quantity.
+        self.expected_at: list[float] = self.expected.ravel().tolist()
         self.exact = exact
         self.rounded = rounded
         self.scenarios, self.exact_s, self.own_s = scenarios, exact_s, own_s
@@ -541,6 +543,31 @@ class _NodeMarker:
     @cached_property
     def own(self) -> np.ndarray:
         return self.chain.calc(self.q, self.envs.all)
+
+    @cached_property
+    def acc_at(self) -> list[float]:
+        return self.acc.ravel().tolist()
+
+    @cached_property
+    def own_at(self) -> list[float]:
+        return self.own.ravel().tolist()
+
+    @cached_property
+    def rounded_at(self) -> dict[int, list[float]]:
+        return {d: env[self.q].ravel().tolist() for d, env in self.rounded.items()}
+
+    @cached_property
+    def exact_s_at(self) -> list[list[float]]:
+        """Each mistake made from the exact values (self.exact_s), as floats."""
+        return [xs.ravel().tolist() for xs in self.exact_s]
+
+    @cached_property
+    def own_inputs(self) -> bool:
+        """Whether every input of q is the student's own, given in full, or the
+        weights before the update (which every calculation shares)."""
+        q = self.q
+        return all(i in self.envs.complete or i.update < q.update
+                   for i in self.chain.inputs(q))
 
     # ------------------------------------------------------------------ node level
 
@@ -587,28 +614,30 @@ class _NodeMarker:
 
     # ------------------------------------------------------------------ entries
 
-    def run(self) -> tuple[GroupResult, np.ndarray, bool]:
+    def run(self) -> tuple[GroupResult, np.ndarray | None, bool]:
         q, g = self.q, self.g
         pattern = self.pattern()
         block, relied = self.follow_through_block() if self.taint else (None, "")
         entries = []
         new_error = False
         # The cells are row-major over the shape, as product() walks it.
-        for index, cell in zip(product(*map(range, g.shape)), g.cells):
-            entry = self.entry(index, cell, pattern, block, relied)
+        for flat, (index, cell) in enumerate(zip(product(*map(range, g.shape)), g.cells)):
+            entry = self.entry(index, flat, cell, pattern, block, relied)
             if entry.mark == WRONG and entry.cause != Mistake.CARRIED_FORWARD:
                 new_error = True
             entries.append(entry)
-        accepted = np.array([e.mark == CORRECT for e in entries], dtype=bool).reshape(g.shape)
+        # None: every entry is right.
+        accepted = None if all(e.mark == CORRECT for e in entries) else \
+            np.array([e.mark == CORRECT for e in entries], dtype=bool).reshape(g.shape)
         note = pattern.message if pattern is not None else None
         canonical = key_of(q, self.chain.depth)
         return GroupResult(g.key, q.update, g.line, note, tuple(entries),
                            order=self.order, canonical=canonical), accepted, new_error
 
-    def entry(self, index: tuple[int, ...], cell: Cell, pattern: Pattern | None,
+    def entry(self, index: tuple[int, ...], flat: int, cell: Cell, pattern: Pattern | None,
               block: str | None, relied: str) -> EntryResult:
         q, g = self.q, self.g
-        e = float(self.expected[index])
+        e = self.expected_at[flat]
         depth = self.chain.depth
         decimals = max(3, cell.precision.decimals if cell.precision else 3)
         base = _Place(key=g.key, update=q.update, index=index,
@@ -637,11 +666,11 @@ class _NodeMarker:
                                message="right number, but the matrix is transposed"
                                if home == index else "the matrix is transposed: this number "
                                f"belongs at {entry_name(q, home, depth)}")
-        accepted = self.accepted_as(index, v, p)
+        accepted = self.accepted_as(flat, v, p)
         if accepted is not None:
             how, note = accepted
             return EntryResult(**base, mark=CORRECT, accepted=how, cause=None, message=note)
-        own = float(self.own[index])
+        own = self.own_at[flat]
         if self.taint and self.tol.close(v, own, p):
             if block is None and abs(own) <= 1e-12 < abs(e):
                 block = "that makes this entry trivially zero"
@@ -652,39 +681,40 @@ class _NodeMarker:
             return EntryResult(**base, mark=WRONG, accepted=None, cause=Mistake.CARRIED_FORWARD,
                                message=f"carried forward from your wrong {relied}; no "
                                f"follow-through credit: {block}")
-        cause, message = self.diagnose(index, v, p, pattern, decimals)
+        cause, message = self.diagnose(index, flat, v, p, pattern, decimals)
         return EntryResult(**base, mark=WRONG, accepted=None, cause=cause, message=message)
 
-    def accepted_as(self, index: tuple[int, ...], v: float, p: Precision | None
+    def accepted_as(self, flat: int, v: float, p: Precision | None
                     ) -> tuple[str, str] | None:
-        """How a number counts as right: (how, note), or None."""
-        e = float(self.expected[index])
+        """How a number counts as right (the entry at ``flat``, its row-major place):
+        (how, note), or None."""
+        e = self.expected_at[flat]
         if self.tol.close(v, e, p):
             return "exact", ""
-        for d, env in self.rounded.items():
+        for d, rounded in self.rounded_at.items():
             # A hand calculation rounded to d decimals explains an answer written with
             # at most d decimals (and precisely enough for "as written").
             chosen = d == self.options.round_as_you_go
             if p is None or d < p.decimals or not self.tol.precise_enough(p) or \
                     not (self.tol.as_written or chosen):
                 continue
-            r = float(env[self.q][index])
+            r = rounded[flat]
             if abs(v - r) <= 0.5 * p.ulp * (1 + 1e-9) + 1e-12 * max(1.0, abs(r)):
                 return f"rounding {d}", (f"hand rounding to {d} d.p. gives {fmt(r, d)}; exact "
                                          f"{fmt(e, d + 2)} (drift {fmt(r - e, d + 1)})")
-        acc = float(self.acc[index])
+        acc = self.acc_at[flat]
         if differs(acc, e) and self.tol.close(v, acc, p):
             d = p.decimals if p else 3
             return "own values", (f"follows from your earlier (rounded) values: "
                                   f"{fmt(acc, max(3, d + 1))}; exact {fmt(e, max(5, d + 2))}")
         return None
 
-    def diagnose(self, index: tuple[int, ...], v: float, p: Precision | None,
+    def diagnose(self, index: tuple[int, ...], flat: int, v: float, p: Precision | None,
                  pattern: Pattern | None, decimals: int) -> tuple[Mistake, str]:
         """The likely cause of a wrong number: (MISTAKES code, message)."""
         if pattern is not None:
             return self._pattern_message(pattern, index)
-        found = self.explanations(index, v, p, decimals)
+        found = self.explanations(index, flat, v, p, decimals)
         if found:
             code, words = found[0]
             message = words()
@@ -695,19 +725,18 @@ class _NodeMarker:
             if others:
                 message += " (also fits: " + ", ".join(MISTAKES[o] for o in others) + ")"
             return code, message
-        q = self.q
-        e = float(self.expected[index])
-        own = float(self.own[index])
-        refs = [e] + [float(env[q][index]) for env in self.rounded.values()] + \
-            [float(self.acc[index])]
+        e = self.expected_at[flat]
+        own = self.own_at[flat]
+        refs = [e] + [rounded[flat] for rounded in self.rounded_at.values()] + \
+            [self.acc_at[flat]]
         if p is not None and not self.tol.precise_enough(p):
             if any(abs(v - ref) <= 0.5 * p.ulp * (1 + 1e-9) for ref in (e, refs[-1])):
                 return Mistake.ROUNDING, (f"too few figures: write {fmt(e, max(3, decimals))} "
                                     f"(at least {self.tol.min_figures} significant figures or "
                                     f"{self.tol.min_decimals} decimals)")
         elif p is not None:
-            for d, env in self.rounded.items():
-                r = float(env[q][index])
+            for d, rounded in self.rounded_at.items():
+                r = rounded[flat]
                 if d < p.decimals and abs(v - r) <= 0.5 * 10.0 ** -d * (1 + 1e-9) \
                         and differs(r, e):
                     return Mistake.ROUNDING, (f"rounding slip: this is the {d}-decimal hand "
@@ -721,24 +750,23 @@ class _NodeMarker:
             if fmt(own, decimals) != fmt(e, decimals) else ""
         return Mistake.UNKNOWN, f"expected {fmt(e, decimals)}{extra}"
 
-    def explanations(self, index: tuple[int, ...], v: float, p: Precision | None,
+    def explanations(self, index: tuple[int, ...], flat: int, v: float, p: Precision | None,
                      decimals: int) -> list[tuple[Mistake, Callable[[], str]]]:
         """Every typical mistake that produces the given number, most specific first,
         each with its message (written when asked for: only the first one is)."""
         q = self.q
-        e = float(self.expected[index])
-        own = float(self.own[index])
+        e = self.expected_at[flat]
+        own = self.own_at[flat]
         found: list[tuple[Mistake, Callable[[], str]]] = []
         chain = self.chain
         # From the student's own inputs (each given in full, or the weights before the
         # update, which every calculation shares), a mistake that does not act on q
         # gives their own value, which explains nothing: it is not worked out.
-        own_inputs = all(i in self.envs.complete or i.update < q.update
-                         for i in chain.inputs(q))
-        for s, xs, os_ in zip(self.scenarios, self.exact_s, self.own_s):
+        own_inputs = self.own_inputs
+        for s, xs, os_ in zip(self.scenarios, self.exact_s_at, self.own_s):
             if s.code is None:          # the exact calculation: no mistake to name
                 continue
-            tries: tuple[Callable[[], float], ...] = (lambda: float(xs[index]),)
+            tries: tuple[Callable[[], float], ...] = (lambda: xs[flat],)
             if not own_inputs or chain.acts_on(q.kind, s):
                 tries += (lambda: float(os_.made(q)[index]),)
             # The mistake made from the student's values only when the one made from
