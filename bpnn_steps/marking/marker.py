@@ -454,7 +454,11 @@ def _check(sheet: AnswerSheet, problem: Problem, reference: Reference, options: 
             taint = frozenset().union(*upstream) if upstream else frozenset()
             g = given.get(q)
             if g is None:
-                envs.acc[q], envs.all[q] = chain.calc(q, envs.acc), chain.calc(q, envs.all)
+                if all(envs.acc.get(i) is envs.all.get(i) for i in chain.inputs(q)):
+                    # The same inputs (every earlier number accepted): the same value.
+                    envs.acc[q] = envs.all[q] = chain.calc(q, envs.all)
+                else:
+                    envs.acc[q], envs.all[q] = chain.calc(q, envs.acc), chain.calc(q, envs.all)
             else:
                 marker = _NodeMarker(q, g, problem, reference, options, exact, rounded,
                                      scenarios, exact_s, envs.own_s, taint, envs, given,
@@ -464,10 +468,13 @@ def _check(sheet: AnswerSheet, problem: Problem, reference: Reference, options: 
                 values = values_given[q]
                 # Where every entry is the student's, the recomputed values are not
                 # needed (and are worked out only when an entry's marking asked).
-                envs.acc[q] = np.array(values, dtype=float) if accepted is None else \
-                    np.where(accepted, values, marker.acc)
-                envs.all[q] = np.array(values, dtype=float) if q in envs.complete else \
-                    np.where(np.isfinite(values), values, marker.own)
+                if accepted is None and q in envs.complete:
+                    envs.acc[q] = envs.all[q] = np.array(values, dtype=float)
+                else:
+                    envs.acc[q] = np.array(values, dtype=float) if accepted is None else \
+                        np.where(accepted, values, marker.acc)
+                    envs.all[q] = np.array(values, dtype=float) if q in envs.complete else \
+                        np.where(np.isfinite(values), values, marker.own)
                 if new_error:
                     taint = taint | {q}
             envs.taint[q] = taint
@@ -486,8 +493,28 @@ def _check(sheet: AnswerSheet, problem: Problem, reference: Reference, options: 
                        multi_update=len(chain.schedule) > 1, variant=problem.variant)
 
 
+class _Rounded(Mapping[int, Env]):
+    """Hand-rounding calculations by their decimals, each worked out (and kept by
+    the Reference) the first time an entry's marking reads it: a sheet's right
+    numbers never need the 2-decimal one."""
+
+    def __init__(self, reference: Reference, decimals: Sequence[int], updates: int) -> None:
+        self._reference, self._decimals, self._updates = reference, tuple(decimals), updates
+
+    def __getitem__(self, decimals: int) -> Env:
+        if decimals not in self._decimals:
+            raise KeyError(decimals)
+        return self._reference.rounded(decimals, self._updates)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._decimals)
+
+    def __len__(self) -> int:
+        return len(self._decimals)
+
+
 def _rounded_envs(sheet: AnswerSheet, reference: Reference, options: Options, updates: int
-                  ) -> dict[int, Env]:
+                  ) -> Mapping[int, Env]:
     """Hand-rounding calculations: to the decimals the student wrote (1..8), to 2
     and 3 (the usual hand precisions, for diagnosis) and to --round-as-you-go."""
     wanted = {c.precision.decimals for g in sheet.entries for c in g.cells
@@ -496,7 +523,7 @@ def _rounded_envs(sheet: AnswerSheet, reference: Reference, options: Options, up
         wanted.add(options.round_as_you_go)
     if not updates:
         return {}
-    return {d: reference.rounded(d, updates) for d in sorted(wanted)}
+    return _Rounded(reference, sorted(wanted), updates)
 
 
 def _lazily(*values: Callable[[], float]) -> Iterator[float]:
@@ -509,7 +536,7 @@ class _NodeMarker:
     """Marks the entries of one given quantity."""
 
     def __init__(self, q: Quantity, g: Given, problem: Problem, reference: Reference,
-                 options: Options, exact: Env, rounded: dict[int, Env],
+                 options: Options, exact: Env, rounded: Mapping[int, Env],
                  scenarios: Sequence[Scenario], exact_s: Sequence[np.ndarray],
                  own_s: Sequence[_OwnMistake], taint: frozenset[Quantity], envs: _Envs,
                  given: dict[Quantity, Given], values_given: Mapping[Quantity, np.ndarray]
@@ -525,6 +552,7 @@ class _NodeMarker:
         self.expected_at: list[float] = self.expected.ravel().tolist()
         self.exact = exact
         self.rounded = rounded
+        self._rounded_at: dict[int, list[float]] = {}
         self.scenarios, self.exact_s, self.own_s = scenarios, exact_s, own_s
         self.taint = taint
         self.envs = envs
@@ -538,7 +566,10 @@ class _NodeMarker:
 
     @cached_property
     def acc(self) -> np.ndarray:
-        return self.chain.calc(self.q, self.envs.acc)
+        envs = self.envs
+        if all(envs.acc.get(i) is envs.all.get(i) for i in self.chain.inputs(self.q)):
+            return self.own        # the same inputs: the same value
+        return self.chain.calc(self.q, envs.acc)
 
     @cached_property
     def own(self) -> np.ndarray:
@@ -552,9 +583,14 @@ class _NodeMarker:
     def own_at(self) -> list[float]:
         return self.own.ravel().tolist()
 
-    @cached_property
-    def rounded_at(self) -> dict[int, list[float]]:
-        return {d: env[self.q].ravel().tolist() for d, env in self.rounded.items()}
+    def rounded_at(self, decimals: int) -> list[float]:
+        """q in the hand calculation rounded to ``decimals`` (worked out when first
+        read), as floats."""
+        found = self._rounded_at.get(decimals)
+        if found is None:
+            found = self._rounded_at[decimals] = \
+                self.rounded[decimals][self.q].ravel().tolist()
+        return found
 
     @cached_property
     def exact_s_at(self) -> list[list[float]]:
@@ -691,14 +727,14 @@ class _NodeMarker:
         e = self.expected_at[flat]
         if self.tol.close(v, e, p):
             return "exact", ""
-        for d, rounded in self.rounded_at.items():
+        for d in self.rounded:
             # A hand calculation rounded to d decimals explains an answer written with
             # at most d decimals (and precisely enough for "as written").
             chosen = d == self.options.round_as_you_go
             if p is None or d < p.decimals or not self.tol.precise_enough(p) or \
                     not (self.tol.as_written or chosen):
                 continue
-            r = rounded[flat]
+            r = self.rounded_at(d)[flat]
             if abs(v - r) <= 0.5 * p.ulp * (1 + 1e-9) + 1e-12 * max(1.0, abs(r)):
                 return f"rounding {d}", (f"hand rounding to {d} d.p. gives {fmt(r, d)}; exact "
                                          f"{fmt(e, d + 2)} (drift {fmt(r - e, d + 1)})")
@@ -727,23 +763,32 @@ class _NodeMarker:
             return code, message
         e = self.expected_at[flat]
         own = self.own_at[flat]
-        refs = [e] + [rounded[flat] for rounded in self.rounded_at.values()] + \
-            [self.acc_at[flat]]
+        acc = self.acc_at[flat]
+
+        def refs() -> Iterator[float]:
+            """The exact value, each hand-rounding calculation's, the one from the
+            student's accepted values (a rounded one worked out only when reached)."""
+            yield e
+            for d in self.rounded:
+                yield self.rounded_at(d)[flat]
+            yield acc
+
         if p is not None and not self.tol.precise_enough(p):
-            if any(abs(v - ref) <= 0.5 * p.ulp * (1 + 1e-9) for ref in (e, refs[-1])):
+            if any(abs(v - ref) <= 0.5 * p.ulp * (1 + 1e-9) for ref in (e, acc)):
                 return Mistake.ROUNDING, (f"too few figures: write {fmt(e, max(3, decimals))} "
                                     f"(at least {self.tol.min_figures} significant figures or "
                                     f"{self.tol.min_decimals} decimals)")
         elif p is not None:
-            for d, rounded in self.rounded_at.items():
-                r = rounded[flat]
-                if d < p.decimals and abs(v - r) <= 0.5 * 10.0 ** -d * (1 + 1e-9) \
-                        and differs(r, e):
+            for d in self.rounded:
+                if d >= p.decimals:
+                    continue
+                r = self.rounded_at(d)[flat]
+                if abs(v - r) <= 0.5 * 10.0 ** -d * (1 + 1e-9) and differs(r, e):
                     return Mistake.ROUNDING, (f"rounding slip: this is the {d}-decimal hand "
                                         f"calculation's {fmt(r, d)}, written with "
                                         f"{p.decimals} decimals; at {p.decimals} decimals the "
                                         f"value is {fmt(round_half_up(e, p.decimals), p.decimals)}")
-            if any(self.tol.loosely_close(v, ref, p) for ref in refs):
+            if any(self.tol.loosely_close(v, ref, p) for ref in refs()):
                 return Mistake.ROUNDING, (f"rounding slip: {fmt(e, decimals + 2)} rounds to "
                                     f"{fmt(round_half_up(e, p.decimals), p.decimals)}")
         extra = f" (your earlier values give {fmt(own, decimals)})" \
