@@ -350,7 +350,7 @@ class _Assessment:
         for q in self.answered:
             value = self.exact[q]
             if value.ndim == 2 and value.shape[0] == value.shape[1] and \
-                    np.max(np.abs(value - value.T)) <= apart:
+                    np.abs(value - value.T).max() <= apart:
                 self.reject(Reason.SYMMETRIC, f"{self.label(q)} is symmetric at "
                             f"{self.settings.decimals} decimals: written transposed it "
                             "would still be right")
@@ -372,17 +372,17 @@ class _Assessment:
             other = self.exact[Quantity(q.update, q.kind, q.layer, other_t)]
             value = self.exact[q]
             pair = (q.update, q.sample)
-            if np.max(np.abs(other - value)) <= apart:
+            if np.abs(other - value).max() <= apart:
                 shown.setdefault(pair, False)
                 continue
             shown[pair] = True
             what = f"{self.label(q)} and sample {other_t}'s"
-            if value.size >= 2 and np.max(np.abs(np.sort(other, axis=None) -
-                                                   np.sort(value, axis=None))) <= apart:
+            if value.size >= 2 and np.abs(np.sort(other, axis=None) -
+                                          np.sort(value, axis=None)).max() <= apart:
                 self.reject(Reason.SAMPLES_ALIKE, f"{what} are the same numbers in other "
                             "places (check would say re-arranged)")
             elif value.ndim == 2 and value.shape[0] == value.shape[1] and \
-                    np.max(np.abs(other - value.T)) <= apart:
+                    np.abs(other - value.T).max() <= apart:
                 self.reject(Reason.SAMPLES_ALIKE, f"{what} are each other's transpose")
             elif value.size == 1:
                 batch = len(samples)

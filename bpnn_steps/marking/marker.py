@@ -379,9 +379,10 @@ class _OwnMistake(dict[Quantity, np.ndarray]):
     sheets are right or explained without it, so most quantities never are."""
 
     def __init__(self, chain: Chain, scenario: Scenario,
-                 given: Mapping[Quantity, np.ndarray]) -> None:
+                 given: Mapping[Quantity, np.ndarray], complete: frozenset[Quantity]) -> None:
         super().__init__()
         self.chain, self.scenario, self.given = chain, scenario, given
+        self.complete = complete         # the quantities given in full
         self._made: dict[Quantity, np.ndarray] = {}
 
     def made(self, q: Quantity) -> np.ndarray:
@@ -395,7 +396,7 @@ class _OwnMistake(dict[Quantity, np.ndarray]):
         # Asked for as the input of a later quantity: the student's value where given
         # (a quantity given in full is not worked out: none of its value would be used).
         given = self.given.get(q)
-        if given is not None and bool(np.isfinite(given).all()):
+        if q in self.complete:
             value = np.array(given, dtype=float)
         else:
             value = self.made(q)
@@ -443,9 +444,9 @@ def _check(sheet: AnswerSheet, problem: Problem, reference: Reference, options: 
     mistaken = reference.mistaken(updates) if updates else []
     given = {g.quantity: g for g in sheet.entries}
     values_given = {q: g.values for q, g in given.items()}
-    envs = _Envs({}, {}, [_OwnMistake(chain, s, values_given) for s in scenarios], {},
-                 complete=frozenset(q for q, v in values_given.items()
-                                    if bool(np.isfinite(v).all())))
+    complete = frozenset(q for q, v in values_given.items() if bool(np.isfinite(v).all()))
+    envs = _Envs({}, {}, [_OwnMistake(chain, s, values_given, complete) for s in scenarios],
+                 {}, complete=complete)
     results: dict[Quantity, GroupResult] = {}
     for u in range(1, updates + 1):
         for q in chain.nodes(u):

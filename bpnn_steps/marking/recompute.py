@@ -114,13 +114,14 @@ class Chain:
             Kind.DELTA: self._delta, Kind.GRAD: self._grad, Kind.MEAN: self._mean,
             Kind.NEW: self._new}
         self._nodes: dict[int, tuple[Quantity, ...]] = {}
-        self._inputs: dict[Quantity, list[Quantity]] = {}
+        self._inputs: dict[Quantity, tuple[Quantity, ...]] = {}
         self._views = Views() if views is None else views
         # Kept, since every rule of every quantity reads them (read-only): the weights
         # before the first update, each sample's inputs as a row, the conventions'
         # factor on J, and the L2 terms when there is no L2 (the same for any weights).
         self._initial: tuple[Array, ...] | None = None
         self._x_rows: dict[int, Array] = {}
+        self._y_rows: dict[int, Array] = {}
         self._scales: dict[int, tuple[Conventions, float]] = {}
         self._no_l2: tuple[float, list[Array]] | None = None
 
@@ -152,14 +153,14 @@ class Chain:
 
         yield from sorted(order, key=place)      # sorted() keeps the order within a place
 
-    def inputs(self, q: Quantity) -> list[Quantity]:
+    def inputs(self, q: Quantity) -> tuple[Quantity, ...]:
         """The quantities ``q`` is computed from (the weights before an update are
         the previous update's new weights; in the output-first order a hidden delta
         also rests on the layer above's new weights)."""
         found = self._inputs.get(q)
         if found is None:
-            found = self._inputs[q] = self._find_inputs(q)
-        return list(found)
+            found = self._inputs[q] = tuple(self._find_inputs(q))
+        return found
 
     def _find_inputs(self, q: Quantity) -> list[Quantity]:
         found = inputs(q, self.schedule, self.depth)
@@ -224,6 +225,13 @@ class Chain:
             return x
         return env[Quantity(u, Kind.A, n - 1, t)]
 
+    def _y(self, t: int) -> Array:
+        """The targets y of sample t, as a row."""
+        y = self._y_rows.get(t)
+        if y is None:
+            y = self._y_rows[t] = _row(self.problem.data()[1][t - 1])
+        return y
+
     def _z(self, q: Quantity, env: Env, s: Scenario) -> Array:
         w = self.weights_before(env, q.update)[q.n - 1]
         if s.no_bias:
@@ -252,8 +260,8 @@ class Chain:
 
     def _J(self, q: Quantity, env: Env, s: Scenario) -> Array:
         z, a = self._loss_inputs(env, q.update, q.t)
-        y = self.problem.data()[1][q.t - 1]
-        value = sample_losses(_row(z), _row(a), _row(y), self.problem.loss, self.scale(s))[0]
+        value = sample_losses(_row(z), _row(a), self._y(q.t), self.problem.loss,
+                              self.scale(s))[0]
         return np.asarray(value)
 
     def _cost(self, q: Quantity, env: Env, s: Scenario) -> Array:
@@ -268,8 +276,7 @@ class Chain:
         z = env[Quantity(u, Kind.Z, n, t)]
         a = env[Quantity(u, Kind.A, n, t)]
         if n == L:
-            y = self.problem.data()[1][t - 1]
-            error, _, delta = output_delta(_row(z), _row(a), _row(y), self.activations[-1],
+            error, _, delta = output_delta(_row(z), _row(a), self._y(t), self.activations[-1],
                                            self.problem.loss, self.scale(s))
             if s.linear_at == L and error is not None:
                 delta = error
