@@ -99,6 +99,8 @@ def hand_sized(problem: Problem) -> Problem:
     epoch)."""
     from ..maths.engine import update_count
 
+    if problem.training.epochs == 1:
+        return problem          # one epoch is whole and at least one: nothing to cut
     per_epoch = update_count(problem.with_training(epochs=1))
     epochs = max(1, min(problem.training.epochs, SHEET_UPDATES // max(per_epoch, 1)))
     return problem if epochs == problem.training.epochs else problem.with_training(epochs=epochs)
@@ -146,8 +148,11 @@ class Layout:
     slices: dict[Quantity, slice]
     acts: Array
     codes: Array
-    # What each rule sees of each mistake, shared by the candidates' chains.
+    # What each rule sees of each mistake, shared by the candidates' chains, and the
+    # factors of each quantity (factors_for: the same conventions for every candidate).
     views: Views = field(default_factory=Views, compare=False, repr=False)
+    factors: dict[tuple[Quantity, int], list[tuple[float, Mistake, str]]] = field(
+        default_factory=dict, compare=False, repr=False)
 
     @staticmethod
     def of(scenarios: Sequence[Scenario], acts: dict[tuple[int, Quantity], Array],
@@ -386,8 +391,7 @@ class _Assessment:
                 self.reject(Reason.SAMPLES_ALIKE, f"{what} are each other's transpose")
             elif value.size == 1:
                 batch = len(samples)
-                for factor, code, _ in factors_for(q, self.problem, batch) + \
-                        [(-1.0, Mistake.SIGN, "")]:
+                for factor, code, _ in self.factors(q, batch) + [(-1.0, Mistake.SIGN, "")]:
                     if abs(float(other.flat[0]) - factor * float(value.flat[0])) <= apart:
                         theirs = key_of(Quantity(q.update, q.kind, q.layer, other_t),
                                         self.depth)
@@ -564,6 +568,16 @@ class _Assessment:
         values = dict(exact)
         values.update(computed)
         return values, firsts
+
+    def factors(self, q: Quantity, batch: int) -> list[tuple[float, Mistake, str]]:
+        """factors_for ``q``, kept across the run's candidates where there is a layout."""
+        layout = self.known.layout
+        if layout is None:
+            return factors_for(q, self.problem, batch)
+        found = layout.factors.get((q, batch))
+        if found is None:
+            found = layout.factors[q, batch] = factors_for(q, self.problem, batch)
+        return found
 
     # ------------------------------------------------------------------ names
 
