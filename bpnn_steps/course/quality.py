@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import ProblemError
 from ..maths.activations import ACTIVATIONS, Unitwise
 from ..marking.diagnose import Mistake, factors_for
-from ..marking.recompute import EXACT, Chain, Env, Scenario, scenarios_for, trace_env
+from ..marking.recompute import EXACT, Chain, Env, Scenario, Views, scenarios_for, trace_env
 from ..model.coded import Coded
 from ..model.problem import Problem
 from ..model.quantities import Kind, Quantity, answer_quantities, entry_name, key_of
@@ -99,6 +99,8 @@ def hand_sized(problem: Problem) -> Problem:
     epoch)."""
     from ..maths.engine import update_count
 
+    if problem.training.epochs == 1:
+        return problem          # one epoch is whole and at least one: nothing to cut
     per_epoch = update_count(problem.with_training(epochs=1))
     epochs = max(1, min(problem.training.epochs, SHEET_UPDATES // max(per_epoch, 1)))
     return problem if epochs == problem.training.epochs else problem.with_training(epochs=epochs)
@@ -146,6 +148,11 @@ class Layout:
     slices: dict[Quantity, slice]
     acts: Array
     codes: Array
+    # What each rule sees of each mistake, shared by the candidates' chains, and the
+    # factors of each quantity (factors_for: the same conventions for every candidate).
+    views: Views = field(default_factory=Views, compare=False, repr=False)
+    factors: dict[tuple[Quantity, int], list[tuple[float, Mistake, str]]] = field(
+        default_factory=dict, compare=False, repr=False)
 
     @staticmethod
     def of(scenarios: Sequence[Scenario], acts: dict[tuple[int, Quantity], Array],
@@ -264,7 +271,9 @@ class _Assessment:
             self.found.append(Rejection(Reason.DIVERGES, str(err)))
             return False
         self.exact = trace_env(self.trace)
-        self.chain = chain = Chain(self.problem, self.trace)
+        layout = self.known.layout
+        self.chain = chain = Chain(self.problem, self.trace,
+                                   None if layout is None else layout.views)
         plan = self.known.plan
         if plan is None:
             nodes = tuple(tuple(chain.nodes(u)) for u in range(1, len(chain.schedule) + 1))
@@ -273,7 +282,6 @@ class _Assessment:
                               for q in answer_quantities(self.problem.layers, samples, u)))
         self.plan = plan
         self.answered = plan.answered
-        layout = self.known.layout
         # The same network, conventions and schedule: the same mistakes to try.
         self.scenarios = list(layout.scenarios) if layout is not None else \
             scenarios_for(self.problem, self.chain.schedule)
@@ -347,7 +355,7 @@ class _Assessment:
         for q in self.answered:
             value = self.exact[q]
             if value.ndim == 2 and value.shape[0] == value.shape[1] and \
-                    np.max(np.abs(value - value.T)) <= apart:
+                    np.abs(value - value.T).max() <= apart:
                 self.reject(Reason.SYMMETRIC, f"{self.label(q)} is symmetric at "
                             f"{self.settings.decimals} decimals: written transposed it "
                             "would still be right")
@@ -369,22 +377,21 @@ class _Assessment:
             other = self.exact[Quantity(q.update, q.kind, q.layer, other_t)]
             value = self.exact[q]
             pair = (q.update, q.sample)
-            if np.max(np.abs(other - value)) <= apart:
+            if np.abs(other - value).max() <= apart:
                 shown.setdefault(pair, False)
                 continue
             shown[pair] = True
             what = f"{self.label(q)} and sample {other_t}'s"
-            if value.size >= 2 and np.max(np.abs(np.sort(other, axis=None) -
-                                                   np.sort(value, axis=None))) <= apart:
+            if value.size >= 2 and np.abs(np.sort(other, axis=None) -
+                                          np.sort(value, axis=None)).max() <= apart:
                 self.reject(Reason.SAMPLES_ALIKE, f"{what} are the same numbers in other "
                             "places (check would say re-arranged)")
             elif value.ndim == 2 and value.shape[0] == value.shape[1] and \
-                    np.max(np.abs(other - value.T)) <= apart:
+                    np.abs(other - value.T).max() <= apart:
                 self.reject(Reason.SAMPLES_ALIKE, f"{what} are each other's transpose")
             elif value.size == 1:
                 batch = len(samples)
-                for factor, code, _ in factors_for(q, self.problem, batch) + \
-                        [(-1.0, Mistake.SIGN, "")]:
+                for factor, code, _ in self.factors(q, batch) + [(-1.0, Mistake.SIGN, "")]:
                     if abs(float(other.flat[0]) - factor * float(value.flat[0])) <= apart:
                         theirs = key_of(Quantity(q.update, q.kind, q.layer, other_t),
                                         self.depth)
@@ -561,6 +568,16 @@ class _Assessment:
         values = dict(exact)
         values.update(computed)
         return values, firsts
+
+    def factors(self, q: Quantity, batch: int) -> list[tuple[float, Mistake, str]]:
+        """factors_for ``q``, kept across the run's candidates where there is a layout."""
+        layout = self.known.layout
+        if layout is None:
+            return factors_for(q, self.problem, batch)
+        found = layout.factors.get((q, batch))
+        if found is None:
+            found = layout.factors[q, batch] = factors_for(q, self.problem, batch)
+        return found
 
     # ------------------------------------------------------------------ names
 

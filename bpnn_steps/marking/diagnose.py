@@ -151,8 +151,10 @@ class Tolerance:
         # the hundreds, and must not pass for anything within 50 of zero.
         if p is None:
             return False
+        if p.figures >= self.min_figures:      # (most numbers: no logarithm needed)
+            return True
         places = math.inf if p.ulp <= 0 else -math.log10(p.ulp) + 1e-9
-        return p.figures >= self.min_figures or places >= self.min_decimals
+        return places >= self.min_decimals
 
     def close(self, given: float, ref: float, p: Precision | None, ulps: float = 0.5) -> bool:
         """``given`` equals ``ref`` within the absolute or relative tolerance, or
@@ -196,8 +198,9 @@ class Pattern:
 
 def _all_close(tol: Tolerance, given: np.ndarray, ref: np.ndarray,
                precisions: Sequence[Precision | None]) -> bool:
-    return all(tol.close(float(g), float(r), p)
-               for g, r, p in zip(given.ravel(), ref.ravel(), precisions))
+    # (tolist: Python floats at once, the same numbers as float() of each entry)
+    return all(tol.close(g, r, p)
+               for g, r, p in zip(given.ravel().tolist(), ref.ravel().tolist(), precisions))
 
 
 def _multiset_places(tol: Tolerance, given: np.ndarray, ref: np.ndarray,
@@ -205,14 +208,14 @@ def _multiset_places(tol: Tolerance, given: np.ndarray, ref: np.ndarray,
                      ) -> dict[tuple[int, ...], tuple[int, ...]] | None:
     """Where each given number belongs when the given numbers are the reference's
     numbers in some order; None when they are not."""
-    g_order = np.argsort(given.ravel(), kind="stable")
-    r_order = np.argsort(ref.ravel(), kind="stable")
-    places = {}
-    for gi, ri in zip(g_order, r_order):
-        if not tol.close(float(given.ravel()[gi]), float(ref.ravel()[ri]), precisions[gi]):
+    g, r = given.ravel(), ref.ravel()
+    pairs = list(zip(np.argsort(g, kind="stable").tolist(), np.argsort(r, kind="stable").tolist()))
+    g_values, r_values = g.tolist(), r.tolist()
+    for gi, ri in pairs:
+        if not tol.close(g_values[gi], r_values[ri], precisions[gi]):
             return None
-        places[np.unravel_index(gi, given.shape)] = np.unravel_index(ri, ref.shape)
-    return {tuple(int(v) for v in k): tuple(int(v) for v in w) for k, w in places.items()}
+    return {tuple(int(v) for v in np.unravel_index(gi, given.shape)):
+            tuple(int(v) for v in np.unravel_index(ri, ref.shape)) for gi, ri in pairs}
 
 
 def matrix_pattern(tol: Tolerance, given: np.ndarray, expected: np.ndarray,
@@ -221,7 +224,7 @@ def matrix_pattern(tol: Tolerance, given: np.ndarray, expected: np.ndarray,
     """Right numbers in the wrong places: transposed, re-arranged, or another
     sample's numbers (as they are or re-arranged).  ``given`` must be complete
     and have at least two entries; ``others`` maps sample t' to its values."""
-    if given.size < 2 or not np.all(np.isfinite(given)):
+    if given.size < 2 or not np.isfinite(given).all():
         return None
     if transposed_shape:
         rows, cols = expected.shape

@@ -379,9 +379,10 @@ class _OwnMistake(dict[Quantity, np.ndarray]):
     sheets are right or explained without it, so most quantities never are."""
 
     def __init__(self, chain: Chain, scenario: Scenario,
-                 given: Mapping[Quantity, np.ndarray]) -> None:
+                 given: Mapping[Quantity, np.ndarray], complete: frozenset[Quantity]) -> None:
         super().__init__()
         self.chain, self.scenario, self.given = chain, scenario, given
+        self.complete = complete         # the quantities given in full
         self._made: dict[Quantity, np.ndarray] = {}
 
     def made(self, q: Quantity) -> np.ndarray:
@@ -395,7 +396,7 @@ class _OwnMistake(dict[Quantity, np.ndarray]):
         # Asked for as the input of a later quantity: the student's value where given
         # (a quantity given in full is not worked out: none of its value would be used).
         given = self.given.get(q)
-        if given is not None and bool(np.isfinite(given).all()):
+        if q in self.complete:
             value = np.array(given, dtype=float)
         else:
             value = self.made(q)
@@ -443,18 +444,22 @@ def _check(sheet: AnswerSheet, problem: Problem, reference: Reference, options: 
     mistaken = reference.mistaken(updates) if updates else []
     given = {g.quantity: g for g in sheet.entries}
     values_given = {q: g.values for q, g in given.items()}
-    envs = _Envs({}, {}, [_OwnMistake(chain, s, values_given) for s in scenarios], {},
-                 complete=frozenset(q for q, v in values_given.items()
-                                    if bool(np.isfinite(v).all())))
+    complete = frozenset(q for q, v in values_given.items() if bool(np.isfinite(v).all()))
+    envs = _Envs({}, {}, [_OwnMistake(chain, s, values_given, complete) for s in scenarios],
+                 {}, complete=complete)
     results: dict[Quantity, GroupResult] = {}
     for u in range(1, updates + 1):
         for q in chain.nodes(u):
             exact_s = [env[q] for env in mistaken]
-            taint = frozenset().union(*(envs.taint.get(i, frozenset())
-                                        for i in chain.inputs(q)))
+            upstream = [t for i in chain.inputs(q) if (t := envs.taint.get(i))]
+            taint = frozenset().union(*upstream) if upstream else frozenset()
             g = given.get(q)
             if g is None:
-                envs.acc[q], envs.all[q] = chain.calc(q, envs.acc), chain.calc(q, envs.all)
+                if all(envs.acc.get(i) is envs.all.get(i) for i in chain.inputs(q)):
+                    # The same inputs (every earlier number accepted): the same value.
+                    envs.acc[q] = envs.all[q] = chain.calc(q, envs.all)
+                else:
+                    envs.acc[q], envs.all[q] = chain.calc(q, envs.acc), chain.calc(q, envs.all)
             else:
                 marker = _NodeMarker(q, g, problem, reference, options, exact, rounded,
                                      scenarios, exact_s, envs.own_s, taint, envs, given,
@@ -462,13 +467,15 @@ def _check(sheet: AnswerSheet, problem: Problem, reference: Reference, options: 
                 group, accepted, new_error = marker.run()
                 results[q] = group
                 values = values_given[q]
-                known = np.isfinite(values)
                 # Where every entry is the student's, the recomputed values are not
                 # needed (and are worked out only when an entry's marking asked).
-                envs.acc[q] = np.array(values, dtype=float) if accepted.all() else \
-                    np.where(accepted, values, marker.acc)
-                envs.all[q] = np.array(values, dtype=float) if known.all() else \
-                    np.where(known, values, marker.own)
+                if accepted is None and q in envs.complete:
+                    envs.acc[q] = envs.all[q] = np.array(values, dtype=float)
+                else:
+                    envs.acc[q] = np.array(values, dtype=float) if accepted is None else \
+                        np.where(accepted, values, marker.acc)
+                    envs.all[q] = np.array(values, dtype=float) if q in envs.complete else \
+                        np.where(np.isfinite(values), values, marker.own)
                 if new_error:
                     taint = taint | {q}
             envs.taint[q] = taint
@@ -487,8 +494,28 @@ def _check(sheet: AnswerSheet, problem: Problem, reference: Reference, options: 
                        multi_update=len(chain.schedule) > 1, variant=problem.variant)
 
 
+class _Rounded(Mapping[int, Env]):
+    """Hand-rounding calculations by their decimals, each worked out (and kept by
+    the Reference) the first time an entry's marking reads it: a sheet's right
+    numbers never need the 2-decimal one."""
+
+    def __init__(self, reference: Reference, decimals: Sequence[int], updates: int) -> None:
+        self._reference, self._decimals, self._updates = reference, tuple(decimals), updates
+
+    def __getitem__(self, decimals: int) -> Env:
+        if decimals not in self._decimals:
+            raise KeyError(decimals)
+        return self._reference.rounded(decimals, self._updates)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._decimals)
+
+    def __len__(self) -> int:
+        return len(self._decimals)
+
+
 def _rounded_envs(sheet: AnswerSheet, reference: Reference, options: Options, updates: int
-                  ) -> dict[int, Env]:
+                  ) -> Mapping[int, Env]:
     """Hand-rounding calculations: to the decimals the student wrote (1..8), to 2
     and 3 (the usual hand precisions, for diagnosis) and to --round-as-you-go."""
     wanted = {c.precision.decimals for g in sheet.entries for c in g.cells
@@ -497,7 +524,7 @@ def _rounded_envs(sheet: AnswerSheet, reference: Reference, options: Options, up
         wanted.add(options.round_as_you_go)
     if not updates:
         return {}
-    return {d: reference.rounded(d, updates) for d in sorted(wanted)}
+    return _Rounded(reference, sorted(wanted), updates)
 
 
 def _lazily(*values: Callable[[], float]) -> Iterator[float]:
@@ -510,7 +537,7 @@ class _NodeMarker:
     """Marks the entries of one given quantity."""
 
     def __init__(self, q: Quantity, g: Given, problem: Problem, reference: Reference,
-                 options: Options, exact: Env, rounded: dict[int, Env],
+                 options: Options, exact: Env, rounded: Mapping[int, Env],
                  scenarios: Sequence[Scenario], exact_s: Sequence[np.ndarray],
                  own_s: Sequence[_OwnMistake], taint: frozenset[Quantity], envs: _Envs,
                  given: dict[Quantity, Given], values_given: Mapping[Quantity, np.ndarray]
@@ -521,8 +548,12 @@ class _NodeMarker:
         self.tol = options.tolerance
         self.options = options
         self.expected = exact[q]
+        # Each array's entries as Python floats, row-major (an entry's flat place):
+        # the same numbers as float() of each, converted once per quantity.
+        self.expected_at: list[float] = self.expected.ravel().tolist()
         self.exact = exact
         self.rounded = rounded
+        self._rounded_at: dict[int, list[float]] = {}
         self.scenarios, self.exact_s, self.own_s = scenarios, exact_s, own_s
         self.taint = taint
         self.envs = envs
@@ -536,18 +567,60 @@ class _NodeMarker:
 
     @cached_property
     def acc(self) -> np.ndarray:
-        return self.chain.calc(self.q, self.envs.acc)
+        envs = self.envs
+        if all(envs.acc.get(i) is envs.all.get(i) for i in self.chain.inputs(self.q)):
+            return self.own        # the same inputs: the same value
+        return self.chain.calc(self.q, envs.acc)
 
     @cached_property
     def own(self) -> np.ndarray:
         return self.chain.calc(self.q, self.envs.all)
 
+    @cached_property
+    def acc_at(self) -> list[float]:
+        return self.acc.ravel().tolist()
+
+    @cached_property
+    def own_at(self) -> list[float]:
+        return self.own.ravel().tolist()
+
+    def rounded_at(self, decimals: int) -> list[float]:
+        """q in the hand calculation rounded to ``decimals`` (worked out when first
+        read), as floats."""
+        found = self._rounded_at.get(decimals)
+        if found is None:
+            found = self._rounded_at[decimals] = \
+                self.rounded[decimals][self.q].ravel().tolist()
+        return found
+
+    @cached_property
+    def exact_s_at(self) -> list[list[float]]:
+        """Each mistake made from the exact values (self.exact_s), as floats."""
+        return [xs.ravel().tolist() for xs in self.exact_s]
+
+    @cached_property
+    def own_inputs(self) -> bool:
+        """Whether every input of q is the student's own, given in full, or the
+        weights before the update (which every calculation shares)."""
+        q = self.q
+        return all(i in self.envs.complete or i.update < q.update
+                   for i in self.chain.inputs(q))
+
     # ------------------------------------------------------------------ node level
+
+    @cached_property
+    def right(self) -> list[bool]:
+        """Whether each number is the exact value (within the tolerance), row-major:
+        asked once here, by the matrix patterns and by each entry's mark."""
+        close, expected = self.tol.close, self.expected_at
+        return [close(c.value, expected[k], c.precision) for k, c in enumerate(self.g.cells)]
 
     def pattern(self) -> Pattern | None:
         g = self.g
         if not g.complete or self.q.kind in (Kind.LOSS, Kind.COST):
             return None
+        if not g.transposed and all(self.right):
+            return None         # matrix_pattern's answer for the right numbers
         others: dict[int, np.ndarray] = {}
         if self.q.sample is not None:
             for t in self.samples:
@@ -587,28 +660,30 @@ class _NodeMarker:
 
     # ------------------------------------------------------------------ entries
 
-    def run(self) -> tuple[GroupResult, np.ndarray, bool]:
+    def run(self) -> tuple[GroupResult, np.ndarray | None, bool]:
         q, g = self.q, self.g
         pattern = self.pattern()
         block, relied = self.follow_through_block() if self.taint else (None, "")
         entries = []
         new_error = False
         # The cells are row-major over the shape, as product() walks it.
-        for index, cell in zip(product(*map(range, g.shape)), g.cells):
-            entry = self.entry(index, cell, pattern, block, relied)
+        for flat, (index, cell) in enumerate(zip(product(*map(range, g.shape)), g.cells)):
+            entry = self.entry(index, flat, cell, pattern, block, relied)
             if entry.mark == WRONG and entry.cause != Mistake.CARRIED_FORWARD:
                 new_error = True
             entries.append(entry)
-        accepted = np.array([e.mark == CORRECT for e in entries], dtype=bool).reshape(g.shape)
+        # None: every entry is right.
+        accepted = None if all(e.mark == CORRECT for e in entries) else \
+            np.array([e.mark == CORRECT for e in entries], dtype=bool).reshape(g.shape)
         note = pattern.message if pattern is not None else None
         canonical = key_of(q, self.chain.depth)
         return GroupResult(g.key, q.update, g.line, note, tuple(entries),
                            order=self.order, canonical=canonical), accepted, new_error
 
-    def entry(self, index: tuple[int, ...], cell: Cell, pattern: Pattern | None,
+    def entry(self, index: tuple[int, ...], flat: int, cell: Cell, pattern: Pattern | None,
               block: str | None, relied: str) -> EntryResult:
         q, g = self.q, self.g
-        e = float(self.expected[index])
+        e = self.expected_at[flat]
         depth = self.chain.depth
         decimals = max(3, cell.precision.decimals if cell.precision else 3)
         base = _Place(key=g.key, update=q.update, index=index,
@@ -637,11 +712,11 @@ class _NodeMarker:
                                message="right number, but the matrix is transposed"
                                if home == index else "the matrix is transposed: this number "
                                f"belongs at {entry_name(q, home, depth)}")
-        accepted = self.accepted_as(index, v, p)
+        accepted = self.accepted_as(flat, v, p)
         if accepted is not None:
             how, note = accepted
             return EntryResult(**base, mark=CORRECT, accepted=how, cause=None, message=note)
-        own = float(self.own[index])
+        own = self.own_at[flat]
         if self.taint and self.tol.close(v, own, p):
             if block is None and abs(own) <= 1e-12 < abs(e):
                 block = "that makes this entry trivially zero"
@@ -652,39 +727,40 @@ class _NodeMarker:
             return EntryResult(**base, mark=WRONG, accepted=None, cause=Mistake.CARRIED_FORWARD,
                                message=f"carried forward from your wrong {relied}; no "
                                f"follow-through credit: {block}")
-        cause, message = self.diagnose(index, v, p, pattern, decimals)
+        cause, message = self.diagnose(index, flat, v, p, pattern, decimals)
         return EntryResult(**base, mark=WRONG, accepted=None, cause=cause, message=message)
 
-    def accepted_as(self, index: tuple[int, ...], v: float, p: Precision | None
+    def accepted_as(self, flat: int, v: float, p: Precision | None
                     ) -> tuple[str, str] | None:
-        """How a number counts as right: (how, note), or None."""
-        e = float(self.expected[index])
-        if self.tol.close(v, e, p):
+        """How a number counts as right (the entry at ``flat``, its row-major place):
+        (how, note), or None."""
+        e = self.expected_at[flat]
+        if self.right[flat]:
             return "exact", ""
-        for d, env in self.rounded.items():
+        for d in self.rounded:
             # A hand calculation rounded to d decimals explains an answer written with
             # at most d decimals (and precisely enough for "as written").
             chosen = d == self.options.round_as_you_go
             if p is None or d < p.decimals or not self.tol.precise_enough(p) or \
                     not (self.tol.as_written or chosen):
                 continue
-            r = float(env[self.q][index])
+            r = self.rounded_at(d)[flat]
             if abs(v - r) <= 0.5 * p.ulp * (1 + 1e-9) + 1e-12 * max(1.0, abs(r)):
                 return f"rounding {d}", (f"hand rounding to {d} d.p. gives {fmt(r, d)}; exact "
                                          f"{fmt(e, d + 2)} (drift {fmt(r - e, d + 1)})")
-        acc = float(self.acc[index])
+        acc = self.acc_at[flat]
         if differs(acc, e) and self.tol.close(v, acc, p):
             d = p.decimals if p else 3
             return "own values", (f"follows from your earlier (rounded) values: "
                                   f"{fmt(acc, max(3, d + 1))}; exact {fmt(e, max(5, d + 2))}")
         return None
 
-    def diagnose(self, index: tuple[int, ...], v: float, p: Precision | None,
+    def diagnose(self, index: tuple[int, ...], flat: int, v: float, p: Precision | None,
                  pattern: Pattern | None, decimals: int) -> tuple[Mistake, str]:
         """The likely cause of a wrong number: (MISTAKES code, message)."""
         if pattern is not None:
             return self._pattern_message(pattern, index)
-        found = self.explanations(index, v, p, decimals)
+        found = self.explanations(index, flat, v, p, decimals)
         if found:
             code, words = found[0]
             message = words()
@@ -695,50 +771,57 @@ class _NodeMarker:
             if others:
                 message += " (also fits: " + ", ".join(MISTAKES[o] for o in others) + ")"
             return code, message
-        q = self.q
-        e = float(self.expected[index])
-        own = float(self.own[index])
-        refs = [e] + [float(env[q][index]) for env in self.rounded.values()] + \
-            [float(self.acc[index])]
+        e = self.expected_at[flat]
+        own = self.own_at[flat]
+        acc = self.acc_at[flat]
+
+        def refs() -> Iterator[float]:
+            """The exact value, each hand-rounding calculation's, the one from the
+            student's accepted values (a rounded one worked out only when reached)."""
+            yield e
+            for d in self.rounded:
+                yield self.rounded_at(d)[flat]
+            yield acc
+
         if p is not None and not self.tol.precise_enough(p):
-            if any(abs(v - ref) <= 0.5 * p.ulp * (1 + 1e-9) for ref in (e, refs[-1])):
+            if any(abs(v - ref) <= 0.5 * p.ulp * (1 + 1e-9) for ref in (e, acc)):
                 return Mistake.ROUNDING, (f"too few figures: write {fmt(e, max(3, decimals))} "
                                     f"(at least {self.tol.min_figures} significant figures or "
                                     f"{self.tol.min_decimals} decimals)")
         elif p is not None:
-            for d, env in self.rounded.items():
-                r = float(env[q][index])
-                if d < p.decimals and abs(v - r) <= 0.5 * 10.0 ** -d * (1 + 1e-9) \
-                        and differs(r, e):
+            for d in self.rounded:
+                if d >= p.decimals:
+                    continue
+                r = self.rounded_at(d)[flat]
+                if abs(v - r) <= 0.5 * 10.0 ** -d * (1 + 1e-9) and differs(r, e):
                     return Mistake.ROUNDING, (f"rounding slip: this is the {d}-decimal hand "
                                         f"calculation's {fmt(r, d)}, written with "
                                         f"{p.decimals} decimals; at {p.decimals} decimals the "
                                         f"value is {fmt(round_half_up(e, p.decimals), p.decimals)}")
-            if any(self.tol.loosely_close(v, ref, p) for ref in refs):
+            if any(self.tol.loosely_close(v, ref, p) for ref in refs()):
                 return Mistake.ROUNDING, (f"rounding slip: {fmt(e, decimals + 2)} rounds to "
                                     f"{fmt(round_half_up(e, p.decimals), p.decimals)}")
         extra = f" (your earlier values give {fmt(own, decimals)})" \
             if fmt(own, decimals) != fmt(e, decimals) else ""
         return Mistake.UNKNOWN, f"expected {fmt(e, decimals)}{extra}"
 
-    def explanations(self, index: tuple[int, ...], v: float, p: Precision | None,
+    def explanations(self, index: tuple[int, ...], flat: int, v: float, p: Precision | None,
                      decimals: int) -> list[tuple[Mistake, Callable[[], str]]]:
         """Every typical mistake that produces the given number, most specific first,
         each with its message (written when asked for: only the first one is)."""
         q = self.q
-        e = float(self.expected[index])
-        own = float(self.own[index])
+        e = self.expected_at[flat]
+        own = self.own_at[flat]
         found: list[tuple[Mistake, Callable[[], str]]] = []
         chain = self.chain
         # From the student's own inputs (each given in full, or the weights before the
         # update, which every calculation shares), a mistake that does not act on q
         # gives their own value, which explains nothing: it is not worked out.
-        own_inputs = all(i in self.envs.complete or i.update < q.update
-                         for i in chain.inputs(q))
-        for s, xs, os_ in zip(self.scenarios, self.exact_s, self.own_s):
+        own_inputs = self.own_inputs
+        for s, xs, os_ in zip(self.scenarios, self.exact_s_at, self.own_s):
             if s.code is None:          # the exact calculation: no mistake to name
                 continue
-            tries: tuple[Callable[[], float], ...] = (lambda: float(xs[index]),)
+            tries: tuple[Callable[[], float], ...] = (lambda: xs[flat],)
             if not own_inputs or chain.acts_on(q.kind, s):
                 tries += (lambda: float(os_.made(q)[index]),)
             # The mistake made from the student's values only when the one made from

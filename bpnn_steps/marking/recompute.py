@@ -73,10 +73,37 @@ def _row(v: Array) -> Array:
     return np.asarray(v, dtype=float).reshape(1, -1)
 
 
+class Views:
+    """What the rule of each kind sees of each mistake (see :meth:`Chain.seen`), kept
+    as worked out: the chains of a problem's variants ask the same of the same
+    mistakes (an object, not a frozen record: it fills as chains ask)."""
+
+    def __init__(self) -> None:
+        # Keyed by identity (a scenario's hash walks its conventions), kept with the
+        # scenario and the conventions themselves so that a recycled id is never
+        # mistaken for them.
+        self._seen: dict[tuple[Kind, int],
+                         tuple[Scenario, Conventions, tuple[Scenario, bool]]] = {}
+
+    def of(self, kind: Kind, s: Scenario, conventions: Conventions) -> tuple[Scenario, bool]:
+        """(what the rule of ``kind`` sees of mistake ``s`` under the problem's
+        ``conventions``, whether that is a mistake)."""
+        found = self._seen.get((kind, id(s)))
+        if found is None or found[0] is not s or found[1] is not conventions:
+            fields = {f: getattr(s, f) for f in READS[kind]}
+            if fields.get("conventions") == conventions:
+                fields["conventions"] = None
+            view = Scenario(None, **fields)
+            found = self._seen[(kind, id(s))] = (s, conventions, (view, view != EXACT))
+        return found[2]
+
+
 class Chain:
     """The quantities of a problem's updates and how each is computed."""
 
-    def __init__(self, problem: Problem, trace: Trace) -> None:
+    def __init__(self, problem: Problem, trace: Trace, views: Views | None = None) -> None:
+        """``views``: what each rule sees of each mistake, which the chains of one
+        problem's variants (the same conventions and mistakes) may share."""
         self.problem = problem
         self.layers = problem.layers
         self.depth = len(problem.layers) - 1
@@ -87,8 +114,16 @@ class Chain:
             Kind.DELTA: self._delta, Kind.GRAD: self._grad, Kind.MEAN: self._mean,
             Kind.NEW: self._new}
         self._nodes: dict[int, tuple[Quantity, ...]] = {}
-        self._inputs: dict[Quantity, list[Quantity]] = {}
-        self._seen: dict[tuple[Kind, int], tuple[Scenario, Scenario, bool]] = {}
+        self._inputs: dict[Quantity, tuple[Quantity, ...]] = {}
+        self._views = Views() if views is None else views
+        # Kept, since every rule of every quantity reads them (read-only): the weights
+        # before the first update, each sample's inputs as a row, the conventions'
+        # factor on J, and the L2 terms when there is no L2 (the same for any weights).
+        self._initial: tuple[Array, ...] | None = None
+        self._x_rows: dict[int, Array] = {}
+        self._y_rows: dict[int, Array] = {}
+        self._scales: dict[int, tuple[Conventions, float]] = {}
+        self._no_l2: tuple[float, list[Array]] | None = None
 
     # ------------------------------------------------------------------ structure
 
@@ -118,14 +153,14 @@ class Chain:
 
         yield from sorted(order, key=place)      # sorted() keeps the order within a place
 
-    def inputs(self, q: Quantity) -> list[Quantity]:
+    def inputs(self, q: Quantity) -> tuple[Quantity, ...]:
         """The quantities ``q`` is computed from (the weights before an update are
         the previous update's new weights; in the output-first order a hidden delta
         also rests on the layer above's new weights)."""
         found = self._inputs.get(q)
         if found is None:
-            found = self._inputs[q] = self._find_inputs(q)
-        return list(found)
+            found = self._inputs[q] = tuple(self._find_inputs(q))
+        return found
 
     def _find_inputs(self, q: Quantity) -> list[Quantity]:
         found = inputs(q, self.schedule, self.depth)
@@ -140,48 +175,62 @@ class Chain:
 
     def scale(self, s: Scenario) -> float:
         """The conventions' factor on the lecture's J_(t) (and its dJ/dz)."""
-        return loss_scale(LOSSES[self.problem.loss], self.conventions(s), self.layers[-1])
+        conventions = self.conventions(s)
+        found = self._scales.get(id(conventions))
+        if found is None or found[0] is not conventions:
+            found = self._scales[id(conventions)] = (conventions, loss_scale(
+                LOSSES[self.problem.loss], conventions, self.layers[-1]))
+        return found[1]
 
-    def weights_before(self, env: Env, update: int) -> list[Array]:
+    def weights_before(self, env: Env, update: int) -> Sequence[Array]:
         if update == 1:
-            return [np.asarray(w) for w in self.problem.initial_weights()]
+            if self._initial is None:
+                self._initial = tuple(np.asarray(w) for w in self.problem.initial_weights())
+            return self._initial
         return [env[Quantity(update - 1, Kind.NEW, n)] for n in range(1, self.depth + 1)]
+
+    def l2_terms(self, weights: Sequence[Array]) -> tuple[float, list[Array]]:
+        """:func:`~bpnn_steps.maths.engine.l2_penalty` of ``weights`` under the
+        problem's training settings (without L2, the same zeros for any weights)."""
+        t = self.problem.training
+        if t.l2 != 0:
+            return l2_penalty(weights, t.l2, t.l2_bias)
+        if self._no_l2 is None:
+            self._no_l2 = l2_penalty(weights, t.l2, t.l2_bias)
+        return self._no_l2
 
     # ------------------------------------------------------------------ values
 
     def calc(self, q: Quantity, env: Env, s: Scenario = EXACT) -> Array:
         """``q`` computed from the values in ``env``, with mistake ``s`` made."""
-        return self._rules[q.kind](q, env, self.seen(q.kind, s))
+        return self._rules[q.kind](q, env, self._views.of(q.kind, s, self.problem.conventions)[0])
 
     def seen(self, kind: Kind, s: Scenario) -> Scenario:
         """What the rule of ``kind`` sees of mistake ``s``: the fields it reads (READS),
         the others as in EXACT, and the problem's own conventions as none changed."""
-        # Keyed by identity (a scenario's hash walks its conventions), kept with the
-        # scenario itself so that a recycled id is never mistaken for it.
-        return self._view(kind, s)[1]
+        return self._views.of(kind, s, self.problem.conventions)[0]
 
     def acts_on(self, kind: Kind, s: Scenario) -> bool:
         """Whether mistake ``s`` changes how a quantity of ``kind`` is computed from
         its inputs (a quantity it does not act on is the exact rule's, from the same
         inputs)."""
-        return self._view(kind, s)[2]
-
-    def _view(self, kind: Kind, s: Scenario) -> tuple[Scenario, Scenario, bool]:
-        """(s, what the rule of ``kind`` sees of it, whether that is a mistake)."""
-        found = self._seen.get((kind, id(s)))
-        if found is None or found[0] is not s:
-            fields = {f: getattr(s, f) for f in READS[kind]}
-            if fields.get("conventions") == self.problem.conventions:
-                fields["conventions"] = None
-            view = Scenario(None, **fields)
-            found = self._seen[(kind, id(s))] = (s, view, view != EXACT)
-        return found
+        return self._views.of(kind, s, self.problem.conventions)[1]
 
     def _input(self, env: Env, u: int, n: int, t: int) -> Array:
         """a[n - 1] of sample t: the input x for the first layer."""
         if n == 1:
-            return np.asarray(self.problem.data()[0][t - 1], dtype=float)
+            x = self._x_rows.get(t)
+            if x is None:
+                x = self._x_rows[t] = np.asarray(self.problem.data()[0][t - 1], dtype=float)
+            return x
         return env[Quantity(u, Kind.A, n - 1, t)]
+
+    def _y(self, t: int) -> Array:
+        """The targets y of sample t, as a row."""
+        y = self._y_rows.get(t)
+        if y is None:
+            y = self._y_rows[t] = _row(self.problem.data()[1][t - 1])
+        return y
 
     def _z(self, q: Quantity, env: Env, s: Scenario) -> Array:
         w = self.weights_before(env, q.update)[q.n - 1]
@@ -211,16 +260,15 @@ class Chain:
 
     def _J(self, q: Quantity, env: Env, s: Scenario) -> Array:
         z, a = self._loss_inputs(env, q.update, q.t)
-        y = self.problem.data()[1][q.t - 1]
-        value = sample_losses(_row(z), _row(a), _row(y), self.problem.loss, self.scale(s))[0]
+        value = sample_losses(_row(z), _row(a), self._y(q.t), self.problem.loss,
+                              self.scale(s))[0]
         return np.asarray(value)
 
     def _cost(self, q: Quantity, env: Env, s: Scenario) -> Array:
         losses = np.array([float(env[Quantity(q.update, Kind.LOSS, None, t)])
                            for t in self.schedule[q.update - 1]])
         data = engine.combined(losses, self.conventions(s).cost)
-        t = self.problem.training
-        penalty, _ = l2_penalty(self.weights_before(env, q.update), t.l2, t.l2_bias)
+        penalty, _ = self.l2_terms(self.weights_before(env, q.update))
         return np.asarray(data + penalty)
 
     def _delta(self, q: Quantity, env: Env, s: Scenario) -> Array:
@@ -228,8 +276,7 @@ class Chain:
         z = env[Quantity(u, Kind.Z, n, t)]
         a = env[Quantity(u, Kind.A, n, t)]
         if n == L:
-            y = self.problem.data()[1][t - 1]
-            error, _, delta = output_delta(_row(z), _row(a), _row(y), self.activations[-1],
+            error, _, delta = output_delta(_row(z), _row(a), self._y(t), self.activations[-1],
                                            self.problem.loss, self.scale(s))
             if s.linear_at == L and error is not None:
                 delta = error
@@ -255,9 +302,8 @@ class Chain:
         return engine.mean_gradient(grads, self.conventions(s).cost)
 
     def _new(self, q: Quantity, env: Env, s: Scenario) -> Array:
-        t = self.problem.training
         before = self.weights_before(env, q.update)
-        _, reg = l2_penalty(before, t.l2, t.l2_bias)
+        _, reg = self.l2_terms(before)
         rate = 1.0 if s.no_lambda else self.problem.learning_rate()
         # A sign slip in the update is the engine's rule with -lambda.
         return engine.updated_weights(before[q.n - 1], env[Quantity(q.update, Kind.MEAN, q.n)],
