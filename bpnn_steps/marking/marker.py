@@ -441,7 +441,6 @@ def _check(sheet: AnswerSheet, problem: Problem, reference: Reference, options: 
     exact = reference.exact(updates)
     rounded = _rounded_envs(sheet, reference, options, updates)
     scenarios = reference.scenarios if updates else []
-    mistaken = reference.mistaken(updates) if updates else []
     given = {g.quantity: g for g in sheet.entries}
     values_given = {q: g.values for q, g in given.items()}
     complete = frozenset(q for q, v in values_given.items() if bool(np.isfinite(v).all()))
@@ -450,7 +449,6 @@ def _check(sheet: AnswerSheet, problem: Problem, reference: Reference, options: 
     results: dict[Quantity, GroupResult] = {}
     for u in range(1, updates + 1):
         for q in chain.nodes(u):
-            exact_s = [env[q] for env in mistaken]
             upstream = [t for i in chain.inputs(q) if (t := envs.taint.get(i))]
             taint = frozenset().union(*upstream) if upstream else frozenset()
             g = given.get(q)
@@ -461,8 +459,8 @@ def _check(sheet: AnswerSheet, problem: Problem, reference: Reference, options: 
                 else:
                     envs.acc[q], envs.all[q] = chain.calc(q, envs.acc), chain.calc(q, envs.all)
             else:
-                marker = _NodeMarker(q, g, problem, reference, options, exact, rounded,
-                                     scenarios, exact_s, envs.own_s, taint, envs, given,
+                marker = _NodeMarker(q, g, problem, reference, options, updates, exact,
+                                     rounded, scenarios, envs.own_s, taint, envs, given,
                                      values_given)
                 group, accepted, new_error = marker.run()
                 results[q] = group
@@ -537,9 +535,8 @@ class _NodeMarker:
     """Marks the entries of one given quantity."""
 
     def __init__(self, q: Quantity, g: Given, problem: Problem, reference: Reference,
-                 options: Options, exact: Env, rounded: Mapping[int, Env],
-                 scenarios: Sequence[Scenario], exact_s: Sequence[np.ndarray],
-                 own_s: Sequence[_OwnMistake], taint: frozenset[Quantity], envs: _Envs,
+                 options: Options, updates: int, exact: Env, rounded: Mapping[int, Env],
+                 scenarios: Sequence[Scenario], own_s: Sequence[_OwnMistake], taint: frozenset[Quantity], envs: _Envs,
                  given: dict[Quantity, Given], values_given: Mapping[Quantity, np.ndarray]
                  ) -> None:
         self.q, self.g, self.problem = q, g, problem
@@ -548,13 +545,14 @@ class _NodeMarker:
         self.tol = options.tolerance
         self.options = options
         self.expected = exact[q]
+        self.updates = updates
         # Each array's entries as Python floats, row-major (an entry's flat place):
-        # the same numbers as float() of each, converted once per quantity.
-        self.expected_at: list[float] = self.expected.ravel().tolist()
+        # the same numbers as float() of each, converted once per problem (kept by
+        # the Reference for every answer file).
+        self.expected_at: list[float] = reference.exact_at(updates, q)
         self.exact = exact
         self.rounded = rounded
-        self._rounded_at: dict[int, list[float]] = {}
-        self.scenarios, self.exact_s, self.own_s = scenarios, exact_s, own_s
+        self.scenarios, self.own_s = scenarios, own_s
         self.taint = taint
         self.envs = envs
         self.given = given
@@ -587,16 +585,14 @@ class _NodeMarker:
     def rounded_at(self, decimals: int) -> list[float]:
         """q in the hand calculation rounded to ``decimals`` (worked out when first
         read), as floats."""
-        found = self._rounded_at.get(decimals)
-        if found is None:
-            found = self._rounded_at[decimals] = \
-                self.rounded[decimals][self.q].ravel().tolist()
-        return found
+        if decimals not in self.rounded:
+            raise KeyError(decimals)
+        return self.reference.rounded_at(decimals, self.updates, self.q)
 
     @cached_property
     def exact_s_at(self) -> list[list[float]]:
-        """Each mistake made from the exact values (self.exact_s), as floats."""
-        return [xs.ravel().tolist() for xs in self.exact_s]
+        """Each mistake made from the exact values, as floats (one per scenario)."""
+        return self.reference.mistaken_at(self.updates, self.q)
 
     @cached_property
     def own_inputs(self) -> bool:
@@ -844,7 +840,8 @@ class _NodeMarker:
             for t in self.samples:
                 if t == q.sample:
                     continue
-                other = float(self.exact[Quantity(q.update, q.kind, q.layer, t)][index])
+                other = self.reference.exact_at(
+                    self.updates, Quantity(q.update, q.kind, q.layer, t))[flat]
                 if differs(other, e) and self.tol.close(v, other, p):
                     found.append((Mistake.WRONG_SAMPLE, partial(
                         "this is sample {}'s value; sample {}'s is {}".format, t, q.sample,

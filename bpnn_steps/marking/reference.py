@@ -34,6 +34,11 @@ class Reference:
         self._positions: dict[Quantity, int] | None = None
         self._names: dict[tuple[Quantity, tuple[int, ...]], str] = {}
         self._factors: dict[tuple[Quantity, int], list[tuple[float, Mistake, str]]] = {}
+        # The same values as Python floats, row-major (an entry's flat place): every
+        # answer file reads them entry by entry, so each array is converted once.
+        self._exact_at: dict[tuple[int, Quantity], list[float]] = {}
+        self._mistaken_at: dict[tuple[int, Quantity], list[list[float]]] = {}
+        self._rounded_at: dict[tuple[int, int, Quantity], list[float]] = {}
 
     def positions(self) -> dict[Quantity, int]:
         """The place of every quantity in a worked solution (the lecture's order)."""
@@ -58,6 +63,32 @@ class Reference:
         found = self._factors.get(key)
         if found is None:
             found = self._factors[key] = factors_for(q, self.problem, batch)
+        return found
+
+    def exact_at(self, updates: int, q: Quantity) -> list[float]:
+        """``exact(updates)[q]`` as floats, row-major."""
+        key = (updates, q)
+        found = self._exact_at.get(key)
+        if found is None:
+            found = self._exact_at[key] = self.exact(updates)[q].ravel().tolist()
+        return found
+
+    def mistaken_at(self, updates: int, q: Quantity) -> list[list[float]]:
+        """``q`` in each of ``mistaken(updates)``, as floats, row-major."""
+        key = (updates, q)
+        found = self._mistaken_at.get(key)
+        if found is None:
+            found = self._mistaken_at[key] = [env[q].ravel().tolist()
+                                              for env in self.mistaken(updates)]
+        return found
+
+    def rounded_at(self, decimals: int, updates: int, q: Quantity) -> list[float]:
+        """``rounded(decimals, updates)[q]`` as floats, row-major."""
+        key = (decimals, updates, q)
+        found = self._rounded_at.get(key)
+        if found is None:
+            found = self._rounded_at[key] = \
+                self.rounded(decimals, updates)[q].ravel().tolist()
         return found
 
     def exact(self, updates: int) -> Env:
