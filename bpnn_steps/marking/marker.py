@@ -384,6 +384,21 @@ class _OwnMistake(dict[Quantity, np.ndarray]):
         self.chain, self.scenario, self.given = chain, scenario, given
         self.complete = complete         # the quantities given in full
         self._made: dict[Quantity, np.ndarray] = {}
+        self._plain: dict[Quantity, bool] = {}
+
+    def plain(self, q: Quantity) -> bool:
+        """Whether :meth:`made` gives ``q`` as the student's values do (the sheet's
+        own recomputation): the mistake does not act on q and every input is the
+        same numbers (given in full, the weights before the update, or plain in
+        turn).  Then it explains nothing the student's values do not, and is not
+        worked out."""
+        found = self._plain.get(q)
+        if found is None:
+            chain = self.chain
+            found = self._plain[q] = not chain.acts_on(q.kind, self.scenario) and all(
+                i.update < q.update or i in self.complete or self.plain(i)
+                for i in chain.inputs(q))
+        return found
 
     def made(self, q: Quantity) -> np.ndarray:
         """``q`` computed with the mistake from the values before it."""
@@ -525,18 +540,13 @@ def _rounded_envs(sheet: AnswerSheet, reference: Reference, options: Options, up
     return _Rounded(reference, sorted(wanted), updates)
 
 
-def _lazily(*values: Callable[[], float]) -> Iterator[float]:
-    """Each value, computed when the loop asks for it."""
-    for value in values:
-        yield value()
-
-
 class _NodeMarker:
     """Marks the entries of one given quantity."""
 
     def __init__(self, q: Quantity, g: Given, problem: Problem, reference: Reference,
                  options: Options, updates: int, exact: Env, rounded: Mapping[int, Env],
-                 scenarios: Sequence[Scenario], own_s: Sequence[_OwnMistake], taint: frozenset[Quantity], envs: _Envs,
+                 scenarios: Sequence[Scenario], own_s: Sequence[_OwnMistake],
+                 taint: frozenset[Quantity], envs: _Envs,
                  given: dict[Quantity, Given], values_given: Mapping[Quantity, np.ndarray]
                  ) -> None:
         self.q, self.g, self.problem = q, g, problem
@@ -585,22 +595,8 @@ class _NodeMarker:
     def rounded_at(self, decimals: int) -> list[float]:
         """q in the hand calculation rounded to ``decimals`` (worked out when first
         read), as floats."""
-        if decimals not in self.rounded:
-            raise KeyError(decimals)
         return self.reference.rounded_at(decimals, self.updates, self.q)
 
-    @cached_property
-    def exact_s_at(self) -> list[list[float]]:
-        """Each mistake made from the exact values, as floats (one per scenario)."""
-        return self.reference.mistaken_at(self.updates, self.q)
-
-    @cached_property
-    def own_inputs(self) -> bool:
-        """Whether every input of q is the student's own, given in full, or the
-        weights before the update (which every calculation shares)."""
-        q = self.q
-        return all(i in self.envs.complete or i.update < q.update
-                   for i in self.chain.inputs(q))
 
     # ------------------------------------------------------------------ node level
 
@@ -682,10 +678,16 @@ class _NodeMarker:
         e = self.expected_at[flat]
         depth = self.chain.depth
         decimals = max(3, cell.precision.decimals if cell.precision else 3)
-        base = _Place(key=g.key, update=q.update, index=index,
-                      name=self.reference.entry_name(q, index), given=None if cell.blank else
-                      _finite_or_none(cell.value), given_text=cell.text, expected=e,
-                      expected_text=None, line=cell.line or g.line, decimals=min(decimals, 8))
+        name = self.reference.entry_name(q, index)
+        given = None if cell.blank else _finite_or_none(cell.value)
+        if self.right[flat] and cell.error is None and not g.transposed and \
+                (pattern is None or pattern.code != Mistake.TRANSPOSED):
+            # The exact value (most entries): accepted_as's first answer, at once.
+            return EntryResult(g.key, q.update, index, name, CORRECT, given, cell.text, e,
+                               None, "exact", None, "", cell.line or g.line, min(decimals, 8))
+        base = _Place(key=g.key, update=q.update, index=index, name=name, given=given,
+                      given_text=cell.text, expected=e, expected_text=None,
+                      line=cell.line or g.line, decimals=min(decimals, 8))
         if cell.blank:
             return EntryResult(**base, mark=BLANK, accepted=None, cause=None,
                                message="not answered")
@@ -809,26 +811,26 @@ class _NodeMarker:
         e = self.expected_at[flat]
         own = self.own_at[flat]
         found: list[tuple[Mistake, Callable[[], str]]] = []
-        chain = self.chain
-        # From the student's own inputs (each given in full, or the weights before the
-        # update, which every calculation shares), a mistake that does not act on q
-        # gives their own value, which explains nothing: it is not worked out.
-        own_inputs = self.own_inputs
-        for s, xs, os_ in zip(self.scenarios, self.exact_s_at, self.own_s):
-            if s.code is None:          # the exact calculation: no mistake to name
+        # A mistake that leaves q as the student's own values give it (it does not
+        # act on q, nor on any input not given in full) explains nothing made from
+        # their values: that value is not worked out (see _OwnMistake.plain).
+        close = self.tol.close
+        for c, ref in self.reference.candidates(self.updates, q)[flat]:
+            # (ref: the mistake made from the exact values, None where it gives e)
+            if ref is not None and differs(ref, own) and close(v, ref, p, 1.0):
+                pass
+            elif self.own_s[c.place].plain(q):
                 continue
-            tries: tuple[Callable[[], float], ...] = (lambda: xs[flat],)
-            if not own_inputs or chain.acts_on(q.kind, s):
-                tries += (lambda: float(os_.made(q)[index]),)
-            # The mistake made from the student's values only when the one made from
-            # the exact values does not explain the number (it is worked out lazily).
-            for ref in _lazily(*tries):
-                if differs(ref, e) and differs(ref, own) and self.tol.close(v, ref, p, 1.0):
-                    code = Mistake.MISSING_1_T if s.sum_not_mean and q.kind is Kind.COST else s.code
-                    found.append((code, partial(
-                        scenario_message, code, q, self.problem, ref, sign_update=s.sign_update,
-                        layer=s.linear_at, batch=len(self.samples), decimals=decimals)))
-                    break
+            else:
+                # The mistake made from the student's values only when the one made
+                # from the exact values does not explain the number (worked out then).
+                ref = float(self.own_s[c.place].made(q)[index])
+                if not (differs(ref, e) and differs(ref, own) and close(v, ref, p, 1.0)):
+                    continue
+            s = c.scenario
+            found.append((c.code, partial(
+                scenario_message, c.code, q, self.problem, ref, sign_update=s.sign_update,
+                layer=s.linear_at, batch=len(self.samples), decimals=decimals)))
         for factor, code, message in self.reference.factors(q, len(self.samples)):
             if any(abs(ref) > 1e-12 and self.tol.close(v, factor * ref, p, 1.0)
                    for ref in (e, own)):

@@ -10,11 +10,27 @@ compute them once.
 
 from __future__ import annotations
 
-from .diagnose import Mistake, factors_for
+from dataclasses import dataclass
+
+from .diagnose import Mistake, differs, factors_for
 from .recompute import Chain, Env, Scenario, scenarios_for, trace_env
 from ..model.problem import Problem
 from ..model.quantities import Kind, Quantity, answer_quantities, entry_name
 from ..model.trace import Trace
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A typical mistake that may explain a wrong number of one quantity."""
+
+    place: int                  # its index in Reference.scenarios
+    scenario: Scenario
+    code: Mistake               # its name for this quantity
+
+
+# For each entry (row-major), each candidate mistake with its value made from the
+# exact values, or None where that value is the exact one (it explains nothing).
+Candidates = list[list[tuple[Candidate, float | None]]]
 
 
 class Reference:
@@ -39,6 +55,7 @@ class Reference:
         self._exact_at: dict[tuple[int, Quantity], list[float]] = {}
         self._mistaken_at: dict[tuple[int, Quantity], list[list[float]]] = {}
         self._rounded_at: dict[tuple[int, int, Quantity], list[float]] = {}
+        self._candidates: dict[tuple[int, Quantity], Candidates] = {}
 
     def positions(self) -> dict[Quantity, int]:
         """The place of every quantity in a worked solution (the lecture's order)."""
@@ -89,6 +106,24 @@ class Reference:
         if found is None:
             found = self._rounded_at[key] = \
                 self.rounded(decimals, updates)[q].ravel().tolist()
+        return found
+
+    def candidates(self, updates: int, q: Quantity) -> Candidates:
+        """The mistakes (each of :attr:`scenarios` but the exact calculation) that
+        may explain an entry of ``q``, in the order they are named, with the value
+        each gives made from the exact values where it differs from the exact one:
+        the same for every answer file, so what a wrong number is compared with is
+        sorted out once."""
+        key = (updates, q)
+        found = self._candidates.get(key)
+        if found is None:
+            named = [Candidate(i, s, Mistake.MISSING_1_T if s.sum_not_mean and
+                               q.kind is Kind.COST else s.code)
+                     for i, s in enumerate(self.scenarios) if s.code is not None]
+            made = self.mistaken_at(updates, q)
+            found = self._candidates[key] = [
+                [(c, ref if differs(ref := made[c.place][flat], e) else None) for c in named]
+                for flat, e in enumerate(self.exact_at(updates, q))]
         return found
 
     def exact(self, updates: int) -> Env:
