@@ -121,10 +121,19 @@ def _key(key: str, layers: tuple[int, ...]):
     return q, tuple(shape_of(q.kind, q.layer, layers))
 
 
+@functools.lru_cache(maxsize=4096)
+def _cell(text: str):
+    """The cell a number written as ``text`` reads as, as the reader makes it (a
+    variant's 12 sheets repeat most numbers: each text is read once; cells are frozen)."""
+    from bpnn_steps.model.answer_sheet import Cell, Precision
+
+    return Cell(float(text), text, Precision.of(text), None)
+
+
 def sheet(problem, answers: dict[str, np.ndarray]):
     """The AnswerSheet the answer file with these numbers reads as (matrices in the
     transposed shape are read back into place, flagged transposed, as the reader does)."""
-    from bpnn_steps.model.answer_sheet import AnswerSheet, Cell, Given, Precision
+    from bpnn_steps.model.answer_sheet import AnswerSheet, Given
 
     entries = []
     for key, value in answers.items():
@@ -133,8 +142,7 @@ def sheet(problem, answers: dict[str, np.ndarray]):
             np.asarray(value, dtype=float)
         transposed = len(shape) == 2 and value.shape != tuple(shape)
         placed = value.T if transposed else value
-        texts = [_text(v) for v in placed.ravel()]
-        cells = tuple(Cell(float(t), t, Precision.of(t), None) for t in texts)
+        cells = tuple(_cell(_text(v)) for v in placed.ravel().tolist())
         entries.append(Given(key, q, None, cells, tuple(shape), transposed=transposed))
     return AnswerSheet("answers.yaml", "s", "variant", None, tuple(entries), ())
 

@@ -560,6 +560,10 @@ class _NodeMarker:
         # the same numbers as float() of each, converted once per problem (kept by
         # the Reference for every answer file).
         self.expected_at: list[float] = reference.exact_at(updates, q)
+        # Whether each number is the exact value (within the tolerance), row-major:
+        # asked once here, by the matrix patterns and by each entry's mark.
+        close, expected = self.tol.close, self.expected_at
+        self.right = [close(c.value, expected[k], c.precision) for k, c in enumerate(g.cells)]
         self.exact = exact
         self.rounded = rounded
         self.scenarios, self.own_s = scenarios, own_s
@@ -597,15 +601,7 @@ class _NodeMarker:
         read), as floats."""
         return self.reference.rounded_at(decimals, self.updates, self.q)
 
-
     # ------------------------------------------------------------------ node level
-
-    @cached_property
-    def right(self) -> list[bool]:
-        """Whether each number is the exact value (within the tolerance), row-major:
-        asked once here, by the matrix patterns and by each entry's mark."""
-        close, expected = self.tol.close, self.expected_at
-        return [close(c.value, expected[k], c.precision) for k, c in enumerate(self.g.cells)]
 
     def pattern(self) -> Pattern | None:
         g = self.g
