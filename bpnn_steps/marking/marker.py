@@ -432,6 +432,9 @@ class _Envs:
     # Whether a taint blocks follow-through credit (the same for every node it reaches).
     blocks: dict[frozenset[Quantity], tuple[str | None, str]] = field(default_factory=dict)
     complete: frozenset[Quantity] = frozenset()  # the quantities given in full
+    # Why a wrong given quantity is degenerate (or None), asked once per quantity
+    # however many later taints hold it.
+    degenerate: dict[Quantity, str | None] = field(default_factory=dict)
 
 
 def check(sheet: AnswerSheet, problem: Problem, trace: Trace,
@@ -633,13 +636,19 @@ class _NodeMarker:
         if not self.options.follow_through:
             return "follow-through marking is off", names
         for k in keys:
-            before = None
-            if k.kind is Kind.NEW:
-                before = self.chain.weights_before(self.envs.all, k.update)[k.n - 1]
-            reason = degenerate(k, self.values_given[k], self.exact[k], self.problem, before)
+            reason = self._degenerate(k)
             if reason:
                 return f"your {self._label(k)} is degenerate ({reason})", names
         return None, names
+
+    def _degenerate(self, k: Quantity) -> str | None:
+        known = self.envs.degenerate
+        if k not in known:
+            before = None
+            if k.kind is Kind.NEW:
+                before = self.chain.weights_before(self.envs.all, k.update)[k.n - 1]
+            known[k] = degenerate(k, self.values_given[k], self.exact[k], self.problem, before)
+        return known[k]
 
     def _label(self, k: Quantity) -> str:
         g = self.given.get(k)
