@@ -379,10 +379,12 @@ class _OwnMistake(dict[Quantity, np.ndarray]):
     sheets are right or explained without it, so most quantities never are."""
 
     def __init__(self, chain: Chain, scenario: Scenario,
-                 given: Mapping[Quantity, np.ndarray], complete: frozenset[Quantity]) -> None:
+                 given: Mapping[Quantity, np.ndarray], complete: frozenset[Quantity],
+                 own: Env) -> None:
         super().__init__()
         self.chain, self.scenario, self.given = chain, scenario, given
         self.complete = complete         # the quantities given in full
+        self.own = own                   # the sheet's values from all the student's
         self._made: dict[Quantity, np.ndarray] = {}
         self._plain: dict[Quantity, bool] = {}
 
@@ -413,6 +415,8 @@ class _OwnMistake(dict[Quantity, np.ndarray]):
         given = self.given.get(q)
         if q in self.complete:
             value = np.array(given, dtype=float)
+        elif q in self.own and self.plain(q):
+            value = self.own[q]          # the same rule from the same numbers
         else:
             value = self.made(q)
             if given is not None:
@@ -462,8 +466,9 @@ def _check(sheet: AnswerSheet, problem: Problem, reference: Reference, options: 
     given = {g.quantity: g for g in sheet.entries}
     values_given = {q: g.values for q, g in given.items()}
     complete = frozenset(q for q, v in values_given.items() if bool(np.isfinite(v).all()))
-    envs = _Envs({}, {}, [_OwnMistake(chain, s, values_given, complete) for s in scenarios],
-                 {}, complete=complete)
+    own: Env = {}
+    envs = _Envs({}, own, [_OwnMistake(chain, s, values_given, complete, own)
+                           for s in scenarios], {}, complete=complete)
     results: dict[Quantity, GroupResult] = {}
     for u in range(1, updates + 1):
         for q in chain.nodes(u):
