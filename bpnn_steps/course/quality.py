@@ -170,8 +170,8 @@ class Layout:
             if k < count:
                 where[k, slices[q]] = np.ravel(entries)
         names = {c: i for i, c in enumerate(dict.fromkeys(
-            str(_code(s, q)) for s in scenarios for q in acting))}
-        codes = np.array([[names[str(_code(s, q))] for q in acting
+            str(s.named_at(q)) for s in scenarios for q in acting))}
+        codes = np.array([[names[str(s.named_at(q))] for q in acting
                            for _ in range(slices[q].stop - slices[q].start)]
                           for s in scenarios[:count]], dtype=int).reshape(count, start)
         return Layout(tuple(scenarios), acting, slices, where, codes)
@@ -464,7 +464,7 @@ class _Assessment:
         for q, first in self.firsts[k].items():
             codes = self.codes.get(q)
             if codes is None:
-                codes = self.codes[q] = [str(_code(s, q)) for s in self.scenarios]
+                codes = self.codes[q] = [str(s.named_at(q)) for s in self.scenarios]
             if codes[k] == codes[j]:
                 continue
             right, value, theirs = self.exact[q], self.made_values[k][q], \
@@ -492,7 +492,7 @@ class _Assessment:
         """Which mistakes give the same number at an entry, in check's order."""
         apart = self.settings.apart
         right = float(self.exact[q][index])
-        wrong = [(str(_code(s, q)), float(env[q][index]))
+        wrong = [(str(s.named_at(q)), float(env[q][index]))
                  for s, env in zip(self.scenarios, self.made_values)
                  if abs(float(env[q][index]) - right) > 1e-9 * max(1.0, abs(right))]
         mine = next(v for c, v in wrong if c == codes[0] and
@@ -500,7 +500,7 @@ class _Assessment:
         found: list[str] = []
         for s, env in zip(self.scenarios, self.made_values):
             theirs = float(env[q][index])
-            code = str(_code(s, q))
+            code = str(s.named_at(q))
             if abs(theirs - right) > 1e-9 * max(1.0, abs(right)) and code not in found and \
                     abs(theirs - mine) <= apart:
                 found.append(code)
@@ -649,10 +649,6 @@ def _differs(a: Array, b: Array) -> Array:
     return result
 
 
-def _code(s: Scenario, q: Quantity) -> Mistake:
-    """The code check names for mistake ``s`` at quantity ``q``."""
-    assert s.code is not None
-    return Mistake.MISSING_1_T if s.sum_not_mean and q.kind is Kind.COST else s.code
 
 
 def _vector(row: Array) -> str:

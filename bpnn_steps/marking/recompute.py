@@ -55,6 +55,13 @@ class Scenario:
     # the updated W[n+1] used to back-propagate, ... are each one key changed).
     conventions: Conventions | None = None
 
+    def named_at(self, q: Quantity) -> Mistake:
+        """The mistake check names where this one shows in ``q`` (a sum over the
+        samples, seen in the cost, is the missing 1/T)."""
+        assert self.code is not None
+        return Mistake.MISSING_1_T if self.sum_not_mean and q.kind is Kind.COST else \
+            self.code
+
 
 EXACT = Scenario(None)
 # What of a mistake each rule of Chain reads: Chain.calc hands a rule only these

@@ -117,8 +117,7 @@ class Reference:
         key = (updates, q)
         found = self._candidates.get(key)
         if found is None:
-            named = [Candidate(i, s, Mistake.MISSING_1_T if s.sum_not_mean and
-                               q.kind is Kind.COST else s.code)
+            named = [Candidate(i, s, s.named_at(q))
                      for i, s in enumerate(self.scenarios) if s.code is not None]
             made = self.mistaken_at(updates, q)
             found = self._candidates[key] = [
