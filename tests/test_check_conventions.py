@@ -24,7 +24,7 @@ from bpnn_steps.files.problem_file import parse_problem
 from bpnn_steps.marking.marker import check_file
 from bpnn_steps.maths.engine import solve
 from bpnn_steps.model.conventions import PRESETS
-from bpnn_steps.model.quantities import Kind, answer_quantities, key_of, value_in
+from bpnn_steps.model.quantities import answer_quantities, key_of, value_in
 
 LECTURE = (BUNDLED / "lecture_122.yaml").read_text(encoding="utf-8")
 DEEP = (BUNDLED / "deep_1221.yaml").read_text(encoding="utf-8")

@@ -26,7 +26,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import textwrap
-from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -36,7 +35,7 @@ import pytest
 
 import helpers
 from bpnn_steps.maths import engine, exact, symbolic
-from bpnn_steps.maths.activations import (ACTIVATIONS, Activation, Layerwise, Unitwise,
+from bpnn_steps.maths.activations import (ACTIVATIONS, Unitwise,
                                           hidden_names)
 from bpnn_steps.maths.losses import LOSSES, Cancels, Loss
 from bpnn_steps.maths.record import Record

@@ -27,7 +27,6 @@ from ..model.quantities import Quantity, entry_name, entry_symbol, key_of, shape
     value_in
 from ..model.trace import Trace
 from ..render.html import BlocksHtml, Step, html_page, json_script
-from ..render.mathml import expr_mathml
 from .answer_entries import entry_label
 
 # A blank of the template's answers: "~" as a value (not the one of "student: ~").

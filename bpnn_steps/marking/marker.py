@@ -899,7 +899,6 @@ def mark_formulas(formulas: Sequence[FormulaGiven], problem: Problem, options: O
     if not formulas:
         return []
     symbols = answer_symbols(problem.layers)
-    import sympy
 
     from ..maths.formula import ExpectedCache
 

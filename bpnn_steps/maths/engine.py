@@ -16,7 +16,7 @@ import numpy as np
 from .activations import ACTIVATIONS, Unitwise, zero_snapped
 from ..errors import ProblemError
 from .losses import LOSSES, Cancels, loss_scale
-from ..model.conventions import Combine, Conventions, UpdateOrder
+from ..model.conventions import Combine, UpdateOrder
 from ..numfmt import round_half_up
 from ..model.problem import Problem, Training
 from ..model.trace import SampleBackward, SampleForward, Settings, Step, Trace

@@ -702,7 +702,6 @@ def check_with_sympy(layers: Sequence[int], activations: Sequence[str], loss: st
     """
     import mpmath
     import numpy as np
-    import sympy
 
     layers = tuple(int(n) for n in layers)
     rng = np.random.default_rng(0) if rng is None else rng

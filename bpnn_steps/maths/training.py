@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
 
     from .activations import Array, Indices
-    from .kernels import Buffers, KernelModule
+    from .kernels import KernelModule
 
     Flags = NDArray[np.bool_]     # one per epoch of a chunk: record after it?
     # What each implementation returns: (final weights, cost after each epoch, test
