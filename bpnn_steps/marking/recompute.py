@@ -20,7 +20,7 @@ goes back into it (the computed value, or the student's where given).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -72,6 +72,13 @@ READS: dict[Kind, tuple[str, ...]] = {
     Kind.COST: ("conventions",), Kind.DELTA: ("linear_at", "sign_error", "conventions"),
     Kind.GRAD: (), Kind.MEAN: ("conventions",),
     Kind.NEW: ("no_lambda", "sign_update", "conventions")}
+# And which keys of a mistake's conventions (its "conventions" field) each rule reads:
+# only a change in these can change the rule's number (a sum over the samples acts on
+# the cost and the mean gradient, not on the new weights it is carried into).
+CONVENTION_KEYS: dict[Kind, tuple[str, ...]] = {
+    Kind.LOSS: ("mse_half", "output_reduction"), Kind.COST: ("cost",),
+    Kind.DELTA: ("mse_half", "output_reduction", "update_order"), Kind.MEAN: ("cost",),
+    Kind.NEW: ("update_biases",)}
 # The quantities follow-through marking recomputes (the error and H_d are part of δ).
 COMPUTED = frozenset(k for k in Kind if k not in (Kind.ERROR, Kind.DERIVATIVE))
 
@@ -98,8 +105,10 @@ class Views:
         found = self._seen.get((kind, id(s)))
         if found is None or found[0] is not s or found[1] is not conventions:
             fields = {f: getattr(s, f) for f in READS[kind]}
-            if fields.get("conventions") == conventions:
-                fields["conventions"] = None
+            if fields.get("conventions") is not None:
+                own = replace(conventions, **{key: getattr(s.conventions, key)
+                                              for key in CONVENTION_KEYS[kind]})
+                fields["conventions"] = None if own == conventions else own
             view = Scenario(None, **fields)
             found = self._seen[(kind, id(s))] = (s, conventions, (view, view != EXACT))
         return found[2]
