@@ -97,12 +97,11 @@ SHEET_UPDATES = 4
 def hand_sized(problem: Problem) -> Problem:
     """``problem`` cut to whole epochs of at most SHEET_UPDATES updates (at least one
     epoch)."""
-    from ..maths.engine import update_count
+    from ..maths.engine import updates_per_epoch
 
     if problem.training.epochs == 1:
         return problem          # one epoch is whole and at least one: nothing to cut
-    per_epoch = update_count(problem.with_training(epochs=1))
-    epochs = max(1, min(problem.training.epochs, SHEET_UPDATES // max(per_epoch, 1)))
+    epochs = max(1, min(problem.training.epochs, SHEET_UPDATES // updates_per_epoch(problem)))
     return problem if epochs == problem.training.epochs else problem.with_training(epochs=epochs)
 
 
@@ -520,25 +519,17 @@ class _Assessment:
         chain, exact, acts, plan = self.chain, self.exact, self.known.acts, self.plan
         if acts is not None and k < len(self.known.order):
             return self._made_known(k, s, acts)
-        todo = self.known.todo[k] if acts is not None and k < len(self.known.todo) else None
         values: Env = {}
         firsts: dict[Quantity, Array] = {}
         env: Env = {}
         for u, nodes in enumerate(plan.nodes, start=1):
             for q in nodes:
-                if todo is not None and q not in todo:
-                    env[q] = values[q] = exact[q]
-                    continue
                 value = env[q] = values[q] = chain.calc(q, env, s)
-                if acts is None:
-                    if not chain.acts_on(q.kind, s):
-                        continue    # the right rule itself: it acts nowhere here
-                    first = _differs(value, exact[q]) & _differs(value,
-                                                                 chain.calc(q, env, EXACT))
-                elif (k, q) in acts:
-                    first = acts[k, q] & _differs(value, exact[q])
-                else:
+                # A mistake past the structure's acts nowhere it found; a rule the
+                # mistake does not change is the right rule itself.
+                if acts is not None or not chain.acts_on(q.kind, s):
                     continue
+                first = _differs(value, exact[q]) & _differs(value, chain.calc(q, env, EXACT))
                 if np.any(first):
                     firsts[q] = first
             for n in range(1, self.depth + 1):

@@ -440,6 +440,11 @@ class _Envs:
     # however many later taints hold it.
     degenerate: dict[Quantity, str | None] = field(default_factory=dict)
 
+    def same_inputs(self, chain: Chain, q: Quantity) -> bool:
+        """Whether ``q``'s inputs are the same arrays in ``acc`` and ``all`` (every
+        earlier number accepted): then ``q`` is the same value in both."""
+        return all(self.acc.get(i) is self.all.get(i) for i in chain.inputs(q))
+
 
 def check(sheet: AnswerSheet, problem: Problem, trace: Trace,
           options: Options | None = None, problem_name: str | None = None,
@@ -476,8 +481,7 @@ def _check(sheet: AnswerSheet, problem: Problem, reference: Reference, options: 
             taint = frozenset().union(*upstream) if upstream else frozenset()
             g = given.get(q)
             if g is None:
-                if all(envs.acc.get(i) is envs.all.get(i) for i in chain.inputs(q)):
-                    # The same inputs (every earlier number accepted): the same value.
+                if envs.same_inputs(chain, q):
                     envs.acc[q] = envs.all[q] = chain.calc(q, envs.all)
                 else:
                     envs.acc[q], envs.all[q] = chain.calc(q, envs.acc), chain.calc(q, envs.all)
@@ -588,8 +592,8 @@ class _NodeMarker:
     @cached_property
     def acc(self) -> np.ndarray:
         envs = self.envs
-        if all(envs.acc.get(i) is envs.all.get(i) for i in self.chain.inputs(self.q)):
-            return self.own        # the same inputs: the same value
+        if envs.same_inputs(self.chain, self.q):
+            return self.own
         return self.chain.calc(self.q, envs.acc)
 
     @cached_property

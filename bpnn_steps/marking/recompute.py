@@ -219,7 +219,7 @@ class Chain:
 
     def calc(self, q: Quantity, env: Env, s: Scenario = EXACT) -> Array:
         """``q`` computed from the values in ``env``, with mistake ``s`` made."""
-        return self._rules[q.kind](q, env, self._views.of(q.kind, s, self.problem.conventions)[0])
+        return self._rules[q.kind](q, env, self.seen(q.kind, s))
 
     def seen(self, kind: Kind, s: Scenario) -> Scenario:
         """What the rule of ``kind`` sees of mistake ``s``: the fields it reads (READS),

@@ -10,7 +10,9 @@ compute them once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from .diagnose import Mistake, differs, factors_for
 from .recompute import Chain, Env, Scenario, scenarios_for, trace_env
@@ -31,6 +33,17 @@ class Candidate:
 # For each entry (row-major), each candidate mistake with its value made from the
 # exact values, or None where that value is the exact one (it explains nothing).
 Candidates = list[list[tuple[Candidate, float | None]]]
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _kept(store: dict[K, V], key: K, make: Callable[[], V]) -> V:
+    """``store[key]``, made the first time it is asked for."""
+    found = store.get(key)
+    if found is None:
+        found = store[key] = make()
+    return found
 
 
 class Reference:
@@ -68,45 +81,26 @@ class Reference:
 
     def entry_name(self, q: Quantity, index: tuple[int, ...]) -> str:
         """The lecture's name of one entry (every answer file names the same ones)."""
-        key = (q, index)
-        name = self._names.get(key)
-        if name is None:
-            name = self._names[key] = entry_name(q, index, self.chain.depth)
-        return name
+        return _kept(self._names, (q, index), lambda: entry_name(q, index, self.chain.depth))
 
     def factors(self, q: Quantity, batch: int) -> list[tuple[float, Mistake, str]]:
         """:func:`~bpnn_steps.marking.diagnose.factors_for` of ``q``, kept."""
-        key = (q, batch)
-        found = self._factors.get(key)
-        if found is None:
-            found = self._factors[key] = factors_for(q, self.problem, batch)
-        return found
+        return _kept(self._factors, (q, batch), lambda: factors_for(q, self.problem, batch))
 
     def exact_at(self, updates: int, q: Quantity) -> list[float]:
         """``exact(updates)[q]`` as floats, row-major."""
-        key = (updates, q)
-        found = self._exact_at.get(key)
-        if found is None:
-            found = self._exact_at[key] = self.exact(updates)[q].ravel().tolist()
-        return found
+        return _kept(self._exact_at, (updates, q),
+                     lambda: self.exact(updates)[q].ravel().tolist())
 
     def mistaken_at(self, updates: int, q: Quantity) -> list[list[float]]:
         """``q`` in each of ``mistaken(updates)``, as floats, row-major."""
-        key = (updates, q)
-        found = self._mistaken_at.get(key)
-        if found is None:
-            found = self._mistaken_at[key] = [env[q].ravel().tolist()
-                                              for env in self.mistaken(updates)]
-        return found
+        return _kept(self._mistaken_at, (updates, q),
+                     lambda: [env[q].ravel().tolist() for env in self.mistaken(updates)])
 
     def rounded_at(self, decimals: int, updates: int, q: Quantity) -> list[float]:
         """``rounded(decimals, updates)[q]`` as floats, row-major."""
-        key = (decimals, updates, q)
-        found = self._rounded_at.get(key)
-        if found is None:
-            found = self._rounded_at[key] = \
-                self.rounded(decimals, updates)[q].ravel().tolist()
-        return found
+        return _kept(self._rounded_at, (decimals, updates, q),
+                     lambda: self.rounded(decimals, updates)[q].ravel().tolist())
 
     def candidates(self, updates: int, q: Quantity) -> Candidates:
         """The mistakes (each of :attr:`scenarios` but the exact calculation) that
@@ -114,16 +108,15 @@ class Reference:
         each gives made from the exact values where it differs from the exact one:
         the same for every answer file, so what a wrong number is compared with is
         sorted out once."""
-        key = (updates, q)
-        found = self._candidates.get(key)
-        if found is None:
+        def sort_out() -> Candidates:
             named = [Candidate(i, s, s.named_at(q))
                      for i, s in enumerate(self.scenarios) if s.code is not None]
             made = self.mistaken_at(updates, q)
-            found = self._candidates[key] = [
-                [(c, ref if differs(ref := made[c.place][flat], e) else None) for c in named]
-                for flat, e in enumerate(self.exact_at(updates, q))]
-        return found
+            return [[(c, ref if differs(ref := made[c.place][flat], e) else None)
+                     for c in named]
+                    for flat, e in enumerate(self.exact_at(updates, q))]
+
+        return _kept(self._candidates, (updates, q), sort_out)
 
     def exact(self, updates: int) -> Env:
         """Every quantity of the first ``updates`` updates, as traced."""
@@ -166,15 +159,15 @@ class Reference:
     def rounded(self, decimals: int, updates: int) -> Env:
         """The first ``updates`` updates of a calculation that rounds every step to
         ``decimals`` decimals."""
-        from ..maths.engine import solve, update_count
+        from ..maths.engine import solve, updates_per_epoch
 
         key = (decimals, updates)
         if key not in self._rounded:
             # Only the whole epochs that hold those updates: the rest of the run is
             # never compared (line_1101_gd's sheet asks for 1 update of 100), and the
             # first epochs are the same whatever follows (shuffles are drawn in order).
-            per_epoch = max(update_count(self.problem.with_training(epochs=1)), 1)
-            epochs = min(self.problem.training.epochs, -(-updates // per_epoch))
+            epochs = min(self.problem.training.epochs,
+                         -(-updates // updates_per_epoch(self.problem)))
             shorter = (self.problem if epochs == self.problem.training.epochs
                        else self.problem.with_training(epochs=epochs))
             self._rounded[key] = trace_env(solve(shorter, round_as_you_go=decimals), updates)

@@ -324,11 +324,14 @@ def shuffle_rng(training: Training) -> np.random.Generator | None:
 MAX_TRACED_UPDATES = 20_000
 
 
+def updates_per_epoch(problem: Problem) -> int:
+    """How many weight updates one epoch makes (one per batch, the last may be short)."""
+    return -(-problem.samples // problem.training.batch_length(problem.samples))
+
+
 def update_count(problem: Problem) -> int:
     """How many weight updates the problem's training settings make."""
-    t = problem.training
-    size = t.batch_length(problem.samples)
-    return t.epochs * -(-problem.samples // size)
+    return problem.training.epochs * updates_per_epoch(problem)
 
 
 def solve(problem: Problem, *, round_as_you_go: int | None = None,
