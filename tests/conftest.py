@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 from pathlib import Path
+
+# One BLAS (and OpenMP) thread per test process, set before numpy is first imported
+# (below, by helpers): the suite runs one worker per core, and each worker's pool of
+# BLAS threads, spinning while it waits for work, took CPU from the other worker.
+for _pool in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(_pool, "1")
 
 import pytest
 
@@ -66,6 +73,7 @@ def _freeze_survivors() -> None:
 
 def pytest_collection_finish(session):
     _freeze_survivors()
+    gc.set_threshold(50_000, 20, 20)
 
 
 @pytest.hookimpl(trylast=True)          # after the module's own fixtures are torn down

@@ -231,6 +231,9 @@ def test_thinned_history_is_a_subset_of_the_full_one():
 def test_ctrl_c_stops_cleanly_and_keeps_completed_epochs(kernel):
     p = random_problem(**SGD_181, samples=20, epochs=100_000, seed=2)
     calls = []
+    # (what it was: Python's own handler, or "ignore" where pytest was started in the
+    # background)
+    before = signal.getsignal(signal.SIGINT)
 
     def press_ctrl_c(progress):
         calls.append(progress.epoch)
@@ -248,7 +251,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_completed_epochs(kernel):
         assert np.array_equal(a, b)
     assert result.final_cost == pytest.approx(reference.final_cost, rel=RTOL)
     assert result.final_cost == pytest.approx(cost(p, result.weights), rel=RTOL)
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is before       # put back as it was
 
 
 @pytest.mark.parametrize("kernel", ["numpy", "compiled"])
