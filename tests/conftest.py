@@ -73,6 +73,9 @@ def _freeze_survivors() -> None:
 
 def pytest_collection_finish(session):
     _freeze_survivors()
+    # Young collections every 50,000 new objects, not 700: a test makes and drops
+    # millions of small ones (sympy, the trace's arrays), and each young collection
+    # walks what survived the last.
     gc.set_threshold(50_000, 20, 20)
 
 
