@@ -333,7 +333,8 @@ def test_trace_arrays_are_read_only():
     step = trace.steps[0]
     arrays = [step.weights_before[0], step.weights_after[1], step.mean_grad[0],
               step.forward[0].z[0], step.forward[0].a[1], step.forward[0].x,
-              step.backward[0].grad[0], step.backward[1].delta[0], trace.final_weights[1]]
+              step.forward[1].y, step.backward[0].grad[0], step.backward[1].delta[0],
+              step.backward[0].error[0], step.backward[1].derivative[0], trace.final_weights[1]]
     for a in arrays:
         with pytest.raises(ValueError):
             a[0] = 1.0

@@ -19,7 +19,7 @@ from .losses import LOSSES, Cancels, loss_scale
 from ..model.conventions import Combine, UpdateOrder
 from ..numfmt import round_half_up
 from ..model.problem import Problem, Training
-from ..model.trace import SampleBackward, SampleForward, Settings, Step, Trace
+from ..model.trace import SampleBackward, SampleForward, Settings, Step, Trace, read_only
 
 if TYPE_CHECKING:
     from .activations import Array, Indices
@@ -257,6 +257,10 @@ def gradient_step(problem: Problem, weights: Sequence[Array], batch: Indices, *,
                     loss_sum=loss_sum,
                     l2_cost=l2_cost, cost=data_cost + l2_cost, backward=(), mean_grad=(),
                     l2_grad=(), weights_after=tuple(after))
+    # The batch arrays are done with: each sample's record keeps views of their rows.
+    for a in (x, y, *zs, *acts, *deltas, *grads, *errors, *derivatives):
+        if a is not None:
+            read_only(a)
     forward = tuple(
         SampleForward(sample=int(s) + 1, x=x[i], y=y[i], z=tuple(z[i] for z in zs),
                       a=tuple(a[i] for a in acts), loss=float(losses[i]))

@@ -20,12 +20,23 @@ from .conventions import LECTURE, Conventions, conventions_from_dict
 Array = np.ndarray
 
 
+def read_only(a: Array) -> Array:
+    """``a`` itself, from now on read-only: for an array that nothing else writes to
+    (the engine's batch arrays once an update is done), so that the trace can keep
+    views of it (a sample's row) instead of copies."""
+    a.flags.writeable = False
+    return a
+
+
 def _ro(a: Any) -> Array:
-    if (isinstance(a, np.ndarray) and a.dtype == np.float64 and a.base is None
-            and not a.flags.writeable):
-        # Already a read-only float array of its own (the weights after one update
-        # are the weights before the next): shared, not copied.
-        return a
+    if isinstance(a, np.ndarray) and a.dtype == np.float64 and not a.flags.writeable:
+        base = a.base
+        if base is None or (isinstance(base, np.ndarray) and base.base is None
+                            and not base.flags.writeable):
+            # Already a read-only float array of its own (the weights after one
+            # update are the weights before the next), or a read-only view of one
+            # (a sample's row of a batch array made read_only): shared, not copied.
+            return a
     out: Array = np.array(a, dtype=float, copy=True)
     out.flags.writeable = False
     return out
