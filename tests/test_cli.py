@@ -347,6 +347,27 @@ def test_trace_arrays_are_read_only():
     np.testing.assert_array_equal(problem.weights[0], np.full((2, 2), 0.1))
 
 
+def test_a_sample_record_keeps_no_view_of_an_array_that_can_still_change():
+    """A trace record shares a row of a batch array only once that array is read-only
+    (the engine's, after an update); a row of an array still writable is copied, so
+    writing to that array later leaves the record as it was."""
+    from bpnn_steps.model.trace import SampleForward, read_only
+
+    batch = np.array([[1.0, 2.0], [3.0, 4.0]])
+    row = batch[0]
+    row.flags.writeable = False                 # read-only itself, its array is not
+    record = SampleForward(sample=1, x=row, y=batch[1], z=(row,), a=(batch[1],), loss=0.0)
+    batch[:] = 9.0
+    assert record.x.tolist() == [1.0, 2.0] and record.z[0].tolist() == [1.0, 2.0]
+    assert record.a[0].tolist() == [3.0, 4.0]
+    frozen = read_only(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    shared = SampleForward(sample=1, x=frozen[0], y=frozen[1], z=(frozen[0],),
+                           a=(frozen[1],), loss=0.0)
+    assert np.shares_memory(shared.x, frozen)          # kept as it is, not copied
+    with pytest.raises(ValueError):
+        shared.x[0] = 5.0
+
+
 def test_solving_leaves_caller_arrays_alone():
     w1 = np.full((2, 2), 0.1)
     w2 = np.full((3, 2), 0.1)

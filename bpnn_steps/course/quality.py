@@ -32,7 +32,8 @@ import numpy as np
 from ..errors import ProblemError
 from ..maths.activations import ACTIVATIONS, Unitwise
 from ..marking.diagnose import Mistake, factors_for
-from ..marking.recompute import EXACT, Chain, Env, Scenario, Views, scenarios_for, trace_env
+from ..marking.recompute import (EXACT, Chain, Env, Scenario, Views, kept, scenarios_for,
+                                 trace_env)
 from ..model.coded import Coded
 from ..model.problem import Problem
 from ..model.quantities import Kind, Quantity, answer_quantities, entry_name, key_of
@@ -565,10 +566,7 @@ class _Assessment:
         layout = self.known.layout
         if layout is None:
             return factors_for(q, self.problem, batch)
-        found = layout.factors.get((q, batch))
-        if found is None:
-            found = layout.factors[q, batch] = factors_for(q, self.problem, batch)
-        return found
+        return kept(layout.factors, (q, batch), lambda: factors_for(q, self.problem, batch))
 
     # ------------------------------------------------------------------ names
 
@@ -638,8 +636,6 @@ def _differs(a: Array, b: Array) -> Array:
     """Entries where two computed values differ by more than float noise."""
     result: Array = np.abs(a - b) > 1e-9 * np.maximum(1.0, np.abs(b))
     return result
-
-
 
 
 def _vector(row: Array) -> str:

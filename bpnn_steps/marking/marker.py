@@ -831,13 +831,11 @@ class _NodeMarker:
         close = self.tol.close
         for c, ref in self.reference.candidates(self.updates, q)[flat]:
             # (ref: the mistake made from the exact values, None where it gives e)
-            if ref is not None and differs(ref, own) and close(v, ref, p, 1.0):
-                pass
-            elif self.own_s[c.place].plain(q):
-                continue
-            else:
+            if ref is None or not (differs(ref, own) and close(v, ref, p, 1.0)):
                 # The mistake made from the student's values only when the one made
                 # from the exact values does not explain the number (worked out then).
+                if self.own_s[c.place].plain(q):
+                    continue
                 ref = float(self.own_s[c.place].made(q)[index])
                 if not (differs(ref, e) and differs(ref, own) and close(v, ref, p, 1.0)):
                     continue

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import numpy as np
 
@@ -81,6 +82,18 @@ CONVENTION_KEYS: dict[Kind, tuple[str, ...]] = {
     Kind.NEW: ("update_biases",)}
 # The quantities follow-through marking recomputes (the error and H_d are part of δ).
 COMPUTED = frozenset(k for k in Kind if k not in (Kind.ERROR, Kind.DERIVATIVE))
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def kept(store: dict[K, V], key: K, make: Callable[[], V]) -> V:
+    """``store[key]``, made the first time it is asked for."""
+    found = store.get(key)
+    if found is None:
+        found = store[key] = make()
+    return found
 
 
 def _row(v: Array) -> Array:
@@ -235,18 +248,13 @@ class Chain:
     def _input(self, env: Env, u: int, n: int, t: int) -> Array:
         """a[n - 1] of sample t: the input x for the first layer."""
         if n == 1:
-            x = self._x_rows.get(t)
-            if x is None:
-                x = self._x_rows[t] = np.asarray(self.problem.data()[0][t - 1], dtype=float)
-            return x
+            return kept(self._x_rows, t,
+                        lambda: np.asarray(self.problem.data()[0][t - 1], dtype=float))
         return env[Quantity(u, Kind.A, n - 1, t)]
 
     def _y(self, t: int) -> Array:
         """The targets y of sample t, as a row."""
-        y = self._y_rows.get(t)
-        if y is None:
-            y = self._y_rows[t] = _row(self.problem.data()[1][t - 1])
-        return y
+        return kept(self._y_rows, t, lambda: _row(self.problem.data()[1][t - 1]))
 
     def _z(self, q: Quantity, env: Env, s: Scenario) -> Array:
         w = self.weights_before(env, q.update)[q.n - 1]

@@ -10,12 +10,10 @@ compute them once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from .diagnose import Mistake, differs, factors_for
-from .recompute import Chain, Env, Scenario, scenarios_for, trace_env
+from .recompute import Chain, Env, Scenario, kept, scenarios_for, trace_env
 from ..model.problem import Problem
 from ..model.quantities import Kind, Quantity, answer_quantities, entry_name
 from ..model.trace import Trace
@@ -33,18 +31,6 @@ class Candidate:
 # For each entry (row-major), each candidate mistake with its value made from the
 # exact values, or None where that value is the exact one (it explains nothing).
 Candidates = list[list[tuple[Candidate, float | None]]]
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-def _kept(store: dict[K, V], key: K, make: Callable[[], V]) -> V:
-    """``store[key]``, made the first time it is asked for."""
-    found = store.get(key)
-    if found is None:
-        found = store[key] = make()
-    return found
-
 
 class Reference:
     """The exact values, the mistaken ones and the hand-rounded ones of one solved
@@ -81,25 +67,25 @@ class Reference:
 
     def entry_name(self, q: Quantity, index: tuple[int, ...]) -> str:
         """The lecture's name of one entry (every answer file names the same ones)."""
-        return _kept(self._names, (q, index), lambda: entry_name(q, index, self.chain.depth))
+        return kept(self._names, (q, index), lambda: entry_name(q, index, self.chain.depth))
 
     def factors(self, q: Quantity, batch: int) -> list[tuple[float, Mistake, str]]:
         """:func:`~bpnn_steps.marking.diagnose.factors_for` of ``q``, kept."""
-        return _kept(self._factors, (q, batch), lambda: factors_for(q, self.problem, batch))
+        return kept(self._factors, (q, batch), lambda: factors_for(q, self.problem, batch))
 
     def exact_at(self, updates: int, q: Quantity) -> list[float]:
         """``exact(updates)[q]`` as floats, row-major."""
-        return _kept(self._exact_at, (updates, q),
+        return kept(self._exact_at, (updates, q),
                      lambda: self.exact(updates)[q].ravel().tolist())
 
     def mistaken_at(self, updates: int, q: Quantity) -> list[list[float]]:
         """``q`` in each of ``mistaken(updates)``, as floats, row-major."""
-        return _kept(self._mistaken_at, (updates, q),
+        return kept(self._mistaken_at, (updates, q),
                      lambda: [env[q].ravel().tolist() for env in self.mistaken(updates)])
 
     def rounded_at(self, decimals: int, updates: int, q: Quantity) -> list[float]:
         """``rounded(decimals, updates)[q]`` as floats, row-major."""
-        return _kept(self._rounded_at, (decimals, updates, q),
+        return kept(self._rounded_at, (decimals, updates, q),
                      lambda: self.rounded(decimals, updates)[q].ravel().tolist())
 
     def candidates(self, updates: int, q: Quantity) -> Candidates:
@@ -116,7 +102,7 @@ class Reference:
                      for c in named]
                     for flat, e in enumerate(self.exact_at(updates, q))]
 
-        return _kept(self._candidates, (updates, q), sort_out)
+        return kept(self._candidates, (updates, q), sort_out)
 
     def exact(self, updates: int) -> Env:
         """Every quantity of the first ``updates`` updates, as traced."""
