@@ -119,7 +119,10 @@ STRUCTURES = ["a: &x [1, 2]\nb: *x\n", "a: 1\na: 2\n", "<<: {a: 1}\n", "? [1]\n:
               "--- 1\n--- 2\n", "a: !!python/object:os.system x\n", "a: {b: [1, {c: 2}]}\n",
               "a:\n  - [1, 2]\n  -   [3, 4]\nb:\n    c: 1\n", "# only a comment\n", "",
               "a:\n\n\n  b: 1\n", "a: [\n  1,\n  2\n]\n", "a: {b: 1,\n    c: 2}\n",
-              "[" * 400 + "]" * 400]
+              "[" * 400 + "]" * 400,
+              # a pair straight inside a flow list: ruamel.yaml refuses a quoted key
+              # right before its colon there, libyaml reads it
+              "a: [0, '':0]\n", "a: ['b':1, c]\n", "a: [b: 1]\n", "a: [? b]\n"]
 
 
 @pytest.mark.parametrize("text", STRUCTURES, ids=range(len(STRUCTURES)))

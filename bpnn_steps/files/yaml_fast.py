@@ -106,7 +106,7 @@ def plain_tree(text: str) -> Any:
     finally:
         loader.dispose()
     try:
-        return None if root is None else _tree(root, set())
+        return None if root is None else _tree(root, set(), text.splitlines())
     except RecursionError:
         raise NotPlain from None
 
@@ -116,7 +116,7 @@ def _start(node: Any) -> tuple[int, int]:
     return mark.line, mark.column
 
 
-def _tree(node: Any, seen: set[int]) -> Any:
+def _tree(node: Any, seen: set[int], lines: list[str]) -> Any:
     # An alias composes to the node it names: seen twice means anchors were used.
     if id(node) in seen or node.tag not in _PLAIN_TAGS:
         raise NotPlain
@@ -128,19 +128,28 @@ def _tree(node: Any, seen: set[int]) -> Any:
         items = PlainList()
         for index, item in enumerate(node.value):
             items.lc._values[index] = _start(item)
-            items.append(_tree(item, seen))
+            items.append(_tree(item, seen, lines))
         return items
+    if node.flow_style and _char_at(lines, node) != "{":
+        # A pair written straight into a flow list (``[a: 1]``, ``['a':1]``):
+        # libyaml and ruamel.yaml disagree on which of these are valid.
+        raise NotPlain
     mapping = PlainMap()
     for key_node, value_node in node.value:
         if key_node.id != "scalar":
             raise NotPlain
-        key = _tree(key_node, seen)
+        key = _tree(key_node, seen, lines)
         if key in mapping or key == "<<":
             raise NotPlain
         mapping.lc._keys[key] = _start(key_node)
         mapping.lc._values[key] = _start(value_node)
-        mapping[key] = _tree(value_node, seen)
+        mapping[key] = _tree(value_node, seen, lines)
     return mapping
+
+
+def _char_at(lines: list[str], node: Any) -> str:
+    line, column = _start(node)
+    return lines[line][column:column + 1] if line < len(lines) else ""
 
 
 def _scalar(node: Any) -> Any:
