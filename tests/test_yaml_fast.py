@@ -122,7 +122,9 @@ STRUCTURES = ["a: &x [1, 2]\nb: *x\n", "a: 1\na: 2\n", "<<: {a: 1}\n", "? [1]\n:
               "[" * 400 + "]" * 400,
               # a pair straight inside a flow list: ruamel.yaml refuses a quoted key
               # right before its colon there, libyaml reads it
-              "a: [0, '':0]\n", "a: ['b':1, c]\n", "a: [b: 1]\n", "a: [? b]\n"]
+              "a: [0, '':0]\n", "a: ['b':1, c]\n", "a: [b: 1]\n", "a: [? b]\n",
+              # an anchor's name ends at different characters in YAML 1.1 and 1.2
+              "&0?#a: b\nc: 1\n", "a: &x?y 1\nb: 2\n"]
 
 
 @pytest.mark.parametrize("text", STRUCTURES, ids=range(len(STRUCTURES)))

@@ -34,10 +34,13 @@ _BOOL = {"true": True, "True": True, "TRUE": True,
 # Special floats and the merge and value keys, which ruamel.yaml keeps as its own
 # types.  (YAML 1.1's y/n/yes/no/on/off booleans are text in YAML 1.2, as here.)
 _UNSURE = re.compile(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|<<|=")
-# A tag starts a token: '!' at the start of a line or after a blank or a flow
-# indicator.  libyaml's nodes do not say whether a tag was written, so a text with
-# one goes to ruamel.yaml, which keeps tags as inert nodes for the checks to refuse.
-_TAG = re.compile(r"(?:^|[\s\[\]{},:-])!", re.MULTILINE)
+# A tag or an anchor starts a token: '!' or '&' at the start of a line or after a
+# blank or a flow indicator.  libyaml's nodes record neither, so a text with one goes
+# to ruamel.yaml, which keeps tags as inert nodes for the checks to refuse; and YAML
+# 1.1 and 1.2 end an anchor's name at different characters (``&0?#`` is the anchor
+# ``0`` before a key to libyaml, the anchor ``0?#`` to ruamel.yaml).  An alias needs
+# an anchor, so this catches aliases too.
+_TAG_OR_ANCHOR = re.compile(r"(?:^|[\s\[\]{},:-])[!&]", re.MULTILINE)
 _NUMBER_START = frozenset("0123456789+-.")
 
 # libyaml's implicit tags: a node carrying any other tag was tagged in the file.
@@ -92,7 +95,7 @@ class PlainList(list[Any]):
 def plain_tree(text: str) -> Any:
     """The file's tree as ruamel.yaml's round-trip loader reads it; NotPlain when
     the text is not plain YAML (or libyaml is not installed)."""
-    if "\t" in text or _TAG.search(text):   # parsers differ on tabs
+    if "\t" in text or _TAG_OR_ANCHOR.search(text):   # parsers differ on tabs
         raise NotPlain
     try:
         import yaml
