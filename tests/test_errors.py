@@ -354,3 +354,40 @@ def test_command_line_errors(args):
     assert "Traceback" not in out.stdout + out.stderr
     assert out.stdout == ""
     assert out.stderr.strip()
+
+
+# What a problem file may leave out (derive needs none of it) and what solving says.
+LEFT_OUT = [
+    ("data", ("data:\n  x: [[1], [2]]\n  y: [[3, 4], [6, 5]]\n", ""), "data",
+     "solving needs data.x and data.y"),
+    ("weights", ("weights:\n  W1: [[0.1, 0.1], [0.1, 0.1]]\n"
+                 "  W2: [[0.1, 0.1], [0.1, 0.1], [0.1, 0.1]]\n", ""), "weights",
+     "solving needs initial weights"),
+    ("learning-rate", ("  learning_rate: 0.5\n", ""), "training.learning_rate",
+     "solving needs lambda"),
+]
+NEEDS_SOLVING = [
+    ("solve", "p.yaml", "-o", "out.txt"),
+    ("export", "p.yaml", "-o", "out.txt"),
+    ("export", "p.yaml", "--sheet", "question", "-o", "out.txt"),
+    ("export", "p.yaml", "-f", "html", "-o", "out.txt"),
+    ("check", "--template", "p.yaml", "-o", "out.txt"),
+    ("check", "answers.yaml", "-o", "out.txt"),
+    ("train", "p.yaml", "--save", "out.txt"),
+    ("variants", "p.yaml", "--count", "2", "-o", "out.txt"),
+]
+
+
+@pytest.mark.parametrize("part, cut, key, need", LEFT_OUT, ids=[c[0] for c in LEFT_OUT])
+def test_a_problem_without_what_solving_needs_is_one_message(tmp_path, part, cut, key,
+                                                              need) -> None:
+    """Every command that solves names what the file left out; derive needs none of it.
+    (check --template and the practice page once divided by the zero samples of a
+    problem without data.)"""
+    write_file(tmp_path, "p.yaml", variant(cut))
+    write_file(tmp_path, "answers.yaml", "problem: p.yaml\nanswers:\n  J: 1\n")
+    for args in NEEDS_SOLVING:
+        err = check_bad_input(run_cli(*args, cwd=tmp_path), tmp_path, "p.yaml", key, None,
+                              [need])
+        assert err.count("p.yaml") == 1, (args, err)
+    assert run_cli("derive", "p.yaml", cwd=tmp_path).returncode == 0

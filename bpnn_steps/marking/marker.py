@@ -238,6 +238,7 @@ def checkable(problem: Problem) -> Problem:
     at least one, at most about MAX_CHECKED_UPDATES updates)."""
     from ..maths.engine import update_count
 
+    problem.require_for_solving()           # (no data: no updates to count)
     per_epoch = update_count(problem.with_training(epochs=1))
     epochs = max(1, min(problem.training.epochs, MAX_CHECKED_UPDATES // max(per_epoch, 1)))
     return problem if epochs == problem.training.epochs else problem.with_training(epochs=epochs)
