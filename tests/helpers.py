@@ -127,6 +127,21 @@ def write_file(folder: Path, name: str, text: str) -> Path:
     return path
 
 
+# --------------------------------------------------------------------------- budgets
+
+
+def fuzz_factor() -> int:
+    """BPNN_STEPS_FUZZ, for a long fuzzing run (docs/testing.md): every property test
+    tries that many times its examples, new ones each run.  1 when it is not set."""
+    text = os.environ.get("BPNN_STEPS_FUZZ", "").strip()
+    return int(text) if text else 1
+
+
+def examples(count: int) -> int:
+    """A property test's number of examples: ``count`` times the fuzz factor."""
+    return count * fuzz_factor()
+
+
 # --------------------------------------------------------------------------- YAML (independent)
 
 

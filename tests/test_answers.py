@@ -15,6 +15,7 @@ os.environ.setdefault("_TYPER_FORCE_DISABLE_TERMINAL", "1")
 
 from bpnn_steps.model.answer_sheet import Precision  # noqa: E402
 from bpnn_steps.model.quantities import parse_key  # noqa: E402
+from helpers import examples  # noqa: E402
 from helpers import invoke as run  # noqa: E402
 
 
@@ -382,7 +383,7 @@ def test_random_answer_sheets_never_crash(tmp_path):
     odd = ["0", "-0.0", "1e-300", "1e300", "-1e300", "0.5", "2.5", '"1/3"', '"x"', "~", "1"]
     for name in ("lecture_122", "deep_1221", "classification_121", "softmax_233"):
         problem = load_problem(name)
-        for _ in range(6):
+        for _ in range(examples(6)):
             lines = [f"problem: {name}", "answers:"]
             for q in answer_quantities(problem.layers, (1,)):
                 if rng.random() < 0.5:

@@ -13,7 +13,8 @@ from inside the box to it, runs the real command line in-process, and asserts:
   spelling: ``..``, absolute, symlink) and its contents appear in no output;
 * no escape character reaches stdout or stderr.
 
-Hypothesis runs derandomized with a fixed budget, so the suite is reproducible.
+Hypothesis runs derandomized with a fixed budget, so the suite is reproducible;
+BPNN_STEPS_FUZZ=K runs K times the budget with new examples (docs/testing.md).
 """
 
 from __future__ import annotations
@@ -33,17 +34,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import BUNDLED, REPO, read_yaml
+from helpers import BUNDLED, REPO, examples, fuzz_factor, read_yaml
 
 SECRET = "SECRET-7f3a"          # the secret file's marker: it must never be printed
 ALARM_SECONDS = 20              # far above any legitimate run, far below a hang
 # Examples per test: a problem file is solved in milliseconds, an answer file is
 # marked in about a third of a second, a batch takes one to four of them.
-FUZZ = settings(max_examples=40, deadline=None, derandomize=True, database=None,
+FUZZ = settings(max_examples=examples(40), deadline=None, derandomize=fuzz_factor() == 1,
+                database=None,
                 suppress_health_check=[HealthCheck.too_slow,
                                        HealthCheck.function_scoped_fixture])
-FUZZ_ANSWERS = settings(FUZZ, max_examples=20)
-FUZZ_BATCH = settings(FUZZ, max_examples=6)
+FUZZ_ANSWERS = settings(FUZZ, max_examples=examples(20))
+FUZZ_BATCH = settings(FUZZ, max_examples=examples(6))
 
 # Paths a hostile file would use to reach the secret (relative to box/).
 STEALING_PATHS = ["../secret.csv", "link.csv", "sub/../../secret.csv", "/dev/zero",

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import bpnn_steps
 from bpnn_steps import Problem, Training
-from helpers import fd_gradients, np_forward, np_loss_from, ref_solve
+from helpers import examples, fd_gradients, np_forward, np_loss_from, ref_solve
 
 HIDDEN = ["sigmoid", "tanh", "relu", "linear"]
 OUTPUT_PAIRS = [("sigmoid", "mse"), ("tanh", "mse"), ("linear", "mse"), ("relu", "mse"),
@@ -23,7 +23,7 @@ EPS = 1e-6
 ATOL, RTOL = 1e-6, 1e-4
 KINK = 1e-4
 
-PROPERTY = settings(max_examples=60, deadline=None,
+PROPERTY = settings(max_examples=examples(60), deadline=None,
                     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 
 unit = st.floats(-1.0, 1.0, allow_nan=False, allow_infinity=False, width=64)
@@ -246,7 +246,7 @@ def assert_trace_matches_ref(trace, ref):
                                    atol=1e-12)
 
 
-@settings(max_examples=40, deadline=None,
+@settings(max_examples=examples(40), deadline=None,
           suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 @given(net=networks(max_T=5), method=st.sampled_from(["batch", "sgd", "minibatch"]),
        batch_size=st.integers(1, 6), epochs=st.integers(1, 3),
@@ -366,7 +366,7 @@ def yaml_of(net, **training) -> str:
     return "\n".join(lines) + "\n"
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(net=networks(), beta=st.sampled_from([0.0, 0.25]), l2_bias=st.booleans())
 def test_yaml_problem_gives_the_same_trace(net, beta, l2_bias):
     """Every float written with repr() reads back exactly, and the YAML route

@@ -197,7 +197,8 @@ def terms(draw, big_coefficients: bool = False, rational: bool = False, small: b
     return text, expr
 
 
-@settings(max_examples=60, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=helpers.examples(60), deadline=5000,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(which=st.sampled_from(sorted(EXPECTED)), term=terms(big_coefficients=True),
        how=st.sampled_from(["plus", "minus", "times (1 + term)", "term first"]))
 def test_a_formula_that_differs_by_a_term_is_never_accepted(which, term, how):
@@ -214,7 +215,8 @@ def test_a_formula_that_differs_by_a_term_is_never_accepted(which, term, how):
     assert not accepted(student_text, expected), student_text
 
 
-@settings(max_examples=60, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=helpers.examples(60), deadline=5000,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(term=terms(rational=True), which=st.sampled_from(["polynomial"]))
 def test_a_tiny_term_in_a_rational_formula_is_never_accepted(term, which):
     # Rational formulas are compared exactly: a term of 1e-300 is still a term.
@@ -237,7 +239,8 @@ def test_a_tiny_inexact_term_is_too_small_to_compare(which, factor):
     assert "too small" in (result.unevaluated or "")
 
 
-@settings(max_examples=60, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=helpers.examples(60), deadline=5000,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(which=st.sampled_from(sorted(EXPECTED)), term=terms(small=True),
        how=st.sampled_from(["plus and minus", "times and over", "times exp and exp(-)",
                             "expanded", "factor"]))

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bpnn_steps.files.yaml_fast import NotPlain, plain_tree
+from helpers import examples
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -135,7 +136,7 @@ def test_structures(text: str) -> None:
 scalar_text = st.text(alphabet="0123456789+-.eE_:xob ntrufalsyNO~'\"#", max_size=8)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(scalar_text, min_size=1, max_size=4))
 def test_random_scalars_agree_or_give_up(scalars: list[str]) -> None:
     text = "a: [" + ", ".join(scalars) + "]\nb: " + scalars[0] + "\n"
@@ -145,7 +146,7 @@ def test_random_scalars_agree_or_give_up(scalars: list[str]) -> None:
 BUNDLED = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "problems").glob("*.yaml"))]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.sampled_from(BUNDLED), st.lists(st.tuples(st.floats(0, 1), st.text(
     alphabet=" \n\t-:[]{},#&*!|>'\"?%@`0123456789.eE+~yn", min_size=0, max_size=3)),
     min_size=1, max_size=3))
