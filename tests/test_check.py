@@ -293,6 +293,25 @@ def test_degenerate_earlier_answers_earn_no_follow_through(tmp_path, h, reason):
     assert reason in group(result, "yhat(1)").entries[0].message
 
 
+def test_an_earlier_answer_out_of_all_proportion_earns_no_follow_through(tmp_path):
+    # yhat(1) = -1e12 for y = (3, 4): J(1) = ((1e12 + 3)^2 + (1e12 + 4)^2) / 2 is 1e24
+    # within a relative 1e-11, and the bias row of grad W[2](1), yhat - y, is -1e12
+    # within 4e-12.  Next to 1e12 the problem's own numbers vanish within the relative
+    # tolerance (1e-6): consistency shows nothing, and junk must earn nothing.
+    path = sheet(tmp_path, "  yhat(1): [-1000000000000, -1000000000000]\n"
+                 "  J(1): 1e24\n"
+                 "  grad W[2](1): [[-1e12, -1e12], [-5.49834e11, -5.49834e11],"
+                 " [-5.49834e11, -5.49834e11]]\n")
+    result = check_file(path)
+    assert result.credited == 0 and result.count("follow-through") == 0
+    assert set(causes(result, "J(1)")) == {"carried-forward"}
+    assert "over a million times too large" in group(result, "J(1)").entries[0].message
+    # A wrong yhat of a hand calculation's size still earns follow-through:
+    # yhat(1) = (0.5, 0.5), J(1) = (2.5^2 + 3.5^2) / 2 = 9.25.
+    path = sheet(tmp_path, "  yhat(1): [0.5, 0.5]\n  J(1): 9.25\n")
+    assert marks(check_file(path), "J(1)") == ["follow-through"]
+
+
 def test_yhat_equal_to_the_targets_is_degenerate(tmp_path):
     # yhat = y makes every gradient 0: no credit for the zeros that follow.
     path = sheet(tmp_path, "  yhat(1): [3, 4]\n  grad W[2](1): [[0, 0], [0, 0], [0, 0]]\n")

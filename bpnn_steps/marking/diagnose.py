@@ -256,6 +256,12 @@ def matrix_pattern(tol: Tolerance, given: np.ndarray, expected: np.ndarray,
 # --------------------------------------------------------------------------- degenerate answers
 
 
+# An earlier answer this many times the size of the right one is no basis for
+# follow-through: next to it the problem's own numbers vanish within the relative
+# tolerance, so work "consistent" with it need not have used them.
+TOO_LARGE = 1e6
+
+
 def degenerate(q: Quantity, given: np.ndarray, expected: np.ndarray, problem: Problem,
                before: np.ndarray | None) -> str | None:
     """Why a wrong earlier answer must not earn follow-through credit (it makes the
@@ -265,6 +271,9 @@ def degenerate(q: Quantity, given: np.ndarray, expected: np.ndarray, problem: Pr
         return None
     if np.all(np.abs(g) <= 1e-12) and np.any(np.abs(expected) > 1e-9):
         return "it is all zeros"
+    right = expected[np.isfinite(expected)]
+    if np.any(np.abs(g) > TOO_LARGE * max(1.0, float(np.max(np.abs(right), initial=0.0)))):
+        return "it is over a million times too large"
     if q.kind is Kind.A:
         values = ACTIVATIONS[problem.activations[q.n - 1]].range
         if values.excludes(g, g.size == given.size):

@@ -9,8 +9,9 @@ For every answered number the checker asks, in this order:
    h carries its rounding into y-hat without penalty).
 2. Is it consistent with the student's own earlier *wrong* numbers?  Then it
    earns follow-through credit, unless an earlier number it rests on is
-   degenerate (all zeros, impossible for its activation, y-hat = y, no update)
-   or makes it trivially zero: a gamed earlier answer earns nothing later.
+   degenerate (all zeros, impossible for its activation, y-hat = y, no update,
+   a million times too large) or makes it trivially zero: a gamed earlier answer
+   earns nothing later.
 3. Otherwise it is wrong, and the likely cause is diagnosed (matrix patterns,
    typical mistakes recomputed with the engine, factors, sign, rounding).
 
