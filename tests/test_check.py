@@ -278,12 +278,14 @@ def test_follow_through_credits_work_consistent_with_a_wrong_earlier_value(tmp_p
 
 @pytest.mark.parametrize("h, reason", [
     ("[0, 0]", "all zeros"),
+    ("[1e-11, 1e-11]", "all but zero"),             # a sigmoid of z = -25: 0.000
     ("[1.5, 1.5]", "strictly between 0 and 1"),     # impossible for a sigmoid
 ])
 def test_degenerate_earlier_answers_earn_no_follow_through(tmp_path, h, reason):
     # With h = 0: yhat = 0.1 and the h rows of grad W[2] are 0, a much easier sheet.
     # With h = 1.5: yhat = 0.4, grad W[2](1) = [[-2.6, -3.6], [-3.9, -5.4] x2].
     values = {"[0, 0]": ("[0.1, 0.1]", "[[-2.9, -3.9], [0, 0], [0, 0]]"),
+              "[1e-11, 1e-11]": ("[0.1, 0.1]", "[[-2.9, -3.9], [0, 0], [0, 0]]"),
               "[1.5, 1.5]": ("[0.4, 0.4]", "[[-2.6, -3.6], [-3.9, -5.4], [-3.9, -5.4]]")}
     yhat, grad = values[h]
     path = sheet(tmp_path, f"  h(1): {h}\n  yhat(1): {yhat}\n  grad W[2](1): {grad}\n")
@@ -291,6 +293,18 @@ def test_degenerate_earlier_answers_earn_no_follow_through(tmp_path, h, reason):
     assert result.credited == 0 and result.count("follow-through") == 0
     assert set(causes(result, "yhat(1)")) == {"carried-forward"}
     assert reason in group(result, "yhat(1)").entries[0].message
+
+
+def test_a_nearly_zero_earlier_entry_makes_its_consequences_trivially_zero(tmp_path):
+    # h(1) = (1e-11, 0.549834): yhat = 0.1 + 0.1 (1e-11) + 0.1 (0.549834) = 0.155 and
+    # yhat - y = (-2.845, -3.845); grad W[2](1)'s h_1 row is 1e-11 times that, 0 to
+    # any hand: no credit for it, follow-through for the rest.
+    path = sheet(tmp_path, "  h(1): [1e-11, 0.549834]\n  yhat(1): [0.155, 0.155]\n"
+                 "  grad W[2](1): [[-2.845, -3.845], [0, 0], [-1.564, -2.114]]\n")
+    result = check_file(path)
+    assert marks(result, "grad W[2](1)") == ["follow-through"] * 2 + ["wrong"] * 2 + \
+        ["follow-through"] * 2
+    assert "trivially zero" in group(result, "grad W[2](1)").entries[2].message
 
 
 def test_an_earlier_answer_out_of_all_proportion_earns_no_follow_through(tmp_path):

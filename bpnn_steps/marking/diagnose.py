@@ -256,9 +256,10 @@ def matrix_pattern(tol: Tolerance, given: np.ndarray, expected: np.ndarray,
 # --------------------------------------------------------------------------- degenerate answers
 
 
-# An earlier answer this many times the size of the right one is no basis for
-# follow-through: next to it the problem's own numbers vanish within the relative
-# tolerance, so work "consistent" with it need not have used them.
+# An earlier answer this many times the size of the right one (or under this part of
+# it) is no basis for follow-through: next to it the problem's own numbers vanish
+# within the relative tolerance (or it vanishes next to them, as a zero would), so
+# work "consistent" with it need not have used it or them.
 TOO_LARGE = 1e6
 
 
@@ -269,10 +270,11 @@ def degenerate(q: Quantity, given: np.ndarray, expected: np.ndarray, problem: Pr
     g = given[np.isfinite(given)]
     if g.size == 0:
         return None
-    if np.all(np.abs(g) <= 1e-12) and np.any(np.abs(expected) > 1e-9):
-        return "it is all zeros"
-    right = expected[np.isfinite(expected)]
-    if np.any(np.abs(g) > TOO_LARGE * max(1.0, float(np.max(np.abs(right), initial=0.0)))):
+    size = float(np.max(np.abs(expected[np.isfinite(expected)]), initial=0.0))
+    if size > 1e-9 and np.all(np.abs(g) <= max(1e-12, size / TOO_LARGE)):
+        return "it is all zeros" if np.all(np.abs(g) <= 1e-12) else \
+            "it is all but zero, under a millionth of the right size"
+    if np.any(np.abs(g) > TOO_LARGE * max(1.0, size)):
         return "it is over a million times too large"
     if q.kind is Kind.A:
         values = ACTIVATIONS[problem.activations[q.n - 1]].range

@@ -40,8 +40,8 @@ from ..files.answer_file import (Header, read_answers,
                       read_header, read_root, resolve_problem_ref)
 from ..errors import ProblemError
 from ..files.untrusted import CONFINED, ReadAccess, clean_text
-from .diagnose import (MISTAKES, Mistake, Pattern, Tolerance, convention_note, degenerate,
-                       differs, matrix_pattern, scenario_message)
+from .diagnose import (MISTAKES, TOO_LARGE, Mistake, Pattern, Tolerance, convention_note,
+                       degenerate, differs, matrix_pattern, scenario_message)
 from ..model.answer_sheet import AnswerSheet, Cell, FormulaGiven, Given, Precision
 from ..model.quantities import (Kind, Quantity, entry_name, key_name,
                                 key_of)
@@ -732,7 +732,7 @@ class _NodeMarker:
             return EntryResult(**base, mark=CORRECT, accepted=how, cause=None, message=note)
         own = self.own_at[flat]
         if self.taint and self.tol.close(v, own, p):
-            if block is None and abs(own) <= 1e-12 < abs(e):
+            if block is None and abs(own) <= max(1e-12, abs(e) / TOO_LARGE) < abs(e):
                 block = "that makes this entry trivially zero"
             if block is None:
                 return EntryResult(**base, mark=FOLLOW_THROUGH, accepted="follow-through",
