@@ -307,6 +307,25 @@ def test_a_nearly_zero_earlier_entry_makes_its_consequences_trivially_zero(tmp_p
     assert "trivially zero" in group(result, "grad W[2](1)").entries[2].message
 
 
+def test_zeros_made_by_a_saturated_sigmoid_earn_no_follow_through(tmp_path):
+    # h(1) = 0.9999 (a sigmoid value, but 0.550 is right): yhat = 0.1 + 0.2 (0.9999)
+    # = 0.29998, yhat - y = (-2.70002, -3.70002), both follow through.  Then
+    # h(1 - h) = 1e-4 makes delta[1](1) = 1e-4 (0.1 (-2.7) + 0.1 (-3.7)) = -6.4e-5 and
+    # grad W[1](1) of the same size, 0.000 to 3 decimals where -0.163 is right: a
+    # vanishing factor, no work shown.
+    path = sheet(tmp_path, "  h(1): [0.9999, 0.9999]\n  yhat(1): [0.300, 0.300]\n"
+                 "  delta[2](1): [-2.7, -3.7]\n  delta[1](1): [0.000, 0.000]\n"
+                 "  grad W[1](1): [[0.000, 0.000], [0.000, 0.000]]\n")
+    result = check_file(path)
+    assert marks(result, "yhat(1)") + marks(result, "delta[2](1)") == ["follow-through"] * 4
+    assert set(causes(result, "delta[1](1)") + causes(result, "grad W[1](1)")) == \
+        {"carried-forward"}
+    assert "trivially zero" in group(result, "grad W[1](1)").entries[0].message
+    # Written out, the same consequences show the work: -0.000064 follows through.
+    path = sheet(tmp_path, "  h(1): [0.9999, 0.9999]\n  delta[1](1): [-0.000064, -0.000064]\n")
+    assert marks(check_file(path), "delta[1](1)") == ["follow-through"] * 2
+
+
 def test_an_earlier_answer_out_of_all_proportion_earns_no_follow_through(tmp_path):
     # yhat(1) = -1e12 for y = (3, 4): J(1) = ((1e12 + 3)^2 + (1e12 + 4)^2) / 2 is 1e24
     # within a relative 1e-11, and the bias row of grad W[2](1), yhat - y, is -1e12

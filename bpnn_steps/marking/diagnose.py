@@ -261,6 +261,10 @@ def matrix_pattern(tol: Tolerance, given: np.ndarray, expected: np.ndarray,
 # within the relative tolerance (or it vanishes next to them, as a zero would), so
 # work "consistent" with it need not have used it or them.
 TOO_LARGE = 1e6
+# A written zero whose follow-through value is under this part of the right value was
+# made by a vanishing factor (a saturated h(1 - h)), not by hand-sized numbers that
+# happen to cancel: no work is shown in it.
+VANISHING = 1e-3
 
 
 def degenerate(q: Quantity, given: np.ndarray, expected: np.ndarray, problem: Problem,

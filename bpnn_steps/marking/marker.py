@@ -40,8 +40,9 @@ from ..files.answer_file import (Header, read_answers,
                       read_header, read_root, resolve_problem_ref)
 from ..errors import ProblemError
 from ..files.untrusted import CONFINED, ReadAccess, clean_text
-from .diagnose import (MISTAKES, TOO_LARGE, Mistake, Pattern, Tolerance, convention_note,
-                       degenerate, differs, matrix_pattern, scenario_message)
+from .diagnose import (MISTAKES, TOO_LARGE, VANISHING, Mistake, Pattern, Tolerance,
+                       convention_note, degenerate, differs, matrix_pattern,
+                       scenario_message)
 from ..model.answer_sheet import AnswerSheet, Cell, FormulaGiven, Given, Precision
 from ..model.quantities import (Kind, Quantity, entry_name, key_name,
                                 key_of)
@@ -732,7 +733,10 @@ class _NodeMarker:
             return EntryResult(**base, mark=CORRECT, accepted=how, cause=None, message=note)
         own = self.own_at[flat]
         if self.taint and self.tol.close(v, own, p):
-            if block is None and abs(own) <= max(1e-12, abs(e) / TOO_LARGE) < abs(e):
+            # (An h of 0.9999 makes h(1 - h), and all that follows it, 0.000.)
+            if block is None and (abs(own) <= max(1e-12, abs(e) / TOO_LARGE) < abs(e) or (
+                    v == 0 and abs(own) <= VANISHING * abs(e)
+                    and not self.tol.close(0.0, e, p))):
                 block = "that makes this entry trivially zero"
             if block is None:
                 return EntryResult(**base, mark=FOLLOW_THROUGH, accepted="follow-through",
