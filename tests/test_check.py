@@ -279,6 +279,7 @@ def test_follow_through_credits_work_consistent_with_a_wrong_earlier_value(tmp_p
 @pytest.mark.parametrize("h, reason", [
     ("[0, 0]", "all zeros"),
     ("[1e-11, 1e-11]", "all but zero"),             # a sigmoid of z = -25: 0.000
+    ("[0.0001, 0.0001]", "all but zero"),           # under a thousandth of 0.550
     ("[1.5, 1.5]", "strictly between 0 and 1"),     # impossible for a sigmoid
 ])
 def test_degenerate_earlier_answers_earn_no_follow_through(tmp_path, h, reason):
@@ -286,6 +287,7 @@ def test_degenerate_earlier_answers_earn_no_follow_through(tmp_path, h, reason):
     # With h = 1.5: yhat = 0.4, grad W[2](1) = [[-2.6, -3.6], [-3.9, -5.4] x2].
     values = {"[0, 0]": ("[0.1, 0.1]", "[[-2.9, -3.9], [0, 0], [0, 0]]"),
               "[1e-11, 1e-11]": ("[0.1, 0.1]", "[[-2.9, -3.9], [0, 0], [0, 0]]"),
+              "[0.0001, 0.0001]": ("[0.100, 0.100]", "[[-2.9, -3.9], [0, 0], [0, 0]]"),
               "[1.5, 1.5]": ("[0.4, 0.4]", "[[-2.6, -3.6], [-3.9, -5.4], [-3.9, -5.4]]")}
     yhat, grad = values[h]
     path = sheet(tmp_path, f"  h(1): {h}\n  yhat(1): {yhat}\n  grad W[2](1): {grad}\n")

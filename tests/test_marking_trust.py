@@ -472,3 +472,67 @@ def test_a_formula_of_numbers_is_as_precise_as_its_finest_place(tmp_path):
     body = '  h(1): ["0.000e5 + 0.55", "0.000e5 + 0.5"]\n'
     result = check_file(sheet(tmp_path, body))
     assert [e.mark for e in group_entries(result, "h(1)")] == ["correct", "wrong"]
+
+
+# A gamed earlier answer, for every quantity of the first sample it can stand in:
+# (name, the value written for every entry).  A consistent student's later numbers
+# follow from it, so follow-through would credit all of them were it not refused.
+GAMED = [("all but zero", 1e-11), ("out of all proportion", -1e12),
+         ("saturated", 0.9999)]
+
+
+def _written(x: float) -> str:
+    """A number as a student writes it: three decimals, or as it is beyond them."""
+    if x == 0 or 1e-3 <= abs(x) < 1e6:
+        text = f"{x:.3f}"
+        return "0.000" if text == "-0.000" else text
+    return repr(float(x))
+
+
+@pytest.mark.parametrize("name", ["lecture_122", "deep_1221", "softmax_233"])
+def test_the_consequences_of_a_gamed_earlier_answer_earn_nothing(name):
+    """Every later number of the first update written as the marker's own chain
+    computes it from the gamed answer (the most consistent a student can be): no
+    follow-through from zeros in all but name or from a number out of all proportion,
+    and never for a written zero that a saturated activation made."""
+    import numpy as np
+
+    from bpnn_steps.files.problem_file import load_problem
+    from bpnn_steps.marking.marker import check, checkable
+    from bpnn_steps.marking.recompute import EXACT, Chain, trace_env
+    from bpnn_steps.marking.reference import Reference
+    from bpnn_steps.maths.engine import solve
+    from bpnn_steps.model.answer_sheet import AnswerSheet, Cell, Given, Precision
+    from bpnn_steps.model.quantities import Kind, answer_quantities, key_of, shape_of
+
+    problem = checkable(load_problem(name))
+    trace = solve(problem)
+    chain, exact, reference = Chain(problem, trace), trace_env(trace), Reference(problem, trace)
+    order = list(chain.nodes(1))
+    asked = answer_quantities(problem.layers, trace.steps[0].samples, 1)
+    credited = []
+    for i, gamed in enumerate(order):
+        if gamed not in asked or gamed.kind not in (Kind.Z, Kind.A, Kind.DELTA) or \
+                gamed.sample != 1:
+            continue
+        for how, value in GAMED:
+            env = dict(exact)
+            env[gamed] = made = np.full_like(np.asarray(exact[gamed], dtype=float), value)
+            values = {gamed: made}
+            for q in order[i + 1:]:
+                env[q] = values[q] = chain.calc(q, env, EXACT)
+            entries = []
+            for q in asked:
+                numbers = np.asarray(values.get(q, np.nan), dtype=float).ravel()
+                if q not in values or not np.all(np.isfinite(numbers)):
+                    continue
+                texts = [_written(x) for x in numbers]
+                entries.append(Given(key_of(q, problem.depth), q, None, tuple(
+                    Cell(float(t), t, Precision.of(t), None) for t in texts),
+                    tuple(shape_of(q.kind, q.layer, problem.layers))))
+            result = check(AnswerSheet("a.yaml", "s", "", None, tuple(entries), ()),
+                           problem, trace, reference=reference)
+            flowed = [e for e in result.entries if e.mark == "follow-through"
+                      and (how != "saturated" or e.given == 0)]
+            credited += [(str(gamed), how, e.key, e.given_text) for e in flowed]
+    assert not credited, credited[:5]

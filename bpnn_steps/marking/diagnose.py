@@ -256,14 +256,15 @@ def matrix_pattern(tol: Tolerance, given: np.ndarray, expected: np.ndarray,
 # --------------------------------------------------------------------------- degenerate answers
 
 
-# An earlier answer this many times the size of the right one (or under this part of
-# it) is no basis for follow-through: next to it the problem's own numbers vanish
-# within the relative tolerance (or it vanishes next to them, as a zero would), so
-# work "consistent" with it need not have used it or them.
+# An earlier answer this many times the size of the right one is no basis for
+# follow-through: next to it the problem's own numbers vanish within the relative
+# tolerance, so work "consistent" with it need not have used them.
 TOO_LARGE = 1e6
-# A written zero whose follow-through value is under this part of the right value was
-# made by a vanishing factor (a saturated h(1 - h)), not by hand-sized numbers that
-# happen to cancel: no work is shown in it.
+# Under this part of the right size a number is all but zero to a hand calculation
+# (0.000 at three decimals where the right value is not): an earlier answer that
+# small is as degenerate as zeros, and a written zero whose follow-through value is
+# that small was made by a vanishing factor (a saturated h(1 - h)), not by hand-sized
+# numbers that happen to cancel.
 VANISHING = 1e-3
 
 
@@ -275,9 +276,9 @@ def degenerate(q: Quantity, given: np.ndarray, expected: np.ndarray, problem: Pr
     if g.size == 0:
         return None
     size = float(np.max(np.abs(expected[np.isfinite(expected)]), initial=0.0))
-    if size > 1e-9 and np.all(np.abs(g) <= max(1e-12, size / TOO_LARGE)):
+    if size > 1e-9 and np.all(np.abs(g) <= max(1e-12, size * VANISHING)):
         return "it is all zeros" if np.all(np.abs(g) <= 1e-12) else \
-            "it is all but zero, under a millionth of the right size"
+            "it is all but zero, under a thousandth of the right size"
     if np.any(np.abs(g) > TOO_LARGE * max(1.0, size)):
         return "it is over a million times too large"
     if q.kind is Kind.A:
