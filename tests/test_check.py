@@ -347,6 +347,22 @@ def test_an_earlier_answer_out_of_all_proportion_earns_no_follow_through(tmp_pat
     assert marks(check_file(path), "J(1)") == ["follow-through"]
 
 
+def test_the_old_weights_written_to_three_decimals_are_no_update(tmp_path):
+    # The lecture's network by SGD with w_0,1 = 0.1234: a student who copies W[1] as
+    # "W[1] new" (to three decimals, 0.123) and goes on makes update 2 from the old
+    # weights: z[1](2) = 0.1234 + 2 (0.1) = 0.3234 and 0.1 + 2 (0.1) = 0.3, which
+    # "follow" from the copy.  No update was made: no credit flows from it.
+    (tmp_path / "p.yaml").write_text(
+        (helpers.BUNDLED / "lecture_122.yaml").read_text(encoding="utf-8")
+        .replace("W1: [[0.1, 0.1]", "W1: [[0.1234, 0.1]").replace("method: batch", "method: sgd"),
+        encoding="utf-8")
+    body = ("  update 1:\n    W[1] new: [[0.123, 0.100], [0.100, 0.100]]\n"
+            "  update 2:\n    z[1](2): [0.323, 0.300]\n")
+    result = check_file(sheet(tmp_path, body, problem="p.yaml"))
+    assert set(causes(result, "z[1](2)")) == {"carried-forward"}
+    assert "the old weights (no update made)" in group(result, "z[1](2)").entries[0].message
+
+
 def test_yhat_equal_to_the_targets_is_degenerate(tmp_path):
     # yhat = y makes every gradient 0: no credit for the zeros that follow.
     path = sheet(tmp_path, "  yhat(1): [3, 4]\n  grad W[2](1): [[0, 0], [0, 0], [0, 0]]\n")

@@ -659,7 +659,11 @@ class _NodeMarker:
             before = None
             if k.kind is Kind.NEW:
                 before = self.chain.weights_before(self.envs.all, k.update)[k.n - 1]
-            known[k] = degenerate(k, self.values_given[k], self.exact[k], self.problem, before)
+            given = self.given.get(k)
+            precisions = [c.precision for c in given.cells] if given is not None else \
+                [None] * self.values_given[k].size
+            known[k] = degenerate(k, self.values_given[k], self.exact[k], self.problem, before,
+                                  self.tol, precisions)
         return known[k]
 
     def _label(self, k: Quantity) -> str:
