@@ -358,13 +358,12 @@ def test_command_line_errors(args):
 
 # What a problem file may leave out (derive needs none of it) and what solving says.
 LEFT_OUT = [
-    ("data", ("data:\n  x: [[1], [2]]\n  y: [[3, 4], [6, 5]]\n", ""), "data",
+    (("data:\n  x: [[1], [2]]\n  y: [[3, 4], [6, 5]]\n", ""), "data",
      "solving needs data.x and data.y"),
-    ("weights", ("weights:\n  W1: [[0.1, 0.1], [0.1, 0.1]]\n"
-                 "  W2: [[0.1, 0.1], [0.1, 0.1], [0.1, 0.1]]\n", ""), "weights",
+    (("weights:\n  W1: [[0.1, 0.1], [0.1, 0.1]]\n"
+      "  W2: [[0.1, 0.1], [0.1, 0.1], [0.1, 0.1]]\n", ""), "weights",
      "solving needs initial weights"),
-    ("learning-rate", ("  learning_rate: 0.5\n", ""), "training.learning_rate",
-     "solving needs lambda"),
+    (("  learning_rate: 0.5\n", ""), "training.learning_rate", "solving needs lambda"),
 ]
 NEEDS_SOLVING = [
     ("solve", "p.yaml", "-o", "out.txt"),
@@ -378,8 +377,8 @@ NEEDS_SOLVING = [
 ]
 
 
-@pytest.mark.parametrize("part, cut, key, need", LEFT_OUT, ids=[c[0] for c in LEFT_OUT])
-def test_a_problem_without_what_solving_needs_is_one_message(tmp_path, part, cut, key,
+@pytest.mark.parametrize("cut, key, need", LEFT_OUT, ids=[c[1] for c in LEFT_OUT])
+def test_a_problem_without_what_solving_needs_is_one_message(tmp_path, cut, key,
                                                               need) -> None:
     """Every command that solves names what the file left out; derive needs none of it.
     (check --template and the practice page once divided by the zero samples of a

@@ -522,9 +522,9 @@ def test_the_consequences_of_a_gamed_earlier_answer_earn_nothing(name):
             for q in order[i + 1:]:
                 env[q] = values[q] = chain.calc(q, env, EXACT)
             entries = []
-            for q in asked:
-                numbers = np.asarray(values.get(q, np.nan), dtype=float).ravel()
-                if q not in values or not np.all(np.isfinite(numbers)):
+            for q in (q for q in asked if q in values):
+                numbers = np.asarray(values[q], dtype=float).ravel()
+                if not np.all(np.isfinite(numbers)):
                     continue
                 texts = [_written(x) for x in numbers]
                 entries.append(Given(key_of(q, problem.depth), q, None, tuple(

@@ -659,9 +659,7 @@ class _NodeMarker:
             before = None
             if k.kind is Kind.NEW:
                 before = self.chain.weights_before(self.envs.all, k.update)[k.n - 1]
-            given = self.given.get(k)
-            precisions = [c.precision for c in given.cells] if given is not None else \
-                [None] * self.values_given[k].size
+            precisions = [c.precision for c in self.given[k].cells]
             known[k] = degenerate(k, self.values_given[k], self.exact[k], self.problem, before,
                                   self.tol, precisions)
         return known[k]
@@ -737,10 +735,7 @@ class _NodeMarker:
             return EntryResult(**base, mark=CORRECT, accepted=how, cause=None, message=note)
         own = self.own_at[flat]
         if self.taint and self.tol.close(v, own, p):
-            # (An h of 0.9999 makes h(1 - h), and all that follows it, 0.000.)
-            if block is None and (abs(own) <= max(1e-12, abs(e) / TOO_LARGE) < abs(e) or (
-                    v == 0 and abs(own) <= VANISHING * abs(e)
-                    and not self.tol.close(0.0, e, p))):
+            if block is None and self._trivially_zero(v, own, e, p):
                 block = "that makes this entry trivially zero"
             if block is None:
                 return EntryResult(**base, mark=FOLLOW_THROUGH, accepted="follow-through",
@@ -751,6 +746,15 @@ class _NodeMarker:
                                f"follow-through credit: {block}")
         cause, message = self.diagnose(index, flat, v, p, pattern, decimals)
         return EntryResult(**base, mark=WRONG, accepted=None, cause=cause, message=message)
+
+    def _trivially_zero(self, v: float, own: float, e: float, p: Precision | None) -> bool:
+        """Whether the student's wrong earlier numbers make this entry (``v``, their
+        own value ``own``, the right one ``e``) trivially zero: ``own`` under a
+        millionth of ``e``, or a written 0 that a vanishing factor made (an h of 0.9999
+        makes h(1 - h), and all that follows it, 0.000)."""
+        if abs(own) <= max(1e-12, abs(e) / TOO_LARGE) < abs(e):
+            return True
+        return v == 0 and abs(own) <= VANISHING * abs(e) and not self.tol.close(0.0, e, p)
 
     def accepted_as(self, flat: int, v: float, p: Precision | None
                     ) -> tuple[str, str] | None:
