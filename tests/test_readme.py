@@ -134,28 +134,36 @@ def _ran(commands: tuple[str, ...]) -> tuple[str, ...]:
 
 
 # The command sequences a later example starts from (its block's earlier commands),
-# and, per worker, the folder each left behind: `variants ... --count 200` runs once,
-# not again before every later command of its block.
+# and those two pages show alike (the README's tour repeats a command its page
+# explains), and, per worker, the folder each left behind and what its last command
+# printed: `variants ... --count 200` runs once, not again before every later
+# command of its block nor for the other page.
 STARTS = {_ran(e.before) for e in EXAMPLES if _ran(e.before)}
-LEFT: dict[tuple[str, ...], Path] = {}
+_AFTERS = [(*_ran(e.before), e.command) for e in EXAMPLES]
+KEPT = STARTS | {after for after in _AFTERS if _AFTERS.count(after) > 1}
+LEFT: dict[tuple[str, ...], tuple[Path, list[str]]] = {}
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.where for e in EXAMPLES])
 def test_readme_output_is_real(example: Example, tmp_path: Path,
                                tmp_path_factory: pytest.TempPathFactory) -> None:
     before = _ran(example.before)
-    if before in LEFT:
-        shutil.copytree(LEFT[before], tmp_path, symlinks=True, dirs_exist_ok=True)
-    else:
-        shutil.copytree(REPO / "examples", tmp_path / "examples")
-        (tmp_path / "problems").symlink_to(REPO / "bpnn_steps" / "problems")
-        for command in before:
-            _run(command, tmp_path)
-    printed = _run(example.command, tmp_path)
     after = (*before, example.command)
-    if after in STARTS and after not in LEFT:
-        LEFT[after] = tmp_path_factory.mktemp("left")
-        shutil.copytree(tmp_path, LEFT[after], symlinks=True, dirs_exist_ok=True)
+    if after in LEFT:
+        folder, printed = LEFT[after]
+        shutil.copytree(folder, tmp_path, symlinks=True, dirs_exist_ok=True)
+    else:
+        if before in LEFT:
+            shutil.copytree(LEFT[before][0], tmp_path, symlinks=True, dirs_exist_ok=True)
+        else:
+            shutil.copytree(REPO / "examples", tmp_path / "examples")
+            (tmp_path / "problems").symlink_to(REPO / "bpnn_steps" / "problems")
+            for command in before:
+                _run(command, tmp_path)
+        printed = _run(example.command, tmp_path)
+        if after in KEPT:
+            LEFT[after] = (tmp_path_factory.mktemp("left"), printed)
+            shutil.copytree(tmp_path, LEFT[after][0], symlinks=True, dirs_exist_ok=True)
     missing = _matches(example.output, printed)
     assert missing is None, (f"{example.where}: `{example.command}` no longer "
                              f"prints {missing!r}")
