@@ -170,6 +170,33 @@ def test_title_and_description_print_literally(tmp_path):
     assert page.count(escape(description)) == 1
 
 
+HOSTILE_TITLE = "a <!--<script> b </script> c ]]> d & e"
+
+
+def hostile_page(folder: Path) -> str:
+    """The page of lecture_122 titled HOSTILE_TITLE, written to ``folder``/page.html."""
+    text = (helpers.BUNDLED / "lecture_122.yaml").read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^title: .*$", lambda _: "title: " + json.dumps(HOSTILE_TITLE), text)
+    (folder / "mine.yaml").write_text(text, encoding="utf-8")
+    result = helpers.run_cli("export", "mine.yaml", "--format", "html", "-o", "page.html",
+                             cwd=folder)
+    assert result.returncode == 0, result.stderr
+    return (folder / "page.html").read_text(encoding="utf-8")
+
+
+def test_a_title_cannot_end_the_page_s_data_early(tmp_path):
+    """The page's data sits in a script element, whose text the HTML parser leaves
+    only at a '<' ('</script>' ends it; '<!--<script>' makes it run on past its own
+    end and swallow the page's script).  So the data's text holds no '<' at all,
+    whatever the title, and still reads back as the title (the browser's side:
+    tests/test_html_browser.py)."""
+    page = hostile_page(tmp_path)
+    start = page.index('<script type="application/json" id="practice-data">')
+    data = page[start:page.index("</script>", start)].split(">", 1)[1]
+    assert "<" not in data
+    assert HOSTILE_TITLE in json.loads(data)["template"][0]
+
+
 def test_long_run_practises_the_updates_a_hand_calculation_reaches(tmp_path):
     """line_1101_gd (100 updates on a sheet): the worked solution shows updates 1
     and 100 (solve --show auto); the practice and the downloaded file cover update 1,

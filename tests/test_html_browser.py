@@ -201,6 +201,22 @@ def test_page_loads_with_no_error_and_no_request(browser, downloads, name, tmp_p
     assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
 
 
+def test_a_hostile_title_leaves_the_page_working(browser, tmp_path):
+    """A title that would end the page's data early, or make it swallow the page's
+    script ('<!--<script>'), is shown as written and the practice still marks."""
+    from test_html import HOSTILE_TITLE, hostile_page
+
+    hostile_page(tmp_path)
+    browser.get((tmp_path / "page.html").as_uri())
+    seen = _script(browser, """
+        answer(0, "0"); out.score = document.getElementById("score").textContent;
+        out.h1 = document.querySelector("h1").textContent;
+        out.file = typeof window.bpnnAnswerFile === "function" ? window.bpnnAnswerFile() : null;""")
+    assert seen["h1"] == HOSTILE_TITLE
+    assert seen["file"] is not None and HOSTILE_TITLE in seen["file"].splitlines()[0]
+    assert "(1 answered)" in seen["score"], seen["score"]
+
+
 def test_typing_marks_and_steps_reveal(browser, tmp_path):
     """Real typing, key by key: the marks, a hint and a step opened by keyboard, the
     file check marks, and screenshots at a phone's width and a laptop's."""

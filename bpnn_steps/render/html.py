@@ -158,9 +158,15 @@ math { color: var(--fg); }
 """
 
 
+# A script element's text changes the HTML parser's state only at '<' ('</script>'
+# ends it, '<!--<script>' makes it swallow the next element's end): a title such as
+# "<!--<script>" broke the page.  JSON.parse reads \u003c as '<'.
+_JSON_IN_HTML = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
 def json_script(ident: str, data: Mapping[str, Any]) -> str:
-    """Data for the page's script, safe inside <script> (no '</' can close it)."""
-    text = json.dumps(data, ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
+    """Data for the page's script, safe inside <script>: its text holds no '<'."""
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False).translate(_JSON_IN_HTML)
     return f'<script type="application/json" id="{ident}">{text}</script>'
 
 
