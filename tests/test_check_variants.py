@@ -362,6 +362,34 @@ def test_a_roster_with_more_columns_and_a_bom(course: Path) -> None:
     assert batch(course).returncode == 0
 
 
+@pytest.mark.parametrize("end", ["\r", "\r\n"])
+def test_a_roster_and_an_index_with_other_line_ends_read_alike(course: Path, end: str
+                                                                ) -> None:
+    """Lines ending in CR alone (Excel for Mac's CSV) or CR LF (Windows) read as
+    lines ending in LF: the same gradebook."""
+    assert batch(course).returncode == 0
+    expected = gradebook(course)
+    shutil.rmtree(course / "marks")
+    for path in (course / "roster.csv", course / "variants" / "index.csv"):
+        text = path.read_text(encoding="utf-8")
+        path.write_bytes(text.replace("\n", end).encode("utf-8"))
+    result = batch(course)
+    assert result.returncode == 0, result.stderr
+    assert gradebook(course) == expected
+
+
+def test_an_index_the_csv_reader_refuses_is_one_clear_error(course: Path) -> None:
+    path = course / "variants" / "index.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[1] += ',"' + "x" * 200_000 + '"'
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = batch(course)
+    assert result.returncode == 2, result.stderr
+    assert "variants/index.csv: is not CSV that can be read: field larger than" in \
+        result.stderr
+    assert "Traceback" not in result.stderr and not (course / "marks").exists()
+
+
 def test_a_roster_is_size_capped_and_cleaned(course: Path) -> None:
     from bpnn_steps.marking.roster import MAX_ROSTER_BYTES
 

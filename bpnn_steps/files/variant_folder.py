@@ -53,7 +53,10 @@ def read_index(folder: str | os.PathLike[str]) -> list[tuple[str, str, tuple[str
         raise ProblemError(f"has no {INDEX}; expected a folder written by 'bpnn-steps "
                            "variants'", file=str(folder))
     text = read_text(path, str(path), "variant index", 4_000_000)
-    rows = list(csv.reader(io.StringIO(text)))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))     # CR, LF or CR LF
+    except csv.Error as err:        # a field over csv's size limit
+        raise ProblemError(f"is not CSV that can be read: {err}", file=str(path)) from None
     if not rows or tuple(rows[0][:len(INDEX_COLUMNS)]) != INDEX_COLUMNS:
         raise ProblemError(f"the first line must be {','.join(INDEX_COLUMNS)}",
                            file=str(path), line=1)

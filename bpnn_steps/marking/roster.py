@@ -126,7 +126,9 @@ def read_roster(path: str | os.PathLike[str], variants: VariantFolder) -> Roster
 
     name = str(path)
     text = read_text(Path(path), name, "roster", MAX_ROSTER_BYTES)
-    reader = csv.reader(io.StringIO(text))
+    # newline="": a line may end in CR alone (Excel for Mac's CSV), LF or CR LF, as
+    # the csv module reads them
+    reader = csv.reader(io.StringIO(text, newline=""))
 
     def bad(message: str, line: int | None, key: str | None = None) -> ProblemError:
         return ProblemError(message, file=name, line=line, key=key)
@@ -174,7 +176,7 @@ def read_roster(path: str | os.PathLike[str], variants: VariantFolder) -> Roster
             seen[key] = line
             out.append(Assignment(student, variant, line))
     except csv.Error as err:
-        raise bad(f"is not CSV: {err}", reader.line_num) from None
+        raise bad(f"is not CSV that can be read: {err}", reader.line_num) from None
     if not out:
         raise bad("lists no students", None)
     return Roster(name, tuple(out))
