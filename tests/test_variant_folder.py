@@ -74,6 +74,13 @@ def test_a_file_that_is_not_the_variant_the_index_names(tmp_path: Path) -> None:
     ("id,seed,index,file,varied\n", "lists no variants"),
     ("id,seed,index,file,varied\nnot-an-id,7,1,x.yaml,\n", "is not a variant id"),
     ("id,seed,index,file,varied\nx-s7-001,7,1,../x.yaml,\n", "must be a .yaml file in the folder"),
+    # a NUL in the name ended in a ValueError traceback when the file was looked for
+    ("id,seed,index,file,varied\nx-s7-001,7,1,x\x00.yaml,\n",
+     "must be a .yaml file in the folder"),
+    ("id,seed,index,file,varied\nx-s7-001,7,1,x\x1b[2J.yaml,\n",
+     "must be a .yaml file in the folder"),
+    ("id,seed,index,file,varied\nx-s7-001,7,1,\"x\r.yaml\",\n",
+     "must be a .yaml file in the folder"),
 ])
 def test_a_bad_index_is_one_clear_error(tmp_path: Path, index: str | None, message: str) -> None:
     if index is not None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..errors import ProblemError
 from ..model.variant import Variant, VariantId
-from .untrusted import CONFINED, excerpt
+from .untrusted import CONFINED, excerpt, is_clean
 
 INDEX = "index.csv"
 INDEX_COLUMNS = ("id", "seed", "index", "file", "varied")
@@ -71,7 +71,7 @@ def read_index(folder: str | os.PathLike[str]) -> list[tuple[str, str, tuple[str
         if VariantId.parse(ident) is None:
             raise ProblemError(f"is not a variant id: {excerpt(ident)}", file=str(path),
                                line=number, key="id")
-        if Path(name).name != name or not name.endswith(".yaml"):
+        if Path(name).name != name or not name.endswith(".yaml") or not is_clean(name):
             raise ProblemError(f"must be a .yaml file in the folder, got {excerpt(name)}",
                                file=str(path), line=number, key="file")
         out.append((ident, name, tuple(row[4].split())))
