@@ -1,5 +1,6 @@
 """Fuzz: problem files, answer files and formulas, mutated the way a careless or a
-hostile student would, never crash, hang, read outside their folder or reach the
+hostile student would (and a class's roster and variant index, as a careless TA's
+spreadsheet would), never crash, hang, read outside their folder or reach the
 terminal with escape codes.
 
 Each example writes a mutated file into its own folder ``box/`` beside a secret
@@ -398,3 +399,43 @@ def test_batch_of_hostile_answer_files(tmp_path_factory: pytest.TempPathFactory,
         (folder / f"s{k}.yaml").write_text(_text_mutation(_dump(doc), data),
                                            encoding="utf-8")
     _run(["check", "--batch", "class", "-o", "book"], box)
+
+
+_CSV_JUNK = st.sampled_from([",", '"', "\r", "\n", "\r\n", "\x00", "\x1b[2J", "\ufeff",
+                             "=HYPERLINK(1)", "../", "/", "x" * 200_000, ";", "\t", "é"])
+
+
+def _csv_mutation(text: str, data: st.DataObject) -> str:
+    """One to four edits of a CSV file: junk put in, or a piece cut out."""
+    for _ in range(data.draw(st.integers(1, 4), label="csv edits")):
+        at = data.draw(st.integers(0, len(text)), label="at")
+        cut = data.draw(st.integers(0, 6), label="cut")
+        text = text[:at] + data.draw(_CSV_JUNK, label="junk") + text[at + cut:]
+    return text
+
+
+@settings(FUZZ, max_examples=examples(20))     # most end at the first bad line
+@given(data=st.data())
+def test_mutated_roster_and_variant_index(tmp_path_factory: pytest.TempPathFactory,
+                                          data: st.DataObject) -> None:
+    """check --batch --variants --roster with a mutated roster, index.csv or both
+    (a CR in index.csv, a NUL in a file name it lists, each ended in a traceback: a
+    longer run found them; tests/test_check_variants.py and test_variant_folder.py
+    keep them as fixed cases)."""
+    import shutil
+
+    box = _box(tmp_path_factory.mktemp("fuzz"))
+    shutil.copytree(REPO / "examples" / "course", box / "course")
+    (box / "class").mkdir()
+    for name in ("ada.yaml", "alan.yaml"):
+        shutil.copy(REPO / "examples" / "class" / "answers" / name, box / "class" / name)
+    for path in data.draw(st.sampled_from([["roster.csv"], ["course/index.csv"],
+                                           ["roster.csv", "course/index.csv"]]),
+                          label="mutated"):
+        source = REPO / "examples" / "class" / path if path == "roster.csv" else box / path
+        text = _csv_mutation(source.read_text(encoding="utf-8"), data)
+        (box / path).write_bytes(text.encode("utf-8", "surrogatepass"))
+    if not (box / "roster.csv").exists():
+        shutil.copy(REPO / "examples" / "class" / "roster.csv", box / "roster.csv")
+    _run(["check", "--batch", "class", "--variants", "course", "--roster", "roster.csv",
+          "-o", "book"], box)
