@@ -273,12 +273,118 @@ def test_the_terminal_renderer_is_the_last_guard():
     ("bell\x07 nul\x00 del\x7f", "bell nul del"),
     ("Ünïcødé ŷ ∇W J̄ 中文", "Ünïcødé ŷ ∇W J̄ 中文"),    # printable text is left alone
     ("\x1b]0;never ends", ""),
+    ("x\ud800y", "x\ufffdy"),                      # a lone surrogate: no encoding writes it
+    ("w\udce9.yaml", "w\ufffd.yaml"),              # a file name's byte that is not UTF-8
+    ("A\ufeffB\ufffeC\uffffD", "ABCD"),            # BOM and noncharacters (XML refuses them)
 ])
 def test_clean_text(raw, clean):
     from bpnn_steps.files.untrusted import clean_text
 
     assert clean_text(raw) == clean
     assert not any(c in clean_text(raw, lines=True) for c in FORBIDDEN)
+
+
+# A title, a description and a student with characters no encoding can write (a
+# lone surrogate) or XML refuses (U+FFFF): each ended every command that showed
+# them in a UnicodeEncodeError traceback.
+UNWRITABLE_TITLE = '"a\\ud800b\\uffffc\\ufeffd"'
+
+
+@pytest.mark.parametrize("command", [
+    ["solve"], ["solve", "-f", "json"], ["solve", "-f", "markdown"], ["derive"],
+    ["check", "--template"], ["export", "-o", "-"], ["export", "-f", "html", "-o", "p.html"],
+    ["train", "--epochs", "2"],
+])
+def test_text_no_encoding_can_write_is_shown_as_a_replacement(tmp_path, lecture_yaml,
+                                                              command):
+    (tmp_path / "p.yaml").write_text(problem_text(lecture_yaml, title=UNWRITABLE_TITLE) +
+                                     'description: "one\\ud800two"\n', encoding="utf-8")
+    result = run(*command, "p.yaml", cwd=tmp_path)
+    assert result.exit_code == 0, (result.exception, result.stderr)
+    written = (tmp_path / "p.html").read_text(encoding="utf-8") if "html" in command else ""
+    if command == ["solve", "-f", "json"]:
+        assert json.loads(result.stdout)["problem"]["title"] == "a\ufffdbcd"
+    elif command[:2] == ["export", "-o"]:         # LaTeX names the character it cannot set
+        assert "a{\\ttfamily [U+FFFD]}bcd" in result.stdout
+    else:
+        assert "a\ufffdbcd" in result.stdout + written
+
+
+def test_a_student_and_file_names_no_encoding_can_write(tmp_path, lecture_yaml):
+    (tmp_path / "a.yaml").write_text('problem: lecture_122\nstudent: "x\\ud800"\nanswers:\n'
+                                     "  J: 19.628\n", encoding="utf-8")
+    for fmt in ("text", "json"):
+        result = run("check", "a.yaml", "-f", fmt, cwd=tmp_path)
+        assert result.exit_code == 0, (result.exception, result.stderr)
+        assert "x\ufffd" in result.stdout
+    # a class folder with a file whose name is not UTF-8 (Latin-1 'w\xe9', as a zip made
+    # on Windows unpacks): the whole batch ended in a traceback, with no gradebook
+    folder = tmp_path / "class"
+    folder.mkdir()
+    answers = (tmp_path / "a.yaml").read_text(encoding="utf-8")
+    (folder / "ok.yaml").write_text(answers, encoding="utf-8")
+    (folder / os.fsdecode(b"w\xe9.yaml")).write_text(answers, encoding="utf-8")
+    result = run("check", "--batch", "class", "-o", "book", cwd=tmp_path)
+    assert result.exit_code == 0, (result.exception, result.stderr)
+    book = (tmp_path / "book" / "gradebook.csv").read_text(encoding="utf-8")
+    assert "w\ufffd.yaml" in book and "ok.yaml" in book
+    doc = json.loads((tmp_path / "book" / "gradebook.json").read_text(encoding="utf-8"))
+    assert sorted(s["file"] for s in doc["students"]) == ["ok.yaml", "w\ufffd.yaml"]
+
+
+def test_file_names_reach_the_terminal_clean(tmp_path, lecture_yaml):
+    """A file name with an escape (a student's, or one a TA's tab completion picked)
+    shown in a status line or a report header loses it."""
+    hostile = "x\x1b]0;pwned\x07\x1b[2J.yaml"
+    (tmp_path / hostile).write_text(lecture_yaml, encoding="utf-8")
+    (tmp_path / "a.yaml").write_text("problem: lecture_122\nanswers:\n  J: 19.628\n",
+                                     encoding="utf-8")
+    (tmp_path / ("a" + hostile)).write_text((tmp_path / "a.yaml").read_text(), "utf-8")
+    for command in (["export", hostile, "-o", "e.tex"], ["check", "a" + hostile],
+                    ["variants", hostile, "-n", "1", "-o", "v"],
+                    ["train", hostile, "--epochs", "1", "--save", "s" + hostile],
+                    ["check", "--template", hostile, "-o", "t" + hostile]):
+        result = run(*command, cwd=tmp_path)
+        assert result.exit_code == 0, (command, result.exception, result.stderr)
+        out = result.stdout + result.stderr
+        assert not any(c in out for c in FORBIDDEN), (command, repr(out[:300]))
+        assert "x.yaml" in out or command[0] == "export", (command, out[:300])
+
+
+def test_a_name_with_a_newline_adds_no_key_to_a_file_written(tmp_path, lecture_yaml):
+    """The file names that go into files the tool writes (train --save's comments,
+    a template's problem:, a variant's header) cannot add a key to them: a problem
+    file named 'x<newline>conventions: {preset: pytorch}...' made train --save write
+    a problem with the PyTorch conventions."""
+    from helpers import read_yaml
+
+    name = "x\nconventions: {preset: pytorch}\n#\u2028l: 1\x85\\\".yaml"
+    (tmp_path / name).write_text(lecture_yaml, encoding="utf-8")
+    result = run("train", name, "--epochs", "1", "--save", "saved.yaml", cwd=tmp_path)
+    assert result.exit_code == 0, (result.exception, result.stderr)
+    assert "conventions" not in read_yaml(tmp_path / "saved.yaml")
+    result = run("check", "--template", name, "-o", "t.yaml", cwd=tmp_path)
+    assert result.exit_code == 0, (result.exception, result.stderr)
+    sheet = read_yaml(tmp_path / "t.yaml")
+    assert sheet["problem"] == name and "conventions" not in sheet
+
+
+def test_variant_ids_are_safe_names_whatever_the_file_s_name(tmp_path, lecture_yaml):
+    """The ids (the variants' file names, cells of index.csv and of the answer key)
+    come from the problem file's name, made safe: a name such as '=HYPERLINK(...)'
+    made formula cells, and a name that is not UTF-8 a file no encoding could write."""
+    for stem in ('=HYPERLINK("x")', os.fsdecode(b"w\xe9"), "-x y"):
+        (tmp_path / f"{stem}.yaml").write_text(lecture_yaml, encoding="utf-8")
+        result = run("variants", f"./{stem}.yaml", "-n", "2", "-o", "v", "--force",
+                     cwd=tmp_path)
+        assert result.exit_code == 0, (stem, result.exception, result.stderr)
+        rows = list(csv.reader(io.StringIO((tmp_path / "v" / "index.csv").read_text(
+            encoding="utf-8"))))
+        for row in rows[1:]:
+            assert row[0][:1] not in "=+-@" and row[3][:1] not in "=+-@", row
+            assert all(c.isalnum() or c in "_.-" for c in row[0]), row
+        result = run("solve", str(Path("v") / rows[1][3]), cwd=tmp_path)
+        assert result.exit_code == 0, result.stderr
 
 
 def test_clean_text_keeps_lines_when_asked():

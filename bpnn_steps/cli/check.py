@@ -9,7 +9,6 @@ imported when the command runs; sympy only when an answer file has a formula.
 # and as strings it would evaluate them (re-running every typer.Option) on each start.
 
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -20,7 +19,7 @@ from .boundary import exit_with
 from .formats import GRADEBOOK, MARKING, Marking
 from .options import (Format, allow_read_option, decimals_option, format_option,
                       output_option, read_access, round_as_you_go_option)
-from .output import deliver, emit, to_stdout
+from .output import deliver, emit, say, to_stdout
 
 if TYPE_CHECKING:
     from ..files.untrusted import ReadAccess
@@ -202,6 +201,6 @@ def _batch(folder: Path, problem: Optional[str], options: "Options", fmt: Format
     write_atomic(target / "gradebook.csv", book.to_csv())
     write_atomic(target / "gradebook.json", book.to_json())
     deliver(GRADEBOOK[fmt](book), None)
-    sys.stderr.write(f"wrote {target / 'gradebook.csv'} and {target / 'gradebook.json'}\n")
+    say(f"wrote {target / 'gradebook.csv'} and {target / 'gradebook.json'}")
     bad = any(not r.done for r in book.rows)
     exit_with(ExitCode.WRONG_ANSWERS if bad else ExitCode.OK)

@@ -4,7 +4,6 @@ and all worked solutions."""
 
 # No `from __future__ import annotations`: typer reads the command's annotations.
 
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -12,6 +11,7 @@ import typer
 
 from ..errors import ProblemError
 from .options import decimals_option
+from .output import say
 
 OUTPUT_NAMES = ("moodle", "gift", "canvas", "key", "questions", "solutions")
 
@@ -55,7 +55,7 @@ def course(
 
 
 def _say(path: Path, what: str) -> None:
-    sys.stderr.write(f"wrote {path} ({what})\n")
+    say(f"wrote {path} ({what})")
 
 
 def _outputs(only: Optional[str]) -> list[str]:

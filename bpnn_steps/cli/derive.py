@@ -15,7 +15,7 @@ from .boundary import exit_with
 from .formats import DERIVATION, document_view
 from .options import (Format, allow_read_option, format_option, output_option,
                       problem_argument, read_access)
-from .output import deliver
+from .output import deliver, say
 
 
 def derive(
@@ -75,6 +75,6 @@ def derive(
 
         target = output or Path(f"{document.path.stem}-derivation.pdf")
         compile_pdf(render(derivation, "latex"), target)
-        sys.stderr.write(f"wrote {target}\n")
+        say(f"wrote {target}")
         return
     deliver(document_view(derivation, fmt, 3), output)

@@ -8,7 +8,6 @@ solution), ``both`` (question sheet, then the answer key on a new page),
 # No `from __future__ import annotations`: typer reads the command's annotations,
 # and as strings it would evaluate them (re-running every typer.Option) on each start.
 
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -20,7 +19,7 @@ from .formats import SHEET
 from .options import (Format, allow_read_option, decimals_option, epochs_option, format_option,
                       output_option, problem_argument, read_access, show_option, show_spec,
                       shown_updates)
-from .output import emit, to_stdout
+from .output import emit, say, to_stdout
 
 
 def export(
@@ -87,6 +86,6 @@ def export(
         from ..render.pdf import compile_pdf
 
         compile_pdf(text, target)
-        sys.stderr.write(f"wrote {target}\n")
+        say(f"wrote {target}")
         return
     emit(text, None if to_stdout(target) else target)

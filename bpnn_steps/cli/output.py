@@ -20,6 +20,14 @@ def to_stdout(output: Path | None) -> bool:
     return output is None or str(output) == "-"
 
 
+def say(message: str) -> None:
+    """A status line on stderr ("wrote FILE"): the names in it are file names a user
+    or a student chose, so nothing in them reaches the terminal as an escape."""
+    from ..files.untrusted import clean_text
+
+    sys.stderr.write(clean_text(message, lines=True) + "\n")
+
+
 def emit(text: str, output: Path | None) -> None:
     """Write ``text`` to the output file atomically (and say so on stderr), or to
     stdout; it ends with exactly the newline it has, or one added."""
@@ -29,7 +37,7 @@ def emit(text: str, output: Path | None) -> None:
         return
     from ..files.textio import write_atomic
     write_atomic(output, text)
-    sys.stderr.write(f"wrote {output}\n")
+    say(f"wrote {output}")
 
 
 def write_stdout(text: str) -> None:

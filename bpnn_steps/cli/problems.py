@@ -4,14 +4,13 @@ to write one's own.  Neither imports numpy."""
 # No `from __future__ import annotations`: typer reads the command's annotations,
 # and as strings it would evaluate them (re-running every typer.Option) on each start.
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ..errors import ProblemError
-from .output import console
+from .output import console, say
 
 
 def list_problems() -> None:
@@ -37,4 +36,4 @@ def new(
     if path.exists() and not force:
         raise ProblemError("already exists; use --force to overwrite it", file=str(path))
     write_atomic(path, TEMPLATE.format(name=path))
-    sys.stderr.write(f"wrote {path}; solve it with: bpnn-steps solve {path}\n")
+    say(f"wrote {path}; solve it with: bpnn-steps solve {path}")

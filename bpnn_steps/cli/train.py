@@ -16,7 +16,7 @@ from .boundary import exit_with
 from .formats import TRAINING, Training
 from .options import (Format, allow_read_option, decimals_option, epochs_option,
                       format_option, output_option, problem_argument, read_access)
-from .output import deliver, to_stdout
+from .output import deliver, say, to_stdout
 
 if TYPE_CHECKING:
     from ..maths.training import TrainResult
@@ -108,22 +108,21 @@ def train(
         from ..files.textio import write_atomic
 
         write_atomic(save, saved_problem(result, document, save))
-        sys.stderr.write(f"wrote {save}\n")
+        say(f"wrote {save}")
         written.append(str(save))
     if plot is not None:
         from ..render.plot import save_plot
 
         generator = document.generator
         save_plot(result, plot, generator.true_function() if generator else None)
-        sys.stderr.write(f"wrote {plot}\n")
+        say(f"wrote {plot}")
         written.append(str(plot))
     deliver(TRAINING[fmt](Training(result, document.generator, decimals, chart=plot is None)),
             output)
     if result.interrupted:
         written.append(str(output) if output is not None else "the results to standard output")
-        sys.stderr.write(f"bpnn-steps: interrupted at epoch {result.epochs_run} of "
-                         f"{prob.training.epochs}; wrote {', '.join(written)} (the results "
-                         "so far)\n")
+        say(f"bpnn-steps: interrupted at epoch {result.epochs_run} of "
+            f"{prob.training.epochs}; wrote {', '.join(written)} (the results so far)")
         exit_with(ExitCode.INTERRUPTED)
 
 

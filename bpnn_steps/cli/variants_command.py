@@ -8,7 +8,6 @@ numpy and the course code when the command runs.
 # No `from __future__ import annotations`: typer reads the command's annotations,
 # and as strings it would evaluate them (re-running every typer.Option) on each start.
 
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -50,7 +49,8 @@ def variants(
     from ..files.textio import make_output_folder, write_atomic
     from ..errors import ProblemError
     from ..files.variant_folder import INDEX, index_text, read_index, variant_file
-    from .output import write_stdout
+    from ..model.variant import id_base
+    from .output import say, write_stdout
 
     document = read_problem_document(problem, access=read_access(allow_read))
     base = document.problem
@@ -65,7 +65,7 @@ def variants(
                                "them, or write to another folder", file=str(output))
         earlier = [name for _, name, _ in read_index(output)]
     make_output_folder(output)
-    run = draw_variants(base, spec, count, seed, document.path.stem)
+    run = draw_variants(base, spec, count, seed, id_base(document.path.stem))
     if explain:
         write_stdout(explanation(run, assess_own(base, spec)))
     run.require_complete()
@@ -81,6 +81,6 @@ def variants(
         f"{variant_file(first)} .. {variant_file(last)}"
     rejected = len(run.rejected)
     why = "" if explain or not rejected else " (--explain says why)"
-    sys.stderr.write(f"wrote {len(run.variants)} variant{'s' if len(run.variants) != 1 else ''}"
-                     f" of {problem} to {output}: {span} and {INDEX}; {run.candidates} "
-                     f"candidates drawn, {rejected} rejected{why}\n")
+    say(f"wrote {len(run.variants)} variant{'s' if len(run.variants) != 1 else ''} of "
+        f"{problem} to {output}: {span} and {INDEX}; {run.candidates} candidates drawn, "
+        f"{rejected} rejected{why}")

@@ -19,8 +19,8 @@ import numpy as np
 from ..errors import ProblemError
 from ..maths.losses import LOSSES
 from ..model.problem import Problem
-from ..files.untrusted import CONFINED, ReadAccess, excerpt
-from ..model.variant import Variant, VariantId, variant_id
+from ..files.untrusted import CONFINED, ReadAccess, clean_text, excerpt
+from ..model.variant import Variant, VariantId, id_base, variant_id
 from .quality import Reason, Rejection, Settings, assess, structure
 from .variant_spec import Grid, VariantSpec
 
@@ -87,7 +87,7 @@ def base_name(problem: Problem) -> str:
     source = problem.source
     if source.endswith(")") and " (" in source:
         source = source[source.rindex(" (") + 2:-1]
-    return PurePath(source).stem or "problem"
+    return id_base(PurePath(source).stem)
 
 
 def variants(base: Problem, spec: VariantSpec, count: int, seed: int,
@@ -225,6 +225,7 @@ def variant_text(variant: Variant, base: str) -> str:
 
     parts = variant.parts
     name = variant_file(variant.id)
+    base = clean_text(base)             # comments: one line each, whatever the name
     drawn = "" if parts is None else f" --seed {parts.seed}   (variant {parts.index})"
     varied = " ".join(variant.varied) or "nothing"
     return problem_text(variant.problem, [
@@ -288,7 +289,7 @@ def variant_of(source: str, ident: str) -> Variant:
 
     parts = VariantId.parse(ident)
     document = read_problem_document(source)
-    name = document.path.stem
+    name = id_base(document.path.stem)
     if parts is None or parts.base != name:
         raise ProblemError(f"{excerpt(ident)} is not a variant id of this file (expected "
                            f"{name}-sSEED-INDEX, e.g. {variant_id(name, 1, 1)})",
@@ -322,7 +323,7 @@ class Regenerator:
         if key not in self._runs:
             document = read_problem_document(path, access=self._access)
             spec = read_spec(document.tree, document.problem)
-            self._runs[key] = (document.problem, spec, path.stem,
+            self._runs[key] = (document.problem, spec, id_base(path.stem),
                                Run(document.problem.source, ident.seed, (), (), spec.attempts))
         base, spec, name, run = self._runs[key]
         if ident.index > len(run.variants) and run.failed is None:

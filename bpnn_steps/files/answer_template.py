@@ -152,4 +152,6 @@ def reference_note(problem_ref: str, problem_path: Path, sheet: Path | None) -> 
 def _yaml_scalar(text: str) -> str:
     if re.fullmatch(r"[A-Za-z0-9_./-]+", text) and not text.startswith(("-", ".")):
         return text
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    from .problem_writer import yaml_string
+
+    return yaml_string(text)

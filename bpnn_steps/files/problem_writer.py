@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ import numpy as np
 
 from ..model.conventions import preset_conventions
 from ..model.problem import Problem
+from .untrusted import clean_text
 
 if TYPE_CHECKING:
     from ..maths.training import TrainResult
@@ -30,10 +32,10 @@ def saved_problem(result: TrainResult, document: ProblemDocument, target: Path) 
     trained weights as its initial weights.  ``target`` is where it will be written
     (its name goes into the comments, its folder anchors relative CSV paths)."""
     p = result.problem
-    name = target.name
+    name = clean_text(target.name)      # comments: one line each, whatever the names
     lines = [
         f"# Trained by 'bpnn-steps train': {result.epochs_run} epoch"
-        f"{'s' if result.epochs_run != 1 else ''} from {p.source}.",
+        f"{'s' if result.epochs_run != 1 else ''} from {clean_text(p.source)}.",
         "# The weights below are the trained ones.  One update from them, step by step:",
         f"#   bpnn-steps solve {name} --epochs 1",
         "# Train further:",
@@ -152,8 +154,20 @@ def _yaml_scalar(value: Any, whole: bool = False) -> str:
         return repr(value)
     if value is None:
         return "null"
-    # A JSON string is a YAML 1.2 double-quoted scalar.
-    return json.dumps(str(value), ensure_ascii=False)
+    return yaml_string(str(value))
+
+
+# What json.dumps leaves as it is and a YAML reader takes as a line break (U+2028,
+# U+0085) or refuses in a file (C1 controls, U+FEFF, noncharacters, lone surrogates:
+# a byte of a file name that is not UTF-8), written as escapes.
+_YAML_ESCAPED = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]")
+
+
+def yaml_string(text: str) -> str:
+    """``text`` as a YAML double-quoted scalar that reads back as ``text`` (a JSON
+    string is one): a name with a newline cannot add keys to a file written."""
+    return _YAML_ESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}",
+                             json.dumps(text, ensure_ascii=False))
 
 
 def _yaml_flow(value: Any, whole: bool = False) -> str:

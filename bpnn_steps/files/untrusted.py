@@ -33,13 +33,19 @@ _ESCAPES = re.compile(
     r"|\x1b[ -/]*[0-~]?"
     r"|[\x90\x98\x9d\x9e\x9f][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
     r"|\x9b[0-?]*[ -/]*[@-~]?")
+# Besides: a lone surrogate (a YAML "\\ud800", or a byte of a file name that is not
+# UTF-8) can be written in no encoding, so every output ended in a
+# UnicodeEncodeError: it becomes U+FFFD, the mark of a character that could not be
+# read.  U+FEFF, U+FFFE and U+FFFF are no characters to show (XML refuses the last two).
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_NOT_TEXT = "\ud800-\udfff\ufeff\ufffe\uffff"
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
-                       "\u2066-\u2069]")
+                       "\u2066-\u2069\ufeff\ufffe\uffff]")
 _BREAKS = re.compile("[\t\n\u2028\u2029\x85]")      # line and column breaks
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e"
-                     "\u2066-\u2069]")
+                     "\u2066-\u2069" + _NOT_TEXT + "]")
 _UNSAFE_IN_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
-                              "\u202a-\u202e\u2066-\u2069]")
+                              "\u202a-\u202e\u2066-\u2069" + _NOT_TEXT + "]")
 
 EXCERPT = 40          # characters a message quotes of what it found
 
@@ -48,12 +54,14 @@ def clean_text(text: str, *, lines: bool = False) -> str:
     """``text`` from an input file, safe for a terminal, a CSV cell or LaTeX.
 
     Escape sequences are removed whole (``ESC ] 0 ; title BEL``, ``ESC [ 2 J``),
-    other control characters and bidirectional overrides are removed.  Newlines
+    other control characters and bidirectional overrides are removed, and a lone
+    surrogate (which no encoding can write) becomes U+FFFD.  Newlines
     and tabs become spaces (a name, a key, a cell), or stay with ``lines`` (a
     description).  Text without any of these is returned as it is.
     """
     if (_UNSAFE_IN_LINES if lines else _UNSAFE).search(text) is None:
         return text
+    text = _SURROGATES.sub("\ufffd", text)
     text = _CONTROLS.sub("", _ESCAPES.sub("", text.replace("\r\n", "\n")
                                           .replace("\u2028", "\n").replace("\u2029", "\n")
                                           .replace("\x85", "\n")))
@@ -62,9 +70,10 @@ def clean_text(text: str, *, lines: bool = False) -> str:
 
 def is_clean(text: str) -> bool:
     """Whether ``text`` needs no cleaning to be shown on one line."""
-    # Every character removed is a control, format or line separator, none of which
-    # is printable: a printable text (most of them) is known clean after one quick
-    # pass in C, without the regular expression's slower one.
+    # Every character removed is a control, format or line separator, a surrogate or
+    # a noncharacter, none of which is printable: a printable text (most of them) is
+    # known clean after one quick pass in C, without the regular expression's slower
+    # one.
     return text.isprintable() or _UNSAFE.search(text) is None
 
 

@@ -233,7 +233,7 @@ def summary_lines(book: Gradebook, top: int = 8) -> list[str]:
     errors = [r for r in files if r.result is None]
     absent = [r for r in book.rows if not r.file]
     lines = [f"Marked {len(marked)} of {len(files)} answer file"
-             f"{'s' if len(files) != 1 else ''} in {book.folder}"
+             f"{'s' if len(files) != 1 else ''} in {clean_text(book.folder)}"
              + (f"; {len(errors)} could not be read" if errors else "") + "."]
     if book.by_variant:
         used = len({r.variant for r in marked if r.variant})

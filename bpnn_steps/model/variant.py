@@ -20,6 +20,16 @@ from .problem import Problem
 _ID = re.compile(r"(?P<base>.+)-s(?P<seed>\d+)-(?P<index>\d{3,})")
 
 
+def id_base(stem: str) -> str:
+    """The name the ids of a problem file's variants start with: the file's stem,
+    each character other than a letter, a digit, '_', '.' or '-' written '_', and no
+    leading '-'.  The id names the variant's file and a cell of index.csv and of
+    the answer key: a stem such as '=HYPERLINK(...)' or one that is not UTF-8 made
+    a formula cell, or a file name no encoding could write."""
+    base = "".join(c if c.isalnum() or c in "_.-" else "_" for c in stem)
+    return "_" + base[1:] if base.startswith("-") else base or "problem"
+
+
 def variant_id(base: str, seed: int, index: int) -> str:
     """The id of variant ``index`` (1-based) of ``base`` drawn with ``seed``."""
     if seed < 0 or index < 1:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..marking.marker import BLANK, CORRECT, FOLLOW_THROUGH, INVALID, WRONG
+from ..files.untrusted import clean_text
 from ..numfmt import MINUS, fmt
 
 if TYPE_CHECKING:
@@ -87,7 +88,9 @@ def _header(result: CheckResult) -> tuple[str, ...]:
     if result.options.round_as_you_go is not None:
         rules.append(f"rounding every step to {result.options.round_as_you_go} d.p.")
     rules.append("follow-through " + ("on" if result.options.follow_through else "off"))
-    return (f"Checking {result.answers}{who}", f"Problem: {title}[{result.problem}]",
+    # the file names as the user or the student chose them, shown safely
+    answers, problem = clean_text(result.answers), clean_text(result.problem)
+    return (f"Checking {answers}{who}", f"Problem: {title}[{problem}]",
             "Accepted: " + "; ".join(rules))
 
 
