@@ -136,3 +136,16 @@ def test_text_chart_draws_a_steep_fall_within_a_column_as_a_stroke():
     chart = text_chart([(np.array([0, 1, 2, 3]), np.array([100.0, 1.0, 1.0, 1.0]), "*")],
                        width=2, height=3)
     assert [r.split("|", 1)[1] for r in chart.splitlines()[:3]] == ["* ", "* ", "**"]
+
+
+def test_the_title_is_drawn_as_written_never_as_maths(tmp_path):
+    """A title is the user's text: matplotlib set '$x$' as maths, and '$\\foo$' or an
+    unclosed '$\\frac{1}{$' ended in a parse error (a traceback) after training, in
+    every format (the title is laid out before any format is written)."""
+    import matplotlib
+
+    title = "cost $\\foo$ and $\\frac{1}{$ of $x^2$"
+    path = tmp_path / "t.svg"
+    with matplotlib.rc_context({"svg.fonttype": "none"}):      # SVG text stays text
+        save_plot(small_run("cost"), path, title=title)
+    assert title in path.read_text(encoding="utf-8")

@@ -96,8 +96,10 @@ def save_plot(result: TrainResult, path: str | os.PathLike[str],
                 _draw_classification(ax_data, result)
         _draw_cost(ax_cost, result)
         heading = title if title is not None else (result.problem.title or "")
+        # parse_math=False: the title is the user's text, shown as written ('$x$' was
+        # set as maths, and '$\\foo$' ended in a parse error)
         fig.suptitle(f"{heading}\n{describe_run(result)}" if heading else describe_run(result),
-                     fontsize=10)
+                     fontsize=10, parse_math=False)
         FigureCanvasAgg(fig)
         fig.tight_layout()
         # tight_layout leaves a placeholder layout engine, and savefig draws the whole
