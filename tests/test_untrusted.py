@@ -231,6 +231,23 @@ def test_a_hostile_title_reaches_no_output_raw(tmp_path, lecture_yaml, command):
         assert "My title" in out and "Line one\nline two" in out
 
 
+@pytest.mark.parametrize("command", [["solve", "-f", "markdown"],
+                                     ["export", "-f", "markdown", "-o", "-"]])
+def test_a_title_is_text_in_markdown_never_markup(tmp_path, lecture_yaml, command):
+    """solve --format markdown wrote a title and a description as they were: HTML
+    that a Markdown page runs, a heading of its own, maths."""
+    (tmp_path / "p.yaml").write_text(
+        problem_text(lecture_yaml, title='"<b>bold</b> $x^2$ *em*"') +
+        'description: "# injected\\n<img src=x onerror=alert(1)>"\n', encoding="utf-8")
+    result = run(*command, "p.yaml", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    title, description = "# \\<b\\>bold\\</b\\> \\$x^2\\$ \\*em\\*", \
+        "\\# injected \\<img src=x onerror=alert(1)\\>"
+    assert lines[0] == title and description in lines
+    assert not any(line.startswith("# injected") for line in lines)
+
+
 def test_check_shows_a_hostile_title_clean(tmp_path, lecture_yaml):
     (tmp_path / "p.yaml").write_text(problem_text(lecture_yaml, title=HOSTILE_TITLE))
     (tmp_path / "a.yaml").write_text('problem: p.yaml\nstudent: "\\e]0;x\\aAda\\u202e"\n'

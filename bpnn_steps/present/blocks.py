@@ -80,8 +80,9 @@ class Document:
     formats never pay for it), which writes it indented by ``json_indent`` (None:
     on one line, ASCII only, as ``solve``'s trace has always been written).
     ``escape_markdown`` False keeps the Markdown of ``solve --format markdown`` as
-    it has always been written (its prose unescaped); every other document
-    escapes its text.
+    it has always been written (the tool's own prose unescaped; a user's text, a
+    literal block, is escaped in every document); every other document escapes
+    all its text.
     """
 
     __slots__ = ("title", "_blocks", "_build", "data", "json_indent", "escape_markdown")

@@ -18,15 +18,17 @@ from .spelling import LatexSpeller
 
 def block_markdown(block: Block, decimals: int, escape: bool = True,
                    speller: LatexSpeller | None = None) -> str:
-    """One block as Markdown; ``escape`` False writes prose as it is; ``speller``:
+    """One block as Markdown; ``escape`` False writes the tool's own prose as it is
+    (a user's text, a literal block, is escaped whatever ``escape`` says: a title
+    '<img onerror=...>' or '# heading' is shown, never run or laid out); ``speller``:
     the document's (:class:`LatexSpeller`), which spells a repeated formula once."""
-    def text(value: str, heading: bool = False) -> str:
-        return escape_markdown(value, heading) if escape else value
+    def text(value: str, heading: bool = False, literal: bool = False) -> str:
+        return escape_markdown(value, heading) if escape or literal else value
 
     if isinstance(block, Heading):
-        return "#" * block.level + " " + text(block.text, heading=True)
+        return "#" * block.level + " " + text(block.text, heading=True, literal=block.literal)
     if isinstance(block, Text):
-        return text(block.text)
+        return text(block.text, literal=block.literal)
     tex = (speller or LatexSpeller(decimals)).expr
     if isinstance(block, Equations):
         lines = [" = ".join(map(tex, row)) for row in block.rows]
