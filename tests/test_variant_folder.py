@@ -87,3 +87,25 @@ def test_a_bad_index_is_one_clear_error(tmp_path: Path, index: str | None, messa
         (tmp_path / INDEX).write_text(index, encoding="utf-8")
     with pytest.raises(ProblemError, match=message.replace(".", r"\.")):
         read_variants(tmp_path)
+
+
+def test_a_variant_file_that_links_out_of_the_folder_is_not_read(tmp_path: Path) -> None:
+    """What check --variants refused, course read: a variant file that is a link to a
+    file outside the folder (course would publish that file's numbers)."""
+    from helpers import run_cli
+
+    folder, outside = tmp_path / "course", tmp_path / "elsewhere"
+    folder.mkdir()
+    outside.mkdir()
+    written = _variants("lecture_122", 2)
+    _write(folder, written)
+    name = variant_file(written[1].id)
+    (folder / name).rename(outside / name)
+    (folder / name).symlink_to(outside / name)
+    with pytest.raises(ProblemError, match="is a link that leads outside the folder"):
+        read_variants(folder)
+    (tmp_path / "out").mkdir()
+    result = run_cli("course", "course", "--only", "key", "-o", "out", cwd=tmp_path)
+    assert result.returncode == 2 and "is a link that leads outside the folder of " \
+        "variants" in result.stderr, result.stderr
+    assert not any((tmp_path / "out").iterdir())

@@ -82,6 +82,17 @@ def read_index(folder: str | os.PathLike[str]) -> list[tuple[str, str, tuple[str
     return out
 
 
+def variant_path(folder: Path, name: str) -> Path:
+    """The file ``name`` that the index of ``folder`` lists: inside the folder, as the
+    index names it; a link out of it is not followed (one led course to read and
+    publish a file from anywhere)."""
+    path = folder / name
+    if not CONFINED.allows(Path(os.path.realpath(path)), folder):
+        raise ProblemError("is a link that leads outside the folder of variants",
+                           file=str(path))
+    return path
+
+
 def read_variants(folder: str | os.PathLike[str]) -> list[Variant]:
     """Every variant of a folder written by ``bpnn-steps variants``, in index order.
 
@@ -92,7 +103,7 @@ def read_variants(folder: str | os.PathLike[str]) -> list[Variant]:
     root = Path(folder)
     variants = []
     for ident, name, varied in read_index(root):
-        problem = load_problem(root / name, access=CONFINED)
+        problem = load_problem(variant_path(root, name), access=CONFINED)
         if problem.variant != ident:
             raise ProblemError(f"is listed in {INDEX} as variant {ident} but says "
                                f"variant: {excerpt(problem.variant) or '(none)'}",

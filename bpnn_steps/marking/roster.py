@@ -31,7 +31,7 @@ import numpy as np
 from ..errors import ProblemError
 from ..files.answer_file import Header, read_answers, read_header, read_root
 from ..files.untrusted import CONFINED, ReadAccess, clean_text, excerpt
-from ..files.variant_folder import INDEX, read_index
+from ..files.variant_folder import INDEX, read_index, variant_path
 from ..model.answer_sheet import AnswerSheet
 from ..model.quantities import Quantity
 from ..model.problem import Problem
@@ -76,11 +76,7 @@ class VariantFolder:
         name = self.files.get(ident)
         if name is None:
             raise ProblemError(f"lists no variant {excerpt(ident)}", file=self.where())
-        path = self.folder / name
-        # The index names files inside its folder; a link out of it is not followed.
-        if not CONFINED.allows(Path(os.path.realpath(path)), self.folder):
-            raise ProblemError("is a link that leads outside the folder of variants",
-                               file=str(path))
+        path = variant_path(self.folder, name)
         problem, trace = solved.get(path, CONFINED)
         if problem.variant != ident:
             raise ProblemError(f"is listed in {INDEX} as variant {ident} but says variant: "
