@@ -495,6 +495,18 @@ def test_an_answer_file_names_only_problems_inside_its_folder(tmp_path, lecture_
 # --------------------------------------------------------------------------- templates
 
 
+def test_a_template_of_a_problem_with_a_long_title_can_be_marked(tmp_path, lecture_yaml):
+    """The sheet's first line shows the title, shortened: a title of 12,000
+    characters made a comment line over the reader's limit (exit 2 on check)."""
+    (tmp_path / "p.yaml").write_text(problem_text(lecture_yaml, title="L" * 12_000),
+                                     encoding="utf-8")
+    assert run("check", "--template", "p.yaml", "-o", "t.yaml", cwd=tmp_path).exit_code == 0
+    first = (tmp_path / "t.yaml").read_text(encoding="utf-8").splitlines()[0]
+    assert first.startswith("# bpnn-steps answer sheet: LLL") and first.endswith("L…")
+    result = run("check", "t.yaml", cwd=tmp_path)
+    assert result.exit_code == 1 and "not answered" in result.stdout, result.stderr
+
+
 def test_a_template_names_its_problem_from_where_it_is_saved(tmp_path, lecture_yaml):
     (tmp_path / "sheets").mkdir()
     (tmp_path / "work").mkdir()

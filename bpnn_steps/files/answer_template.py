@@ -24,7 +24,7 @@ def template_text(problem: Problem, problem_ref: str, schedule: Sequence[Sequenc
     count = len(schedule) if updates is None else min(updates, len(schedule))
     nested = len(schedule) > 1
     out = [
-        "# bpnn-steps answer sheet" + (f": {clean_text(problem.title)}" if problem.title
+        "# bpnn-steps answer sheet" + (f": {_title_line(problem.title)}" if problem.title
                                        else ""),
         "# Replace each ~ by your number (leave ~ where you have no answer), then mark",
         "# it with:  bpnn-steps check THIS_FILE",
@@ -147,6 +147,16 @@ def reference_note(problem_ref: str, problem_path: Path, sheet: Path | None) -> 
     return (f"the sheet ({where}) names its problem {problem_ref}, outside the "
             f"sheet's folder {sheet_folder(sheet)}; check accepts it when run from a folder "
             f"that holds both, or with {ALLOW_OPTION} {folder}")
+
+
+TITLE_SHOWN = 200      # characters of the title in the sheet's first line
+
+
+def _title_line(title: str) -> str:
+    """The title for a comment line: clean and short (a title of 12,000 characters
+    made a line over the answer-file reader's limit, so the sheet could not be marked)."""
+    title = clean_text(title)
+    return title if len(title) <= TITLE_SHOWN else title[:TITLE_SHOWN - 1] + "…"
 
 
 def _yaml_scalar(text: str) -> str:
