@@ -52,6 +52,10 @@ def tag(value_yaml_path: str) -> str:
 #  line expected (None: not checked), other fragments expected in the message)
 CASES = [
     ("unknown-top", variant(("loss: mse", "los: mse")), "los", LINE["loss"], ["'loss'"]),
+    # only `variants` writes variant:, and a sheet carries it to check, which reads an id
+    # (a hand-written 'variant: A' gave a blank sheet that check refused)
+    ("variant-not-an-id", variant(("loss: mse", "loss: mse\nvariant: A")), "variant",
+     LINE["loss"] + 1, ["must be a variant id such as lecture_122-s7-003", "got 'A'"]),
     ("unknown-network", variant(("  layers:", "  layer:")), "network.layer", 2, ["'layers'"]),
     ("unknown-data", variant(("  x: [[1], [2]]", "  xs: [[1], [2]]")), "data.xs", 5, ["'x'"]),
     ("unknown-weights", variant(("  W2:", "  W02:")), "weights.W02", 9, ["'W2'"]),

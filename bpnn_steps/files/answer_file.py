@@ -58,7 +58,7 @@ from .untrusted import ALLOW_OPTION, CONFINED, ReadAccess, clean_text, excerpt
 from .yamldoc import Doc, describe, parse_yaml, reject_tags, yaml_line
 from ..model.answer_sheet import AnswerSheet, Cell, FormulaGiven, Given, Precision
 from ..model.problem import Problem
-from ..model.variant import VariantId
+from ..model.variant import NOT_AN_ID, VariantId
 from ..model.quantities import (UPDATE_KEY, Kind, Quantity, answer_quantities, compact,
                                 describe_shape, key_name, key_of, parse_key, shape_of)
 
@@ -344,9 +344,7 @@ def read_header(root: Any, text: str, name: str) -> Header:
         variant_line = _key_line(root, "variant")
         variant = _text(reader, root["variant"], "variant", variant_line).strip()
         if VariantId.parse(variant) is None:
-            raise reader.error("variant", f"must be a variant id such as lecture_122-s7-003 "
-                               f"(as 'bpnn-steps variants' names them), got {excerpt(variant)}",
-                               variant_line)
+            raise reader.error("variant", f"{NOT_AN_ID}, got {excerpt(variant)}", variant_line)
     if "answers" not in root:
         raise reader.error("answers", "is missing; list the answers under answers: (run "
                            "'bpnn-steps check --template PROBLEM' for a blank sheet)", None)

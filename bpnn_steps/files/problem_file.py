@@ -24,6 +24,7 @@ from ..maths.losses import LOSSES
 from ..model.conventions import (KEY_CHOICES, PRESET_L2_BIAS, Combine, Conventions,
                                  UpdateOrder, preset_conventions)
 from ..model.problem import METHODS, Problem, Training
+from ..model.variant import NOT_AN_ID, VariantId
 from .bundled import resolve_path, shown_name
 from .problem_data import data_section, generator_section
 from .untrusted import ANYWHERE, ReadAccess, excerpt
@@ -372,6 +373,10 @@ def problem_from_tree(root: Any, name: str, *, home: Path | None = None,
         if root.get("description") is not None else ""
     variant = as_text(doc, root["variant"], "variant", value_line(root, "variant")) \
         if root.get("variant") is not None else ""
+    if variant and VariantId.parse(variant) is None:
+        # only `variants` writes it; a sheet carries it to check, which reads an id
+        raise doc.error("variant", f"{NOT_AN_ID}, got {excerpt(variant)}",
+                        value_line(root, "variant"))
     if root.get("variants") is not None:
         # What varies is read by `bpnn-steps variants` (course/variant_spec); every
         # other command only needs it to be a mapping.

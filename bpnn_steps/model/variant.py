@@ -20,6 +20,10 @@ from .problem import Problem
 _ID = re.compile(r"(?P<base>.+)-s(?P<seed>\d+)-(?P<index>\d{3,})")
 
 
+# What a file's ``variant:`` must be, said by each reader that finds another text.
+NOT_AN_ID = "must be a variant id such as lecture_122-s7-003 (as 'bpnn-steps variants' names them)"
+
+
 def id_base(stem: str) -> str:
     """The name the ids of a problem file's variants start with: the file's stem,
     each character other than a letter, a digit, '_', '.' or '-' written '_', and no
