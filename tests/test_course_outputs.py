@@ -154,6 +154,25 @@ def test_moodle_hostile_title_is_text(hostile: list) -> None:
             assert shown.startswith("Right: ") and "(" in shown
 
 
+def test_moodle_shows_the_picture_once_whatever_the_description(hostile: list) -> None:
+    """The picture stands after the network's description, once: a description that
+    started with 'A ', as that text does, got a second one."""
+    from dataclasses import replace
+
+    from bpnn_steps.model.variant import Variant
+
+    described = [replace(a, variant=Variant(a.variant.id, replace(
+        a.variant.problem, description="A small network for week 5."), a.variant.varied))
+        for a in hostile]
+    described = course_answers([a.variant for a in described])
+    _, questions = _moodle_questions(moodle_xml(described, 3, "c"))
+    for q in questions:
+        text = q.findtext("questiontext/text")
+        assert text.count("<img ") == 1, text[:600]
+        assert text.index("A small network") < text.index("A 1-2-2 network") < \
+            text.index("<img ")
+
+
 def test_cloze_feedback_with_every_special_character() -> None:
     from bpnn_steps.course.moodle import cloze_feedback
 

@@ -32,7 +32,8 @@ from collections.abc import Iterator, Sequence
 from ..marking.diagnose import Tolerance
 from ..model.notation import Expr
 from ..model.quantities import Extent, Quantity, symbol
-from ..present.blocks import Block, Display, Document, Equations, Heading, Table, Text
+from ..present.blocks import (Block, Diagram, Display, Document, Equations, Heading, Table,
+                              Text)
 from .answer_entries import (AnswerEntry, VariantAnswers, answer_text, answer_tolerance,
                              tolerance_text)
 
@@ -127,11 +128,14 @@ def statement_html(a: VariantAnswers, decimals: int, picture: bool = True) -> st
            f"<p>Variant {cloze_text(a.variant.id)}</p>"]
     if a.note:
         out.append(f"<p>{cloze_text(a.note)}</p>")
-    for block in statement_blocks(trace, diagram=False):
-        out.append(_block_html(block, decimals))
-        if picture and isinstance(block, Text) and block.text.startswith("A "):
+    # The picture where the statement's own Diagram block stands (matching a text
+    # that starts "A " put it after a description that did too, twice).
+    for block in statement_blocks(trace, diagram=picture):
+        if isinstance(block, Diagram):
             out.append(f'<p><img src="@@PLUGINFILE@@/{DIAGRAM_FILE}" '
                        f'alt="{cloze_text(_diagram_alt(a))}"></p>')
+        else:
+            out.append(_block_html(block, decimals))
     return "\n".join(out)
 
 
