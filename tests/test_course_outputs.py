@@ -244,6 +244,27 @@ def test_canvas_every_number(course: dict, name: str) -> None:
             assert high == Decimal(exact) + Decimal("0.0005")
 
 
+def test_every_variant_id_is_its_own_canvas_quiz() -> None:
+    """Canvas names each quiz by an identifier made of the variant id: two ids never
+    share one ('a b-s1-001' and 'a_b-s1-001' were one quiz in a hand-made folder),
+    and it holds only what a QTI identifier and a zip folder may."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from bpnn_steps.course.canvas import quiz_ident
+
+    @settings(max_examples=100, deadline=None, derandomize=True, database=None)
+    @given(st.lists(st.text(min_size=1, max_size=6), min_size=2, max_size=6, unique=True))
+    def distinct(ids: list[str]) -> None:
+        made = [quiz_ident(i) for i in ids]
+        assert len(set(made)) == len(ids), (ids, made)
+        assert all(re.fullmatch(r"bpnn_[A-Za-z0-9._-]+", m) for m in made), made
+
+    distinct()
+    assert quiz_ident("lecture_122-s7-001") == "bpnn_lecture_122-s7-001"     # as before
+    assert len({quiz_ident(i) for i in ("a b", "a_b", "a.b", "a..b", "a.20.b")}) == 5
+
+
 def test_the_same_course_gives_the_same_bytes(course: dict) -> None:
     answers = course["lecture_122"]
     assert canvas_zip(answers, 3) == canvas_zip(answers, 3)

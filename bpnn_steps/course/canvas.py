@@ -36,8 +36,16 @@ _ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 
 
 def quiz_ident(variant: str) -> str:
-    """A QTI identifier for a variant's quiz (letters, digits, - and _ only)."""
-    return "bpnn_" + "".join(c if c.isalnum() or c in "-_" else "_" for c in variant)
+    """A QTI identifier for a variant's quiz: ASCII letters, digits, - and _ as they
+    are, '.' as '..' and any other character as '.HEX.' (its code point), so that
+    two ids never share one (writing each other character '_' made 'a b-s1-001' and
+    'a_b-s1-001' one quiz)."""
+    def part(c: str) -> str:
+        if c.isascii() and (c.isalnum() or c in "-_"):
+            return c
+        return ".." if c == "." else f".{ord(c):x}."
+
+    return "bpnn_" + "".join(map(part, variant))
 
 
 def answer_range(answer: str, tolerance: str) -> tuple[str, str]:
