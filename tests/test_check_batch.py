@@ -216,9 +216,12 @@ def test_a_batch_solves_each_problem_once(tmp_path, monkeypatch):
         assert row.result.to_dict() == alone.to_dict()
 
     exact_solves.clear()
-    other = tmp_path / "other"
-    (other / "problems").mkdir(parents=True)
-    (other / "problems" / "p.yaml").write_text(
+    # the TA's problem file beside the folder of answer files (none is taken from in it)
+    course = tmp_path / "course"
+    other = course / "answers"
+    (course / "problems").mkdir(parents=True)
+    other.mkdir()
+    (course / "problems" / "p.yaml").write_text(
         (Path(helpers.__file__).parent.parent / "bpnn_steps" / "problems" /
          "lecture_122.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     for n in range(4):
@@ -227,6 +230,7 @@ def test_a_batch_solves_each_problem_once(tmp_path, monkeypatch):
         text = (other / "a0.yaml").read_text(encoding="utf-8")
         (other / f"a{n}.yaml").write_text(text.replace("problem: lecture_122",
                                                        "problem: problems/p.yaml"), encoding="utf-8")
+    monkeypatch.chdir(course)
     book = mark_folder(other)
     assert len(exact_solves) == 2
     assert all(r.result is not None and r.result.all_right for r in book.rows)

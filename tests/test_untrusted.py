@@ -585,6 +585,56 @@ def test_batch_marking_does_not_follow_links_out_of_the_folder(tmp_path):
     assert "a link that leads outside" not in (tmp_path / "out2" / "gradebook.csv").read_text()
 
 
+def _gradebook_rows(folder: Path) -> dict[str, dict[str, str]]:
+    rows = list(csv.DictReader(io.StringIO((folder / "gradebook.csv").read_text())))
+    return {r["student"]: r for r in rows}
+
+
+def test_a_batch_takes_no_problem_file_from_the_students_folder(tmp_path, lecture_yaml):
+    """The folder of a batch is the students': a problem file of their own in it (a
+    hidden sub-folder keeps it out of the scan) gave full marks for wrong numbers,
+    and one named like the TA's problem replaced it for every classmate."""
+    own = lecture_yaml.replace("W1: [[0.1, 0.1], [0.1, 0.1]]", "W1: [[0.2, 0.2], [0.2, 0.2]]")
+    assert own != lecture_yaml
+    course = tmp_path / "course"
+    subs = course / "subs"
+    (subs / ".hidden").mkdir(parents=True)
+    (course / "week5.yaml").write_text(lecture_yaml, encoding="utf-8")     # the TA's
+    (subs / ".hidden" / "p.yaml").write_text(own, encoding="utf-8")
+    (subs / "week5.yaml").write_text(own, encoding="utf-8")
+    right, wrong = "[0.550, 0.550]", "[0.599, 0.599]"     # h(1) of the TA's, of their own
+    for student, problem, h in (("alice", "week5.yaml", right),
+                                ("mallory", "week5.yaml", wrong),
+                                ("eve", ".hidden/p.yaml", wrong)):
+        (subs / f"{student}.yaml").write_text(f"problem: {problem}\nstudent: {student}\n"
+                                              f"answers:\n  h(1): {h}\n", encoding="utf-8")
+    result = run("check", "--batch", "subs", "-o", "out", cwd=course)
+    assert result.exit_code == 1, result.stderr
+    rows = _gradebook_rows(course / "out")
+    assert rows["alice"]["status"] == "all right"
+    assert rows["mallory"]["score"] == "0"
+    assert rows["eve"]["score"] == "" and "a file in the folder of answer files" in \
+        rows["eve"]["status"], rows["eve"]
+    # marked alone, a student's file still names the problem beside it
+    assert run("check", "subs/eve.yaml", cwd=course).exit_code == 0
+
+
+def test_with_problem_every_file_is_marked_against_it(tmp_path):
+    """--problem P marks each file against P: an answer file's variant: (a seed the
+    student chose) made check draw that variant and mark against it, full marks."""
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "m.yaml").write_text(
+        "problem: lecture_122\nvariant: lecture_122-s99-001\nstudent: m\nanswers:\n"
+        "  h(1): [0.3543, 0.5987]\n", encoding="utf-8")
+    assert run("check", "subs/m.yaml", cwd=tmp_path).exit_code == 0   # its own variant
+    result = run("check", "--batch", "subs", "-p", "lecture_122", "-o", "out", cwd=tmp_path)
+    assert result.exit_code == 1, result.stderr
+    row = _gradebook_rows(tmp_path / "out")["m"]
+    assert row["score"] == "" and "is not a variant" in row["status"], row
+    single = run("check", "subs/m.yaml", "-p", "lecture_122", cwd=tmp_path)
+    assert single.exit_code == 2 and "is not a variant" in single.stderr
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
 @pytest.mark.parametrize("command", [("solve",), ("check",), ("derive",), ("check", "--template")])
 def test_a_pipe_or_device_named_as_the_input_is_refused_not_waited_on(tmp_path, command):

@@ -358,11 +358,16 @@ _BUNDLED_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 
 def resolve_problem_ref(header: Header, answers_path: str | os.PathLike[str] | None,
-                        cwd: Path | None = None, access: ReadAccess = CONFINED) -> Path:
+                        cwd: Path | None = None, access: ReadAccess = CONFINED,
+                        students: Path | None = None) -> Path:
     """The problem file an (untrusted) answer file names: a bundled problem, or a
     relative .yaml path that stays inside the answer file's folder or the current
     folder (or a folder ``access`` allows, ``--allow-read``).  Anything else is
-    refused (use --problem to name another file)."""
+    refused (use --problem to name another file).
+
+    ``students``: the folder of a batch's answer files, which the students wrote:
+    no problem file inside it is used (a student's own problem file, or one named
+    like the TA's, earned full marks for wrong numbers, a classmate's too)."""
     from .bundled import BUNDLED_DIR, MAX_NAME, did_you_mean
 
     ref, line = header.problem_ref, header.problem_line
@@ -396,14 +401,24 @@ def resolve_problem_ref(header: Header, answers_path: str | os.PathLike[str] | N
         base = Path(answers_path).resolve().parent if answers_path is not None else \
             Path.cwd()
         starts = [base, (cwd or Path.cwd()).resolve()]
+        theirs = students.resolve() if students is not None else None
+        skipped = None
         for start in starts:
             candidate = (start / path).resolve()
             if any(access.allows(candidate, home) for home in starts) and \
                     candidate.is_file():
+                if theirs is not None and candidate.is_relative_to(theirs):
+                    skipped = skipped or candidate
+                    continue
                 return candidate
         target = (base / path).resolve()
     except (OSError, RuntimeError, ValueError):     # a loop of links, a name too long
         raise refused from None
+    if skipped is not None:
+        raise ProblemError(f"names {excerpt(ref)}, a file in the folder of answer files, "
+                           "which students could have written: keep the problem outside "
+                           "it (in the current folder) or give it with --problem",
+                           file=header.name, line=line, key="problem")
     if not any(access.allows(target, home) for home in starts):
         raise refused
     raise ProblemError(f"names {excerpt(ref)}, which does not exist (looked in "

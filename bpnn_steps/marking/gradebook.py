@@ -190,7 +190,7 @@ def mark_folder(folder: str | Path, problem: str | None = None,
     solved = SolvedProblems()
 
     def against_its_problem(path: Path, name: str, stem: str, solved: SolvedProblems) -> Row:
-        result = check_file(path, problem, options, access, solved, regenerate)
+        result = check_file(path, problem, options, access, solved, regenerate, home)
         return Row(name, result.student or stem, result, variant=result.variant)
 
     mark = mark_one or against_its_problem

@@ -314,22 +314,25 @@ class SolvedProblems:
 
 def load(answers_path: str | os.PathLike[str], problem: str | os.PathLike[str] | None = None,
          access: ReadAccess = CONFINED, solved: SolvedProblems | None = None,
-         regenerate: Regenerate | None = None) -> tuple[AnswerSheet, Problem, Trace, str]:
+         regenerate: Regenerate | None = None, students: Path | None = None
+         ) -> tuple[AnswerSheet, Problem, Trace, str]:
     """Read an answer file and its problem (``problem`` overrides the file's own
     ``problem:``): the sheet, the problem, its exact trace and the problem's name
     for display.  Files are read inside their folders as ``access`` allows;
     ``solved`` keeps problems solved for earlier files of a batch; ``regenerate``
-    draws the variant an answer file names when its problem is the base problem.  Bad
-    input raises ProblemError."""
+    draws the variant an answer file names when its problem is the base problem (not
+    when ``problem`` is given: then that problem is what every file is marked
+    against, whatever variant a file names); ``students``: a batch's folder of answer
+    files, where no problem file is taken from.  Bad input raises ProblemError."""
     solved = SolvedProblems() if solved is None else solved
     root, text = read_root(answers_path)
     header = read_header(root, text, str(answers_path))
     source = problem if problem is not None else \
-        resolve_problem_ref(header, answers_path, access=access)
+        resolve_problem_ref(header, answers_path, access=access, students=students)
     prob, trace = solved.get(source, access)
     name = str(problem) if problem is not None else header.problem_ref or prob.source
     ident = VariantId.parse(header.variant) if header.variant else None
-    if regenerate is not None and ident is not None and not prob.variant:
+    if regenerate is not None and ident is not None and not prob.variant and problem is None:
         stem = Path(source).stem if Path(str(source)).suffix else str(source)
         if ident.base != stem:
             raise ProblemError(f"says {header.variant}, a variant of {ident.base}, but its "
@@ -363,12 +366,14 @@ def same_variant(header: Header, problem: Problem, name: str) -> None:
 def check_file(answers_path: str | os.PathLike[str], problem: str | None = None,
                options: Options | None = None, access: ReadAccess = CONFINED,
                solved: SolvedProblems | None = None,
-               regenerate: Regenerate | None = None) -> CheckResult:
+               regenerate: Regenerate | None = None,
+               students: Path | None = None) -> CheckResult:
     """Mark one answer file (the command ``bpnn-steps check ANSWERS``); ``solved``
     shares the problems solved for a batch, ``regenerate`` draws the variant an
-    answer file names (see :func:`load`)."""
+    answer file names, ``students`` is a batch's folder (see :func:`load`)."""
     solved = SolvedProblems() if solved is None else solved
-    sheet, prob, trace, name = load(answers_path, problem, access, solved, regenerate)
+    sheet, prob, trace, name = load(answers_path, problem, access, solved, regenerate,
+                                    students)
     return check(sheet, prob, trace, options or Options(), name, solved.reference(prob, trace))
 
 
