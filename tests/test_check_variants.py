@@ -653,14 +653,43 @@ def test_the_example_variants_are_what_the_command_draws(tmp_path: Path) -> None
 
 def test_a_student_cannot_make_check_draw_thousands_of_variants(tmp_path: Path) -> None:
     """Drawing variant i draws 1 .. i-1 too; an id comes from a student, so check
-    draws at most up to index 1,000 and says to give the folder past it."""
+    draws at most up to index 300 and says to give the folder past it."""
     (tmp_path / "a.yaml").write_text(
-        f"problem: {BASE}\nvariant: {variant_id(BASE, 7, 1001)}\nanswers:\n  J: 1\n",
+        f"problem: {BASE}\nvariant: {variant_id(BASE, 7, 301)}\nanswers:\n  J: 1\n",
         encoding="utf-8")
     result = run_cli("check", "a.yaml", cwd=tmp_path)
     assert result.returncode == 2
-    assert "variant index 1001 is above 1,000" in result.stderr
+    assert "variant index 301 is above 300" in result.stderr
     assert "--variants DIR" in result.stderr
+
+
+def test_files_naming_many_seeds_cannot_make_a_batch_draw_without_end(monkeypatch) -> None:
+    """Each seed is a draw of its own: files naming variant 300 of seed after seed
+    made a batch draw 300 variants per file.  One run draws at most 600 in all; past
+    that, each such file is bad input naming --variants."""
+    from bpnn_steps.course import variants as module
+    from bpnn_steps.course.variants import Regenerator
+    from bpnn_steps.errors import ProblemError
+    from bpnn_steps.model.variant import VariantId
+
+    drawn = []
+
+    def counted(base, spec, count, seed, name):      # the draw itself is not the point
+        drawn.append(count)
+        return module.Run(base.source, seed, tuple(module.Variant(
+            variant_id(name, seed, i), base) for i in range(1, count + 1)), (), 1)
+
+    monkeypatch.setattr(module, "variants", counted)
+    regenerate = Regenerator()
+    base = helpers.BUNDLED / f"{BASE}.yaml"
+    regenerate(base, VariantId(BASE, 1, 300))
+    regenerate(base, VariantId(BASE, 2, 300))
+    with pytest.raises(ProblemError, match="past 600 variants drawn; mark the class with "
+                                           "--variants DIR"):
+        regenerate(base, VariantId(BASE, 3, 300))
+    assert drawn == [300, 300]
+    regenerate(base, VariantId(BASE, 1, 120))        # drawn already: no new draw
+    assert drawn == [300, 300]
 
 
 def test_a_class_naming_many_variants_shares_one_draw(monkeypatch) -> None:

@@ -585,6 +585,24 @@ def test_batch_marking_does_not_follow_links_out_of_the_folder(tmp_path):
     assert "a link that leads outside" not in (tmp_path / "out2" / "gradebook.csv").read_text()
 
 
+LONG = "9" * 5000         # int() refuses over 4,300 digits: each was a ValueError traceback
+
+
+@pytest.mark.parametrize("text, message", [
+    (f"variant: lecture_122-s{LONG}-001\nanswers:\n  J: 1\n", "must be a variant id"),
+    (f"variant: lecture_122-s7-{LONG}\nanswers:\n  J: 1\n", "must be a variant id"),
+    # (a plain key is at most 1,024 characters: '? ' writes a longer one)
+    (f"answers:\n  ? h({LONG})\n  : [1, 2]\n", "is not a known key"),
+    (f"answers:\n  ? grad W[{LONG}]\n  : [[1, 2]]\n", "is not a known key"),
+    (f"answers:\n  ? update {LONG}\n  :\n    J: 1\n", "is not a known key"),
+], ids=["seed", "index", "sample", "layer", "update"])
+def test_numbers_too_long_for_int_are_bad_input(tmp_path, text, message):
+    (tmp_path / "a.yaml").write_text("problem: lecture_122\n" + text, encoding="utf-8")
+    result = run("check", "a.yaml", cwd=tmp_path)
+    one_clear_error(result, message)
+    assert LONG not in result.stderr
+
+
 def _gradebook_rows(folder: Path) -> dict[str, dict[str, str]]:
     rows = list(csv.DictReader(io.StringIO((folder / "gradebook.csv").read_text())))
     return {r["student"]: r for r in rows}

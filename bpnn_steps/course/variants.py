@@ -28,8 +28,12 @@ from .variant_spec import Grid, VariantSpec
 GENERIC_DRAWS = 2
 MAX_COUNT = 10_000
 # The highest index an answer file may ask check to draw again: drawing variant i
-# draws 1 .. i - 1 too (tens of milliseconds each), and the id comes from a student.
-MAX_REDRAWN_INDEX = 1_000
+# draws 1 .. i - 1 too (up to a tenth of a second each: classification_121's
+# 1,000 took 84 s), and the id comes from a student; and the most variants one
+# check run draws in all, whatever seeds its files name (each seed is a draw of
+# its own: a class of files naming 200 seeds made a batch of hours).
+MAX_REDRAWN_INDEX = 300
+MAX_REDRAWN_TOTAL = 600
 
 
 @dataclass(frozen=True)
@@ -310,6 +314,7 @@ class Regenerator:
     def __init__(self, access: ReadAccess = CONFINED) -> None:
         self._access = access
         self._runs: dict[tuple[Path, int], tuple[Problem, VariantSpec, str, Run]] = {}
+        self._drawn = 0                 # variants drawn so far, in every run
 
     def __call__(self, path: Path, ident: VariantId) -> Problem:
         from ..files.problem_file import read_problem_document
@@ -328,6 +333,12 @@ class Regenerator:
         base, spec, name, run = self._runs[key]
         if ident.index > len(run.variants) and run.failed is None:
             count = min(max(ident.index, 2 * len(run.variants)), MAX_REDRAWN_INDEX)
+            if self._drawn + count > MAX_REDRAWN_TOTAL:
+                raise ProblemError(f"drawing variant {ident} again would take this run past "
+                                   f"{MAX_REDRAWN_TOTAL:,} variants drawn; mark the class "
+                                   "with --variants DIR (the folder 'bpnn-steps variants' "
+                                   "wrote)", file=str(path))
+            self._drawn += count
             run = variants(base, spec, count, ident.seed, name)
             self._runs[key] = (base, spec, name, run)
         if ident.index > len(run.variants):

@@ -283,14 +283,14 @@ class KeySpec(NamedTuple):
 # Unicode symbols replaced): each maps to the quantity it names.
 _UNICODE_KEYS = (("ŷ", "yhat"), ("δ", "delta"), ("∇", "grad"), ("j̄", "j"))
 _KEY_PATTERNS = (
-    (re.compile(r"(z|a|h|delta)(?:\[(\d+)\])?\((\d+|t)\)"), "unit"),
-    (re.compile(r"yhat\((\d+|t)\)"), "yhat"),
-    (re.compile(r"j\((\d+|t)\)"), "loss"),
+    (re.compile(r"(z|a|h|delta)(?:\[(\d{1,9})\])?\((\d{1,9}|t)\)"), "unit"),
+    (re.compile(r"yhat\((\d{1,9}|t)\)"), "yhat"),
+    (re.compile(r"j\((\d{1,9}|t)\)"), "loss"),
     (re.compile(r"(?:j|cost|jbar)"), "cost"),
-    (re.compile(r"gradw\[(\d+)\](?:\((\d+|t)\))?"), "grad"),
-    (re.compile(r"w\[(\d+)\]new"), "new"),
+    (re.compile(r"gradw\[(\d{1,9})\](?:\((\d{1,9}|t)\))?"), "grad"),
+    (re.compile(r"w\[(\d{1,9})\]new"), "new"),
 )
-UPDATE_KEY = re.compile(r"update(\d+)")
+UPDATE_KEY = re.compile(r"update(\d{1,9})")
 _UNIT_KINDS = {"z": Kind.Z, "a": Kind.A, "h": Kind.A, "delta": Kind.DELTA}
 
 

@@ -17,7 +17,9 @@ from .problem import Problem
 # A variant's id: the base problem's name, the seed and the 1-based index,
 # e.g. lecture_122-s7-003.  The index has at least three digits so that ids sort
 # in index order in a file manager.
-_ID = re.compile(r"(?P<base>.+)-s(?P<seed>\d+)-(?P<index>\d{3,})")
+# At most 19 digits for the seed (below 2**63) and 9 for the index: int() refuses
+# a run of over 4,300 digits, and a hand-made id of 5,000 ended in a traceback.
+_ID = re.compile(r"(?P<base>.+)-s(?P<seed>\d{1,19})-(?P<index>\d{3,9})")
 
 
 # What a file's ``variant:`` must be, said by each reader that finds another text.
