@@ -141,6 +141,50 @@ def test_undefined_where_the_gradient_is_defined_is_not_equivalent():
     assert not result.equivalent and result.unevaluated is not None
 
 
+# dJ/dw_{1,1}^[1] of quiz 1.1: the entry above times x1 (sympy, by hand).
+X1_ENTRY = W1_ENTRY * S["x1"]
+
+
+@pytest.mark.parametrize("text", [
+    # right wherever the weights and inputs are positive, wrong elsewhere: every
+    # symbol was drawn in (0.1, 0.9), so each passed (quiz 1.1 has a weight of -0.3)
+    W1_ENTRY_TEXT.replace("w2_1_1", "relu(w2_1_1)") + " x1",
+    W1_ENTRY_TEXT.replace("w2_1_2", "sqrt(w2_1_2^2)") + " x1",
+    W1_ENTRY_TEXT.replace("w2_1_1", "exp(log(w2_1_1))") + " x1",
+    W1_ENTRY_TEXT + " relu(x1)",
+    W1_ENTRY_TEXT + " x1 step(x1)",
+    W1_ENTRY_TEXT + " sqrt(x1) sqrt(x1)",
+    # a term too small to tell within the agreement of inexact values
+    f"({W1_ENTRY_TEXT}) x1 + 1e-50 exp(x1)",
+    f"({W1_ENTRY_TEXT}) x1 exp(1e-45)",
+    f"({W1_ENTRY_TEXT}) x1 + exp(-100) h1",
+])
+def test_a_formula_right_only_on_part_of_the_domain_is_not_accepted(text):
+    from sympy.parsing.sympy_parser import (implicit_multiplication_application,
+                                            parse_expr, standard_transformations)
+
+    assert not accepted(text, X1_ENTRY)
+    # sympy, independently: each is another function (at negative weights and inputs,
+    # or by the tiny term), at a point of quiz 1.1's kind, to 60 digits
+    point = {S["h1"]: sympy.Rational(2, 5), S["w2_1_1"]: sympy.Rational(-3, 10),
+             S["w2_1_2"]: sympy.Rational(-1, 5), S["x1"]: sympy.Rational(-1, 2),
+             S["y1"]: sympy.Rational(1, 5), S["y2"]: sympy.Rational(7, 10),
+             S["yhat1"]: sympy.Rational(1, 2), S["yhat2"]: sympy.Rational(1, 10)}
+    theirs = parse_expr(text.replace("^", "**").replace("relu(", "Max(0, ")
+                        .replace("step(", "Heaviside("), local_dict=dict(S),
+                        transformations=standard_transformations +
+                        (implicit_multiplication_application,), evaluate=True)
+    import re
+
+    rooted = re.findall(r"(?:log|sqrt)\((\w+)\)", text)
+    if rooted:      # (sympy makes exp(log(w)) w and sqrt(x) sqrt(x) x: complex values)
+        assert any(point[S[n]] < 0 for n in rooted), "a log or root of a negative: no real value"
+        return
+    value = theirs.subs(point)
+    assert not value.is_real or \
+        abs(sympy.N(value - X1_ENTRY.subs(point), 60)) > sympy.Float("1e-55", 60), text
+
+
 def test_a_formula_made_for_the_seeded_points_is_not_accepted():
     # The seeded probe points are in the source code; the gradient plus a product
     # that vanishes at exactly those points agrees there, and nowhere else.

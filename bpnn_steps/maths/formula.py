@@ -521,6 +521,8 @@ _SECRET_DENOMINATOR = 2 ** 61 - 1       # a prime
 WORKING_DIGITS = 150            # the precision of values that are not rational
 AGREEMENT = Fraction(1, 10 ** 40)   # inexact values agree within this (relative to max(1, |v|))
 MAX_MAGNITUDE = 10 ** 100       # a student's formula may not exceed this anywhere at a point
+MIN_MAGNITUDE = Fraction(1, 10 ** 30)   # nor hold a number below this (other than 0): far
+                                # above AGREEMENT, so that no term vanishes in a comparison
 MAX_FUNCTION_ARGUMENT = 10 ** 4     # nor give a function a larger argument
 MAX_EXACT_BITS = 20_000         # a rational value larger than this continues inexactly
 MAX_STEPS = 50_000              # evaluation steps of one comparison (all its points)
@@ -530,16 +532,38 @@ MAX_SECONDS = 10.0              # a backstop: wall-clock time of one comparison
 _SEED = 20240917
 
 
+def _signed(name: str) -> bool:
+    """Whether a symbol takes either sign: a weight or an input (w2_1_1, x1) may be
+    negative whatever the network; a hidden value, an output or a target keeps to
+    the range its activation or loss gives it."""
+    return name[:1] in ("w", "x") and name[1:2].isdigit()
+
+
+def _point(rng: random.Random, names: Sequence[str], low: int, high: int, denominator: int
+           ) -> dict[str, Fraction]:
+    """One exact point: each value in (0.1, 0.9), a weight's or an input's of either
+    sign (with every value positive, relu(w2_1_1), sqrt(x1^2) or exp(log(w)) for the
+    weight itself passed for it)."""
+    point = {}
+    for n in names:
+        v = Fraction(rng.randrange(low, high), denominator)
+        point[n] = -v if _signed(n) and rng.random() < 0.5 else v
+    return point
+
+
+def _seeded_point(rng: random.Random, names: Sequence[str]) -> dict[str, Fraction]:
+    return _point(rng, names, 1000, 9000, 10007)
+
+
 def probe_points(names: Sequence[str], seed: int = _SEED, count: int = PROBES
                  ) -> list[dict[str, Fraction]]:
-    """Random exact points with every value in (0.1, 0.9): safe for log, sqrt and
-    division by (1 - h), and far from the relu step at 0.  A longer list starts
-    with the points of a shorter one (re-drawn points come after the first)."""
+    """Random exact points with every value of magnitude in (0.1, 0.9): safe for log,
+    sqrt and division by (1 - h), and far from the relu step at 0 (weights and inputs
+    of either sign).  A longer list starts with the points of a shorter one
+    (re-drawn points come after the first)."""
     rng = random.Random(seed)
-    points = []
-    for _ in range(count):
-        points.append({n: Fraction(rng.randrange(1000, 9000), 10007) for n in sorted(names)})
-    return points
+    ordered = sorted(names)
+    return [_seeded_point(rng, ordered) for _ in range(count)]
 
 
 def value_at(expr: "sympy.Expr", point: dict["sympy.Symbol", "sympy.Rational"]
@@ -598,15 +622,18 @@ def _inexact(v: Value) -> "mpmath.mpf":
 
 def _checked(v: Value, scaled: bool = False) -> Value:
     """``v`` within the magnitude budget (else Undefined); a rational too long to
-    carry on exactly continues as a WORKING_DIGITS number.  An inexact value that
-    a product, quotient, power or function made (``scaled``) must also not be
-    below 1/MAX_MAGNITUDE: a term far below the digits compared (1e-300 exp(h1))
-    would otherwise vanish in the comparison and pass for nothing."""
+    carry on exactly continues as a WORKING_DIGITS number.  A number written, a
+    rational result, and an inexact value that a product, quotient, power or
+    function made (``scaled``) must also not be below MIN_MAGNITUDE (unless 0): a
+    term that small (1e-50 exp(x1), exp(1e-45)) vanishes within AGREEMENT and
+    passed for nothing.  (An inexact sum or difference may be: equal values cancel
+    to rounding noise.)"""
     import mpmath
 
-    if scaled and not isinstance(v, Fraction) and v != 0 and abs(v) * MAX_MAGNITUDE < 1:
+    if v != 0 and (scaled or isinstance(v, Fraction)) and \
+            abs(v) * MIN_MAGNITUDE.denominator < 1:
         raise Undefined(f"gives a number that is too small to compare (below "
-                        f"1e-{_CAP_DIGITS})")
+                        f"1e-{_MIN_DIGITS})")
 
     if isinstance(v, Fraction):
         if abs(v) > MAX_MAGNITUDE:
@@ -622,6 +649,7 @@ def _checked(v: Value, scaled: bool = False) -> Value:
 
 
 _CAP_DIGITS = len(str(MAX_MAGNITUDE)) - 1
+_MIN_DIGITS = len(str(MIN_MAGNITUDE.denominator)) - 1
 
 
 def _from_sympy(v: "sympy.Expr") -> Value:
@@ -920,13 +948,13 @@ def _draws(names: Sequence[str], found: Callable[[], int], secret_seed: int
     for i in range(MAX_DRAWS):            # probe_points' points, one at a time
         if found() >= PROBES:
             break
-        yield {n: Fraction(seeded.randrange(1000, 9000), 10007) for n in ordered}, i
+        yield _seeded_point(seeded, ordered), i
     rng = random.Random(secret_seed)
     low, high = _SECRET_DENOMINATOR // 10 + 1, 9 * _SECRET_DENOMINATOR // 10
     for i in range(MAX_DRAWS, 2 * MAX_DRAWS):
         if found() >= PROBES + SECRET_PROBES:
             break
-        yield {n: Fraction(rng.randrange(low, high), _SECRET_DENOMINATOR) for n in ordered}, i
+        yield _point(rng, ordered, low, high, _SECRET_DENOMINATOR), i
 
 
 def _point_text(point: dict[str, float], used: Collection[str]) -> str:
