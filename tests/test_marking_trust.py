@@ -533,6 +533,72 @@ def _written(x: float) -> str:
     return repr(float(x))
 
 
+# Sheets a hostile student wrote: an output a hair from the targets (one unit in the
+# last place: 2.999 for y = 3, 0.999 for y = 1), or a saturated h, then every later
+# number as consistent with it as the marker computes, and the old weights copied as
+# the new ones.  Each earned follow-through for most of the sheet (36 of 47 entries,
+# 17 of 25, 4 of 10, 4 of 12).  The lecture's numbers (tests/test_check.py): y-hat(1)
+# is 0.210 for y = (3, 4); classification_121's y-hat(1) 0.574 for y = 1.
+GAMED_SHEETS = {
+    "lecture_122": """\
+  h(1): [0.550, 0.550]
+  yhat(1): [2.999, 3.999]
+  h(2): [0.574, 0.574]
+  yhat(2): [5.999, 4.999]
+  delta[2](1): [-0.001, -0.001]
+  delta[2](2): [-0.001, -0.001]
+  grad W[2](1): [[-0.001, -0.001], [-0.00055, -0.00055], [-0.00055, -0.00055]]
+  grad W[2](2): [[-0.001, -0.001], [-0.000574, -0.000574], [-0.000574, -0.000574]]
+  grad W[2]: [[-0.001, -0.001], [-0.000562, -0.000562], [-0.000562, -0.000562]]
+  W[2] new: [[0.100, 0.100], [0.100, 0.100], [0.100, 0.100]]
+  grad W[1]: [[-0.00005, -0.00005], [-0.00007, -0.00007]]
+  W[1] new: [[0.100, 0.100], [0.100, 0.100]]
+""",
+    "classification_121": """\
+  yhat(1): [0.999]
+  J(1): 0.001
+  yhat(2): [0.001]
+  J(2): 0.001
+  yhat(3): [0.999]
+  J(3): 0.001
+  yhat(4): [0.001]
+  J(4): 0.001
+  J: 0.001
+  delta[2](1): [-0.001]
+  delta[2](2): [0.001]
+  delta[2](3): [-0.001]
+  delta[2](4): [0.001]
+  W[2] new: [[0.200], [0.500], [-0.300]]
+  W[1] new: [[0.100, -0.200], [0.300, 0.100], [-0.100, 0.400]]
+""",
+    "saturated h": """\
+  h(1): [0.9999, 0.9999]
+  h(2): [0.9999, 0.9999]
+  delta[1](1): [0.000, 0.000]
+  W[1] new: [[0.100, 0.100], [0.100, 0.100]]
+""",
+    "saturated z": """\
+  z[1](1): [100, 100]
+  z[1](2): [100, 100]
+  grad W[1]: [[0.000, 0.000], [0.000, 0.000]]
+  W[1] new: [[0.100, 0.100], [0.100, 0.100]]
+""",
+}
+
+
+@pytest.mark.parametrize("case", sorted(GAMED_SHEETS))
+def test_an_output_a_hair_from_the_targets_earns_no_follow_through(tmp_path, case):
+    problem = case if (helpers.BUNDLED / f"{case}.yaml").exists() else "lecture_122"
+    result = check_file(sheet(tmp_path, GAMED_SHEETS[case], problem))
+    follow = [(g.key, e.index) for g in result.groups for e in g.entries
+              if e.mark == "follow-through"]
+    assert not follow, follow
+    # the old weights copied as the new ones earn nothing but where they are right
+    # (an entry whose right update is under half a unit of the third decimal)
+    news = [e for g in result.groups if g.key.endswith("new") for e in g.entries]
+    assert all(e.mark == "wrong" or abs(e.given - e.expected) <= 5e-4 for e in news)
+
+
 @pytest.mark.parametrize("name", ["lecture_122", "deep_1221", "softmax_233"])
 def test_the_consequences_of_a_gamed_earlier_answer_earn_nothing(name):
     """Every later number of the first update written as the marker's own chain

@@ -266,6 +266,10 @@ TOO_LARGE = 1e6
 # that small was made by a vanishing factor (a saturated h(1 - h)), not by hand-sized
 # numbers that happen to cancel.
 VANISHING = 1e-3
+# Under this part of the right error a y-hat all but equals the targets, and under
+# this part of the right update new weights are all but the old ones: y-hat 0.999
+# for y = 1 (right: 0.574) or 2.999 for 3 leaves nothing for the later work to do.
+NEGLIGIBLE = 1e-2
 
 
 def degenerate(q: Quantity, given: np.ndarray, expected: np.ndarray, problem: Problem,
@@ -291,6 +295,11 @@ def degenerate(q: Quantity, given: np.ndarray, expected: np.ndarray, problem: Pr
             "it is all but zero, under a thousandth of the right size"
     if np.any(np.abs(g) > TOO_LARGE * max(1.0, size)):
         return "it is over a million times too large"
+    def all_but(ref: np.ndarray) -> bool:
+        # the student's distance from ``ref`` under a hundredth of the right one
+        right = float(np.max(np.abs(expected - ref)))
+        return right > 1e-9 and float(np.max(np.abs(given - ref))) <= NEGLIGIBLE * right
+
     if q.kind is Kind.A:
         values = ACTIVATIONS[problem.activations[q.n - 1]].range
         if values.excludes(g, g.size == given.size):
@@ -299,9 +308,13 @@ def degenerate(q: Quantity, given: np.ndarray, expected: np.ndarray, problem: Pr
             y = np.asarray(problem.data()[1][q.t - 1], dtype=float)
             if same(y) and not np.allclose(expected, y, atol=1e-9):
                 return "it equals the targets y (zero error)"
+            if all_but(y):
+                return "it all but equals the targets y (under a hundredth of the right error)"
     if q.kind is Kind.NEW and before is not None and g.size == given.size:
         if same(before) and not np.allclose(expected, before):
             return "it is the old weights (no update made)"
+        if all_but(np.asarray(before, dtype=float)):
+            return "it is all but the old weights (under a hundredth of the right update)"
     return None
 
 

@@ -40,7 +40,7 @@ from ..files.answer_file import (Header, read_answers,
                       read_header, read_root, resolve_problem_ref)
 from ..errors import ProblemError
 from ..files.untrusted import CONFINED, ReadAccess, clean_text
-from .diagnose import (MISTAKES, TOO_LARGE, VANISHING, Mistake, Pattern, Tolerance,
+from .diagnose import (MISTAKES, NEGLIGIBLE, TOO_LARGE, VANISHING, Mistake, Pattern, Tolerance,
                        convention_note, degenerate, differs, matrix_pattern,
                        scenario_message)
 from ..model.answer_sheet import AnswerSheet, Cell, FormulaGiven, Given, Precision
@@ -742,6 +742,8 @@ class _NodeMarker:
         if self.taint and self.tol.close(v, own, p):
             if block is None and self._trivially_zero(v, own, e, p):
                 block = "that makes this entry trivially zero"
+            if block is None and self.no_update:
+                block = "that makes this update all but none (the old weights)"
             if block is None:
                 return EntryResult(**base, mark=FOLLOW_THROUGH, accepted="follow-through",
                                    cause=None, message=f"follow-through: consistent with your "
@@ -760,6 +762,21 @@ class _NodeMarker:
         if abs(own) <= max(1e-12, abs(e) / TOO_LARGE) < abs(e):
             return True
         return v == 0 and abs(own) <= VANISHING * abs(e) and not self.tol.close(0.0, e, p)
+
+    @cached_property
+    def no_update(self) -> bool:
+        """Whether the new weights the student's wrong earlier numbers give are all
+        but the weights before: their whole update under a hundredth of the right one
+        (a y-hat of all but y makes every gradient, and so the update, all but zero;
+        the old weights copied are then "consistent").  The whole matrix: one entry's
+        update may be small in honest work."""
+        if self.q.kind is not Kind.NEW:
+            return False
+        before = np.asarray(self.chain.weights_before(self.envs.all, self.q.update)
+                            [self.q.n - 1], dtype=float)
+        right = float(np.max(np.abs(self.expected - before)))
+        return right > 1e-9 and \
+            float(np.max(np.abs(self.own - before))) <= NEGLIGIBLE * right
 
     def accepted_as(self, flat: int, v: float, p: Precision | None
                     ) -> tuple[str, str] | None:
