@@ -604,6 +604,18 @@ def test_numbers_too_long_for_int_are_bad_input(tmp_path, text, message):
     assert LONG not in result.stderr
 
 
+def test_an_answer_file_answering_a_long_run_is_refused_before_marking(tmp_path):
+    """Marking works every answered update through at each precision written: 200
+    updates of line_1101_gd's 21 samples took 145 s and 5.7 GB.  At most 500 sample
+    passes; 24 updates of 21 are 504."""
+    body = "".join(f"  update {u}:\n    J: 1\n" for u in range(1, 25))
+    (tmp_path / "a.yaml").write_text("problem: line_1101_gd\nanswers:\n" + body,
+                                     encoding="utf-8")
+    one_clear_error(run("check", "a.yaml", cwd=tmp_path),
+                    "answers 24 updates, 504 sample passes in all; check marks at most 500",
+                    "--updates N")
+
+
 def _gradebook_rows(folder: Path) -> dict[str, dict[str, str]]:
     rows = list(csv.DictReader(io.StringIO((folder / "gradebook.csv").read_text())))
     return {r["student"]: r for r in rows}

@@ -342,6 +342,10 @@ def load(answers_path: str | os.PathLike[str], problem: str | os.PathLike[str] |
     same_variant(header, prob, name)
     schedule = [s.samples for s in trace.steps]
     sheet = read_answers(header, prob, schedule)
+    from ..maths.workload import marked_workload
+
+    marked_workload(sum(len(s) for s in schedule[:sheet.max_update]), sheet.max_update,
+                    header.name)
     return sheet, prob, trace, name
 
 

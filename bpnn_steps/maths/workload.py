@@ -25,6 +25,10 @@ MAX_SAMPLE_PASSES = 50_000
 MAX_TRACED_VALUES = 5_000_000
 # Values written out for the updates shown in full (and for one update answered).
 MAX_SHOWN_VALUES = 100_000
+# Sample passes an answer file may answer (its updates' samples, added up): marking
+# works each through by hand-rounding at every precision the file writes (about
+# 10 ms and 0.5 MB a pass: 200 updates of 21 samples took 145 s and 5.7 GB).
+MAX_MARKED_PASSES = 500
 # derive writes the chain rule for every weight.
 MAX_DERIVED_WEIGHTS = 5_000
 # derive --verify evaluates the cost twice per weight at each point, a forward pass
@@ -109,6 +113,15 @@ def check_workload(problem: Problem) -> None:
     if size.per_update > MAX_SHOWN_VALUES:
         _refuse(problem, f"{_network(problem)}: one update has {size.per_update:,} values to "
                 f"answer; at most {MAX_SHOWN_VALUES:,} (a hand calculation); {TRAIN_HINT}")
+
+
+def marked_workload(passes: int, updates: int, where: str) -> None:
+    """Refuse an answer file that answers more of a run than marking takes on."""
+    if passes > MAX_MARKED_PASSES:
+        raise ProblemError(f"answers {updates:,} updates, {passes:,} sample passes in all; "
+                           f"check marks at most {MAX_MARKED_PASSES:,} (a hand calculation): "
+                           "answer fewer updates (check --template --updates N writes a "
+                           "sheet of the first N)", file=where)
 
 
 def derive_workload(problem: Problem, *, verify: bool = False) -> None:
