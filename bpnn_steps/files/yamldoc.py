@@ -232,8 +232,10 @@ MAX_COMMENT_CHARS = 10_000
 
 
 # ruamel.yaml's round-trip parser (the one that keeps line numbers) takes some 50 to
-# 250 microseconds per value: a file of a million tiny values would take minutes.
-# Commas and line breaks bound the number of values; large data belong in a CSV file.
+# 250 microseconds per node: a file of a million tiny values would take minutes.
+# Commas, line breaks and opening brackets bound the number of nodes (a comment-free
+# line of 9,500 nests [[[...]]] 50 deep, in a 1 MB answer file, took 89 s); large data
+# belong in a CSV file.
 MAX_YAML_ITEMS = 100_000
 
 
@@ -243,9 +245,10 @@ def check_comment_lines(text: str, name: str) -> None:
     comment."""
     if len(text) <= MAX_COMMENT_CHARS:
         return
-    items = text.count(",") + text.count("\n")
+    items = text.count(",") + text.count("\n") + text.count("[") + text.count("{")
     if items > MAX_YAML_ITEMS:
-        raise ProblemError(f"is too large to read: about {items:,} values (commas and lines), "
+        raise ProblemError(f"is too large to read: about {items:,} values (commas, lines and "
+                           "brackets), "
                            f"at most {MAX_YAML_ITEMS:,}; put large data sets in a CSV file "
                            "(data: {csv: ...})", file=name)
     for number, line in enumerate(text.splitlines(), start=1):
