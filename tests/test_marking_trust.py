@@ -101,6 +101,7 @@ def no_clock(monkeypatch):
     the work on any machine, where a time limit in a test would only measure the
     machine.  A formula that needed the backstop would hang the test."""
     monkeypatch.setattr(formula_module, "MAX_SECONDS", math.inf)
+    monkeypatch.setattr(formula_module, "MAX_RUN_SECONDS", math.inf)
 
 
 @pytest.mark.parametrize("text", WILD.values(), ids=WILD.keys())
@@ -108,6 +109,28 @@ def test_wild_formulas_are_refused_quickly(text, no_clock):
     # None of these is the gradient (even "huge times zero" is not: 0 * exp(1000) is
     # 0, but a mark for it would rest on a number no hand calculation can reach).
     assert not accepted(text, W1_ENTRY)
+
+
+def test_a_file_s_formulas_share_one_budget(tmp_path, no_clock, monkeypatch):
+    """A wrong formula is compared with every other entry's to diagnose it, each
+    comparison within its own budget: 31 formulas each near it took 66 s.  The
+    comparisons of one file draw on one budget too; past it, a formula is not
+    evaluated (wrong, never right).  With the file's budget made small, the second
+    of two right formulas is past it."""
+    monkeypatch.setattr(formula_module, "MAX_RUN_STEPS", 350)   # about 100 a formula
+    second = W1_ENTRY_TEXT.replace("w2_1_1", "w2_2_1").replace("w2_1_2", "w2_2_2") \
+        .replace("h1", "h2")
+    rows = [[W1_ENTRY_TEXT, second]] + [[f"({a}) x{i}" for a in (W1_ENTRY_TEXT, second)]
+                                        for i in (1, 2)]
+    body = "  grad W[1](t):\n" + "".join(
+        "    - [" + ", ".join(f'"{c}"' for c in row) + "]\n" for row in rows)
+    result = check_file(sheet(tmp_path, body, problem="quiz_11"))
+    marks = [(e.mark, e.cause) for e in group_entries(result, "grad W[1](t)")]
+    assert marks[0] == ("correct", None) and ("wrong", "unevaluated") in marks, marks
+    assert not any(m == ("correct", None) for m in marks[marks.index(("wrong",
+                                                                     "unevaluated")):])
+    assert any("for the file's formulas in all" in e.message
+               for e in group_entries(result, "grad W[1](t)"))
 
 
 def test_wild_formulas_in_an_answer_file_are_wrong_with_a_note(tmp_path, no_clock):

@@ -527,6 +527,11 @@ MAX_FUNCTION_ARGUMENT = 10 ** 4     # nor give a function a larger argument
 MAX_EXACT_BITS = 20_000         # a rational value larger than this continues inexactly
 MAX_STEPS = 50_000              # evaluation steps of one comparison (all its points)
 MAX_SECONDS = 10.0              # a backstop: wall-clock time of one comparison
+# All the comparisons of one marking run (one answer file) together: a wrong formula
+# is compared with every other entry's to diagnose it, so 31 wrong formulas each
+# near the budget took 66 s.  Past it, each further formula is not evaluated.
+MAX_RUN_STEPS = 300_000
+MAX_RUN_SECONDS = 10.0
 
 
 _SEED = 20240917
@@ -596,19 +601,29 @@ Value = Union[Fraction, "mpmath.mpf"]
 
 
 class _Budget:
-    def __init__(self) -> None:
+    """Evaluation steps and wall-clock time of one comparison, drawn from those of
+    the whole marking run (``run``) as well."""
+
+    def __init__(self, steps: int | None = None, seconds: float | None = None,
+                 run: "_Budget | None" = None, whose: str = "") -> None:
         import time
 
-        self.steps = 0
+        # (the module's limits read now, not when this was defined: a test moves them)
+        steps = MAX_STEPS if steps is None else steps
+        seconds = MAX_SECONDS if seconds is None else seconds
+        self.steps, self.max_steps, self.seconds = 0, steps, seconds
         self.clock = time.monotonic
-        self.deadline = time.monotonic() + MAX_SECONDS
+        self.deadline = time.monotonic() + seconds
+        self.run, self.whose = run, whose
 
     def spend(self) -> None:
         self.steps += 1
-        if self.steps > MAX_STEPS:
-            raise OverBudget(f"needs more than {MAX_STEPS} evaluation steps")
+        if self.run is not None:
+            self.run.spend()
+        if self.steps > self.max_steps:
+            raise OverBudget(f"needs more than {self.max_steps} evaluation steps{self.whose}")
         if self.steps % 256 == 0 and self.clock() > self.deadline:
-            raise OverBudget(f"takes longer than {MAX_SECONDS:g} s")
+            raise OverBudget(f"takes longer than {self.seconds:g} s{self.whose}")
 
 
 def _inexact(v: Value) -> "mpmath.mpf":
@@ -838,6 +853,8 @@ class ExpectedCache:
     def __init__(self) -> None:
         self.secret_seed = random.SystemRandom().getrandbits(128)
         self.values: dict[tuple[sympy.Expr, tuple[str, ...], int], Value | None] = {}
+        self.run = _Budget(MAX_RUN_STEPS, MAX_RUN_SECONDS, whose=" for the file's formulas "
+                           "in all")
 
 
 def compare(student: "Formula | sympy.Expr", expected: "sympy.Expr",
@@ -858,7 +875,7 @@ def compare(student: "Formula | sympy.Expr", expected: "sympy.Expr",
     not equivalent (``unevaluated`` says why).  ``cache`` shares the fresh points
     and the expected values between the comparisons of one marking run."""
     names = sorted(symbols)
-    budget = _Budget()
+    budget = _Budget(run=cache.run if cache is not None else None)
     used = set(names)
     if isinstance(student, Formula):
         formula = student
