@@ -442,6 +442,29 @@ def test_the_lectures_transposed_square_gradient_gives_no_diagonal_marks(tmp_pat
     assert "belongs at" in entries[1].message
 
 
+def test_a_transposed_square_matrix_with_a_blank_gives_no_diagonal_marks(tmp_path):
+    # The 3x3 of SHAPES transposed with one entry left blank: a blank made the matrix
+    # unreadable as transposed, so its written diagonal earned marks.
+    layers, weights, _ = SHAPES["3x3"]
+    x, y = [[0.7, -1.3]], [[1.5]]
+    problem = _problem(tmp_path, layers, x, y, weights)
+    _, _, grads = helpers.ref_gradients(weights, x[0], y[0], ["sigmoid", "linear"], "mse")
+    transposed = [[f"{v:.6f}" for v in col] for col in zip(*grads[0])]
+    transposed[2][0] = "~"
+    body = "  grad W[1](1): [" + ", ".join("[" + ", ".join(r) + "]" for r in transposed) + "]\n"
+    result = check_file(sheet(tmp_path, body, problem=problem.name))
+    marks = [(e.mark, e.cause) for e in group_entries(result, "grad W[1](1)")]
+    assert marks.count(("blank", None)) == 1 and result.credited == 0
+    assert marks.count(("wrong", "transposed")) == 8, marks
+    # one number in its mirror's place, the other off the diagonal left blank: that
+    # number's mistake alone (the diagonal written right keeps its marks, as it would
+    # written alone)
+    body = "  grad W[1](2): [[-0.258398, ~], [-0.258398, -0.516796]]\n"
+    result = check_file(sheet(tmp_path, body, name="b.yaml"))
+    marks = [e.mark for e in group_entries(result, "grad W[1](2)")]
+    assert marks == ["correct", "blank", "wrong", "correct"], marks
+
+
 # --------------------------------------------------------------------------- double counting
 
 

@@ -222,10 +222,13 @@ def matrix_pattern(tol: Tolerance, given: np.ndarray, expected: np.ndarray,
                    precisions: Sequence[Precision | None], transposed_shape: bool,
                    others: dict[int, np.ndarray], what: str) -> Pattern | None:
     """Right numbers in the wrong places: transposed, re-arranged, or another
-    sample's numbers (as they are or re-arranged).  ``given`` must be complete
-    and have at least two entries; ``others`` maps sample t' to its values."""
-    if given.size < 2 or not np.isfinite(given).all():
+    sample's numbers (as they are or re-arranged); ``others`` maps sample t' to its
+    values.  Of a matrix with blanks (NaN) only a square one transposed is told."""
+    if given.size < 2:
         return None
+    written = np.isfinite(given)
+    if not written.all():
+        return _transposed_with_blanks(tol, given, expected, precisions, written)
     if transposed_shape:
         rows, cols = expected.shape
         return Pattern(Mistake.TRANSPOSED, f"written as a {cols} x {rows} matrix: rows and columns "
@@ -251,6 +254,29 @@ def matrix_pattern(tol: Tolerance, given: np.ndarray, expected: np.ndarray,
             return Pattern(Mistake.WRONG_SAMPLE, f"sample {t}'s values in other places (another "
                            "sample's numbers, re-arranged)", places, t)
     return None
+
+
+def _transposed_with_blanks(tol: Tolerance, given: np.ndarray, expected: np.ndarray,
+                            precisions: Sequence[Precision | None], written: np.ndarray
+                            ) -> Pattern | None:
+    """A square matrix transposed, with some entries left blank: every written number
+    is the transposed matrix's, and two at least are not in their own places (a
+    blank made the whole matrix unreadable as transposed, so its diagonal earned
+    marks).  One misplaced number alone is that number's mistake: the diagonal
+    written right with it keeps its marks, as it would written alone."""
+    if given.ndim != 2 or given.shape[0] != given.shape[1]:
+        return None
+    cells = [(k, idx) for k, idx in enumerate(np.ndindex(given.shape)) if written[idx]]
+    if not all(tol.close(float(given[idx]), float(expected.T[idx]), precisions[k])
+               for k, idx in cells):
+        return None
+    displaced = sum(not tol.close(float(given[idx]), float(expected[idx]), precisions[k])
+                    for k, idx in cells)
+    if displaced < 2:
+        return None
+    n = given.shape[0]
+    return Pattern(Mistake.TRANSPOSED, "the right numbers, transposed (rows and columns "
+                   "swapped)", {(i, j): (j, i) for i in range(n) for j in range(n)})
 
 
 # --------------------------------------------------------------------------- degenerate answers

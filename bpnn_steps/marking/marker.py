@@ -629,7 +629,7 @@ class _NodeMarker:
 
     def pattern(self) -> Pattern | None:
         g = self.g
-        if not g.complete or self.q.kind in (Kind.LOSS, Kind.COST):
+        if self.q.kind in (Kind.LOSS, Kind.COST):
             return None
         if not g.transposed and all(self.right):
             return None         # matrix_pattern's answer for the right numbers
