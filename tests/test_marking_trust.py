@@ -465,6 +465,16 @@ def test_a_transposed_square_matrix_with_a_blank_gives_no_diagonal_marks(tmp_pat
     assert marks == ["correct", "blank", "wrong", "correct"], marks
 
 
+def test_a_number_written_as_the_function_it_asks_for_earns_nothing(tmp_path):
+    # h(1) = sigmoid(0.2) = 0.549834 (the lecture): written unworked it was marked right
+    body = '  h(1): ["sigmoid(0.2)", "1/(1 + exp(-0.2))"]\n  J: "19.628*1"\n'
+    result = check_file(sheet(tmp_path, body))
+    h = group_entries(result, "h(1)")
+    assert [e.mark for e in h] == ["invalid", "invalid"]
+    assert "work the value out" in h[0].message and "sigmoid()" in h[0].message
+    assert [e.mark for e in group_entries(result, "J")] == ["correct"]     # arithmetic
+
+
 # --------------------------------------------------------------------------- double counting
 
 

@@ -133,7 +133,7 @@ class _Reader:
     def cell(self, value: Any, container: Any, where: Any, key: str, line: int | None
              ) -> Cell:
         """One number, blank or formula string; shape problems raise ProblemError."""
-        from ..maths.formula import FormulaError, constant_value, parse
+        from ..maths.formula import FormulaError, arithmetic_only, constant_value, parse
 
         pos_line = _pos(container, where)[0]
         line = pos_line + 1 if pos_line is not None else line
@@ -163,6 +163,7 @@ class _Reader:
             try:
                 formula = parse(value, ())
                 number = constant_value(formula)
+                arithmetic_only(formula)
             except FormulaError as err:
                 return Cell(math.nan, shown, None, line, error=f"cannot read {shown!r}: {err}"
                             f"{_comma_hint(value)}", formula=True)

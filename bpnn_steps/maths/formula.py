@@ -466,6 +466,24 @@ def constant_value(formula: Formula) -> float:
     return _evaluate(formula.root, {})
 
 
+def arithmetic_only(formula: Formula) -> None:
+    """Refuse a function in a formula that stands for a number of a hand
+    calculation: the function is the step being asked (``sigmoid(0.2)`` for h,
+    written instead of worked out, was marked right)."""
+    stack: list[Node] = [formula.root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Call):
+            raise FormulaError(f"uses {node.function}(); a number (or arithmetic of numbers) "
+                               "is expected here: work the value out")
+        if isinstance(node, Neg):
+            stack.append(node.operand)
+        elif isinstance(node, BinOp):
+            stack += [node.left, node.right]
+        elif isinstance(node, Pow):
+            stack.append(node.base)
+
+
 # --------------------------------------------------------------------------- sympy
 
 
