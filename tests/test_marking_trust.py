@@ -208,6 +208,39 @@ def test_a_formula_right_only_on_part_of_the_domain_is_not_accepted(text):
         abs(sympy.N(value - X1_ENTRY.subs(point), 60)) > sympy.Float("1e-55", 60), text
 
 
+# The derivative of a relu or leaky_relu unit, by the lecture's rule, read from its
+# value h (h > 0 exactly where z > 0; at z = 0 the derivative is relu's 0).
+DERIVATIVE = {"relu": "step({h})", "leaky_relu": "(step({h}) + 0.01 (1 - step({h})))"}
+
+
+@pytest.mark.parametrize("activation", sorted(DERIVATIVE))
+def test_a_formula_without_the_relu_derivative_is_not_accepted(tmp_path, activation):
+    """With every hidden value in (0.1, 0.9) the relu derivative step(h) was 1 at
+    every point, so a gradient without it passed (and leaky_relu's was 1 too): a relu
+    unit is probed at 0 as well, a leaky_relu one with either sign."""
+    text = (helpers.BUNDLED / "quiz_11.yaml").read_text(encoding="utf-8")
+    assert "activations: [sigmoid, linear]" in text
+    (tmp_path / "q.yaml").write_text(text.replace("activations: [sigmoid, linear]",
+                                                  f"activations: [{activation}, linear]"),
+                                     encoding="utf-8")
+
+    def sheet_of(derivative: bool) -> str:
+        rows = []
+        for x in ("", " x1", " x2"):
+            row = []
+            for j in (1, 2):
+                back = f"((yhat1 - y1) w2_{j}_1 + (yhat2 - y2) w2_{j}_2)"
+                factor = " " + DERIVATIVE[activation].format(h=f"h{j}") if derivative else ""
+                row.append(f'"{back}{factor}{x}"')
+            rows.append("    - [" + ", ".join(row) + "]\n")
+        return "  grad W[1](t):\n" + "".join(rows)
+
+    right = check_file(sheet(tmp_path, sheet_of(True), problem="q.yaml"))
+    assert [e.mark for e in group_entries(right, "grad W[1](t)")] == ["correct"] * 6
+    without = check_file(sheet(tmp_path, sheet_of(False), problem="q.yaml", name="b.yaml"))
+    assert [e.mark for e in group_entries(without, "grad W[1](t)")] == ["wrong"] * 6
+
+
 def test_a_formula_made_for_the_seeded_points_is_not_accepted():
     # The seeded probe points are in the source code; the gradient plus a product
     # that vanishes at exactly those points agrees there, and nowhere else.

@@ -944,7 +944,13 @@ def mark_formulas(formulas: Sequence[FormulaGiven], problem: Problem, options: O
 
     from ..maths.formula import ExpectedCache
 
-    cache = ExpectedCache()          # the points and the gradient's values there
+    # the points and the gradient's values there; the hidden units whose values may
+    # be 0 (relu) or negative (leaky_relu), which the points must reach
+    depth = len(problem.layers) - 1
+    units = {act: [symbolic.symbol_name(symbolic.Var("h", (j,), n), depth)
+                   for n in range(1, depth) if problem.activations[n - 1] == act
+                   for j in range(1, problem.layers[n] + 1)] for act in ("relu", "leaky_relu")}
+    cache = ExpectedCache(signed=units["leaky_relu"], zero=units["relu"])
     # The derivation's entries under the conventions (their factor on J), derived
     # once for every formula of the file.
     derived = gradient_entries(problem.layers, problem.activations, problem.loss, conventions)

@@ -555,27 +555,29 @@ MAX_RUN_SECONDS = 10.0
 _SEED = 20240917
 
 
-def _signed(name: str) -> bool:
+def _signed(name: str, signed: Collection[str] = ()) -> bool:
     """Whether a symbol takes either sign: a weight or an input (w2_1_1, x1) may be
-    negative whatever the network; a hidden value, an output or a target keeps to
-    the range its activation or loss gives it."""
-    return name[:1] in ("w", "x") and name[1:2].isdigit()
+    negative whatever the network, and so may the names in ``signed`` (a leaky_relu
+    unit's value); a hidden value, an output or a target otherwise keeps to the
+    range its activation or loss gives it."""
+    return (name[:1] in ("w", "x") and name[1:2].isdigit()) or name in signed
 
 
-def _point(rng: random.Random, names: Sequence[str], low: int, high: int, denominator: int
-           ) -> dict[str, Fraction]:
+def _point(rng: random.Random, names: Sequence[str], low: int, high: int, denominator: int,
+           signed: Collection[str] = ()) -> dict[str, Fraction]:
     """One exact point: each value in (0.1, 0.9), a weight's or an input's of either
     sign (with every value positive, relu(w2_1_1), sqrt(x1^2) or exp(log(w)) for the
     weight itself passed for it)."""
     point = {}
     for n in names:
         v = Fraction(rng.randrange(low, high), denominator)
-        point[n] = -v if _signed(n) and rng.random() < 0.5 else v
+        point[n] = -v if _signed(n, signed) and rng.random() < 0.5 else v
     return point
 
 
-def _seeded_point(rng: random.Random, names: Sequence[str]) -> dict[str, Fraction]:
-    return _point(rng, names, 1000, 9000, 10007)
+def _seeded_point(rng: random.Random, names: Sequence[str], signed: Collection[str] = ()
+                  ) -> dict[str, Fraction]:
+    return _point(rng, names, 1000, 9000, 10007, signed)
 
 
 def probe_points(names: Sequence[str], seed: int = _SEED, count: int = PROBES
@@ -866,9 +868,13 @@ def _expected_value(expr: "sympy.Expr", symbols: dict[str, "sympy.Symbol"],
 class ExpectedCache:
     """What comparisons with the same expressions can share in one marking run: the
     fresh points (drawn once for the run, so still unknown before it) and the
-    expected values at every point, by (expression, names, place of the point)."""
+    expected values at every point, by (expression, names, place of the point); and
+    the network's units whose values take either sign (``signed``: leaky_relu) or may
+    be 0 (``zero``: relu, probed at 0 once as well, where its derivative is 0: with
+    every value in (0.1, 0.9) a formula without the relu derivative passed)."""
 
-    def __init__(self) -> None:
+    def __init__(self, signed: Collection[str] = (), zero: Collection[str] = ()) -> None:
+        self.signed, self.zero = frozenset(signed), frozenset(zero)
         self.secret_seed = random.SystemRandom().getrandbits(128)
         self.values: dict[tuple[sympy.Expr, tuple[str, ...], int], Value | None] = {}
         self.run = _Budget(MAX_RUN_STEPS, MAX_RUN_SECONDS, whose=" for the file's formulas "
@@ -915,7 +921,8 @@ def compare(student: "Formula | sympy.Expr", expected: "sympy.Expr",
     agreed = 0
     secret_seed = cache.secret_seed if cache is not None else \
         random.SystemRandom().getrandbits(128)
-    for raw, place in _draws(names, lambda: len(probed), secret_seed):
+    signed, zero = (cache.signed, cache.zero) if cache is not None else ((), ())
+    for raw, place in _draws(names, lambda: len(probed), secret_seed, signed, zero):
         shown = {n: float(v) for n, v in raw.items()}
         if cache is None:
             e = _expected_value(expected, symbols, raw)
@@ -967,7 +974,8 @@ def compare(student: "Formula | sympy.Expr", expected: "sympy.Expr",
     return Comparison(False, factor, point, sv, ev, tuple(ratios), probed=tuple(probed))
 
 
-def _draws(names: Sequence[str], found: Callable[[], int], secret_seed: int
+def _draws(names: Sequence[str], found: Callable[[], int], secret_seed: int,
+           signed: Collection[str] = (), zero: Collection[str] = ()
            ) -> Iterator[tuple[dict[str, Fraction], int]]:
     """The points to probe, each with its place in the sequence, while ``found()``
     (the points where both values were defined) is short of what is wanted: first
@@ -979,17 +987,20 @@ def _draws(names: Sequence[str], found: Callable[[], int], secret_seed: int
     symbol, so a polynomial of the formulas' limited degree that is not zero
     vanishes at one with a probability below 1e-16 (Schwartz-Zippel)."""
     ordered = sorted(names)
+    if zero and set(zero) & set(names):   # first, the relu units at 0 (see ExpectedCache)
+        edge = _seeded_point(random.Random(_SEED + 1), ordered, signed)
+        yield {n: Fraction(0) if n in zero else v for n, v in edge.items()}, 2 * MAX_DRAWS
     seeded = random.Random(_SEED)
     for i in range(MAX_DRAWS):            # probe_points' points, one at a time
         if found() >= PROBES:
             break
-        yield _seeded_point(seeded, ordered), i
+        yield _seeded_point(seeded, ordered, signed), i
     rng = random.Random(secret_seed)
     low, high = _SECRET_DENOMINATOR // 10 + 1, 9 * _SECRET_DENOMINATOR // 10
     for i in range(MAX_DRAWS, 2 * MAX_DRAWS):
         if found() >= PROBES + SECRET_PROBES:
             break
-        yield _point(rng, ordered, low, high, _SECRET_DENOMINATOR), i
+        yield _point(rng, ordered, low, high, _SECRET_DENOMINATOR, signed), i
 
 
 def _point_text(point: dict[str, float], used: Collection[str]) -> str:
