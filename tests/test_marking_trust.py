@@ -261,21 +261,23 @@ def test_a_formula_made_for_the_seeded_points_is_not_accepted():
 SYMBOL = st.sampled_from(NAMES)
 COEFFICIENT = st.fractions(min_value=Fraction(-1000), max_value=Fraction(1000),
                            max_denominator=10 ** 6).filter(lambda c: c != 0)
-# Factors positive on the whole probe box (every symbol in (0.1, 0.9)), as text in the
-# grammar and as sympy: a term made of them is never zero there.
+# Factors defined and never zero on the whole probe box (each symbol of magnitude in
+# (0.1, 0.9), weights and inputs of either sign), as text in the grammar and as sympy:
+# a term made of them is never zero there.  (1 + s^2, not 1 + s: a weight may be
+# near -1, and a formula undefined at w = -1 is not the gradient.)
 FACTORS = {
     "s": (lambda s: s, lambda s: s),
     "s^2": (lambda s: f"{s}^2", lambda s: s ** 2),
     "exp(s)": (lambda s: f"exp({s})", sympy.exp),
     "sigmoid(s)": (lambda s: f"sigmoid({s})", lambda s: 1 / (1 + sympy.exp(-s))),
     "tanh(s)": (lambda s: f"tanh({s})", sympy.tanh),
-    "log(1 + s)": (lambda s: f"log(1 + {s})", lambda s: sympy.log(1 + s)),
-    "sqrt(1 + s)": (lambda s: f"sqrt(1 + {s})", lambda s: sympy.sqrt(1 + s)),
-    "1/(1 + s)": (lambda s: f"1/(1 + {s})", lambda s: 1 / (1 + s)),
+    "log(1 + s^2)": (lambda s: f"log(1 + {s}^2)", lambda s: sympy.log(1 + s ** 2)),
+    "sqrt(1 + s^2)": (lambda s: f"sqrt(1 + {s}^2)", lambda s: sympy.sqrt(1 + s ** 2)),
+    "1/(1 + s^2)": (lambda s: f"1/(1 + {s}^2)", lambda s: 1 / (1 + s ** 2)),
 }
 
 
-RATIONAL_FACTORS = ["s", "s^2", "1/(1 + s)"]
+RATIONAL_FACTORS = ["s", "s^2", "1/(1 + s^2)"]
 
 
 @st.composite

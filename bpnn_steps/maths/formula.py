@@ -952,7 +952,8 @@ def compare(student: "Formula | sympy.Expr", expected: "sympy.Expr",
             agreed += 1
         elif mismatch is None:
             mismatch = (shown, _as_float(s), _as_float(e))
-        factors.append(_ratio(s, e))
+        if s != 0 or e != 0:                # (both 0, as at a relu unit's 0: any factor)
+            factors.append(_ratio(s, e))
         back = _ratio(e, s)
         ratios.append(math.inf if back is None else _float(back))
         probed.append(raw)
