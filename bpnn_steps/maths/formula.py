@@ -349,14 +349,13 @@ def _exponent(node: Node, pos: int) -> Fraction:
     return Fraction(doubled, 2)
 
 
-def _names_in(node: Node) -> set[str]:
-    out: set[str] = set()
+def _nodes(node: Node) -> Iterator[Node]:
+    """Every node of a tree (without recursion: a tree may be deep)."""
     stack = [node]
     while stack:
         nd = stack.pop()
-        if isinstance(nd, Name):
-            out.add(nd.name)
-        elif isinstance(nd, Neg):
+        yield nd
+        if isinstance(nd, Neg):
             stack.append(nd.operand)
         elif isinstance(nd, BinOp):
             stack += [nd.left, nd.right]
@@ -364,7 +363,10 @@ def _names_in(node: Node) -> set[str]:
             stack.append(nd.base)
         elif isinstance(nd, Call):
             stack.append(nd.argument)
-    return out
+
+
+def _names_in(node: Node) -> set[str]:
+    return {nd.name for nd in _nodes(node) if isinstance(nd, Name)}
 
 
 def _degree(node: Node) -> Fraction:
@@ -470,18 +472,10 @@ def arithmetic_only(formula: Formula) -> None:
     """Refuse a function in a formula that stands for a number of a hand
     calculation: the function is the step being asked (``sigmoid(0.2)`` for h,
     written instead of worked out, was marked right)."""
-    stack: list[Node] = [formula.root]
-    while stack:
-        node = stack.pop()
+    for node in _nodes(formula.root):
         if isinstance(node, Call):
             raise FormulaError(f"uses {node.function}(); a number (or arithmetic of numbers) "
                                "is expected here: work the value out")
-        if isinstance(node, Neg):
-            stack.append(node.operand)
-        elif isinstance(node, BinOp):
-            stack += [node.left, node.right]
-        elif isinstance(node, Pow):
-            stack.append(node.base)
 
 
 # --------------------------------------------------------------------------- sympy
