@@ -500,6 +500,16 @@ def test_a_transposed_square_matrix_with_a_blank_gives_no_diagonal_marks(tmp_pat
     assert marks == ["correct", "blank", "wrong", "correct"], marks
 
 
+def test_a_whole_number_in_hex_is_as_precise_as_written(tmp_path):
+    # sine_181_sgd's w_7,1 of W[2] new in update 1 is 0.9653: "1" has too few figures
+    # for it, and so has 0x1, which was read as "1.0" (two figures, within half a
+    # unit: right)
+    body = "  update 1:\n    W[2] new: [~, ~, ~, ~, ~, ~, ~, 0x1, ~]\n"
+    result = check_file(sheet(tmp_path, body, problem="sine_181_sgd"))
+    written = [(e.given_text, e.mark, e.cause) for e in result.entries if e.mark != "blank"]
+    assert written == [("1", "wrong", "rounding")], written
+
+
 def test_a_number_written_as_the_function_it_asks_for_earns_nothing(tmp_path):
     # h(1) = sigmoid(0.2) = 0.549834 (the lecture): written unworked it was marked right
     body = '  h(1): ["sigmoid(0.2)", "1/(1 + exp(-0.2))"]\n  J: "19.628*1"\n'

@@ -117,7 +117,9 @@ class _Reader:
             m = _NUMBER_AT.match(self.lines[line], col)
             if m is not None and _same_number(m.group(), value):
                 return m.group()
-        return repr(value)                 # 0x1A, 1_0: no decimals to speak of
+        # 0x1A, 0o7, 1_0: a whole number, with no decimals to speak of (repr's "1.0"
+        # gave 0x1 two significant figures, where 1 has one)
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
     def comma_hint(self, line: int | None, rows: int = 1) -> str:
         """A hint when a list's lines hold a decimal comma (``[1,5, 2]`` is three numbers
