@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -234,3 +235,48 @@ def test_a_batch_solves_each_problem_once(tmp_path, monkeypatch):
     book = mark_folder(other)
     assert len(exact_solves) == 2
     assert all(r.result is not None and r.result.all_right for r in book.rows)
+
+
+def test_a_sheet_scores_every_file_against_the_questions_asked(tmp_path):
+    """--sheet: the class's sheet (here a blank one of 7 keys, 26 entries) is the
+    standard.  A file of one right key was 2/2, 100%; a second spelling of y-hat
+    (z[2] of a linear output) scored twice."""
+    # (each key of RIGHT, its numbers made blanks: the shapes a blank sheet has)
+    sheet = "problem: lecture_122\nanswers:\n" + "".join(
+        f"  {k}: {re.sub(r'-?[0-9.]+', '~', v)}\n" for k, v in RIGHT.items())
+    (tmp_path / "sheet.yaml").write_text(sheet, encoding="utf-8")
+    folder = tmp_path / "class"
+    folder.mkdir()
+    answer_file(folder, "ada.yaml", "Ada", {})                        # every key right
+    (folder / "eve.yaml").write_text(                                   # one key
+        "problem: lecture_122\nstudent: Eve\nanswers:\n  h(1): [0.549834, 0.549834]\n",
+        encoding="utf-8")
+    (folder / "pad.yaml").write_text(                                   # one key twice
+        "problem: lecture_122\nstudent: Pad\nanswers:\n  yhat(1): [0.209967, 0.209967]\n"
+        "  z[2](1): [0.209967, 0.209967]\n", encoding="utf-8")
+    entries = 2 + 2 + 1 + 6 + 4 + 6 + 4
+    plain = helpers.run_cli("check", "--batch", "class", "-o", "plain", cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr          # without the sheet: all "all right"
+    rows = {r["student"]: r for r in csv.DictReader(io.StringIO(
+        (tmp_path / "plain" / "gradebook.csv").read_text(encoding="utf-8")))}
+    assert (rows["Eve"]["score"], rows["Eve"]["total"]) == ("2", "2")      # as it was
+    assert (rows["Pad"]["score"], rows["Pad"]["total"]) == ("4", "4")
+    result = helpers.run_cli("check", "--batch", "class", "--sheet", "sheet.yaml", "-o",
+                             "marks", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    rows = {r["student"]: r for r in csv.DictReader(io.StringIO(
+        (tmp_path / "marks" / "gradebook.csv").read_text(encoding="utf-8")))}
+    assert (rows["Ada"]["score"], rows["Ada"]["total"], rows["Ada"]["status"]) == \
+        (str(entries), str(entries), "all right")
+    assert (rows["Eve"]["score"], rows["Eve"]["total"]) == ("2", str(entries))
+    assert (rows["Pad"]["score"], rows["Pad"]["total"]) == ("2", str(entries))
+    doc = json.loads((tmp_path / "marks" / "gradebook.json").read_text(encoding="utf-8"))
+    assert [g["key"] for g in doc["groups"]] == list(RIGHT)            # the sheet's keys
+    eve = next(s for s in doc["students"] if s["student"] == "Eve")
+    assert eve["groups"]["J"] == {"credited": 0, "total": 1}             # left out: blank
+    # without --batch, and a sheet that cannot be read: bad input before any marking
+    alone = helpers.run_cli("check", "class/eve.yaml", "--sheet", "sheet.yaml", cwd=tmp_path)
+    assert alone.returncode == 2 and "goes with --batch" in alone.stderr
+    bad = helpers.run_cli("check", "--batch", "class", "--sheet", "none.yaml", "-o", "x",
+                          cwd=tmp_path)
+    assert bad.returncode == 2 and "none.yaml" in bad.stderr and not (tmp_path / "x").exists()

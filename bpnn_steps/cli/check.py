@@ -76,6 +76,11 @@ def check(
         "--roster", metavar="FILE",
         help="With --batch and --variants: a CSV file with the columns student,variant "
              "that gives each student their variant.")] = None,
+    sheet: Annotated[Optional[Path], typer.Option(
+        "--sheet", metavar="FILE",
+        help="With --batch: the sheet the class was given (a check --template file); each "
+             "file is scored against it: a question left out counts as blank, a key it "
+             "does not ask counts for nothing.")] = None,
 ) -> None:
     """Mark a student's hand calculation entry by entry, with follow-through and diagnosis.
 
@@ -93,8 +98,10 @@ def check(
         _template(template, output, updates, force, access)
         return
     options = _options(abs_tol, rel_tol, as_written, round_as_you_go, follow_through)
+    if sheet is not None and batch is None:
+        raise ProblemError("--sheet is the sheet a class was given: it goes with --batch DIR")
     if batch is not None:
-        _batch(batch, problem, options, fmt, output, access, variants, roster)
+        _batch(batch, problem, options, fmt, output, access, variants, roster, sheet)
         return
     assert answers is not None
     if variants is not None:
@@ -176,11 +183,12 @@ def _template(source: str, output: Optional[Path], updates: Optional[int],
 
 def _batch(folder: Path, problem: Optional[str], options: "Options", fmt: Format,
            output: Optional[Path], access: "ReadAccess", variants: Optional[Path] = None,
-           roster: Optional[Path] = None) -> None:
+           roster: Optional[Path] = None, sheet: Optional[Path] = None) -> None:
     """Mark every answer file of ``folder``; the gradebook goes into the folder -o."""
     from ..files.textio import make_output_folder, write_atomic
-    from ..marking.gradebook import mark_folder
+    from ..marking.gradebook import mark_folder, read_sheet
 
+    asked = read_sheet(sheet, access) if sheet is not None else None    # bad input first
     target = output if output is not None else Path(".")
     if problem is not None:
         from ..files.problem_file import load_problem
@@ -195,9 +203,10 @@ def _batch(folder: Path, problem: Optional[str], options: "Options", fmt: Format
         names = read_roster(roster, by_variant) if roster is not None else None
     make_output_folder(target)        # the gradebook's own folder; not missing parents
     if variants is not None:
-        book = mark_class(folder, by_variant, names, options, access)
+        book = mark_class(folder, by_variant, names, options, access, sheet=asked)
     else:
-        book = mark_folder(folder, problem, options, access, regenerate=_regenerate(access))
+        book = mark_folder(folder, problem, options, access, regenerate=_regenerate(access),
+                           sheet=asked)
     write_atomic(target / "gradebook.csv", book.to_csv())
     write_atomic(target / "gradebook.json", book.to_json())
     deliver(GRADEBOOK[fmt](book), None)

@@ -16,7 +16,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -177,14 +177,41 @@ def answer_files(folder: str | Path) -> list[Path]:
 MarkOne = Callable[[Path, str, str, SolvedProblems], Row]
 
 
+def read_sheet(path: str | Path, access: ReadAccess = CONFINED) -> CheckResult:
+    """The sheet a class was given (``check --batch --sheet FILE``, a blank sheet of
+    ``check --template``), as the marks of a file that answers none of it: its
+    questions, each entry blank."""
+    from .marker import BLANK
+
+    result = check_file(path, access=access)
+    return replace(result, groups=tuple(replace(g, note=None, entries=tuple(
+        replace(e, mark=BLANK, given=None, given_text=None, accepted=None, cause=None,
+                message="not in the answer file") for e in g.entries))
+        for g in result.groups))
+
+
+def on_sheet(result: CheckResult, sheet: CheckResult) -> CheckResult:
+    """``result`` scored against the class's sheet: a question of the sheet the file
+    leaves out counts as blank, a key the sheet does not ask counts for nothing (a
+    file of one right key was 2/2, 100%; a second spelling of y-hat, z[2], scored
+    twice)."""
+    asked = {g.column for g in sheet.groups}
+    kept = [g for g in result.groups if g.column in asked]
+    answered = {g.column for g in kept}
+    groups = kept + [g for g in sheet.groups if g.column not in answered]
+    return replace(result, groups=tuple(sorted(groups, key=lambda g: g.order)))
+
+
 def mark_folder(folder: str | Path, problem: str | None = None,
                 options: Options | None = None, access: ReadAccess = CONFINED,
                 mark_one: MarkOne | None = None,
-                regenerate: Regenerate | None = None) -> Gradebook:
+                regenerate: Regenerate | None = None,
+                sheet: CheckResult | None = None) -> Gradebook:
     """Mark every answer file of ``folder``; bad files become error rows.  File
     names and messages are cleaned here: a file name is a student's text too.
     ``mark_one`` marks a file another way (each against its variant, marking.roster);
-    ``regenerate`` draws the variant a file names of its base problem (marker.load)."""
+    ``regenerate`` draws the variant a file names of its base problem (marker.load);
+    ``sheet`` (:func:`read_sheet`) is what each file is scored against."""
     rows = []
     home = Path(folder)
     solved = SolvedProblems()
@@ -201,7 +228,10 @@ def mark_folder(folder: str | Path, problem: str | None = None,
                             f"the folder (allow its target's folder with {ALLOW_OPTION} DIR)"))
             continue
         try:
-            rows.append(mark(path, name, stem, solved))
+            row = mark(path, name, stem, solved)
+            if sheet is not None and row.result is not None:
+                row = replace(row, result=on_sheet(row.result, sheet))
+            rows.append(row)
         except ProblemError as err:
             rows.append(Row(name, stem, None, clean_text(str(err))))
             continue

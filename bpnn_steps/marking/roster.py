@@ -373,7 +373,8 @@ class ClassMarker:
 
 def mark_class(folder: str | Path, variants: VariantFolder,
                roster: Roster | None = None, options: Options | None = None,
-               access: ReadAccess = CONFINED) -> Gradebook:
+               access: ReadAccess = CONFINED, sheet: CheckResult | None = None
+               ) -> Gradebook:
     """Mark every answer file of ``folder`` against its variant (``check --batch DIR
     --variants VDIR [--roster FILE]``); the roster's students with no file get a row."""
     marker = ClassMarker(variants, roster, options)
@@ -382,7 +383,7 @@ def mark_class(folder: str | Path, variants: VariantFolder,
         # any student is marked (not one error row per student who has it).
         for ident in dict.fromkeys(a.variant for a in roster.assignments):
             variants.solved(ident, marker.solved)
-    book = mark_folder(folder, None, options, access, mark_one=marker)
+    book = mark_folder(folder, None, options, access, mark_one=marker, sheet=sheet)
     rows = marker.flag_shared(book.rows) + marker.absent()
     return replace(book, rows=tuple(rows), variants=str(variants.folder),
                    roster=roster.source if roster is not None else "")
