@@ -272,6 +272,7 @@ def test_a_sheet_scores_every_file_against_the_questions_asked(tmp_path):
     assert (rows["Pad"]["score"], rows["Pad"]["total"]) == ("2", str(entries))
     doc = json.loads((tmp_path / "marks" / "gradebook.json").read_text(encoding="utf-8"))
     assert [g["key"] for g in doc["groups"]] == list(RIGHT)            # the sheet's keys
+    assert doc["sheet"] == "sheet.yaml" and f"({entries} entries)" in result.stdout
     eve = next(s for s in doc["students"] if s["student"] == "Eve")
     assert eve["groups"]["J"] == {"credited": 0, "total": 1}             # left out: blank
     # without --batch, and a sheet that cannot be read: bad input before any marking

@@ -60,6 +60,8 @@ class Gradebook:
     groups: tuple[tuple[str, int], ...]          # (column, points) in the lecture's order
     variants: str = ""             # the folder of variants marked against (a variant column)
     roster: str = ""               # the roster that gave each student a variant
+    sheet: str = ""                # the sheet every file was scored against (--sheet)
+    sheet_entries: int = 0
 
     @property
     def by_variant(self) -> bool:
@@ -106,7 +108,8 @@ class Gradebook:
     # ------------------------------------------------------------------ outputs
 
     def to_dict(self) -> dict[str, Any]:
-        where = {k: v for k, v in (("variants", self.variants), ("roster", self.roster)) if v}
+        where = {k: v for k, v in (("variants", self.variants), ("roster", self.roster),
+                                   ("sheet", self.sheet)) if v}
         return {
             "format": "bpnn-steps gradebook", "version": 1, "folder": self.folder, **where,
             "groups": [{"key": k, "points": p} for k, p in self.groups],
@@ -239,7 +242,9 @@ def mark_folder(folder: str | Path, problem: str | None = None,
             rows.append(Row(name, stem, None, f"{clean_text(str(path))}: cannot be marked "
                             f"({type(err).__name__})"))
             continue
-    return Gradebook(str(folder), tuple(rows), _groups(rows))
+    return Gradebook(str(folder), tuple(rows), _groups(rows),
+                     sheet=sheet.answers if sheet is not None else "",
+                     sheet_entries=sheet.total if sheet is not None else 0)
 
 
 def _groups(rows: Sequence[Row]) -> tuple[tuple[str, int], ...]:
@@ -265,6 +270,9 @@ def summary_lines(book: Gradebook, top: int = 8) -> list[str]:
     lines = [f"Marked {len(marked)} of {len(files)} answer file"
              f"{'s' if len(files) != 1 else ''} in {clean_text(book.folder)}"
              + (f"; {len(errors)} could not be read" if errors else "") + "."]
+    if book.sheet:
+        lines.append(f"Scored against the sheet {clean_text(book.sheet)} ({book.sheet_entries} "
+                     "entries): a question left out counts as blank.")
     if book.by_variant:
         used = len({r.variant for r in marked if r.variant})
         lines.append(f"Against {used} variant{'s' if used != 1 else ''}"
