@@ -273,6 +273,10 @@ def summary_lines(book: Gradebook, top: int = 8) -> list[str]:
     if book.sheet:
         lines.append(f"Scored against the sheet {clean_text(book.sheet)} ({book.sheet_entries} "
                      "entries): a question left out counts as blank.")
+    elif len({r.total for r in book.results}) > 1:
+        totals = [r.total for r in book.results]
+        lines.append(f"Files hold {min(totals)} to {max(totals)} entries, each scored over its "
+                     "own: --sheet FILE scores all against the class's sheet.")
     if book.by_variant:
         used = len({r.variant for r in marked if r.variant})
         lines.append(f"Against {used} variant{'s' if used != 1 else ''}"
