@@ -49,6 +49,16 @@ def test_escape_text(text, expected):
     assert escape_text(text) == expected
 
 
+def test_user_text_maths_characters_never_run_together():
+    # each character its own inline maths: ½₁ was "$\tfrac{1}{2}$$_{1}$", whose '$$'
+    # opens display maths (it printed "21"); a user's x⁽¹⁾ is x^(1), not the report's
+    # layer notation x^[1]
+    out = escape_text("½₁ λσ x⁽¹⁾")
+    assert "$" not in out
+    assert out.count(r"\ensuremath{") == 7
+    assert "[" not in out and "(" in out and ")" in out
+
+
 def test_escaped_text_has_no_live_commands():
     nasty = r"\def\x{1}\catcode`\@=11 \csname foo\endcsname \makeatletter \immediate\write18{id}"
     out = escape_text(nasty)

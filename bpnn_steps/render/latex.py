@@ -73,6 +73,7 @@ _MATH_UNICODE = {
 _SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₍₎₊₋ₜₖᵢⱼₘₙₓₐₑₒ", "0123456789()+-tkijmnxaeo"))
 # In the report's Unicode, a superscript (n) is the layer index the lecture writes [n].
 _SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻ⁿᵀⁱ", "0123456789[]+-nTi"))
+_USER_SUPERSCRIPTS = {"⁽": "(", "⁾": ")"}
 _COMBINING_MATH = {"\u0304": r"\bar", "\u0302": r"\hat", "\u0303": r"\tilde"}
 _TEXT_ACCENTS = {"\u0301": "'", "\u0300": "`", "\u0302": "^", "\u0308": '"', "\u0303": "~",
                  "\u0327": "c", "\u030c": "v", "\u0306": "u", "\u030b": "H", "\u030a": "r",
@@ -98,12 +99,15 @@ def _escape_char(c: str) -> str:
         return c
     if c in _TEXT_UNICODE:
         return _TEXT_UNICODE[c]
+    # \ensuremath, not $...$: two such characters side by side made '$$' (½₁ printed
+    # "21"); and a superscript bracket is a bracket here (x⁽¹⁾ printed x^[1]: the
+    # report's ⁽ⁿ⁾ is the layer [n], a user's is what they wrote).
     if c in _MATH_UNICODE:
-        return "$" + _MATH_UNICODE[c] + "$"
+        return r"\ensuremath{" + _MATH_UNICODE[c] + "}"
     if c in _SUBSCRIPTS:
-        return "$_{" + _SUBSCRIPTS[c] + "}$"
+        return r"\ensuremath{_{" + _SUBSCRIPTS[c] + "}}"
     if c in _SUPERSCRIPTS:
-        return "$^{" + _SUPERSCRIPTS[c] + "}$"
+        return r"\ensuremath{^{" + _USER_SUPERSCRIPTS.get(c, _SUPERSCRIPTS[c]) + "}}"
     decomposed = unicodedata.normalize("NFD", c)
     base, marks = decomposed[0], decomposed[1:]
     if len(decomposed) > 1 and ord(base) < 128 and base.isalpha() \
