@@ -74,14 +74,16 @@ def _freeze_survivors() -> None:
 # The modules whose tests take longest each (a browser, hypothesis, 200 variants,
 # training, processes), run first.  pytest-xdist's worksteal gives each worker a
 # contiguous share of the collection and an idle worker steals from the end of
-# another's share: with these at the front they never split between workers (their
-# module fixtures are built once), and what is stolen at the end is the many short
-# tests that even the workers out.  Only the order changes, never what runs.
-LONGEST_FIRST = ("test_fuzz", "test_separation", "test_html_browser", "test_train_examples",
-                 "test_plot", "test_check_batch", "test_train_cli", "test_solve_memory",
-                 "test_gradients", "test_startup", "test_html", "test_libraries",
-                 "test_write_errors", "test_check_variants", "test_readme",
-                 "test_train_engine", "test_derive", "test_variants")
+# another's share: with these at the front, what is stolen at the end is the many
+# short tests that even the workers out.  First of all the modules whose tests share
+# a costly fixture or cache (200 variants drawn and solved, the browser, torch, the
+# pages exported): a steal reaches them last, so they are not split between the
+# workers and built twice.  Only the order changes, never what runs.
+LONGEST_FIRST = ("test_readme", "test_separation", "test_html_browser", "test_libraries",
+                 "test_html", "test_check_variants",
+                 "test_fuzz", "test_train_examples", "test_plot", "test_check_batch",
+                 "test_train_cli", "test_solve_memory", "test_gradients", "test_startup",
+                 "test_write_errors", "test_train_engine", "test_derive", "test_variants")
 
 
 def pytest_collection_modifyitems(session, config, items):
