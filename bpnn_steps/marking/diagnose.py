@@ -298,6 +298,13 @@ VANISHING = 1e-3
 NEGLIGIBLE = 1e-2
 
 
+def all_but(given: np.ndarray, expected: np.ndarray, ref: np.ndarray) -> bool:
+    """Whether ``given`` is all but ``ref``: its distance from ``ref`` under a
+    NEGLIGIBLE part of the right one (``expected``'s), and the right one not 0."""
+    right = float(np.max(np.abs(expected - ref)))
+    return right > 1e-9 and float(np.max(np.abs(given - ref))) <= NEGLIGIBLE * right
+
+
 def degenerate(q: Quantity, given: np.ndarray, expected: np.ndarray, problem: Problem,
                before: np.ndarray | None, tol: Tolerance,
                precisions: Sequence[Precision | None]) -> str | None:
@@ -321,11 +328,6 @@ def degenerate(q: Quantity, given: np.ndarray, expected: np.ndarray, problem: Pr
             "it is all but zero, under a thousandth of the right size"
     if np.any(np.abs(g) > TOO_LARGE * max(1.0, size)):
         return "it is over a million times too large"
-    def all_but(ref: np.ndarray) -> bool:
-        # the student's distance from ``ref`` under a hundredth of the right one
-        right = float(np.max(np.abs(expected - ref)))
-        return right > 1e-9 and float(np.max(np.abs(given - ref))) <= NEGLIGIBLE * right
-
     if q.kind is Kind.A:
         values = ACTIVATIONS[problem.activations[q.n - 1]].range
         if values.excludes(g, g.size == given.size):
@@ -334,12 +336,12 @@ def degenerate(q: Quantity, given: np.ndarray, expected: np.ndarray, problem: Pr
             y = np.asarray(problem.data()[1][q.t - 1], dtype=float)
             if same(y) and not np.allclose(expected, y, atol=1e-9):
                 return "it equals the targets y (zero error)"
-            if all_but(y):
+            if all_but(given, expected, y):
                 return "it all but equals the targets y (under a hundredth of the right error)"
     if q.kind is Kind.NEW and before is not None and g.size == given.size:
         if same(before) and not np.allclose(expected, before):
             return "it is the old weights (no update made)"
-        if all_but(np.asarray(before, dtype=float)):
+        if all_but(given, expected, np.asarray(before, dtype=float)):
             return "it is all but the old weights (under a hundredth of the right update)"
     return None
 

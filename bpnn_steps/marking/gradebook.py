@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .marker import CheckResult, Options, Regenerate, SolvedProblems, check_file
+from .marker import BLANK, CheckResult, Options, Regenerate, SolvedProblems, check_file
 from ..files.untrusted import ALLOW_OPTION, CONFINED, ReadAccess, clean_text, csv_cell
 from .diagnose import MISTAKES
 from ..errors import ProblemError
@@ -184,8 +184,6 @@ def read_sheet(path: str | Path, access: ReadAccess = CONFINED) -> CheckResult:
     """The sheet a class was given (``check --batch --sheet FILE``, a blank sheet of
     ``check --template``), as the marks of a file that answers none of it: its
     questions, each entry blank."""
-    from .marker import BLANK
-
     result = check_file(path, access=access)
     return replace(result, groups=tuple(replace(g, note=None, entries=tuple(
         replace(e, mark=BLANK, given=None, given_text=None, accepted=None, cause=None,

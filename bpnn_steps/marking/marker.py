@@ -40,7 +40,7 @@ from ..files.answer_file import (Header, read_answers,
                       read_header, read_root, resolve_problem_ref)
 from ..errors import ProblemError
 from ..files.untrusted import CONFINED, ReadAccess, clean_text
-from .diagnose import (MISTAKES, NEGLIGIBLE, TOO_LARGE, VANISHING, Mistake, Pattern, Tolerance,
+from .diagnose import (MISTAKES, TOO_LARGE, VANISHING, Mistake, Pattern, Tolerance, all_but,
                        convention_note, degenerate, differs, matrix_pattern,
                        scenario_message)
 from ..model.answer_sheet import AnswerSheet, Cell, FormulaGiven, Given, Precision
@@ -778,9 +778,7 @@ class _NodeMarker:
             return False
         before = np.asarray(self.chain.weights_before(self.envs.all, self.q.update)
                             [self.q.n - 1], dtype=float)
-        right = float(np.max(np.abs(self.expected - before)))
-        return right > 1e-9 and \
-            float(np.max(np.abs(self.own - before))) <= NEGLIGIBLE * right
+        return all_but(self.own, self.expected, before)
 
     def accepted_as(self, flat: int, v: float, p: Precision | None
                     ) -> tuple[str, str] | None:
@@ -945,12 +943,21 @@ def mark_formulas(formulas: Sequence[FormulaGiven], problem: Problem, options: O
     from ..maths.formula import ExpectedCache
 
     # the points and the gradient's values there; the hidden units whose values may
-    # be 0 (relu) or negative (leaky_relu), which the points must reach
+    # be negative (tanh, leaky_relu) or exactly 0 (relu), as each activation's record
+    # says, which the points must reach
+    from ..maths.activations import ACTIVATIONS
+
     depth = len(problem.layers) - 1
-    units = {act: [symbolic.symbol_name(symbolic.Var("h", (j,), n), depth)
-                   for n in range(1, depth) if problem.activations[n - 1] == act
-                   for j in range(1, problem.layers[n] + 1)] for act in ("relu", "leaky_relu")}
-    cache = ExpectedCache(signed=units["leaky_relu"], zero=units["relu"])
+    signed, zero = [], []
+    for n in range(1, depth):
+        values = ACTIVATIONS[problem.activations[n - 1]].range
+        names = [symbolic.symbol_name(symbolic.Var("h", (j,), n), depth)
+                 for j in range(1, problem.layers[n] + 1)]
+        if values.low < 0:
+            signed += names
+        elif values.low == 0 and not values.low_open:
+            zero += names
+    cache = ExpectedCache(signed=signed, zero=zero)
     # The derivation's entries under the conventions (their factor on J), derived
     # once for every formula of the file.
     derived = gradient_entries(problem.layers, problem.activations, problem.loss, conventions)

@@ -863,7 +863,7 @@ class ExpectedCache:
     """What comparisons with the same expressions can share in one marking run: the
     fresh points (drawn once for the run, so still unknown before it) and the
     expected values at every point, by (expression, names, place of the point); and
-    the network's units whose values take either sign (``signed``: leaky_relu) or may
+    the network's units whose values take either sign (``signed``: tanh, leaky_relu) or may
     be 0 (``zero``: relu, probed at 0 once as well, where its derivative is 0: with
     every value in (0.1, 0.9) a formula without the relu derivative passed)."""
 
