@@ -301,9 +301,10 @@ def check_formula_answers(case: Case, tmp: Path) -> None:
 
 
 def check_missing_derivative_diagnosis(name: str, tmp: Path) -> None:
-    """A hidden-layer formula without f' is diagnosed as such when f' is written in
-    the unit's value (σ: h(1 − h)); the derivation of the network with that layer
-    made linear is exactly that formula."""
+    """A hidden-layer formula without f' is diagnosed as such, f' written in the
+    unit's value (σ: h(1 − h), relu: [h > 0], which is 0 at the points where the
+    gradient is); the derivation of the network with that layer made linear is
+    exactly that formula."""
     form = ACTIVATIONS[name].form
     if ACTIVATIONS[name].output_only:
         return                                # never in a hidden layer
@@ -313,7 +314,7 @@ def check_missing_derivative_diagnosis(name: str, tmp: Path) -> None:
     without = [[grammar(e, d.depth) for e in row] for row in d.layer[0].entries]
     marks = mark_formulas(tmp, case, 1, without)
     missing = [m.cause == "missing-derivative" for m in marks]
-    if isinstance(form, Unitwise) and form.in_value:
+    if isinstance(form, Unitwise) and not ACTIVATIONS[name].identity:
         assert all(missing), [(m.name, m.cause, m.message) for m in marks]
         assert all(ACTIVATIONS[name].derivative_unicode(f"h{m.index[1] + 1}") in m.message
                    for m in marks), [m.message for m in marks]
@@ -358,13 +359,10 @@ def check_record_facts(name: str) -> None:
         assert act.output_only and act.min_units >= 2   # its delta is not error ⊙ H_d
         return
     form = act.unitwise
-    h = np.array([0.3, 0.7, 1.5])
-    zz = np.array([0.5, -0.5, 2.0])
-    # in_value: f' is a function of the value alone (z must not matter), not a constant
-    from_value = form.derivative(np.full(3, np.nan), h)
-    assert form.in_value == bool(np.all(np.isfinite(from_value))
-                                 and np.array_equal(from_value, form.derivative(zz, h))
-                                 and not np.all(from_value == from_value[0]))
+    # of_value: f' written in f's own values (on both sides of z = 0) is f' there
+    zz = np.array([-1.5, -0.5, 0.0, 0.5, 2.0])
+    h = act.value(zz)
+    assert np.array_equal(form.of_value(h), form.derivative(zz, h))
     # the derivative jumps at z = 0 exactly when z is snapped to 0 there
     jump = abs(float(form.derivative(np.array([1e-9]), act.value(np.array([1e-9])))[0]
                      - form.derivative(np.array([-1e-9]), act.value(np.array([-1e-9])))[0]))
@@ -522,7 +520,7 @@ def test_conventions_line_names_the_activations_conventions() -> None:
 
 # A representative record of each kind, chosen from the registry by what it has.
 UNIT = next(n for n, a in ACTIVATIONS.items()
-            if a.elementwise and a.unitwise.in_value and a.unitwise.kernel.finish("z", "e", "a")
+            if a.elementwise and not a.identity and a.unitwise.kernel.finish("z", "e", "a")
             and a.formula_functions)
 LAYER = next(n for n, a in ACTIVATIONS.items() if not a.elementwise)
 THROUGH = next(n for n, l in LOSSES.items() if not l.cancels)
@@ -591,7 +589,8 @@ MUTATIONS = [
      lambda tmp: _verify_small(UNIT)),
     ("activation", UNIT, "form.tree", _tree_wrong,
      lambda tmp: _verify_small(UNIT)),
-    ("activation", UNIT, "form.in_value", lambda f: not f, lambda tmp: check_record_facts(UNIT)),
+    ("activation", UNIT, "form.of_value", lambda f: lambda a: f(a) * 1.01,
+     lambda tmp: check_record_facts(UNIT)),
     ("activation", UNIT, "form.text", lambda f: f + " ",
      lambda tmp: check_record_facts(UNIT)),
     ("activation", UNIT, "form.latex", lambda f: "2" + f,

@@ -1057,13 +1057,9 @@ def _formula_diagnosis(result: Comparison, student: Formula, index: tuple[int, i
     act = ACTIVATIONS[act_name]
     unit = (f"yhat{index[1] + 1}" if f.layer == depth else
             f"h{index[1] + 1}" if depth == 2 else f"h{f.layer}_{index[1] + 1}")
-    if isinstance(act.form, Unitwise) and act.form.in_value and unit in symbols \
-            and result.ratios:
-        points = result.probed
-        # in_value: f' is read from a alone, so z is left unknown (NaN).
-        unknown_z = np.array(math.nan)
-        derivs = [float(act.form.derivative(unknown_z, np.array(float(p[unit]))))
-                  for p in points]
+    # (a linear layer's formula without f' = 1 is the gradient: never reached here)
+    if isinstance(act.form, Unitwise) and unit in symbols and result.ratios:
+        derivs = [float(act.form.of_value(np.array(float(p[unit])))) for p in result.probed]
         if len(result.ratios) == len(derivs) and all(
                 math.isfinite(r) and abs(r - d) <= 1e-9 * max(1.0, abs(d))
                 for r, d in zip(result.ratios, derivs)):

@@ -108,8 +108,9 @@ class Unitwise(Record):
     """f applied to each unit: H_d = f'(z) and delta = error (.) H_d.
 
     ``derivative(z, a)``      numpy f'(z), given z and a = f(z);
-    ``in_value``              f' is a function of a alone, not constant (``derivative``
-                              ignores z): a formula without it is off by exactly it;
+    ``of_value(a)``           numpy f' written in the unit's value a alone, as the
+                              derivation writes it (σ: h(1 − h), relu: [h > 0]): a
+                              formula without f' is off by exactly this factor;
     ``exact(z, z_float, op)`` the exact a from the exact z (the engine's z decides a
                               step when z is not rational); ``op`` as in exact.py;
     ``exact_derivative(a, z, z_float, op)`` the exact f'(z), as the lecture writes it;
@@ -121,7 +122,7 @@ class Unitwise(Record):
     """
 
     derivative: Callable[[Array, Array], Array]
-    in_value: bool
+    of_value: Callable[[Array], Array]
     exact: Callable[[Expr, float, ExactOp], Expr]
     exact_derivative: Callable[[Expr, Expr, float, ExactOp], Expr]
     sympy: Callable[[Expr], Expr]
@@ -516,9 +517,12 @@ def _piecewise_linear(name: str, low: str, *, symbol: str, latex: str,
         (lambda z: np.maximum(z, 0.0)) if slope == 0 else
         (lambda z: np.where(z > 0, z, slope * z)),
         Unitwise(
+            # The lecture's H_d = [z > 0]; in the value: a is positive exactly where z is.
             (lambda z, a: (z > 0).astype(float)) if slope == 0 else
             (lambda z, a: np.where(z > 0, 1.0, slope)),
-            False, _exact_piecewise(low), _exact_step(low), _sympy_piecewise(low), tree,
+            (lambda a: (a > 0).astype(float)) if slope == 0 else
+            (lambda a: np.where(a > 0, 1.0, slope)),
+            _exact_piecewise(low), _exact_step(low), _sympy_piecewise(low), tree,
             text, tex, explanation,
             UnitKernel(value_code,
                        lambda z, a: f"(1.0 if {z} > 0.0 else {slope!r})",
@@ -528,10 +532,24 @@ def _piecewise_linear(name: str, low: str, *, symbol: str, latex: str,
         convention=convention)
 
 
+def _sigmoid_prime(a: Array) -> Array:
+    return a * (1.0 - a)
+
+
+def _tanh_prime(a: Array) -> Array:
+    return 1.0 - a * a
+
+
+def _softplus_prime(a: Array) -> Array:
+    # f' = σ(z) = 1 - e^-h for h = ln(1 + e^z); -expm1(-h) keeps its digits for small h
+    # (very negative z) as well as for large.
+    return -np.expm1(-a)
+
+
 SIGMOID = Activation(
     "sigmoid", "logistic sigmoid 1/(1 + e^-z)", "σ", r"\sigma", sigmoid,
     Unitwise(
-        lambda z, a: a * (1.0 - a), True,
+        lambda z, a: _sigmoid_prime(a), _sigmoid_prime,
         lambda z, zf, op: op(_sympy_sigmoid, z),
         lambda a, z, zf, op: op(lambda h: h * (1 - h), a),
         _sympy_sigmoid,
@@ -550,7 +568,7 @@ SIGMOID = Activation(
 TANH = Activation(
     "tanh", "hyperbolic tangent", "tanh", r"\tanh", np.tanh,
     Unitwise(
-        lambda z, a: 1.0 - a * a, True,
+        lambda z, a: _tanh_prime(a), _tanh_prime,
         lambda z, zf, op: op(_sympy_tanh, z),
         lambda a, z, zf, op: op(lambda h: 1 - h ** 2, a),
         _sympy_tanh,
@@ -574,7 +592,7 @@ RELU = _piecewise_linear(
 LINEAR = Activation(
     "linear", "identity f(z) = z", "", "", lambda z: np.array(z, dtype=float, copy=True),
     Unitwise(
-        lambda z, a: np.ones_like(z), False,
+        lambda z, a: np.ones_like(z), np.ones_like,
         lambda z, zf, op: op(lambda v: v, z),
         lambda a, z, zf, op: _sympy_one(),
         lambda z: z,
@@ -603,9 +621,7 @@ SOFTPLUS = Activation(
     "softplus", "softplus ln(1 + e^z); derivative σ(z)", "softplus", r"\operatorname{softplus}",
     softplus,
     Unitwise(
-        # f' = σ(z) = 1 - e^-h for h = ln(1 + e^z); -expm1(-h) keeps its digits for
-        # small h (very negative z) as well as for large.
-        lambda z, a: -np.expm1(-a), True,
+        lambda z, a: _softplus_prime(a), _softplus_prime,
         lambda z, zf, op: op(_sympy_softplus, z),
         lambda a, z, zf, op: op(_sympy_exp_neg, a),
         _sympy_softplus,
