@@ -153,6 +153,13 @@ def _is_zero_text(text: str) -> bool:
 
 
 def decimals_written(text: str) -> int:
-    """How many decimals a number was written with (``"0.270"`` -> 3)."""
-    mantissa = text.strip().lower().split("e")[0]
-    return len(mantissa.split(".")[1]) if "." in mantissa else 0
+    """How many decimals a number was written with (``"0.270"`` -> 3): the decimal
+    place of its last written digit, so ``"2.0e-1"`` has 2 (it is 0.20) and
+    ``"1.5e2"`` none."""
+    mantissa, _, exponent = text.strip().lower().partition("e")
+    places = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    try:
+        shift = int(exponent) if exponent else 0
+    except ValueError:
+        shift = 0
+    return max(0, places - shift)

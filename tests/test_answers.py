@@ -74,7 +74,9 @@ def test_bad_keys(key, depth, fragment):
     ("19.628", 3, 5, 0.001),
     ("0.003", 3, 1, 0.001),
     ("3", 0, 1, 1.0),
-    ("-1.5e-3", 1, 2, 1e-4),
+    ("-1.5e-3", 4, 2, 1e-4),          # -0.0015: four decimals, as its ulp says
+    ("2.0e-1", 2, 2, 0.01),            # 0.20
+    ("1.5e2", 0, 2, 10.0),             # 150, written to the tens
     ("2.", 0, 1, 1.0),
 ])
 def test_precision_as_written(text, decimals, figures, ulp):

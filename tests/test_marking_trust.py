@@ -610,6 +610,39 @@ def test_numbers_with_exponents_are_as_precise_as_their_last_digit(tmp_path, wri
     assert group_entries(result, "h(1)")[0].mark == mark
 
 
+@pytest.mark.parametrize("written", ["2.0e-1", "20e-2", "0.020e1"])
+def test_a_number_with_an_exponent_has_the_decimals_of_its_last_digit(tmp_path, written):
+    # W[1] new of the lecture is [[0.2 - 0.3*(-0.258...)...]] = 0.27 to two decimals at
+    # each entry's own place (0.277, 0.277 / 0.355, 0.355 to three).  0.20 is none of
+    # them; a hand calculation rounded to ONE decimal at every step (h = 0.5, ...)
+    # gives 0.2, so crediting "rounding 1" to 2.0e-1 (written to the hundredths,
+    # as 0.20 is) took its decimals from the mantissa alone: it is 0.20, not 0.2.
+    plain = check_file(sheet(tmp_path, "  W[1] new: [[0.20, 0.20], [0.30, 0.30]]\n",
+                             name="plain.yaml"))
+    body = f"  W[1] new: [[{written}, {written}], [0.30, 0.30]]\n"
+    result = check_file(sheet(tmp_path, body))
+    marks = [(e.mark, e.accepted) for e in group_entries(result, "W[1] new")]
+    assert marks == [(e.mark, e.accepted) for e in group_entries(plain, "W[1] new")]
+    assert [m for m, _ in marks] == ["wrong"] * 4, marks
+
+
+def test_a_calculation_rounded_to_one_decimal_is_credited_only_when_asked(tmp_path):
+    # The lecture's W[2] new has w_1,1 = 1.314 and w_1,2 = 1.308.  Rounding every step
+    # to one decimal (h = 0.5 for 0.5498, ...) ends at 1.4 and 1.3: two figures each,
+    # so "as written" 1.4 is not 1.314, and only --round-as-you-go 1 asks for the
+    # one-decimal calculation (1.3 is right as written anyway).
+    body = "  W[2] new: [[~, ~], [1.4, 1.3], [~, ~]]\n"
+    path = sheet(tmp_path, body)
+    marks = [(e.mark, e.accepted) for e in group_entries(check_file(path), "W[2] new")
+             if e.mark != "blank"]
+    assert marks == [("wrong", None), ("correct", "exact")], marks
+    from bpnn_steps.marking.marker import Options
+
+    asked = check_file(path, options=Options(round_as_you_go=1))
+    marks = [(e.mark, e.accepted) for e in group_entries(asked, "W[2] new") if e.mark != "blank"]
+    assert marks == [("correct", "rounding 1"), ("correct", "exact")], marks
+
+
 def test_a_formula_of_numbers_is_as_precise_as_its_finest_place(tmp_path):
     # "0.000e5 + 0.55" is 0.55, written to the hundredths by its 0.55 (the 0.000e5 is
     # written to the hundreds); h(1) = 0.549834 by the lecture: right as written.

@@ -52,7 +52,7 @@ def check(
              "written with (at least 2 significant figures or 3 decimals).")] = True,
     round_as_you_go: Annotated[Optional[int], round_as_you_go_option(
         "Also accept a calculation that rounds every intermediate to D decimals (the "
-        "decimals each answer is written with are always tried).")] = None,
+        "decimals each answer is written with, from 2 up, are always tried).")] = None,
     follow_through: Annotated[bool, typer.Option(
         "--follow-through/--no-follow-through",
         help="Credit later work that is consistent with the student's own earlier wrong "

@@ -553,10 +553,13 @@ class _Rounded(Mapping[int, Env]):
 
 def _rounded_envs(sheet: AnswerSheet, reference: Reference, options: Options, updates: int
                   ) -> Mapping[int, Env]:
-    """Hand-rounding calculations: to the decimals the student wrote (1..8), to 2
-    and 3 (the usual hand precisions, for diagnosis) and to --round-as-you-go."""
+    """Hand-rounding calculations: to the decimals the student wrote (2..8), to 2
+    and 3 (the usual hand precisions, for diagnosis) and to --round-as-you-go.  Not
+    to 1 decimal unless asked: its intermediates have one figure (h = 0.5 for
+    0.5498), which the tolerance itself refuses as too few, and its drift is large
+    (a whole sheet of it was "all right")."""
     wanted = {c.precision.decimals for g in sheet.entries for c in g.cells
-              if c.precision is not None and 1 <= c.precision.decimals <= 8} | {2, 3}
+              if c.precision is not None and 2 <= c.precision.decimals <= 8} | {2, 3}
     if options.round_as_you_go is not None:
         wanted.add(options.round_as_you_go)
     if not updates:

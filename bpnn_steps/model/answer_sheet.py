@@ -28,11 +28,11 @@ class Precision:
         m = re.fullmatch(r"[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?", clean)
         if m is None or not (m.group(1) or m.group(2)):
             return None
-        decimals = decimals_written(clean)
         exponent = int(m.group(3) or 0)
         digits = (m.group(1) or "") + (m.group(2) or "")
         figures = len(digits.lstrip("0"))
-        return cls(decimals=decimals, figures=figures, ulp=10.0 ** (exponent - decimals))
+        return cls(decimals=decimals_written(clean), figures=figures,
+                   ulp=10.0 ** (exponent - len(m.group(2) or "")))
 
 
 @dataclass(frozen=True)
