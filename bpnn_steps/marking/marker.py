@@ -56,7 +56,7 @@ from ..model.trace import Trace
 if TYPE_CHECKING:
     import sympy
 
-    from ..maths.formula import Comparison, ExpectedCache, Formula
+    from ..maths.formula import Comparison, ExpectedCache, Formula, Span
 
 class Mark(StrEnum):
     """The mark of one answered entry."""
@@ -945,22 +945,8 @@ def mark_formulas(formulas: Sequence[FormulaGiven], problem: Problem, options: O
 
     from ..maths.formula import ExpectedCache
 
-    # the points and the gradient's values there; the hidden units whose values may
-    # be negative (tanh, leaky_relu) or exactly 0 (relu), as each activation's record
-    # says, which the points must reach
-    from ..maths.activations import ACTIVATIONS
-
-    depth = len(problem.layers) - 1
-    signed, zero = [], []
-    for n in range(1, depth):
-        values = ACTIVATIONS[problem.activations[n - 1]].range
-        names = [symbolic.symbol_name(symbolic.Var("h", (j,), n), depth)
-                 for j in range(1, problem.layers[n] + 1)]
-        if values.low < 0:
-            signed += names
-        elif values.low == 0 and not values.low_open:
-            zero += names
-    cache = ExpectedCache(signed=signed, zero=zero)
+    # the points and the gradient's values there, each value probed over its span
+    cache = ExpectedCache(_value_spans(problem))
     # The derivation's entries under the conventions (their factor on J), derived
     # once for every formula of the file.
     derived = gradient_entries(problem.layers, problem.activations, problem.loss, conventions)
@@ -980,6 +966,29 @@ def mark_formulas(formulas: Sequence[FormulaGiven], problem: Problem, options: O
                                   canonical=key_name(Kind.GRAD, f.layer, "t",
                                                      len(problem.layers) - 1)))
     return groups
+
+
+def _value_spans(problem: Problem) -> dict[str, Span]:
+    """Where formula marking probes each unit and target (weights and inputs take any
+    value): a unit over its activation's range (tanh and leaky_relu units of either
+    sign, linear ones beyond 1 as well, relu ones at 0 once), a target over any value
+    under mse and within (0, 1) for a classification loss."""
+    from ..maths import symbolic
+    from ..maths.activations import ACTIVATIONS
+    from ..maths.formula import BOUNDED, UNBOUNDED, Span
+    from ..maths.losses import LOSSES
+
+    depth = len(problem.layers) - 1
+    spans: dict[str, Span] = {}
+    for n in range(1, depth + 1):
+        values = ACTIVATIONS[problem.activations[n - 1]].range
+        span = Span(signed=values.low < 0, wide=values.high > 1,
+                    zero=values.low == 0 and not values.low_open)
+        for j in range(1, problem.layers[n] + 1):
+            spans[symbolic.symbol_name(symbolic.unit(n, j, depth), depth)] = span
+    targets = BOUNDED if LOSSES[problem.loss].classification else UNBOUNDED
+    spans.update({f"y{k}": targets for k in range(1, problem.layers[-1] + 1)})
+    return spans
 
 
 def _unavailable(f: FormulaGiven, message: str, depth: int) -> GroupResult:

@@ -46,7 +46,7 @@ import difflib
 import math
 import random
 import re
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Union
@@ -525,7 +525,8 @@ class Comparison:
     probed: tuple[dict[str, Fraction], ...] = ()     # the points of ``ratios``
 
 
-PROBES = 4                      # seeded points (the same in every run)
+PROBES = 4                      # seeded points (the same in every run): one of each
+                                # sign and range of a value (see _seeded_points)
 SECRET_PROBES = 2               # and points drawn afresh in every run
 MAX_DRAWS = 4 * PROBES          # points drawn at most (of each kind), re-drawing where a
                                 # value is undefined
@@ -549,40 +550,81 @@ MAX_RUN_SECONDS = 10.0
 _SEED = 20240917
 
 
-def _signed(name: str, signed: Collection[str] = ()) -> bool:
-    """Whether a symbol takes either sign: a weight or an input (w2_1_1, x1) may be
-    negative whatever the network, and so may the names in ``signed`` (a leaky_relu
-    unit's value); a hidden value, an output or a target otherwise keeps to the
-    range its activation or loss gives it."""
-    return (name[:1] in ("w", "x") and name[1:2].isdigit()) or name in signed
+@dataclass(frozen=True)
+class Span:
+    """The values a symbol is probed at: of either sign (``signed``), of magnitude
+    beyond 1 as well (``wide``: an unbounded value), and at 0 once (``zero``: a relu
+    unit, where its derivative is 0).  With every value in (0.1, 0.9), relu(w),
+    sqrt(x^2), exp(log(y)) or step(1 - yhat) passed for the value itself."""
+
+    signed: bool = False
+    wide: bool = False
+    zero: bool = False
 
 
-def _point(rng: random.Random, names: Sequence[str], low: int, high: int, denominator: int,
-           signed: Collection[str] = ()) -> dict[str, Fraction]:
-    """One exact point: each value in (0.1, 0.9), a weight's or an input's of either
-    sign (with every value positive, relu(w2_1_1), sqrt(x1^2) or exp(log(w)) for the
-    weight itself passed for it)."""
+UNBOUNDED = Span(signed=True, wide=True)
+BOUNDED = Span()
+
+
+def span_of(name: str, spans: Mapping[str, Span]) -> Span:
+    """A symbol's span: as ``spans`` gives it (each activation's or loss's range);
+    a weight or an input (w2_1_1, x1) takes any value whatever the network; any other
+    symbol keeps to (0.1, 0.9)."""
+    found = spans.get(name)
+    if found is not None:
+        return found
+    return UNBOUNDED if name[:1] in ("w", "x") and name[1:2].isdigit() else BOUNDED
+
+
+def _value(rng: random.Random, wide: bool, denominator: int) -> Fraction:
+    """A magnitude in (0.1, 0.9), or in (1.1, 2.9) when ``wide``."""
+    low, high = (11 * denominator // 10 + 1, 29 * denominator // 10) if wide else \
+        (denominator // 10 + 1, 9 * denominator // 10)
+    return Fraction(rng.randrange(low, high), denominator)
+
+
+def _point(rng: random.Random, names: Sequence[str], denominator: int,
+           spans: Mapping[str, Span]) -> dict[str, Fraction]:
+    """A point no one can know in advance: each symbol's sign and magnitude drawn
+    within its span."""
     point = {}
     for n in names:
-        v = Fraction(rng.randrange(low, high), denominator)
-        point[n] = -v if _signed(n, signed) and rng.random() < 0.5 else v
+        span = span_of(n, spans)
+        v = _value(rng, span.wide and rng.random() < 0.5, denominator)
+        point[n] = -v if span.signed and rng.random() < 0.5 else v
     return point
 
 
-def _seeded_point(rng: random.Random, names: Sequence[str], signed: Collection[str] = ()
-                  ) -> dict[str, Fraction]:
-    return _point(rng, names, 1000, 9000, 10007, signed)
-
-
-def probe_points(names: Sequence[str], seed: int = _SEED, count: int = PROBES
-                 ) -> list[dict[str, Fraction]]:
-    """Random exact points with every value of magnitude in (0.1, 0.9): safe for log,
-    sqrt and division by (1 - h), and far from the relu step at 0 (weights and inputs
-    of either sign).  A longer list starts with the points of a shorter one
-    (re-drawn points come after the first)."""
+def _seeded_points(names: Sequence[str], spans: Mapping[str, Span], count: int,
+                   seed: int = _SEED) -> list[dict[str, Fraction]]:
+    """The seeded points, in blocks of PROBES (4): in each block a symbol takes each
+    of its span's kinds of value in a shuffled order -- negative and positive, each
+    below 1 and beyond it, for a weight -- so the points that decide meet them all:
+    with x2 positive at all four, sqrt(x2^2) for x2 was left to the fresh points,
+    and with y2 beyond 1 only when negative, step(1 - y2) y2 passed."""
     rng = random.Random(seed)
-    ordered = sorted(names)
-    return [_seeded_point(rng, ordered) for _ in range(count)]
+    points: list[dict[str, Fraction]] = []
+    for _ in range(0, count, PROBES):
+        block: list[dict[str, Fraction]] = [{} for _ in range(PROBES)]
+        for n in names:
+            span = span_of(n, spans)
+            kinds = [(span.signed and k % 2 == 1, span.wide and k // 2 == 1)
+                     for k in range(PROBES)]
+            rng.shuffle(kinds)
+            for point, (minus, far) in zip(block, kinds):
+                v = _value(rng, far, 10007)
+                point[n] = -v if minus else v
+        points += block
+    return points[:count]
+
+
+def probe_points(names: Sequence[str], seed: int = _SEED, count: int = PROBES,
+                 spans: Mapping[str, Span] | None = None) -> list[dict[str, Fraction]]:
+    """The seeded points: each symbol within its span (:func:`span_of`), away from 0
+    (safe for log, sqrt and division by (1 - h), and off the relu step).  A longer
+    list starts with the points of a shorter one (re-drawn points come after the
+    first)."""
+    return _seeded_points(sorted(names), spans or {}, count, seed)
 
 
 def value_at(expr: "sympy.Expr", point: dict["sympy.Symbol", "sympy.Rational"]
@@ -863,12 +905,11 @@ class ExpectedCache:
     """What comparisons with the same expressions can share in one marking run: the
     fresh points (drawn once for the run, so still unknown before it) and the
     expected values at every point, by (expression, names, place of the point); and
-    the network's units whose values take either sign (``signed``: tanh, leaky_relu) or may
-    be 0 (``zero``: relu, probed at 0 once as well, where its derivative is 0: with
-    every value in (0.1, 0.9) a formula without the relu derivative passed)."""
+    the span of each of the network's values (:class:`Span`, from the ranges of its
+    activations and loss)."""
 
-    def __init__(self, signed: Collection[str] = (), zero: Collection[str] = ()) -> None:
-        self.signed, self.zero = frozenset(signed), frozenset(zero)
+    def __init__(self, spans: Mapping[str, Span] | None = None) -> None:
+        self.spans: Mapping[str, Span] = dict(spans or {})
         self.secret_seed = random.SystemRandom().getrandbits(128)
         self.values: dict[tuple[sympy.Expr, tuple[str, ...], int], Value | None] = {}
         self.run = _Budget(MAX_RUN_STEPS, MAX_RUN_SECONDS, whose=" for the file's formulas "
@@ -915,8 +956,8 @@ def compare(student: "Formula | sympy.Expr", expected: "sympy.Expr",
     agreed = 0
     secret_seed = cache.secret_seed if cache is not None else \
         random.SystemRandom().getrandbits(128)
-    signed, zero = (cache.signed, cache.zero) if cache is not None else ((), ())
-    for raw, place in _draws(names, lambda: len(probed), secret_seed, signed, zero):
+    spans = cache.spans if cache is not None else {}
+    for raw, place in _draws(names, lambda: len(probed), secret_seed, spans):
         shown = {n: float(v) for n, v in raw.items()}
         if cache is None:
             e = _expected_value(expected, symbols, raw)
@@ -970,8 +1011,7 @@ def compare(student: "Formula | sympy.Expr", expected: "sympy.Expr",
 
 
 def _draws(names: Sequence[str], found: Callable[[], int], secret_seed: int,
-           signed: Collection[str] = (), zero: Collection[str] = ()
-           ) -> Iterator[tuple[dict[str, Fraction], int]]:
+           spans: Mapping[str, Span]) -> Iterator[tuple[dict[str, Fraction], int]]:
     """The points to probe, each with its place in the sequence, while ``found()``
     (the points where both values were defined) is short of what is wanted: first
     the seeded points (the same in every run, so messages are: :func:`probe_points`),
@@ -982,20 +1022,22 @@ def _draws(names: Sequence[str], found: Callable[[], int], secret_seed: int,
     symbol, so a polynomial of the formulas' limited degree that is not zero
     vanishes at one with a probability below 1e-16 (Schwartz-Zippel)."""
     ordered = sorted(names)
-    if zero and set(zero) & set(names):   # first, the relu units at 0 (see ExpectedCache)
-        edge = _seeded_point(random.Random(_SEED + 1), ordered, signed)
+    zero = {n for n in ordered if span_of(n, spans).zero}
+    if zero:                              # first, the relu units at 0 (see Span)
+        edge = _seeded_points(ordered, spans, 1, _SEED + 1)[0]
         yield {n: Fraction(0) if n in zero else v for n, v in edge.items()}, 2 * MAX_DRAWS
-    seeded = random.Random(_SEED)
-    for i in range(MAX_DRAWS):            # probe_points' points, one at a time
+    seeded: list[dict[str, Fraction]] = []
+    for i in range(MAX_DRAWS):            # probe_points' points, a block at a time
         if found() >= PROBES:
             break
-        yield _seeded_point(seeded, ordered, signed), i
+        if i == len(seeded):
+            seeded = _seeded_points(ordered, spans, i + PROBES)
+        yield seeded[i], i
     rng = random.Random(secret_seed)
-    low, high = _SECRET_DENOMINATOR // 10 + 1, 9 * _SECRET_DENOMINATOR // 10
     for i in range(MAX_DRAWS, 2 * MAX_DRAWS):
         if found() >= PROBES + SECRET_PROBES:
             break
-        yield _point(rng, ordered, low, high, _SECRET_DENOMINATOR, signed), i
+        yield _point(rng, ordered, _SECRET_DENOMINATOR, spans), i
 
 
 def _point_text(point: dict[str, float], used: Collection[str]) -> str:
