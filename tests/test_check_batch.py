@@ -281,3 +281,41 @@ def test_a_sheet_scores_every_file_against_the_questions_asked(tmp_path):
     bad = helpers.run_cli("check", "--batch", "class", "--sheet", "none.yaml", "-o", "x",
                           cwd=tmp_path)
     assert bad.returncode == 2 and "none.yaml" in bad.stderr and not (tmp_path / "x").exists()
+
+
+def test_a_sheet_scores_only_files_of_its_problem(tmp_path):
+    """A file answering another problem is an error row, not a score on the sheet: a
+    J of Mazur's published example (0.298371109) landed in lecture_122's J column,
+    and line_1101_gd's ten h(1) entries made the class's 2-point h(1) column one of
+    10 points.  A variant of the sheet's problem is scored (test below)."""
+    helpers.run_cli("check", "--template", "lecture_122", "-o", "sheet.yaml", cwd=tmp_path)
+    folder = tmp_path / "class"
+    folder.mkdir()
+    answer_file(folder, "ada.yaml", "Ada", {})
+    (folder / "mallory.yaml").write_text(
+        "problem: mazur_222\nstudent: Mallory\nanswers:\n  J: 0.298371109\n", encoding="utf-8")
+    (folder / "lina.yaml").write_text(
+        "problem: line_1101_gd\nstudent: Lina\nanswers:\n  h(1): [" +
+        ", ".join(["0.5"] * 10) + "]\n", encoding="utf-8")
+    result = helpers.run_cli("check", "--batch", "class", "--sheet", "sheet.yaml", "-o",
+                             "marks", cwd=tmp_path)
+    rows = {r["file"]: r for r in csv.DictReader(io.StringIO(
+        (tmp_path / "marks" / "gradebook.csv").read_text(encoding="utf-8")))}
+    assert rows["ada.yaml"]["status"] == "marked" and rows["ada.yaml"]["total"] == "63"
+    for name, problem in (("mallory.yaml", "mazur_222"), ("lina.yaml", "line_1101_gd")):
+        assert rows[name]["status"].startswith("error") and rows[name]["score"] == "", rows[name]
+        assert f"answers {problem}, not the sheet's problem lecture_122" in result.stdout
+    header = (tmp_path / "marks" / "gradebook.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert "h(1) [2]" in header and "J [1]" in header, header
+
+
+def test_a_sheet_of_the_base_problem_scores_its_variants(tmp_path):
+    helpers.run_cli("check", "--template", "lecture_122", "-o", "sheet.yaml", cwd=tmp_path)
+    result = helpers.run_cli(
+        "check", "--batch", str(helpers.REPO / "examples" / "class" / "answers"),
+        "--variants", str(helpers.REPO / "examples" / "course"), "--sheet", "sheet.yaml",
+        "-o", "marks", cwd=tmp_path)
+    rows = list(csv.DictReader(io.StringIO(
+        (tmp_path / "marks" / "gradebook.csv").read_text(encoding="utf-8"))))
+    assert rows and all(r["status"] != "error" and r["total"] == "63" for r in rows), rows
+    assert "not the sheet's problem" not in result.stdout

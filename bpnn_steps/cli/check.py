@@ -80,7 +80,8 @@ def check(
         "--sheet", metavar="FILE",
         help="With --batch: the sheet the class was given (a check --template file); each "
              "file is scored against it: a question left out counts as blank, a key it "
-             "does not ask counts for nothing.")] = None,
+             "does not ask counts for nothing, a file of another problem is an error "
+             "row.")] = None,
 ) -> None:
     """Mark a student's hand calculation entry by entry, with follow-through and diagnosis.
 

@@ -24,6 +24,7 @@ from .marker import BLANK, CheckResult, Options, Regenerate, SolvedProblems, che
 from ..files.untrusted import ALLOW_OPTION, CONFINED, ReadAccess, clean_text, csv_cell
 from .diagnose import MISTAKES
 from ..errors import ProblemError
+from ..model.variant import VariantId
 
 MAX_FILES = 5000
 
@@ -191,13 +192,25 @@ def read_sheet(path: str | Path, access: ReadAccess = CONFINED) -> CheckResult:
         for g in result.groups))
 
 
+def same_problem(result: CheckResult, sheet: CheckResult) -> bool:
+    """Whether an answer file answers the sheet's problem: the same problem file, or
+    a variant of it (a variant's id names its base problem; variants differ in
+    numbers only).  Another problem's J or h(1) is no answer to the sheet's."""
+    ids = [VariantId.parse(r.variant) if r.variant else None for r in (result, sheet)]
+    if ids[0] is None and ids[1] is None:
+        return result.source == sheet.source
+    names = [i.base if i is not None else Path(r.source).stem
+             for i, r in zip(ids, (result, sheet))]
+    return names[0] == names[1]
+
+
 def on_sheet(result: CheckResult, sheet: CheckResult) -> CheckResult:
     """``result`` scored against the class's sheet: a question of the sheet the file
     leaves out counts as blank, a key the sheet does not ask counts for nothing (a
     file of one right key was 2/2, 100%; a second spelling of y-hat, z[2], scored
     twice)."""
-    asked = {g.column for g in sheet.groups}
-    kept = [g for g in result.groups if g.column in asked]
+    asked = {g.column: len(g.entries) for g in sheet.groups}
+    kept = [g for g in result.groups if asked.get(g.column) == len(g.entries)]
     answered = {g.column for g in kept}
     groups = kept + [g for g in sheet.groups if g.column not in answered]
     return replace(result, groups=tuple(sorted(groups, key=lambda g: g.order)))
@@ -231,6 +244,12 @@ def mark_folder(folder: str | Path, problem: str | None = None,
         try:
             row = mark(path, name, stem, solved)
             if sheet is not None and row.result is not None:
+                if not same_problem(row.result, sheet):
+                    answered = row.result.variant or row.result.problem
+                    rows.append(replace(row, result=None, error=clean_text(
+                        f"{name}: answers {answered}, not the sheet's problem "
+                        f"{sheet.variant or sheet.problem}: not scored against the sheet")))
+                    continue
                 row = replace(row, result=on_sheet(row.result, sheet))
             rows.append(row)
         except ProblemError as err:

@@ -153,6 +153,7 @@ class CheckResult:
     options: Options
     multi_update: bool = False
     variant: str = ""              # the variant marked against ("" for a plain problem)
+    source: str = ""               # the problem file marked against, as read
 
     @property
     def entries(self) -> list[EntryResult]:
@@ -528,7 +529,8 @@ def _check(sheet: AnswerSheet, problem: Problem, reference: Reference, options: 
     return CheckResult(answers=sheet.source, student=sheet.student,
                        problem=problem_name or problem.source,
                        problem_title=problem.title, groups=tuple(groups), options=options,
-                       multi_update=len(chain.schedule) > 1, variant=problem.variant)
+                       multi_update=len(chain.schedule) > 1, variant=problem.variant,
+                       source=problem.source)
 
 
 class _Rounded(Mapping[int, Env]):
