@@ -319,3 +319,29 @@ def test_a_sheet_of_the_base_problem_scores_its_variants(tmp_path):
         (tmp_path / "marks" / "gradebook.csv").read_text(encoding="utf-8"))))
     assert rows and all(r["status"] != "error" and r["total"] == "63" for r in rows), rows
     assert "not the sheet's problem" not in result.stdout
+
+
+def test_a_file_of_another_problem_is_flagged_without_a_sheet(tmp_path):
+    """Without --sheet, a file answering another problem than most of the class's
+    (Mazur's published example, or the easiest problem there is) scored in the same
+    columns with nothing to show it."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name in ("ada", "bob", "cy"):
+        answer_file(folder, f"{name}.yaml", name.title(), {})
+    (folder / "mallory.yaml").write_text(
+        "problem: mazur_222\nstudent: Mallory\nanswers:\n  J: 0.298371109\n", encoding="utf-8")
+    result = helpers.run_cli("check", "--batch", "class", "-o", "marks", cwd=tmp_path)
+    rows = {r["file"]: r for r in csv.DictReader(io.StringIO(
+        (tmp_path / "marks" / "gradebook.csv").read_text(encoding="utf-8")))}
+    assert rows["mallory.yaml"]["status"] == ("flagged: answers mazur_222; the files answer "
+                                              "2 problems, most of them lecture_122")
+    assert all(rows[f"{n}.yaml"]["status"] == "all right" for n in ("ada", "bob", "cy"))
+    assert "flagged mallory.yaml: answers mazur_222" in result.stdout
+    # one file each of two problems: no majority, both flagged
+    (folder / "bob.yaml").unlink()
+    (folder / "cy.yaml").unlink()
+    helpers.run_cli("check", "--batch", "class", "-o", "even", cwd=tmp_path)
+    rows = list(csv.DictReader(io.StringIO(
+        (tmp_path / "even" / "gradebook.csv").read_text(encoding="utf-8"))))
+    assert all(r["status"].startswith("flagged: answers ") for r in rows), rows

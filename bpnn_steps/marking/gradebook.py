@@ -192,6 +192,33 @@ def read_sheet(path: str | Path, access: ReadAccess = CONFINED) -> CheckResult:
         for g in result.groups))
 
 
+def problem_family(result: CheckResult) -> str:
+    """The problem a file answers, by name, its variants with it: a variant's base
+    (lecture_122-s7-003: lecture_122), else the problem file's name."""
+    ident = VariantId.parse(result.variant) if result.variant else None
+    return ident.base if ident is not None else Path(result.source).stem
+
+
+def flag_other_problems(rows: Sequence[Row]) -> list[Row]:
+    """Flag the files that answer another problem than most of the class's: without
+    a sheet, a file answering an easier problem, or one whose worked numbers are
+    published, scored in the same columns unremarked.  With no clear majority,
+    every file is flagged."""
+    families = Counter(problem_family(r.result) for r in rows if r.result is not None)
+    if len(families) < 2:
+        return list(rows)
+    (common, most), (_, second) = families.most_common(2)
+    out = []
+    for r in rows:
+        if r.result is not None and (most == second or problem_family(r.result) != common):
+            note = (f"answers {r.result.variant or r.result.problem}; the files answer "
+                    f"{len(families)} problems" + (f", most of them {common}"
+                                                   if most != second else ""))
+            r = replace(r, flag="; ".join(f for f in (r.flag, clean_text(note)) if f))
+        out.append(r)
+    return out
+
+
 def same_problem(result: CheckResult, sheet: CheckResult) -> bool:
     """Whether an answer file answers the sheet's problem: the same problem file, or
     a variant of it (a variant's id names its base problem; variants differ in
@@ -259,6 +286,7 @@ def mark_folder(folder: str | Path, problem: str | None = None,
             rows.append(Row(name, stem, None, f"{clean_text(str(path))}: cannot be marked "
                             f"({type(err).__name__})"))
             continue
+    rows = flag_other_problems(rows)
     return Gradebook(str(folder), tuple(rows), _groups(rows),
                      sheet=sheet.answers if sheet is not None else "",
                      sheet_entries=sheet.total if sheet is not None else 0)
