@@ -852,3 +852,41 @@ def test_the_consequences_of_a_gamed_earlier_answer_earn_nothing(name):
                       and (how != "saturated" or e.given == 0)]
             credited += [(str(gamed), how, e.key, e.given_text) for e in flowed]
     assert not credited, credited[:5]
+
+
+# Copies and ones: the lecture's numbers (section 1.1): x = 1 and 2 for the two
+# samples, W[1] = [[0.1, 0.1], [0.1, 0.1]], so z[1](1) = [0.2, 0.2], h(1) = [0.550,
+# 0.550], y-hat(1) = [0.210, 0.210]; z[1](2) = [0.3, 0.3], h(2) = [0.574, 0.574].
+COPIED = {
+    # sample 1's numbers written for sample 2: consistent, and not done
+    "another sample": "  z[1](2): [0.200, 0.200]\n  h(2): [0.550, 0.550]\n"
+                      "  yhat(2): [0.210, 0.210]\n",
+    # a delta of ones makes the gradient [1; x] = [[1, 1], [1, 1]] for x = 1
+    "ones": "  delta[1](1): [1.0, 1.0]\n  grad W[1](1): [[1.0, 1.0], [1.0, 1.0]]\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(COPIED))
+def test_numbers_copied_or_made_of_ones_earn_no_follow_through(tmp_path, case):
+    result = check_file(sheet(tmp_path, COPIED[case]))
+    marks = [(g.key, e.mark) for g in result.groups for e in g.entries]
+    assert all(m == "wrong" for _, m in marks), marks
+    assert any("degenerate" in e.message for e in result.entries)
+
+
+def test_an_update_copied_from_the_one_before_earns_no_follow_through(tmp_path):
+    # Two epochs of the lecture's example: update 2 starts from W[1] new =
+    # [[0.205, 0.205], [0.270, 0.270]] (the lecture's), so its z[1](1) is
+    # 0.205 + 0.270 * 1 = 0.475, not update 1's 0.2; update 1's numbers written
+    # again for update 2 are consistent with each other and no work of update 2.
+    text = (helpers.BUNDLED / "lecture_122.yaml").read_text(encoding="utf-8")
+    (tmp_path / "two.yaml").write_text(text.replace("epochs: 1", "epochs: 2"),
+                                       encoding="utf-8")
+    block = "    z[1](1): [0.200, 0.200]\n    h(1): [0.550, 0.550]\n    yhat(1): [0.210, 0.210]\n"
+    body = "  update 1:\n" + block + "  update 2:\n" + block
+    result = check_file(sheet(tmp_path, body, problem="two.yaml"))
+    first = [e.mark for e in result.entries if e.update == 1]
+    second = [e.mark for e in result.entries if e.update == 2]
+    assert first == ["correct"] * 6, first
+    assert second == ["wrong"] * 6, second
+    assert any("update 1's values" in e.message for e in result.entries if e.update == 2)

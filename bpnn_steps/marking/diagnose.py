@@ -307,10 +307,13 @@ def all_but(given: np.ndarray, expected: np.ndarray, ref: np.ndarray) -> bool:
 
 def degenerate(q: Quantity, given: np.ndarray, expected: np.ndarray, problem: Problem,
                before: np.ndarray | None, tol: Tolerance,
-               precisions: Sequence[Precision | None]) -> str | None:
+               precisions: Sequence[Precision | None],
+               elsewhere: Sequence[tuple[str, np.ndarray]] = ()) -> str | None:
     """Why a wrong earlier answer must not earn follow-through credit (it makes the
-    later work trivial or is impossible), or None.  ``precisions`` are its numbers'
-    as written, row by row."""
+    later work trivial, copies numbers or is impossible), or None.  ``precisions``
+    are its numbers' as written, row by row; ``elsewhere`` the right values of the
+    same quantity for the update's other samples and in the other updates, each
+    with whose they are ("sample 1's")."""
 
     def same(ref: np.ndarray) -> bool:
         # (as marking compares numbers: the old weights written to three decimals
@@ -328,6 +331,18 @@ def degenerate(q: Quantity, given: np.ndarray, expected: np.ndarray, problem: Pr
             "it is all but zero, under a thousandth of the right size"
     if np.any(np.abs(g) > TOO_LARGE * max(1.0, size)):
         return "it is over a million times too large"
+    # Ones (and zeros) make what follows a copy of other numbers: a delta of ones
+    # makes the gradient [1; x], the inputs written again.
+    units = (0.0, 1.0)
+    right = expected[np.isfinite(expected)]
+    if np.all(np.isin(np.abs(g), units)) and not np.all(np.isin(np.abs(right), units)):
+        return "it is all ones and zeros, which make what follows a copy of other numbers"
+    # Another sample's or update's right numbers, copied: what follows from them is
+    # that sample's or update's work again, consistent but not done.
+    if g.size == given.size:
+        for whose, ref in elsewhere:
+            if same(ref) and not np.allclose(expected, ref, atol=1e-9):
+                return f"it is {whose} values (copied numbers earn no follow-through)"
     if q.kind is Kind.A:
         values = ACTIVATIONS[problem.activations[q.n - 1]].range
         if values.excludes(g, g.size == given.size):

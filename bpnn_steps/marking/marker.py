@@ -675,8 +675,23 @@ class _NodeMarker:
                 before = self.chain.weights_before(self.envs.all, k.update)[k.n - 1]
             precisions = [c.precision for c in self.given[k].cells]
             known[k] = degenerate(k, self.values_given[k], self.exact[k], self.problem, before,
-                                  self.tol, precisions)
+                                  self.tol, precisions, self._elsewhere(k))
         return known[k]
+
+    def _elsewhere(self, k: Quantity) -> list[tuple[str, np.ndarray]]:
+        """The right values of k for the update's other samples and in the other
+        updates marked, with whose they are."""
+        found = []
+        if k.sample is not None:
+            for t in self.chain.schedule[k.update - 1]:
+                other = Quantity(k.update, k.kind, k.layer, t)
+                if t != k.sample and other in self.exact:
+                    found.append((f"sample {t}'s", self.exact[other]))
+        for u in range(1, self.updates + 1):
+            other = Quantity(u, k.kind, k.layer, k.sample)
+            if u != k.update and other in self.exact:
+                found.append((f"update {u}'s", self.exact[other]))
+        return found
 
     def _label(self, k: Quantity) -> str:
         g = self.given.get(k)
