@@ -890,3 +890,29 @@ def test_an_update_copied_from_the_one_before_earns_no_follow_through(tmp_path):
     assert first == ["correct"] * 6, first
     assert second == ["wrong"] * 6, second
     assert any("update 1's values" in e.message for e in result.entries if e.update == 2)
+
+
+def test_a_long_run_s_notes_name_a_few_earlier_keys(tmp_path):
+    """Every number 0.5 over six SGD updates: each wrong key taints all later ones, and
+    each note listed every one of them (a 200-update file printed 2.4 million lines
+    in 190 s); a note names the earliest few and counts the rest."""
+    import re
+
+    from bpnn_steps.marking.marker import RELIED_SHOWN
+
+    path = tmp_path / "s.yaml"
+    made = runner.invoke(app, ["check", "--template", "sine_181_sgd", "--updates", "6",
+                               "-o", str(path)])
+    assert made.exit_code == 0, made.output
+    text = path.read_text(encoding="utf-8")
+    head, _, answers = text.partition("\nanswers:\n")
+    path.write_text(head + "\nanswers:\n" + answers.replace("~", "0.5"), encoding="utf-8")
+    result = check_file(path)
+    notes = [e.message for e in result.entries
+             if e.message.startswith(("follow-through", "carried forward"))]
+    assert notes
+    for note in notes:
+        relied = re.sub(r"^.*?your (wrong )?", "", note).split(";")[0]
+        named = re.sub(r" and \d+ more$", "", relied).split(", ")
+        assert len(named) <= RELIED_SHOWN, note
+    assert any(re.search(r" and \d+ more", n) for n in notes)

@@ -569,6 +569,9 @@ def _rounded_envs(sheet: AnswerSheet, reference: Reference, options: Options, up
     return _Rounded(reference, sorted(wanted), updates)
 
 
+RELIED_SHOWN = 4                # wrong earlier keys a note names (the rest are counted)
+
+
 class _NodeMarker:
     """Marks the entries of one given quantity."""
 
@@ -658,7 +661,11 @@ class _NodeMarker:
 
     def _follow_through_block(self) -> tuple[str | None, str]:
         keys = sorted(self.taint, key=lambda q: (q.update, q.kind, q.layer or 0, q.sample or 0))
-        names = ", ".join(self._label(k) for k in keys)
+        # The first (the earliest) few: every wrong key before an entry of update 200
+        # made each note of a long run a page long, and the report quadratic.
+        names = ", ".join(self._label(k) for k in keys[:RELIED_SHOWN])
+        if len(keys) > RELIED_SHOWN:
+            names += f" and {len(keys) - RELIED_SHOWN} more"
         if not self.options.follow_through:
             return "follow-through marking is off", names
         for k in keys:
