@@ -238,3 +238,19 @@ def test_derive_bad_input(tmp_path):
     result = runner.invoke(app, ["derive", str(bad), "-o", str(tmp_path / "out.tex")])
     assert result.exit_code == 2 and "loss" in result.stderr
     assert not (tmp_path / "out.tex").exists()
+
+
+def test_json_of_a_network_beyond_hand_calculation_is_refused_quickly(tmp_path):
+    """derive --format json writes every entry in full; each layer deeper multiplies
+    an entry by its width ([1, 10, 10, 10, 10, 1]: 240,000 symbols took 15 s, and a
+    net of width 30 ran for hours).  The text output shows it in matrix form."""
+    from bpnn_steps.present.derivation_entries import MAX_JSON_SYMBOLS
+
+    path = tmp_path / "deep.yaml"
+    path.write_text("network: {layers: [1, 10, 10, 10, 10, 1], activations: [sigmoid, "
+                    "sigmoid, sigmoid, sigmoid, linear]}\ndata: {x: [[1]], y: [[1]]}\n"
+                    "weights: {fill: 0.1}\n", encoding="utf-8")
+    refused = runner.invoke(app, ["derive", str(path), "--format", "json"])
+    assert refused.exit_code == 2 and refused.stdout == ""
+    assert f"at most {MAX_JSON_SYMBOLS:,}" in refused.stderr
+    assert runner.invoke(app, ["derive", str(path)]).exit_code == 0
