@@ -442,3 +442,22 @@ def test_a_folder_of_variants_is_replaced_only_with_force(tmp_path: Path) -> Non
     assert forced.returncode == 0, forced.stderr
     assert sorted(p.name for p in (tmp_path / "v").iterdir()) == \
         ["index.csv", "lecture_122-s8-001.yaml", "lecture_122-s8-002.yaml"]
+
+
+def test_force_never_deletes_a_file_that_is_not_a_variant(tmp_path):
+    """--force removes the replaced run's variant files listed in index.csv; an index
+    that lists the problem being varied (or any other file) made it delete that."""
+    folder = tmp_path / "fx"
+    folder.mkdir()
+    mine = folder / "mine.yaml"
+    mine.write_text((BUNDLED / "lecture_122.yaml").read_text(encoding="utf-8"),
+                    encoding="utf-8")
+    (folder / "notes.yaml").write_text("a: 1\n", encoding="utf-8")
+    (folder / "index.csv").write_text("id,seed,index,file,varied\n"
+                                      "mine-s1-001,1,1,mine.yaml,W1\n"
+                                      "mine-s1-002,1,2,notes.yaml,W1\n", encoding="utf-8")
+    result = run_cli("variants", "fx/mine.yaml", "-o", "fx", "--force", "-n", "1",
+                             cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert mine.exists() and (folder / "notes.yaml").exists()
+    assert (folder / "mine-s1-001.yaml").exists()

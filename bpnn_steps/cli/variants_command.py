@@ -49,7 +49,7 @@ def variants(
     from ..files.textio import make_output_folder, write_atomic
     from ..errors import ProblemError
     from ..files.variant_folder import INDEX, index_text, read_index, variant_file
-    from ..model.variant import id_base
+    from ..model.variant import VariantId, id_base
     from .output import say, write_stdout
 
     document = read_problem_document(problem, access=read_access(allow_read))
@@ -73,9 +73,14 @@ def variants(
         write_atomic(output / variant_file(v.id), variant_text(v, problem))
     write_atomic(output / INDEX, index_text(run.variants))
     kept = {variant_file(v.id) for v in run.variants}
+    source = document.path.resolve()
     for name in earlier:                # the replaced run's files, not this run's
-        if name not in kept:
-            (output / name).unlink(missing_ok=True)
+        # only variant files: an index that lists the problem being varied (or any
+        # other file) must not make --force delete it
+        stale = output / name
+        if name not in kept and VariantId.parse(Path(name).stem) is not None \
+                and stale.resolve() != source:
+            stale.unlink(missing_ok=True)
     first, last = run.variants[0].id, run.variants[-1].id
     span = variant_file(first) if first == last else \
         f"{variant_file(first)} .. {variant_file(last)}"
