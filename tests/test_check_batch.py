@@ -345,3 +345,19 @@ def test_a_file_of_another_problem_is_flagged_without_a_sheet(tmp_path):
     rows = list(csv.DictReader(io.StringIO(
         (tmp_path / "even" / "gradebook.csv").read_text(encoding="utf-8"))))
     assert all(r["status"].startswith("flagged: answers ") for r in rows), rows
+
+
+def test_the_gradebook_pair_is_replaced_together_or_not_at_all(tmp_path):
+    """gradebook.csv was replaced, then gradebook.json could not be written: the pair
+    was left out of step.  Now a failure leaves both as they were."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    answer_file(folder, "ada.yaml", "Ada", {})
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    (marks / "gradebook.csv").write_text("last week\n", encoding="utf-8")
+    (marks / "gradebook.json").mkdir()            # cannot be written as a file
+    result = helpers.run_cli("check", "--batch", "class", "-o", "marks", cwd=tmp_path)
+    assert result.returncode == 2 and "gradebook.json" in result.stderr, result.stderr
+    assert (marks / "gradebook.csv").read_text(encoding="utf-8") == "last week\n"
+    assert sorted(p.name for p in marks.iterdir()) == ["gradebook.csv", "gradebook.json"]

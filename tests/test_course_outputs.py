@@ -371,3 +371,33 @@ def test_answer_key_id_cannot_run_as_a_spreadsheet_formula(course: dict) -> None
     row = list(csv.reader(io.StringIO(answer_key_csv(answers, 3))))[1]
     assert row[0] == "'" + evil
     assert all(re.fullmatch(r"-?\d+\.\d{3}", cell) for cell in row[1:])   # numbers stay numbers
+
+
+def test_a_course_that_fails_halfway_leaves_every_earlier_output_as_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A book that does not compile (here a pdflatex that fails) is found after the
+    Moodle, GIFT, Canvas and answer-key files are made: they replaced last week's
+    and the books did not, leaving the course out of step.  Now nothing is replaced
+    and no temporary file is left."""
+    import os
+    import sys
+
+    folder = write_folder(tmp_path / "v", make_variants("lecture_122", 1))
+    out = tmp_path / "out"
+    out.mkdir()
+    first = run_cli("course", str(folder), "-o", str(out), "--tex")
+    assert first.returncode == 0, first.stderr
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "pdflatex"
+    fake.write_text("#!/bin/sh\necho '! Emergency stop.' > sheet.log\nexit 1\n", encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}")
+    for path in out.iterdir():          # last week's outputs, as the PDFs would be
+        path.write_bytes(b"last week\n")
+    result = run_cli("course", str(folder), "-o", str(out))
+    assert result.returncode == 2 and "failed" in result.stderr, result.stderr
+    assert "wrote" not in result.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == \
+        {name: b"last week\n" for name in before}

@@ -186,7 +186,7 @@ def _batch(folder: Path, problem: Optional[str], options: "Options", fmt: Format
            output: Optional[Path], access: "ReadAccess", variants: Optional[Path] = None,
            roster: Optional[Path] = None, sheet: Optional[Path] = None) -> None:
     """Mark every answer file of ``folder``; the gradebook goes into the folder -o."""
-    from ..files.textio import make_output_folder, write_atomic
+    from ..files.textio import OutputGroup, make_output_folder
     from ..marking.gradebook import mark_folder, read_sheet
 
     asked = read_sheet(sheet, access) if sheet is not None else None    # bad input first
@@ -208,8 +208,9 @@ def _batch(folder: Path, problem: Optional[str], options: "Options", fmt: Format
     else:
         book = mark_folder(folder, problem, options, access, regenerate=_regenerate(access),
                            sheet=asked)
-    write_atomic(target / "gradebook.csv", book.to_csv())
-    write_atomic(target / "gradebook.json", book.to_json())
+    with OutputGroup() as out:          # the pair is replaced together or not at all
+        out.write(target / "gradebook.csv", book.to_csv())
+        out.write(target / "gradebook.json", book.to_json())
     deliver(GRADEBOOK[fmt](book), None)
     say(f"wrote {target / 'gradebook.csv'} and {target / 'gradebook.json'}")
     bad = any(not r.done for r in book.rows)

@@ -10,7 +10,7 @@ The preamble is written once per book.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 from pathlib import Path
@@ -62,19 +62,24 @@ def _solution(v: Variant, decimals: int) -> Sequence[Block]:
 
 
 def write_books(variants: Sequence[Variant], targets: dict[Book, Path], decimals: int,
-                *, tex: bool = False) -> list[Path]:
-    """Write each book to its target (PDF, or LaTeX when ``tex``); the PDFs are
-    compiled side by side (pdflatex runs on one core each)."""
+                *, tex: bool = False,
+                out: Callable[[str | os.PathLike[str], bytes], None] | None = None
+                ) -> list[Path]:
+    """Write each book to its target (PDF, or LaTeX when ``tex``) by ``out`` (an
+    OutputGroup's write; alone by default); the PDFs are compiled side by side
+    (pdflatex runs on one core each)."""
     from ..files.textio import write_atomic
     from ..render.pdf import compile_pdf
+
+    put = out or write_atomic
 
     def write(book: Book, target: Path) -> None:
         text = book_latex(variants, book, decimals)
         if tex:
-            write_atomic(target, text.encode("utf-8"))
+            put(target, text.encode("utf-8"))
         else:
             limit = BOOK_TIMEOUT + SECONDS_PER_VARIANT * len(variants)
-            compile_pdf(text, target, timeout=limit)
+            compile_pdf(text, target, timeout=limit, write=put)
 
     # One thread per book: while one book's pdflatex runs (a process of its own),
     # the other book's LaTeX is written.

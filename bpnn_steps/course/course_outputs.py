@@ -57,38 +57,48 @@ def output_paths(name: str, outdir: Path, outputs: Sequence[Output], tex: bool =
 def write_course(variants: Sequence[Variant], paths: dict[Output, Path], decimals: int,
                  name: str, *, tex: bool = False,
                  wrote: Callable[[Path, str], None] | None = None) -> None:
-    """Write every output in ``paths`` (the quick ones first, then the books)."""
-    from ..files.textio import write_atomic
+    """Write every output in ``paths`` (the quick ones first, then the books), all
+    together: a failure (a book that does not compile, a full disk) leaves every
+    existing output as it was, and ``wrote`` is told of each only once all are in
+    place."""
+    from ..files.textio import OutputGroup
     from .answer_entries import course_answers
 
     say = wrote or (lambda path, what: None)
+    done: list[tuple[Path, str]] = []
     quick = [o for o in paths if o not in BOOKS]
-    if quick:
-        answers = course_answers(variants)
-        fields = len(answers[0].entries) if answers else 0
-        for o in quick:
-            if o is Output.moodle:
-                from .moodle import moodle_xml
-                write_atomic(paths[o], moodle_xml(answers, decimals, name))
-                say(paths[o], f"{len(answers)} Cloze questions of {fields} fields in one "
-                              "category")
-            elif o is Output.gift:
-                from .gift import gift
-                write_atomic(paths[o], gift(answers, decimals, name))
-                say(paths[o], f"{len(answers)} categories of {fields} numerical questions")
-            elif o is Output.canvas:
-                from .canvas import canvas_zip
-                write_atomic(paths[o], canvas_zip(answers, decimals))
-                say(paths[o], f"{len(answers)} quizzes of {fields} numerical questions")
-            else:
-                from .answer_key import answer_key_csv
-                write_atomic(paths[o], answer_key_csv(answers, decimals))
-                say(paths[o], f"{len(answers)} rows of {fields} entries")
-    books = {o: paths[o] for o in BOOKS if o in paths}
-    if books:
-        from .books import Book, write_books
+    with OutputGroup() as out:
+        if quick:
+            answers = course_answers(variants)
+            fields = len(answers[0].entries) if answers else 0
+            for o in quick:
+                if o is Output.moodle:
+                    from .moodle import moodle_xml
+                    out.write(paths[o], moodle_xml(answers, decimals, name))
+                    done.append((paths[o], f"{len(answers)} Cloze questions of {fields} "
+                                           "fields in one category"))
+                elif o is Output.gift:
+                    from .gift import gift
+                    out.write(paths[o], gift(answers, decimals, name))
+                    done.append((paths[o], f"{len(answers)} categories of {fields} "
+                                           "numerical questions"))
+                elif o is Output.canvas:
+                    from .canvas import canvas_zip
+                    out.write(paths[o], canvas_zip(answers, decimals))
+                    done.append((paths[o], f"{len(answers)} quizzes of {fields} numerical "
+                                           "questions"))
+                else:
+                    from .answer_key import answer_key_csv
+                    out.write(paths[o], answer_key_csv(answers, decimals))
+                    done.append((paths[o], f"{len(answers)} rows of {fields} entries"))
+        books = {o: paths[o] for o in BOOKS if o in paths}
+        if books:
+            from .books import Book, write_books
 
-        write_books(variants, {Book(o.value): p for o, p in books.items()}, decimals, tex=tex)
-        for o, p in books.items():
-            what = "question sheets" if o is Output.questions else "worked solutions"
-            say(p, f"{len(variants)} {what}")
+            write_books(variants, {Book(o.value): p for o, p in books.items()}, decimals,
+                        tex=tex, out=out.write)
+            for o, p in books.items():
+                what = "question sheets" if o is Output.questions else "worked solutions"
+                done.append((p, f"{len(variants)} {what}"))
+    for path, what in done:
+        say(path, what)

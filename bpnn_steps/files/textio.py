@@ -101,6 +101,63 @@ def make_output_folder(path: str | os.PathLike[str]) -> None:
         raise ProblemError(f"cannot create the folder: {exc}", file=shown) from None
 
 
+class _Staged:
+    """One output written to a temporary file beside its target, not yet in place."""
+
+    def __init__(self, path: str | os.PathLike[str], payload: bytes) -> None:
+        check_writable(path)
+        self.shown = str(path)
+        self.target = Path(os.path.realpath(path))
+        self.tmp: str | None = None
+        try:
+            if self.target.exists() and not self.target.is_file():
+                # a device or a pipe: written directly (renaming over it would
+                # replace the device), when the run's outputs are committed
+                self.payload: bytes | None = payload
+                return
+            self.payload = None
+            mode = (stat.S_IMODE(self.target.stat().st_mode) if self.target.exists()
+                    else 0o666 & ~_umask())
+            import tempfile     # on use: printing to the terminal never needs it (start-up)
+
+            fd, self.tmp = tempfile.mkstemp(prefix=f".{self.target.name[:200]}.",
+                                            suffix=".tmp", dir=self.target.parent)
+        except OSError as exc:
+            raise ProblemError(f"cannot write: {exc.strerror or exc}", file=self.shown) from None
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(payload)
+            # mkstemp makes the file private (0600): give it the target's permissions.
+            os.chmod(self.tmp, mode)
+        except OSError as exc:
+            self.discard()
+            raise ProblemError(f"cannot write: {exc.strerror or exc}", file=self.shown) from None
+
+    def commit(self) -> None:
+        try:
+            if self.payload is not None:
+                with self.target.open("wb") as handle:
+                    handle.write(self.payload)
+            elif self.tmp is not None:
+                os.replace(self.tmp, self.target)
+                self.tmp = None
+        except OSError as exc:
+            self.discard()
+            raise ProblemError(f"cannot write: {exc.strerror or exc}", file=self.shown) from None
+
+    def discard(self) -> None:
+        if self.tmp is not None:
+            try:
+                os.unlink(self.tmp)
+            except OSError:
+                pass
+            self.tmp = None
+
+
+def _payload(data: str | bytes) -> bytes:
+    return data.encode("utf-8") if isinstance(data, str) else data
+
+
 def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
     """Write ``data`` to ``path`` so that a reader never sees half a file.
 
@@ -111,35 +168,43 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
     stays).  Anything else that is not a regular file (/dev/null, a pipe) is
     written directly: renaming over it would replace the device.
     """
-    check_writable(path)
-    shown = str(path)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    target = Path(os.path.realpath(path))
-    try:
-        if target.exists() and not target.is_file():
-            with target.open("wb") as handle:
-                handle.write(payload)
-            return
-        folder = target.parent
-        mode = (stat.S_IMODE(target.stat().st_mode) if target.exists()
-                else 0o666 & ~_umask())
-        import tempfile     # on use: printing to the terminal never needs it (start-up)
+    _Staged(path, _payload(data)).commit()
 
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:200]}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise ProblemError(f"cannot write: {exc.strerror or exc}", file=shown) from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        # mkstemp makes the file private (0600): give it the target's permissions.
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise ProblemError(f"cannot write: {exc.strerror or exc}", file=shown) from None
+
+class OutputGroup:
+    """The files of one run, written together (``with OutputGroup() as out:
+    out.write(path, data)``): each is staged beside its target as it is made, and
+    all are renamed into place only when the block ends without an error; an
+    error leaves every existing file as it was (a course's Moodle file replaced
+    and its PDFs not, or gradebook.csv without its gradebook.json, were out of
+    step).  ``write`` may be called from several threads."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._staged: list[_Staged] = []
+        self._lock = threading.Lock()
+
+    def write(self, path: str | os.PathLike[str], data: str | bytes) -> None:
+        staged = _Staged(path, _payload(data))
+        with self._lock:
+            self._staged.append(staged)
+
+    def __enter__(self) -> "OutputGroup":
+        return self
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        if kind is not None:
+            for staged in self._staged:
+                staged.discard()
+            return
+        for k, staged in enumerate(self._staged):
+            try:
+                staged.commit()
+            except ProblemError:
+                for rest in self._staged[k + 1:]:
+                    rest.discard()
+                raise
 
 
 def _umask() -> int:

@@ -8,6 +8,7 @@ a partial file behind.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 import shutil
 import subprocess
 import tempfile
@@ -35,9 +36,11 @@ def tex_command() -> list[str] | None:
 
 
 def compile_pdf(tex: str, target: str | os.PathLike[str],
-                timeout: float = TIMEOUT_SECONDS) -> None:
-    """Write the PDF of ``tex`` to ``target``; ProblemError with the first LaTeX
-    error (or the install hint) when it cannot (or within ``timeout`` seconds)."""
+                timeout: float = TIMEOUT_SECONDS,
+                write: Callable[[str | os.PathLike[str], bytes], None] = write_atomic) -> None:
+    """Write the PDF of ``tex`` to ``target`` (by ``write``: an OutputGroup's, for a
+    run of several files); ProblemError with the first LaTeX error (or the install
+    hint) when it cannot (or within ``timeout`` seconds)."""
     command = tex_command()
     if command is None:
         raise ProblemError(INSTALL_HINT)
@@ -59,7 +62,7 @@ def compile_pdf(tex: str, target: str | os.PathLike[str],
         if result.returncode != 0 or not pdf.exists():
             raise ProblemError(f"{command[0]} failed: {_first_error(Path(tmp) / 'sheet.log')}",
                                file=str(target))
-        write_atomic(target, pdf.read_bytes())
+        write(target, pdf.read_bytes())
 
 
 def _first_error(log: Path) -> str:
