@@ -401,3 +401,27 @@ def test_a_course_that_fails_halfway_leaves_every_earlier_output_as_it_was(
     assert "wrote" not in result.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == \
         {name: b"last week\n" for name in before}
+
+
+def test_the_docs_snippets_are_what_course_writes(tmp_path: Path) -> None:
+    """docs/course.md quotes a Moodle field and a GIFT question of examples/course,
+    and docs/check.md an answer file of one of its variants: each is checked here
+    (they showed another draw's numbers, 0.711 and [0.690, 0.378])."""
+    from helpers import REPO
+
+    result = run_cli("course", str(REPO / "examples" / "course"), "-o", str(tmp_path),
+                     "--only", "moodle,gift")
+    assert result.returncode == 0, result.stderr
+    written = "\n".join(p.read_text(encoding="utf-8") for p in tmp_path.iterdir())
+    page = (REPO / "docs" / "course.md").read_text(encoding="utf-8")
+    quoted = [line for line in page.splitlines()
+              if line.startswith(("h₁,₍₁₎ = {1:NUMERICAL", "::lecture_122-s7-001 h(1)[1]::"))]
+    assert len(quoted) == 2
+    for line in quoted:
+        assert line in written, line
+    # the answer file docs/check.md shows for variant lecture_122-s7-003 is Grace's
+    check_page = (REPO / "docs" / "check.md").read_text(encoding="utf-8")
+    grace = (REPO / "examples" / "class" / "answers" / "grace.yaml").read_text(encoding="utf-8")
+    shown = re.search(r"variant: lecture_122-s7-003.*\nanswers:\n  (h\(1\): \[[^\]]*\])",
+                      check_page)
+    assert shown and shown.group(1) in grace, shown
