@@ -916,3 +916,22 @@ def test_a_long_run_s_notes_name_a_few_earlier_keys(tmp_path):
         named = re.sub(r" and \d+ more$", "", relied).split(", ")
         assert len(named) <= RELIED_SHOWN, note
     assert any(re.search(r" and \d+ more", n) for n in notes)
+
+
+def test_the_report_shows_where_a_problem_file_was_read_from(tmp_path, monkeypatch):
+    """A student's folder may hold a problem file named like the bundled one (its y
+    the network's own outputs: every gradient zero); a TA re-marking that one file
+    saw "[lecture_122.yaml]", as for the real problem.  The header names the file
+    read, from the current folder."""
+    folder = tmp_path / "sam"
+    folder.mkdir()
+    (folder / "lecture_122.yaml").write_text(
+        (helpers.BUNDLED / "lecture_122.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "answers.yaml").write_text("problem: lecture_122.yaml\nanswers:\n  J: 19.628\n",
+                                         encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["check", "sam/answers.yaml"])
+    assert "[sam/lecture_122.yaml]" in result.stdout, result.stdout
+    bundled = runner.invoke(app, ["check", str(helpers.REPO / "examples" / "answers" /
+                                               "hand_3dp.yaml")])
+    assert "[lecture_122]" in bundled.stdout

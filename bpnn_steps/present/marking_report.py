@@ -88,10 +88,29 @@ def _header(result: CheckResult) -> tuple[str, ...]:
     if result.options.round_as_you_go is not None:
         rules.append(f"rounding every step to {result.options.round_as_you_go} d.p.")
     rules.append("follow-through " + ("on" if result.options.follow_through else "off"))
-    # the file names as the user or the student chose them, shown safely
-    answers, problem = clean_text(result.answers), clean_text(result.problem)
+    # the file names as the user or the student chose them, shown safely; a problem
+    # read from a file by where it is (a regrade of one student's file must show
+    # that its problem is the student's own copy beside it, not the bundled one)
+    answers, problem = clean_text(result.answers), clean_text(_problem_place(result))
     return (f"Checking {answers}{who}", f"Problem: {title}[{problem}]",
             "Accepted: " + "; ".join(rules))
+
+
+def _problem_place(result: CheckResult) -> str:
+    """The problem as named, or, when it was read from a file other than a bundled
+    one, that file's path from the current folder."""
+    import os
+
+    from ..files.bundled import BUNDLED_DIR
+
+    source = result.source
+    if not source or not os.path.isabs(source) or result.variant or \
+            os.path.dirname(source) == str(BUNDLED_DIR.resolve()):
+        return result.problem
+    try:
+        return os.path.relpath(source)
+    except ValueError:          # another drive
+        return source
 
 
 def _group_note(group: GroupResult) -> str:
