@@ -6,6 +6,7 @@ its own folder, never that folder's missing parents)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -199,3 +200,52 @@ def test_a_reader_that_stopped_reading_ends_the_command_quietly(args):
     finally:
         os.close(write_end)
     assert (done.returncode, done.stderr) == (141, "")
+
+
+# --------------------------------------------------------------------------- encodings
+
+
+@pytest.mark.parametrize("args", [
+    ("solve", "lecture_122"),
+    ("solve", "lecture_122", "--format", "markdown"),
+    ("solve", "quiz_11", "--exact"),
+    ("derive", "quiz_11"),
+    ("train", "lecture_122", "--epochs", "3"),
+    ("train", "lecture_122", "--epochs", "3", "--plot", "p.png"),
+    ("check", "answers/a.yaml"),
+    ("check", "--batch", "answers", "-o", "marks"),
+    ("variants", "lecture_122", "-n", "1", "-o", "v", "--explain"),
+], ids=lambda a: " ".join(a))
+def test_a_report_on_an_ascii_standard_output_is_written_escaped(tmp_path, args):
+    """PYTHONIOENCODING=ascii or LC_ALL=C: the report's maths (w₁, ∂J, λ) is written
+    with the characters the stream cannot hold escaped, as Python writes them on
+    standard error, and the command ends as it would have."""
+    runs = {}
+    for charset in ("utf-8", "ascii"):
+        folder = tmp_path / charset
+        (folder / "answers").mkdir(parents=True)
+        assert invoke("check", "--template", "lecture_122", "-o", "answers/a.yaml",
+                      cwd=folder).exit_code == 0
+        runs[charset] = invoke(*args, cwd=folder, charset=charset)
+    usual, result = runs["utf-8"], runs["ascii"]
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        repr(result.exception)
+    assert result.exit_code == usual.exit_code, (result.exit_code, result.stderr)
+    assert not usual.stdout.isascii()
+    def untimed(text: str) -> str:         # train says how long it took
+        return re.sub(r"in [0-9.e+-]+ s \([^)]*\)", "", text)
+
+    assert untimed(result.stdout) == untimed(usual.stdout.encode("ascii",
+                                                                 "backslashreplace").decode())
+    if "--plot" in args:
+        assert (tmp_path / "ascii" / "p.png").is_file()
+
+
+@pytest.mark.parametrize("env", [{"PYTHONIOENCODING": "ascii"},
+                                 {"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0",
+                                  "PYTHONIOENCODING": ""}], ids=["ascii", "C-locale"])
+def test_the_console_script_writes_its_report_on_an_ascii_output(env):
+    done = subprocess.run([console_script(), "solve", "lecture_122"], capture_output=True,
+                          env={**cli_env(), **env}, timeout=120)
+    assert (done.returncode, done.stderr) == (0, b""), done.stderr.decode()
+    assert b"\\u" in done.stdout

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, Union
+from typing import TYPE_CHECKING, NamedTuple, TextIO, Union
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -25,7 +25,21 @@ def say(message: str) -> None:
     or a student chose, so nothing in them reaches the terminal as an escape."""
     from ..files.untrusted import clean_text
 
-    sys.stderr.write(clean_text(message, lines=True) + "\n")
+    write_text(sys.stderr, clean_text(message, lines=True) + "\n")
+
+
+def write_text(stream: TextIO, text: str) -> None:
+    """Write ``text`` to a standard stream whatever its encoding: what the encoding
+    cannot hold (an ASCII or C-locale terminal has no w₁ or ∂) is written as
+    Python writes it on standard error (``\\u2202``), not a UnicodeEncodeError
+    after half the output.  The one writer of every report and message."""
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:
+        # A text stream encodes the whole text before it writes any of it, so
+        # nothing was written yet.
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
 
 
 def emit(text: str, output: Path | None) -> None:
@@ -44,7 +58,7 @@ def write_stdout(text: str) -> None:
     """Write ``text`` to standard output now; a full disk or a closed pipe is bad
     output, reported by :func:`flush_stdout`'s message."""
     try:
-        sys.stdout.write(text)
+        write_text(sys.stdout, text)
     except OSError as exc:
         raise stdout_failed(exc) from None
     flush_stdout()
