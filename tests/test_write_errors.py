@@ -249,3 +249,49 @@ def test_the_console_script_writes_its_report_on_an_ascii_output(env):
                           env={**cli_env(), **env}, timeout=120)
     assert (done.returncode, done.stderr) == (0, b""), done.stderr.decode()
     assert b"\\u" in done.stdout
+
+
+# --------------------------------------------------------------------------- closed streams
+
+
+def run_closed(args: tuple[str, ...], closed: str, cwd: Path | None = None
+               ) -> subprocess.CompletedProcess:
+    """The console script started as a shell's ``>&-`` (``closed="1"``), ``2>&-``
+    (``"2"``) or both (``"12"``) starts it: without that standard stream."""
+    redirect = " ".join(f"{fd}>&-" for fd in closed)
+    return subprocess.run(["sh", "-c", f'exec "$0" "$@" {redirect}', console_script(), *args],
+                          cwd=cwd, capture_output=True, text=True, env=cli_env(), timeout=120)
+
+
+STDOUT_CLOSED = "bpnn-steps: error: cannot write to standard output: Bad file descriptor\n"
+
+
+@pytest.mark.parametrize("args", [("solve", "lecture_122"), ("check", "--template", "quiz_11"),
+                                  ("list",), ("--help",), ("--version",)],
+                         ids=lambda a: " ".join(a))
+def test_a_report_for_a_closed_standard_output_is_one_message(args):
+    done = run_closed(args, "1")
+    assert (done.returncode, done.stderr) == (2, STDOUT_CLOSED)
+
+
+def test_a_closed_standard_output_is_not_needed_for_a_file(tmp_path):
+    done = run_closed(("solve", "lecture_122", "-o", "o.txt"), "1", cwd=tmp_path)
+    assert (done.returncode, done.stderr) == (0, "wrote o.txt\n")
+    assert "Feed-forward" in (tmp_path / "o.txt").read_text()
+
+
+def test_bad_input_with_a_closed_stream_is_still_bad_input(tmp_path):
+    done = run_closed(("solve", "nope.yaml"), "1", cwd=tmp_path)
+    assert (done.returncode, done.stderr) == (2, "bpnn-steps: error: nope.yaml: no such file\n")
+    for closed in ("2", "12"):
+        done = run_closed(("solve", "nope.yaml"), closed, cwd=tmp_path)
+        assert (done.returncode, done.stdout) == (2, "")
+
+
+def test_a_closed_standard_error_loses_only_the_messages(tmp_path):
+    done = run_closed(("solve", "lecture_122", "-o", "o.txt"), "2", cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (0, "")
+    assert (tmp_path / "o.txt").is_file()
+    done = run_closed(("solve", "lecture_122"), "2", cwd=tmp_path)
+    assert done.returncode == 0 and "Feed-forward" in done.stdout
+    assert run_closed(("solve", "lecture_122"), "12").returncode == 2

@@ -116,7 +116,8 @@ def _os_error_message(exc: OSError) -> str:
     return f"{exc.filename}: {reason}" if exc.filename else reason
 
 
-_WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG,
+# EBADF: a closed standard output (cli._stand_in_for_closed_streams)
+_WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG, errno.EBADF,
                            getattr(errno, "EDQUOT", errno.ENOSPC)})
 
 
