@@ -295,3 +295,88 @@ def test_a_closed_standard_error_loses_only_the_messages(tmp_path):
     done = run_closed(("solve", "lecture_122"), "2", cwd=tmp_path)
     assert done.returncode == 0 and "Feed-forward" in done.stdout
     assert run_closed(("solve", "lecture_122"), "12").returncode == 2
+
+
+# --------------------------------------------------------------------------- paths as typed
+
+
+def class_folder(tmp_path: Path) -> Path:
+    """tmp_path with answers/a.yaml, a blank sheet of lecture_122."""
+    (tmp_path / "answers").mkdir()
+    assert invoke("check", "--template", "lecture_122", "-o", "answers/a.yaml",
+                  cwd=tmp_path).exit_code == 0
+    return tmp_path
+
+
+@pytest.mark.parametrize("args", [
+    ("solve", "lecture_122", "-o", "{}"),
+    ("derive", "quiz_11", "-o", "{}"),
+    ("export", "lecture_122", "-o", "{}"),
+    ("export", "lecture_122", "-f", "html", "-o", "{}"),
+    ("check", "answers/a.yaml", "-o", "{}"),
+    ("check", "--template", "lecture_122", "-o", "{}"),
+    ("train", "lecture_122", "--epochs", "2", "--plot", "{}"),
+    ("train", "lecture_122", "--epochs", "2", "--save", "{}"),
+    ("train", "lecture_122", "--epochs", "2", "-o", "{}"),
+    ("new", "{}"),
+], ids=lambda a: " ".join(a))
+def test_a_trailing_slash_names_a_folder(tmp_path, args):
+    """pathlib drops a trailing '/': ``-o newdir/`` wrote a FILE named newdir."""
+    suffix = ".png" if "--plot" in args else ""           # --plot checks it first
+    class_folder(tmp_path)
+    (tmp_path / f"folder{suffix}").mkdir()
+    (tmp_path / f"file{suffix}").write_text("kept\n")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    for name, words in (("newdir", "folder 'newdir{}/' does not exist"),
+                        ("folder", "it is a folder"),
+                        ("file", "'file{}' is a file, not a folder")):
+        typed = f"{name}{suffix}/"
+        refused(invoke(*(a.replace("{}", typed) for a in args), cwd=tmp_path),
+                f"{typed}: cannot write: ", words.format(suffix))
+        assert sorted(p.name for p in tmp_path.iterdir()) == before, typed
+        assert (tmp_path / f"file{suffix}").read_text() == "kept\n"
+
+
+def test_a_trailing_slash_is_welcome_where_a_folder_is_meant(tmp_path):
+    class_folder(tmp_path)
+    result = invoke("check", "--batch", "answers/", "-o", "marks/", cwd=tmp_path)
+    assert result.exit_code == 1, result.stderr
+    assert (tmp_path / "marks" / "gradebook.csv").is_file()
+    result = invoke("variants", "lecture_122", "-n", "1", "-o", "v/", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "v" / "index.csv").is_file()
+
+
+@pytest.mark.parametrize("args, option", [
+    (("solve", ""), "PROBLEM"),
+    (("solve", "lecture_122", "-o", ""), "-o"),
+    (("solve", "lecture_122", "--allow-read", ""), "--allow-read"),
+    (("derive", "quiz_11", "-o", ""), "-o"),
+    (("variants", "lecture_122", "-o", ""), "-o"),
+    (("check", ""), "ANSWERS"),
+    (("check", "answers/a.yaml", "-p", ""), "-p"),
+    (("check", "--template", ""), "--template"),
+    (("check", "--template", "lecture_122", "-o", ""), "-o"),
+    (("check", "--batch", ""), "--batch"),
+    (("check", "--batch", "answers", "-o", ""), "-o"),
+    (("check", "--batch", "answers", "--sheet", ""), "--sheet"),
+    (("train", "lecture_122", "--save", ""), "--save"),
+    (("train", "lecture_122", "--plot", ""), "--plot"),
+    (("course", ""), "FOLDER"),
+    (("new", ""), "PATH"),
+], ids=lambda a: " ".join(a) if isinstance(a, tuple) else a)
+def test_an_empty_path_is_refused_by_name(tmp_path, args, option):
+    """pathlib reads '' as '.': ``--allow-read ''`` allowed the current folder,
+    ``variants -o ''`` wrote into it, ``check -p ''`` said ': is a folder'."""
+    class_folder(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    refused(invoke(*args, cwd=tmp_path), f"an empty path for {option}; expected")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_allow_read_names_a_file_as_a_file(tmp_path):
+    (tmp_path / "data.csv").write_text("x\n1\n")
+    refused(invoke("solve", "lecture_122", "--allow-read", "data.csv", cwd=tmp_path),
+            "--allow-read data.csv: is a file, not a folder")
+    refused(invoke("solve", "lecture_122", "--allow-read", "nodir", cwd=tmp_path),
+            "--allow-read nodir: no such folder")

@@ -17,8 +17,8 @@ import typer
 from ..errors import ExitCode, ProblemError
 from .boundary import exit_with
 from .formats import GRADEBOOK, MARKING, Marking
-from .options import (Format, allow_read_option, decimals_option, format_option,
-                      output_option, read_access, round_as_you_go_option)
+from .options import (Format, allow_read_option, decimals_option, format_option, name_parser,
+                      output_option, path_parser, read_access, round_as_you_go_option)
 from .output import deliver, emit, say, to_stdout
 
 if TYPE_CHECKING:
@@ -28,17 +28,17 @@ if TYPE_CHECKING:
 
 def check(
     answers: Annotated[Optional[str], typer.Argument(
-        metavar="[ANSWERS]", help="Answer file (YAML) to mark.")] = None,
+        metavar="[ANSWERS]", parser=name_parser("ANSWERS", "an answer file"), help="Answer file (YAML) to mark.")] = None,
     template: Annotated[Optional[str], typer.Option(
-        "--template", metavar="PROBLEM",
+        "--template", metavar="PROBLEM", parser=name_parser("--template"),
         help="Write a blank answer sheet with every key for PROBLEM (a file or bundled "
              "name).")] = None,
     batch: Annotated[Optional[Path], typer.Option(
-        "--batch", metavar="DIR",
+        "--batch", metavar="DIR", parser=path_parser("--batch", "a folder name"),
         help="Mark every *.yaml answer file in DIR; write gradebook.csv and "
              "gradebook.json.")] = None,
     problem: Annotated[Optional[str], typer.Option(
-        "--problem", "-p",
+        "--problem", "-p", parser=name_parser("-p"),
         help="The problem to mark against (overrides the answer file's problem:).")] = None,
     fmt: Annotated[Format, format_option(MARKING, "text (a table) or json (for "
                                          "gradebooks).")] = Format.text,
@@ -64,20 +64,21 @@ def check(
         "--updates", min=1, help="--template: only the first N updates.")] = None,
     output: Annotated[Optional[Path], output_option(
         "Write the report (or --template sheet) to this file; with --batch, the folder "
-        "for gradebook.csv and gradebook.json (default: the current folder).")] = None,
+        "for gradebook.csv and gradebook.json (default: the current folder).",
+        "a file or folder name")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Overwrite an existing --template file.")] = False,
     allow_read: Annotated[Optional[list[Path]], allow_read_option()] = None,
     variants: Annotated[Optional[Path], typer.Option(
-        "--variants", metavar="DIR",
+        "--variants", metavar="DIR", parser=path_parser("--variants", "a folder name"),
         help="Mark against the variants in DIR (written by 'bpnn-steps variants'): each "
              "answer file against the variant its variant: (or the --roster) names.")] = None,
     roster: Annotated[Optional[Path], typer.Option(
-        "--roster", metavar="FILE",
+        "--roster", metavar="FILE", parser=path_parser("--roster"),
         help="With --batch and --variants: a CSV file with the columns student,variant "
              "that gives each student their variant.")] = None,
     sheet: Annotated[Optional[Path], typer.Option(
-        "--sheet", metavar="FILE",
+        "--sheet", metavar="FILE", parser=path_parser("--sheet"),
         help="With --batch: the sheet the class was given (a check --template file); each "
              "file is scored against it: a question left out counts as blank, a key it "
              "does not ask counts for nothing, a file of another problem is an error "

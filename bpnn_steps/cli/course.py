@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import ProblemError
-from .options import decimals_option
+from .options import decimals_option, path_parser
 from .output import say
 
 OUTPUT_NAMES = ("moodle", "gift", "canvas", "key", "questions", "solutions")
@@ -18,9 +18,9 @@ OUTPUT_NAMES = ("moodle", "gift", "canvas", "key", "questions", "solutions")
 
 def course(
     folder: Annotated[Path, typer.Argument(
-        help="A folder of variants (written by 'bpnn-steps variants').")],
+        parser=path_parser("FOLDER", "a folder name"), help="A folder of variants (written by 'bpnn-steps variants').")],
     outdir: Annotated[Path, typer.Option(
-        "--output-dir", "-o", help="Folder to write into (it must exist).")] = Path("."),
+        "--output-dir", "-o", parser=path_parser("-o", "a folder name"), help="Folder to write into (it must exist).")] = Path("."),
     only: Annotated[Optional[str], typer.Option(
         "--only", metavar="LIST",
         help="Write only these, comma-separated: " + ", ".join(OUTPUT_NAMES)

@@ -15,7 +15,8 @@ from ..errors import ExitCode, ProblemError
 from .boundary import exit_with
 from .formats import TRAINING, Training
 from .options import (Format, allow_read_option, decimals_option, epochs_option,
-                      format_option, output_option, problem_argument, read_access)
+                      format_option, output_option, path_parser, problem_argument,
+                      read_access)
 from .output import deliver, say, to_stdout
 
 if TYPE_CHECKING:
@@ -56,10 +57,10 @@ def train(
     shuffle: Annotated[Optional[bool], typer.Option(
         "--shuffle/--no-shuffle", help="Override training.shuffle.")] = None,
     save: Annotated[Optional[Path], typer.Option(
-        "--save", help="Write the trained network as a problem file (solve or train it "
+        "--save", parser=path_parser("--save"), help="Write the trained network as a problem file (solve or train it "
                        "further).")] = None,
     plot: Annotated[Optional[Path], typer.Option(
-        "--plot", help="Draw the fit or decision boundary and the cost per epoch into "
+        "--plot", parser=path_parser("--plot"), help="Draw the fit or decision boundary and the cost per epoch into "
                        "FILE.png, .svg or .pdf.")] = None,
     fmt: Annotated[Format, format_option(TRAINING, "text (a summary) or json (cost history "
                                          "and final weights, double "
