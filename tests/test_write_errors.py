@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import cli_env, console_script, invoke
+from helpers import BUNDLED, cli_env, console_script, invoke
 
 
 FULL = Path("/dev/full")
@@ -380,3 +380,97 @@ def test_allow_read_names_a_file_as_a_file(tmp_path):
             "--allow-read data.csv: is a file, not a folder")
     refused(invoke("solve", "lecture_122", "--allow-read", "nodir", cwd=tmp_path),
             "--allow-read nodir: no such folder")
+
+
+# --------------------------------------------------------------------------- inputs and outputs
+
+
+@pytest.mark.parametrize("args", [
+    ("solve", "L.yaml", "-o", "{}"),
+    ("derive", "L.yaml", "-o", "{}"),
+    ("derive", "L.yaml", "-f", "latex", "-o", "{}"),
+    ("derive", "L.yaml", "--pdf", "-o", "{}"),
+    ("export", "L.yaml", "-o", "{}"),
+    ("export", "L.yaml", "--pdf", "-o", "{}"),
+    ("export", "L.yaml", "-f", "html", "-o", "{}"),
+    ("export", "L.yaml", "-f", "markdown", "-o", "{}"),
+    ("train", "L.yaml", "-o", "{}"),
+    ("train", "L.yaml", "--save", "{}"),
+    ("check", "--template", "L.yaml", "-o", "{}", "--force"),
+], ids=lambda a: " ".join(a))
+def test_an_output_never_overwrites_the_input(tmp_path, args, monkeypatch):
+    """``solve L.yaml -o L.yaml`` replaced the problem with its solution; as
+    ``./L.yaml`` or through a link too."""
+    from bpnn_steps.maths import engine, training
+
+    def never(*args, **kwargs):
+        raise AssertionError("worked before checking the output paths")
+
+    monkeypatch.setattr(engine, "solve", never)
+    monkeypatch.setattr(training, "train", never)
+    problem = tmp_path / "L.yaml"
+    problem.write_text((BUNDLED / "lecture_122.yaml").read_text())
+    (tmp_path / "link.yaml").symlink_to("L.yaml")
+    os.link(problem, tmp_path / "hard.yaml")
+    for target, also in (("L.yaml", ""), ("./L.yaml", " L.yaml"), ("link.yaml", " L.yaml"),
+                         ("hard.yaml", " L.yaml"), (str(problem), " L.yaml")):
+        option = args[args.index("{}") - 1]
+        refused(invoke(*(target if a == "{}" else a for a in args), cwd=tmp_path),
+                f"{target}: {option} would overwrite the input file{also}")
+        assert problem.read_text() == (BUNDLED / "lecture_122.yaml").read_text()
+
+
+def test_a_bundled_problem_is_an_input_too(tmp_path, monkeypatch):
+    from bpnn_steps.files import bundled
+
+    # a copy: a failing run must not overwrite the package's own file
+    (tmp_path / "problems").mkdir()
+    copy = tmp_path / "problems" / "quiz_11.yaml"
+    copy.write_text((BUNDLED / "quiz_11.yaml").read_text())
+    monkeypatch.setattr(bundled, "BUNDLED_DIR", copy.parent)
+    refused(invoke("solve", "quiz_11", "-o", str(copy), cwd=tmp_path),
+            f"{copy}: -o would overwrite the input file quiz_11")
+    assert copy.read_text() == (BUNDLED / "quiz_11.yaml").read_text()
+
+
+def test_check_never_overwrites_the_answer_file_or_its_problem(tmp_path):
+    """``check hand_3dp.yaml -o hand_3dp.yaml`` replaced a student's answers with
+    the report on them."""
+    (tmp_path / "p.yaml").write_text((BUNDLED / "quiz_11.yaml").read_text())
+    assert invoke("check", "--template", "p.yaml", "-o", "a.yaml", cwd=tmp_path).exit_code == 0
+    (tmp_path / "q.yaml").write_text((BUNDLED / "quiz_11.yaml").read_text())
+    files = {p.name: p.read_text() for p in tmp_path.iterdir()}
+    for args, words in ((("a.yaml", "-o", "a.yaml"), "a.yaml: -o would overwrite the input file"),
+                        (("a.yaml", "-o", "p.yaml"), "p.yaml: -o would overwrite the input file"),
+                        (("a.yaml", "-p", "q.yaml", "-o", "q.yaml"), "q.yaml: -o would"),
+                        (("a.yaml", "-f", "json", "-o", "./a.yaml"), "./a.yaml: -o would")):
+        refused(invoke("check", *args, cwd=tmp_path), words)
+        assert {p.name: p.read_text() for p in tmp_path.iterdir()} == files
+
+
+@pytest.mark.parametrize("options", [
+    ("--plot", "x.png", "--save", "x.png"),
+    ("--plot", "x.png", "-o", "x.png"),
+    ("--save", "s.yaml", "-o", "s.yaml"),
+    ("--save", "s.yaml", "-o", "./s.yaml"),
+    ("--save", "new/../s.yaml", "-o", "s.yaml"),
+], ids=lambda a: " ".join(a))
+def test_two_outputs_of_a_run_are_two_files(tmp_path, monkeypatch, options):
+    """``train --plot x.png --save x.png`` wrote both, the second over the first."""
+    from bpnn_steps.maths import training
+
+    def never(*args, **kwargs):
+        raise AssertionError("trained before checking the output paths")
+
+    monkeypatch.setattr(training, "train", never)
+    (tmp_path / "new").mkdir()
+    first, second = sorted([options[0], options[2]], key=["--save", "--plot", "-o"].index)
+    refused(invoke("train", "lecture_122", *options, cwd=tmp_path),
+            f"{first} and {second} name the same file")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new"]
+
+
+def test_devices_may_take_several_outputs(tmp_path):
+    result = invoke("train", "lecture_122", "--epochs", "2", "--save", os.devnull, "-o",
+                    os.devnull, cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr

@@ -19,7 +19,7 @@ from .boundary import exit_with
 from .formats import GRADEBOOK, MARKING, Marking
 from .options import (Format, allow_read_option, decimals_option, format_option, name_parser,
                       output_option, path_parser, read_access, round_as_you_go_option)
-from .output import deliver, emit, say, to_stdout
+from .output import check_outputs, deliver, emit, say, to_stdout
 
 if TYPE_CHECKING:
     from ..files.untrusted import ReadAccess
@@ -106,6 +106,9 @@ def check(
         _batch(batch, problem, options, fmt, output, access, variants, roster, sheet)
         return
     assert answers is not None
+    if not to_stdout(output):
+        # the student's file, and its problem: the report replaced them
+        check_outputs({"-o": output}, [answers, problem, _named_problem(answers, access)])
     if variants is not None:
         from ..marking.roster import VariantFolder, check_variant_file
 
@@ -132,6 +135,18 @@ def _variant_options(variants: Optional[Path], roster: Optional[Path],
     if roster is not None and (batch is None or variants is None):
         raise ProblemError("--roster gives each student of a class a variant: it needs "
                            "--batch DIR and --variants DIR")
+
+
+def _named_problem(answers: str, access: "ReadAccess") -> Optional[Path]:
+    """The problem file an answer file names, if it names one that can be read (the
+    marking reports a bad one)."""
+    from ..files.answer_file import read_header, read_root, resolve_problem_ref
+
+    try:
+        root, text = read_root(answers)
+        return resolve_problem_ref(read_header(root, text, answers), answers, access=access)
+    except ProblemError:
+        return None
 
 
 def _regenerate(access: "ReadAccess") -> "Regenerate":
@@ -163,10 +178,8 @@ def _template(source: str, output: Optional[Path], updates: Optional[int],
     from ..maths.engine import solve
     from ..maths.workload import check_workload
 
-    if output is not None and not to_stdout(output):
-        from ..files.textio import check_writable
-        check_writable(output)
-    # lexists: a link counts as there (a loop was refused by check_writable)
+    check_outputs({"-o": output}, [source])
+    # lexists: a link counts as there (a loop was refused by check_outputs)
     if output is not None and os.path.lexists(output) and not force:
         raise ProblemError("already exists; use --force to overwrite it", file=str(output))
     document = read_problem_document(source, access=access)

@@ -11,7 +11,7 @@ import typer
 
 from ..errors import ProblemError
 from .options import decimals_option, path_parser
-from .output import say
+from .output import check_outputs, say
 
 OUTPUT_NAMES = ("moodle", "gift", "canvas", "key", "questions", "solutions")
 
@@ -34,7 +34,6 @@ def course(
     """Write a course's outputs: Moodle XML, GIFT, Canvas QTI, answer-key CSV, and one
     PDF of all question sheets and one of all worked solutions."""
     from ..course.course_outputs import Output, course_name, output_paths, write_course
-    from ..files.textio import check_writable
     from ..files.variant_folder import read_variants
 
     outputs = _outputs(only)
@@ -49,8 +48,7 @@ def course(
     variants = read_variants(folder)
     name = course_name(variants, folder)
     paths = output_paths(name, outdir, [Output(o) for o in outputs], tex)
-    for path in paths.values():
-        check_writable(path)                 # every path before any work
+    check_outputs({str(o): path for o, path in paths.items()})     # before any work
     write_course(variants, paths, decimals, name, tex=tex, wrote=_say)
 
 

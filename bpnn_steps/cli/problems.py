@@ -11,7 +11,7 @@ import typer
 
 from ..errors import ProblemError
 from .options import path_parser
-from .output import console, say
+from .output import check_outputs, console, say
 
 
 def list_problems() -> None:
@@ -33,9 +33,9 @@ def new(
 ) -> None:
     """Write a commented template problem file to start from."""
     from ..files.problem_template import TEMPLATE
-    from ..files.textio import check_writable, write_atomic
+    from ..files.textio import write_atomic
 
-    check_writable(path)      # a folder, a missing one, or newdir/: not 'use --force'
+    check_outputs({"PATH": path})      # a folder, a missing one, or newdir/: not '--force'
     if path.exists() and not force:
         raise ProblemError("already exists; use --force to overwrite it", file=str(path))
     write_atomic(path, TEMPLATE.format(name=path))

@@ -17,7 +17,7 @@ from .formats import TRAINING, Training
 from .options import (Format, allow_read_option, decimals_option, epochs_option,
                       format_option, output_option, path_parser, problem_argument,
                       read_access)
-from .output import deliver, say, to_stdout
+from .output import check_outputs, deliver, say
 
 if TYPE_CHECKING:
     from ..maths.training import TrainResult
@@ -91,10 +91,8 @@ def train(
         raise ProblemError(f"--beta must be a number >= 0, got {beta:g}")
     if plot is not None and plot.suffix.lower() not in PLOT_SUFFIXES:
         raise ProblemError(f"--plot: {plot} must end in .png, .svg or .pdf")
-    from ..files.textio import check_writable
-    for target in (save, plot, None if to_stdout(output) else output):
-        if target is not None:
-            check_writable(target)      # before training, not after it: nothing is lost
+    # before training, not after it: nothing is lost
+    check_outputs({"--save": save, "--plot": plot, "-o": output}, [problem])
     document = read_problem_document(problem, seed=seed, access=read_access(allow_read))
     prob = _with_overrides(document.problem, epochs=epochs, learning_rate=learning_rate,
                            method=method, batch_size=batch_size, beta=beta, shuffle=shuffle)
