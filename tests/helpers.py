@@ -71,9 +71,11 @@ def run_cli(*args: str, cwd: str | os.PathLike | None = None, module: bool = Fal
     return _run_in_process(list(args), cwd, timeout)
 
 
-def invoke(*args: str, cwd: str | os.PathLike | None = None):
+def invoke(*args: str, cwd: str | os.PathLike | None = None, charset: str = "utf-8"):
     """typer's CliRunner result of ``bpnn-steps ARGS`` run in the folder ``cwd``
-    (exit_code, stdout, stderr, and the exception if one escaped)."""
+    (exit_code, stdout, stderr, and the exception if one escaped); ``charset`` is
+    the encoding of its standard streams (strict on stdout, as Python's own under
+    PYTHONIOENCODING=ascii)."""
     from typer.testing import CliRunner
 
     from bpnn_steps.cli import app
@@ -82,7 +84,7 @@ def invoke(*args: str, cwd: str | os.PathLike | None = None):
     try:
         if cwd is not None:
             os.chdir(cwd)
-        return CliRunner().invoke(app, list(args))
+        return CliRunner(charset=charset).invoke(app, list(args))
     finally:
         os.chdir(here)
 

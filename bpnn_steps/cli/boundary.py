@@ -17,6 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 from ..errors import PROG, ExitCode, ProblemError, ProblemNote
+from .output import write_text
 
 
 def exit_with(code: ExitCode) -> NoReturn:
@@ -77,7 +78,7 @@ def _notes_on_stderr() -> Iterator[None]:
             if issubclass(category, ProblemNote):
                 if str(message) not in noted:
                     noted.add(str(message))
-                    sys.stderr.write(f"{PROG}: note: {message}\n")
+                    write_text(sys.stderr, f"{PROG}: note: {message}\n")
             else:
                 shown(message, category, filename, lineno, file, line)
 
@@ -88,7 +89,7 @@ def _notes_on_stderr() -> Iterator[None]:
 def _say_error(message: str) -> None:
     from ..files.untrusted import clean_text    # the last guard: files quoted in messages
 
-    sys.stderr.write(f"{PROG}: error: {clean_text(message, lines=True)}\n")
+    write_text(sys.stderr, f"{PROG}: error: {clean_text(message, lines=True)}\n")
 
 
 def _fail(message: str) -> NoReturn:
@@ -115,7 +116,8 @@ def _os_error_message(exc: OSError) -> str:
     return f"{exc.filename}: {reason}" if exc.filename else reason
 
 
-_WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG,
+# EBADF: a closed standard output (cli._stand_in_for_closed_streams)
+_WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG, errno.EBADF,
                            getattr(errno, "EDQUOT", errno.ENOSPC)})
 
 

@@ -17,9 +17,9 @@ import typer
 from ..errors import ExitCode, ProblemError
 from .boundary import exit_with
 from .formats import GRADEBOOK, MARKING, Marking
-from .options import (Format, allow_read_option, decimals_option, format_option,
-                      output_option, read_access, round_as_you_go_option)
-from .output import deliver, emit, say, to_stdout
+from .options import (Format, allow_read_option, decimals_option, format_option, name_parser,
+                      output_option, path_parser, read_access, round_as_you_go_option)
+from .output import check_outputs, deliver, emit, say, to_stdout
 
 if TYPE_CHECKING:
     from ..files.untrusted import ReadAccess
@@ -28,17 +28,17 @@ if TYPE_CHECKING:
 
 def check(
     answers: Annotated[Optional[str], typer.Argument(
-        metavar="[ANSWERS]", help="Answer file (YAML) to mark.")] = None,
+        metavar="[ANSWERS]", parser=name_parser("ANSWERS", "an answer file"), help="Answer file (YAML) to mark.")] = None,
     template: Annotated[Optional[str], typer.Option(
-        "--template", metavar="PROBLEM",
+        "--template", metavar="PROBLEM", parser=name_parser("--template"),
         help="Write a blank answer sheet with every key for PROBLEM (a file or bundled "
              "name).")] = None,
     batch: Annotated[Optional[Path], typer.Option(
-        "--batch", metavar="DIR",
+        "--batch", metavar="DIR", parser=path_parser("--batch", "a folder name"),
         help="Mark every *.yaml answer file in DIR; write gradebook.csv and "
              "gradebook.json.")] = None,
     problem: Annotated[Optional[str], typer.Option(
-        "--problem", "-p",
+        "--problem", "-p", parser=name_parser("-p"),
         help="The problem to mark against (overrides the answer file's problem:).")] = None,
     fmt: Annotated[Format, format_option(MARKING, "text (a table) or json (for "
                                          "gradebooks).")] = Format.text,
@@ -64,20 +64,21 @@ def check(
         "--updates", min=1, help="--template: only the first N updates.")] = None,
     output: Annotated[Optional[Path], output_option(
         "Write the report (or --template sheet) to this file; with --batch, the folder "
-        "for gradebook.csv and gradebook.json (default: the current folder).")] = None,
+        "for gradebook.csv and gradebook.json (default: the current folder).",
+        "a file or folder name")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Overwrite an existing --template file.")] = False,
     allow_read: Annotated[Optional[list[Path]], allow_read_option()] = None,
     variants: Annotated[Optional[Path], typer.Option(
-        "--variants", metavar="DIR",
+        "--variants", metavar="DIR", parser=path_parser("--variants", "a folder name"),
         help="Mark against the variants in DIR (written by 'bpnn-steps variants'): each "
              "answer file against the variant its variant: (or the --roster) names.")] = None,
     roster: Annotated[Optional[Path], typer.Option(
-        "--roster", metavar="FILE",
+        "--roster", metavar="FILE", parser=path_parser("--roster"),
         help="With --batch and --variants: a CSV file with the columns student,variant "
              "that gives each student their variant.")] = None,
     sheet: Annotated[Optional[Path], typer.Option(
-        "--sheet", metavar="FILE",
+        "--sheet", metavar="FILE", parser=path_parser("--sheet"),
         help="With --batch: the sheet the class was given (a check --template file); each "
              "file is scored against it: a question left out counts as blank, a key it "
              "does not ask counts for nothing, a file of another problem is an error "
@@ -105,6 +106,9 @@ def check(
         _batch(batch, problem, options, fmt, output, access, variants, roster, sheet)
         return
     assert answers is not None
+    if not to_stdout(output):
+        # the student's file, and its problem: the report replaced them
+        check_outputs({"-o": output}, [answers, problem, _named_problem(answers, access)])
     if variants is not None:
         from ..marking.roster import VariantFolder, check_variant_file
 
@@ -131,6 +135,18 @@ def _variant_options(variants: Optional[Path], roster: Optional[Path],
     if roster is not None and (batch is None or variants is None):
         raise ProblemError("--roster gives each student of a class a variant: it needs "
                            "--batch DIR and --variants DIR")
+
+
+def _named_problem(answers: str, access: "ReadAccess") -> Optional[Path]:
+    """The problem file an answer file names, if it names one that can be read (the
+    marking reports a bad one)."""
+    from ..files.answer_file import read_header, read_root, resolve_problem_ref
+
+    try:
+        root, text = read_root(answers)
+        return resolve_problem_ref(read_header(root, text, answers), answers, access=access)
+    except ProblemError:
+        return None
 
 
 def _regenerate(access: "ReadAccess") -> "Regenerate":
@@ -162,10 +178,8 @@ def _template(source: str, output: Optional[Path], updates: Optional[int],
     from ..maths.engine import solve
     from ..maths.workload import check_workload
 
-    if output is not None and not to_stdout(output):
-        from ..files.textio import check_writable
-        check_writable(output)
-    # lexists: a link counts as there (a loop was refused by check_writable)
+    check_outputs({"-o": output}, [source])
+    # lexists: a link counts as there (a loop was refused by check_outputs)
     if output is not None and os.path.lexists(output) and not force:
         raise ProblemError("already exists; use --force to overwrite it", file=str(output))
     document = read_problem_document(source, access=access)

@@ -10,17 +10,17 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import ProblemError
-from .options import decimals_option
-from .output import say
+from .options import decimals_option, path_parser
+from .output import check_outputs, say
 
 OUTPUT_NAMES = ("moodle", "gift", "canvas", "key", "questions", "solutions")
 
 
 def course(
     folder: Annotated[Path, typer.Argument(
-        help="A folder of variants (written by 'bpnn-steps variants').")],
+        parser=path_parser("FOLDER", "a folder name"), help="A folder of variants (written by 'bpnn-steps variants').")],
     outdir: Annotated[Path, typer.Option(
-        "--output-dir", "-o", help="Folder to write into (it must exist).")] = Path("."),
+        "--output-dir", "-o", parser=path_parser("-o", "a folder name"), help="Folder to write into (it must exist).")] = Path("."),
     only: Annotated[Optional[str], typer.Option(
         "--only", metavar="LIST",
         help="Write only these, comma-separated: " + ", ".join(OUTPUT_NAMES)
@@ -34,7 +34,6 @@ def course(
     """Write a course's outputs: Moodle XML, GIFT, Canvas QTI, answer-key CSV, and one
     PDF of all question sheets and one of all worked solutions."""
     from ..course.course_outputs import Output, course_name, output_paths, write_course
-    from ..files.textio import check_writable
     from ..files.variant_folder import read_variants
 
     outputs = _outputs(only)
@@ -49,8 +48,7 @@ def course(
     variants = read_variants(folder)
     name = course_name(variants, folder)
     paths = output_paths(name, outdir, [Output(o) for o in outputs], tex)
-    for path in paths.values():
-        check_writable(path)                 # every path before any work
+    check_outputs({str(o): path for o, path in paths.items()})     # before any work
     write_course(variants, paths, decimals, name, tex=tex, wrote=_say)
 
 

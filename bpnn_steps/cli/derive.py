@@ -15,7 +15,7 @@ from .boundary import exit_with
 from .formats import DERIVATION, document_view
 from .options import (Format, allow_read_option, format_option, output_option,
                       problem_argument, read_access)
-from .output import deliver, say
+from .output import check_outputs, deliver, say
 
 
 def derive(
@@ -36,11 +36,9 @@ def derive(
     """Derive dJ/dw for every weight with the chain rule, in the lecture's notation:
     the matrix form of each layer's gradient, every entry written out, the update."""
     from ..files.problem_file import read_problem_document
-    from ..files.textio import check_writable
     from ..maths.workload import derive_workload
 
-    if output is not None and str(output) != "-":
-        check_writable(output)         # before the work (pdflatex), not after it
+    check_outputs({"-o": output}, [problem])     # before the work (pdflatex), not after it
     document = read_problem_document(problem, access=read_access(allow_read))
     prob = document.problem
     derive_workload(prob, verify=verify)

@@ -19,7 +19,7 @@ from .formats import SHEET
 from .options import (Format, allow_read_option, decimals_option, epochs_option, format_option,
                       output_option, problem_argument, read_access, show_option, show_spec,
                       shown_updates)
-from .output import emit, say, to_stdout
+from .output import check_outputs, emit, say, to_stdout
 
 
 def export(
@@ -48,14 +48,12 @@ def export(
     """Write a tutorial sheet (question, worked solution or both) as LaTeX, PDF or
     Markdown, or a practice page for students as one offline HTML file."""
     from ..files.problem_file import read_problem_document
-    from ..files.textio import check_writable
     from ..maths.workload import export_workload
     from ..present.tutorial_sheet import tutorial_sheet
 
     if pdf and fmt is not Format.latex:
         raise ProblemError(f"--pdf makes a PDF from LaTeX; leave out --format {fmt.value}")
-    if output is not None and str(output) != "-":
-        check_writable(output)         # before the work (pdflatex), not after it
+    check_outputs({"-o": output}, [problem])     # before the work (pdflatex), not after it
     document = read_problem_document(problem, access=read_access(allow_read))
     prob = document.problem
     if epochs is not None:

@@ -4,6 +4,7 @@ differs, its help text."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -30,9 +31,36 @@ class Format(StrEnum):
     html = "html"
 
 
+def path_parser(name: str, expected: str = "a file name"
+                ) -> Callable[[str | os.PathLike[str]], Path]:
+    """How every path option and argument (``name``: ``-o``, ``PATH``) is read: as
+    typed (a trailing '/' names a folder), and never empty."""
+    def path(value: str | os.PathLike[str]) -> Path:      # its name is the metavar
+        from ..files.textio import given_path
+
+        return given_path(value, name, expected)
+
+    return path
+
+
+def name_parser(name: str, expected: str = "a problem file or a bundled problem's name"
+                ) -> Callable[[str], str]:
+    """How an option or argument that names a file or a bundled problem is read:
+    never empty (as a path, '' is '.', the current folder: 'is a folder')."""
+    def text(value: str) -> str:
+        if not value:
+            from ..files.textio import empty_path
+
+            raise ProblemError(empty_path(name, expected))
+        return value
+
+    text.__name__ = "str"                                 # the metavar, as before
+    return text
+
+
 def problem_argument(help: str = "Problem file, or the name of a bundled problem (see "
                                  "'bpnn-steps list').") -> Any:
-    return typer.Argument(help=help)
+    return typer.Argument(help=help, parser=name_parser("PROBLEM"))
 
 
 def decimals_option(help: str = "Decimals shown (exact values are written short, as "
@@ -55,8 +83,8 @@ def format_option(choices: Iterable[Format], help: str) -> Any:
 
 
 def output_option(help: str = "Write to this file (atomically) instead of standard "
-                              "output.") -> Any:
-    return typer.Option("--output", "-o", help=help)
+                              "output.", expected: str = "a file name") -> Any:
+    return typer.Option("--output", "-o", parser=path_parser("-o", expected), help=help)
 
 
 def show_option() -> Any:
@@ -92,7 +120,7 @@ def round_as_you_go_option(help: str) -> Any:
 
 def allow_read_option() -> Any:
     """``--allow-read DIR``: the one way to let input files read outside their folder."""
-    return typer.Option("--allow-read", metavar="DIR",
+    return typer.Option("--allow-read", metavar="DIR", parser=path_parser("--allow-read", "a folder name"),
                         help="Also let input files read files inside DIR (CSV data; for "
                              "check, the problem an answer file names). By default a file "
                              "reads only inside its own folder. Repeat for more folders.")
@@ -104,7 +132,8 @@ def read_access(folders: list[Path] | None) -> ReadAccess:
 
     for folder in folders or ():
         if not folder.is_dir():
-            raise ProblemError(f"--allow-read {folder}: no such folder")
+            found = "is a file, not a folder" if folder.exists() else "no such folder"
+            raise ProblemError(f"--allow-read {folder}: {found}")
     return ReadAccess.allowing(folders)
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, Union
+from typing import TYPE_CHECKING, NamedTuple, TextIO, Union
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -20,12 +20,87 @@ def to_stdout(output: Path | None) -> bool:
     return output is None or str(output) == "-"
 
 
+def check_outputs(outputs: Mapping[str, Path | None],
+                  inputs: Iterable[str | os.PathLike[str] | None] = ()) -> None:
+    """Refuse, before any work, a run's output files (``outputs``: option -> path;
+    None and '-' are standard output) that cannot be written (check_writable), that
+    would overwrite one of its ``inputs`` (problem and answer files, a bundled
+    problem by name), or that two options name.  Compared as the files they are,
+    so ``./L.yaml``, a link to it and a hard link are L.yaml.  The one check of
+    every command's output paths."""
+    from ..errors import ProblemError
+    from ..files.textio import as_typed, check_writable
+
+    read = [(source, key) for source in inputs if source is not None
+            for key in [_input_key(source)] if key is not None]
+    written: dict[tuple[object, ...], str] = {}
+    for option, path in outputs.items():
+        if path is None or to_stdout(path):
+            continue
+        check_writable(path)
+        key = _output_key(path)
+        if key is None:
+            continue            # a device (/dev/null): writing it twice destroys nothing
+        for source, input_key in read:
+            if input_key == key:
+                also = "" if as_typed(source) == as_typed(path) else f" {as_typed(source)}"
+                raise ProblemError(f"{option} would overwrite the input file{also}",
+                                   file=as_typed(path))
+        if key in written:
+            raise ProblemError(f"{written[key]} and {option} name the same file",
+                               file=as_typed(path))
+        written[key] = option
+
+
+def _input_key(source: str | os.PathLike[str]) -> tuple[object, ...] | None:
+    """An input file's identity (device and inode), None when there is no such file
+    (its own command reports that)."""
+    from ..errors import ProblemError
+    from ..files.bundled import resolve_path
+
+    try:
+        info = os.stat(resolve_path(source))
+    except (ProblemError, OSError, ValueError):
+        return None
+    return ("file", info.st_dev, info.st_ino)
+
+
+def _output_key(path: Path) -> tuple[object, ...] | None:
+    """An output file's identity: an existing file's device and inode, a new one's
+    real path; None for a device or a pipe."""
+    import stat
+
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return ("new", os.path.realpath(path))
+    except (OSError, ValueError):
+        return None             # check_writable let it pass: written as it is
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    return ("file", info.st_dev, info.st_ino)
+
+
 def say(message: str) -> None:
     """A status line on stderr ("wrote FILE"): the names in it are file names a user
     or a student chose, so nothing in them reaches the terminal as an escape."""
     from ..files.untrusted import clean_text
 
-    sys.stderr.write(clean_text(message, lines=True) + "\n")
+    write_text(sys.stderr, clean_text(message, lines=True) + "\n")
+
+
+def write_text(stream: TextIO, text: str) -> None:
+    """Write ``text`` to a standard stream whatever its encoding: what the encoding
+    cannot hold (an ASCII or C-locale terminal has no w₁ or ∂) is written as
+    Python writes it on standard error (``\\u2202``), not a UnicodeEncodeError
+    after half the output.  The one writer of every report and message."""
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:
+        # A text stream encodes the whole text before it writes any of it, so
+        # nothing was written yet.
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
 
 
 def emit(text: str, output: Path | None) -> None:
@@ -44,7 +119,7 @@ def write_stdout(text: str) -> None:
     """Write ``text`` to standard output now; a full disk or a closed pipe is bad
     output, reported by :func:`flush_stdout`'s message."""
     try:
-        sys.stdout.write(text)
+        write_text(sys.stdout, text)
     except OSError as exc:
         raise stdout_failed(exc) from None
     flush_stdout()

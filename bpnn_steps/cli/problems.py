@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 
 from ..errors import ProblemError
-from .output import console, say
+from .options import path_parser
+from .output import check_outputs, console, say
 
 
 def list_problems() -> None:
@@ -26,13 +27,15 @@ def list_problems() -> None:
 
 
 def new(
-    path: Annotated[Path, typer.Argument(help="File to write.")] = Path("problem.yaml"),
+    path: Annotated[Path, typer.Argument(parser=path_parser("PATH"),
+                                         help="File to write.")] = Path("problem.yaml"),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented template problem file to start from."""
     from ..files.problem_template import TEMPLATE
     from ..files.textio import write_atomic
 
+    check_outputs({"PATH": path})      # a folder, a missing one, or newdir/: not '--force'
     if path.exists() and not force:
         raise ProblemError("already exists; use --force to overwrite it", file=str(path))
     write_atomic(path, TEMPLATE.format(name=path))

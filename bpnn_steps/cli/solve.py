@@ -13,7 +13,7 @@ from .formats import SOLUTION, Solution, solution, standalone
 from .options import (Format, allow_read_option, decimals_option, epochs_option, format_option,
                       output_option, problem_argument, read_access, round_as_you_go_option,
                       samples_option, samples_spec, show_option, show_spec, shown_updates)
-from .output import deliver
+from .output import check_outputs, deliver
 
 if TYPE_CHECKING:
     from ..model.trace import Trace
@@ -48,6 +48,7 @@ def solve(
     from ..present.report import select_steps
 
     samples_spec(samples)
+    check_outputs({"-o": output}, [problem])
     prob = load_problem(problem, access=read_access(allow_read))
     if epochs is not None:
         prob = prob.with_training(epochs=epochs)

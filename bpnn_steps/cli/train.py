@@ -15,8 +15,9 @@ from ..errors import ExitCode, ProblemError
 from .boundary import exit_with
 from .formats import TRAINING, Training
 from .options import (Format, allow_read_option, decimals_option, epochs_option,
-                      format_option, output_option, problem_argument, read_access)
-from .output import deliver, say, to_stdout
+                      format_option, output_option, path_parser, problem_argument,
+                      read_access)
+from .output import check_outputs, deliver, say
 
 if TYPE_CHECKING:
     from ..maths.training import TrainResult
@@ -56,10 +57,10 @@ def train(
     shuffle: Annotated[Optional[bool], typer.Option(
         "--shuffle/--no-shuffle", help="Override training.shuffle.")] = None,
     save: Annotated[Optional[Path], typer.Option(
-        "--save", help="Write the trained network as a problem file (solve or train it "
+        "--save", parser=path_parser("--save"), help="Write the trained network as a problem file (solve or train it "
                        "further).")] = None,
     plot: Annotated[Optional[Path], typer.Option(
-        "--plot", help="Draw the fit or decision boundary and the cost per epoch into "
+        "--plot", parser=path_parser("--plot"), help="Draw the fit or decision boundary and the cost per epoch into "
                        "FILE.png, .svg or .pdf.")] = None,
     fmt: Annotated[Format, format_option(TRAINING, "text (a summary) or json (cost history "
                                          "and final weights, double "
@@ -90,10 +91,8 @@ def train(
         raise ProblemError(f"--beta must be a number >= 0, got {beta:g}")
     if plot is not None and plot.suffix.lower() not in PLOT_SUFFIXES:
         raise ProblemError(f"--plot: {plot} must end in .png, .svg or .pdf")
-    from ..files.textio import check_writable
-    for target in (save, plot, None if to_stdout(output) else output):
-        if target is not None:
-            check_writable(target)      # before training, not after it: nothing is lost
+    # before training, not after it: nothing is lost
+    check_outputs({"--save": save, "--plot": plot, "-o": output}, [problem])
     document = read_problem_document(problem, seed=seed, access=read_access(allow_read))
     prob = _with_overrides(document.problem, epochs=epochs, learning_rate=learning_rate,
                            method=method, batch_size=batch_size, beta=beta, shuffle=shuffle)

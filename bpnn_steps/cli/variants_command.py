@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .options import allow_read_option, problem_argument, read_access
+from .options import allow_read_option, path_parser, problem_argument, read_access
 
 MAX_COUNT = 10_000
 
@@ -22,7 +22,7 @@ def variants(
     problem: Annotated[str, problem_argument("Problem file, or a bundled problem's name; "
                                              "its variants: block says what varies.")],
     output: Annotated[Path, typer.Option(
-        "--output", "-o", metavar="DIR",
+        "--output", "-o", metavar="DIR", parser=path_parser("-o", "a folder name"),
         help="Folder to write the variants and index.csv to (created if missing; its "
              "parent must exist).")],
     count: Annotated[int, typer.Option(

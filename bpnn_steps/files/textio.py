@@ -5,8 +5,50 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ProblemError
+
+if TYPE_CHECKING:
+    _SystemPath = Path
+else:
+    _SystemPath = type(Path())      # PosixPath or WindowsPath: Path itself cannot be
+                                    # subclassed before Python 3.12
+
+
+class GivenPath(_SystemPath):
+    """A path from the command line that remembers how it was typed: pathlib drops
+    a trailing '/', which says that a folder is meant (``-o newdir/`` wrote a FILE
+    named newdir).  The paths made from it (its parent, ``path / name``) are
+    ordinary paths again."""
+
+    typed = ""
+
+
+def given_path(value: str | os.PathLike[str], option: str, expected: str) -> Path:
+    """A path as the command line gave it to ``option``.  An empty one is refused:
+    pathlib reads '' as '.', so ``-o ''`` wrote into the current folder and
+    ``--allow-read ''`` allowed it."""
+    text = os.fspath(value)
+    if not text:
+        raise ProblemError(empty_path(option, expected))
+    path = GivenPath(text)
+    path.typed = text
+    return path
+
+
+def empty_path(option: str, expected: str) -> str:
+    return f"an empty path for {option}; expected {expected}"
+
+
+def as_typed(path: str | os.PathLike[str]) -> str:
+    """A path as the user typed it (with its trailing '/'), for messages."""
+    return getattr(path, "typed", "") or os.fspath(path)
+
+
+def names_a_folder(path: str | os.PathLike[str]) -> bool:
+    """Whether the path was typed with a trailing separator (``newdir/``)."""
+    return as_typed(path).endswith(("/", os.sep))
 
 
 def read_text(path: Path, display: str, kind: str, max_bytes: int) -> str:
@@ -51,12 +93,20 @@ def check_writable(path: str | os.PathLike[str]) -> None:
     """Refuse, before any work is done, an output path that cannot be written.
 
     The one folder policy of every command: an output file's folder must exist
-    (nothing creates missing folders silently); the path must not be a folder,
-    a symbolic-link loop or a name the system cannot hold.
+    (nothing creates missing folders silently); the path must not be a folder
+    (nor name one, with a trailing '/'), a symbolic-link loop or a name the
+    system cannot hold.
     """
-    shown = str(path)
+    shown = as_typed(path)
     if not shown:
         raise ProblemError("cannot write: the output file name is empty", file="''")
+    if names_a_folder(path) and not os.path.isdir(shown):
+        bare = shown.rstrip("/" + os.sep)
+        if os.path.lexists(bare):
+            raise ProblemError(f"cannot write: {bare!r} is a file, not a folder (a name "
+                               "ending in '/' names a folder)", file=shown)
+        raise ProblemError(f"cannot write: folder {shown!r} does not exist (a name ending "
+                           "in '/' names a folder, not a file)", file=shown)
     try:
         target = Path(os.path.realpath(path))
         if target.is_dir():
@@ -106,7 +156,7 @@ class _Staged:
 
     def __init__(self, path: str | os.PathLike[str], payload: bytes) -> None:
         check_writable(path)
-        self.shown = str(path)
+        self.shown = as_typed(path)
         self.target = Path(os.path.realpath(path))
         self.tmp: str | None = None
         try:
