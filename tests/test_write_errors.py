@@ -202,6 +202,23 @@ def test_a_reader_that_stopped_reading_ends_the_command_quietly(args):
     assert (done.returncode, done.stderr) == (141, "")
 
 
+def test_a_reader_that_stops_partway_gets_the_shell_s_exit_code():
+    """`solve ... | head -c 10` on 740 KB: the pipe took the first 64 KB of one large
+    write, Python's buffered writer dropped the rest, and the command exited 0 as if
+    all had been read; now the rest meets the closed pipe: 141, quietly.  A reader
+    that reads everything gets every byte."""
+    command = [console_script(), "solve", "sine_181_sgd", "-e", "5", "-s", "1-100"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=cli_env())
+    assert proc.stdout is not None and proc.stderr is not None
+    head = proc.stdout.read(10)
+    proc.stdout.close()
+    assert (proc.wait(timeout=120), proc.stderr.read(), len(head)) == (141, b"", 10)
+    whole = subprocess.run(command, capture_output=True, env=cli_env(), timeout=120)
+    assert whole.returncode == 0 and len(whole.stdout) > 500_000
+    assert whole.stdout.decode("utf-8").endswith("\n")
+
+
 # --------------------------------------------------------------------------- encodings
 
 

@@ -119,10 +119,36 @@ def write_stdout(text: str) -> None:
     """Write ``text`` to standard output now; a full disk or a closed pipe is bad
     output, reported by :func:`flush_stdout`'s message."""
     try:
-        write_text(sys.stdout, text)
+        if not _write_all(text):
+            write_text(sys.stdout, text)
     except OSError as exc:
         raise stdout_failed(exc) from None
     flush_stdout()
+
+
+def _write_all(text: str) -> bool:
+    """Write ``text`` to standard output's descriptor until all of it is written;
+    False when standard output has none (a test harness's buffer).  A pipe whose
+    reader stops (``| head``) takes part of a large write, and Python's buffered
+    writer then dropped the rest and exited 0; here the next write meets the
+    closed pipe (exit 141, as the shell's own tools)."""
+    stream = sys.stdout
+    if os.linesep != "\n":         # the text stream would translate line ends
+        return False
+    try:
+        fd = stream.fileno()
+    except (AttributeError, ValueError, OSError):
+        return False
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        data = text.encode(encoding)
+    except UnicodeEncodeError:
+        data = text.encode(encoding, "backslashreplace")   # as write_text does
+    stream.flush()
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    return True
 
 
 def flush_stdout() -> None:
