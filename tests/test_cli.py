@@ -450,7 +450,7 @@ def test_exit_codes_are_the_contracts():
     (("derive", "no_such_problem"), "no_such_problem: no such file"),
     (("check",), "check needs exactly one of ANSWERS"),
     (("check", "--template", "no_such_problem"), "no_such_problem: no such file"),
-    (("train", "lecture_122", "--lr", "-1"), "--learning-rate must be a number > 0"),
+    (("train", "lecture_122", "--lr", "-1"), "--learning-rate must be a finite number > 0"),
 ], ids=lambda a: " ".join(a) if isinstance(a, tuple) else "")
 def test_bad_input_in_process_and_in_a_process_alike(args, message):
     """The error boundary is the same for typer's CliRunner (the tests) and the
@@ -518,3 +518,55 @@ def test_each_command_accepts_exactly_its_formats(command, formats):
         else:
             assert result.exit_code == 2, fmt
             assert f"'{fmt}' is not one of" in result.stderr
+
+
+# ----------------------------------------------------------------- number options
+
+# Every float option of every command, with a command line that it is tried on.
+FLOAT_OPTIONS = {
+    ("check", "--abs-tol"): ("check", "examples/answers/student_mistakes.yaml"),
+    ("check", "--rel-tol"): ("check", "examples/answers/student_mistakes.yaml"),
+    ("train", "--learning-rate"): ("train", "lecture_122", "-e", "1"),
+    ("train", "--beta"): ("train", "lecture_122", "-e", "1"),
+}
+POSITIVE = {("train", "--learning-rate")}      # 0 is meaningless for these too
+
+
+def test_every_float_option_is_tried():
+    """A new float option of any command joins FLOAT_OPTIONS, and so the test below."""
+    import typing
+
+    import typer.main
+
+    from bpnn_steps.cli import app
+
+    group = typer.main.get_command(app)
+    found = set()
+    for name, command in group.commands.items():
+        hints = typing.get_type_hints(command.callback)
+        for param in command.params:
+            if hints.get(param.name) in (float, typing.Optional[float]):
+                found.add((name, param.opts[0]))
+    assert found == set(FLOAT_OPTIONS)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e400", "-1", "0", "zero"])
+@pytest.mark.parametrize("command,option", sorted(FLOAT_OPTIONS),
+                         ids=[" ".join(key) for key in sorted(FLOAT_OPTIONS)])
+def test_a_float_option_must_be_a_finite_number(command, option, value):
+    """nan, inf and 1e400 (inf as a double) were taken as tolerances: --abs-tol nan
+    marked exactly right answers as slips, --abs-tol inf every wrong one right."""
+    if value == "0" and (command, option) not in POSITIVE:
+        return
+    bound = "> 0" if (command, option) in POSITIVE else ">= 0"
+    out = run_cli(*FLOAT_OPTIONS[command, option], option, value)
+    assert (out.returncode, out.stdout) == (2, ""), out.stdout
+    assert out.stderr == (f"bpnn-steps: error: {option} must be a finite number {bound}, "
+                          f"got {value}\n")
+
+
+def test_a_finite_tolerance_is_taken():
+    out = run_cli("check", "examples/answers/student_mistakes.yaml", "--abs-tol", "1e-3",
+                  "--rel-tol", "0")
+    assert out.returncode == 1, out.stderr
+    assert "abs 0.001, rel 0" in out.stdout

@@ -18,7 +18,7 @@ from ..errors import ExitCode, ProblemError
 from .boundary import exit_with
 from .formats import GRADEBOOK, MARKING, Marking
 from .options import (Format, allow_read_option, decimals_option, format_option,
-                      output_option, read_access, round_as_you_go_option)
+                      number_option, output_option, read_access, round_as_you_go_option)
 from .output import deliver, emit, say, to_stdout
 
 if TYPE_CHECKING:
@@ -42,10 +42,10 @@ def check(
         help="The problem to mark against (overrides the answer file's problem:).")] = None,
     fmt: Annotated[Format, format_option(MARKING, "text (a table) or json (for "
                                          "gradebooks).")] = Format.text,
-    abs_tol: Annotated[float, typer.Option(
-        "--abs-tol", min=0.0, help="Accept numbers within this absolute difference.")] = 1e-9,
-    rel_tol: Annotated[float, typer.Option(
-        "--rel-tol", min=0.0, help="Accept numbers within this relative difference.")] = 1e-6,
+    abs_tol: Annotated[float, number_option(
+        "--abs-tol", help="Accept numbers within this absolute difference.")] = 1e-9,
+    rel_tol: Annotated[float, number_option(
+        "--rel-tol", help="Accept numbers within this relative difference.")] = 1e-6,
     as_written: Annotated[bool, typer.Option(
         "--as-written/--no-as-written",
         help="Accept a number that is the correctly rounded value at the decimals it is "

@@ -4,6 +4,7 @@ differs, its help text."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -52,6 +53,29 @@ def format_option(choices: Iterable[Format], help: str) -> Any:
 
     return typer.Option("--format", "-f", parser=parse, metavar=f"<{'|'.join(names)}>",
                         help=help)
+
+
+def number_option(*names: str, positive: bool = False, help: str) -> Any:
+    """A float option that must be a finite number >= 0 (> 0 with ``positive``).
+
+    Checked as the command line is read, from the text given: click's float type
+    takes nan and inf (and 1e400, which a double holds only as inf), and a nan
+    tolerance or learning rate compares false with everything, so a run went on
+    and gave wrong answers instead of stopping."""
+    bound = "> 0" if positive else ">= 0"
+
+    def parse(value: str | float) -> float:
+        if isinstance(value, float):           # the declared default
+            return value
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not (math.isfinite(number) and (number > 0 if positive else number >= 0)):
+            raise ProblemError(f"{names[0]} must be a finite number {bound}, got {value}")
+        return number
+
+    return typer.Option(*names, parser=parse, metavar="X", help=help)
 
 
 def output_option(help: str = "Write to this file (atomically) instead of standard "

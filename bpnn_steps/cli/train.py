@@ -15,7 +15,8 @@ from ..errors import ExitCode, ProblemError
 from .boundary import exit_with
 from .formats import TRAINING, Training
 from .options import (Format, allow_read_option, decimals_option, epochs_option,
-                      format_option, output_option, problem_argument, read_access)
+                      format_option, number_option, output_option, problem_argument,
+                      read_access)
 from .output import deliver, say, to_stdout
 
 if TYPE_CHECKING:
@@ -41,14 +42,14 @@ PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 def train(
     problem: Annotated[str, problem_argument()],
     epochs: Annotated[Optional[int], epochs_option()] = None,
-    learning_rate: Annotated[Optional[float], typer.Option(
-        "--learning-rate", "--lr", "-l", help="Override training.learning_rate "
-                                              "(lambda).")] = None,
+    learning_rate: Annotated[Optional[float], number_option(
+        "--learning-rate", "--lr", "-l", positive=True,
+        help="Override training.learning_rate (lambda).")] = None,
     method: Annotated[Optional[Method], typer.Option(
         "--method", "-m", help="Override training.method.")] = None,
     batch_size: Annotated[Optional[int], typer.Option(
         "--batch-size", "-b", min=1, help="Override training.batch_size (minibatch).")] = None,
-    beta: Annotated[Optional[float], typer.Option(
+    beta: Annotated[Optional[float], number_option(
         "--beta", "--l2", help="Override training.l2 (the L2 weight beta).")] = None,
     seed: Annotated[Optional[int], typer.Option(
         "--seed", min=0, help="Override training.seed (shuffling and random initial "
@@ -84,10 +85,6 @@ def train(
     from ..files.problem_file import read_problem_document
     from ..maths.training import train as run
 
-    if learning_rate is not None and not (math.isfinite(learning_rate) and learning_rate > 0):
-        raise ProblemError(f"--learning-rate must be a number > 0, got {learning_rate:g}")
-    if beta is not None and not (math.isfinite(beta) and beta >= 0):
-        raise ProblemError(f"--beta must be a number >= 0, got {beta:g}")
     if plot is not None and plot.suffix.lower() not in PLOT_SUFFIXES:
         raise ProblemError(f"--plot: {plot} must end in .png, .svg or .pdf")
     from ..files.textio import check_writable
