@@ -13,7 +13,7 @@ import typer
 from ..errors import ExitCode
 from .boundary import exit_with
 from .formats import DERIVATION, document_view
-from .options import (Format, allow_read_option, format_option, output_option,
+from .options import (Format, allow_read_option, check_pdf, format_option, output_option,
                       problem_argument, read_access)
 from .output import deliver, say
 
@@ -39,6 +39,7 @@ def derive(
     from ..files.textio import check_writable
     from ..maths.workload import derive_workload
 
+    check_pdf(pdf, fmt, output, default=Format.text)
     if output is not None and str(output) != "-":
         check_writable(output)         # before the work (pdflatex), not after it
     document = read_problem_document(problem, access=read_access(allow_read))

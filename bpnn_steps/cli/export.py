@@ -13,12 +13,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import ProblemError
 from ..present.tutorial_sheet import Sheet
 from .formats import SHEET
-from .options import (Format, allow_read_option, decimals_option, epochs_option, format_option,
-                      output_option, problem_argument, read_access, show_option, show_spec,
-                      shown_updates)
+from .options import (Format, allow_read_option, check_pdf, decimals_option, epochs_option,
+                      format_option, output_option, problem_argument, read_access, show_option,
+                      show_spec, shown_updates)
 from .output import emit, say, to_stdout
 
 
@@ -52,8 +51,7 @@ def export(
     from ..maths.workload import export_workload
     from ..present.tutorial_sheet import tutorial_sheet
 
-    if pdf and fmt is not Format.latex:
-        raise ProblemError(f"--pdf makes a PDF from LaTeX; leave out --format {fmt.value}")
+    check_pdf(pdf, fmt, output, default=Format.latex)
     if output is not None and str(output) != "-":
         check_writable(output)         # before the work (pdflatex), not after it
     document = read_problem_document(problem, access=read_access(allow_read))
@@ -81,8 +79,6 @@ def export(
     suffix = ".pdf" if pdf else out.suffix
     target = output if output is not None else Path(f"{document.path.stem}-{sheet.value}{suffix}")
     if pdf:
-        if to_stdout(target):
-            raise ProblemError("--pdf cannot write to standard output; give a file with -o")
         from ..render.pdf import compile_pdf
 
         compile_pdf(text, target)

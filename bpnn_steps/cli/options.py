@@ -78,6 +78,18 @@ def number_option(*names: str, positive: bool = False, help: str) -> Any:
     return typer.Option(*names, parser=parse, metavar="X", help=help)
 
 
+def check_pdf(pdf: bool, fmt: Format, output: Path | None, *, default: Format) -> None:
+    """``--pdf`` compiles the LaTeX into a file: another ``--format`` (than LaTeX or
+    the command's default) and ``-o -`` are refused before any work, not ignored
+    (a PDF written for -f json, or to a file named '-')."""
+    if not pdf:
+        return
+    if fmt not in (Format.latex, default):
+        raise ProblemError(f"--pdf makes a PDF from LaTeX; leave out --format {fmt.value}")
+    if output is not None and str(output) == "-":
+        raise ProblemError("--pdf cannot write to standard output; give a file with -o")
+
+
 def output_option(help: str = "Write to this file (atomically) instead of standard "
                               "output.") -> Any:
     return typer.Option("--output", "-o", help=help)
