@@ -187,13 +187,19 @@ def _batch(folder: Path, problem: Optional[str], options: "Options", fmt: Format
            roster: Optional[Path] = None, sheet: Optional[Path] = None) -> None:
     """Mark every answer file of ``folder``; the gradebook goes into the folder -o."""
     from ..files.textio import make_output_folder, write_atomic
-    from ..marking.gradebook import mark_folder, read_sheet
+    from ..marking.gradebook import mark_folder, read_sheet, same_problem
 
     asked = read_sheet(sheet, access) if sheet is not None else None    # bad input first
     target = output if output is not None else Path(".")
     if problem is not None:
         from ..files.problem_file import load_problem
-        load_problem(problem, access=access)   # a bad --problem is bad input, not 30 bad rows
+        # a bad --problem is bad input, not 30 bad rows
+        prob = load_problem(problem, access=access)
+        if asked is not None and not same_problem(prob, asked):
+            raise ProblemError(f"--problem {problem} is not the problem of --sheet {sheet} "
+                               f"({asked.variant or asked.problem}): every file would be "
+                               "an error row; give the sheet of that problem, or leave out "
+                               "--problem")
     if target.exists() and not target.is_dir():
         raise ProblemError("is not a folder (with --batch, -o names the folder for the "
                            "gradebook)", file=str(target))
