@@ -570,3 +570,61 @@ def test_a_finite_tolerance_is_taken():
                   "--rel-tol", "0")
     assert out.returncode == 1, out.stderr
     assert "abs 0.001, rel 0" in out.stdout
+
+
+# ----------------------------------------------------------------- options that do nothing
+
+ANSWERS = "examples/answers/student_mistakes.yaml"
+TEMPLATE_REFUSES = ("not go with --template, which writes a blank answer sheet of the "
+                    "problem it names: marking options go with ANSWERS or --batch DIR")
+
+
+@pytest.mark.parametrize("args,message", [
+    (("check", "--template", "lecture_122", "-p", "quiz_11"),
+     "--problem does " + TEMPLATE_REFUSES),
+    (("check", "--template", "lecture_122", "-f", "json", "--wrong-only", "--abs-tol", "0.1",
+      "--round-as-you-go", "2", "--no-follow-through"),
+     "--format, --abs-tol, --round-as-you-go, --no-follow-through and --wrong-only do "
+     + TEMPLATE_REFUSES),
+    (("check", ANSWERS, "--updates", "5"),
+     "--updates does not go with ANSWERS (--updates and --force shape the blank sheet "
+     "--template PROBLEM writes)"),
+    (("check", ANSWERS, "--force"),
+     "--force does not go with ANSWERS (--updates and --force shape the blank sheet "
+     "--template PROBLEM writes)"),
+    (("check", "--batch", "examples/answers", "-o", "marks", "--updates", "1", "--force"),
+     "--updates and --force do not go with --batch (--updates and --force shape the blank "
+     "sheet --template PROBLEM writes)"),
+    (("check", "--batch", "examples/answers", "-o", "marks", "--wrong-only", "-d", "4"),
+     "--wrong-only and --decimals do not go with --batch, whose gradebook shows scores, not "
+     "entries (check ANSWERS shows a file's entries)"),
+    (("train", "lecture_122", "--shuffle", "-m", "batch"),
+     "--shuffle applies to methods sgd and minibatch only, but the method is batch; add "
+     "--method sgd or --method minibatch"),
+    (("course", "examples/course", "--tex", "--only", "moodle,key"),
+     "--tex writes the question and solution books as LaTeX, but --only moodle,key writes "
+     "neither; add questions or solutions to --only, or leave out --tex"),
+], ids=lambda a: " ".join(a[:1] + a[2:]) if isinstance(a, tuple) else "")
+def test_an_option_that_would_do_nothing_is_refused(tmp_path, args, message):
+    """Each was accepted and ignored: the sheet of --template, not of -p, was written;
+    --updates and --force marked the file; train --shuffle ran batch GD unshuffled;
+    course --tex --only moodle wrote Moodle XML and no LaTeX."""
+    args = tuple(str(REPO / a) if a.startswith("examples/") else a for a in args)
+    out = run_cli(*args, cwd=tmp_path)
+    assert (out.returncode, out.stdout) == (2, ""), out.stderr
+    assert out.stderr == f"bpnn-steps: error: {message}\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args", [
+    ("check", "--template", "lecture_122", "--updates", "1", "--force", "-o", "s.yaml"),
+    ("check", ANSWERS, "-p", "lecture_122", "--abs-tol", "0.1", "--no-follow-through",
+     "--wrong-only", "-d", "4", "-f", "json"),
+    ("train", "lecture_122", "--shuffle", "-m", "sgd", "-e", "2"),
+    ("train", "lecture_122", "--no-shuffle", "-e", "2"),
+    ("course", "examples/course", "--tex", "--only", "moodle,questions"),
+])
+def test_the_options_a_mode_uses_are_taken(tmp_path, args):
+    args = tuple(str(REPO / a) if a.startswith("examples/") else a for a in args)
+    out = run_cli(*args, cwd=tmp_path)
+    assert out.returncode in (0, 1), out.stderr

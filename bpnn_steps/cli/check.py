@@ -17,8 +17,9 @@ import typer
 from ..errors import ExitCode, ProblemError
 from .boundary import exit_with
 from .formats import GRADEBOOK, MARKING, Marking
-from .options import (Format, allow_read_option, decimals_option, format_option,
-                      number_option, output_option, read_access, round_as_you_go_option)
+from .options import (Format, allow_read_option, decimals_option, format_option, given,
+                      number_option, output_option, read_access, refuse_with,
+                      round_as_you_go_option)
 from .output import deliver, emit, say, to_stdout
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 
 def check(
+    ctx: typer.Context,
     answers: Annotated[Optional[str], typer.Argument(
         metavar="[ANSWERS]", help="Answer file (YAML) to mark.")] = None,
     template: Annotated[Optional[str], typer.Option(
@@ -95,6 +97,7 @@ def check(
                            "--batch DIR" + (f" (got {' and '.join(chosen)})" if chosen else ""))
     access = read_access(allow_read)
     _variant_options(variants, roster, template, batch, problem)
+    _unused_options(ctx, chosen[0])
     if template is not None:
         _template(template, output, updates, force, access)
         return
@@ -131,6 +134,28 @@ def _variant_options(variants: Optional[Path], roster: Optional[Path],
     if roster is not None and (batch is None or variants is None):
         raise ProblemError("--roster gives each student of a class a variant: it needs "
                            "--batch DIR and --variants DIR")
+
+
+# What marks (or, in a gradebook, shows the entries of) answer files, and what
+# shapes --template's blank sheet: each is bad input in the mode that ignores it.
+MARKS = ("problem", "fmt", "abs_tol", "rel_tol", "as_written", "round_as_you_go",
+           "follow_through", "wrong_only", "decimals", "sheet")
+SHEET = ("updates", "force")
+ENTRIES = ("wrong_only", "decimals")
+
+
+def _unused_options(ctx: typer.Context, mode: str) -> None:
+    """Refuse the options the chosen mode (ANSWERS, --template or --batch) would
+    ignore: check --template L.yaml -p quiz_11 wrote lecture_122's sheet."""
+    if mode == "--template":
+        refuse_with(given(ctx, MARKS), "--template, which writes a blank answer sheet of "
+                    "the problem it names: marking options go with ANSWERS or --batch DIR")
+        return
+    refuse_with(given(ctx, SHEET), f"{mode} (--updates and --force shape the blank "
+                "sheet --template PROBLEM writes)")
+    if mode == "--batch":
+        refuse_with(given(ctx, ENTRIES), "--batch, whose gradebook shows scores, not "
+                    "entries (check ANSWERS shows a file's entries)")
 
 
 def _regenerate(access: "ReadAccess") -> "Regenerate":

@@ -90,6 +90,31 @@ def check_pdf(pdf: bool, fmt: Format, output: Path | None, *, default: Format) -
         raise ProblemError("--pdf cannot write to standard output; give a file with -o")
 
 
+def given(ctx: Any, names: Iterable[str]) -> list[str]:
+    """The options among the parameters ``names`` that the command line gave, as
+    flags (``--no-as-written`` for a switch turned off), in the command's order.
+
+    ``ctx`` is the command's click Context (``typer.Context``)."""
+    wanted = set(names)
+    flags = []
+    for param in ctx.command.params:
+        source = ctx.get_parameter_source(param.name) if param.name in wanted else None
+        if source is None or source.name in ("DEFAULT", "DEFAULT_MAP"):
+            continue
+        off = getattr(param, "secondary_opts", None) and ctx.params.get(param.name) is False
+        flags.append(param.secondary_opts[0] if off else
+                     max(param.opts, key=lambda o: o.startswith("--")))
+    return flags
+
+
+def refuse_with(flags: list[str], why: str) -> None:
+    """Bad input naming the options ``flags`` (given, and of no use here): ``why``
+    says what they go with instead."""
+    if flags:
+        names = " and ".join([", ".join(flags[:-1]), flags[-1]] if len(flags) > 1 else flags)
+        raise ProblemError(f"{names} {'does' if len(flags) == 1 else 'do'} not go with {why}")
+
+
 def output_option(help: str = "Write to this file (atomically) instead of standard "
                               "output.") -> Any:
     return typer.Option("--output", "-o", help=help)

@@ -141,6 +141,10 @@ def _with_overrides(prob: "Problem", *, epochs: Optional[int], learning_rate: Op
         changes["method"] = effective
         if effective != Method.minibatch:
             changes["batch_size"] = None
+    if shuffle and effective == Method.batch:
+        # one update over all the data: the order of its samples changes nothing
+        raise ProblemError("--shuffle applies to methods sgd and minibatch only, but the "
+                           "method is batch; add --method sgd or --method minibatch")
     if batch_size is not None:
         if effective != Method.minibatch:
             raise ProblemError(f"--batch-size applies to method minibatch only, but the method "
