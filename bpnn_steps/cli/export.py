@@ -15,7 +15,7 @@ import typer
 
 from ..present.tutorial_sheet import Sheet
 from .formats import SHEET
-from .options import (Format, allow_read_option, check_pdf, decimals_option, epochs_option,
+from .options import (EPOCHS_GIVEN, Format, allow_read_option, check_pdf, decimals_option, epochs_option,
                       format_option, output_option, problem_argument, read_access, show_option,
                       show_spec, shown_updates)
 from .output import emit, say, to_stdout
@@ -57,7 +57,7 @@ def export(
     document = read_problem_document(problem, access=read_access(allow_read))
     prob = document.problem
     if epochs is not None:
-        prob = prob.with_training(epochs=epochs)
+        prob = prob.with_training(EPOCHS_GIVEN, epochs=epochs)
     export_workload(prob, shown_updates(show), derivation=sheet is Sheet.derivation)
     if fmt is Format.html:
         # The practice page: the worked solution and an input for every number.

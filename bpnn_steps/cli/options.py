@@ -169,6 +169,10 @@ def read_access(folders: list[Path] | None) -> ReadAccess:
     return ReadAccess.allowing(folders)
 
 
+# How a problem's training key was given by an option, for its messages.
+EPOCHS_GIVEN = {"epochs": "--epochs"}
+
+
 def epochs_option() -> Any:
     return typer.Option("--epochs", "-e", min=1, max=1_000_000_000,
                         help="Override the file's training.epochs.")

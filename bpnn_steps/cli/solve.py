@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from .formats import SOLUTION, Solution, solution, standalone
-from .options import (Format, allow_read_option, decimals_option, epochs_option, format_option,
+from .options import (EPOCHS_GIVEN, Format, allow_read_option, decimals_option, epochs_option, format_option,
                       output_option, problem_argument, read_access, round_as_you_go_option,
                       samples_option, samples_spec, show_option, show_spec, shown_updates)
 from .output import deliver
@@ -50,7 +50,7 @@ def solve(
     samples_spec(samples)
     prob = load_problem(problem, access=read_access(allow_read))
     if epochs is not None:
-        prob = prob.with_training(epochs=epochs)
+        prob = prob.with_training(EPOCHS_GIVEN, epochs=epochs)
     solve_workload(prob, shown_updates(show), verify=verify)
     trace = run(prob, round_as_you_go=round_as_you_go,
                 detailed=None if fmt is Format.json or exact else _detailed(

@@ -126,7 +126,8 @@ def train(
 def _with_overrides(prob: "Problem", *, epochs: Optional[int], learning_rate: Optional[float],
                     method: Optional[Method], batch_size: Optional[int], beta: Optional[float],
                     shuffle: Optional[bool]) -> "Problem":
-    """The problem with the training settings given on the command line."""
+    """The problem with the training settings given on the command line (each
+    named by its option in the messages about its value)."""
     changes: dict[str, Any] = {}
     if epochs is not None:
         changes["epochs"] = epochs
@@ -153,7 +154,13 @@ def _with_overrides(prob: "Problem", *, epochs: Optional[int], learning_rate: Op
     if effective == Method.minibatch and batch_size is None and \
             (method is not None and prob.training.batch_size is None):
         raise ProblemError("--method minibatch needs --batch-size")
-    return prob.with_training(**changes) if changes else prob
+    given_by = {key: OPTION_OF[key] for key in changes}
+    return prob.with_training(given_by, **changes) if changes else prob
+
+
+# The option that overrides each training key.
+OPTION_OF = {"epochs": "--epochs", "learning_rate": "--learning-rate", "l2": "--beta",
+             "shuffle": "--shuffle", "method": "--method", "batch_size": "--batch-size"}
 
 
 def _train_with_bar(prob: "Problem", kernel: KernelChoice, cost_every: Optional[int]

@@ -170,10 +170,13 @@ def _traced(problem: Problem, size: RunSize, command: str) -> None:
 
 
 def _refuse(problem: Problem, message: str, key: str | None = None) -> None:
-    """Raise the refusal, at the line of ``key`` (or of its section) when known."""
+    """Raise the refusal, at the line of ``key`` (or of its section) when known, or
+    naming the option that gave ``key``'s value."""
     where = key or "network.layers"
-    line = problem.lines.get(where, problem.lines.get(where.split(".")[0]))
-    raise ProblemError(message, file=problem.source, line=line, key=key)
+    section = problem.lines.get(where.split(".")[0])
+    if key is None:
+        raise ProblemError(message, file=problem.source, line=problem.lines.get(where, section))
+    raise problem.error(key, message, section)
 
 
 def _network(problem: Problem) -> str:
