@@ -361,3 +361,30 @@ def test_the_gradebook_pair_is_replaced_together_or_not_at_all(tmp_path):
     assert result.returncode == 2 and "gradebook.json" in result.stderr, result.stderr
     assert (marks / "gradebook.csv").read_text(encoding="utf-8") == "last week\n"
     assert sorted(p.name for p in marks.iterdir()) == ["gradebook.csv", "gradebook.json"]
+
+
+def test_a_problem_that_is_not_the_sheets_is_refused_before_marking(tmp_path):
+    """--problem quiz_11 with a sheet of lecture_122 made every row an error and
+    overwrote the gradebook; the sheet's own problem, by name or by path, was refused
+    row by row too (its name and the path the sheet's problem: resolves to differ)."""
+    helpers.run_cli("check", "--template", "lecture_122", "-o", "sheet.yaml", cwd=tmp_path)
+    folder = tmp_path / "class"
+    folder.mkdir()
+    answer_file(folder, "ada.yaml", "Ada", {})
+    (tmp_path / "marks").mkdir()
+    (tmp_path / "marks" / "gradebook.csv").write_text("last week's\n", encoding="utf-8")
+    result = helpers.run_cli("check", "--batch", "class", "--sheet", "sheet.yaml", "-p",
+                             "quiz_11", "-o", "marks", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "bpnn-steps: error: --problem quiz_11 is not the problem of --sheet sheet.yaml "
+        "(lecture_122): every file would be an error row; give the sheet of that problem, "
+        "or leave out --problem\n")
+    assert (tmp_path / "marks" / "gradebook.csv").read_text(encoding="utf-8") == "last week's\n"
+    for same in ("lecture_122", str(helpers.BUNDLED / "lecture_122.yaml")):
+        result = helpers.run_cli("check", "--batch", "class", "--sheet", "sheet.yaml", "-p",
+                                 same, "-o", "marks", cwd=tmp_path)
+        assert result.returncode == 1, result.stderr        # Ada left most of it blank
+        row = next(csv.DictReader(io.StringIO(
+            (tmp_path / "marks" / "gradebook.csv").read_text(encoding="utf-8"))))
+        assert row["status"] == "marked" and row["total"] == "63", row

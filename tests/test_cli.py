@@ -450,7 +450,7 @@ def test_exit_codes_are_the_contracts():
     (("derive", "no_such_problem"), "no_such_problem: no such file"),
     (("check",), "check needs exactly one of ANSWERS"),
     (("check", "--template", "no_such_problem"), "no_such_problem: no such file"),
-    (("train", "lecture_122", "--lr", "-1"), "--learning-rate must be a number > 0"),
+    (("train", "lecture_122", "--lr", "-1"), "--learning-rate must be a finite number > 0"),
 ], ids=lambda a: " ".join(a) if isinstance(a, tuple) else "")
 def test_bad_input_in_process_and_in_a_process_alike(args, message):
     """The error boundary is the same for typer's CliRunner (the tests) and the
@@ -518,3 +518,113 @@ def test_each_command_accepts_exactly_its_formats(command, formats):
         else:
             assert result.exit_code == 2, fmt
             assert f"'{fmt}' is not one of" in result.stderr
+
+
+# ----------------------------------------------------------------- number options
+
+# Every float option of every command, with a command line that it is tried on.
+FLOAT_OPTIONS = {
+    ("check", "--abs-tol"): ("check", "examples/answers/student_mistakes.yaml"),
+    ("check", "--rel-tol"): ("check", "examples/answers/student_mistakes.yaml"),
+    ("train", "--learning-rate"): ("train", "lecture_122", "-e", "1"),
+    ("train", "--beta"): ("train", "lecture_122", "-e", "1"),
+}
+POSITIVE = {("train", "--learning-rate")}      # 0 is meaningless for these too
+
+
+def test_every_float_option_is_tried():
+    """A new float option of any command joins FLOAT_OPTIONS, and so the test below."""
+    import typing
+
+    import typer.main
+
+    from bpnn_steps.cli import app
+
+    group = typer.main.get_command(app)
+    found = set()
+    for name, command in group.commands.items():
+        hints = typing.get_type_hints(command.callback)
+        for param in command.params:
+            if hints.get(param.name) in (float, typing.Optional[float]):
+                found.add((name, param.opts[0]))
+    assert found == set(FLOAT_OPTIONS)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e400", "-1", "0", "zero"])
+@pytest.mark.parametrize("command,option", sorted(FLOAT_OPTIONS),
+                         ids=[" ".join(key) for key in sorted(FLOAT_OPTIONS)])
+def test_a_float_option_must_be_a_finite_number(command, option, value):
+    """nan, inf and 1e400 (inf as a double) were taken as tolerances: --abs-tol nan
+    marked exactly right answers as slips, --abs-tol inf every wrong one right."""
+    if value == "0" and (command, option) not in POSITIVE:
+        return
+    bound = "> 0" if (command, option) in POSITIVE else ">= 0"
+    out = run_cli(*FLOAT_OPTIONS[command, option], option, value)
+    assert (out.returncode, out.stdout) == (2, ""), out.stdout
+    assert out.stderr == (f"bpnn-steps: error: {option} must be a finite number {bound}, "
+                          f"got {value}\n")
+
+
+def test_a_finite_tolerance_is_taken():
+    out = run_cli("check", "examples/answers/student_mistakes.yaml", "--abs-tol", "1e-3",
+                  "--rel-tol", "0")
+    assert out.returncode == 1, out.stderr
+    assert "abs 0.001, rel 0" in out.stdout
+
+
+# ----------------------------------------------------------------- options that do nothing
+
+ANSWERS = "examples/answers/student_mistakes.yaml"
+TEMPLATE_REFUSES = ("not go with --template, which writes a blank answer sheet of the "
+                    "problem it names: marking options go with ANSWERS or --batch DIR")
+
+
+@pytest.mark.parametrize("args,message", [
+    (("check", "--template", "lecture_122", "-p", "quiz_11"),
+     "--problem does " + TEMPLATE_REFUSES),
+    (("check", "--template", "lecture_122", "-f", "json", "--wrong-only", "--abs-tol", "0.1",
+      "--round-as-you-go", "2", "--no-follow-through"),
+     "--format, --abs-tol, --round-as-you-go, --no-follow-through and --wrong-only do "
+     + TEMPLATE_REFUSES),
+    (("check", ANSWERS, "--updates", "5"),
+     "--updates does not go with ANSWERS (--updates and --force shape the blank sheet "
+     "--template PROBLEM writes)"),
+    (("check", ANSWERS, "--force"),
+     "--force does not go with ANSWERS (--updates and --force shape the blank sheet "
+     "--template PROBLEM writes)"),
+    (("check", "--batch", "examples/answers", "-o", "marks", "--updates", "1", "--force"),
+     "--updates and --force do not go with --batch (--updates and --force shape the blank "
+     "sheet --template PROBLEM writes)"),
+    (("check", "--batch", "examples/answers", "-o", "marks", "--wrong-only", "-d", "4"),
+     "--wrong-only and --decimals do not go with --batch, whose gradebook shows scores, not "
+     "entries (check ANSWERS shows a file's entries)"),
+    (("train", "lecture_122", "--shuffle", "-m", "batch"),
+     "--shuffle applies to methods sgd and minibatch only, but the method is batch; add "
+     "--method sgd or --method minibatch"),
+    (("course", "examples/course", "--tex", "--only", "moodle,key"),
+     "--tex writes the question and solution books as LaTeX, but --only moodle,key writes "
+     "neither; add questions or solutions to --only, or leave out --tex"),
+], ids=lambda a: " ".join(a[:1] + a[2:]) if isinstance(a, tuple) else "")
+def test_an_option_that_would_do_nothing_is_refused(tmp_path, args, message):
+    """Each was accepted and ignored: the sheet of --template, not of -p, was written;
+    --updates and --force marked the file; train --shuffle ran batch GD unshuffled;
+    course --tex --only moodle wrote Moodle XML and no LaTeX."""
+    args = tuple(str(REPO / a) if a.startswith("examples/") else a for a in args)
+    out = run_cli(*args, cwd=tmp_path)
+    assert (out.returncode, out.stdout) == (2, ""), out.stderr
+    assert out.stderr == f"bpnn-steps: error: {message}\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args", [
+    ("check", "--template", "lecture_122", "--updates", "1", "--force", "-o", "s.yaml"),
+    ("check", ANSWERS, "-p", "lecture_122", "--abs-tol", "0.1", "--no-follow-through",
+     "--wrong-only", "-d", "4", "-f", "json"),
+    ("train", "lecture_122", "--shuffle", "-m", "sgd", "-e", "2"),
+    ("train", "lecture_122", "--no-shuffle", "-e", "2"),
+    ("course", "examples/course", "--tex", "--only", "moodle,questions"),
+])
+def test_the_options_a_mode_uses_are_taken(tmp_path, args):
+    args = tuple(str(REPO / a) if a.startswith("examples/") else a for a in args)
+    out = run_cli(*args, cwd=tmp_path)
+    assert out.returncode in (0, 1), out.stderr

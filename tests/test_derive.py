@@ -13,6 +13,8 @@ os.environ.setdefault("_TYPER_FORCE_DISABLE_TERMINAL", "1")
 
 from typer.testing import CliRunner  # noqa: E402
 
+from helpers import run_cli  # noqa: E402
+
 from bpnn_steps.cli import app  # noqa: E402
 from bpnn_steps.present.derivation import derivation_report  # noqa: E402
 from bpnn_steps.present.blocks import Document  # noqa: E402
@@ -254,3 +256,20 @@ def test_json_of_a_network_beyond_hand_calculation_is_refused_quickly(tmp_path):
     assert refused.exit_code == 2 and refused.stdout == ""
     assert f"at most {MAX_JSON_SYMBOLS:,}" in refused.stderr
     assert runner.invoke(app, ["derive", str(path)]).exit_code == 0
+
+
+@pytest.mark.parametrize("command,args,message", [
+    ("derive", ("--format", "json"), "--pdf makes a PDF from LaTeX; leave out --format json"),
+    ("derive", ("--format", "markdown"),
+     "--pdf makes a PDF from LaTeX; leave out --format markdown"),
+    ("export", ("--format", "html"), "--pdf makes a PDF from LaTeX; leave out --format html"),
+    ("derive", ("-o", "-"), "--pdf cannot write to standard output; give a file with -o"),
+    ("export", ("-o", "-"), "--pdf cannot write to standard output; give a file with -o"),
+])
+def test_pdf_refuses_what_it_would_ignore(tmp_path, command, args, message):
+    """derive --pdf -f json wrote a PDF and -o - a PDF named '-': refused, as export
+    refuses them, by the same check (before any work: nothing is written)."""
+    out = run_cli(command, "lecture_122", "--pdf", *args, cwd=tmp_path)
+    assert (out.returncode, out.stdout) == (2, "")
+    assert out.stderr == f"bpnn-steps: error: {message}\n"
+    assert list(tmp_path.iterdir()) == []

@@ -394,3 +394,46 @@ def test_a_problem_without_what_solving_needs_is_one_message(tmp_path, cut, key,
                               [need])
         assert err.count("p.yaml") == 1, (args, err)
     assert run_cli("derive", "p.yaml", cwd=tmp_path).returncode == 0
+
+
+# ----------------------------------------------------------------- values an option gave
+
+LONG = variant(("epochs: 1", "epochs: 20001"))
+STRONG_L2 = variant(("epochs: 1", "epochs: 50\n  l2: 1e30"))
+
+
+@pytest.mark.parametrize("args,starts", [
+    (("train", "lecture.yaml", "--beta", "1e30", "-e", "50"),
+     "--beta 1e+30 is too large for the learning rate 0.5: each update multiplies the "
+     "weights by 1 - lambda beta = -5e+29, so the calculation diverged at epoch "),
+    (("train", "lecture.yaml", "--lr", "1e9", "-e", "50"),
+     "--learning-rate 1e+09 is too large for these weights and data: the calculation "
+     "diverged at epoch "),
+    (("solve", "lecture.yaml", "-e", "20001"),
+     "--epochs gives 20,001 updates (20,001 epochs); solve traces every intermediate"),
+    (("solve", "line_1101_gd", "-e", "5000"),
+     "--epochs gives 105,000 sample passes (5,000 epochs x 21 samples); solve traces"),
+    (("export", "lecture.yaml", "-e", "1000", "-s", "500", "-o", "-"),
+     "--show '500': the sheet covers only the first 100 of the 1,000 updates --epochs "
+     "gives (a sheet holds at most 100 updates, whole epochs; 'bpnn-steps solve' shows "
+     "any of them)"),
+    (("export", "long.yaml", "-s", "500", "-o", "-"),
+     "--show '500': the sheet covers only the first 100 of the 20,001 updates the problem "
+     "file gives"),
+    # the same values from the file still name the file, its line and key
+    (("solve", "long.yaml"), f"long.yaml:{LINE['epochs']}: training.epochs gives 20,001 "
+                             "updates"),
+    (("train", "strong.yaml"), f"strong.yaml:{LINE['epochs'] + 1}: training.l2 1e+30 is too "
+                               "large for the learning rate 0.5"),
+], ids=lambda a: " ".join(a) if isinstance(a, tuple) else "")
+def test_a_value_an_option_gave_is_blamed_on_the_option(tmp_path, args, starts):
+    """train --beta 1e30 said 'L.yaml:15: training.learning_rate 0.5 is too large',
+    solve -e 20001 'L.yaml: training.epochs gives 20,001 updates', and export -e 1000
+    -s 500 'there is no update 500: this run has 100' (the sheet's cap unsaid)."""
+    write_file(tmp_path, "lecture.yaml", BASE)
+    write_file(tmp_path, "long.yaml", LONG)
+    write_file(tmp_path, "strong.yaml", STRONG_L2)
+    out = run_cli(*args, cwd=tmp_path)
+    assert (out.returncode, out.stdout) == (2, "")
+    assert out.stderr.startswith(f"bpnn-steps: error: {starts}"), out.stderr
+    assert out.stderr.count("\n") == 1

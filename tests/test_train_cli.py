@@ -194,8 +194,8 @@ def test_save_keeps_csv_data_reachable_from_another_folder(tmp_path):
 @pytest.mark.parametrize("args,message", [
     (("sine_181_sgd", "--method", "minibatch"), "--method minibatch needs --batch-size"),
     (("sine_181_sgd", "--batch-size", "3"), "--batch-size applies to method minibatch only"),
-    (("sine_181_sgd", "--lr", "0"), "--learning-rate must be a number > 0"),
-    (("sine_181_sgd", "--beta", "-1"), "--beta must be a number >= 0"),
+    (("sine_181_sgd", "--lr", "0"), "--learning-rate must be a finite number > 0"),
+    (("sine_181_sgd", "--beta", "-1"), "--beta must be a finite number >= 0"),
     (("sine_181_sgd", "--plot", "fig.gif"), "--plot: fig.gif must end in .png, .svg or .pdf"),
     (("no_such_problem",), "no_such_problem: no such file"),
     (("lecture_122", "--lr", "1e9", "--epochs", "50"), "diverged"),

@@ -17,8 +17,9 @@ import typer
 from ..errors import ExitCode, ProblemError
 from .boundary import exit_with
 from .formats import GRADEBOOK, MARKING, Marking
-from .options import (Format, allow_read_option, decimals_option, format_option, name_parser,
-                      output_option, path_parser, read_access, round_as_you_go_option)
+from .options import (Format, allow_read_option, decimals_option, format_option, given,
+                      name_parser, number_option, output_option, path_parser, read_access,
+                      refuse_with, round_as_you_go_option)
 from .output import check_outputs, deliver, emit, say, to_stdout
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 
 def check(
+    ctx: typer.Context,
     answers: Annotated[Optional[str], typer.Argument(
         metavar="[ANSWERS]", parser=name_parser("ANSWERS", "an answer file"), help="Answer file (YAML) to mark.")] = None,
     template: Annotated[Optional[str], typer.Option(
@@ -42,10 +44,10 @@ def check(
         help="The problem to mark against (overrides the answer file's problem:).")] = None,
     fmt: Annotated[Format, format_option(MARKING, "text (a table) or json (for "
                                          "gradebooks).")] = Format.text,
-    abs_tol: Annotated[float, typer.Option(
-        "--abs-tol", min=0.0, help="Accept numbers within this absolute difference.")] = 1e-9,
-    rel_tol: Annotated[float, typer.Option(
-        "--rel-tol", min=0.0, help="Accept numbers within this relative difference.")] = 1e-6,
+    abs_tol: Annotated[float, number_option(
+        "--abs-tol", help="Accept numbers within this absolute difference.")] = 1e-9,
+    rel_tol: Annotated[float, number_option(
+        "--rel-tol", help="Accept numbers within this relative difference.")] = 1e-6,
     as_written: Annotated[bool, typer.Option(
         "--as-written/--no-as-written",
         help="Accept a number that is the correctly rounded value at the decimals it is "
@@ -96,6 +98,7 @@ def check(
                            "--batch DIR" + (f" (got {' and '.join(chosen)})" if chosen else ""))
     access = read_access(allow_read)
     _variant_options(variants, roster, template, batch, problem)
+    _unused_options(ctx, chosen[0])
     if template is not None:
         _template(template, output, updates, force, access)
         return
@@ -147,6 +150,26 @@ def _named_problem(answers: str, access: "ReadAccess") -> Optional[Path]:
         return resolve_problem_ref(read_header(root, text, answers), answers, access=access)
     except ProblemError:
         return None
+# What marks (or, in a gradebook, shows the entries of) answer files, and what
+# shapes --template's blank sheet: each is bad input in the mode that ignores it.
+MARKS = ("problem", "fmt", "abs_tol", "rel_tol", "as_written", "round_as_you_go",
+           "follow_through", "wrong_only", "decimals", "sheet")
+SHEET = ("updates", "force")
+ENTRIES = ("wrong_only", "decimals")
+
+
+def _unused_options(ctx: typer.Context, mode: str) -> None:
+    """Refuse the options the chosen mode (ANSWERS, --template or --batch) would
+    ignore: check --template L.yaml -p quiz_11 wrote lecture_122's sheet."""
+    if mode == "--template":
+        refuse_with(given(ctx, MARKS), "--template, which writes a blank answer sheet of "
+                    "the problem it names: marking options go with ANSWERS or --batch DIR")
+        return
+    refuse_with(given(ctx, SHEET), f"{mode} (--updates and --force shape the blank "
+                "sheet --template PROBLEM writes)")
+    if mode == "--batch":
+        refuse_with(given(ctx, ENTRIES), "--batch, whose gradebook shows scores, not "
+                    "entries (check ANSWERS shows a file's entries)")
 
 
 def _regenerate(access: "ReadAccess") -> "Regenerate":
@@ -201,13 +224,19 @@ def _batch(folder: Path, problem: Optional[str], options: "Options", fmt: Format
            roster: Optional[Path] = None, sheet: Optional[Path] = None) -> None:
     """Mark every answer file of ``folder``; the gradebook goes into the folder -o."""
     from ..files.textio import OutputGroup, make_output_folder
-    from ..marking.gradebook import mark_folder, read_sheet
+    from ..marking.gradebook import mark_folder, read_sheet, same_problem
 
     asked = read_sheet(sheet, access) if sheet is not None else None    # bad input first
     target = output if output is not None else Path(".")
     if problem is not None:
         from ..files.problem_file import load_problem
-        load_problem(problem, access=access)   # a bad --problem is bad input, not 30 bad rows
+        # a bad --problem is bad input, not 30 bad rows
+        prob = load_problem(problem, access=access)
+        if asked is not None and not same_problem(prob, asked):
+            raise ProblemError(f"--problem {problem} is not the problem of --sheet {sheet} "
+                               f"({asked.variant or asked.problem}): every file would be "
+                               "an error row; give the sheet of that problem, or leave out "
+                               "--problem")
     if target.exists() and not target.is_dir():
         raise ProblemError("is not a folder (with --batch, -o names the folder for the "
                            "gradebook)", file=str(target))

@@ -37,6 +37,10 @@ def course(
     from ..files.variant_folder import read_variants
 
     outputs = _outputs(only)
+    if tex and not {"questions", "solutions"} & set(outputs):
+        raise ProblemError(f"--tex writes the question and solution books as LaTeX, but "
+                           f"--only {only} writes neither; add questions or solutions to "
+                           "--only, or leave out --tex")
     if not tex and {"questions", "solutions"} & set(outputs):
         from ..render.pdf import INSTALL_HINT, tex_command
 

@@ -13,7 +13,7 @@ import typer
 from ..errors import ExitCode
 from .boundary import exit_with
 from .formats import DERIVATION, document_view
-from .options import (Format, allow_read_option, format_option, output_option,
+from .options import (Format, allow_read_option, check_pdf, format_option, output_option,
                       problem_argument, read_access)
 from .output import check_outputs, deliver, say
 
@@ -38,6 +38,7 @@ def derive(
     from ..files.problem_file import read_problem_document
     from ..maths.workload import derive_workload
 
+    check_pdf(pdf, fmt, output, default=Format.text)
     check_outputs({"-o": output}, [problem])     # before the work (pdflatex), not after it
     document = read_problem_document(problem, access=read_access(allow_read))
     prob = document.problem

@@ -13,12 +13,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import ProblemError
 from ..present.tutorial_sheet import Sheet
 from .formats import SHEET
-from .options import (Format, allow_read_option, decimals_option, epochs_option, format_option,
-                      output_option, problem_argument, read_access, show_option, show_spec,
-                      shown_updates)
+from .options import (EPOCHS_GIVEN, Format, allow_read_option, check_pdf, decimals_option,
+                      epochs_option, format_option, output_option, problem_argument,
+                      read_access, show_option, show_spec, shown_updates)
 from .output import check_outputs, emit, say, to_stdout
 
 
@@ -51,13 +50,12 @@ def export(
     from ..maths.workload import export_workload
     from ..present.tutorial_sheet import tutorial_sheet
 
-    if pdf and fmt is not Format.latex:
-        raise ProblemError(f"--pdf makes a PDF from LaTeX; leave out --format {fmt.value}")
+    check_pdf(pdf, fmt, output, default=Format.latex)
     check_outputs({"-o": output}, [problem])     # before the work (pdflatex), not after it
     document = read_problem_document(problem, access=read_access(allow_read))
     prob = document.problem
     if epochs is not None:
-        prob = prob.with_training(epochs=epochs)
+        prob = prob.with_training(EPOCHS_GIVEN, epochs=epochs)
     export_workload(prob, shown_updates(show), derivation=sheet is Sheet.derivation)
     if fmt is Format.html:
         # The practice page: the worked solution and an input for every number.
@@ -79,8 +77,6 @@ def export(
     suffix = ".pdf" if pdf else out.suffix
     target = output if output is not None else Path(f"{document.path.stem}-{sheet.value}{suffix}")
     if pdf:
-        if to_stdout(target):
-            raise ProblemError("--pdf cannot write to standard output; give a file with -o")
         from ..render.pdf import compile_pdf
 
         compile_pdf(text, target)

@@ -5,6 +5,7 @@ differs, its help text."""
 from __future__ import annotations
 
 import os
+import math
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -82,6 +83,66 @@ def format_option(choices: Iterable[Format], help: str) -> Any:
                         help=help)
 
 
+def number_option(*names: str, positive: bool = False, help: str) -> Any:
+    """A float option that must be a finite number >= 0 (> 0 with ``positive``).
+
+    Checked as the command line is read, from the text given: click's float type
+    takes nan and inf (and 1e400, which a double holds only as inf), and a nan
+    tolerance or learning rate compares false with everything, so a run went on
+    and gave wrong answers instead of stopping."""
+    bound = "> 0" if positive else ">= 0"
+
+    def parse(value: str | float) -> float:
+        if isinstance(value, float):           # the declared default
+            return value
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not (math.isfinite(number) and (number > 0 if positive else number >= 0)):
+            raise ProblemError(f"{names[0]} must be a finite number {bound}, got {value}")
+        return number
+
+    return typer.Option(*names, parser=parse, metavar="X", help=help)
+
+
+def check_pdf(pdf: bool, fmt: Format, output: Path | None, *, default: Format) -> None:
+    """``--pdf`` compiles the LaTeX into a file: another ``--format`` (than LaTeX or
+    the command's default) and ``-o -`` are refused before any work, not ignored
+    (a PDF written for -f json, or to a file named '-')."""
+    if not pdf:
+        return
+    if fmt not in (Format.latex, default):
+        raise ProblemError(f"--pdf makes a PDF from LaTeX; leave out --format {fmt.value}")
+    if output is not None and str(output) == "-":
+        raise ProblemError("--pdf cannot write to standard output; give a file with -o")
+
+
+def given(ctx: Any, names: Iterable[str]) -> list[str]:
+    """The options among the parameters ``names`` that the command line gave, as
+    flags (``--no-as-written`` for a switch turned off), in the command's order.
+
+    ``ctx`` is the command's click Context (``typer.Context``)."""
+    wanted = set(names)
+    flags = []
+    for param in ctx.command.params:
+        source = ctx.get_parameter_source(param.name) if param.name in wanted else None
+        if source is None or source.name in ("DEFAULT", "DEFAULT_MAP"):
+            continue
+        off = getattr(param, "secondary_opts", None) and ctx.params.get(param.name) is False
+        flags.append(param.secondary_opts[0] if off else
+                     max(param.opts, key=lambda o: o.startswith("--")))
+    return flags
+
+
+def refuse_with(flags: list[str], why: str) -> None:
+    """Bad input naming the options ``flags`` (given, and of no use here): ``why``
+    says what they go with instead."""
+    if flags:
+        names = " and ".join([", ".join(flags[:-1]), flags[-1]] if len(flags) > 1 else flags)
+        raise ProblemError(f"{names} {'does' if len(flags) == 1 else 'do'} not go with {why}")
+
+
 def output_option(help: str = "Write to this file (atomically) instead of standard "
                               "output.", expected: str = "a file name") -> Any:
     return typer.Option("--output", "-o", parser=path_parser("-o", expected), help=help)
@@ -135,6 +196,10 @@ def read_access(folders: list[Path] | None) -> ReadAccess:
             found = "is a file, not a folder" if folder.exists() else "no such folder"
             raise ProblemError(f"--allow-read {folder}: {found}")
     return ReadAccess.allowing(folders)
+
+
+# How a problem's training key was given by an option, for its messages.
+EPOCHS_GIVEN = {"epochs": "--epochs"}
 
 
 def epochs_option() -> Any:

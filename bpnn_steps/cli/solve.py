@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from .formats import SOLUTION, Solution, solution, standalone
-from .options import (Format, allow_read_option, decimals_option, epochs_option, format_option,
+from .options import (EPOCHS_GIVEN, Format, allow_read_option, decimals_option, epochs_option, format_option,
                       output_option, problem_argument, read_access, round_as_you_go_option,
                       samples_option, samples_spec, show_option, show_spec, shown_updates)
 from .output import check_outputs, deliver
 
 if TYPE_CHECKING:
-    from ..model.trace import Trace
+    from ..maths.gradient_check import Verdict
 
 
 def solve(
@@ -51,36 +51,42 @@ def solve(
     check_outputs({"-o": output}, [problem])
     prob = load_problem(problem, access=read_access(allow_read))
     if epochs is not None:
-        prob = prob.with_training(epochs=epochs)
-    solve_workload(prob, shown_updates(show))
+        prob = prob.with_training(EPOCHS_GIVEN, epochs=epochs)
+    solve_workload(prob, shown_updates(show), verify=verify)
     trace = run(prob, round_as_you_go=round_as_you_go,
                 detailed=None if fmt is Format.json or exact else _detailed(
                     show, prob.training.epochs, standalone(fmt)))
+    verdict = None
     if verify:
-        from ..maths.gradient_check import with_gradient_checks
+        from ..maths.gradient_check import verify_run
 
-        trace = with_gradient_checks(prob, trace)
+        trace, verdict = verify_run(prob, trace, rounded=round_as_you_go)
     with show_spec(show):
         select_steps(len(trace.steps), show)
     deliver(solution(Solution(prob, trace, decimals, show, exact, samples), fmt), output)
-    if verify:
-        _gradient_check_verdict(trace)
+    if verdict is not None:
+        _gradient_check_verdict(verdict, round_as_you_go)
 
 
-def _gradient_check_verdict(trace: "Trace") -> None:
-    """Exit 1, naming the worst entry, when a gradient fails its check."""
+def _gradient_check_verdict(verdict: "Verdict", rounded: Optional[int]) -> None:
+    """Say what was checked; exit 1, naming the worst entry, when a gradient fails."""
     from ..maths.gradient_check import TOLERANCE
 
-    checks = [(s.gradient_check.worst(), s.index) for s in trace.steps
-              if s.gradient_check is not None]
-    if not checks:
-        return
-    (worst, layer, (i, j)), update = max(checks)
-    if worst > TOLERANCE:
-        typer.echo(f"bpnn-steps: gradient check failed: update {update}, W{layer + 1}[{i},{j}] "
-                   f"differs from the central difference of the cost by {worst:.1e} "
-                   f"(relative; at most {TOLERANCE:g} passes)", err=True)
+    how = "" if rounded is None else (f"; ∇ back-propagated without rounding (--round-as-you-go "
+                                      f"{rounded} rounds the calculation shown, and a rounded "
+                                      "gradient is no derivative of the cost)")
+    if not verdict.passes:
+        i, j = verdict.entry
+        typer.echo(f"bpnn-steps: gradient check failed: update {verdict.update}, "
+                   f"W{verdict.layer + 1}[{i},{j}] differs from the central difference of "
+                   f"the cost by {verdict.relative:.1e} (relative; at most {TOLERANCE:g} "
+                   f"passes){how}", err=True)
         raise typer.Exit(1)
+    count = verdict.updates
+    typer.echo(f"verified: the gradient of {'the' if count == 1 else f'all {count:,}'} "
+               f"update{'s' if count != 1 else ''} agrees with the central differences of "
+               f"the cost (largest relative difference {verdict.relative:.1e}; at most "
+               f"{TOLERANCE:g} passes){how}", err=True)
 
 
 def _detailed(show: str, epochs: int, statement: bool) -> Callable[[int], Collection[int]]:

@@ -15,8 +15,8 @@ from ..errors import ExitCode, ProblemError
 from .boundary import exit_with
 from .formats import TRAINING, Training
 from .options import (Format, allow_read_option, decimals_option, epochs_option,
-                      format_option, output_option, path_parser, problem_argument,
-                      read_access)
+                      format_option, number_option, output_option, path_parser,
+                      problem_argument, read_access)
 from .output import check_outputs, deliver, say
 
 if TYPE_CHECKING:
@@ -42,14 +42,14 @@ PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 def train(
     problem: Annotated[str, problem_argument()],
     epochs: Annotated[Optional[int], epochs_option()] = None,
-    learning_rate: Annotated[Optional[float], typer.Option(
-        "--learning-rate", "--lr", "-l", help="Override training.learning_rate "
-                                              "(lambda).")] = None,
+    learning_rate: Annotated[Optional[float], number_option(
+        "--learning-rate", "--lr", "-l", positive=True,
+        help="Override training.learning_rate (lambda).")] = None,
     method: Annotated[Optional[Method], typer.Option(
         "--method", "-m", help="Override training.method.")] = None,
     batch_size: Annotated[Optional[int], typer.Option(
         "--batch-size", "-b", min=1, help="Override training.batch_size (minibatch).")] = None,
-    beta: Annotated[Optional[float], typer.Option(
+    beta: Annotated[Optional[float], number_option(
         "--beta", "--l2", help="Override training.l2 (the L2 weight beta).")] = None,
     seed: Annotated[Optional[int], typer.Option(
         "--seed", min=0, help="Override training.seed (shuffling and random initial "
@@ -85,10 +85,6 @@ def train(
     from ..files.problem_file import read_problem_document
     from ..maths.training import train as run
 
-    if learning_rate is not None and not (math.isfinite(learning_rate) and learning_rate > 0):
-        raise ProblemError(f"--learning-rate must be a number > 0, got {learning_rate:g}")
-    if beta is not None and not (math.isfinite(beta) and beta >= 0):
-        raise ProblemError(f"--beta must be a number >= 0, got {beta:g}")
     if plot is not None and plot.suffix.lower() not in PLOT_SUFFIXES:
         raise ProblemError(f"--plot: {plot} must end in .png, .svg or .pdf")
     # before training, not after it: nothing is lost
@@ -128,7 +124,8 @@ def train(
 def _with_overrides(prob: "Problem", *, epochs: Optional[int], learning_rate: Optional[float],
                     method: Optional[Method], batch_size: Optional[int], beta: Optional[float],
                     shuffle: Optional[bool]) -> "Problem":
-    """The problem with the training settings given on the command line."""
+    """The problem with the training settings given on the command line (each
+    named by its option in the messages about its value)."""
     changes: dict[str, Any] = {}
     if epochs is not None:
         changes["epochs"] = epochs
@@ -143,6 +140,10 @@ def _with_overrides(prob: "Problem", *, epochs: Optional[int], learning_rate: Op
         changes["method"] = effective
         if effective != Method.minibatch:
             changes["batch_size"] = None
+    if shuffle and effective == Method.batch:
+        # one update over all the data: the order of its samples changes nothing
+        raise ProblemError("--shuffle applies to methods sgd and minibatch only, but the "
+                           "method is batch; add --method sgd or --method minibatch")
     if batch_size is not None:
         if effective != Method.minibatch:
             raise ProblemError(f"--batch-size applies to method minibatch only, but the method "
@@ -151,7 +152,13 @@ def _with_overrides(prob: "Problem", *, epochs: Optional[int], learning_rate: Op
     if effective == Method.minibatch and batch_size is None and \
             (method is not None and prob.training.batch_size is None):
         raise ProblemError("--method minibatch needs --batch-size")
-    return prob.with_training(**changes) if changes else prob
+    given_by = {key: OPTION_OF[key] for key in changes}
+    return prob.with_training(given_by, **changes) if changes else prob
+
+
+# The option that overrides each training key.
+OPTION_OF = {"epochs": "--epochs", "learning_rate": "--learning-rate", "l2": "--beta",
+             "shuffle": "--shuffle", "method": "--method", "batch_size": "--batch-size"}
 
 
 def _train_with_bar(prob: "Problem", kernel: KernelChoice, cost_every: Optional[int]

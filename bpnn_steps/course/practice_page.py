@@ -131,9 +131,7 @@ def practice_page(problem: Problem, problem_ref: str, *, decimals: int = 3,
                   show: str = "auto", tolerance: Tolerance | None = None) -> str:
     """The whole page as one HTML document."""
     from ..maths.engine import solve
-    from ..present.sheet import sheet_problem, solution_blocks, statement_blocks
-
-    from ..present.report import select_steps
+    from ..present.sheet import sheet_problem, sheet_steps, solution_blocks, statement_blocks
 
     shown, note = sheet_problem(checkable(problem))
     trace = solve(shown)
@@ -142,7 +140,7 @@ def practice_page(problem: Problem, problem_ref: str, *, decimals: int = 3,
     # calculation can reach from the statement: the shown updates from update 1 on
     # with none skipped (a later one starts from weights only a machine has), so a
     # long run's page stays a page and check marks its file in moments.
-    full = select_steps(len(trace.steps), show)
+    full = sheet_steps(problem, len(trace.steps), show)
     worked = [u for k, u in enumerate(full, start=1) if u == k] or full
     writer = BlocksHtml(decimals)
     title = problem.title or problem_ref

@@ -67,6 +67,17 @@ def shown_name(source: str | os.PathLike[str], path: Path) -> str:
     return str(source) if Path(source) == path else f"{source} ({path.name})"
 
 
+def shown_file(shown: str) -> Path:
+    """The file (links followed) that a name of :func:`shown_name` stands for, so
+    that two names of one problem compare equal: ``lecture_122 (lecture_122.yaml)``
+    given by name, and the bundled file's path that an answer file's
+    ``problem: lecture_122`` resolves to."""
+    name, _, rest = shown.rpartition(" (")
+    if name and rest == f"{name}.yaml)" and not Path(shown).exists():
+        return (BUNDLED_DIR / rest[:-1]).resolve()
+    return Path(os.path.realpath(shown))
+
+
 def is_bundled(source: str | os.PathLike[str], path: Path) -> bool:
     """Whether ``source`` named a bundled problem (not a file of the same name here)."""
     return path.resolve().parent == BUNDLED_DIR.resolve() and not Path(source).exists()

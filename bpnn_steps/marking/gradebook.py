@@ -18,9 +18,10 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .marker import BLANK, CheckResult, Options, Regenerate, SolvedProblems, check_file
+from ..files.bundled import shown_file
 from ..files.untrusted import ALLOW_OPTION, CONFINED, ReadAccess, clean_text, csv_cell
 from .diagnose import MISTAKES
 from ..errors import ProblemError
@@ -219,13 +220,25 @@ def flag_other_problems(rows: Sequence[Row]) -> list[Row]:
     return out
 
 
-def same_problem(result: CheckResult, sheet: CheckResult) -> bool:
-    """Whether an answer file answers the sheet's problem: the same problem file, or
-    a variant of it (a variant's id names its base problem; variants differ in
-    numbers only).  Another problem's J or h(1) is no answer to the sheet's."""
+class _Marked(Protocol):
+    """What names the problem a file answers (a CheckResult; a Problem too)."""
+
+    @property
+    def variant(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+
+
+def same_problem(result: _Marked, sheet: _Marked) -> bool:
+    """Whether an answer file (or a problem) answers the sheet's problem: the same
+    problem file, or a variant of it (a variant's id names its base problem; variants
+    differ in numbers only).  Another problem's J or h(1) is no answer to the
+    sheet's."""
     ids = [VariantId.parse(r.variant) if r.variant else None for r in (result, sheet)]
     if ids[0] is None and ids[1] is None:
-        return result.source == sheet.source
+        # by file, not by name: --problem lecture_122 and a sheet's problem:
+        # lecture_122 are one file shown two ways (every row was an error)
+        return shown_file(result.source) == shown_file(sheet.source)
     names = [i.base if i is not None else Path(r.source).stem
              for i, r in zip(ids, (result, sheet))]
     return names[0] == names[1]

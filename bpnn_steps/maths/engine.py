@@ -307,7 +307,16 @@ def overflow_error(problem: Problem) -> ProblemError:
 
 def divergence_error(problem: Problem, where: str) -> ProblemError:
     """The run overflowed at ``where`` ("update 12 (epoch 3)", "epoch 24")."""
-    lr = problem.training.learning_rate
+    lr = problem.learning_rate()
+    beta = problem.training.l2
+    if lr * beta > 2:
+        # The L2 term alone makes each update multiply the weights by 1 - lambda beta,
+        # less than -1: beta is what is too large, whatever the learning rate.
+        return problem.error(
+            "training.l2",
+            f"{beta:g} is too large for the learning rate {lr:g}: each update multiplies "
+            f"the weights by 1 - lambda beta = {1 - lr * beta:g}, so the calculation "
+            f"diverged at {where}; try a beta below {2 / lr:g}")
     return problem.error(
         "training.learning_rate",
         f"{lr:g} is too large for these weights and data: the calculation diverged at "

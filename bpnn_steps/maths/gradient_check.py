@@ -9,13 +9,14 @@ back-propagates, so a wrong back-propagation shows as a difference.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 from ..model.conventions import UpdateOrder
 from ..model.problem import Problem
 from ..model.trace import GradientCheck, Step, Trace
-from .engine import combined, feed_forward, l2_penalty, sample_losses
+from .engine import combined, feed_forward, gradient_step, l2_penalty, sample_losses
 from .losses import LOSSES, loss_scale
 
 Array = np.ndarray
@@ -64,17 +65,32 @@ def central_differences(problem: Problem, weights: Sequence[Array], x: Array, y:
     return differences
 
 
-def gradient_check(problem: Problem, step: Step, x: Array, y: Array) -> GradientCheck:
+def gradient_check(problem: Problem, step: Step, x: Array, y: Array,
+                   rounded: int | None = None) -> GradientCheck:
     """The gradient ``step`` descends beside the central differences of its cost on
-    its samples (x, y)."""
-    gradient = [m + r for m, r in zip(step.mean_grad, step.l2_grad)]
+    its samples (x, y); for a step rounded as it went (``rounded`` decimals), the
+    gradient back-propagated without rounding from the same weights."""
+    if rounded is None and step.mean_grad:
+        gradient = [m + r for m, r in zip(step.mean_grad, step.l2_grad)]
+    else:
+        gradient = unrounded_gradient(problem, step)
     differences = central_differences(problem, step.weights_before, x, y)
     output_first = problem.conventions.update_order is UpdateOrder.OUTPUT_FIRST
     depth = len(gradient)
     return GradientCheck(tuple(gradient), tuple(differences),
                          tuple(relative_differences(g, d, step.cost)
                                for g, d in zip(gradient, differences)),
-                         tuple(not output_first or n == depth - 1 for n in range(depth)))
+                         tuple(not output_first or n == depth - 1 for n in range(depth)),
+                         rounded=rounded)
+
+
+def unrounded_gradient(problem: Problem, step: Step) -> list[Array]:
+    """The gradient an update descends, back-propagated again without rounding from
+    the weights it starts from (a compact step keeps no gradient; a rounded one is
+    no derivative of the cost, so no central difference matches it)."""
+    again = gradient_step(problem, step.weights_before, np.array(step.samples) - 1,
+                          index=step.index, epoch=step.epoch)
+    return [m + r for m, r in zip(again.mean_grad, again.l2_grad)]
 
 
 def relative_differences(gradient: Array, differences: Array, cost: float) -> Array:
@@ -85,16 +101,37 @@ def relative_differences(gradient: Array, differences: Array, cost: float) -> Ar
     return result
 
 
-def with_gradient_checks(problem: Problem, trace: Trace) -> Trace:
-    """The trace with a gradient check on every update it keeps in full."""
+class Verdict(NamedTuple):
+    """The worst entry of a run's gradient checks."""
+
+    relative: float                 # its relative difference
+    update: int                     # 1-based
+    layer: int                      # 0-based
+    entry: tuple[int, int]
+    updates: int                    # how many updates were checked
+
+    @property
+    def passes(self) -> bool:
+        return self.relative <= TOLERANCE
+
+
+def verify_run(problem: Problem, trace: Trace, *, rounded: int | None = None
+               ) -> tuple[Trace, Verdict]:
+    """Check the gradient of every update of ``trace``, not only of those it keeps
+    in full (a run showing none was verified by nothing); those carry their check,
+    to be shown.  ``rounded``: the decimals the trace was rounded to as it went
+    (its gradients are then back-propagated again without rounding)."""
     from dataclasses import replace
 
     x, y = problem.data()
     steps = []
+    worst = Verdict(0.0, 1, len(problem.layers) - 2, (0, 0), len(trace.steps))
     for step in trace.steps:
-        if step.forward:
-            batch = np.array(step.samples) - 1
-            step = replace(step, gradient_check=gradient_check(problem, step, x[batch],
-                                                               y[batch]))
-        steps.append(step)
-    return replace(trace, steps=tuple(steps))
+        batch = np.array(step.samples) - 1
+        check = gradient_check(problem, step, x[batch], y[batch], rounded)
+        relative, layer, entry = check.worst()
+        if relative > worst.relative:
+            worst = worst._replace(relative=relative, update=step.index, layer=layer,
+                                   entry=entry)
+        steps.append(replace(step, gradient_check=check) if step.forward else step)
+    return replace(trace, steps=tuple(steps)), worst

@@ -35,6 +35,10 @@ MAX_DERIVED_WEIGHTS = 5_000
 # through the weights each time: its work grows with weights x weights (about 20 µs
 # a unit: a 4-8-8-4 network, 148 weights, takes half a second).
 MAX_VERIFY_WORK = 100_000
+# solve --verify evaluates every update's cost twice per weight, a forward pass of
+# the update's samples each time (40 to 60 µs a pass: line_1101_gd, 2,000 updates
+# of 31 weights, is 124,000 passes and takes about 5 s).
+MAX_CHECKED_PASSES = 150_000
 
 TRAIN_HINT = "use 'bpnn-steps train' for networks and runs this large"
 
@@ -76,15 +80,23 @@ def run_size(problem: Problem) -> RunSize:
                    sample_passes=problem.training.epochs * samples)
 
 
-def solve_workload(problem: Problem, shown_of: Callable[[int], int]) -> None:
-    """Refuse a run too large to trace and lay out; ``shown_of(updates)`` is how many
-    updates of the run are shown in full (asked only of a run that can be traced)."""
+def solve_workload(problem: Problem, shown_of: Callable[[int], int], *,
+                   verify: bool = False) -> None:
+    """Refuse a run too large to trace and lay out (or, with ``verify``, to check
+    every update's gradient); ``shown_of(updates)`` is how many updates of the run
+    are shown in full (asked only of a run that can be traced)."""
     if not problem.samples:
         return                     # nothing to run: solving says what is missing
     size = run_size(problem)
     if size.updates > MAX_TRACED_UPDATES:
         return                     # the engine refuses so many updates, with its message
     _traced(problem, size, "solve")
+    checked = size.updates * 2 * size.weights
+    if verify and checked > MAX_CHECKED_PASSES:
+        raise ProblemError(f"--verify checks the gradient of every update: {size.updates:,} "
+                           f"updates x 2 x {size.weights:,} weights = {checked:,} forward "
+                           f"passes, at most {MAX_CHECKED_PASSES:,}; verify the first epochs "
+                           "(--epochs N) or leave out --verify")
     shown = shown_of(size.updates)
     written = shown * size.per_update
     if written > MAX_SHOWN_VALUES:
@@ -158,10 +170,13 @@ def _traced(problem: Problem, size: RunSize, command: str) -> None:
 
 
 def _refuse(problem: Problem, message: str, key: str | None = None) -> None:
-    """Raise the refusal, at the line of ``key`` (or of its section) when known."""
+    """Raise the refusal, at the line of ``key`` (or of its section) when known, or
+    naming the option that gave ``key``'s value."""
     where = key or "network.layers"
-    line = problem.lines.get(where, problem.lines.get(where.split(".")[0]))
-    raise ProblemError(message, file=problem.source, line=line, key=key)
+    section = problem.lines.get(where.split(".")[0])
+    if key is None:
+        raise ProblemError(message, file=problem.source, line=problem.lines.get(where, section))
+    raise problem.error(key, message, section)
 
 
 def _network(problem: Problem) -> str:

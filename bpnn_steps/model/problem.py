@@ -65,6 +65,9 @@ class Problem:
     variant: str = ""
     # The conventions the calculation follows (CONTRACT section 5).
     conventions: Conventions = LECTURE
+    # How each training key that the file does not decide was given instead
+    # ({"training.epochs": "--epochs"}): an error about its value names that.
+    given_by: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("x", "y", "x_test", "y_test"):
@@ -84,17 +87,27 @@ class Problem:
         """T, the number of training samples."""
         return 0 if self.x is None else int(self.x.shape[0])
 
-    def with_training(self, **changes: Any) -> "Problem":
-        """A copy with some training settings changed (epochs, learning_rate, ...)."""
+    def with_training(self, given_by: Mapping[str, str] | None = None,
+                      **changes: Any) -> "Problem":
+        """A copy with some training settings changed (epochs, learning_rate, ...);
+        ``given_by`` says how some of them were given, for the messages about them
+        (``{"epochs": "--epochs"}``: a command-line option)."""
         # An overridden setting no longer comes from its line in the file.
         lines = {k: v for k, v in self.lines.items()
                  if k.split(".", 1)[-1] not in changes}
-        return replace(self, training=replace(self.training, **changes), lines=lines)
+        given = {k: v for k, v in self.given_by.items() if k.split(".", 1)[-1] not in changes}
+        given.update({f"training.{k}": v for k, v in (given_by or {}).items()})
+        return replace(self, training=replace(self.training, **changes), lines=lines,
+                       given_by=given)
 
-    def error(self, key: str, message: str) -> "ProblemError":
-        """A ProblemError about this problem's file, at the line of ``key`` when known."""
+    def error(self, key: str, message: str, line: int | None = None) -> "ProblemError":
+        """A ProblemError about this problem's file, at the line of ``key`` (else
+        ``line``) when known; about the option that gave ``key``'s value, when one
+        did (the file's line would blame a value the file does not have)."""
         from ..errors import ProblemError
-        return ProblemError(message, file=self.source, line=self.lines.get(key), key=key)
+        if key in self.given_by:
+            return ProblemError(message, key=self.given_by[key])
+        return ProblemError(message, file=self.source, line=self.lines.get(key, line), key=key)
 
     def with_weights(self, weights: tuple[np.ndarray, ...]) -> "Problem":
         return replace(self, weights=tuple(weights), weights_origin="explicit")

@@ -106,6 +106,9 @@ class GradientCheck:
     differences: tuple[Array, ...]   # central differences of the update's cost
     relative: tuple[Array, ...]      # their relative differences, entry by entry
     checked: tuple[bool, ...]
+    # The decimals the update itself was rounded to as it went (solve
+    # --round-as-you-go); ``gradient`` is then back-propagated without rounding.
+    rounded: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("gradient", "differences", "relative"):
@@ -293,6 +296,9 @@ def _step_dict(st: Step) -> dict[str, Any]:
         **({} if st.gradient_check is None else {"central_differences": {
             f"W{n + 1}": d.tolist() for n, d in enumerate(st.gradient_check.differences)
             if st.gradient_check.checked[n]}}),
+        # what the differences were compared with, when it is not mean + l2 gradient
+        **({} if st.gradient_check is None or st.gradient_check.rounded is None else
+           {"unrounded_gradient": _weights_dict(st.gradient_check.gradient)}),
     }
 
 

@@ -527,6 +527,12 @@ def _gradient_check(step: Step, names: _Names, check: GradientCheck) -> list[Blo
              f"cost(w − h)) / 2h with h = {CHECK_STEP:g}, and their relative difference "
              f"|∇ − d| / max(|∇|, |d|, {CHECK_FLOOR:g} × max(1, cost)); at most "
              f"{CHECK_TOLERANCE:g} passes.")]
+    if check.rounded is not None:
+        places = f"{check.rounded} decimal{'' if check.rounded == 1 else 's'}"
+        blocks.append(Text(f"The gradient above is rounded to {places} as it "
+                           "goes (--round-as-you-go), and a rounded gradient is no derivative "
+                           "of the cost: ∇ here is back-propagated again without rounding, "
+                           "from the same weights."))
     for n in range(names.depth, 0, -1):
         w = Sym("W", (), None, n)
         if not check.checked[n - 1]:

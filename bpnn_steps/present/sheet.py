@@ -42,6 +42,29 @@ def sheet_problem(problem: Problem) -> tuple[Problem, str | None]:
     return problem.with_training(epochs=epochs), note
 
 
+def sheet_steps(problem: Problem, count: int, show: str) -> list[int]:
+    """The updates ``show`` names in the sheet of ``problem``, a run of ``count``
+    updates (see select_steps; :func:`sheet_problem` cuts a long run).
+
+    Raises ValueError when ``show`` names no update of the sheet, saying so when
+    only the cut is why ('there is no update 500: this run has 100' of a problem
+    that trains for 1,000 updates)."""
+    from ..maths.engine import update_count
+    from .report import select_steps
+
+    try:
+        return select_steps(count, show)
+    except ValueError:
+        total = update_count(problem) if problem.samples else count
+        if total == count:
+            raise
+        select_steps(total, show)         # not on the sheet, nor in the run: its message
+        how = problem.given_by.get("training.epochs", "the problem file")
+        raise ValueError(f"the sheet covers only the first {count} of the {total:,} updates "
+                         f"{how} gives (a sheet holds at most {MAX_SHEET_UPDATES} updates, "
+                         "whole epochs; 'bpnn-steps solve' shows any of them)") from None
+
+
 def _samples(trace: Trace) -> list[tuple[int, np.ndarray, np.ndarray]]:
     """(t, x, y) of every sample, in sample order (each appears in epoch 1)."""
     seen: dict[int, tuple[np.ndarray, np.ndarray]] = {}

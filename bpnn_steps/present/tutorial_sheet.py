@@ -37,10 +37,9 @@ def tutorial_sheet(problem: Problem, sheet: Sheet, *, decimals: int, show: str) 
     if sheet is Sheet.derivation:
         return derivation_sheet(problem)
     from ..maths.engine import solve
-    from .report import select_steps
-    from .sheet import sheet_document, sheet_problem
+    from .sheet import sheet_document, sheet_problem, sheet_steps
 
-    problem, note = sheet_problem(problem)
-    trace = solve(problem)
-    select_steps(len(trace.steps), show)
+    cut, note = sheet_problem(problem)
+    trace = solve(cut)
+    sheet_steps(problem, len(trace.steps), show)
     return sheet_document(trace, sheet.value, decimals=decimals, show=show, note=note)
