@@ -935,3 +935,14 @@ def test_the_report_shows_where_a_problem_file_was_read_from(tmp_path, monkeypat
     bundled = runner.invoke(app, ["check", str(helpers.REPO / "examples" / "answers" /
                                                "hand_3dp.yaml")])
     assert "[lecture_122]" in bundled.stdout
+
+
+@pytest.mark.parametrize("field, value", [("abs_tol", math.nan), ("rel_tol", math.inf),
+                                          ("abs_tol", -1e-9), ("min_figures", -1)])
+def test_the_api_refuses_a_tolerance_that_is_not_a_number(field, value):
+    """check --abs-tol nan is refused on the command line; Tolerance(abs_tol=nan) from
+    Python marked exactly right answers wrong, and rel_tol=inf every answer right."""
+    from bpnn_steps.marking.diagnose import Tolerance
+
+    with pytest.raises(ValueError, match=field):
+        Tolerance(**{field: value})

@@ -145,6 +145,19 @@ class Tolerance:
     min_figures: int = 2
     min_decimals: int = 3
 
+    def __post_init__(self) -> None:
+        # The command line refuses these (cli.options.number_option); the Python API
+        # as well: a nan tolerance marked right answers wrong, an inf one every
+        # wrong answer right.
+        for name in ("abs_tol", "rel_tol"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+                raise ValueError(f"Tolerance {name} must be a finite number >= 0, got {value!r}")
+        for name in ("min_figures", "min_decimals"):
+            value = getattr(self, name)
+            if not (isinstance(value, int) and value >= 0):
+                raise ValueError(f"Tolerance {name} must be a whole number >= 0, got {value!r}")
+
     def precise_enough(self, p: Precision | None) -> bool:
         # The decimal places a number's last written digit stands for (its ulp), not
         # the digits after its point: 0.000e5 has three of those but is written to
