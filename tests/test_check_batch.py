@@ -7,6 +7,7 @@ the hand calculation), with typical mistakes made on purpose.
 from __future__ import annotations
 
 import csv
+import shutil
 import io
 import json
 import os
@@ -388,3 +389,34 @@ def test_a_problem_that_is_not_the_sheets_is_refused_before_marking(tmp_path):
         row = next(csv.DictReader(io.StringIO(
             (tmp_path / "marks" / "gradebook.csv").read_text(encoding="utf-8"))))
         assert row["status"] == "marked" and row["total"] == "63", row
+
+
+def test_the_base_problem_is_no_answer_to_a_sheet_of_its_variant(tmp_path):
+    """A class given one fresh variant (so the lecture's published numbers are no
+    use): a file answering lecture_122 itself, the published worked example, scored
+    63/63 "all right" against the variant's sheet; without the sheet it was not
+    flagged either."""
+    made = helpers.run_cli("variants", "lecture_122", "-n", "1", "--seed", "9", "-o", "exam",
+                           cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    variant = next((tmp_path / "exam").glob("lecture_122-s9-*.yaml"))
+    helpers.run_cli("check", "--template", str(variant), "-o", "sheet.yaml",
+                    "--allow-read", str(tmp_path / "exam"), cwd=tmp_path)
+    folder = tmp_path / "answers"
+    folder.mkdir()
+    shutil.copy(helpers.REPO / "examples" / "answers" / "hand_3dp.yaml", folder / "cheat.yaml")
+    for name in ("ann", "bob"):      # blank sheets of the variant: its own id
+        shutil.copy(tmp_path / "sheet.yaml", folder / f"{name}.yaml")
+    result = helpers.run_cli("check", "--batch", "answers", "--sheet", "sheet.yaml", "-o",
+                             "marks", "--allow-read", str(tmp_path / "exam"), cwd=tmp_path)
+    rows = {r["file"]: r for r in csv.DictReader(io.StringIO(
+        (tmp_path / "marks" / "gradebook.csv").read_text(encoding="utf-8")))}
+    assert rows["cheat.yaml"]["status"].startswith("error"), rows["cheat.yaml"]
+    assert "not the sheet's problem" in result.stdout
+    plain = helpers.run_cli("check", "--batch", "answers", "-o", "plain",
+                            "--allow-read", str(tmp_path / "exam"), cwd=tmp_path)
+    rows = {r["file"]: r for r in csv.DictReader(io.StringIO(
+        (tmp_path / "plain" / "gradebook.csv").read_text(encoding="utf-8")))}
+    assert rows["cheat.yaml"]["status"].startswith("flagged: answers lecture_122"), \
+        (rows["cheat.yaml"], plain.stdout)
+    assert not rows["ann.yaml"]["status"].startswith("flagged")

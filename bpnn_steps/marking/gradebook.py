@@ -194,10 +194,13 @@ def read_sheet(path: str | Path, access: ReadAccess = CONFINED) -> CheckResult:
 
 
 def problem_family(result: CheckResult) -> str:
-    """The problem a file answers, by name, its variants with it: a variant's base
-    (lecture_122-s7-003: lecture_122), else the problem file's name."""
+    """The problem a file answers: "variants of" a variant's base (a class of
+    variants), else the problem file itself.  The base problem is not one of its
+    variants: its worked numbers are published (a file answering lecture_122 in a
+    class of its variants scored 63/63 unflagged), and a file of the same name in
+    another folder is another problem."""
     ident = VariantId.parse(result.variant) if result.variant else None
-    return ident.base if ident is not None else Path(result.source).stem
+    return f"variants of {ident.base}" if ident is not None else str(shown_file(result.source))
 
 
 def flag_other_problems(rows: Sequence[Row]) -> list[Row]:
@@ -235,13 +238,14 @@ def same_problem(result: _Marked, sheet: _Marked) -> bool:
     differ in numbers only).  Another problem's J or h(1) is no answer to the
     sheet's."""
     ids = [VariantId.parse(r.variant) if r.variant else None for r in (result, sheet)]
-    if ids[0] is None and ids[1] is None:
+    if ids[0] is None:
         # by file, not by name: --problem lecture_122 and a sheet's problem:
-        # lecture_122 are one file shown two ways (every row was an error)
-        return shown_file(result.source) == shown_file(sheet.source)
-    names = [i.base if i is not None else Path(r.source).stem
-             for i, r in zip(ids, (result, sheet))]
-    return names[0] == names[1]
+        # lecture_122 are one file shown two ways (every row was an error).  The
+        # base problem is no answer to a sheet of its variant: its numbers are
+        # published.
+        return ids[1] is None and shown_file(result.source) == shown_file(sheet.source)
+    base = ids[1].base if ids[1] is not None else Path(sheet.source).stem
+    return ids[0].base == base
 
 
 def on_sheet(result: CheckResult, sheet: CheckResult) -> CheckResult:
