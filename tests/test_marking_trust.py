@@ -863,6 +863,22 @@ COPIED = {
                       "  yhat(2): [0.210, 0.210]\n",
     # a delta of ones makes the gradient [1; x] = [[1, 1], [1, 1]] for x = 1
     "ones": "  delta[1](1): [1.0, 1.0]\n  grad W[1](1): [[1.0, 1.0], [1.0, 1.0]]\n",
+    # ... of tens, or all but ones: [1; h] with the decimal point moved, or as it is
+    # (h(1) = 0.550)
+    "tens": "  delta[2](1): [10, 10]\n  grad W[2](1): [[10, 10], [5.5, 5.5], [5.5, 5.5]]\n",
+    "all but ones": "  delta[2](1): [0.9999, 0.9999]\n"
+                    "  grad W[2](1): [[1.000, 1.000], [0.550, 0.550], [0.550, 0.550]]\n",
+    # ... never written: y-hat one below each target y(1) = [3, 4] (the lecture's)
+    "a y-hat one below y": "  yhat(1): [2, 3]\n"
+                           "  grad W[2](1): [[-1, -1], [-0.55, -0.55], [-0.55, -0.55]]\n",
+    # sample 1's gradient for sample 2, one cell left blank (the lecture's grad W[2](1)
+    # is [[-2.790, -3.790], [-1.534, -2.084], [-1.534, -2.084]]), then the "mean"
+    "a copy with a blank": "  grad W[2](2): [[-2.790, -3.790], [-1.534, -2.084], [-1.534, ~]]\n"
+                           "  grad W[2]: [[-2.790, -3.790], [-1.534, -2.084], [-1.534, -2.084]]\n",
+    # a y-hat 500,000 times too large, written to two figures: y (3 and 4) and
+    # h(1 - h) vanish in its last place
+    "huge and coarse": "  yhat(1): [1.0e5, 1.0e5]\n"
+                       "  grad W[2](1): [[1.0e5, 1.0e5], [5.5e4, 5.5e4], [5.5e4, 5.5e4]]\n",
 }
 
 
@@ -870,7 +886,7 @@ COPIED = {
 def test_numbers_copied_or_made_of_ones_earn_no_follow_through(tmp_path, case):
     result = check_file(sheet(tmp_path, COPIED[case]))
     marks = [(g.key, e.mark) for g in result.groups for e in g.entries]
-    assert all(m == "wrong" for _, m in marks), marks
+    assert all(m in ("wrong", "blank") for _, m in marks), marks
     assert any("degenerate" in e.message or "copied" in e.message for e in result.entries)
 
 

@@ -311,6 +311,11 @@ VANISHING = 1e-3
 NEGLIGIBLE = 1e-2
 
 
+# A wrong answer this many times the right size, written to a place above the right
+# size, leaves nothing of the right values in what follows.
+COARSE = 1000.0
+
+
 def all_but(given: np.ndarray, expected: np.ndarray, ref: np.ndarray) -> bool:
     """Whether ``given`` is all but ``ref``: its distance from ``ref`` under a
     NEGLIGIBLE part of the right one (``expected``'s), and the right one not 0."""
@@ -328,12 +333,25 @@ def degenerate(q: Quantity, given: np.ndarray, expected: np.ndarray, problem: Pr
     same quantity for the update's other samples and in the other updates, each
     with whose they are ("sample 1's")."""
 
+    # Blanks are left out: one cell left blank kept a copied matrix from counting as
+    # a copy.  At least two numbers (or all of a smaller one) must be written.
+    written = np.isfinite(given).ravel()
+    filled = int(written.sum()) >= min(2, given.size)
+
+    def at(ref: np.ndarray) -> np.ndarray:
+        values: np.ndarray = np.broadcast_to(np.asarray(ref, dtype=float),
+                                             given.shape).ravel()[written]
+        return values
+
     def same(ref: np.ndarray) -> bool:
         # (as marking compares numbers: the old weights written to three decimals
         # are the old weights)
-        refs = np.broadcast_to(np.asarray(ref, dtype=float), given.shape).ravel()
-        return all(tol.close(float(v), float(r), p)
-                   for v, r, p in zip(given.ravel(), refs, precisions))
+        shown = [p for p, w in zip(precisions, written) if w]
+        return filled and all(tol.close(float(v), float(r), p)
+                              for v, r, p in zip(given.ravel()[written], at(ref), shown))
+
+    def near(ref: np.ndarray) -> bool:
+        return filled and all_but(given.ravel()[written], at(expected), at(ref))
 
     g = given[np.isfinite(given)]
     if g.size == 0:
@@ -344,34 +362,61 @@ def degenerate(q: Quantity, given: np.ndarray, expected: np.ndarray, problem: Pr
             "it is all but zero, under a thousandth of the right size"
     if np.any(np.abs(g) > TOO_LARGE * max(1.0, size)):
         return "it is over a million times too large"
-    # Ones (and zeros) make what follows a copy of other numbers: a delta of ones
-    # makes the gradient [1; x], the inputs written again.
-    units = (0.0, 1.0)
+    # Large and written so coarsely that the right values (and the targets, the
+    # inputs) vanish in its last written place: y-hat = 1.0e5 for 0.21.
+    ulps = [p.ulp for p, w in zip(precisions, written) if w and p is not None]
+    if np.any(np.abs(g) > COARSE * max(1.0, size)) and ulps and max(ulps) > max(1.0, size):
+        return "it is so large, and written so coarsely, that the right values vanish in it"
+    # Powers of ten (and zeros) make what follows a copy of other numbers with the
+    # decimal point moved: a delta of ones (or tens, or 0.9999) makes the gradient
+    # [1; x], the inputs written again.
     right = expected[np.isfinite(expected)]
-    if np.all(np.isin(np.abs(g), units)) and not np.all(np.isin(np.abs(right), units)):
-        return "it is all ones and zeros, which make what follows a copy of other numbers"
+    # (all but a power of ten only for a factor of the gradient: a sigmoid's h of
+    # 0.9999, saturated, still makes y-hat by its weights)
+    slack = 1e-3 if q.kind in (Kind.ERROR, Kind.DERIVATIVE, Kind.DELTA) else 1e-12
+    if powers_of_ten(g, slack) and not powers_of_ten(right, slack):
+        return "it is made of ones (or powers of ten) and zeros, which make what follows a " \
+               "copy of other numbers"
     # Another sample's or update's right numbers, copied: what follows from them is
     # that sample's or update's work again, consistent but not done.
-    if g.size == given.size:
-        for whose, ref in elsewhere:
-            if same(ref) and not np.allclose(expected, ref, atol=1e-9):
-                return f"it is {whose} values (copied numbers earn no follow-through)"
+    for whose, ref in elsewhere:
+        if same(ref) and not np.allclose(expected, ref, atol=1e-9):
+            return f"it is {whose} values (copied numbers earn no follow-through)"
     if q.kind is Kind.A:
         values = ACTIVATIONS[problem.activations[q.n - 1]].range
         if values.excludes(g, g.size == given.size):
             return values.text
-        if q.layer == len(problem.layers) - 1 and g.size == given.size:
+        if q.layer == len(problem.layers) - 1:
             y = np.asarray(problem.data()[1][q.t - 1], dtype=float)
             if same(y) and not np.allclose(expected, y, atol=1e-9):
                 return "it equals the targets y (zero error)"
-            if all_but(given, expected, y):
+            if near(y):
                 return "it all but equals the targets y (under a hundredth of the right error)"
-    if q.kind is Kind.NEW and before is not None and g.size == given.size:
+            # the error y-hat - y of ones is a delta of ones not written down
+            error = given.ravel()[written] - at(y)
+            if filled and powers_of_ten(error) and not powers_of_ten(right - y.ravel()):
+                return "it makes y-hat − y ones (or powers of ten), which make what " \
+                       "follows a copy of other numbers"
+    if q.kind is Kind.NEW and before is not None:
         if same(before) and not np.allclose(expected, before):
             return "it is the old weights (no update made)"
-        if all_but(given, expected, np.asarray(before, dtype=float)):
+        if near(np.asarray(before, dtype=float)):
             return "it is all but the old weights (under a hundredth of the right update)"
     return None
+
+
+def powers_of_ten(values: np.ndarray, slack: float = 1e-3) -> bool:
+    """Whether every number is 0 or ± a power of ten from 0.1 up, within ``slack``
+    (0.1, 1, 10; 0.9999 within a thousandth), and not all of them 0.  (Not 0.01 or
+    0.001: small deltas written to three decimals are that honestly, and a gradient
+    from them is no copy.)"""
+    v = np.abs(np.asarray(values, dtype=float).ravel())
+    v = v[np.isfinite(v)]
+    nonzero = v[v > 0]
+    if nonzero.size == 0 or float(np.min(nonzero)) < 0.0999:
+        return False
+    scaled = nonzero / 10.0 ** np.round(np.log10(nonzero))
+    return bool(np.all(np.abs(scaled - 1.0) <= slack))
 
 
 # --------------------------------------------------------------------------- messages

@@ -211,10 +211,13 @@ def flag_other_problems(rows: Sequence[Row]) -> list[Row]:
     families = Counter(problem_family(r.result) for r in rows if r.result is not None)
     if len(families) < 2:
         return list(rows)
-    (common, most), (_, second) = families.most_common(2)
+    (family, most), (_, second) = families.most_common(2)
+    # named as the class's files name it (lecture_122), not by the file's full path
+    named = {problem_family(r.result): r.result.problem for r in rows if r.result is not None}
+    common = family if family.startswith("variants of ") else named[family]
     out = []
     for r in rows:
-        if r.result is not None and (most == second or problem_family(r.result) != common):
+        if r.result is not None and (most == second or problem_family(r.result) != family):
             note = (f"answers {r.result.variant or r.result.problem}; the files answer "
                     f"{len(families)} problems" + (f", most of them {common}"
                                                    if most != second else ""))
