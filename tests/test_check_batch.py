@@ -420,3 +420,19 @@ def test_the_base_problem_is_no_answer_to_a_sheet_of_its_variant(tmp_path):
     assert rows["cheat.yaml"]["status"].startswith("flagged: answers lecture_122"), \
         (rows["cheat.yaml"], plain.stdout)
     assert not rows["ann.yaml"]["status"].startswith("flagged")
+
+
+def test_two_files_naming_one_student_are_flagged(tmp_path):
+    """Without a roster, a second file under a classmate's name got a row of its own
+    and no flag: imported by name, it could replace the classmate's grade."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    answer_file(folder, "ada.yaml", "Ada", {})
+    answer_file(folder, "zz.yaml", "ADA", {})
+    answer_file(folder, "bob.yaml", "Bob", {})
+    helpers.run_cli("check", "--batch", "class", "-o", "marks", cwd=tmp_path)
+    rows = {r["file"]: r for r in csv.DictReader(io.StringIO(
+        (tmp_path / "marks" / "gradebook.csv").read_text(encoding="utf-8")))}
+    assert rows["ada.yaml"]["status"] == "flagged: another file names the same student: zz.yaml"
+    assert rows["zz.yaml"]["status"] == "flagged: another file names the same student: ada.yaml"
+    assert rows["bob.yaml"]["status"] == "all right"

@@ -341,7 +341,8 @@ def test_a_student_and_file_names_no_encoding_can_write(tmp_path, lecture_yaml):
     folder.mkdir()
     answers = (tmp_path / "a.yaml").read_text(encoding="utf-8")
     (folder / "ok.yaml").write_text(answers, encoding="utf-8")
-    (folder / os.fsdecode(b"w\xe9.yaml")).write_text(answers, encoding="utf-8")
+    (folder / os.fsdecode(b"w\xe9.yaml")).write_text(answers.replace('"x', '"y'),
+                                                      encoding="utf-8")
     result = run("check", "--batch", "class", "-o", "book", cwd=tmp_path)
     assert result.exit_code == 0, (result.exception, result.stderr)
     book = (tmp_path / "book" / "gradebook.csv").read_text(encoding="utf-8")

@@ -226,6 +226,25 @@ def flag_other_problems(rows: Sequence[Row]) -> list[Row]:
     return out
 
 
+def flag_shared_names(rows: Sequence[Row]) -> list[Row]:
+    """Flag the files that name the same student: a second file under a classmate's
+    name could replace their grade where the gradebook is imported by name."""
+    files: dict[str, list[str]] = {}
+    for r in rows:
+        if r.result is not None and r.result.student:
+            files.setdefault(r.result.student.casefold(), []).append(r.file)
+    out = []
+    for r in rows:
+        named = files.get(r.result.student.casefold(), []) if r.result is not None and \
+            r.result.student else []
+        if len(named) > 1:
+            also = ", ".join(f for f in named if f != r.file)
+            note = clean_text(f"another file names the same student: {also}")
+            r = replace(r, flag="; ".join(f for f in (r.flag, note) if f))
+        out.append(r)
+    return out
+
+
 class _Marked(Protocol):
     """What names the problem a file answers (a CheckResult; a Problem too)."""
 
@@ -307,6 +326,8 @@ def mark_folder(folder: str | Path, problem: str | None = None,
                             f"({type(err).__name__})"))
             continue
     rows = flag_other_problems(rows)
+    if mark_one is None:        # (with a roster, its matching flags two files of one student)
+        rows = flag_shared_names(rows)
     return Gradebook(str(folder), tuple(rows), _groups(rows),
                      sheet=sheet.answers if sheet is not None else "",
                      sheet_entries=sheet.total if sheet is not None else 0)
