@@ -8,12 +8,19 @@ numpy and the course code when the command runs.
 # No `from __future__ import annotations`: typer reads the command's annotations,
 # and as strings it would evaluate them (re-running every typer.Option) on each start.
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from .options import allow_read_option, path_parser, problem_argument, read_access
+
+if TYPE_CHECKING:
+    from ..course.variant_spec import VariantSpec
+    from ..course.variants import Run
+    from ..model.problem import Problem
 
 MAX_COUNT = 10_000
 
@@ -65,7 +72,7 @@ def variants(
                                "them, or write to another folder", file=str(output))
         earlier = [name for _, name, _ in read_index(output)]
     make_output_folder(output)
-    run = draw_variants(base, spec, count, seed, id_base(document.path.stem))
+    run = _draw(base, spec, count, seed, id_base(document.path.stem), draw_variants)
     if explain:
         write_stdout(explanation(run, assess_own(base, spec)))
     run.require_complete()
@@ -89,3 +96,25 @@ def variants(
     say(f"wrote {len(run.variants)} variant{'s' if len(run.variants) != 1 else ''} of "
         f"{problem} to {output}: {span} and {INDEX}; {run.candidates} candidates drawn, "
         f"{rejected} rejected{why}")
+
+
+# A count worth a progress bar: 200 variants take about 3 s, 10,000 about 3 minutes.
+BAR_FROM = 100
+
+
+def _draw(base: "Problem", spec: "VariantSpec", count: int, seed: int, name: str,
+          draw_variants: Callable[..., "Run"]) -> "Run":
+    """The run, with a progress bar on standard error when it is a terminal and the
+    count is large (the terminal otherwise showed nothing for minutes)."""
+    if count < BAR_FROM or not sys.stderr.isatty():
+        return draw_variants(base, spec, count, seed, name)
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)
+
+    columns = (TextColumn("variant"), MofNCompleteColumn(), BarColumn(),
+               TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("variants", total=count)
+        return draw_variants(base, spec, count, seed, name,
+                             progress=lambda i: bar.update(task, completed=i))

@@ -10,7 +10,7 @@ how many variants are asked for.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -95,9 +95,11 @@ def base_name(problem: Problem) -> str:
 
 
 def variants(base: Problem, spec: VariantSpec, count: int, seed: int,
-             name: str | None = None) -> Run:
+             name: str | None = None,
+             progress: Callable[[int], None] | None = None) -> Run:
     """Variants 1 .. ``count`` of ``base`` drawn with ``seed`` (see the module); their
-    ids start with ``name`` (default: the stem of the base file's name)."""
+    ids start with ``name`` (default: the stem of the base file's name).
+    ``progress(i)`` is told of each variant i drawn (the command's progress bar)."""
     if count < 1 or count > MAX_COUNT:
         raise ValueError(f"count must be 1 .. {MAX_COUNT}, got {count}")
     if seed < 0:
@@ -124,6 +126,8 @@ def variants(base: Problem, spec: VariantSpec, count: int, seed: int,
             seen[key] = index
             accepted.append(Variant(ident, replace(problem, variant=ident,
                                                    source=f"{ident}.yaml"), spec.varied()))
+            if progress is not None:
+                progress(index)
             break
         else:
             return Run(base.source, seed, tuple(accepted), tuple(rejected), spec.attempts,
