@@ -5,6 +5,7 @@ output made from that trace is the one made from the full trace."""
 from __future__ import annotations
 
 import functools
+import gc
 import tracemalloc
 
 import numpy as np
@@ -53,6 +54,9 @@ def test_a_compact_trace_gives_the_same_solution(show):
 
 def peak_bytes(epochs: int, **kwargs) -> int:
     problem = sgd_problem(epochs)
+    # from a clean slate: garbage left by earlier tests is collected on gc's schedule,
+    # which counted in a run's peak when it fell there
+    gc.collect()
     tracemalloc.start()
     try:
         solve(problem, **kwargs)
