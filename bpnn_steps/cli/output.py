@@ -99,8 +99,20 @@ def write_text(stream: TextIO, text: str) -> None:
     except UnicodeEncodeError:
         # A text stream encodes the whole text before it writes any of it, so
         # nothing was written yet.
-        encoding = getattr(stream, "encoding", None) or "utf-8"
-        stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
+        encoding = _encoding(stream)
+        stream.write(_encoded(text, encoding).decode(encoding))
+
+
+def _encoding(stream: TextIO) -> str:
+    return getattr(stream, "encoding", None) or "utf-8"
+
+
+def _encoded(text: str, encoding: str) -> bytes:
+    """``text`` in ``encoding``, what it cannot hold escaped (``\\u2202``)."""
+    try:
+        return text.encode(encoding)
+    except UnicodeEncodeError:
+        return text.encode(encoding, "backslashreplace")
 
 
 def emit(text: str, output: Path | None) -> None:
@@ -139,11 +151,7 @@ def _write_all(text: str) -> bool:
         fd = stream.fileno()
     except (AttributeError, ValueError, OSError):
         return False
-    encoding = getattr(stream, "encoding", None) or "utf-8"
-    try:
-        data = text.encode(encoding)
-    except UnicodeEncodeError:
-        data = text.encode(encoding, "backslashreplace")   # as write_text does
+    data = _encoded(text, _encoding(stream))
     stream.flush()
     view = memoryview(data)
     while view:

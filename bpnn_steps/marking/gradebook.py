@@ -49,6 +49,10 @@ class Row:
             return "flagged"
         return "all right" if self.result.all_right else "marked"
 
+    def flagged(self, note: str) -> "Row":
+        """This row with ``note`` added to what the marker must look at."""
+        return replace(self, flag="; ".join(f for f in (self.flag, note) if f))
+
     @property
     def done(self) -> bool:
         """Marked all right and nothing to look at."""
@@ -221,7 +225,7 @@ def flag_other_problems(rows: Sequence[Row]) -> list[Row]:
             note = (f"answers {r.result.variant or r.result.problem}; the files answer "
                     f"{len(families)} problems" + (f", most of them {common}"
                                                    if most != second else ""))
-            r = replace(r, flag="; ".join(f for f in (r.flag, clean_text(note)) if f))
+            r = r.flagged(clean_text(note))
         out.append(r)
     return out
 
@@ -240,7 +244,7 @@ def flag_shared_names(rows: Sequence[Row]) -> list[Row]:
         if len(named) > 1:
             also = ", ".join(f for f in named if f != r.file)
             note = clean_text(f"another file names the same student: {also}")
-            r = replace(r, flag="; ".join(f for f in (r.flag, note) if f))
+            r = r.flagged(note)
         out.append(r)
     return out
 

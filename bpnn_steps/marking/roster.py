@@ -366,7 +366,7 @@ class ClassMarker:
             if files is not None and r.result is not None:
                 also = ", ".join(f for f in files if f != r.file)
                 note = f"the roster's student is also matched by {also}"
-                r = replace(r, flag="; ".join(f for f in (r.flag, note) if f))
+                r = r.flagged(note)
             out.append(r)
         return out
 
